@@ -1,0 +1,42 @@
+// A fresh, migrated repository per test file: an SQLite temp file, or a PostgreSQL schema
+// (when DATABASE_URL is postgres://…) that is dropped afterwards.
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Db, isPostgresUrl, migrate, openDb } from '../../src/repo/db';
+
+export interface TestDb extends Db {
+  /** What a child server process needs to reach the same data. */
+  env: { DATABASE_URL: string; DATABASE_SCHEMA?: string };
+  destroy(): Promise<void>;
+}
+
+export async function createTestDb(): Promise<TestDb> {
+  const url = process.env.DATABASE_URL;
+  if (url && isPostgresUrl(url)) {
+    const schema = `t_${crypto.randomBytes(6).toString('hex')}`;
+    const db = openDb({ url, schema, projectDir: process.cwd() });
+    await migrate(db, schema);
+    return {
+      ...db,
+      env: { DATABASE_URL: url, DATABASE_SCHEMA: schema },
+      async destroy() {
+        await db.knex.raw('DROP SCHEMA IF EXISTS ?? CASCADE', [schema]);
+        await db.knex.destroy();
+      },
+    };
+  }
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'reconflow-test-'));
+  const file = path.join(dir, 'test.sqlite');
+  const db = openDb({ url: file, projectDir: dir });
+  await migrate(db);
+  return {
+    ...db,
+    env: { DATABASE_URL: file },
+    async destroy() {
+      await db.knex.destroy();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
