@@ -92,7 +92,7 @@ export async function up(knex: Knex): Promise<void> {
     t.string('business_key', 1024);
     t.string('status', 16).notNullable(); // active | ended | failed | canceled
     t.binary('state'); // compact engine state, absent once ended
-    t.text('variables').notNullable();
+    t.jsonb('variables').notNullable();
     t.string('start_time', 32).notNullable();
     t.string('start_user_id', 255);
     t.string('start_activity_id', 255);

@@ -1,0 +1,67 @@
+// The express application: body parsing, authentication, one router per resource, CREST errors.
+import express, { NextFunction, Request, Response } from 'express';
+import { authenticate } from '../auth/middleware';
+import { CrestError, notFound, unavailable } from '../crest/errors';
+import { AppContext } from '../context';
+import { isUnavailable } from '../repo/dialect';
+import { bodyParserError, jsonBody } from './http';
+import { infoRouter, pingRouter } from './info';
+import { configRouter } from './config';
+import { managedRouter } from './managed';
+import { sessionRouter } from './session';
+
+export type RouterFactory = (ctx: AppContext) => express.Router;
+
+export interface AppParts {
+  /** Routers mounted under /openidm after authentication. */
+  routers: RouterFactory[];
+  /** Routers mounted before authentication (UI assets, sign-in). */
+  publicRouters?: RouterFactory[];
+  /** Requests in flight, so shutdown can wait for them. */
+  inflight?: { count: number };
+}
+
+export function createApp(ctx: AppContext, parts: AppParts): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', false);
+  app.set('query parser', 'simple');
+  const inflight = parts.inflight ?? { count: 0 };
+  app.use((req, res, next) => {
+    inflight.count++;
+    res.once('close', () => inflight.count--);
+    res.setHeader('Cache-Control', 'no-store');
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    next();
+  });
+  app.use(sessionRouter(ctx));
+  for (const f of parts.publicRouters ?? []) app.use(f(ctx));
+  app.use('/openidm', pingRouter());
+  app.use('/openidm', authenticate(ctx.authenticator, ctx.sessions));
+  app.use('/openidm', jsonBody());
+  app.use('/openidm', infoRouter());
+  app.use('/openidm', managedRouter(ctx));
+  app.use('/openidm', configRouter(ctx));
+  for (const f of parts.routers) app.use('/openidm', f(ctx));
+  app.use((req: Request) => {
+    throw notFound(`Resource '${req.path.slice(0, 200)}' not found`);
+  });
+  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
+    let e: CrestError;
+    if (err instanceof CrestError) e = err;
+    else if (bodyParserError(err)) e = bodyParserError(err)!;
+    else if (err instanceof URIError) e = new CrestError(400, 'The URL is not valid');
+    else if (isUnavailable(err)) {
+      ctx.log.warn(`repository unavailable: ${(err as Error).message}`);
+      e = unavailable('The repository is unavailable; try again shortly');
+    } else {
+      ctx.log.error(`${req.method} ${req.path} failed`, err);
+      e = new CrestError(500, 'Internal server error');
+    }
+    if (e.code === 503) res.setHeader('Retry-After', '1');
+    if (e.code === 401) res.setHeader('WWW-Authenticate', 'Basic realm="openidm", charset="UTF-8"');
+    if (res.headersSent) return res.end();
+    res.status(e.code).json(e.toJSON());
+  });
+  return app;
+}

@@ -1,0 +1,76 @@
+// Small helpers every router uses: body parsing with CREST errors, ETags, action dispatch.
+import express, { NextFunction, Request, Response } from 'express';
+import { CrestError, badRequest } from '../crest/errors';
+import { parseEtag } from '../crest/rev';
+
+export const JSON_LIMIT = '1mb';
+
+/** JSON bodies only; a body with another content type is refused with 415. */
+export function jsonBody(limit = JSON_LIMIT) {
+  const parse = express.json({ limit, strict: true, type: () => true });
+  return (req: Request, res: Response, next: NextFunction) => {
+    const hasBody = Number(req.get('Content-Length') ?? 0) > 0 || req.get('Transfer-Encoding') !== undefined;
+    if (!hasBody || !['POST', 'PUT', 'PATCH'].includes(req.method)) {
+      req.body = undefined;
+      return next();
+    }
+    const type = req.get('Content-Type') ?? '';
+    if (!/^application\/(json|json-patch\+json)\b/i.test(type) && !/^[^;]*\+json\b/i.test(type)) {
+      return next(new CrestError(415, `Unsupported media type "${type.slice(0, 100)}": send application/json`));
+    }
+    parse(req, res, next);
+  };
+}
+
+/** Maps body-parser's errors to CREST errors. */
+export function bodyParserError(err: unknown): CrestError | null {
+  const e = err as { type?: string; message?: string; limit?: number };
+  switch (e?.type) {
+    case 'entity.parse.failed':
+      return badRequest(`The request body is not valid JSON: ${String(e.message).slice(0, 200)}`);
+    case 'entity.too.large':
+      return new CrestError(413, `The request body is larger than the limit of ${e.limit} bytes`);
+    case 'encoding.unsupported':
+    case 'charset.unsupported':
+      return new CrestError(415, String(e.message));
+    case 'request.aborted':
+      return badRequest('The request was aborted');
+    default:
+      return null;
+  }
+}
+
+export function objectBody(req: Request): Record<string, unknown> {
+  const b = req.body;
+  if (b === undefined || b === null) return {};
+  if (typeof b !== 'object' || Array.isArray(b)) throw badRequest('The request body must be a JSON object');
+  return b as Record<string, unknown>;
+}
+
+export function sendObject(res: Response, obj: { _rev?: unknown } & Record<string, unknown>, status = 200): void {
+  if (typeof obj._rev === 'string') res.setHeader('ETag', `"${obj._rev}"`);
+  res.status(status).json(obj);
+}
+
+export function ifMatch(req: Request): string | null {
+  return parseEtag(req.get('If-Match'));
+}
+
+export function ifNoneMatch(req: Request): string | null {
+  return parseEtag(req.get('If-None-Match'));
+}
+
+export function queryString(req: Request, name: string): string | undefined {
+  const v = (req.query as Record<string, unknown>)[name];
+  if (v === undefined) return undefined;
+  if (typeof v !== 'string') throw badRequest(`Parameter ${name} must be given once`);
+  return v;
+}
+
+export function actionOf(req: Request): string | undefined {
+  return queryString(req, '_action');
+}
+
+export function unknownAction(action: string | undefined): CrestError {
+  return badRequest(action === undefined ? 'This resource needs an _action' : `Unknown action "${action.slice(0, 64)}"`);
+}

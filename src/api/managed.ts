@@ -1,0 +1,94 @@
+// managed/user: CREST create, read, update (PUT), patch, delete, query and the create action.
+import { Router } from 'express';
+import { isAdmin, requireAdmin, requireSelfOrAdmin } from '../auth/authorize';
+import { principalOf } from '../auth/middleware';
+import { badRequest, forbidden, preconditionFailed } from '../crest/errors';
+import { parseFields } from '../crest/fields';
+import { envelope, parseQueryRequest } from '../crest/query';
+import { applyPatch, validatePatch } from '../managed/patch';
+import { AppContext } from '../context';
+import { actionOf, ifMatch, ifNoneMatch, objectBody, queryString, sendObject, unknownAction } from './http';
+
+/** Fields a user may not change on itself: that would be privilege escalation. */
+const ADMIN_ONLY_FIELDS = ['authzRoles', 'accountStatus', 'effectiveRoles', 'effectiveAssignments'];
+
+export function managedRouter(ctx: AppContext): Router {
+  const r = Router();
+  const users = ctx.users;
+
+  r.get('/managed/user', async (req, res) => {
+    requireAdmin(principalOf(res));
+    const q = parseQueryRequest(req.query as Record<string, unknown>);
+    const fields = parseFields(queryString(req, '_fields'));
+    const { items, total } = await users.query(ctx.db.knex, q, fields);
+    res.json(envelope(q, items, total));
+  });
+
+  r.post('/managed/user', async (req, res) => {
+    requireAdmin(principalOf(res));
+    const action = actionOf(req);
+    if (action !== 'create') throw unknownAction(action);
+    const body = objectBody(req);
+    const id = queryString(req, '_id') ?? (typeof body._id === 'string' ? body._id : undefined);
+    if (body._id !== undefined && typeof body._id !== 'string') throw badRequest('_id must be a string');
+    sendObject(res, await users.create(ctx.db.knex, body, id), 201);
+  });
+
+  r.get('/managed/user/:id', async (req, res) => {
+    const p = principalOf(res);
+    requireSelfOrAdmin(p, 'managed/user', req.params.id);
+    sendObject(res, await users.read(ctx.db.knex, req.params.id, parseFields(queryString(req, '_fields'))));
+  });
+
+  r.put('/managed/user/:id', async (req, res) => {
+    const p = principalOf(res);
+    const id = req.params.id;
+    requireSelfOrAdmin(p, 'managed/user', id);
+    const body = objectBody(req);
+    if (body._id !== undefined && body._id !== id) throw badRequest(`The body's _id "${String(body._id)}" does not match the URL's "${id}"`);
+    if (ifNoneMatch(req) === '*') {
+      requireAdmin(p);
+      const existing = await users.readRow(ctx.db.knex, id);
+      if (existing) throw preconditionFailed(`managed/user/${id} already exists`);
+      return sendObject(res, await users.create(ctx.db.knex, body, id), 201);
+    }
+    if (!isAdmin(p)) {
+      const current = await users.read(ctx.db.knex, id, null);
+      for (const f of ADMIN_ONLY_FIELDS) {
+        if (f in body && JSON.stringify(body[f]) !== JSON.stringify(current[f])) throw forbidden(`Only an administrator may change ${f}`);
+      }
+      const row = await users.readRow(ctx.db.knex, id);
+      // A replace by the user must not drop the fields it cannot see or change.
+      for (const f of ADMIN_ONLY_FIELDS) if (!(f in body) && row?.obj[f] !== undefined) body[f] = row.obj[f];
+    }
+    const { user, created } = await users.replace(ctx.db.knex, id, body, ifMatch(req));
+    sendObject(res, user, created ? 201 : 200);
+  });
+
+  r.patch('/managed/user/:id', async (req, res) => {
+    const p = principalOf(res);
+    const id = req.params.id;
+    requireSelfOrAdmin(p, 'managed/user', id);
+    const ops = validatePatch(req.body);
+    if (!isAdmin(p)) {
+      for (const op of ops) {
+        const top = op.field.replace(/^\//, '').split('/')[0];
+        if (ADMIN_ONLY_FIELDS.includes(top)) throw forbidden(`Only an administrator may change ${top}`);
+      }
+    }
+    const passwordOps = ops.filter((o) => o.field.replace(/^\//, '') === 'password');
+    sendObject(res, await users.modify(ctx.db.knex, id, ifMatch(req), (obj) => {
+      const next = applyPatch(obj, ops.filter((o) => !passwordOps.includes(o)));
+      const pw = passwordOps.find((o) => o.operation === 'replace' || o.operation === 'add');
+      if (pw) next.password = pw.value;
+      return next;
+    }));
+  });
+
+  r.delete('/managed/user/:id', async (req, res) => {
+    requireAdmin(principalOf(res));
+    sendObject(res, await users.remove(ctx.db.knex, req.params.id, ifMatch(req)));
+  });
+
+  return r;
+}

@@ -1,0 +1,31 @@
+// Sign-in for the web UI: credentials once, then an HttpOnly session cookie and a CSRF token.
+import express, { Router } from 'express';
+import { badRequest, unauthorized } from '../crest/errors';
+import { AppContext } from '../context';
+import { actionOf, unknownAction } from './http';
+
+export function sessionRouter(ctx: AppContext): Router {
+  const r = Router();
+  r.post('/openidm/authentication', express.json({ limit: '16kb' }), async (req, res) => {
+    const action = actionOf(req);
+    if (action === 'logout') {
+      ctx.sessions.destroy(req, res);
+      return res.json({ _id: 'logout', status: 'SUCCESS' });
+    }
+    if (action !== 'login') throw unknownAction(action);
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    const userName = body.username ?? req.get('X-OpenIDM-Username');
+    const password = body.password ?? req.get('X-OpenIDM-Password');
+    if (typeof userName !== 'string' || typeof password !== 'string' || !userName || !password) throw badRequest('username and password are required');
+    if (userName.length > 255 || password.length > 1024) throw unauthorized();
+    const principal = await ctx.authenticator.authenticate({ userName, password }, req.ip ?? 'unknown');
+    const { csrfToken } = ctx.sessions.create(res, principal);
+    res.json({ _id: 'login', authenticationId: principal.userName, roles: principal.roles, component: principal.component, id: principal.id, csrfToken });
+  });
+  r.get('/openidm/authentication', (req, res) => {
+    const principal = ctx.sessions.principalFor(req);
+    if (!principal) throw unauthorized('Not signed in');
+    res.json({ _id: 'session', authenticationId: principal.userName, roles: principal.roles, component: principal.component, id: principal.id, csrfToken: ctx.sessions.csrfFor(req) });
+  });
+  return r;
+}

@@ -1,0 +1,43 @@
+// Express side of authentication: X-OpenIDM-Username/Password headers, or HTTP Basic,
+// or the UI's session cookie (see sessions.ts). The principal lands in res.locals.principal.
+import { NextFunction, Request, Response } from 'express';
+import { unauthorized } from '../crest/errors';
+import { Authenticator } from './authenticator';
+import { Credentials, Principal } from './interfaces';
+import { Sessions } from './sessions';
+
+function credentialsFrom(req: Request): Credentials | null {
+  const user = req.get('X-OpenIDM-Username');
+  const password = req.get('X-OpenIDM-Password');
+  if (user !== undefined && password !== undefined) return { userName: user, password };
+  const auth = req.get('Authorization');
+  if (auth && /^Basic /i.test(auth)) {
+    const decoded = Buffer.from(auth.slice(6).trim(), 'base64').toString('utf8');
+    const i = decoded.indexOf(':');
+    if (i > 0) return { userName: decoded.slice(0, i), password: decoded.slice(i + 1) };
+  }
+  return null;
+}
+
+export function authenticate(auth: Authenticator, sessions: Sessions) {
+  return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
+    const creds = credentialsFrom(req);
+    if (creds) {
+      if (creds.userName.length > 255 || creds.password.length > 1024) throw unauthorized();
+      res.locals.principal = await auth.authenticate(creds, req.ip ?? 'unknown');
+      return next();
+    }
+    const fromSession = sessions.principalFor(req);
+    if (fromSession) {
+      res.locals.principal = fromSession;
+      return next();
+    }
+    throw unauthorized();
+  };
+}
+
+export function principalOf(res: Response): Principal {
+  const p = res.locals.principal as Principal | undefined;
+  if (!p) throw unauthorized();
+  return p;
+}

@@ -1,0 +1,173 @@
+// managed/user: schema defaults, password hashing, private fields, revisions and preconditions.
+// Callers pass a Q (database or transaction) so that recon and jobs can create users inside
+// their own transactions.
+import crypto from 'node:crypto';
+import { hashPassword } from '../auth/passwords';
+import { ManagedObjectConfig, ManagedPropertySchema } from '../config/conf';
+import { CrestError, badRequest, conflict, notFound, preconditionFailed } from '../crest/errors';
+import { FieldList, names, project } from '../crest/fields';
+import { QueryRequest } from '../crest/query';
+import { newRev } from '../crest/rev';
+import { isUniqueViolation, Q } from '../repo/dialect';
+import * as repo from '../repo/managedUsers';
+
+export type ManagedUser = Record<string, unknown> & { _id: string; _rev: string };
+
+const ID_PATTERN = /^[A-Za-z0-9_.@:+-]{1,255}$/;
+
+export function assertValidId(id: string): void {
+  if (!ID_PATTERN.test(id)) throw badRequest(`Invalid identifier "${id.slice(0, 64)}": use 1-255 letters, digits or _ . @ : + -`);
+}
+
+export class ManagedUsers {
+  private props: Record<string, ManagedPropertySchema>;
+
+  constructor(schema: ManagedObjectConfig | undefined) {
+    this.props = schema?.schema.properties ?? {};
+  }
+
+  private isPrivate(name: string): boolean {
+    const p = this.props[name];
+    return !!p && (p.scope === 'private' || p.encryption === 'hash' || name === 'password');
+  }
+
+  /** What a caller sees: never the password; fields not returned by default only when asked for. */
+  present(row: repo.ManagedUserRow, fields: FieldList = null): ManagedUser {
+    const out: Record<string, unknown> = { _id: row.id, _rev: row.rev };
+    for (const [k, v] of Object.entries(row.obj)) {
+      if (this.isPrivate(k)) continue;
+      if (this.props[k]?.returnByDefault === false && !names(fields, k)) continue;
+      out[k] = v;
+    }
+    return project(out, fields) as ManagedUser;
+  }
+
+  /** Validates a body and splits it into the stored object and the password hash. */
+  private async prepare(body: Record<string, unknown>, previousHash: string | null): Promise<{ obj: Record<string, unknown>; passwordHash: string | null }> {
+    const obj: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(body)) {
+      if (k === '_id' || k === '_rev' || k === 'password') continue;
+      if (k.startsWith('_')) throw badRequest(`Field ${k} is reserved`);
+      obj[k] = v;
+    }
+    for (const [k, p] of Object.entries(this.props)) {
+      if (obj[k] === undefined && p.default !== undefined && !this.isPrivate(k)) obj[k] = JSON.parse(JSON.stringify(p.default));
+    }
+    const failures: { property: string; policyRequirements: string[] }[] = [];
+    for (const [k, p] of Object.entries(this.props)) {
+      if (this.isPrivate(k)) continue;
+      const v = obj[k];
+      if (p.required && (v === undefined || v === null || v === '')) failures.push({ property: k, policyRequirements: ['REQUIRED'] });
+      else if (v !== undefined && v !== null && p.type && !typeMatches(p.type, v)) failures.push({ property: k, policyRequirements: [`VALID_TYPE:${p.type}`] });
+    }
+    let passwordHash = previousHash;
+    if (body.password !== undefined && body.password !== null) {
+      if (typeof body.password !== 'string' || body.password.length < 1 || body.password.length > 1024) failures.push({ property: 'password', policyRequirements: ['VALID_TYPE:string'] });
+      else passwordHash = await hashPassword(body.password);
+    }
+    if (failures.length) {
+      throw new CrestError(403, `Failed policy validation: ${failures.map((f) => `${f.property} ${f.policyRequirements.join(',')}`).join('; ')}`, { result: false, failedPolicyRequirements: failures });
+    }
+    return { obj, passwordHash };
+  }
+
+  async create(q: Q, body: Record<string, unknown>, id?: string): Promise<ManagedUser> {
+    const newId = id ?? (typeof body._id === 'string' ? body._id : crypto.randomUUID());
+    assertValidId(newId);
+    const { obj, passwordHash } = await this.prepare(body, null);
+    const row = { id: newId, rev: newRev(), obj, passwordHash };
+    try {
+      await repo.insertManagedUser(q, row);
+    } catch (e) {
+      if (isUniqueViolation(e)) {
+        const existing = await repo.readManagedUser(q, newId);
+        if (existing) throw preconditionFailed(`managed/user/${newId} already exists`);
+        throw conflict(`A managed user with userName "${String(obj.userName)}" already exists`);
+      }
+      throw e;
+    }
+    return this.present(row);
+  }
+
+  async read(q: Q, id: string, fields: FieldList = null): Promise<ManagedUser> {
+    const row = await repo.readManagedUser(q, id);
+    if (!row) throw notFound(`Object managed/user/${id} not found`);
+    return this.present(row, fields);
+  }
+
+  async readRow(q: Q, id: string): Promise<repo.ManagedUserRow | null> {
+    return repo.readManagedUser(q, id);
+  }
+
+  /** PUT: If-Match rev replaces (412 when stale), no precondition creates or replaces. */
+  async replace(q: Q, id: string, body: Record<string, unknown>, ifMatch: string | null): Promise<{ user: ManagedUser; created: boolean }> {
+    assertValidId(id);
+    const existing = await repo.readManagedUser(q, id);
+    if (!existing) {
+      if (ifMatch !== null && ifMatch !== '*') throw notFound(`Object managed/user/${id} not found`);
+      return { user: await this.create(q, body, id), created: true };
+    }
+    if (ifMatch !== null && ifMatch !== '*' && ifMatch !== existing.rev) throw preconditionFailed(`Revision ${ifMatch} does not match the current revision of managed/user/${id}`);
+    const { obj, passwordHash } = await this.prepare(body, existing.passwordHash);
+    return { user: await this.write(q, { id, rev: newRev(), obj, passwordHash }, existing.rev), created: false };
+  }
+
+  /** Applies `change` to the stored object under optimistic concurrency. */
+  async modify(q: Q, id: string, ifMatch: string | null, change: (obj: Record<string, unknown>) => Record<string, unknown>): Promise<ManagedUser> {
+    const existing = await repo.readManagedUser(q, id);
+    if (!existing) throw notFound(`Object managed/user/${id} not found`);
+    if (ifMatch !== null && ifMatch !== '*' && ifMatch !== existing.rev) throw preconditionFailed(`Revision ${ifMatch} does not match the current revision of managed/user/${id}`);
+    const next = change({ ...existing.obj });
+    const { obj, passwordHash } = await this.prepare(next, existing.passwordHash);
+    return this.write(q, { id, rev: newRev(), obj, passwordHash }, existing.rev);
+  }
+
+  private async write(q: Q, row: repo.ManagedUserRow, expectedRev: string): Promise<ManagedUser> {
+    let ok: boolean;
+    try {
+      ok = await repo.updateManagedUser(q, row, expectedRev);
+    } catch (e) {
+      if (isUniqueViolation(e)) throw conflict(`A managed user with userName "${String(row.obj.userName)}" already exists`);
+      throw e;
+    }
+    if (!ok) throw preconditionFailed(`managed/user/${row.id} was changed concurrently`);
+    return this.present(row);
+  }
+
+  async remove(q: Q, id: string, ifMatch: string | null): Promise<ManagedUser> {
+    const existing = await repo.readManagedUser(q, id);
+    if (!existing) throw notFound(`Object managed/user/${id} not found`);
+    if (ifMatch !== null && ifMatch !== '*' && ifMatch !== existing.rev) throw preconditionFailed(`Revision ${ifMatch} does not match the current revision of managed/user/${id}`);
+    if (!(await repo.deleteManagedUser(q, id, existing.rev))) throw preconditionFailed(`managed/user/${id} was changed concurrently`);
+    return this.present(existing);
+  }
+
+  async query(q: Q, req: QueryRequest, fields: FieldList): Promise<{ items: ManagedUser[]; total?: number }> {
+    const { rows, total } = await repo.queryManagedUsers(q, {
+      filter: req.filter,
+      sort: req.sort,
+      offset: req.offset,
+      limit: req.pageSize !== undefined ? req.pageSize + 1 : undefined,
+      countTotal: req.totalPolicy !== 'NONE',
+    });
+    return { items: rows.map((r) => this.present(r, fields)), total };
+  }
+}
+
+function typeMatches(type: string, v: unknown): boolean {
+  switch (type) {
+    case 'string':
+      return typeof v === 'string';
+    case 'array':
+      return Array.isArray(v);
+    case 'boolean':
+      return typeof v === 'boolean';
+    case 'number':
+    case 'integer':
+      return typeof v === 'number';
+    case 'object':
+      return typeof v === 'object' && !Array.isArray(v);
+    default:
+      return true;
+  }
+}

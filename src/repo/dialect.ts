@@ -1,0 +1,44 @@
+// The few places where SQLite and PostgreSQL differ, gathered so the rest of src/repo is shared.
+import { Knex } from 'knex';
+import { Dialect } from './db';
+
+/** A database handle or an open transaction: every query function accepts either. */
+export type Q = Knex | Knex.Transaction;
+
+/** jsonb comes back parsed from PostgreSQL, as text from SQLite. */
+export function parseJson<T = unknown>(value: unknown): T {
+  if (value === null || value === undefined) return value as T;
+  return (typeof value === 'string' ? JSON.parse(value) : value) as T;
+}
+
+export function isUniqueViolation(err: unknown): boolean {
+  const e = err as { code?: string; message?: string };
+  return e?.code === '23505' || e?.code === 'SQLITE_CONSTRAINT_UNIQUE' || e?.code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+}
+
+/** Errors that mean "the database is not reachable right now" rather than a bad query. */
+export function isUnavailable(err: unknown): boolean {
+  const e = err as { code?: string; name?: string; message?: string };
+  const code = e?.code ?? '';
+  return (
+    ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', '57P01', '57P02', '57P03', '08000', '08003', '08006', '53300', 'SQLITE_BUSY'].includes(code) ||
+    e?.name === 'KnexTimeoutError' ||
+    /Connection terminated|connection is closed|Timeout acquiring a connection|Client was closed|not queryable/i.test(e?.message ?? '')
+  );
+}
+
+/** Inserts a row and returns its generated numeric id, on both backends. */
+export async function insertReturningId(q: Q, table: string, row: Record<string, unknown>): Promise<number> {
+  const [r] = await q(table).insert(row).returning('id');
+  return Number(typeof r === 'object' ? (r as { id: number }).id : r);
+}
+
+/** Row-locking clause for read-modify-write inside a transaction (SQLite's transaction already holds the lock). */
+export function forUpdate<T extends Knex.QueryBuilder>(qb: T, dialect: Dialect): T {
+  return (dialect === 'pg' ? qb.forUpdate() : qb) as T;
+}
+
+export function dialectOf(q: Q): Dialect {
+  const client = (q as unknown as { client: { config: { client: string } } }).client.config.client;
+  return client === 'pg' ? 'pg' : 'sqlite';
+}

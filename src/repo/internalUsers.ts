@@ -1,0 +1,45 @@
+// SQL for internal/user and internal/role.
+import { parseJson, Q } from './dialect';
+
+export interface InternalUserRow {
+  id: string;
+  rev: string;
+  passwordHash: string;
+  authzRoles: { _ref: string }[];
+}
+
+function fromColumns(r: Record<string, unknown>): InternalUserRow {
+  return { id: r.id as string, rev: r.rev as string, passwordHash: r.password_hash as string, authzRoles: parseJson(r.authz_roles) };
+}
+
+export async function readInternalUser(q: Q, id: string): Promise<InternalUserRow | null> {
+  const r = await q('internal_user').where({ id }).first();
+  return r ? fromColumns(r) : null;
+}
+
+export async function listInternalUsers(q: Q): Promise<InternalUserRow[]> {
+  return (await q('internal_user').select('*').orderBy('id')).map(fromColumns);
+}
+
+/** Inserts unless present: bootstrapping must never overwrite a password that was changed. */
+export async function insertInternalUserIfMissing(q: Q, row: InternalUserRow): Promise<boolean> {
+  const res = await q('internal_user')
+    .insert({ id: row.id, rev: row.rev, password_hash: row.passwordHash, authz_roles: JSON.stringify(row.authzRoles) })
+    .onConflict('id')
+    .ignore();
+  return Array.isArray(res) ? res.length > 0 && (res as unknown[])[0] !== 0 : true;
+}
+
+export async function updateInternalUser(q: Q, row: InternalUserRow, expectedRev: string | null): Promise<boolean> {
+  const qb = q('internal_user').where({ id: row.id });
+  if (expectedRev !== null) qb.andWhere({ rev: expectedRev });
+  return (await qb.update({ rev: row.rev, password_hash: row.passwordHash, authz_roles: JSON.stringify(row.authzRoles) })) === 1;
+}
+
+export async function insertRoleIfMissing(q: Q, id: string, description: string): Promise<void> {
+  await q('internal_role').insert({ id, rev: '0', description }).onConflict('id').ignore();
+}
+
+export async function listRoles(q: Q): Promise<{ id: string; rev: string; description: string }[]> {
+  return q('internal_role').select('id', 'rev', 'description').orderBy('id');
+}

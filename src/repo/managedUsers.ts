@@ -1,0 +1,127 @@
+// SQL for managed/user. Queried fields live in real columns as well as in obj.
+import { Filter } from '../crest/queryFilter';
+import { applyFilter, managedUserResolver, orderByField } from './filterToSql';
+import { dialectOf, parseJson, Q } from './dialect';
+
+export interface ManagedUserRow {
+  id: string;
+  rev: string;
+  obj: Record<string, unknown>;
+  passwordHash: string | null;
+}
+
+export interface SortKey {
+  field: string[];
+  descending: boolean;
+}
+
+export interface QueryParams {
+  filter: Filter;
+  sort: SortKey[];
+  offset: number;
+  limit?: number;
+  countTotal: boolean;
+}
+
+const str = (v: unknown) => (typeof v === 'string' ? v : v === undefined || v === null ? null : String(v));
+
+function toColumns(row: ManagedUserRow) {
+  return {
+    id: row.id,
+    rev: row.rev,
+    user_name: str(row.obj.userName),
+    given_name: str(row.obj.givenName),
+    sn: str(row.obj.sn),
+    mail: str(row.obj.mail),
+    account_status: str(row.obj.accountStatus),
+    obj: JSON.stringify(row.obj),
+    password_hash: row.passwordHash,
+  };
+}
+
+function fromColumns(r: Record<string, unknown>): ManagedUserRow {
+  return { id: r.id as string, rev: r.rev as string, obj: parseJson(r.obj), passwordHash: (r.password_hash as string) ?? null };
+}
+
+export async function insertManagedUser(q: Q, row: ManagedUserRow): Promise<void> {
+  await q('managed_user').insert(toColumns(row));
+}
+
+export async function readManagedUser(q: Q, id: string): Promise<ManagedUserRow | null> {
+  const r = await q('managed_user').where({ id }).first();
+  return r ? fromColumns(r) : null;
+}
+
+export async function findManagedUserByUserName(q: Q, userName: string): Promise<ManagedUserRow | null> {
+  const r = await q('managed_user').where({ user_name: userName }).first();
+  return r ? fromColumns(r) : null;
+}
+
+/** Replaces the row when its rev is still `expectedRev` (or unconditionally when null). */
+export async function updateManagedUser(q: Q, row: ManagedUserRow, expectedRev: string | null): Promise<boolean> {
+  const { id, ...cols } = toColumns(row);
+  const qb = q('managed_user').where({ id });
+  if (expectedRev !== null) qb.andWhere({ rev: expectedRev });
+  return (await qb.update(cols)) === 1;
+}
+
+export async function deleteManagedUser(q: Q, id: string, expectedRev: string | null): Promise<boolean> {
+  const qb = q('managed_user').where({ id });
+  if (expectedRev !== null) qb.andWhere({ rev: expectedRev });
+  return (await qb.del()) === 1;
+}
+
+export async function queryManagedUsers(q: Q, p: QueryParams): Promise<{ rows: ManagedUserRow[]; total?: number }> {
+  const dialect = dialectOf(q);
+  const base = () => applyFilter(q('managed_user'), p.filter, managedUserResolver, dialect);
+  const qb = base().select('*');
+  for (const s of p.sort) orderByField(qb, s.field, s.descending, managedUserResolver, dialect);
+  qb.orderBy('id'); // a stable order makes paging deterministic
+  if (p.offset) qb.offset(p.offset);
+  if (p.limit !== undefined) qb.limit(p.limit);
+  const rows = (await qb).map(fromColumns);
+  let total: number | undefined;
+  if (p.countTotal) {
+    const [{ n }] = await base().count({ n: '*' });
+    total = Number(n);
+  }
+  return { rows, total };
+}
+
+/** Rows by id, for a batch of linked targets. */
+export async function readManagedUsers(q: Q, ids: string[]): Promise<Map<string, ManagedUserRow>> {
+  const out = new Map<string, ManagedUserRow>();
+  for (let i = 0; i < ids.length; i += 500) {
+    for (const r of await q('managed_user').whereIn('id', ids.slice(i, i + 500))) out.set(r.id, fromColumns(r));
+  }
+  return out;
+}
+
+/** Correlation for a batch: every user whose `field` equals one of `values`. */
+export async function findManagedUsersByField(q: Q, field: string, values: string[]): Promise<ManagedUserRow[]> {
+  const target = managedUserResolver([field]);
+  const out: ManagedUserRow[] = [];
+  if (target.kind === 'column') {
+    for (let i = 0; i < values.length; i += 500) {
+      out.push(...(await q('managed_user').whereIn(target.column, values.slice(i, i + 500))).map(fromColumns));
+    }
+    return out;
+  }
+  for (const v of values) {
+    const filter: Filter = { type: 'compare', op: 'eq', field: [field], value: v };
+    out.push(...(await applyFilter(q('managed_user').select('*'), filter, managedUserResolver, dialectOf(q))).map(fromColumns));
+  }
+  return out;
+}
+
+/** Ids in order, a page at a time (keyset), for the target phase. */
+export async function managedUserIdsAfter(q: Q, after: string | null, limit: number): Promise<string[]> {
+  const qb = q('managed_user').select('id').orderBy('id').limit(limit);
+  if (after !== null) qb.where('id', '>', after);
+  return (await qb).map((r: { id: string }) => r.id);
+}
+
+export async function countManagedUsers(q: Q): Promise<number> {
+  const [{ n }] = await q('managed_user').count({ n: '*' });
+  return Number(n);
+}

@@ -1,0 +1,84 @@
+// Wires the rooms together: configuration, repository, accounts, workflow, recon, jobs, HTTP.
+import http from 'node:http';
+import { AddressInfo } from 'node:net';
+import { createApp, RouterFactory } from './api/app';
+import { Authenticator } from './auth/authenticator';
+import { bootstrapAccounts } from './auth/bootstrap';
+import { LoginRateLimiter } from './auth/rateLimiter';
+import { Sessions } from './auth/sessions';
+import { ConfValidator, loadProjectConfig } from './config/conf';
+import { RuntimeOptions } from './config/project';
+import { AppContext, Logger } from './context';
+import { consoleLogger } from './log';
+import { ManagedUsers } from './managed/users';
+import { accountLookup } from './repo/accounts';
+import { migrate, openDb } from './repo/db';
+
+export interface RunningServer {
+  ctx: AppContext;
+  url: string;
+  port: number;
+  /** Stops accepting, lets requests in flight and the current job finish, then closes the pool. */
+  stop(): Promise<void>;
+}
+
+export interface ServerHooks {
+  validators?: Record<string, ConfValidator>;
+  routers?: RouterFactory[];
+  publicRouters?: RouterFactory[];
+  /** Runs after migrations and before listening; returns a stopper for background work. */
+  onStart?: Array<(ctx: AppContext) => Promise<(() => Promise<void>) | void>>;
+}
+
+export async function startServer(options: RuntimeOptions, hooks: ServerHooks = {}, log: Logger = consoleLogger()): Promise<RunningServer> {
+  const config = loadProjectConfig(options.projectDir, hooks.validators);
+  const db = openDb({ url: options.databaseUrl, schema: options.databaseSchema, projectDir: options.projectDir });
+  try {
+    await migrate(db, options.databaseSchema);
+    await bootstrapAccounts(db.knex, config.authentication, log);
+  } catch (e) {
+    await db.knex.destroy();
+    throw e;
+  }
+  const limiter = new LoginRateLimiter(config.authentication.loginRateLimit.maxFailures, config.authentication.loginRateLimit.windowSeconds * 1000);
+  const ctx: AppContext = {
+    options,
+    config,
+    db,
+    log,
+    users: new ManagedUsers(config.managed.find((o) => o.name === 'user')),
+    authenticator: new Authenticator(accountLookup(db.knex), limiter),
+    sessions: new Sessions(),
+  };
+  const stoppers: Array<() => Promise<void>> = [];
+  for (const start of hooks.onStart ?? []) {
+    const stop = await start(ctx);
+    if (stop) stoppers.push(stop);
+  }
+  const inflight = { count: 0 };
+  const app = createApp(ctx, { routers: hooks.routers ?? [], publicRouters: hooks.publicRouters, inflight });
+  const server = http.createServer(app);
+  server.requestTimeout = 120_000;
+  server.keepAliveTimeout = 5_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  const url = `http://127.0.0.1:${port}/openidm`;
+  log.info(`ready on port ${port} (project ${options.projectDir}, repository ${db.describe})`);
+
+  let stopping: Promise<void> | null = null;
+  const stop = () =>
+    (stopping ??= (async () => {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      const deadline = Date.now() + 10_000;
+      while (inflight.count > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      server.closeAllConnections();
+      await closed;
+      for (const s of stoppers.reverse()) await s();
+      await db.knex.destroy();
+    })());
+  return { ctx, url, port, stop };
+}
