@@ -38,7 +38,7 @@ export function createApp(ctx: AppContext, parts: AppParts): express.Express {
   for (const f of parts.publicRouters ?? []) app.use(f(ctx));
   app.use('/openidm', pingRouter());
   app.use('/openidm', authenticate(ctx.authenticator, ctx.sessions));
-  app.use('/openidm', jsonBody());
+  app.use('/openidm', jsonBody(undefined, ['/workflow/processdefinition']));
   app.use('/openidm', infoRouter());
   app.use('/openidm', managedRouter(ctx));
   app.use('/openidm', configRouter(ctx));

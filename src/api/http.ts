@@ -6,9 +6,11 @@ import { parseEtag } from '../crest/rev';
 export const JSON_LIMIT = '1mb';
 
 /** JSON bodies only; a body with another content type is refused with 415. */
-export function jsonBody(limit = JSON_LIMIT) {
+export function jsonBody(limit = JSON_LIMIT, rawPaths: string[] = []) {
   const parse = express.json({ limit, strict: true, type: () => true });
   return (req: Request, res: Response, next: NextFunction) => {
+    // Uploads (BPMN XML) are read by their own route, with their own type and size limit.
+    if (req.method === 'POST' && rawPaths.includes(req.path)) return next();
     const hasBody = Number(req.get('Content-Length') ?? 0) > 0 || req.get('Transfer-Encoding') !== undefined;
     if (!hasBody || !['POST', 'PUT', 'PATCH'].includes(req.method)) {
       req.body = undefined;

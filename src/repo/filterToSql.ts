@@ -9,7 +9,8 @@ import { badRequest } from '../crest/errors';
 import { CompareOp, Filter, FilterValue } from '../crest/queryFilter';
 
 export type FieldTarget =
-  | { kind: 'column'; column: string; type?: 'string' | 'number' | 'boolean' }
+  /** `id`: an integer column shown to clients as a string id (IDM ids are strings): "38" and 38 both match. */
+  | { kind: 'column'; column: string; type?: 'string' | 'number' | 'boolean' | 'id' }
   | { kind: 'json'; column: string; path: string[] };
 export type FieldResolver = (field: string[]) => FieldTarget;
 type Dialect = 'sqlite' | 'pg';
@@ -154,7 +155,12 @@ function stringPredicate(op: CompareOp, expr: Sql, value: string, dialect: Diale
   return sql(`${dialect === 'pg' ? '% COLLATE "C"' : '%'} ${ORDERING[op]} %`, expr, value);
 }
 
-function columnPredicate(op: CompareOp, column: string, type: 'string' | 'number' | 'boolean', value: FilterValue, dialect: Dialect): Sql {
+function columnPredicate(op: CompareOp, column: string, type: 'string' | 'number' | 'boolean' | 'id', value: FilterValue, dialect: Dialect): Sql {
+  if (type === 'id') {
+    if (typeof value === 'string' && /^\d{1,15}$/.test(value)) value = Number(value);
+    else if (typeof value !== 'number') return FALSE_SQL;
+    type = 'number';
+  }
   if (value === null || typeof value !== type) return FALSE_SQL;
   // `col IS NOT NULL AND …` keeps the predicate two-valued when the column is NULL.
   const guard = (p: Sql) => sql('% IS NOT NULL AND %', ident(column), p);

@@ -17,8 +17,8 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-export async function startTestServer(opts: { projectDir?: string; workers?: boolean } = {}): Promise<TestServer> {
-  const db = await createTestDb();
+export async function startTestServer(opts: { projectDir?: string; workers?: boolean; db?: TestDb; keepDb?: boolean } = {}): Promise<TestServer> {
+  const db = opts.db ?? (await createTestDb());
   let services: Services | undefined;
   const server = await startServer(
     {
@@ -58,7 +58,7 @@ export async function startTestServer(opts: { projectDir?: string; workers?: boo
     },
     async close() {
       await server.stop();
-      await db.destroy();
+      if (!opts.keepDb) await db.destroy();
     },
   };
 }

@@ -1,0 +1,55 @@
+// jobs: the durable queue, for operators (openidm-admin): failed or dead jobs and their retry.
+import { Router } from 'express';
+import { requireAdmin } from '../auth/authorize';
+import { principalOf } from '../auth/middleware';
+import { conflict, notFound } from '../crest/errors';
+import { parseFields, project } from '../crest/fields';
+import { envelope, parseQueryRequest } from '../crest/query';
+import { AppContext } from '../context';
+import { Job } from '../jobs/interfaces';
+import { countJobsByState, queryJobs, readJob } from '../jobs/sql/queryJobs';
+import { retryJob } from '../jobs/sql/retryJob';
+import { actionOf, queryString, unknownAction } from './http';
+
+export function jobView(j: Job) {
+  return {
+    _id: String(j.id), key: j.key, type: j.type, state: j.state, attempts: j.attempts, maxAttempts: j.maxAttempts,
+    runAt: new Date(j.runAt).toISOString(), lockedBy: j.lockedBy, lastError: j.lastError, payload: j.payload, result: j.result,
+    createdAt: j.createdAt, updatedAt: j.updatedAt,
+  };
+}
+
+export function jobsRouter(onRetry: () => void) {
+  return (ctx: AppContext): Router => {
+    const r = Router();
+    const id = (raw: string) => (/^\d{1,15}$/.test(raw) ? Number(raw) : -1);
+    r.use('/jobs', (_req, res, next) => {
+      requireAdmin(principalOf(res));
+      next();
+    });
+    r.get('/jobs', async (req, res) => {
+      const q = parseQueryRequest(req.query as Record<string, unknown>);
+      const rows = await queryJobs(ctx.db.knex, q.filter, q.offset, q.pageSize !== undefined ? q.pageSize + 1 : undefined);
+      const fields = parseFields(queryString(req, '_fields'));
+      res.json(envelope(q, rows.map((j) => project(jobView(j), fields))));
+    });
+    r.get('/jobs/_summary', async (_req, res) => {
+      res.json({ _id: '_summary', states: await countJobsByState(ctx.db.knex) });
+    });
+    r.get('/jobs/:id', async (req, res) => {
+      const job = await readJob(ctx.db.knex, id(req.params.id));
+      if (!job) throw notFound(`Job ${req.params.id} not found`);
+      res.json(jobView(job));
+    });
+    r.post('/jobs/:id', async (req, res) => {
+      const action = actionOf(req);
+      if (action !== 'retry') throw unknownAction(action);
+      const job = await readJob(ctx.db.knex, id(req.params.id));
+      if (!job) throw notFound(`Job ${req.params.id} not found`);
+      if (!(await retryJob(ctx.db.knex, job.id))) throw conflict(`Job ${job.id} is ${job.state}; only dead jobs can be retried`);
+      onRetry();
+      res.json(jobView((await readJob(ctx.db.knex, job.id))!));
+    });
+    return r;
+  };
+}

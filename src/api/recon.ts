@@ -1,0 +1,89 @@
+// recon (runs), sync (performAction) and audit/recon.
+import { Router } from 'express';
+import { requireAdmin } from '../auth/authorize';
+import { principalOf } from '../auth/middleware';
+import { badRequest } from '../crest/errors';
+import { parseFields, project } from '../crest/fields';
+import { envelope, parseQueryRequest } from '../crest/query';
+import { AppContext } from '../context';
+import { queryAudit } from '../repo/reconRuns';
+import { Reconciler, runView } from '../recon/reconciler';
+import { parseAction, performAction } from '../recon/sync';
+import { Situation } from '../recon/interfaces';
+import { actionOf, queryString, unknownAction } from './http';
+
+export function reconRouter(recon: Reconciler) {
+  return (ctx: AppContext): Router => {
+    const r = Router();
+
+    r.use(['/recon', '/sync', '/audit'], (_req, res, next) => {
+      requireAdmin(principalOf(res));
+      next();
+    });
+
+    r.post('/recon', async (req, res) => {
+      const action = actionOf(req);
+      const p = principalOf(res);
+      if (action === 'recon') {
+        const wait = queryString(req, 'waitForCompletion') === 'true';
+        const run = await recon.startRun(queryString(req, 'mapping'), wait, p.userName);
+        res.json(wait ? runView(run) : { _id: run.id, state: run.state });
+      } else if (action === 'reconById') {
+        const mapping = recon.mapping(queryString(req, 'mapping'));
+        const id = queryString(req, 'id') ?? queryString(req, 'ids');
+        if (!id) throw badRequest('The id parameter is required');
+        const result = await ctx.db.knex.transaction((trx) =>
+          performAction(trx, ctx.users, { mapping, connector: recon.connectorFor(mapping), sourceId: id, action: 'REPORT', reconId: null }),
+        );
+        // Re-run with the configured policy for the situation found.
+        const policy = mapping.policyFor(result.situation);
+        if (policy.kind === 'action' && policy.action !== 'REPORT') {
+          const acted = await ctx.db.knex.transaction((trx) =>
+            performAction(trx, ctx.users, { mapping, connector: recon.connectorFor(mapping), sourceId: id, action: policy.action, reconId: null }),
+          );
+          return res.json({ ...acted, state: 'SUCCESS' });
+        }
+        res.json({ ...result, state: 'SUCCESS' });
+      } else throw unknownAction(action);
+    });
+
+    r.get('/recon', async (_req, res) => {
+      res.json({ reconciliations: (await recon.list()).map(runView) });
+    });
+
+    r.get('/recon/:id', async (req, res) => {
+      res.json(project(runView(await recon.read(req.params.id)), parseFields(queryString(req, '_fields'))));
+    });
+
+    r.post('/recon/:id', async (req, res) => {
+      const action = actionOf(req);
+      if (action !== 'cancel') throw unknownAction(action);
+      const run = await recon.cancel(req.params.id);
+      res.json({ _id: run.id, action: 'cancel', status: 'SUCCESS' });
+    });
+
+    r.post('/sync', async (req, res) => {
+      const action = actionOf(req);
+      if (action !== 'performAction') throw unknownAction(action);
+      const mapping = recon.mapping(queryString(req, 'mapping'));
+      const sourceId = queryString(req, 'sourceId');
+      if (!sourceId) throw badRequest('The sourceId parameter is required');
+      const result = await ctx.db.knex.transaction((trx) =>
+        performAction(trx, ctx.users, {
+          mapping, connector: recon.connectorFor(mapping), sourceId, action: parseAction(queryString(req, 'action')),
+          reconId: queryString(req, 'reconId') ?? null, situation: (queryString(req, 'situation') as Situation) ?? null,
+        }),
+      );
+      res.json(result);
+    });
+
+    r.get('/audit/recon', async (req, res) => {
+      const q = parseQueryRequest(req.query as Record<string, unknown>);
+      const rows = await queryAudit(ctx.db.knex, q.filter, q.offset, q.pageSize !== undefined ? q.pageSize + 1 : undefined);
+      const fields = parseFields(queryString(req, '_fields'));
+      res.json(envelope(q, rows.map((e) => project(e as unknown as Record<string, unknown>, fields))));
+    });
+
+    return r;
+  };
+}

@@ -1,0 +1,182 @@
+// workflow/processdefinition, workflow/processinstance and workflow/taskinstance.
+import express, { Router } from 'express';
+import { isAdmin, requireAdmin } from '../auth/authorize';
+import { principalOf } from '../auth/middleware';
+import { CrestError, badRequest, notFound } from '../crest/errors';
+import { parseFields, project } from '../crest/fields';
+import { envelope, parseQueryRequest } from '../crest/query';
+import { matchesFilter } from '../crest/queryFilter';
+import { AppContext } from '../context';
+import * as instancesRepo from '../repo/processInstances';
+import * as tasksRepo from '../repo/tasks';
+import { DefinitionError } from '../workflow/interfaces';
+import { WorkflowRuntime } from '../workflow/runtime';
+import { definitionView, instanceView, taskView } from '../workflow/views';
+import { actionOf, objectBody, queryString, unknownAction } from './http';
+
+const MAX_BPMN_BYTES = 5 * 1024 * 1024;
+
+function numericId(raw: string, what: string): number {
+  if (!/^\d{1,15}$/.test(raw)) throw notFound(`${what} ${raw.slice(0, 64)} not found`);
+  return Number(raw);
+}
+
+function sendProjected(res: express.Response, obj: Record<string, unknown>, fieldsParam: string | undefined) {
+  res.json(project(obj, parseFields(fieldsParam), false));
+}
+
+export function workflowRouter(runtime: WorkflowRuntime) {
+  return (ctx: AppContext): Router => {
+    const r = Router();
+    const knex = ctx.db.knex;
+
+    // --- process definitions ---
+    r.get('/workflow/processdefinition', async (req, res) => {
+      const q = parseQueryRequest(req.query as Record<string, unknown>);
+      const all = (await runtime.definitions.list()).map((d) => definitionView(d));
+      const matched = all.filter((d) => matchesFilter(q.filter, d));
+      const page = matched.slice(q.offset, q.pageSize !== undefined ? q.offset + q.pageSize + 1 : undefined);
+      const fields = parseFields(queryString(req, '_fields'));
+      res.json(envelope(q, page.map((d) => project(d, fields)), matched.length));
+    });
+
+    r.get('/workflow/processdefinition/:id', async (req, res) => {
+      const def = await runtime.definitions.get(req.params.id);
+      const view: Record<string, unknown> = definitionView(def.row, def.parsed);
+      if (queryString(req, '_fields')?.includes('xml')) view.xml = def.row.xml;
+      sendProjected(res, view, queryString(req, '_fields'));
+    });
+
+    r.post('/workflow/processdefinition', express.text({ type: () => true, limit: MAX_BPMN_BYTES }), async (req, res) => {
+      requireAdmin(principalOf(res));
+      const type = req.get('Content-Type') ?? '';
+      if (!/^(application|text)\/(xml|bpmn\+xml|octet-stream)/i.test(type) && !/bpmn/i.test(type)) {
+        throw new CrestError(415, 'Upload a BPMN file as application/xml or text/xml');
+      }
+      if (typeof req.body !== 'string' || !req.body.trim()) throw badRequest('The request body must be the BPMN XML');
+      const name = (queryString(req, 'resourceName') ?? 'upload.bpmn').replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 200);
+      try {
+        const { row, created } = await runtime.definitions.deployXml(req.body, name);
+        const def = await runtime.definitions.get(row.id);
+        res.status(created ? 201 : 200).json(definitionView(def.row, def.parsed));
+      } catch (e) {
+        if (e instanceof DefinitionError) throw badRequest(e.message, { elementId: e.elementId ?? null });
+        throw e;
+      }
+    });
+
+    r.delete('/workflow/processdefinition/:id', async (req, res) => {
+      requireAdmin(principalOf(res));
+      res.json(definitionView(await runtime.definitions.remove(req.params.id)));
+    });
+
+    // --- process instances ---
+    const queryInstances = (statuses: instancesRepo.InstanceStatus[]) => async (req: express.Request, res: express.Response) => {
+      requireAdmin(principalOf(res));
+      const q = parseQueryRequest(req.query as Record<string, unknown>);
+      const rows = await instancesRepo.queryInstances(knex, q.filter, { statuses, offset: q.offset, limit: q.pageSize !== undefined ? q.pageSize + 1 : undefined });
+      const fields = parseFields(queryString(req, '_fields'));
+      res.json(envelope(q, rows.map((i) => project(instanceView(i), fields))));
+    };
+    r.get('/workflow/processinstance/history', queryInstances(['active', 'ended', 'failed', 'canceled']));
+    r.get('/workflow/processinstance/history/:id', async (req, res) => {
+      requireAdmin(principalOf(res));
+      const inst = await instancesRepo.readInstance(knex, numericId(req.params.id, 'Process instance'));
+      if (!inst) throw notFound(`Process instance ${req.params.id} not found`);
+      sendProjected(res, instanceView(inst), queryString(req, '_fields'));
+    });
+    r.get('/workflow/processinstance', queryInstances(['active']));
+
+    r.post('/workflow/processinstance', async (req, res) => {
+      const p = principalOf(res);
+      requireAdmin(p);
+      const action = actionOf(req);
+      if (action !== 'create') throw unknownAction(action);
+      const body = objectBody(req);
+      const { _key, _processDefinitionId, _businessKey, ...variables } = body;
+      if (_key === undefined && _processDefinitionId === undefined) throw badRequest('_key or _processDefinitionId is required');
+      if (_key !== undefined && typeof _key !== 'string') throw badRequest('_key must be a string');
+      if (_processDefinitionId !== undefined && typeof _processDefinitionId !== 'string') throw badRequest('_processDefinitionId must be a string');
+      if (_businessKey !== undefined && _businessKey !== null && typeof _businessKey !== 'string') throw badRequest('_businessKey must be a string');
+      const { instance } = await runtime.start({
+        key: _key as string | undefined,
+        definitionId: _processDefinitionId as string | undefined,
+        businessKey: (_businessKey as string | undefined) ?? null,
+        variables,
+        startUserId: p.userName,
+      });
+      res.status(201).json({
+        _id: String(instance.id),
+        processInstanceId: String(instance.id),
+        status: instance.status === 'active' ? 'suspended' : instance.status,
+        businessKey: instance.businessKey,
+        processDefinitionId: instance.definitionId,
+      });
+    });
+
+    r.get('/workflow/processinstance/:id', async (req, res) => {
+      requireAdmin(principalOf(res));
+      const id = numericId(req.params.id, 'Process instance');
+      const inst = await instancesRepo.readInstance(knex, id);
+      if (!inst || inst.status !== 'active') throw notFound(`Process instance ${id} not found`);
+      sendProjected(res, instanceView(inst, await tasksRepo.tasksOfInstance(knex, id)), queryString(req, '_fields'));
+    });
+
+    r.delete('/workflow/processinstance/:id', async (req, res) => {
+      requireAdmin(principalOf(res));
+      res.json(instanceView(await runtime.cancel(numericId(req.params.id, 'Process instance'))));
+    });
+
+    // --- tasks ---
+    r.get('/workflow/taskinstance', async (req, res) => {
+      const p = principalOf(res);
+      const q = parseQueryRequest(req.query as Record<string, unknown>);
+      const vis = isAdmin(p) ? { userId: null, groups: [] } : { userId: p.userName, groups: p.roles.flatMap((x) => [x, `internal/role/${x}`]) };
+      const rows = await tasksRepo.queryTasks(knex, q.filter, vis, { offset: q.offset, limit: q.pageSize !== undefined ? q.pageSize + 1 : undefined });
+      const fields = parseFields(queryString(req, '_fields'));
+      res.json(envelope(q, rows.map((t) => project(taskView(t), fields, false))));
+    });
+
+    r.get('/workflow/taskinstance/:id', async (req, res) => {
+      const p = principalOf(res);
+      const task = await runtime.readTask(numericId(req.params.id, 'Task instance'));
+      if (!runtime.mayWorkOn(p, task)) throw notFound(`Task instance ${req.params.id} not found`);
+      res.setHeader('ETag', `"${task.rev}"`);
+      sendProjected(res, taskView(task, true), queryString(req, '_fields'));
+    });
+
+    r.put('/workflow/taskinstance/:id', async (req, res) => {
+      requireAdmin(principalOf(res));
+      const id = numericId(req.params.id, 'Task instance');
+      const body = objectBody(req);
+      const changes: Record<string, string | null> = {};
+      for (const k of ['assignee', 'owner', 'name', 'description']) {
+        if (k in body) {
+          if (body[k] !== null && typeof body[k] !== 'string') throw badRequest(`${k} must be a string or null`);
+          changes[k] = body[k] as string | null;
+        }
+      }
+      const rev = req.get('If-Match')?.replace(/"/g, '');
+      await runtime.updateTask(id, changes, rev && rev !== '*' ? Number(rev) : null);
+      res.json({ 'Task updated': String(id) });
+    });
+
+    r.post('/workflow/taskinstance/:id', async (req, res) => {
+      const p = principalOf(res);
+      const id = numericId(req.params.id, 'Task instance');
+      const action = actionOf(req);
+      const body = objectBody(req);
+      if (action === 'complete') {
+        await runtime.complete(id, body, p);
+        res.json({ 'Task action performed': 'complete' });
+      } else if (action === 'claim') {
+        const userId = body.userId ?? p.userName;
+        if (typeof userId !== 'string' || !userId) throw badRequest('userId must be a string');
+        await runtime.claim(id, userId, p);
+        res.json({ 'Task action performed': 'claim' });
+      } else throw unknownAction(action);
+    });
+
+    return r;
+  };
+}

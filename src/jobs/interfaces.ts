@@ -1,0 +1,47 @@
+// Types shared by the job queue's SQL operations, the worker loop and the REST resource.
+import { Knex } from 'knex';
+
+export type JobState = 'queued' | 'running' | 'done' | 'dead';
+
+export interface Job {
+  id: number;
+  key: string;
+  type: string;
+  payload: Record<string, unknown>;
+  state: JobState;
+  attempts: number;
+  maxAttempts: number;
+  runAt: number;
+  lockedBy: string | null;
+  lockedUntil: number | null;
+  lastError: string | null;
+  result: unknown;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface NewJob {
+  /** Idempotency key: a second enqueue with the same key is a no-op. */
+  key: string;
+  type: string;
+  payload: Record<string, unknown>;
+  runAt?: number;
+  maxAttempts?: number;
+}
+
+/**
+ * A handler does its work inside `trx`, the same transaction that marks the job done, so a job
+ * either completes with its effects or leaves no trace. It must still be idempotent: a job whose
+ * worker died after committing elsewhere may run again.
+ */
+export type JobHandler = (trx: Knex.Transaction, payload: Record<string, unknown>, job: Job) => Promise<unknown>;
+
+export interface WorkerOptions {
+  workerId: string;
+  concurrency: number;
+  pollMs: number;
+  lockMs: number;
+  /** Backoff for attempt n (1-based): min(base * 2^(n-1), cap), with jitter. */
+  backoffBaseMs: number;
+  backoffCapMs: number;
+}

@@ -1,0 +1,21 @@
+// Insert-or-ignore on the unique key: enqueueing the same work twice has the effect of once.
+import { Q } from '../../repo/dialect';
+import { NewJob } from '../interfaces';
+
+export async function enqueueJob(q: Q, job: NewJob, now = Date.now()): Promise<void> {
+  const ts = new Date(now).toISOString();
+  await q('job')
+    .insert({
+      key: job.key,
+      type: job.type,
+      payload: JSON.stringify(job.payload),
+      state: 'queued',
+      attempts: 0,
+      max_attempts: job.maxAttempts ?? 8,
+      run_at: job.runAt ?? now,
+      created_at: ts,
+      updated_at: ts,
+    })
+    .onConflict('key')
+    .ignore();
+}

@@ -1,0 +1,36 @@
+// Jobs for the REST resource and the admin console.
+import { Filter } from '../../crest/queryFilter';
+import { applyFilter, FieldTarget } from '../../repo/filterToSql';
+import { badRequest } from '../../crest/errors';
+import { dialectOf, Q } from '../../repo/dialect';
+import { Job } from '../interfaces';
+import { rowToJob } from './rowToJob';
+
+const COLUMNS: Record<string, string> = {
+  _id: 'id', key: 'key', type: 'type', state: 'state', attempts: 'attempts', lastError: 'last_error',
+  lockedBy: 'locked_by', runAt: 'run_at', createdAt: 'created_at', updatedAt: 'updated_at',
+};
+
+export function jobResolver(field: string[]): FieldTarget {
+  const column = field.length === 1 && Object.prototype.hasOwnProperty.call(COLUMNS, field[0]) ? COLUMNS[field[0]] : undefined;
+  if (!column) throw badRequest(`Jobs cannot be queried on /${field.join('/')}`);
+  const type = field[0] === '_id' ? 'id' : field[0] === 'attempts' || field[0] === 'runAt' ? 'number' : 'string';
+  return { kind: 'column', column, type };
+}
+
+export async function queryJobs(q: Q, filter: Filter, offset: number, limit: number | undefined): Promise<Job[]> {
+  const qb = applyFilter(q('job').select('*'), filter, jobResolver, dialectOf(q)).orderBy('id');
+  if (offset) qb.offset(offset);
+  if (limit !== undefined) qb.limit(limit);
+  return (await qb).map(rowToJob);
+}
+
+export async function readJob(q: Q, id: number): Promise<Job | null> {
+  const r = await q('job').where({ id }).first();
+  return r ? rowToJob(r) : null;
+}
+
+export async function countJobsByState(q: Q): Promise<Record<string, number>> {
+  const rows = await q('job').select('state').count({ n: '*' }).groupBy('state');
+  return Object.fromEntries(rows.map((r: Record<string, unknown>) => [r.state as string, Number(r.n)]));
+}

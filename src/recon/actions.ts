@@ -1,0 +1,83 @@
+// Carries out one synchronisation action on the target (managed/user) and its link.
+// Runs inside the caller's transaction; every action is safe to repeat.
+import { Knex } from 'knex';
+import { ManagedUsers } from '../managed/users';
+import * as links from '../repo/links';
+import { Action, CompiledMapping, SourceObject } from './interfaces';
+import { changedFields } from './mapping';
+
+export interface ActionInput {
+  mapping: CompiledMapping;
+  action: Action;
+  source: SourceObject | null;
+  /** The mapped target value (when there is a source). */
+  mapped: Record<string, unknown> | null;
+  targetId: string | null;
+  linked: boolean;
+}
+
+export interface ActionOutcome {
+  targetId: string | null;
+  status: 'SUCCESS' | 'FAILURE';
+  message: string | null;
+  /** True when the target was created (for the run's progress). */
+  created?: boolean;
+  linkCreated?: boolean;
+}
+
+const LINK_QUALIFIER = 'default';
+
+export async function performSyncAction(trx: Knex.Transaction, users: ManagedUsers, a: ActionInput): Promise<ActionOutcome> {
+  const linkType = a.mapping.name;
+  switch (a.action) {
+    case 'CREATE': {
+      if (!a.source || !a.mapped) return { targetId: null, status: 'FAILURE', message: 'CREATE needs a source object' };
+      const id = typeof a.mapped._id === 'string' && a.mapped._id ? a.mapped._id : undefined;
+      const user = await users.create(trx, withoutId(a.mapped), id);
+      await links.insertLink(trx, { linkType, linkQualifier: LINK_QUALIFIER, firstId: a.source._id, secondId: user._id });
+      return { targetId: user._id, status: 'SUCCESS', message: null, created: true, linkCreated: true };
+    }
+    case 'UPDATE': {
+      if (!a.source || !a.mapped || !a.targetId) return { targetId: a.targetId, status: 'FAILURE', message: 'UPDATE needs a source and a target' };
+      const current = await users.readRow(trx, a.targetId);
+      if (!current) return { targetId: a.targetId, status: 'FAILURE', message: `Target managed/user/${a.targetId} disappeared` };
+      const changes = withoutId(a.mapped);
+      if (changedFields(changes, current.obj).length) await users.modify(trx, a.targetId, null, (obj) => ({ ...obj, ...changes }));
+      let linkCreated = false;
+      if (!a.linked) {
+        await links.insertLink(trx, { linkType, linkQualifier: LINK_QUALIFIER, firstId: a.source._id, secondId: a.targetId });
+        linkCreated = true;
+      }
+      return { targetId: a.targetId, status: 'SUCCESS', message: null, linkCreated };
+    }
+    case 'LINK': {
+      if (!a.source || !a.targetId) return { targetId: a.targetId, status: 'FAILURE', message: 'LINK needs a source and a target' };
+      if (!a.linked) await links.insertLink(trx, { linkType, linkQualifier: LINK_QUALIFIER, firstId: a.source._id, secondId: a.targetId });
+      return { targetId: a.targetId, status: 'SUCCESS', message: null, linkCreated: !a.linked };
+    }
+    case 'UNLINK': {
+      if (a.source) await links.deleteLinkBySource(trx, linkType, a.source._id);
+      else if (a.targetId) await links.deleteLinkByTarget(trx, linkType, a.targetId);
+      return { targetId: a.targetId, status: 'SUCCESS', message: null };
+    }
+    case 'DELETE': {
+      if (a.targetId) {
+        if (await users.readRow(trx, a.targetId)) await users.remove(trx, a.targetId, null);
+        await links.deleteLinkByTarget(trx, linkType, a.targetId);
+      }
+      return { targetId: a.targetId, status: 'SUCCESS', message: null };
+    }
+    case 'EXCEPTION':
+      return { targetId: a.targetId, status: 'FAILURE', message: 'The situation is configured as an exception' };
+    case 'IGNORE':
+    case 'REPORT':
+    case 'NOREPORT':
+    case 'ASYNC':
+      return { targetId: a.targetId, status: 'SUCCESS', message: null };
+  }
+}
+
+function withoutId(obj: Record<string, unknown>): Record<string, unknown> {
+  const { _id, ...rest } = obj;
+  return rest;
+}

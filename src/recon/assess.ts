@@ -1,0 +1,60 @@
+// Situation assessment for a batch of source objects: a few set-based queries (links, linked
+// targets, correlated targets) instead of several queries per row.
+import { Q } from '../repo/dialect';
+import * as links from '../repo/links';
+import { findManagedUsersByField, ManagedUserRow, readManagedUsers } from '../repo/managedUsers';
+import { CompiledMapping, Situation, SourceObject } from './interfaces';
+import { assessSourceSituation } from './situations';
+
+export interface Assessment {
+  source: SourceObject;
+  situation: Situation;
+  /** The linked target, or the single correlated one. */
+  target: ManagedUserRow | null;
+  targetId: string | null;
+  linked: boolean;
+  /** Every correlated target id (for AMBIGUOUS reporting). */
+  correlatedIds: string[];
+}
+
+export async function assessBatch(q: Q, mapping: CompiledMapping, sources: SourceObject[]): Promise<Assessment[]> {
+  const linkType = mapping.name;
+  const bySource = await links.linksBySource(q, linkType, sources.map((s) => s._id));
+  const linkedTargets = await readManagedUsers(q, [...bySource.values()].map((l) => l.secondId));
+
+  const unlinked = sources.filter((s) => !bySource.has(s._id) && mapping.isValidSource(s));
+  const corrValues = new Map<SourceObject, string>();
+  for (const s of unlinked) {
+    const v = mapping.correlation.value(s);
+    if (v !== undefined && v !== null && v !== '') corrValues.set(s, String(v));
+  }
+  const candidates = corrValues.size ? await findManagedUsersByField(q, mapping.correlation.targetField, [...new Set(corrValues.values())]) : [];
+  const byValue = new Map<string, ManagedUserRow[]>();
+  for (const c of candidates) {
+    const key = fieldValue(c, mapping.correlation.targetField);
+    if (key === undefined) continue;
+    byValue.set(key, [...(byValue.get(key) ?? []), c]);
+  }
+  const candidateLinks = candidates.length ? await links.linksByTarget(q, linkType, candidates.map((c) => c.id)) : new Map();
+
+  return sources.map((source) => {
+    const valid = mapping.isValidSource(source);
+    const link = bySource.get(source._id);
+    if (link) {
+      const target = linkedTargets.get(link.secondId) ?? null;
+      const situation = assessSourceSituation({ validSource: valid, link: { targetId: link.secondId }, linkedTargetExists: !!target, correlated: [] });
+      return { source, situation, target, targetId: link.secondId, linked: true, correlatedIds: [] };
+    }
+    const v = corrValues.get(source);
+    const found = v === undefined ? [] : byValue.get(v) ?? [];
+    const correlated = found.map((t) => ({ _id: t.id, linkedToOtherSource: !!candidateLinks.get(t.id) && candidateLinks.get(t.id).firstId !== source._id }));
+    const situation = assessSourceSituation({ validSource: valid, linkedTargetExists: false, correlated });
+    const target = found.length === 1 ? found[0] : null;
+    return { source, situation, target, targetId: target?.id ?? null, linked: false, correlatedIds: found.map((t) => t.id) };
+  });
+}
+
+function fieldValue(row: ManagedUserRow, field: string): string | undefined {
+  const v = field === '_id' ? row.id : row.obj[field];
+  return v === undefined || v === null ? undefined : String(v);
+}

@@ -1,0 +1,343 @@
+// Runs reconciliations: a source phase over the connector's stream, in batches, then a target
+// phase over targets the source phase did not touch. Progress is flushed to SQL so every node
+// (and a restarted one) sees it; a run interrupted by a crash is marked FAILED, never left ACTIVE.
+import crypto from 'node:crypto';
+import { Knex } from 'knex';
+import { Logger } from '../context';
+import { badRequest, conflict, CrestError, notFound } from '../crest/errors';
+import { ManagedUsers } from '../managed/users';
+import { Db } from '../repo/db';
+import { isUniqueViolation } from '../repo/dialect';
+import * as links from '../repo/links';
+import { countManagedUsers, managedUserIdsAfter, readManagedUsers } from '../repo/managedUsers';
+import * as runs from '../repo/reconRuns';
+import { WorkflowRuntime } from '../workflow/runtime';
+import { ActionOutcome, performSyncAction } from './actions';
+import { Assessment, assessBatch } from './assess';
+import { SourceConnector } from './connector';
+import { Action, CompiledMapping, PolicyAction, Situation, SourceObject, SourceRecord } from './interfaces';
+import { RunProgress, STAGE_DESCRIPTIONS } from './progress';
+import { assessTargetSituation } from './situations';
+import { AskAgain, triggerWorkflow } from './workflowTrigger';
+
+const BATCH = 500;
+const FLUSH_MS = 500;
+const HEARTBEAT_STALE_MS = 15_000;
+
+export interface ReconOptions {
+  askAgain: Record<string, AskAgain>;
+}
+
+interface ActiveRun {
+  row: runs.RunRow;
+  progress: RunProgress;
+  canceled: boolean;
+  done: Promise<void>;
+}
+
+export class Reconciler {
+  private active = new Map<string, ActiveRun>();
+  private sweeper: NodeJS.Timeout | null = null;
+
+  constructor(
+    private db: Db,
+    private log: Logger,
+    private users: ManagedUsers,
+    private runtime: WorkflowRuntime,
+    private mappings: Map<string, CompiledMapping>,
+    private connectors: Map<string, SourceConnector>,
+    private nodeId: string,
+    private options: ReconOptions,
+  ) {}
+
+  mapping(name: string | undefined): CompiledMapping {
+    if (!name) throw badRequest('The mapping parameter is required');
+    const m = this.mappings.get(name);
+    if (!m) throw badRequest(`Unknown mapping ${name.slice(0, 200)}`);
+    return m;
+  }
+
+  connectorFor(m: CompiledMapping): SourceConnector {
+    const c = this.connectors.get(m.source);
+    if (!c) throw badRequest(`No connector for source ${m.source}`);
+    return c;
+  }
+
+  mappingNames(): string[] {
+    return [...this.mappings.keys()];
+  }
+
+  /** Marks runs abandoned by a crash as FAILED now, and keeps watching for stale ones. */
+  async start(): Promise<void> {
+    await this.sweep();
+    this.sweeper = setInterval(() => void this.sweep().catch(() => undefined), 5_000);
+    this.sweeper.unref();
+  }
+
+  private async sweep(): Promise<void> {
+    const n = await runs.failAbandonedRuns(this.db.knex, this.nodeId, Date.now() - HEARTBEAT_STALE_MS, 'The run was interrupted (its server stopped); start a new reconciliation');
+    if (n) this.log.warn(`marked ${n} interrupted reconciliation run(s) FAILED`);
+  }
+
+  /** Starts a run in the background; with wait, resolves when it has ended. */
+  async startRun(mappingName: string | undefined, wait: boolean, startedBy: string | null): Promise<runs.RunRow> {
+    const mapping = this.mapping(mappingName);
+    const connector = this.connectorFor(mapping);
+    const row: runs.RunRow = {
+      id: crypto.randomUUID(),
+      mapping: mapping.name,
+      state: 'ACTIVE',
+      stage: 'ACTIVE_INITIALIZED',
+      node: this.nodeId,
+      parameters: { sourceQuery: { resourceName: mapping.source, queryFilter: 'true' }, targetQuery: { resourceName: mapping.target, queryFilter: 'true' }, startedBy },
+      progress: new RunProgress().toJSON(),
+      situationSummary: new RunProgress().situations,
+      statusSummary: { SUCCESS: 0, FAILURE: 0 },
+      message: null,
+      started: new Date().toISOString(),
+      ended: null,
+      heartbeat: Date.now(),
+    };
+    try {
+      await runs.insertRun(this.db.knex, row);
+    } catch (e) {
+      if (isUniqueViolation(e)) throw conflict(`A reconciliation of ${mapping.name} is already running`);
+      throw e;
+    }
+    const run: ActiveRun = { row, progress: new RunProgress(), canceled: false, done: Promise.resolve() };
+    run.done = this.execute(run, mapping, connector).finally(() => this.active.delete(row.id));
+    this.active.set(row.id, run);
+    if (wait) {
+      await run.done;
+      return (await runs.readRun(this.db.knex, row.id))!;
+    }
+    return row;
+  }
+
+  async cancel(id: string): Promise<runs.RunRow> {
+    const local = this.active.get(id);
+    if (local) local.canceled = true;
+    const row = await runs.readRun(this.db.knex, id);
+    if (!row) throw notFound(`Reconciliation run ${id} not found`);
+    if (row.state !== 'ACTIVE') throw conflict(`Reconciliation run ${id} is ${row.state}`);
+    await runs.finishRun(this.db.knex, id, { state: 'CANCELED', stage: 'COMPLETED_CANCELED', ended: new Date().toISOString() });
+    if (local) await local.done;
+    return (await runs.readRun(this.db.knex, id))!;
+  }
+
+  async read(id: string): Promise<runs.RunRow> {
+    const row = await runs.readRun(this.db.knex, id);
+    if (!row) throw notFound(`Reconciliation run ${id} not found`);
+    return row;
+  }
+
+  list(): Promise<runs.RunRow[]> {
+    return runs.listRuns(this.db.knex);
+  }
+
+  /** Waits for local runs to end; new ones are refused by the HTTP layer closing first. */
+  async stop(): Promise<void> {
+    if (this.sweeper) clearInterval(this.sweeper);
+    for (const r of this.active.values()) r.canceled = true;
+    await Promise.all([...this.active.values()].map((r) => r.done.catch(() => undefined)));
+  }
+
+  private async flush(run: ActiveRun, stage?: string): Promise<void> {
+    if (stage) run.row.stage = stage;
+    const stillActive = await runs.finishRun(this.db.knex, run.row.id, {
+      stage: run.row.stage,
+      progress: run.progress.toJSON(),
+      situationSummary: run.progress.situations,
+      statusSummary: run.progress.status,
+      heartbeat: Date.now(),
+      state: 'ACTIVE',
+    });
+    if (!stillActive) run.canceled = true; // canceled (or failed by a sweeper) elsewhere
+  }
+
+  private async execute(run: ActiveRun, mapping: CompiledMapping, connector: SourceConnector): Promise<void> {
+    let lastFlush = Date.now();
+    const maybeFlush = async () => {
+      if (Date.now() - lastFlush >= FLUSH_MS) {
+        lastFlush = Date.now();
+        await this.flush(run);
+      }
+    };
+    const seenSources = new Set<string>();
+    const touchedTargets = new Set<string>();
+    try {
+      await this.flush(run, 'ACTIVE_RECONCILING_SOURCE');
+      let batch: SourceRecord[] = [];
+      for await (const rec of connector.query()) {
+        if (run.canceled) break;
+        batch.push(rec);
+        if (batch.length >= BATCH) {
+          await this.sourceBatch(run, mapping, batch, seenSources, touchedTargets);
+          batch = [];
+          await maybeFlush();
+        }
+      }
+      if (batch.length && !run.canceled) await this.sourceBatch(run, mapping, batch, seenSources, touchedTargets);
+      run.progress.sourceTotal = run.progress.sourceProcessed;
+      if (!run.canceled) {
+        await this.flush(run, 'ACTIVE_RECONCILING_TARGET');
+        await this.targetPhase(run, mapping, seenSources, touchedTargets, maybeFlush);
+      }
+      const state = run.canceled ? 'CANCELED' : 'SUCCESS';
+      await runs.finishRun(this.db.knex, run.row.id, {
+        state,
+        stage: run.canceled ? 'COMPLETED_CANCELED' : 'COMPLETED_SUCCESS',
+        progress: run.progress.toJSON(),
+        situationSummary: run.progress.situations,
+        statusSummary: run.progress.status,
+        ended: new Date().toISOString(),
+        heartbeat: Date.now(),
+      });
+      // A cancel elsewhere already wrote CANCELED; make the final counters visible anyway.
+      if (run.canceled) await runs.updateRun(this.db.knex, run.row.id, { progress: run.progress.toJSON(), situationSummary: run.progress.situations, statusSummary: run.progress.status });
+    } catch (e) {
+      const message = e instanceof Error ? e.message : String(e);
+      this.log.error(`reconciliation ${run.row.id} of ${mapping.name} failed: ${message}`);
+      await runs
+        .finishRun(this.db.knex, run.row.id, {
+          state: 'FAILED', stage: 'COMPLETED_FAILED', message, ended: new Date().toISOString(),
+          progress: run.progress.toJSON(), situationSummary: run.progress.situations, statusSummary: run.progress.status,
+        })
+        .catch((err) => this.log.error(`cannot record the failure of run ${run.row.id}`, err));
+    }
+  }
+
+  private async sourceBatch(run: ActiveRun, mapping: CompiledMapping, batch: SourceRecord[], seen: Set<string>, touched: Set<string>): Promise<void> {
+    const audit: runs.AuditEntry[] = [];
+    const ts = new Date().toISOString();
+    const fail = (sourceId: string | null, situation: Situation | null, message: string) => {
+      run.progress.count(situation, false);
+      audit.push({ reconId: run.row.id, mapping: mapping.name, sourceObjectId: sourceId, targetObjectId: null, situation, action: situation ? 'EXCEPTION' : null, status: 'FAILURE', message, timestamp: ts });
+    };
+    const good: { source: SourceObject; hash: string }[] = [];
+    for (const rec of batch) {
+      run.progress.sourceProcessed++;
+      if (!rec.ok) {
+        fail(null, null, `line ${rec.line}: ${rec.error}`);
+        continue;
+      }
+      if (seen.has(rec.object._id)) {
+        fail(rec.object._id, null, `line ${rec.line}: duplicate source id ${rec.object._id}`);
+        continue;
+      }
+      seen.add(rec.object._id);
+      good.push({ source: rec.object, hash: rec.hash });
+    }
+    const hashes = new Map(good.map((g) => [g.source._id, g.hash]));
+    const assessments = await assessBatch(this.db.knex, mapping, good.map((g) => g.source));
+    const workflowStarts: { a: Assessment; policy: PolicyAction & { kind: 'workflow' } }[] = [];
+
+    await this.db.knex.transaction(async (trx) => {
+      for (const a of assessments) {
+        if (a.targetId) touched.add(a.targetId);
+        for (const id of a.correlatedIds) touched.add(id);
+        if (a.linked) run.progress.linksProcessed++;
+        const policy = mapping.policyFor(a.situation);
+        if (policy.kind === 'workflow') {
+          workflowStarts.push({ a, policy });
+          continue;
+        }
+        const outcome = await this.act(trx, mapping, policy.action, a);
+        run.progress.count(a.situation, outcome.status === 'SUCCESS');
+        if (outcome.created) run.progress.targetCreated++;
+        if (outcome.linkCreated) run.progress.linksCreated++;
+        if (policy.action !== 'NOREPORT') {
+          audit.push({
+            reconId: run.row.id, mapping: mapping.name, sourceObjectId: a.source._id, targetObjectId: outcome.targetId, situation: a.situation,
+            action: policy.action, status: outcome.status, message: outcome.message ?? (a.situation === 'AMBIGUOUS' ? `Correlated to ${a.correlatedIds.join(', ')}` : null), timestamp: ts,
+          });
+        }
+      }
+    });
+
+    for (const { a, policy } of workflowStarts) {
+      let status: 'SUCCESS' | 'FAILURE' = 'SUCCESS';
+      let message: string;
+      try {
+        const outcome = await triggerWorkflow(this.db.knex, this.runtime, {
+          workflowName: policy.workflowName, mapping: mapping.name, reconId: run.row.id, situation: a.situation, sourceId: a.source._id,
+          sourceHash: hashes.get(a.source._id) ?? null, targetId: a.targetId, askAgain: this.options.askAgain[mapping.name] ?? 'whenSourceChanges',
+          startUserId: (run.row.parameters.startedBy as string) ?? null,
+        });
+        message = outcome.message;
+      } catch (e) {
+        status = 'FAILURE';
+        message = `Cannot start ${policy.workflowName}: ${e instanceof Error ? e.message : String(e)}`;
+      }
+      run.progress.count(a.situation, status === 'SUCCESS');
+      audit.push({ reconId: run.row.id, mapping: mapping.name, sourceObjectId: a.source._id, targetObjectId: a.targetId, situation: a.situation, action: 'ASYNC', status, message, timestamp: ts });
+    }
+    await runs.insertAudit(this.db.knex, audit);
+  }
+
+  /** One action in a savepoint, so that a failing entry does not undo its batch. */
+  private async act(trx: Knex.Transaction, mapping: CompiledMapping, action: Action, a: Assessment): Promise<ActionOutcome> {
+    try {
+      const mapped = action === 'CREATE' || action === 'UPDATE' ? mapping.map(a.source, a.target?.obj) : null;
+      return await trx.transaction((sp) => performSyncAction(sp, this.users, { mapping, action, source: a.source, mapped, targetId: a.targetId, linked: a.linked }));
+    } catch (e) {
+      const message = e instanceof CrestError ? `${e.code} ${e.message}` : e instanceof Error ? e.message : String(e);
+      return { targetId: a.targetId, status: 'FAILURE', message };
+    }
+  }
+
+  private async targetPhase(run: ActiveRun, mapping: CompiledMapping, seenSources: Set<string>, touched: Set<string>, maybeFlush: () => Promise<void>): Promise<void> {
+    run.progress.targetTotal = await countManagedUsers(this.db.knex);
+    let after: string | null = null;
+    for (;;) {
+      if (run.canceled) return;
+      const ids = await managedUserIdsAfter(this.db.knex, after, BATCH);
+      if (!ids.length) break;
+      after = ids[ids.length - 1];
+      run.progress.targetProcessed += ids.length;
+      const untouched = ids.filter((id) => !touched.has(id));
+      if (!untouched.length) continue;
+      const byTarget = await links.linksByTarget(this.db.knex, mapping.name, untouched);
+      const rows = await readManagedUsers(this.db.knex, untouched);
+      const audit: runs.AuditEntry[] = [];
+      const ts = new Date().toISOString();
+      await this.db.knex.transaction(async (trx) => {
+        for (const id of untouched) {
+          const link = byTarget.get(id);
+          const row = rows.get(id);
+          const situation = assessTargetSituation({ linkedSourceExists: !!link && seenSources.has(link.firstId), hasLink: !!link, validTarget: row ? mapping.isValidTarget(row.obj) : false });
+          if (situation === 'CONFIRMED') continue; // reported in the source phase
+          const policy = mapping.policyFor(situation);
+          const action: Action = policy.kind === 'action' ? policy.action : 'IGNORE';
+          const outcome = await this.act(trx, mapping, action, { source: null as unknown as SourceObject, situation, target: row ?? null, targetId: id, linked: !!link, correlatedIds: [] });
+          run.progress.count(situation, outcome.status === 'SUCCESS');
+          if (action !== 'NOREPORT') {
+            audit.push({ reconId: run.row.id, mapping: mapping.name, sourceObjectId: link?.firstId ?? null, targetObjectId: id, situation, action, status: outcome.status, message: outcome.message, timestamp: ts });
+          }
+        }
+      });
+      await runs.insertAudit(this.db.knex, audit);
+      await maybeFlush();
+    }
+  }
+}
+
+export function runView(row: runs.RunRow) {
+  const ended = row.ended ? Date.parse(row.ended) : null;
+  return {
+    _id: row.id,
+    mapping: row.mapping,
+    state: row.state,
+    stage: row.stage,
+    stageDescription: STAGE_DESCRIPTIONS[row.stage] ?? row.stage,
+    progress: row.progress,
+    situationSummary: row.situationSummary,
+    statusSummary: row.statusSummary,
+    durationSummary: {},
+    parameters: row.parameters,
+    started: row.started,
+    ended: row.ended ?? '',
+    duration: (ended ?? Date.now()) - Date.parse(row.started),
+    ...(row.message ? { message: row.message } : {}),
+  };
+}

@@ -1,0 +1,54 @@
+// SQL for links between a source object and a target object of a mapping.
+import { Q } from './dialect';
+
+export interface LinkRow {
+  linkType: string;
+  linkQualifier: string;
+  firstId: string;
+  secondId: string;
+}
+
+const CHUNK = 500;
+
+function chunks<T>(items: T[]): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += CHUNK) out.push(items.slice(i, i + CHUNK));
+  return out;
+}
+
+function fromColumns(r: Record<string, unknown>): LinkRow {
+  return { linkType: r.link_type as string, linkQualifier: r.link_qualifier as string, firstId: r.first_id as string, secondId: r.second_id as string };
+}
+
+export async function insertLink(q: Q, l: LinkRow): Promise<void> {
+  await q('link').insert({ link_type: l.linkType, link_qualifier: l.linkQualifier, first_id: l.firstId, second_id: l.secondId });
+}
+
+export async function deleteLinkBySource(q: Q, linkType: string, firstId: string): Promise<void> {
+  await q('link').where({ link_type: linkType, first_id: firstId }).del();
+}
+
+export async function deleteLinkByTarget(q: Q, linkType: string, secondId: string): Promise<void> {
+  await q('link').where({ link_type: linkType, second_id: secondId }).del();
+}
+
+export async function linksBySource(q: Q, linkType: string, firstIds: string[]): Promise<Map<string, LinkRow>> {
+  const out = new Map<string, LinkRow>();
+  for (const part of chunks(firstIds)) {
+    for (const r of await q('link').where({ link_type: linkType }).whereIn('first_id', part)) out.set(r.first_id, fromColumns(r));
+  }
+  return out;
+}
+
+export async function linksByTarget(q: Q, linkType: string, secondIds: string[]): Promise<Map<string, LinkRow>> {
+  const out = new Map<string, LinkRow>();
+  for (const part of chunks(secondIds)) {
+    for (const r of await q('link').where({ link_type: linkType }).whereIn('second_id', part)) out.set(r.second_id, fromColumns(r));
+  }
+  return out;
+}
+
+export async function countLinks(q: Q, linkType: string): Promise<number> {
+  const [{ n }] = await q('link').where({ link_type: linkType }).count({ n: '*' });
+  return Number(n);
+}

@@ -1,0 +1,63 @@
+// SQL for deployed process definition versions.
+import { Q } from './dialect';
+
+export interface DefinitionRow {
+  id: string;
+  key: string;
+  version: number;
+  seq: number;
+  name: string | null;
+  category: string | null;
+  resourceName: string | null;
+  hash: string;
+  xml: string;
+  deployedAt: string;
+}
+
+function fromColumns(r: Record<string, unknown>): DefinitionRow {
+  return {
+    id: r.id as string,
+    key: r.key as string,
+    version: Number(r.version),
+    seq: Number(r.seq),
+    name: (r.name as string) ?? null,
+    category: (r.category as string) ?? null,
+    resourceName: (r.resource_name as string) ?? null,
+    hash: r.hash as string,
+    xml: r.xml as string,
+    deployedAt: r.deployed_at as string,
+  };
+}
+
+export async function latestDefinition(q: Q, key: string): Promise<DefinitionRow | null> {
+  const r = await q('process_definition').where({ key }).orderBy('version', 'desc').first();
+  return r ? fromColumns(r) : null;
+}
+
+export async function readDefinition(q: Q, id: string): Promise<DefinitionRow | null> {
+  const r = await q('process_definition').where({ id }).first();
+  return r ? fromColumns(r) : null;
+}
+
+export async function listDefinitions(q: Q, withXml = false): Promise<DefinitionRow[]> {
+  const cols = withXml ? ['*'] : ['id', 'key', 'version', 'seq', 'name', 'category', 'resource_name', 'hash', 'deployed_at'];
+  return (await q('process_definition').select(cols).orderBy([{ column: 'key' }, { column: 'version' }])).map((r: Record<string, unknown>) => fromColumns({ xml: '', ...r }));
+}
+
+/** Inserts version N+1 of key; the unique (key, version) and seq columns settle races between nodes. */
+export async function insertDefinitionVersion(q: Q, d: Omit<DefinitionRow, 'id' | 'version' | 'seq' | 'deployedAt'>): Promise<DefinitionRow> {
+  const [{ v }] = await q('process_definition').where({ key: d.key }).max({ v: 'version' });
+  const [{ s }] = await q('process_definition').max({ s: 'seq' });
+  const version = Number(v ?? 0) + 1;
+  const seq = Number(s ?? 0) + 1;
+  const row: DefinitionRow = { ...d, id: `${d.key}:${version}:${seq}`, version, seq, deployedAt: new Date().toISOString() };
+  await q('process_definition').insert({
+    id: row.id, key: row.key, version, seq, name: row.name, category: row.category, resource_name: row.resourceName,
+    hash: row.hash, xml: row.xml, deployed_at: row.deployedAt,
+  });
+  return row;
+}
+
+export async function deleteDefinition(q: Q, id: string): Promise<boolean> {
+  return (await q('process_definition').where({ id }).del()) === 1;
+}

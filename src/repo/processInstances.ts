@@ -1,0 +1,125 @@
+// SQL for process instances: the compact engine state of an active one, the facts of an ended one.
+import { Filter } from '../crest/queryFilter';
+import { badRequest } from '../crest/errors';
+import { applyFilter, assertSafeSegment, FieldTarget } from './filterToSql';
+import { dialectOf, insertReturningId, parseJson, Q } from './dialect';
+
+export type InstanceStatus = 'active' | 'ended' | 'failed' | 'canceled';
+
+export interface InstanceRow {
+  id: number;
+  definitionId: string;
+  definitionKey: string;
+  businessKey: string | null;
+  status: InstanceStatus;
+  state: Buffer | null;
+  variables: Record<string, unknown>;
+  startTime: string;
+  startUserId: string | null;
+  startActivityId: string | null;
+  endTime: string | null;
+  endActivityId: string | null;
+  error: string | null;
+  wakeAt: number | null;
+  openKey: string | null;
+  version: number;
+}
+
+export type NewInstance = Omit<InstanceRow, 'id' | 'version'>;
+
+function fromColumns(r: Record<string, unknown>): InstanceRow {
+  return {
+    id: Number(r.id),
+    definitionId: r.definition_id as string,
+    definitionKey: r.definition_key as string,
+    businessKey: (r.business_key as string) ?? null,
+    status: r.status as InstanceStatus,
+    state: r.state ? Buffer.from(r.state as Uint8Array) : null,
+    variables: parseJson(r.variables) ?? {},
+    startTime: r.start_time as string,
+    startUserId: (r.start_user_id as string) ?? null,
+    startActivityId: (r.start_activity_id as string) ?? null,
+    endTime: (r.end_time as string) ?? null,
+    endActivityId: (r.end_activity_id as string) ?? null,
+    error: (r.error as string) ?? null,
+    wakeAt: r.wake_at === null || r.wake_at === undefined ? null : Number(r.wake_at),
+    openKey: (r.open_key as string) ?? null,
+    version: Number(r.version),
+  };
+}
+
+function toColumns(i: Partial<InstanceRow>): Record<string, unknown> {
+  const c: Record<string, unknown> = {};
+  if (i.definitionId !== undefined) c.definition_id = i.definitionId;
+  if (i.definitionKey !== undefined) c.definition_key = i.definitionKey;
+  if (i.businessKey !== undefined) c.business_key = i.businessKey;
+  if (i.status !== undefined) c.status = i.status;
+  if (i.state !== undefined) c.state = i.state;
+  if (i.variables !== undefined) c.variables = JSON.stringify(i.variables);
+  if (i.startTime !== undefined) c.start_time = i.startTime;
+  if (i.startUserId !== undefined) c.start_user_id = i.startUserId;
+  if (i.startActivityId !== undefined) c.start_activity_id = i.startActivityId;
+  if (i.endTime !== undefined) c.end_time = i.endTime;
+  if (i.endActivityId !== undefined) c.end_activity_id = i.endActivityId;
+  if (i.error !== undefined) c.error = i.error;
+  if (i.wakeAt !== undefined) c.wake_at = i.wakeAt;
+  if (i.openKey !== undefined) c.open_key = i.openKey;
+  return c;
+}
+
+export async function insertInstance(q: Q, i: NewInstance): Promise<number> {
+  return insertReturningId(q, 'process_instance', { ...toColumns(i), version: 1 });
+}
+
+export async function readInstance(q: Q, id: number): Promise<InstanceRow | null> {
+  const r = await q('process_instance').where({ id }).first();
+  return r ? fromColumns(r) : null;
+}
+
+export async function findActiveByOpenKey(q: Q, openKey: string): Promise<InstanceRow | null> {
+  const r = await q('process_instance').where({ open_key: openKey }).first();
+  return r ? fromColumns(r) : null;
+}
+
+/** Optimistic update: only the caller that read `version` may write; false means someone else did. */
+export async function updateInstance(q: Q, id: number, version: number, changes: Partial<InstanceRow>): Promise<boolean> {
+  const n = await q('process_instance').where({ id, version }).update({ ...toColumns(changes), version: version + 1 });
+  return n === 1;
+}
+
+export async function countActiveInstancesOf(q: Q, definitionId: string): Promise<number> {
+  const [{ n }] = await q('process_instance').where({ definition_id: definitionId }).whereIn('status', ['active']).count({ n: '*' });
+  return Number(n);
+}
+
+export async function dueInstanceIds(q: Q, now: number, limit: number): Promise<number[]> {
+  const rows = await q('process_instance').select('id').where('status', 'active').whereNotNull('wake_at').andWhere('wake_at', '<=', now).orderBy('wake_at').limit(limit);
+  return rows.map((r: { id: unknown }) => Number(r.id));
+}
+
+const COLUMNS: Record<string, string> = {
+  _id: 'id', processInstanceId: 'id', processDefinitionId: 'definition_id', processDefinitionKey: 'definition_key',
+  businessKey: 'business_key', status: 'status', startTime: 'start_time', endTime: 'end_time',
+  startUserId: 'start_user_id', endActivityId: 'end_activity_id',
+};
+
+export function instanceResolver(field: string[]): FieldTarget {
+  if (field.length === 1 && Object.prototype.hasOwnProperty.call(COLUMNS, field[0])) {
+    return { kind: 'column', column: COLUMNS[field[0]], type: field[0] === '_id' || field[0] === 'processInstanceId' ? 'id' : 'string' };
+  }
+  // processVariables/x or variables/x filter on the stored variables.
+  if (field.length >= 2 && (field[0] === 'processVariables' || field[0] === 'variables')) {
+    field.slice(1).forEach(assertSafeSegment);
+    return { kind: 'json', column: 'variables', path: field.slice(1) };
+  }
+  throw badRequest(`Process instances cannot be queried on /${field.join('/')}`);
+}
+
+export async function queryInstances(q: Q, filter: Filter, opts: { statuses: InstanceStatus[]; offset: number; limit?: number; sort?: { field: string[]; descending: boolean }[] }): Promise<InstanceRow[]> {
+  const dialect = dialectOf(q);
+  const qb = applyFilter(q('process_instance').select('id', 'definition_id', 'definition_key', 'business_key', 'status', 'variables', 'start_time', 'start_user_id', 'start_activity_id', 'end_time', 'end_activity_id', 'error', 'wake_at', 'open_key', 'version'), filter, instanceResolver, dialect);
+  qb.whereIn('status', opts.statuses).orderBy('id');
+  if (opts.offset) qb.offset(opts.offset);
+  if (opts.limit !== undefined) qb.limit(opts.limit);
+  return (await qb).map(fromColumns);
+}

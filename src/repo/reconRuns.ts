@@ -1,0 +1,135 @@
+// SQL for reconciliation runs (one row per run, its counters kept as JSON) and the per-entry audit.
+import { Filter } from '../crest/queryFilter';
+import { badRequest } from '../crest/errors';
+import { applyFilter, FieldTarget } from './filterToSql';
+import { dialectOf, parseJson, Q } from './dialect';
+
+export interface RunRow {
+  id: string;
+  mapping: string;
+  state: string;
+  stage: string;
+  node: string | null;
+  parameters: Record<string, unknown>;
+  progress: Record<string, unknown>;
+  situationSummary: Record<string, number>;
+  statusSummary: Record<string, number>;
+  message: string | null;
+  started: string;
+  ended: string | null;
+  heartbeat: number | null;
+}
+
+function fromColumns(r: Record<string, unknown>): RunRow {
+  return {
+    id: r.id as string,
+    mapping: r.mapping as string,
+    state: r.state as string,
+    stage: r.stage as string,
+    node: (r.node as string) ?? null,
+    parameters: parseJson(r.parameters) ?? {},
+    progress: parseJson(r.progress) ?? {},
+    situationSummary: parseJson(r.situation_summary) ?? {},
+    statusSummary: parseJson(r.status_summary) ?? {},
+    message: (r.message as string) ?? null,
+    started: r.started as string,
+    ended: (r.ended as string) ?? null,
+    heartbeat: r.heartbeat === null || r.heartbeat === undefined ? null : Number(r.heartbeat),
+  };
+}
+
+function toColumns(r: Partial<RunRow>): Record<string, unknown> {
+  const c: Record<string, unknown> = {};
+  if (r.id !== undefined) c.id = r.id;
+  if (r.mapping !== undefined) c.mapping = r.mapping;
+  if (r.state !== undefined) c.state = r.state;
+  if (r.stage !== undefined) c.stage = r.stage;
+  if (r.node !== undefined) c.node = r.node;
+  if (r.parameters !== undefined) c.parameters = JSON.stringify(r.parameters);
+  if (r.progress !== undefined) c.progress = JSON.stringify(r.progress);
+  if (r.situationSummary !== undefined) c.situation_summary = JSON.stringify(r.situationSummary);
+  if (r.statusSummary !== undefined) c.status_summary = JSON.stringify(r.statusSummary);
+  if (r.message !== undefined) c.message = r.message;
+  if (r.started !== undefined) c.started = r.started;
+  if (r.ended !== undefined) c.ended = r.ended;
+  if (r.heartbeat !== undefined) c.heartbeat = r.heartbeat;
+  return c;
+}
+
+/** Fails with a unique violation while another run of the mapping is ACTIVE. */
+export async function insertRun(q: Q, r: RunRow): Promise<void> {
+  await q('recon_run').insert(toColumns(r));
+}
+
+export async function updateRun(q: Q, id: string, changes: Partial<RunRow>): Promise<void> {
+  await q('recon_run').where({ id }).update(toColumns(changes));
+}
+
+/** Ends a run only if it is still ACTIVE (a cancel or a sweeper may have got there first). */
+export async function finishRun(q: Q, id: string, changes: Partial<RunRow>): Promise<boolean> {
+  return (await q('recon_run').where({ id, state: 'ACTIVE' }).update(toColumns(changes))) === 1;
+}
+
+export async function readRun(q: Q, id: string): Promise<RunRow | null> {
+  const r = await q('recon_run').where({ id }).first();
+  return r ? fromColumns(r) : null;
+}
+
+export async function listRuns(q: Q, limit = 100): Promise<RunRow[]> {
+  return (await q('recon_run').orderBy('started', 'desc').limit(limit)).map(fromColumns);
+}
+
+/** ACTIVE runs left behind by a node that died: its own previous life, or a silent heartbeat. */
+export async function failAbandonedRuns(q: Q, nodeId: string, staleBefore: number, message: string): Promise<number> {
+  return q('recon_run')
+    .where({ state: 'ACTIVE' })
+    .andWhere((w) => w.where({ node: nodeId }).orWhere('heartbeat', '<', staleBefore).orWhereNull('heartbeat'))
+    .update({ state: 'FAILED', stage: 'COMPLETED_FAILED', ended: new Date().toISOString(), message });
+}
+
+export interface AuditEntry {
+  reconId: string;
+  mapping: string;
+  sourceObjectId: string | null;
+  targetObjectId: string | null;
+  situation: string | null;
+  action: string | null;
+  status: 'SUCCESS' | 'FAILURE';
+  message: string | null;
+  linkQualifier?: string;
+  timestamp: string;
+}
+
+export async function insertAudit(q: Q, entries: AuditEntry[]): Promise<void> {
+  for (let i = 0; i < entries.length; i += 200) {
+    await q('recon_audit').insert(
+      entries.slice(i, i + 200).map((e) => ({
+        recon_id: e.reconId, mapping: e.mapping, source_object_id: e.sourceObjectId, target_object_id: e.targetObjectId,
+        situation: e.situation, action: e.action, status: e.status, message: e.message ? e.message.slice(0, 2000) : null,
+        link_qualifier: e.linkQualifier ?? 'default', timestamp: e.timestamp,
+      })),
+    );
+  }
+}
+
+const AUDIT_COLUMNS: Record<string, string> = {
+  _id: 'id', reconId: 'recon_id', mapping: 'mapping', sourceObjectId: 'source_object_id', targetObjectId: 'target_object_id',
+  situation: 'situation', action: 'action', status: 'status', message: 'message', timestamp: 'timestamp', linkQualifier: 'link_qualifier',
+};
+
+export function auditResolver(field: string[]): FieldTarget {
+  const column = field.length === 1 && Object.prototype.hasOwnProperty.call(AUDIT_COLUMNS, field[0]) ? AUDIT_COLUMNS[field[0]] : undefined;
+  if (!column) throw badRequest(`Recon audit cannot be queried on /${field.join('/')}`);
+  return { kind: 'column', column, type: field[0] === '_id' ? 'id' : 'string' };
+}
+
+export async function queryAudit(q: Q, filter: Filter, offset: number, limit?: number): Promise<(AuditEntry & { _id: string })[]> {
+  const qb = applyFilter(q('recon_audit').select('*'), filter, auditResolver, dialectOf(q)).orderBy('id');
+  if (offset) qb.offset(offset);
+  if (limit !== undefined) qb.limit(limit);
+  return (await qb).map((r: Record<string, unknown>) => ({
+    _id: String(r.id), reconId: r.recon_id as string, mapping: r.mapping as string, sourceObjectId: r.source_object_id as string,
+    targetObjectId: r.target_object_id as string, situation: r.situation as string, action: r.action as string,
+    status: r.status as 'SUCCESS' | 'FAILURE', message: r.message as string, linkQualifier: r.link_qualifier as string, timestamp: r.timestamp as string,
+  }));
+}

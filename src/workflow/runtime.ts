@@ -1,0 +1,246 @@
+// Durable process instances: every start, completion and timer runs a short-lived bpmn-engine
+// over the instance's stored state, then stores the outcome (state, tasks, end, jobs) in one
+// transaction guarded by the instance's version. Nothing stays in memory between requests.
+import { Knex } from 'knex';
+import { Principal } from '../auth/interfaces';
+import { isAdmin } from '../auth/authorize';
+import { Logger } from '../context';
+import { conflict, forbidden, notFound } from '../crest/errors';
+import { enqueueJob } from '../jobs/sql/enqueueJob';
+import { Db } from '../repo/db';
+import { isUniqueViolation, Q } from '../repo/dialect';
+import * as instances from '../repo/processInstances';
+import * as tasks from '../repo/tasks';
+import { Definitions, LoadedDefinition } from './definitions';
+import { completeTask, fireDueTimers, startInstance } from './engine';
+import { validateFormValues } from './forms';
+import { OpenTask, ResolvedFormProperty, RunOptions, RunResult } from './interfaces';
+
+export interface StartRequest {
+  key?: string;
+  definitionId?: string;
+  businessKey?: string | null;
+  variables: Record<string, unknown>;
+  startUserId?: string | null;
+  /** At most one active instance per open key (e.g. one approval per mapping and source id). */
+  openKey?: string | null;
+}
+
+export interface EndedEvent {
+  instance: instances.InstanceRow;
+  result: RunResult;
+  definition: LoadedDefinition;
+  /** The task whose completion ended the instance, and who completed it. */
+  taskId?: number;
+  completedBy?: string;
+}
+
+export interface RuntimeHooks {
+  /** Runs inside the transaction that stores the end, so its writes commit with it. */
+  onEnded?: (trx: Knex.Transaction, e: EndedEvent) => Promise<void>;
+  /** Called after a commit that enqueued jobs. */
+  onJobsEnqueued?: () => void;
+}
+
+export class WorkflowRuntime {
+  constructor(
+    private db: Db,
+    readonly definitions: Definitions,
+    private log: Logger,
+    private hooks: RuntimeHooks = {},
+    private runOptions: RunOptions = {},
+  ) {}
+
+  private now(): number {
+    return (this.runOptions.now ?? Date.now)();
+  }
+
+  private iso(): string {
+    return new Date(this.now()).toISOString();
+  }
+
+  private async definitionFor(req: { key?: string; definitionId?: string }): Promise<LoadedDefinition> {
+    if (req.definitionId) return this.definitions.get(req.definitionId);
+    if (req.key) return this.definitions.latest(req.key);
+    throw notFound('A process definition key or id is required');
+  }
+
+  /** Starts an instance, or returns the active one holding the same open key. */
+  async start(req: StartRequest): Promise<{ instance: instances.InstanceRow; created: boolean }> {
+    if (req.openKey) {
+      const existing = await instances.findActiveByOpenKey(this.db.knex, req.openKey);
+      if (existing) return { instance: existing, created: false };
+    }
+    const def = await this.definitionFor(req);
+    const result = await startInstance(def.parsed, req.variables, this.runOptions);
+    try {
+      const instance = await this.db.knex.transaction(async (trx) => {
+        const startTime = this.iso();
+        const row: instances.NewInstance = {
+          definitionId: def.row.id,
+          definitionKey: def.row.key,
+          businessKey: req.businessKey ?? null,
+          status: 'active',
+          state: null,
+          variables: req.variables,
+          startTime,
+          startUserId: req.startUserId ?? null,
+          startActivityId: null,
+          endTime: null,
+          endActivityId: null,
+          error: null,
+          wakeAt: null,
+          openKey: req.openKey ?? null,
+        };
+        const id = await instances.insertInstance(trx, row);
+        const inserted = { ...row, id, version: 1 };
+        return this.store(trx, inserted, def, result, {});
+      });
+      if (result.jobs.length) this.hooks.onJobsEnqueued?.();
+      return { instance, created: true };
+    } catch (e) {
+      if (req.openKey && isUniqueViolation(e)) {
+        const existing = await instances.findActiveByOpenKey(this.db.knex, req.openKey);
+        if (existing) return { instance: existing, created: false };
+      }
+      throw e;
+    }
+  }
+
+  /** Writes a run's outcome; the caller's transaction must already hold the instance's version. */
+  private async store(trx: Knex.Transaction, inst: instances.InstanceRow, def: LoadedDefinition, result: RunResult, by: { taskId?: number; completedBy?: string }): Promise<instances.InstanceRow> {
+    const now = this.iso();
+    let changes: Partial<instances.InstanceRow>;
+    if (result.status === 'waiting') {
+      changes = { state: result.state ?? null, variables: result.variables, wakeAt: result.timers[0]?.expireAt ?? null };
+    } else if (result.status === 'ended') {
+      changes = { status: 'ended', state: null, variables: result.variables, endTime: now, endActivityId: result.endActivityId ?? null, wakeAt: null, openKey: null };
+    } else {
+      changes = { status: 'failed', variables: result.variables, endTime: now, error: result.error?.message ?? 'failed', endActivityId: result.error?.activityId ?? null, wakeAt: null, openKey: null };
+      this.log.warn(`process instance ${inst.id} failed: ${changes.error}`);
+    }
+    if (!(await instances.updateInstance(trx, inst.id, inst.version, changes))) throw conflict(`Process instance ${inst.id} was changed concurrently; try again`);
+    const next = { ...inst, ...changes, version: inst.version + 1 };
+    // Task rows mirror exactly the user tasks that wait now.
+    const open = new Set(result.status === 'waiting' ? result.openTasks.map((t) => t.executionId) : []);
+    for (const t of await tasks.tasksOfInstance(trx, inst.id)) if (!open.has(t.executionId)) await tasks.takeTask(trx, t.id);
+    if (result.status === 'waiting') await tasks.insertTasks(trx, result.openTasks.map((t) => this.taskRow(inst.id, def.row.id, t, now)));
+    for (const job of result.jobs) {
+      await enqueueJob(trx, { key: `${job.topic}:${inst.id}`, type: job.topic, payload: { processInstanceId: inst.id, activityId: job.activityId, variables: result.variables } });
+    }
+    if (result.status !== 'waiting' && this.hooks.onEnded) await this.hooks.onEnded(trx, { instance: next, result, definition: def, ...by });
+    return next;
+  }
+
+  private taskRow(processInstanceId: number, definitionId: string, t: OpenTask, now: string): tasks.NewTask {
+    return {
+      processInstanceId,
+      definitionId,
+      taskDefinitionKey: t.taskDefinitionKey,
+      executionId: t.executionId,
+      name: t.name,
+      description: t.documentation ?? null,
+      assignee: t.assignee ?? null,
+      owner: null,
+      candidateUsers: t.candidateUsers,
+      candidateGroups: t.candidateGroups,
+      form: t.formProperties,
+      formKey: t.formKey ?? null,
+      createTime: now,
+      dueDate: t.dueDate ?? null,
+      priority: t.priority,
+    };
+  }
+
+  /** Only the assignee, a candidate (of an unassigned task), or an admin may act on a task. */
+  mayWorkOn(p: Principal, t: tasks.TaskRow): boolean {
+    if (isAdmin(p)) return true;
+    if (t.assignee) return t.assignee === p.userName;
+    return t.candidateUsers.includes(p.userName) || t.candidateGroups.some((g) => p.roles.includes(g) || p.roles.includes(g.replace(/^internal\/role\//, '')));
+  }
+
+  async readTask(id: number, q: Q = this.db.knex): Promise<tasks.TaskRow> {
+    const t = Number.isSafeInteger(id) && id > 0 ? await tasks.readTask(q, id) : null;
+    if (!t) throw notFound(`Task instance ${id} not found`);
+    return t;
+  }
+
+  /** Completes a task exactly once: the loser of a race gets 409 (or 404 once the task is gone). */
+  async complete(taskId: number, submitted: Record<string, unknown>, p: Principal): Promise<instances.InstanceRow> {
+    const task = await this.readTask(taskId);
+    if (!this.mayWorkOn(p, task)) throw forbidden(`Task ${taskId} is assigned to someone else`);
+    const values = validateFormValues(task.form as ResolvedFormProperty[], submitted);
+    const inst = await instances.readInstance(this.db.knex, task.processInstanceId);
+    if (!inst || inst.status !== 'active' || !inst.state) throw notFound(`Task instance ${taskId} not found`);
+    const def = await this.definitions.get(inst.definitionId);
+    let result: RunResult;
+    try {
+      result = await completeTask(def.parsed, inst.state, task.executionId, values, this.runOptions);
+    } catch (e) {
+      if ((e as { code?: string }).code === 'TASK_NOT_WAITING') throw conflict(`Task ${taskId} is no longer waiting`);
+      throw e;
+    }
+    const stored = await this.db.knex.transaction(async (trx) => {
+      if (!(await tasks.takeTask(trx, task.id))) throw conflict(`Task ${taskId} was completed by someone else`);
+      return this.store(trx, inst, def, result, { taskId, completedBy: p.userName });
+    });
+    if (result.jobs.length) this.hooks.onJobsEnqueued?.();
+    return stored;
+  }
+
+  /** Claim: sets the assignee when the task has none (or already has this one). */
+  async claim(taskId: number, userId: string, p: Principal): Promise<void> {
+    const task = await this.readTask(taskId);
+    if (!isAdmin(p) && userId !== p.userName) throw forbidden('Only an administrator may claim a task for someone else');
+    if (!this.mayWorkOn(p, task)) throw forbidden(`Task ${taskId} is not available to ${p.userName}`);
+    if (task.assignee && task.assignee !== userId) throw conflict(`Task ${taskId} is already claimed by ${task.assignee}`);
+    if (task.assignee === userId) return;
+    if (!(await tasks.updateTask(this.db.knex, task.id, task.rev, { assignee: userId }))) throw conflict(`Task ${taskId} was claimed by someone else`);
+  }
+
+  async updateTask(taskId: number, changes: Partial<Pick<tasks.TaskRow, 'assignee' | 'owner' | 'name' | 'description'>>, expectedRev: number | null): Promise<void> {
+    const task = await this.readTask(taskId);
+    if (expectedRev !== null && expectedRev !== task.rev) throw conflict(`Task ${taskId} has changed (revision ${task.rev})`);
+    if (!(await tasks.updateTask(this.db.knex, task.id, task.rev, changes))) throw conflict(`Task ${taskId} was changed concurrently`);
+  }
+
+  async cancel(id: number): Promise<instances.InstanceRow> {
+    return this.db.knex.transaction(async (trx) => {
+      const inst = await instances.readInstance(trx, id);
+      if (!inst || inst.status !== 'active') throw notFound(`Process instance ${id} not found`);
+      const changes: Partial<instances.InstanceRow> = { status: 'canceled', state: null, endTime: this.iso(), openKey: null, wakeAt: null };
+      if (!(await instances.updateInstance(trx, id, inst.version, changes))) throw conflict(`Process instance ${id} was changed concurrently`);
+      await tasks.deleteTasksOfInstance(trx, id);
+      return { ...inst, ...changes, version: inst.version + 1 };
+    });
+  }
+
+  /** Fires the due timers of one instance; false when another node got there first. */
+  async fireTimers(id: number): Promise<boolean> {
+    const inst = await instances.readInstance(this.db.knex, id);
+    if (!inst || inst.status !== 'active' || !inst.state || inst.wakeAt === null || inst.wakeAt > this.now()) return false;
+    const def = await this.definitions.get(inst.definitionId);
+    const result = await fireDueTimers(def.parsed, inst.state, this.now(), this.runOptions);
+    try {
+      await this.db.knex.transaction((trx) => this.store(trx, inst, def, result, {}));
+    } catch (e) {
+      if ((e as { code?: number }).code === 409) return false;
+      throw e;
+    }
+    if (result.jobs.length) this.hooks.onJobsEnqueued?.();
+    return true;
+  }
+
+  /** One pass of the timer scheduler: every instance whose earliest timer is due. */
+  async fireDue(limit = 100): Promise<number> {
+    let fired = 0;
+    for (const id of await instances.dueInstanceIds(this.db.knex, this.now(), limit)) {
+      try {
+        if (await this.fireTimers(id)) fired++;
+      } catch (e) {
+        this.log.error(`timers of process instance ${id} failed`, e);
+      }
+    }
+    return fired;
+  }
+}

@@ -1,0 +1,101 @@
+// OpenIDM's JSON shapes for definitions, instances and tasks.
+import { DefinitionRow } from '../repo/processDefinitions';
+import { InstanceRow } from '../repo/processInstances';
+import { TaskRow } from '../repo/tasks';
+import { FormPropertyDef, ParsedDefinition, ResolvedFormProperty } from './interfaces';
+
+function formPropertyView(f: FormPropertyDef | ResolvedFormProperty) {
+  return {
+    _id: f.id,
+    name: f.name,
+    type: f.type.name === 'enum' ? { name: 'enum', values: f.type.values ?? {} } : { name: f.type.name },
+    value: 'value' in f ? f.value ?? null : null,
+    readable: f.readable,
+    writable: f.writable,
+    required: f.required,
+    ...(f.defaultExpression ? { defaultExpression: f.defaultExpression } : {}),
+  };
+}
+
+export function definitionView(row: DefinitionRow, parsed?: ParsedDefinition) {
+  return {
+    _id: row.id,
+    key: row.key,
+    name: row.name,
+    category: row.category,
+    version: row.version,
+    deploymentId: String(row.seq),
+    resourceName: row.resourceName,
+    deploymentTime: row.deployedAt,
+    suspended: false,
+    ...(parsed
+      ? {
+          description: parsed.documentation ?? null,
+          formProperties: parsed.startFormProperties.map(formPropertyView),
+          taskDefinitions: parsed.tasks.map((t) => ({
+            _id: t.id,
+            name: t.name,
+            assignee: t.assignee ?? null,
+            candidateUsers: t.candidateUsers ?? null,
+            candidateGroups: t.candidateGroups ?? null,
+            formKey: t.formKey ?? null,
+            dueDate: t.dueDate ?? null,
+            priority: t.priority ?? null,
+            formProperties: t.formProperties.map(formPropertyView),
+          })),
+          endEvents: parsed.endEvents,
+        }
+      : {}),
+  };
+}
+
+export function instanceView(i: InstanceRow, withTasks?: TaskRow[]) {
+  return {
+    _id: String(i.id),
+    processInstanceId: String(i.id),
+    processDefinitionId: i.definitionId,
+    processDefinitionKey: i.definitionKey,
+    businessKey: i.businessKey,
+    status: i.status,
+    startTime: i.startTime,
+    startUserId: i.startUserId,
+    startActivityId: i.startActivityId,
+    endTime: i.endTime,
+    endActivityId: i.endActivityId,
+    deleteReason: i.status === 'canceled' ? 'canceled' : i.error,
+    processVariables: i.variables,
+    ...(withTasks ? { tasks: withTasks.map((t) => taskView(t)) } : {}),
+  };
+}
+
+export function taskView(t: TaskRow, full = false) {
+  const base = {
+    _id: String(t.id),
+    _rev: String(t.rev),
+    name: t.name,
+    assignee: t.assignee,
+    owner: t.owner,
+    taskDefinitionKey: t.taskDefinitionKey,
+    processInstanceId: String(t.processInstanceId),
+    processDefinitionId: t.definitionId,
+    executionId: t.executionId,
+    createTime: t.createTime,
+    dueDate: t.dueDate,
+    priority: t.priority,
+    description: t.description,
+    category: null,
+    suspended: false,
+    delegationState: null,
+    tenantId: '',
+    formResourceKey: t.formKey,
+    processVariables: t.processVariables ?? {},
+    taskLocalVariables: {},
+  };
+  if (!full) return base;
+  return {
+    ...base,
+    formProperties: (t.form as ResolvedFormProperty[]).map(formPropertyView),
+    variables: t.processVariables ?? {},
+    candidates: { candidateUsers: t.candidateUsers, candidateGroups: t.candidateGroups },
+  };
+}
