@@ -1,14 +1,17 @@
 // _fields projection. `_id` and `_rev` always come back, as IDM does.
+import { badRequest } from './errors';
 import { parseJsonPointer } from './queryFilter';
 
-export type FieldList = string[][] | null; // null: the resource's default fields
+/** null: the resource's default fields. `star`: the default fields plus `paths` (`_fields=*,authzRoles`). */
+export type FieldList = { star: boolean; paths: string[][] } | null;
 
 export function parseFields(value: unknown): FieldList {
-  if (value === undefined || value === '') return null;
-  if (typeof value !== 'string') return null;
+  if (value === undefined || value === '' || typeof value !== 'string') return null;
   const list = value.split(',').map((f) => f.trim()).filter(Boolean);
-  if (list.includes('*') && list.length === 1) return null;
-  return list.filter((f) => f !== '*').map((f) => parseJsonPointer(f));
+  if (list.length > 100) throw badRequest('_fields names too many fields');
+  const star = list.includes('*');
+  const paths = list.filter((f) => f !== '*').map((f) => parseJsonPointer(f));
+  return star && !paths.length ? null : { star, paths };
 }
 
 function getPath(obj: unknown, path: string[]): unknown {
@@ -30,13 +33,16 @@ function setPath(target: Record<string, unknown>, path: string[], value: unknown
   cur[path[path.length - 1]] = value;
 }
 
-/** Keeps `_id`, `_rev` and the requested fields; `full` is the object with every field the caller may see. */
-export function project(full: Record<string, unknown>, fields: FieldList): Record<string, unknown> {
-  if (!fields) return full;
+/**
+ * Keeps `_id`, the requested fields and (for versioned objects, as IDM does) `_rev`; `full` is the
+ * object with every field the caller may see.
+ */
+export function project(full: Record<string, unknown>, fields: FieldList, keepRev = true): Record<string, unknown> {
+  if (!fields || fields.star) return full;
   const out: Record<string, unknown> = {};
   if (full._id !== undefined) out._id = full._id;
-  if (full._rev !== undefined) out._rev = full._rev;
-  for (const f of fields) {
+  if (keepRev && full._rev !== undefined) out._rev = full._rev;
+  for (const f of fields.paths) {
     const v = getPath(full, f);
     if (v !== undefined) setPath(out, f, v);
   }
@@ -45,5 +51,5 @@ export function project(full: Record<string, unknown>, fields: FieldList): Recor
 
 /** Whether `field` was named explicitly (for fields not returned by default). */
 export function names(fields: FieldList, field: string): boolean {
-  return !!fields && fields.some((f) => f[0] === field);
+  return !!fields && fields.paths.some((f) => f[0] === field);
 }

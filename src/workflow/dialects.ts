@@ -1,0 +1,38 @@
+// Moddle descriptors for Activiti and Flowable extension elements (`activiti:formProperty`,
+// `activiti:value`). Their task attributes (activiti:assignee, …) are NOT declared here: camunda's
+// descriptor already defines `assignee` & co. on bpmn:UserTask and moddle refuses a second package
+// defining the same property name. Undeclared attributes of a registered namespace land in the
+// element's `$attrs` under the registered prefix (whatever prefix the file uses), which is where
+// taskDefinitions.ts reads them.
+
+export const DIALECT_PREFIXES = ['activiti', 'flowable'] as const;
+export type DialectPrefix = (typeof DIALECT_PREFIXES)[number];
+
+const stringAttrs = (...names: string[]) => names.map((name) => ({ name, isAttr: true, type: 'String' }));
+
+function descriptor(name: string, prefix: DialectPrefix, uri: string) {
+  return {
+    name,
+    prefix,
+    uri,
+    xml: { tagAlias: 'lowerCase' },
+    associations: [],
+    types: [
+      {
+        name: 'FormProperty',
+        superClass: ['Element'],
+        meta: { allowedIn: ['bpmn:StartEvent', 'bpmn:UserTask'] },
+        properties: [
+          ...stringAttrs('id', 'name', 'type', 'required', 'readable', 'writable', 'variable', 'expression', 'datePattern', 'default'),
+          { name: 'values', type: 'Value', isMany: true },
+        ],
+      },
+      { name: 'Value', superClass: ['Element'], properties: stringAttrs('id', 'name') },
+    ],
+  };
+}
+
+export const dialectDescriptors = {
+  activiti: descriptor('Activiti', 'activiti', 'http://activiti.org/bpmn'),
+  flowable: descriptor('Flowable', 'flowable', 'http://flowable.org/bpmn'),
+};

@@ -1,0 +1,310 @@
+// The pure engine layer: run a parsed definition until every token waits (user task, timer, …) or the
+// process ends, and hand back what the persistence layer stores. No instance stays in memory: every
+// call builds a fresh Engine on the definition's parsed context and recovers the stored state.
+
+import { engineExpressions } from './expressions';
+import type { OpenTask, ParsedDefinition, RunOptions, RunResult } from './interfaces';
+import { compiledOf, type CompiledDefinition } from './parse';
+import { SandboxScripts } from './scripts';
+import { compactEngineState, decodeState, encodeState, type EngineState } from './stateCodec';
+import { resolveOpenTask, submittedVariables } from './taskDefinitions';
+import { CapturingTimers } from './timers';
+
+export { parseDefinition } from './parse';
+export { DefinitionError } from './interfaces';
+export type {
+  EndEventDef, FormPropertyDef, FormPropertyType, OpenTask, ParsedDefinition, ResolvedFormProperty, RunOptions, RunResult, TaskDefinition, TimerInfo,
+} from './interfaces';
+
+/* eslint-disable @typescript-eslint/no-require-imports */
+const { Engine } = require('bpmn-engine') as { Engine: new (options: Record<string, unknown>) => BpmnEngine };
+/* eslint-enable @typescript-eslint/no-require-imports */
+
+// ---- the slice of bpmn-engine's API used here -------------------------------------------------------
+
+interface EnvironmentLike {
+  variables: Record<string, unknown>;
+}
+
+interface ElementApi {
+  id: string;
+  type: string;
+  executionId: string;
+  content: Record<string, unknown>;
+  environment: EnvironmentLike;
+  signal(message?: unknown): void;
+}
+
+interface DefinitionLike {
+  getState(): Record<string, unknown>;
+  getProcesses(): { id: string; environment: EnvironmentLike }[];
+}
+
+interface ExecutionLike {
+  readonly definitions: DefinitionLike[];
+  readonly activityStatus: string;
+  getPostponed(): ElementApi[];
+}
+
+interface BpmnEngine {
+  execute(options: Record<string, unknown>): Promise<ExecutionLike>;
+  recover(state: EngineState): BpmnEngine;
+  resume(options: Record<string, unknown>): Promise<ExecutionLike>;
+  on(event: string, fn: (arg: unknown) => void): void;
+}
+
+// -------------------------------------------------------------------------------------------------
+
+// bpmn-engine's default Logger builds `debug` instances for every element of every Engine: ~1 ms per
+// run. Stay silent unless DEBUG is set (errors reach the caller through RunResult anyway).
+const silentLogger = () => ({ debug() {}, error() {}, warn() {} });
+
+/** Waiting for asynchronous work (none in the shipped processes) is bounded. */
+const SETTLE_TIMEOUT_MS = 10_000;
+
+// Keys bpmn-elements copies from the process run message into the process variables.
+const RUN_MESSAGE_KEYS = ['fields', 'content', 'properties'];
+
+function errorCode(message: string, code: string): Error {
+  return Object.assign(new Error(message), { code });
+}
+
+function errorMessage(err: unknown): string {
+  const e = err as { message?: unknown; description?: unknown } | null;
+  if (typeof e?.message === 'string' && e.message) return e.message;
+  return typeof e?.description === 'string' ? e.description : String(err);
+}
+
+/** The activity an engine error came from: ActivityError carries its source message. */
+function errorActivityId(err: unknown): string | undefined {
+  const source = (err as { source?: { content?: { id?: unknown } } } | null)?.source;
+  return typeof source?.content?.id === 'string' ? source.content.id : undefined;
+}
+
+class Run {
+  readonly timers: CapturingTimers;
+  private readonly engine: BpmnEngine;
+  private execution: ExecutionLike | undefined;
+  private readonly openTasks = new Map<string, OpenTask>();
+  private readonly jobs: RunResult['jobs'] = [];
+  private processEnv: EnvironmentLike | undefined;
+  private lastEndEvent: string | undefined;
+  private lastErrorActivity: string | undefined;
+  private ended = false;
+  private failure: RunResult['error'];
+
+  private readonly listener = { emit: (key: string, api: ElementApi | undefined) => this.onEvent(key, api) };
+
+  constructor(
+    private readonly compiled: CompiledDefinition,
+    now: () => number,
+    knownTimers: ReadonlyMap<string, number> = new Map(),
+  ) {
+    this.timers = new CapturingTimers(now, knownTimers);
+    this.engine = new Engine({
+      name: compiled.processId,
+      sourceContext: compiled.sourceContext,
+      timers: this.timers,
+      expressions: engineExpressions,
+      scripts: new SandboxScripts(),
+      ...(!process.env.DEBUG && { Logger: silentLogger }),
+    });
+    // Without an 'error' listener EventEmitter would throw the engine error out of a broker callback.
+    this.engine.on('error', (err) => this.fail(err));
+    this.engine.on('end', () => {
+      this.ended = true;
+    });
+  }
+
+  private fail(err: unknown, activityId?: string): void {
+    if (this.failure) return;
+    const id = activityId ?? errorActivityId(err) ?? this.lastErrorActivity;
+    this.failure = { message: errorMessage(err), ...(id !== undefined && { activityId: id }) };
+  }
+
+  private onEvent(key: string, api: ElementApi | undefined): void {
+    if (!api) return;
+    try {
+      if (key.startsWith('process.') && api.id === this.compiled.processId) this.processEnv = api.environment;
+      switch (key) {
+        case 'activity.wait':
+          if (this.compiled.tasks.has(api.id)) this.onUserTaskWait(api);
+          break;
+        case 'activity.end': {
+          const topic = this.compiled.jobTopics.get(api.id);
+          if (topic) this.jobs.push({ topic, activityId: api.id });
+          // api.type is the event definition's type for events with one: match on ids instead.
+          if (this.compiled.endEventIds.has(api.id)) this.lastEndEvent = api.id;
+          break;
+        }
+        case 'activity.error':
+          this.lastErrorActivity = api.id;
+          break;
+      }
+    } catch (err) {
+      this.fail(err, api.id);
+    }
+  }
+
+  // Resolved when the task starts waiting; resume() re-emits the wait of every waiting task.
+  private onUserTaskWait(api: ElementApi): void {
+    const def = this.compiled.tasks.get(api.id)!;
+    this.openTasks.set(api.executionId, resolveOpenTask(def, api.executionId, api.environment.variables, this.timers.clock()));
+  }
+
+  get failed(): boolean {
+    return this.failure !== undefined;
+  }
+
+  private get done(): boolean {
+    return this.ended || this.failure !== undefined;
+  }
+
+  /** Lets asynchronous work finish: everything synchronous has already run when execute() returns. */
+  private async settle(): Promise<void> {
+    const deadline = Date.now() + SETTLE_TIMEOUT_MS;
+    while (!this.done && this.execution?.activityStatus === 'executing') {
+      if (Date.now() > deadline) {
+        this.fail(new Error(`no wait state reached within ${SETTLE_TIMEOUT_MS} ms`));
+        return;
+      }
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  }
+
+  /** Runs a step; a throw anywhere inside bpmn-engine becomes a failed result, never a crash. */
+  private async step(fn: () => unknown): Promise<void> {
+    if (this.done) return;
+    try {
+      await fn();
+    } catch (err) {
+      this.fail(err);
+    }
+    await this.settle();
+  }
+
+  async start(variables: Record<string, unknown>): Promise<void> {
+    await this.step(async () => {
+      this.execution = await this.engine.execute({ listener: this.listener, variables: { ...variables } });
+    });
+  }
+
+  async recover(state: EngineState): Promise<void> {
+    await this.step(async () => {
+      this.engine.recover(state);
+      // A signal sent before resume() is dropped silently: resume first, always.
+      this.execution = await this.engine.resume({ listener: this.listener });
+    });
+  }
+
+  /** The waiting user task with this execution id, after recover. */
+  waitingTask(executionId: string): ElementApi | undefined {
+    if (this.done) return undefined;
+    return this.execution?.getPostponed().find((api) => api.executionId === executionId && this.compiled.tasks.has(api.id));
+  }
+
+  async signal(task: ElementApi, values: Record<string, unknown>): Promise<void> {
+    const vars = submittedVariables(this.compiled.tasks.get(task.id), values);
+    await this.step(() => {
+      // The task's environment is its process's: gateway conditions read these as variables.
+      Object.assign(task.environment.variables, vars);
+      this.openTasks.delete(task.executionId);
+      task.signal(vars);
+    });
+  }
+
+  async fireDue(now: number): Promise<void> {
+    while (!this.done) {
+      let fired = false;
+      await this.step(() => {
+        fired = this.timers.fireNextDue(now);
+      });
+      if (!fired) return;
+    }
+  }
+
+  private variables(): Record<string, unknown> {
+    // resume() emits no process event for a process that just keeps waiting: ask the definition.
+    const env =
+      this.processEnv ??
+      this.execution?.definitions.flatMap((d) => d.getProcesses()).find((p) => p.id === this.compiled.processId)?.environment;
+    const vars = env?.variables ?? {};
+    const out: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(vars)) {
+      if (RUN_MESSAGE_KEYS.includes(key) && typeof (vars.fields as { routingKey?: unknown } | undefined)?.routingKey === 'string') continue;
+      out[key] = value;
+    }
+    return out;
+  }
+
+  result(): RunResult {
+    const base = { variables: this.variables(), jobs: this.jobs };
+    if (this.failure) return { status: 'failed', openTasks: [], timers: [], ...base, error: this.failure };
+    if (this.ended) {
+      return { status: 'ended', openTasks: [], timers: [], ...base, ...(this.lastEndEvent && { endActivityId: this.lastEndEvent }) };
+    }
+    const execution = this.execution;
+    const postponed = execution?.getPostponed() ?? [];
+    if (!execution || !postponed.length) {
+      // e.g. a state recovered with a context whose waiting activity no longer exists: bpmn-engine just idles.
+      return { status: 'failed', openTasks: [], timers: [], ...base, error: { message: 'instance neither waits nor ended' } };
+    }
+    const openTasks: OpenTask[] = [];
+    for (const api of postponed) {
+      const task = this.openTasks.get(api.executionId);
+      if (task) openTasks.push(task);
+    }
+    const timers = this.timers.list();
+    const engineState = compactEngineState({ definitions: execution.definitions.map((d) => d.getState()) as EngineState['definitions'] });
+    return { status: 'waiting', state: encodeState({ engine: engineState, timers }), openTasks, timers, ...base };
+  }
+}
+
+function knownTimers(timers: { executionId: string; expireAt: number }[]): Map<string, number> {
+  return new Map(timers.map((t) => [t.executionId, t.expireAt]));
+}
+
+/** Starts an instance and runs it until every token waits or the process ends. */
+export async function startInstance(def: ParsedDefinition, variables: Record<string, unknown>, opts: RunOptions = {}): Promise<RunResult> {
+  const run = new Run(compiledOf(def), opts.now ?? Date.now);
+  await run.start(variables ?? {});
+  return run.result();
+}
+
+/**
+ * Completes the waiting user task `executionId` of a stored instance; the submitted values become
+ * process variables. Throws (code TASK_NOT_WAITING) when no such task waits, (code FORM_VALIDATION)
+ * when a required form value is missing or an enum value unknown.
+ */
+export async function completeTask(
+  def: ParsedDefinition,
+  state: Buffer,
+  executionId: string,
+  values: Record<string, unknown>,
+  opts: RunOptions = {},
+): Promise<RunResult> {
+  const compiled = compiledOf(def);
+  const stored = decodeState(state);
+  const run = new Run(compiled, opts.now ?? Date.now, knownTimers(stored.timers));
+  await run.recover(stored.engine);
+  // A state that cannot be recovered is a failed instance, not a missing task.
+  if (run.failed) return run.result();
+  const task = run.waitingTask(executionId);
+  if (!task) throw errorCode(`task execution ${executionId} is not waiting`, 'TASK_NOT_WAITING');
+  await run.signal(task, values ?? {});
+  return run.result();
+}
+
+/**
+ * Recovers a stored instance and fires every captured timer due at `now`, earliest first (repeating
+ * cycles fire once per due occurrence); timers not yet due stay captured in the result.
+ */
+export async function fireDueTimers(def: ParsedDefinition, state: Buffer, now: number, _opts: RunOptions = {}): Promise<RunResult> {
+  // `now` is the clock of this call (opts accepted for symmetry with the other entry points).
+  const compiled = compiledOf(def);
+  const stored = decodeState(state);
+  const run = new Run(compiled, () => now, knownTimers(stored.timers));
+  await run.recover(stored.engine);
+  await run.fireDue(now);
+  return run.result();
+}

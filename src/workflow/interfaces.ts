@@ -1,0 +1,108 @@
+// Public types of the pure workflow engine layer (no SQL, no HTTP). The persistence and REST
+// layers build on exactly these shapes, so change them only together with those layers.
+
+export interface FormPropertyType {
+  name: 'string' | 'enum' | 'boolean' | 'long' | 'date';
+  values?: Record<string, string> /* enum id -> label */;
+}
+
+export interface FormPropertyDef {
+  id: string;
+  name: string;
+  type: FormPropertyType;
+  readable: boolean;
+  writable: boolean;
+  required: boolean;
+  defaultExpression?: string;
+  variableName?: string;
+}
+
+export interface TaskDefinition {
+  id: string;
+  name: string;
+  documentation?: string;
+  // Raw expressions as written in the file; resolved per instance into OpenTask.
+  assignee?: string;
+  candidateUsers?: string;
+  candidateGroups?: string;
+  formKey?: string;
+  dueDate?: string;
+  priority?: string;
+  formProperties: FormPropertyDef[];
+}
+
+export interface EndEventDef {
+  id: string;
+  name?: string;
+  jobTopic?: string;
+}
+
+export interface ParsedDefinition {
+  key: string;
+  name: string;
+  category?: string;
+  documentation?: string;
+  hash: string /* sha256 of xml */;
+  tasks: TaskDefinition[];
+  endEvents: EndEventDef[];
+  startFormProperties: FormPropertyDef[];
+  context: unknown /* reusable parsed sourceContext, opaque */;
+}
+
+export interface ResolvedFormProperty extends FormPropertyDef {
+  value: unknown /* resolved default, e.g. requesterName = sourceId's value */;
+}
+
+export interface OpenTask {
+  executionId: string /* bpmn-engine execution id of the waiting user task: stable across recover */;
+  taskDefinitionKey: string;
+  name: string;
+  documentation?: string;
+  assignee?: string;
+  candidateUsers: string[];
+  candidateGroups: string[];
+  formKey?: string;
+  dueDate?: string /* ISO */;
+  priority: number /* default 50 */;
+  formProperties: ResolvedFormProperty[];
+}
+
+export interface TimerInfo {
+  executionId: string;
+  activityId: string;
+  expireAt: number /* epoch ms */;
+}
+
+export interface RunResult {
+  status: 'waiting' | 'ended' | 'failed';
+  /** compact serialized engine state when waiting (no embedded definition, deflated) */
+  state?: Buffer;
+  /** user tasks waiting now */
+  openTasks: OpenTask[];
+  /** armed timers (captured, never armed in memory), earliest first */
+  timers: TimerInfo[];
+  /** process variables after the run */
+  variables: Record<string, unknown>;
+  /** when ended: the end event reached */
+  endActivityId?: string;
+  /** end/intermediate-throw events with an external job topic reached during this run */
+  jobs: { topic: string; activityId: string }[];
+  /** when failed */
+  error?: { message: string; activityId?: string };
+}
+
+export interface RunOptions {
+  /** clock for timer due times and relative due dates (default Date.now) */
+  now?: () => number;
+}
+
+/** The definition cannot be deployed; the message names the reason and, when known, the element. */
+export class DefinitionError extends Error {
+  elementId?: string;
+
+  constructor(message: string, elementId?: string) {
+    super(message);
+    this.name = 'DefinitionError';
+    if (elementId !== undefined) this.elementId = elementId;
+  }
+}

@@ -1,0 +1,189 @@
+// Deployment parsing: validate the XML, parse it ONCE with bpmn-moddle (camunda + activiti/flowable
+// descriptors), extract task/end-event metadata and build the serializable context that every Engine
+// of this definition version reuses.
+
+import { createHash } from 'node:crypto';
+import path from 'node:path';
+import camundaDescriptor from 'camunda-bpmn-moddle/resources/camunda.json';
+import { DefinitionError, type EndEventDef, type ParsedDefinition, type TaskDefinition } from './interfaces';
+import { dialectDescriptors } from './dialects';
+import { documentationOf, extractTaskDefinition, formPropertiesOf, type ModdleElement } from './taskDefinitions';
+
+/* eslint-disable @typescript-eslint/no-require-imports */
+// bpmn-engine 25 bundles bpmn-moddle 9 (CommonJS); the top-level bpmn-moddle may be a newer ESM-only
+// major (pulled in by bpmn-js). Use the engine's own copy so that parsing matches what it executes.
+const BpmnModdle = require(require.resolve('bpmn-moddle', { paths: [path.dirname(require.resolve('bpmn-engine'))] })) as new (
+  packages: Record<string, unknown>,
+) => { fromXML(xml: string): Promise<ModdleContext> };
+const Elements = require('bpmn-elements') as Record<string, unknown>;
+const { default: Serializer, TypeResolver } = require('moddle-context-serializer') as {
+  default: (ctx: ModdleContext, resolver: unknown) => SourceContext;
+  TypeResolver: (types: Record<string, unknown>) => unknown;
+};
+/* eslint-enable @typescript-eslint/no-require-imports */
+
+export const MAX_XML_BYTES = 5 * 1024 * 1024;
+
+interface ModdleWarning {
+  message: string;
+  element?: ModdleElement;
+  property?: string;
+  value?: string;
+}
+
+interface ModdleContext {
+  rootElement: ModdleElement;
+  elementsById: Record<string, ModdleElement>;
+  warnings: ModdleWarning[];
+}
+
+/** moddle-context-serializer's result: what bpmn-engine accepts as `sourceContext`. */
+export interface SourceContext {
+  id?: string;
+  getActivityById(id: string): unknown;
+}
+
+/** The opaque ParsedDefinition.context: engine input plus lookups the engine layer needs per run. */
+export interface CompiledDefinition {
+  readonly sourceContext: SourceContext;
+  readonly processId: string;
+  readonly tasks: ReadonlyMap<string, TaskDefinition>;
+  /** end and intermediate throw events with an external job (camunda:type="external"), id → topic */
+  readonly jobTopics: ReadonlyMap<string, string>;
+  readonly endEventIds: ReadonlySet<string>;
+}
+
+const moddle = new BpmnModdle({ camunda: camundaDescriptor, ...dialectDescriptors });
+
+function label(resourceName: string | undefined): string {
+  return resourceName ? ` ${resourceName}` : '';
+}
+
+function checkRawXml(xml: string, where: string): void {
+  if (typeof xml !== 'string' || !xml.trim()) throw new DefinitionError(`Invalid BPMN${where}: empty document`);
+  if (Buffer.byteLength(xml, 'utf8') > MAX_XML_BYTES) throw new DefinitionError(`Invalid BPMN${where}: larger than ${MAX_XML_BYTES} bytes`);
+  // Refuse DTDs outright: external entities (XXE) and entity expansion (billion laughs).
+  if (/<!DOCTYPE|<!ENTITY/i.test(xml)) throw new DefinitionError(`Invalid BPMN${where}: DOCTYPE/ENTITY declarations are not allowed`);
+}
+
+function checkWarnings(warnings: ModdleWarning[], where: string): void {
+  for (const w of warnings) {
+    // Attributes of known namespaces that no descriptor declares (activiti:assignee, …) are read from $attrs.
+    if (/^unknown attribute/.test(w.message)) continue;
+    const elementId = w.element?.id;
+    const missing = /^unresolved reference <(.*)>/.exec(w.message);
+    if (missing) {
+      const prop = (w.property ?? 'reference').replace(/^bpmn:/, '');
+      throw new DefinitionError(
+        `Invalid BPMN${where}: ${w.element?.$type ?? 'element'} "${elementId ?? '?'}" ${prop} references unknown element "${missing[1]}"`,
+        elementId,
+      );
+    }
+    throw new DefinitionError(`Invalid BPMN${where}: ${w.message.split('\n').join(' ').replace(/\s+/g, ' ')}`, elementId);
+  }
+}
+
+type FlowNode = ModdleElement & { flowElements?: FlowNode[]; sourceRef?: ModdleElement; targetRef?: ModdleElement; attachedToRef?: ModdleElement };
+
+function allFlowElements(container: FlowNode): FlowNode[] {
+  const out: FlowNode[] = [];
+  for (const el of container.flowElements ?? []) {
+    out.push(el);
+    if (el.flowElements) out.push(...allFlowElements(el)); // sub-processes
+  }
+  return out;
+}
+
+function jobTopicOf(el: ModdleElement): string | undefined {
+  for (const ed of (el.eventDefinitions as ModdleElement[] | undefined) ?? []) {
+    if (ed.$type === 'bpmn:MessageEventDefinition' && ed.type === 'external' && typeof ed.topic === 'string' && ed.topic) return ed.topic;
+  }
+  return undefined;
+}
+
+/** Parses and validates a BPMN 2.0 document with exactly one executable process. */
+export async function parseDefinition(xml: string, resourceName?: string): Promise<ParsedDefinition> {
+  const where = label(resourceName);
+  checkRawXml(xml, where);
+
+  let moddleContext: ModdleContext;
+  try {
+    moddleContext = await moddle.fromXML(xml);
+  } catch (err) {
+    throw new DefinitionError(`Invalid BPMN${where}: ${(err as Error).message.split('\n').join(' ')}`);
+  }
+  checkWarnings(moddleContext.warnings, where);
+
+  const root = moddleContext.rootElement;
+  if (root?.$type !== 'bpmn:Definitions') throw new DefinitionError(`Invalid BPMN${where}: root element is not bpmn:definitions`);
+  const processes = ((root.rootElements as FlowNode[] | undefined) ?? []).filter((el) => el.$type === 'bpmn:Process' && el.isExecutable === true);
+  if (processes.length !== 1) {
+    throw new DefinitionError(`Invalid BPMN${where}: expected exactly one executable process, found ${processes.length}`);
+  }
+  const [proc] = processes;
+  const key = proc.id;
+  if (!key) throw new DefinitionError(`Invalid BPMN${where}: the executable process has no id`);
+
+  const tasks: TaskDefinition[] = [];
+  const endEvents: EndEventDef[] = [];
+  const jobTopics = new Map<string, string>();
+  let startFormProperties: ReturnType<typeof formPropertiesOf> = [];
+  for (const el of allFlowElements(proc)) {
+    const id = el.id ?? '';
+    if (el.$type === 'bpmn:SequenceFlow' && (!el.sourceRef || !el.targetRef)) {
+      throw new DefinitionError(`Invalid BPMN${where}: sequenceFlow "${id}" needs both sourceRef and targetRef`, id);
+    }
+    if (el.$type === 'bpmn:BoundaryEvent' && !el.attachedToRef) {
+      throw new DefinitionError(`Invalid BPMN${where}: boundaryEvent "${id}" is not attached to an activity`, id);
+    }
+    if (el.$type === 'bpmn:UserTask') tasks.push(extractTaskDefinition(el));
+    if (el.$type === 'bpmn:StartEvent' && !startFormProperties.length) startFormProperties = formPropertiesOf(el);
+    if (el.$type === 'bpmn:EndEvent' || el.$type === 'bpmn:IntermediateThrowEvent') {
+      const topic = jobTopicOf(el);
+      if (topic) jobTopics.set(id, topic);
+      if (el.$type === 'bpmn:EndEvent') endEvents.push({ id, ...(el.name && { name: el.name }), ...(topic && { jobTopic: topic }) });
+    }
+  }
+
+  // bpmn-engine recovers a definition by matching the saved id with the context's id; without an id
+  // the saved one is a generated "Def" that matches nothing and recover() throws. Give it one.
+  if (!root.id) root.id = `${key}_definitions`;
+
+  let sourceContext: SourceContext;
+  try {
+    sourceContext = Serializer(moddleContext, TypeResolver(Elements));
+  } catch (err) {
+    throw new DefinitionError(`Invalid BPMN${where}: ${(err as Error).message}`);
+  }
+
+  const context: CompiledDefinition = {
+    sourceContext,
+    processId: key,
+    tasks: new Map(tasks.map((t) => [t.id, t])),
+    jobTopics,
+    endEventIds: new Set(endEvents.map((e) => e.id)),
+  };
+  const definition: ParsedDefinition = {
+    key,
+    name: proc.name ?? key,
+    hash: createHash('sha256').update(xml, 'utf8').digest('hex'),
+    tasks,
+    endEvents,
+    startFormProperties,
+    context,
+  };
+  // Activiti (and so IDM) reports the definitions' targetNamespace as the process category.
+  if (typeof root.targetNamespace === 'string' && root.targetNamespace) definition.category = root.targetNamespace;
+  const documentation = documentationOf(proc);
+  if (documentation) definition.documentation = documentation;
+  return definition;
+}
+
+/** The engine-side view of ParsedDefinition.context, checked. */
+export function compiledOf(def: ParsedDefinition): CompiledDefinition {
+  const c = def?.context as CompiledDefinition | undefined;
+  if (!c || typeof c !== 'object' || !c.sourceContext || !(c.tasks instanceof Map)) {
+    throw new TypeError('ParsedDefinition.context must come from parseDefinition()');
+  }
+  return c;
+}

@@ -1,0 +1,201 @@
+// User task metadata: read once from the moddle tree at parse time (camunda attributes and form data,
+// activiti:/flowable: attributes and form properties), resolved against process variables when a task
+// starts waiting.
+
+import { FORBIDDEN_KEYS, ownValue, resolveTemplate, resolveValue } from './expressions';
+import { addIsoDuration } from './timers';
+import type { FormPropertyDef, FormPropertyType, OpenTask, ResolvedFormProperty, TaskDefinition } from './interfaces';
+
+/** The parts of a bpmn-moddle element this module reads. */
+export interface ModdleElement {
+  $type: string;
+  id?: string;
+  name?: string;
+  $attrs?: Record<string, string>;
+  [key: string]: unknown;
+}
+
+const ATTRIBUTE_PREFIXES = ['activiti', 'flowable'];
+
+/** camunda attributes are moddle properties; activiti/flowable ones sit in $attrs (see dialects.ts). */
+function attribute(el: ModdleElement, name: string): string | undefined {
+  const own = el[name];
+  if (typeof own === 'string' && own !== '') return own;
+  for (const prefix of ATTRIBUTE_PREFIXES) {
+    const value = el.$attrs?.[`${prefix}:${name}`];
+    if (typeof value === 'string' && value !== '') return value;
+  }
+  return undefined;
+}
+
+export function documentationOf(el: ModdleElement): string | undefined {
+  const docs = el.documentation as { text?: string }[] | undefined;
+  const text = docs?.map((d) => d.text ?? '').filter(Boolean).join('\n');
+  return text || undefined;
+}
+
+function typeOf(raw: string | undefined): FormPropertyType['name'] {
+  const t = (raw ?? 'string').toLowerCase();
+  if (t === 'string' || t === 'enum' || t === 'boolean' || t === 'long' || t === 'date') return t;
+  if (t === 'int' || t === 'integer' || t === 'short') return 'long';
+  return 'string'; // custom types are presented as text
+}
+
+function enumValues(values: unknown): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const v of (values as { id?: string; name?: string }[] | undefined) ?? []) {
+    if (v.id !== undefined) out[v.id] = v.name ?? v.id;
+  }
+  return out;
+}
+
+function type(raw: string | undefined, values: unknown): FormPropertyType {
+  const name = typeOf(raw);
+  return name === 'enum' ? { name, values: enumValues(values) } : { name };
+}
+
+const flag = (raw: unknown, fallback: boolean) => (typeof raw === 'string' ? raw.trim().toLowerCase() === 'true' : fallback);
+
+function fromCamundaField(field: ModdleElement): FormPropertyDef {
+  const constraints = ((field.validation as { constraints?: { name?: string }[] } | undefined)?.constraints ?? []).map((c) => c.name);
+  const def: FormPropertyDef = {
+    id: field.id ?? '',
+    name: (field.label as string | undefined) ?? field.id ?? '',
+    type: type(field.type as string | undefined, field.values),
+    readable: true,
+    writable: !constraints.includes('readonly'),
+    required: constraints.includes('required'),
+  };
+  if (typeof field.defaultValue === 'string') def.defaultExpression = field.defaultValue;
+  return def;
+}
+
+// activiti:formProperty / flowable:formProperty / camunda:formProperty share Activiti's attribute set.
+function fromFormProperty(prop: ModdleElement): FormPropertyDef {
+  const def: FormPropertyDef = {
+    id: prop.id ?? '',
+    name: prop.name ?? prop.id ?? '',
+    type: type(prop.type as string | undefined, prop.values),
+    readable: flag(prop.readable, true),
+    writable: flag(prop.writable, true),
+    required: flag(prop.required, false),
+  };
+  const expression = (prop.expression ?? prop.default) as string | undefined;
+  if (expression) def.defaultExpression = expression;
+  if (typeof prop.variable === 'string' && prop.variable) def.variableName = prop.variable;
+  return def;
+}
+
+export function formPropertiesOf(el: ModdleElement): FormPropertyDef[] {
+  const out: FormPropertyDef[] = [];
+  const values = ((el.extensionElements as { values?: ModdleElement[] } | undefined)?.values ?? []) as ModdleElement[];
+  for (const ext of values) {
+    if (ext.$type === 'camunda:FormData') {
+      for (const field of (ext.fields as ModdleElement[] | undefined) ?? []) out.push(fromCamundaField(field));
+    } else if (/^(camunda|activiti|flowable):FormProperty$/.test(ext.$type)) {
+      out.push(fromFormProperty(ext));
+    }
+  }
+  return out;
+}
+
+export function extractTaskDefinition(el: ModdleElement): TaskDefinition {
+  const def: TaskDefinition = { id: el.id ?? '', name: el.name ?? el.id ?? '', formProperties: formPropertiesOf(el) };
+  const documentation = documentationOf(el);
+  if (documentation) def.documentation = documentation;
+  for (const key of ['assignee', 'candidateUsers', 'candidateGroups', 'formKey', 'dueDate', 'priority'] as const) {
+    const value = attribute(el, key);
+    if (value !== undefined) def[key] = value;
+  }
+  return def;
+}
+
+// ---- runtime resolution ---------------------------------------------------------------------------
+
+function list(value: unknown): string[] {
+  if (value === null || value === undefined) return [];
+  const items = Array.isArray(value) ? value.map(String) : String(value).split(',');
+  return items.map((s) => s.trim()).filter(Boolean);
+}
+
+// Camunda/Activiti accept a Date, an ISO date string or (Activiti) an ISO duration from task creation.
+function dueDateOf(value: unknown, now: number, raw: string): string | undefined {
+  if (value === null || value === undefined || value === '') return undefined;
+  if (value instanceof Date) return value.toISOString();
+  if (typeof value === 'number') return new Date(value).toISOString();
+  const text = String(value).trim();
+  const epoch = text.startsWith('P') ? addIsoDuration(now, text) : Date.parse(text);
+  if (epoch === undefined || Number.isNaN(epoch)) throw new Error(`dueDate "${raw}" is neither a date nor an ISO 8601 duration`);
+  return new Date(epoch).toISOString();
+}
+
+function optionalString(value: unknown): string | undefined {
+  if (value === null || value === undefined) return undefined;
+  const s = String(value).trim();
+  return s === '' ? undefined : s;
+}
+
+function resolveFormProperty(p: FormPropertyDef, vars: Record<string, unknown>): ResolvedFormProperty {
+  const value = p.defaultExpression !== undefined ? resolveValue(p.defaultExpression, vars) : ownValue(vars, p.variableName ?? p.id);
+  return { ...p, type: { ...p.type, ...(p.type.values && { values: { ...p.type.values } }) }, value };
+}
+
+/** Resolves assignee, candidates, due date, priority and form defaults against current variables. */
+export function resolveOpenTask(def: TaskDefinition, executionId: string, vars: Record<string, unknown>, now: number): OpenTask {
+  const at = (raw: string | undefined) => (raw === undefined ? undefined : resolveValue(raw, vars));
+  const priority = Number(at(def.priority) ?? 50);
+  const task: OpenTask = {
+    executionId,
+    taskDefinitionKey: def.id,
+    name: def.name,
+    candidateUsers: list(at(def.candidateUsers)),
+    candidateGroups: list(at(def.candidateGroups)),
+    priority: Number.isFinite(priority) ? Math.trunc(priority) : 50,
+    formProperties: def.formProperties.map((p) => resolveFormProperty(p, vars)),
+  };
+  const assignee = optionalString(at(def.assignee));
+  if (assignee) task.assignee = assignee;
+  if (def.documentation) task.documentation = resolveTemplate(def.documentation, vars);
+  const formKey = optionalString(at(def.formKey));
+  if (formKey) task.formKey = formKey;
+  const dueDate = def.dueDate === undefined ? undefined : dueDateOf(at(def.dueDate), now, def.dueDate);
+  if (dueDate) task.dueDate = dueDate;
+  return task;
+}
+
+/** A submitted form is invalid (missing required value, unknown enum id): code FORM_VALIDATION. */
+export class FormValidationError extends Error {
+  readonly code = 'FORM_VALIDATION';
+  constructor(message: string) {
+    super(message);
+    this.name = 'FormValidationError';
+  }
+}
+
+const isBooleanEnum = (p: FormPropertyDef) => {
+  const ids = Object.keys(p.type.values ?? {});
+  return ids.length > 0 && ids.every((id) => id === 'true' || id === 'false');
+};
+
+/**
+ * Turns submitted task values into process variables: drops keys that could pollute prototypes,
+ * maps booleans onto 'true'/'false' enum ids (so `${requestApproved == 'true'}` holds either way),
+ * stores a property under its `variable` name, and enforces `required` and enum membership.
+ */
+export function submittedVariables(def: TaskDefinition | undefined, values: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(values ?? {})) if (!FORBIDDEN_KEYS.has(key)) out[key] = value;
+  for (const p of def?.formProperties ?? []) {
+    let value = out[p.id];
+    if (p.type.name === 'enum' && typeof value === 'boolean' && isBooleanEnum(p)) value = String(value);
+    const missing = value === undefined || value === null || value === '';
+    if (p.required && p.writable && missing) throw new FormValidationError(`form property '${p.id}' is required`);
+    if (!missing && p.type.name === 'enum' && p.type.values && !Object.hasOwn(p.type.values, String(value))) {
+      throw new FormValidationError(`form property '${p.id}' does not allow the value '${String(value)}'`);
+    }
+    if (value === undefined) continue;
+    delete out[p.id];
+    out[p.variableName ?? p.id] = value;
+  }
+  return out;
+}
