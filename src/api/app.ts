@@ -7,6 +7,7 @@ import { isUnavailable } from '../repo/dialect';
 import { bodyParserError, jsonBody } from './http';
 import { infoRouter, pingRouter } from './info';
 import { configRouter } from './config';
+import { internalRouter } from './internal';
 import { managedRouter } from './managed';
 import { sessionRouter } from './session';
 
@@ -42,6 +43,7 @@ export function createApp(ctx: AppContext, parts: AppParts): express.Express {
   app.use('/openidm', infoRouter());
   app.use('/openidm', managedRouter(ctx));
   app.use('/openidm', configRouter(ctx));
+  app.use('/openidm', internalRouter(ctx));
   for (const f of parts.routers) app.use('/openidm', f(ctx));
   app.use((req: Request) => {
     throw notFound(`Resource '${req.path.slice(0, 200)}' not found`);

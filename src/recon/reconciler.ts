@@ -69,13 +69,14 @@ export class Reconciler {
 
   /** Marks runs abandoned by a crash as FAILED now, and keeps watching for stale ones. */
   async start(): Promise<void> {
-    await this.sweep();
-    this.sweeper = setInterval(() => void this.sweep().catch(() => undefined), 5_000);
+    // At start, ACTIVE runs recorded under this node's id are from its previous life.
+    await this.sweep(this.nodeId);
+    this.sweeper = setInterval(() => void this.sweep(null).catch(() => undefined), 5_000);
     this.sweeper.unref();
   }
 
-  private async sweep(): Promise<void> {
-    const n = await runs.failAbandonedRuns(this.db.knex, this.nodeId, Date.now() - HEARTBEAT_STALE_MS, 'The run was interrupted (its server stopped); start a new reconciliation');
+  private async sweep(ownNode: string | null): Promise<void> {
+    const n = await runs.failAbandonedRuns(this.db.knex, ownNode, Date.now() - HEARTBEAT_STALE_MS, 'The run was interrupted (its server stopped); start a new reconciliation');
     if (n) this.log.warn(`marked ${n} interrupted reconciliation run(s) FAILED`);
   }
 
@@ -165,6 +166,8 @@ export class Reconciler {
     };
     const seenSources = new Set<string>();
     const touchedTargets = new Set<string>();
+    // The heartbeat tells other nodes this run is alive, even during a long batch.
+    const heartbeat = setInterval(() => void runs.updateRun(this.db.knex, run.row.id, { heartbeat: Date.now() }).catch(() => undefined), 2_000);
     try {
       await this.flush(run, 'ACTIVE_RECONCILING_SOURCE');
       let batch: SourceRecord[] = [];
@@ -204,6 +207,8 @@ export class Reconciler {
           progress: run.progress.toJSON(), situationSummary: run.progress.situations, statusSummary: run.progress.status,
         })
         .catch((err) => this.log.error(`cannot record the failure of run ${run.row.id}`, err));
+    } finally {
+      clearInterval(heartbeat);
     }
   }
 
@@ -256,6 +261,8 @@ export class Reconciler {
     });
 
     for (const { a, policy } of workflowStarts) {
+      // Engine runs resolve through microtasks only: yield so HTTP requests are served meanwhile.
+      await yieldToEventLoop();
       let status: 'SUCCESS' | 'FAILURE' = 'SUCCESS';
       let message: string;
       try {
@@ -321,6 +328,8 @@ export class Reconciler {
     }
   }
 }
+
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 export function runView(row: runs.RunRow) {
   const ended = row.ended ? Date.parse(row.ended) : null;

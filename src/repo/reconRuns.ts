@@ -79,11 +79,14 @@ export async function listRuns(q: Q, limit = 100): Promise<RunRow[]> {
   return (await q('recon_run').orderBy('started', 'desc').limit(limit)).map(fromColumns);
 }
 
-/** ACTIVE runs left behind by a node that died: its own previous life, or a silent heartbeat. */
-export async function failAbandonedRuns(q: Q, nodeId: string, staleBefore: number, message: string): Promise<number> {
+/** ACTIVE runs left behind by a node that died: `ownNode`'s previous life, or a silent heartbeat. */
+export async function failAbandonedRuns(q: Q, ownNode: string | null, staleBefore: number, message: string): Promise<number> {
   return q('recon_run')
     .where({ state: 'ACTIVE' })
-    .andWhere((w) => w.where({ node: nodeId }).orWhere('heartbeat', '<', staleBefore).orWhereNull('heartbeat'))
+    .andWhere((w) => {
+      w.where('heartbeat', '<', staleBefore).orWhereNull('heartbeat');
+      if (ownNode !== null) w.orWhere({ node: ownNode });
+    })
     .update({ state: 'FAILED', stage: 'COMPLETED_FAILED', ended: new Date().toISOString(), message });
 }
 

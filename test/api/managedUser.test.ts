@@ -182,3 +182,21 @@ describe('managed/user over REST', () => {
     expect((await t.call('GET', '/managed/user/u3', { headers: ADMIN })).status).toBe(404);
   });
 });
+
+describe('internal/user', () => {
+  let t: TestServer;
+  beforeAll(async () => { t = await startTestServer({ workers: false }); });
+  afterAll(async () => { await t.close(); });
+
+  it('changes the bootstrapped admin password; the old one stops working and the hash is never shown', async () => {
+    const me = await t.call('GET', '/internal/user/openidm-admin', { headers: ADMIN });
+    expect(me.status).toBe(200);
+    expect(JSON.stringify(me.body)).not.toMatch(/password|scrypt/);
+    const r = await t.call('PATCH', '/internal/user/openidm-admin', { headers: ADMIN, body: [{ operation: 'replace', field: '/password', value: 'n3w-Secret!' }] });
+    expect(r.status).toBe(200);
+    expect((await t.call('GET', '/info/login', { headers: ADMIN })).status).toBe(401);
+    expect((await t.call('GET', '/info/login', { headers: { 'X-OpenIDM-Username': 'openidm-admin', 'X-OpenIDM-Password': 'n3w-Secret!' } })).status).toBe(200);
+    const roles = await t.call('GET', '/internal/role?_queryFilter=true', { headers: { 'X-OpenIDM-Username': 'openidm-admin', 'X-OpenIDM-Password': 'n3w-Secret!' } });
+    expect(roles.body.result.map((x: any) => x._id)).toEqual(['openidm-admin', 'openidm-authorized']);
+  });
+});

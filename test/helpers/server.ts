@@ -74,7 +74,7 @@ export async function eventually<T>(fn: () => Promise<T | undefined | null | fal
     } catch (e) {
       last = e;
     }
-    await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`${what} did not happen within ${ms} ms${last ? `: ${String(last)}` : ''}`);
 }

@@ -1,0 +1,95 @@
+// Shared types of the reconciliation pipeline: CSV source records, OpenIDM sync.json mappings
+// (raw and compiled), situations, actions and policies.
+
+/** A source object as IDM exposes it: `_id` and `name` come from the connector's uid/name columns. */
+export type SourceObject = { _id: string; name: string; [k: string]: unknown };
+
+/**
+ * One data row of a source. A bad row is reported, not thrown, so a run can go on past it.
+ * `line` is the physical line (1-based, header = line 1) where the row starts.
+ */
+export type SourceRecord =
+  | { ok: true; line: number; object: SourceObject; hash: string /* sha256 of the canonical row */ }
+  | { ok: false; line: number; error: string; raw?: string };
+
+export type CsvConnectorConfig = {
+  /** Absolute path (loadCsvConnectorConfig resolves it against the project folder). */
+  csvFile: string;
+  /** Column giving both `_id` and (unless headerName is set) `name`. */
+  headerUid: string;
+  /** Column giving `name`, when it is not the uid column. */
+  headerName?: string;
+  /** A Node Buffer encoding; default utf8. */
+  encoding?: string;
+  /** Longest accepted field, in characters; longer fields make their row an error row. */
+  maxFieldLength: number;
+};
+
+export const SITUATIONS = [
+  'CONFIRMED',
+  'FOUND',
+  'FOUND_ALREADY_LINKED',
+  'ABSENT',
+  'UNQUALIFIED',
+  'AMBIGUOUS',
+  'MISSING',
+  'SOURCE_IGNORED',
+  'UNASSIGNED',
+  'SOURCE_MISSING',
+  'TARGET_IGNORED',
+] as const;
+export type Situation = (typeof SITUATIONS)[number];
+
+export const ACTIONS = ['CREATE', 'UPDATE', 'DELETE', 'LINK', 'UNLINK', 'EXCEPTION', 'IGNORE', 'REPORT', 'NOREPORT', 'ASYNC'] as const;
+export type Action = (typeof ACTIONS)[number];
+
+export type PolicyAction = { kind: 'action'; action: Action } | { kind: 'workflow'; workflowName: string };
+
+/** An inline script as sync.json writes it. Only `text/javascript` with an inline `source` is supported. */
+export type ScriptConfig = { type: 'text/javascript'; source?: string; [k: string]: unknown };
+
+export type PropertyConfig = {
+  /** Source property (a name or JSON pointer); absent = the whole source object. */
+  source?: string;
+  /** Target property (a name or JSON pointer). */
+  target: string;
+  transform?: { type: 'text/javascript'; source?: string };
+  default?: unknown;
+  /** Script evaluated with `object` = the whole source; the property is skipped unless it returns true. */
+  condition?: ScriptConfig;
+};
+
+export type PolicyConfig = {
+  situation: Situation;
+  action: Action | { workflowName: string; [k: string]: unknown };
+};
+
+export type MappingConfig = {
+  name: string;
+  source: string;
+  target: string;
+  properties: PropertyConfig[];
+  /** reconflow's declarative correlation: target[targetField] === source[sourceField]. */
+  correlation?: { targetField: string; sourceField: string };
+  correlationQuery?: ScriptConfig;
+  policies: PolicyConfig[];
+  validSource?: ScriptConfig;
+  validTarget?: ScriptConfig;
+  sourceCondition?: ScriptConfig;
+  linkQualifier?: string;
+};
+
+export interface CompiledMapping {
+  name: string;
+  source: string;
+  target: string;
+  /**
+   * The mapped target properties only (not merged with existingTarget); `existingTarget` is what
+   * the property conditions see as `target`.
+   */
+  map(source: SourceObject, existingTarget?: Record<string, unknown>): Record<string, unknown>;
+  correlation: { targetField: string; value(source: SourceObject): unknown };
+  policyFor(situation: Situation): PolicyAction;
+  isValidSource(source: SourceObject): boolean;
+  isValidTarget(target: Record<string, unknown>): boolean;
+}

@@ -1,0 +1,400 @@
+// sync.json mappings: validation (errors name the offending field) and compilation into the
+// functions the recon engine calls per row. Property semantics follow OpenIDM's PropertyMapping:
+// condition → source value → transform → default → put at the target pointer.
+import {
+  ACTIONS,
+  Action,
+  CompiledMapping,
+  MappingConfig,
+  PolicyAction,
+  PolicyConfig,
+  PropertyConfig,
+  ScriptConfig,
+  SITUATIONS,
+  Situation,
+  SourceObject,
+} from './interfaces';
+import { CompiledScript, compileScript } from './script';
+
+/** OpenIDM's action for a situation the mapping has no policy for. */
+export const DEFAULT_ACTIONS: Readonly<Record<Situation, Action>> = {
+  CONFIRMED: 'UPDATE',
+  FOUND: 'UPDATE',
+  FOUND_ALREADY_LINKED: 'EXCEPTION',
+  ABSENT: 'CREATE',
+  UNQUALIFIED: 'DELETE',
+  AMBIGUOUS: 'EXCEPTION',
+  MISSING: 'EXCEPTION',
+  SOURCE_IGNORED: 'IGNORE',
+  UNASSIGNED: 'EXCEPTION',
+  SOURCE_MISSING: 'EXCEPTION',
+  TARGET_IGNORED: 'IGNORE',
+};
+
+const DEFAULT_LINK_QUALIFIER = 'default';
+
+// ---------------------------------------------------------------------------------------------
+// Validation
+
+type Json = Record<string, unknown>;
+
+function isObject(v: unknown): v is Json {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function requireString(obj: Json, key: string, at: string): string {
+  const v = obj[key];
+  if (v === undefined || v === null) throw new Error(`${at}.${key} is required`);
+  if (typeof v !== 'string' || v.trim() === '') throw new Error(`${at}.${key} must be a non-empty string`);
+  return v;
+}
+
+function optionalString(obj: Json, key: string, at: string): string | undefined {
+  const v = obj[key];
+  if (v === undefined) return undefined;
+  if (typeof v !== 'string') throw new Error(`${at}.${key} must be a string`);
+  return v;
+}
+
+/** An inline text/javascript script; `file` scripts and other languages are refused. */
+function script(v: unknown, at: string, requireSource = true): ScriptConfig {
+  if (typeof v === 'string') throw new Error(`${at}: queryFilter strings are not supported here; use a {"type": "text/javascript", "source": ...} script`);
+  if (!isObject(v)) throw new Error(`${at} must be a script object {"type": "text/javascript", "source": ...}`);
+  if (v.type !== 'text/javascript') throw new Error(`${at}.type must be "text/javascript"`);
+  if (v.file !== undefined && v.source === undefined) throw new Error(`${at}.file is not supported; inline the script as ${at}.source`);
+  if (v.source === undefined && !requireSource) return { ...v, type: 'text/javascript' };
+  if (typeof v.source !== 'string' || v.source.trim() === '') throw new Error(`${at}.source is required (the script text)`);
+  return { ...v, type: 'text/javascript', source: v.source };
+}
+
+function property(v: unknown, at: string): PropertyConfig {
+  if (!isObject(v)) throw new Error(`${at} must be an object`);
+  const target = requireString(v, 'target', at);
+  if (pointerTokens(target).length === 0) throw new Error(`${at}.target must name a property`);
+  const p: PropertyConfig = { target };
+  const source = optionalString(v, 'source', at);
+  if (source !== undefined) p.source = source;
+  if (v.transform !== undefined) {
+    const t = script(v.transform, `${at}.transform`);
+    p.transform = { type: 'text/javascript', source: t.source };
+  }
+  if (v.condition !== undefined) p.condition = script(v.condition, `${at}.condition`);
+  if (v.default !== undefined) p.default = v.default;
+  return p;
+}
+
+function policy(v: unknown, at: string, seen: Set<string>): PolicyConfig {
+  if (!isObject(v)) throw new Error(`${at} must be an object`);
+  const situation = v.situation;
+  if (typeof situation !== 'string' || !(SITUATIONS as readonly string[]).includes(situation)) {
+    throw new Error(`${at}.situation must be one of ${SITUATIONS.join(', ')} (got ${JSON.stringify(situation)})`);
+  }
+  if (seen.has(situation)) throw new Error(`${at}.situation ${situation} already has a policy`);
+  seen.add(situation);
+  for (const unsupported of ['condition', 'postAction']) {
+    if (v[unsupported] !== undefined) throw new Error(`${at}.${unsupported} is not supported`);
+  }
+  const action = v.action;
+  if (typeof action === 'string') {
+    if (!(ACTIONS as readonly string[]).includes(action)) throw new Error(`${at}.action must be one of ${ACTIONS.join(', ')} (got "${action}")`);
+    return { situation: situation as Situation, action: action as Action };
+  }
+  if (isObject(action)) {
+    if (typeof action.workflowName !== 'string' || action.workflowName.trim() === '') {
+      throw new Error(`${at}.action.workflowName is required (only workflow-triggering action scripts are supported)`);
+    }
+    return { situation: situation as Situation, action: { ...action, workflowName: action.workflowName } };
+  }
+  throw new Error(`${at}.action is required (an action name or {"workflowName": ...})`);
+}
+
+function mapping(v: unknown, at: string): MappingConfig {
+  if (!isObject(v)) throw new Error(`${at} must be an object`);
+  const m: MappingConfig = {
+    name: requireString(v, 'name', at),
+    source: requireString(v, 'source', at),
+    target: requireString(v, 'target', at),
+    properties: [],
+    policies: [],
+  };
+  if (v.properties !== undefined) {
+    if (!Array.isArray(v.properties)) throw new Error(`${at}.properties must be an array`);
+    m.properties = v.properties.map((p, i) => property(p, `${at}.properties[${i}]`));
+  }
+  if (v.policies !== undefined) {
+    if (!Array.isArray(v.policies)) throw new Error(`${at}.policies must be an array`);
+    const seen = new Set<string>();
+    m.policies = v.policies.map((p, i) => policy(p, `${at}.policies[${i}]`, seen));
+  }
+  if (v.correlation !== undefined) {
+    if (!isObject(v.correlation)) throw new Error(`${at}.correlation must be an object {"targetField", "sourceField"}`);
+    m.correlation = {
+      targetField: requireString(v.correlation, 'targetField', `${at}.correlation`),
+      sourceField: requireString(v.correlation, 'sourceField', `${at}.correlation`),
+    };
+  }
+  if (v.correlationQuery !== undefined) {
+    if (Array.isArray(v.correlationQuery)) throw new Error(`${at}.correlationQuery: per-linkQualifier correlation queries are not supported`);
+    m.correlationQuery = script(v.correlationQuery, `${at}.correlationQuery`);
+  }
+  if (!m.correlation && !m.correlationQuery) {
+    throw new Error(`${at}.correlation is required ({"targetField": ..., "sourceField": ...}), or a correlationQuery`);
+  }
+  if (!m.correlation && m.correlationQuery && !correlationFromQuery(m.correlationQuery.source ?? '')) {
+    throw new Error(`${at}.correlationQuery: unsupported correlationQuery script; reconflow understands only ({ _queryFilter: 'field eq "' + source.prop + '"' }); add a declarative "correlation": {"targetField", "sourceField"}`);
+  }
+  for (const key of ['validSource', 'validTarget', 'sourceCondition'] as const) {
+    if (v[key] !== undefined) m[key] = script(v[key], `${at}.${key}`);
+  }
+  const lq = optionalString(v, 'linkQualifier', at);
+  if (lq !== undefined) m.linkQualifier = lq;
+  return m;
+}
+
+/**
+ * Checks a sync.json document and returns its mappings. Throws an Error whose message names the
+ * offending field, e.g. `mappings[0].properties[3].target is required`.
+ */
+export function validateSyncConfig(json: unknown): MappingConfig[] {
+  if (!isObject(json)) throw new Error('sync configuration must be a JSON object with a "mappings" array');
+  if (!Array.isArray(json.mappings)) throw new Error('mappings is required (an array)');
+  const names = new Set<string>();
+  return json.mappings.map((m, i) => {
+    const at = `mappings[${i}]`;
+    const out = mapping(m, at);
+    if (names.has(out.name)) throw new Error(`${at}.name "${out.name}" is used by another mapping`);
+    names.add(out.name);
+    return out;
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Compilation
+
+/**
+ * The declarative equivalent of a correlationQuery script, when the script is exactly of the form
+ * `({ _queryFilter: 'F eq "' + source.P + '"' })` or `var q = {...}; q` (IDM's samples);
+ * null for anything else (reconflow does not run queries from scripts).
+ */
+export function correlationFromQuery(source: string): { targetField: string; sourceField: string } | null {
+  const lhs = `(?:'([A-Za-z_$][\\w$]*) eq "'|"([A-Za-z_$][\\w$]*) eq \\\\"")`;
+  const prop = `source(?:\\.([A-Za-z_$][\\w$]*)|\\[\\s*(?:'([^'\\\\]+)'|"([^"\\\\]+)")\\s*\\])`;
+  const rhs = `(?:'"'|"\\\\"")`;
+  const obj = `\\{\\s*(?:_queryFilter|'_queryFilter'|"_queryFilter")\\s*:\\s*${lhs}\\s*\\+\\s*${prop}\\s*\\+\\s*${rhs}\\s*,?\\s*\\}`;
+  const forms = [new RegExp(`^\\s*\\(\\s*${obj}\\s*\\)\\s*;?\\s*$`), new RegExp(`^\\s*var\\s+([A-Za-z_$][\\w$]*)\\s*=\\s*${obj}\\s*;?\\s*\\1\\s*;?\\s*$`)];
+  for (const re of forms) {
+    const m = re.exec(source);
+    if (!m) continue;
+    const g = re === forms[0] ? m.slice(1) : m.slice(2);
+    const targetField = g[0] ?? g[1];
+    const sourceField = g[2] ?? g[3] ?? g[4];
+    if (targetField && sourceField) return { targetField, sourceField };
+  }
+  return null;
+}
+
+/** JSON pointer ("/a/b") or plain path ("a/b", "a") tokens; "" and "/" mean the whole object. */
+function pointerTokens(p: string): string[] {
+  const body = p.startsWith('/') ? p.slice(1) : p;
+  if (body === '') return [];
+  return body.split('/').map((t) => t.replace(/~1/g, '/').replace(/~0/g, '~'));
+}
+
+function getAt(obj: unknown, tokens: string[]): unknown {
+  let cur: unknown = obj;
+  for (const t of tokens) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    if (!Object.prototype.hasOwnProperty.call(cur, t)) return undefined;
+    cur = (cur as Record<string, unknown>)[t];
+  }
+  return cur;
+}
+
+function putAt(obj: Record<string, unknown>, tokens: string[], value: unknown): void {
+  let cur = obj;
+  for (let i = 0; i < tokens.length - 1; i++) {
+    const next = Object.prototype.hasOwnProperty.call(cur, tokens[i]) ? cur[tokens[i]] : undefined;
+    if (next === null || typeof next !== 'object' || Array.isArray(next)) {
+      const created: Record<string, unknown> = {};
+      define(cur, tokens[i], created);
+      cur = created;
+    } else cur = next as Record<string, unknown>;
+  }
+  define(cur, tokens[tokens.length - 1], value);
+}
+
+// defineProperty, so a "__proto__" target cannot rewrite the prototype.
+function define(obj: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(obj, key, { value, writable: true, enumerable: true, configurable: true });
+}
+
+function jsonClone<T>(v: T): T {
+  return v === null || typeof v !== 'object' ? v : (JSON.parse(JSON.stringify(v)) as T);
+}
+
+const mentions = (src: string, name: string) => new RegExp(`\\b${name}\\b`).test(src);
+
+interface CompiledProperty {
+  sourceTokens: string[] | null;
+  targetTokens: string[];
+  transform?: CompiledScript;
+  /** Bind `target` for the transform only when its text uses it (saves a JSON copy per row). */
+  transformUsesTarget: boolean;
+  condition?: CompiledScript;
+  default?: unknown;
+}
+
+function booleanResult(v: unknown, what: string): boolean {
+  if (typeof v !== 'boolean') throw new Error(`${what} must return a boolean, got ${v === null ? 'null' : typeof v}`);
+  return v;
+}
+
+export function compileMapping(cfg: MappingConfig): CompiledMapping {
+  const linkQualifier = cfg.linkQualifier ?? DEFAULT_LINK_QUALIFIER;
+  const props: CompiledProperty[] = cfg.properties.map((p, i) => {
+    const label = `${cfg.name}.properties[${i}](${p.target})`;
+    const cp: CompiledProperty = {
+      sourceTokens: p.source === undefined ? null : pointerTokens(p.source),
+      targetTokens: pointerTokens(p.target),
+      transformUsesTarget: false,
+    };
+    if (cp.targetTokens.length === 0) throw new Error(`${label}: target must name a property`);
+    if (p.transform?.source) {
+      cp.transform = compileScript(p.transform.source, `${label}.transform`);
+      cp.transformUsesTarget = mentions(p.transform.source, 'target');
+    }
+    if (p.condition?.source) cp.condition = compileScript(p.condition.source, `${label}.condition`);
+    if (p.default !== undefined) cp.default = p.default;
+    return cp;
+  });
+
+  let correlationRule = cfg.correlation;
+  if (!correlationRule) {
+    correlationRule = cfg.correlationQuery?.source ? correlationFromQuery(cfg.correlationQuery.source) ?? undefined : undefined;
+    if (!correlationRule) {
+      throw new Error(
+        cfg.correlationQuery
+          ? `mapping ${cfg.name}: unsupported correlationQuery; add "correlation": {"targetField", "sourceField"}`
+          : `mapping ${cfg.name}: no correlation; add "correlation": {"targetField", "sourceField"}`,
+      );
+    }
+  }
+  const corrTokens = pointerTokens(correlationRule.sourceField);
+
+  const policies = new Map<Situation, PolicyAction>();
+  for (const p of cfg.policies) {
+    policies.set(p.situation, typeof p.action === 'string' ? { kind: 'action', action: p.action } : { kind: 'workflow', workflowName: p.action.workflowName });
+  }
+
+  const validSource = cfg.validSource?.source ? compileScript(cfg.validSource.source, `${cfg.name}.validSource`) : undefined;
+  const sourceCondition = cfg.sourceCondition?.source ? compileScript(cfg.sourceCondition.source, `${cfg.name}.sourceCondition`) : undefined;
+  const validTarget = cfg.validTarget?.source ? compileScript(cfg.validTarget.source, `${cfg.name}.validTarget`) : undefined;
+  // The engine may ask several times about one row; each script run costs a timed vm call.
+  const validity = new WeakMap<object, boolean>();
+
+  return {
+    name: cfg.name,
+    source: cfg.source,
+    target: cfg.target,
+    map(source: SourceObject, existingTarget?: Record<string, unknown>): Record<string, unknown> {
+      const out: Record<string, unknown> = {};
+      for (const p of props) {
+        if (p.condition) {
+          // `target` is null when there is no target yet (CREATE), so scripts can test it.
+          const bindings: Record<string, unknown> = { object: source, target: existingTarget ?? null, linkQualifier };
+          if (p.condition(bindings) !== true) continue; // OpenIDM: anything but true skips the property
+        }
+        let value: unknown = p.sourceTokens === null ? source : getAt(source, p.sourceTokens);
+        if (p.transform) {
+          const bindings: Record<string, unknown> = { source: value, linkQualifier };
+          if (p.transformUsesTarget) bindings.target = existingTarget ?? null;
+          value = p.transform(bindings);
+        } else value = jsonClone(value);
+        if (value === undefined || value === null) value = p.default === undefined ? null : jsonClone(p.default);
+        putAt(out, p.targetTokens, value);
+      }
+      return out;
+    },
+    correlation: {
+      targetField: correlationRule.targetField,
+      value: (source: SourceObject) => getAt(source, corrTokens),
+    },
+    policyFor(situation: Situation): PolicyAction {
+      return policies.get(situation) ?? { kind: 'action', action: DEFAULT_ACTIONS[situation] };
+    },
+    isValidSource(source: SourceObject): boolean {
+      if (!validSource && !sourceCondition) return true;
+      const cached = validity.get(source);
+      if (cached !== undefined) return cached;
+      let ok = true;
+      if (sourceCondition) ok = booleanResult(sourceCondition({ object: source, source, linkQualifier }), `mapping ${cfg.name}: sourceCondition`);
+      if (ok && validSource) ok = booleanResult(validSource({ source, linkQualifier }), `mapping ${cfg.name}: validSource`);
+      validity.set(source, ok);
+      return ok;
+    },
+    isValidTarget(target: Record<string, unknown>): boolean {
+      if (!validTarget) return true;
+      return booleanResult(validTarget({ target, linkQualifier }), `mapping ${cfg.name}: validTarget`);
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Change detection
+
+/**
+ * The mapped target fields whose value differs from `existing` (deep, JSON semantics), for
+ * "update only if changed". `_id` and `_rev` are skipped (not updatable). null and a missing
+ * field count as equal. Relationship arrays (items with `_ref`) compare as sets of `_ref`s,
+ * ignoring the `_ref*` metadata a repository adds.
+ */
+export function changedFields(mapped: Record<string, unknown>, existing: Record<string, unknown> | null | undefined): string[] {
+  const changed: string[] = [];
+  for (const k of Object.keys(mapped)) {
+    if (k === '_id' || k === '_rev') continue;
+    if (!jsonEqual(mapped[k], existing ? existing[k] : undefined)) changed.push(k);
+  }
+  return changed;
+}
+
+const isRef = (v: unknown): v is { _ref: string } => isObject(v) && typeof v._ref === 'string';
+
+function jsonEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (a === undefined || a === null) return b === undefined || b === null;
+  if (b === undefined || b === null) return false;
+  if (typeof a !== 'object' || typeof b !== 'object') return false;
+  if (Array.isArray(a) || Array.isArray(b)) {
+    if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
+    if (a.length > 0 && a.every(isRef) && b.every(isRef)) {
+      const count = new Map<string, number>();
+      for (const x of a) count.set(refKey(x), (count.get(refKey(x)) ?? 0) + 1);
+      for (const y of b) {
+        const k = refKey(y);
+        const n = count.get(k);
+        if (!n) return false;
+        count.set(k, n - 1);
+      }
+      return true;
+    }
+    return a.every((x, i) => jsonEqual(x, b[i]));
+  }
+  const ao = a as Json;
+  const bo = b as Json;
+  const refs = isRef(a) && isRef(b);
+  const keys = new Set([...Object.keys(ao), ...Object.keys(bo)]);
+  for (const k of keys) {
+    if (refs && k !== '_ref' && k.startsWith('_ref')) continue;
+    if (!jsonEqual(ao[k], bo[k])) return false;
+  }
+  return true;
+}
+
+/** A relationship item's identity: its `_ref` plus any non-metadata properties. */
+function refKey(v: { _ref: string }): string {
+  const rest = Object.keys(v)
+    .filter((k) => !k.startsWith('_ref'))
+    .sort()
+    .map((k) => [k, (v as Json)[k]]);
+  return rest.length ? JSON.stringify([v._ref, rest]) : v._ref;
+}

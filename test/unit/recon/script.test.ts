@@ -1,0 +1,102 @@
+import { compileScript, SCRIPT_TIMEOUT_MS } from '../../../src/recon/script';
+
+describe('compileScript', () => {
+  it('returns the completion value, with bindings as globals', () => {
+    const f = compileScript("var parts = source.split(','); parts.length + ':' + prefix", 'count');
+    expect(f({ source: 'a,b,c', prefix: 'p' })).toBe('3:p');
+    expect(f({ source: 'a', prefix: 'q' })).toBe('1:q');
+  });
+
+  it('passes objects in as copies and returns plain JSON data', () => {
+    const input = { a: { b: [1, 2] } };
+    const f = compileScript('object.a.b.push(3); ({ list: object.a.b, d: new Date(0), skip: undefined, fn: function () {}, n: NaN })', 'copy');
+    const out = f({ object: input }) as Record<string, unknown>;
+    expect(out).toEqual({ list: [1, 2, 3], d: '1970-01-01T00:00:00.000Z', n: null });
+    expect(Object.getPrototypeOf(out)).toBe(Object.prototype);
+    expect(Object.getPrototypeOf(out.list)).toBe(Array.prototype);
+    expect(input.a.b).toEqual([1, 2]);
+  });
+
+  it('times out an infinite loop, and infinite promise chains', () => {
+    const loop = compileScript('while (true) {}', 'loop');
+    const t = Date.now();
+    expect(() => loop({})).toThrow(`script loop failed: timed out after ${SCRIPT_TIMEOUT_MS} ms`);
+    expect(Date.now() - t).toBeLessThan(5000);
+    const micro = compileScript('Promise.resolve().then(function f() { return Promise.resolve().then(f); }); 1', 'micro');
+    expect(() => micro({})).toThrow(/timed out/);
+    // The same script still works for other input: leftover promise jobs do not leak into it.
+    const sometimes = compileScript("if (source === 'bad') { Promise.resolve().then(function f() { return Promise.resolve().then(f); }); } source", 'sometimes');
+    expect(() => sometimes({ source: 'bad' })).toThrow(/timed out/);
+    expect(sometimes({ source: 'good' })).toBe('good');
+  });
+
+  it('cannot reach process or require', () => {
+    expect(compileScript("typeof process + ',' + typeof require + ',' + typeof module + ',' + typeof globalThis.process", 'globals')({})).toBe(
+      'undefined,undefined,undefined,undefined',
+    );
+    expect(() => compileScript('process.env', 'env')({})).toThrow(/script env failed: ReferenceError: process is not defined/);
+  });
+
+  it.each([
+    ["this.constructor.constructor('return process')()", {}],
+    ["source.constructor.constructor('return process')()", { source: { a: 1 } }],
+    ["source.constructor.constructor('return process')()", { source: 'str' }],
+    ["(function () { return this })().constructor.constructor('return process')()", {}],
+    ["Object.getPrototypeOf(logger).constructor.constructor('return process')()", {}],
+  ])('cannot escape through %s', (src, bindings) => {
+    let result: unknown;
+    try {
+      result = compileScript(src, 'escape')(bindings);
+    } catch (err) {
+      expect((err as Error).message).toMatch(/^script escape failed: /);
+      return;
+    }
+    expect(result).not.toBe(process);
+    expect((result as { env?: unknown } | undefined)?.env).toBeUndefined();
+  });
+
+  it('keeps every reachable constructor in the sandbox realm', () => {
+    const f = compileScript('this.constructor.constructor === Function && Object.getPrototypeOf(source) === Object.prototype && source.constructor === Object', 'realm');
+    expect(f({ source: { a: 1 } })).toBe(true);
+    expect(() => compileScript("Function('return 1')()", 'codegen')({})).toThrow(/EvalError: Code generation from strings disallowed/);
+  });
+
+  it('does not let a thrown value or a returned object run code outside the timeout', () => {
+    expect(() => compileScript('throw { get message() { while (true) {} } }', 'getter')({})).toThrow(/script getter failed: threw a value that cannot be described/);
+    expect(compileScript('({ get x() { while (true) {} }, y: 1 })', 'accessor')({})).toEqual({ y: 1 });
+    expect(() => compileScript('new Proxy({}, { ownKeys: function () { while (true) {} } })', 'proxy')({})).toThrow(/Proxy/);
+    expect(() => compileScript('Promise.resolve(1)', 'promise')({})).toThrow(/asynchronous scripts are not supported/);
+    expect(() => compileScript('var a = []; a.push(a); a', 'cycle')({})).toThrow(/circular/);
+  });
+
+  it('reports exceptions and syntax errors with the script name', () => {
+    expect(() => compileScript("throw new TypeError('nope')", 'thrower')({})).toThrow('script thrower failed: TypeError: nope');
+    expect(() => compileScript("throw 'plain'", 'plain')({})).toThrow('script plain failed: threw plain');
+    expect(() => compileScript('this is not javascript', 'syntax')).toThrow(/^script syntax failed: /);
+  });
+
+  it('starts every call clean: no leftover globals, bindings or builtin changes', () => {
+    const f = compileScript("var r = [typeof leaked, typeof assigned, typeof extra, [].evil]; var leaked = 1; assigned = 2; Array.prototype.evil = 3; r.join(',')", 'clean');
+    expect(f({ extra: 1 })).toBe('undefined,undefined,number,');
+    expect(f({})).toBe('undefined,undefined,undefined,');
+  });
+
+  it('allows re-declaring a binding with var (common in IDM scripts)', () => {
+    const f = compileScript('var source = source.trim(); source', 'redeclare');
+    expect([f({ source: ' a ' }), f({ source: ' b ' })]).toEqual(['a', 'b']);
+  });
+
+  it('still lets instances override inherited properties (frozen prototypes)', () => {
+    expect(compileScript("var e = new Error('m'); e.name = 'Custom'; var o = {}; o.toString = function () { return 'o' }; e.name + String(o)", 'override')({})).toBe('Customo');
+  });
+
+  it('recovers when a script pins a global it cannot be made to forget', () => {
+    const f = compileScript("var seen = typeof pinned; Object.defineProperty(globalThis, 'pinned', { get: function () { return 1 }, configurable: false }); seen", 'pin');
+    expect(f({})).toBe('undefined');
+    expect(f({})).toBe('undefined');
+  });
+
+  it('provides a no-op logger', () => {
+    expect(compileScript("logger.info('x'); logger.debug('y'); 5", 'log')({})).toBe(5);
+  });
+});
