@@ -5,6 +5,7 @@ import { Knex } from 'knex';
 import { jobsRouter } from './api/jobs';
 import { reconRouter } from './api/recon';
 import { systemRouter } from './api/system';
+import { uiRouter } from './api/ui';
 import { workflowRouter } from './api/workflow';
 import { AppContext } from './context';
 import { JobHandler } from './jobs/interfaces';
@@ -19,6 +20,7 @@ import { AskAgain } from './recon/workflowTrigger';
 import { ServerHooks } from './server';
 import { Definitions } from './workflow/definitions';
 import { EndedEvent, WorkflowRuntime } from './workflow/runtime';
+import { watchProcesses } from './workflow/watch';
 
 export interface Services {
   definitions: Definitions;
@@ -107,22 +109,29 @@ export function defaultHooks(onServices?: (s: Services) => void): ServerHooks {
     onStart: [
       async (ctx) => {
         const s = (services = await buildServices(ctx));
+        const processesDir = path.join(ctx.config.dir, ctx.config.workflow.processesDir);
         if (ctx.config.workflow.enabled) {
-          const report = await s.definitions.deployDirectory(path.join(ctx.config.dir, ctx.config.workflow.processesDir));
+          const report = await s.definitions.deployDirectory(processesDir);
           if (report.failed.length) ctx.log.warn(`${report.failed.length} process file(s) could not be deployed`);
         }
+        const stopWatching = ctx.config.workflow.enabled && ctx.config.workflow.watch ? watchProcesses(processesDir, s.definitions, ctx.log) : null;
         await s.reconciler.start();
         if (ctx.options.workers) s.worker.start();
         const timers = setInterval(() => void s.runtime.fireDue().catch((e) => ctx.log.error('timer scheduler', e)), 1_000);
         timers.unref();
         onServices?.(s);
         return async () => {
+          if (stopWatching) {
+            stopWatching();
+            await stopWatching.idle();
+          }
           clearInterval(timers);
           await s.reconciler.stop();
           await s.worker.stop();
         };
       },
     ],
+    publicRouters: [uiRouter],
     routers: [
       (ctx) => workflowRouter(need().runtime)(ctx),
       (ctx) => reconRouter(need().reconciler)(ctx),

@@ -3,7 +3,7 @@ import express, { NextFunction, Request, Response } from 'express';
 import { authenticate } from '../auth/middleware';
 import { CrestError, notFound, unavailable } from '../crest/errors';
 import { AppContext } from '../context';
-import { isUnavailable } from '../repo/dialect';
+import { invalidInput, isUnavailable } from '../repo/dialect';
 import { bodyParserError, jsonBody } from './http';
 import { infoRouter, pingRouter } from './info';
 import { configRouter } from './config';
@@ -53,6 +53,7 @@ export function createApp(ctx: AppContext, parts: AppParts): express.Express {
     if (err instanceof CrestError) e = err;
     else if (bodyParserError(err)) e = bodyParserError(err)!;
     else if (err instanceof URIError) e = new CrestError(400, 'The URL is not valid');
+    else if (invalidInput(err)) e = new CrestError(400, `A value in the request cannot be stored: ${invalidInput(err)}`);
     else if (isUnavailable(err)) {
       ctx.log.warn(`repository unavailable: ${(err as Error).message}`);
       e = unavailable('The repository is unavailable; try again shortly');
@@ -61,7 +62,8 @@ export function createApp(ctx: AppContext, parts: AppParts): express.Express {
       e = new CrestError(500, 'Internal server error');
     }
     if (e.code === 503) res.setHeader('Retry-After', '1');
-    if (e.code === 401) res.setHeader('WWW-Authenticate', 'Basic realm="openidm", charset="UTF-8"');
+    // Scripts (the web UI) get no Basic challenge, or the browser would pop up its own sign-in dialog.
+    if (e.code === 401 && req.get('X-Requested-With') !== 'XMLHttpRequest') res.setHeader('WWW-Authenticate', 'Basic realm="openidm", charset="UTF-8"');
     if (res.headersSent) return res.end();
     res.status(e.code).json(e.toJSON());
   });
