@@ -36,7 +36,7 @@ describe('managedUserApproval', () => {
 
   it('waits at evaluateRequest, assigned and with a resolved form', () => {
     expect(started.status).toBe('waiting');
-    expect(started.timers).toEqual([]);
+    expect(started.timers).toEqual([{ executionId: expect.stringMatching(/^escalationTimer_/), activityId: 'escalationTimer', expireAt: expect.any(Number) }]);
     expect(started.jobs).toEqual([]);
     expect(started.variables).toEqual(startVars);
     expect(started.openTasks).toHaveLength(1);
@@ -62,7 +62,7 @@ describe('managedUserApproval', () => {
     expect(Buffer.isBuffer(started.state)).toBe(true);
     expect(started.state!.length).toBeLessThan(1536);
     const { engine, timers } = decodeState(started.state!);
-    expect(timers).toEqual([]);
+    expect(timers).toEqual(started.timers);
     expect(engine.definitions).toHaveLength(1);
     expect(engine.definitions[0].source).toBeUndefined();
     const json = JSON.stringify(engine);

@@ -49,6 +49,13 @@ describe('parseDefinition: processes/managedUserApproval.bpmn', () => {
           },
         ],
       },
+      {
+        id: 'escalatedReview',
+        name: 'Review escalated request',
+        documentation: expect.stringContaining('${sourceId}'),
+        assignee: 'openidm-admin',
+        formProperties: def.tasks[0].formProperties,
+      },
     ]);
     expect(def.endEvents).toEqual([
       { id: 'approved', name: 'Request approved', jobTopic: 'createUser' },
@@ -63,8 +70,8 @@ describe('parseDefinition: processes/managedUserApproval.bpmn', () => {
   });
 
   it('carries diagram interchange for every flow node and sequence flow', () => {
-    const ids = [...sampleXml.matchAll(/<bpmn:(?:startEvent|userTask|exclusiveGateway|endEvent|sequenceFlow) id="([^"]+)"/g)].map((m) => m[1]);
-    expect(ids.length).toBe(9);
+    const ids = [...sampleXml.matchAll(/<bpmn:(?:startEvent|userTask|exclusiveGateway|boundaryEvent|endEvent|sequenceFlow) id="([^"]+)"/g)].map((m) => m[1]);
+    expect(ids.length).toBe(15);
     for (const id of ids) expect(sampleXml).toMatch(new RegExp(`bpmnElement="${id}"`));
     expect(sampleXml.match(/<di:waypoint /g)!.length).toBeGreaterThanOrEqual(8);
   });
