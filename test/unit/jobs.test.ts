@@ -1,0 +1,106 @@
+// The job queue's SQL operations and worker loop on a real repository (SQLite or PostgreSQL).
+import { Knex } from 'knex';
+import { JobHandler } from '../../src/jobs/interfaces';
+import { claimJob } from '../../src/jobs/sql/claimJob';
+import { completeJob } from '../../src/jobs/sql/completeJob';
+import { enqueueJob } from '../../src/jobs/sql/enqueueJob';
+import { failJob } from '../../src/jobs/sql/failJob';
+import { readJob } from '../../src/jobs/sql/queryJobs';
+import { retryJob } from '../../src/jobs/sql/retryJob';
+import { backoff, Worker } from '../../src/jobs/worker';
+import { quietLogger } from '../../src/log';
+import { createTestDb, TestDb } from '../helpers/db';
+
+const opts = (workerId: string) => ({ workerId, concurrency: 1, pollMs: 10, lockMs: 60_000, backoffBaseMs: 1, backoffCapMs: 5 });
+
+describe('job queue', () => {
+  let db: TestDb;
+  beforeEach(async () => { db = await createTestDb(); });
+  afterEach(async () => { await db.destroy(); });
+
+  const jobs = () => db.knex('job').select('*').orderBy('id');
+
+  it('enqueue is idempotent on its key', async () => {
+    await enqueueJob(db.knex, { key: 'createUser:1', type: 'createUser', payload: { a: 1 } });
+    await enqueueJob(db.knex, { key: 'createUser:1', type: 'createUser', payload: { a: 2 } });
+    const rows = await jobs();
+    expect(rows).toHaveLength(1);
+    expect(JSON.parse(rows[0].payload)).toEqual({ a: 1 });
+  });
+
+  it('claims due jobs only, each once, and reclaims an expired lock', async () => {
+    const now = Date.now();
+    await enqueueJob(db.knex, { key: 'a', type: 't', payload: {} }, now);
+    await enqueueJob(db.knex, { key: 'later', type: 't', payload: {}, runAt: now + 60_000 }, now);
+    const first = await claimJob(db.knex, 'w1', 1_000, ['t'], now);
+    expect(first?.key).toBe('a');
+    expect(first?.attempts).toBe(1);
+    expect(await claimJob(db.knex, 'w2', 1_000, ['t'], now)).toBeNull();
+    // w1 died: after its lock expires, w2 takes the job over, and w1 can no longer complete it.
+    const taken = await claimJob(db.knex, 'w2', 1_000, ['t'], now + 2_000);
+    expect(taken).toMatchObject({ key: 'a', lockedBy: 'w2', attempts: 2 });
+    expect(await completeJob(db.knex, first!.id, 'w1', null)).toBe(false);
+    expect(await completeJob(db.knex, first!.id, 'w2', { ok: true })).toBe(true);
+    expect((await readJob(db.knex, first!.id))?.state).toBe('done');
+  });
+
+  it('fails with backoff, dies after max attempts, and an admin retry queues it again', async () => {
+    await enqueueJob(db.knex, { key: 'x', type: 't', payload: {}, maxAttempts: 2 });
+    let job = await claimJob(db.knex, 'w', 1_000, ['t']);
+    expect(await failJob(db.knex, job!.id, 'w', 'boom 1', Date.now() + 50_000)).toBe('queued');
+    expect(await claimJob(db.knex, 'w', 1_000, ['t'])).toBeNull(); // backing off
+    job = await claimJob(db.knex, 'w', 1_000, ['t'], Date.now() + 60_000);
+    expect(await failJob(db.knex, job!.id, 'w', 'boom 2', Date.now())).toBe('dead');
+    expect(await readJob(db.knex, job!.id)).toMatchObject({ state: 'dead', lastError: 'boom 2', attempts: 2 });
+    expect(await retryJob(db.knex, job!.id)).toBe(true);
+    expect(await readJob(db.knex, job!.id)).toMatchObject({ state: 'queued', attempts: 0 });
+    expect(await retryJob(db.knex, job!.id)).toBe(false);
+  });
+
+  it('backoff grows exponentially up to the cap', () => {
+    const o = { backoffBaseMs: 1000, backoffCapMs: 8000 };
+    expect(backoff(1, o)).toBeLessThanOrEqual(1250);
+    expect(backoff(3, o)).toBeGreaterThanOrEqual(3000);
+    expect(backoff(20, o)).toBeLessThanOrEqual(10000);
+  });
+
+  it('the worker commits the handler effects and the completion together, or neither', async () => {
+    await db.knex.schema.createTable('effect', (t) => t.string('key').primary());
+    let failNext = true;
+    const handler: JobHandler = async (trx: Knex.Transaction, payload) => {
+      await trx('effect').insert({ key: String(payload.k) });
+      if (failNext) {
+        failNext = false;
+        throw new Error('transient');
+      }
+      return { inserted: payload.k };
+    };
+    await enqueueJob(db.knex, { key: 'e1', type: 'effect', payload: { k: 'one' } });
+    const w = new Worker(db.knex, { effect: handler }, opts('w'), quietLogger);
+    expect(await w.runOne()).toBe(true); // fails: its insert is rolled back
+    expect(await db.knex('effect').count({ n: '*' }).then((r) => Number(r[0].n))).toBe(0);
+    await db.knex('job').update({ run_at: 0 });
+    expect(await w.runOne()).toBe(true);
+    expect(await db.knex('effect').pluck('key')).toEqual(['one']);
+    expect((await jobs())[0]).toMatchObject({ state: 'done', attempts: 2 });
+    expect(await w.runOne()).toBe(false);
+  });
+
+  it('several workers share the work and no job completes twice', async () => {
+    await db.knex.schema.createTable('effect', (t) => t.string('key').primary());
+    for (let i = 0; i < 60; i++) await enqueueJob(db.knex, { key: `k${i}`, type: 'effect', payload: { k: i } });
+    const runs: string[] = [];
+    const handler = (who: string): JobHandler => async (trx, payload) => {
+      runs.push(who);
+      await trx('effect').insert({ key: String(payload.k) });
+    };
+    const workers = ['a', 'b', 'c'].map((w) => new Worker(db.knex, { effect: handler(w) }, { ...opts(w), concurrency: 2 }, quietLogger));
+    workers.forEach((w) => w.start());
+    const until = Date.now() + 20_000;
+    while (Date.now() < until && Number((await db.knex('job').where({ state: 'done' }).count({ n: '*' }))[0].n) < 60) await new Promise((r) => setTimeout(r, 20));
+    await Promise.all(workers.map((w) => w.stop()));
+    expect(await db.knex('effect').count({ n: '*' }).then((r) => Number(r[0].n))).toBe(60);
+    expect(runs).toHaveLength(60);
+    if (db.dialect === 'pg') expect(new Set(runs).size).toBeGreaterThan(1);
+  });
+});
