@@ -1,7 +1,7 @@
 // The source side of a mapping: a connector that lists and reads source objects.
 // Only OpenICF's CSV file connector is re-created (conf/provisioner.openicf-csvfile.json).
 import path from 'node:path';
-import { DEFAULT_MAX_FIELD_LENGTH, readCsv, readCsvById } from './csvConnector';
+import { DEFAULT_MAX_FIELD_LENGTH, IndexedCsvReader, readCsv } from './csvConnector';
 import { CsvConnectorConfig, SourceObject, SourceRecord } from './interfaces';
 
 export interface SourceConnector {
@@ -50,11 +50,13 @@ export function loadCsvConnectorConfig(confJson: unknown, projectDir: string): C
 }
 
 export function createCsvConnector(cfg: CsvConnectorConfig, name = 'csvfile', objectType = 'account'): SourceConnector {
+  // read() serves the createUser job once per approval: an index keeps it from scanning the file.
+  const reader = new IndexedCsvReader(cfg.csvFile, cfg);
   return {
     name,
     objectType,
     query: () => readCsv(cfg.csvFile, cfg),
-    read: (id: string) => readCsvById(cfg.csvFile, cfg, id),
+    read: (id: string) => reader.read(id),
   };
 }
 

@@ -13,12 +13,13 @@ import { countManagedUsers, managedUserIdsAfter, readManagedUsers } from '../rep
 import * as runs from '../repo/reconRuns';
 import { WorkflowRuntime } from '../workflow/runtime';
 import { ActionOutcome, performSyncAction } from './actions';
+import { changedFields } from './mapping';
 import { Assessment, assessBatch } from './assess';
 import { SourceConnector } from './connector';
 import { Action, CompiledMapping, PolicyAction, Situation, SourceObject, SourceRecord } from './interfaces';
 import { RunProgress, STAGE_DESCRIPTIONS } from './progress';
 import { assessTargetSituation } from './situations';
-import { AskAgain, triggerWorkflow } from './workflowTrigger';
+import { AskAgain, triggerWorkflows } from './workflowTrigger';
 
 const BATCH = 500;
 const FLUSH_MS = 500;
@@ -247,7 +248,7 @@ export class Reconciler {
           workflowStarts.push({ a, policy });
           continue;
         }
-        const outcome = await this.act(trx, mapping, policy.action, a);
+        const outcome = unchangedUpdate(mapping, policy.action, a) ?? (await this.act(trx, mapping, policy.action, a));
         run.progress.count(a.situation, outcome.status === 'SUCCESS');
         if (outcome.created) run.progress.targetCreated++;
         if (outcome.linkCreated) run.progress.linksCreated++;
@@ -260,22 +261,24 @@ export class Reconciler {
       }
     });
 
-    for (const { a, policy } of workflowStarts) {
-      // Engine runs resolve through microtasks only: yield so HTTP requests are served meanwhile.
-      await yieldToEventLoop();
-      let status: 'SUCCESS' | 'FAILURE' = 'SUCCESS';
-      let message: string;
-      try {
-        const outcome = await triggerWorkflow(this.db.knex, this.runtime, {
-          workflowName: policy.workflowName, mapping: mapping.name, reconId: run.row.id, situation: a.situation, sourceId: a.source._id,
-          sourceHash: hashes.get(a.source._id) ?? null, targetId: a.targetId, askAgain: this.options.askAgain[mapping.name] ?? 'whenSourceChanges',
-          startUserId: (run.row.parameters.startedBy as string) ?? null,
-        });
-        message = outcome.message;
-      } catch (e) {
-        status = 'FAILURE';
-        message = `Cannot start ${policy.workflowName}: ${e instanceof Error ? e.message : String(e)}`;
-      }
+    // One batched trigger for the batch's workflow starts (decisions, open keys, multi-row inserts);
+    // runtime.startMany yields to the event loop between engine runs so HTTP requests are served.
+    await yieldToEventLoop();
+    const outcomes = workflowStarts.length
+      ? await triggerWorkflows(
+          this.db.knex,
+          this.runtime,
+          workflowStarts.map(({ a, policy }) => ({
+            workflowName: policy.workflowName, mapping: mapping.name, reconId: run.row.id, situation: a.situation, sourceId: a.source._id,
+            sourceHash: hashes.get(a.source._id) ?? null, targetId: a.targetId, askAgain: this.options.askAgain[mapping.name] ?? 'whenSourceChanges',
+            startUserId: (run.row.parameters.startedBy as string) ?? null,
+          })),
+        )
+      : [];
+    for (const [k, { a, policy }] of workflowStarts.entries()) {
+      const outcome = outcomes[k];
+      const status: 'SUCCESS' | 'FAILURE' = outcome instanceof Error ? 'FAILURE' : 'SUCCESS';
+      const message = outcome instanceof Error ? `Cannot start ${policy.workflowName}: ${outcome.message}` : outcome.message;
       run.progress.count(a.situation, status === 'SUCCESS');
       audit.push({ reconId: run.row.id, mapping: mapping.name, sourceObjectId: a.source._id, targetObjectId: a.targetId, situation: a.situation, action: 'ASYNC', status, message, timestamp: ts });
     }
@@ -330,6 +333,24 @@ export class Reconciler {
 }
 
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/**
+ * UPDATE of a linked target whose mapped values equal what it holds: nothing to write, so no
+ * savepoint and no re-read (the batch's assessment read the target). Undefined when the action
+ * needs the full path (a change, no link, a mapping that throws: act() reports it).
+ */
+function unchangedUpdate(mapping: CompiledMapping, action: Action, a: Assessment): ActionOutcome | undefined {
+  if (action !== 'UPDATE' || !a.linked || !a.target || !a.targetId || !a.source) return undefined;
+  let mapped: Record<string, unknown>;
+  try {
+    mapped = mapping.map(a.source, a.target.obj);
+  } catch {
+    return undefined;
+  }
+  const { _id: _ignored, ...changes } = mapped;
+  if (changedFields(changes, a.target.obj).length) return undefined;
+  return { targetId: a.targetId, status: 'SUCCESS', message: null, linkCreated: false };
+}
 
 export function runView(row: runs.RunRow) {
   const ended = row.ended ? Date.parse(row.ended) : null;

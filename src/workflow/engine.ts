@@ -6,8 +6,9 @@ import { engineExpressions } from './expressions';
 import type { OpenTask, ParsedDefinition, RunOptions, RunResult } from './interfaces';
 import { compiledOf, type CompiledDefinition } from './parse';
 import { SandboxScripts } from './scripts';
-import { compactEngineState, decodeState, encodeState, type EngineState } from './stateCodec';
+import { compactEngineState, decodeState, decodeTemplateRef, encodeState, isTemplateRef, StateFormatError, type EngineState, type StoredState } from './stateCodec';
 import { resolveOpenTask, submittedVariables } from './taskDefinitions';
+import { buildTemplate, type WorkflowTemplate } from './template';
 import { CapturingTimers } from './timers';
 
 export { parseDefinition } from './parse';
@@ -255,9 +256,67 @@ class Run {
       if (task) openTasks.push(task);
     }
     const timers = this.timers.list();
-    const engineState = compactEngineState({ definitions: execution.definitions.map((d) => d.getState()) as EngineState['definitions'] });
-    return { status: 'waiting', state: encodeState({ engine: engineState, timers }), openTasks, timers, ...base };
+    this.storedState = { engine: compactEngineState({ definitions: execution.definitions.map((d) => d.getState()) as EngineState['definitions'] }), timers };
+    return { status: 'waiting', state: encodeState(this.storedState), openTasks, timers, ...base };
   }
+
+  /** The compact state behind the last waiting result(). */
+  storedState: StoredState | undefined;
+}
+
+/** Options of startInstance beyond RunOptions. */
+export interface StartOptions extends RunOptions {
+  /**
+   * 'template' (default): instantiate the definition's waiting template when it has one (see
+   * template.ts); 'engine': always run bpmn-engine from the start event.
+   */
+  start?: 'template' | 'engine';
+  /**
+   * The caller stores the variables itself and passes them back on recover (ResumeOptions.variables):
+   * a template-started state then leaves them out.
+   */
+  externalVariables?: boolean;
+}
+
+/** Options of completeTask / fireDueTimers beyond RunOptions. */
+export interface ResumeOptions extends RunOptions {
+  /** The instance's variables, for states stored with StartOptions.externalVariables. */
+  variables?: Record<string, unknown>;
+}
+
+const templates = new WeakMap<CompiledDefinition, Promise<WorkflowTemplate | undefined>>();
+
+/** The definition version's waiting template (built once per version and process), if it has one. */
+function templateFor(compiled: CompiledDefinition): Promise<WorkflowTemplate | undefined> {
+  let t = templates.get(compiled);
+  if (!t) {
+    t = buildTemplate(compiled, async (variables, now) => {
+      const run = new Run(compiled, () => now);
+      await run.start(variables);
+      const result = run.result();
+      return { result, stored: run.storedState };
+    }).catch(() => undefined);
+    templates.set(compiled, t);
+  }
+  return t;
+}
+
+/** Whether new instances of this definition start from its template (for diagnostics and benchmarks). */
+export async function hasStartTemplate(def: ParsedDefinition): Promise<boolean> {
+  return (await templateFor(compiledOf(def))) !== undefined;
+}
+
+async function decodeFor(compiled: CompiledDefinition, state: Buffer, opts: ResumeOptions): Promise<StoredState> {
+  if (!isTemplateRef(state)) return decodeState(state);
+  // A template reference is expanded by this definition's own template, never another one's.
+  const ref = decodeTemplateRef(state);
+  const template = await templateFor(compiled);
+  if (!template || template.fingerprint !== ref.fingerprint) {
+    throw new StateFormatError(`instance state refers to workflow template ${ref.fingerprint}, which this definition does not produce`);
+  }
+  const variables = ref.variables ?? opts.variables;
+  if (!variables) throw new StateFormatError('instance state keeps its variables outside; they are needed to recover it');
+  return template.expand(ref, variables);
 }
 
 function knownTimers(timers: { executionId: string; expireAt: number }[]): Map<string, number> {
@@ -265,8 +324,15 @@ function knownTimers(timers: { executionId: string; expireAt: number }[]): Map<s
 }
 
 /** Starts an instance and runs it until every token waits or the process ends. */
-export async function startInstance(def: ParsedDefinition, variables: Record<string, unknown>, opts: RunOptions = {}): Promise<RunResult> {
-  const run = new Run(compiledOf(def), opts.now ?? Date.now);
+export async function startInstance(def: ParsedDefinition, variables: Record<string, unknown>, opts: StartOptions = {}): Promise<RunResult> {
+  const compiled = compiledOf(def);
+  const now = opts.now ?? Date.now;
+  if (opts.start !== 'engine') {
+    const template = await templateFor(compiled);
+    const result = template?.instantiate(variables ?? {}, now(), !opts.externalVariables);
+    if (result) return result;
+  }
+  const run = new Run(compiled, now);
   await run.start(variables ?? {});
   return run.result();
 }
@@ -281,10 +347,10 @@ export async function completeTask(
   state: Buffer,
   executionId: string,
   values: Record<string, unknown>,
-  opts: RunOptions = {},
+  opts: ResumeOptions = {},
 ): Promise<RunResult> {
   const compiled = compiledOf(def);
-  const stored = decodeState(state);
+  const stored = await decodeFor(compiled, state, opts);
   const run = new Run(compiled, opts.now ?? Date.now, knownTimers(stored.timers));
   await run.recover(stored.engine);
   // A state that cannot be recovered is a failed instance, not a missing task.
@@ -299,10 +365,10 @@ export async function completeTask(
  * Recovers a stored instance and fires every captured timer due at `now`, earliest first (repeating
  * cycles fire once per due occurrence); timers not yet due stay captured in the result.
  */
-export async function fireDueTimers(def: ParsedDefinition, state: Buffer, now: number, _opts: RunOptions = {}): Promise<RunResult> {
-  // `now` is the clock of this call (opts accepted for symmetry with the other entry points).
+export async function fireDueTimers(def: ParsedDefinition, state: Buffer, now: number, opts: ResumeOptions = {}): Promise<RunResult> {
+  // `now` is the clock of this call (opts.now is not used here).
   const compiled = compiledOf(def);
-  const stored = decodeState(state);
+  const stored = await decodeFor(compiled, state, opts);
   const run = new Run(compiled, () => now, knownTimers(stored.timers));
   await run.recover(stored.engine);
   await run.fireDue(now);

@@ -8,12 +8,13 @@ import { Logger } from '../context';
 import { conflict, forbidden, notFound } from '../crest/errors';
 import { enqueueJob } from '../jobs/sql/enqueueJob';
 import { Db } from '../repo/db';
-import { isUniqueViolation, Q } from '../repo/dialect';
+import { forUpdate, isUniqueViolation, Q } from '../repo/dialect';
 import * as instances from '../repo/processInstances';
 import * as tasks from '../repo/tasks';
 import { Definitions, LoadedDefinition } from './definitions';
 import { completeTask, fireDueTimers, startInstance } from './engine';
 import { validateFormValues } from './forms';
+import { defaultPoolSize, EnginePool } from './pool';
 import { OpenTask, ResolvedFormProperty, RunOptions, RunResult } from './interfaces';
 
 export interface StartRequest {
@@ -42,7 +43,35 @@ export interface RuntimeHooks {
   onJobsEnqueued?: () => void;
 }
 
+/** Rows per multi-row insert (SQLite compiles one into a compound SELECT: at most 500 terms). */
+const INSERT_CHUNK = 200;
+const TASK_CHUNK = 200;
+
+/** A new instance row's columns, as repo/processInstances writes them (for multi-row inserts). */
+function instanceColumns(i: instances.NewInstance): Record<string, unknown> {
+  return {
+    definition_id: i.definitionId,
+    definition_key: i.definitionKey,
+    business_key: i.businessKey,
+    status: i.status,
+    state: i.state,
+    variables: JSON.stringify(i.variables),
+    start_time: i.startTime,
+    start_user_id: i.startUserId,
+    start_activity_id: i.startActivityId,
+    end_time: i.endTime,
+    end_activity_id: i.endActivityId,
+    error: i.error,
+    wake_at: i.wakeAt,
+    open_key: i.openKey,
+    version: 1,
+  };
+}
+
 export class WorkflowRuntime {
+  /** Worker threads for completions and timers (started on first use; off under ts-jest). */
+  private readonly pool = new EnginePool(defaultPoolSize());
+
   constructor(
     private db: Db,
     readonly definitions: Definitions,
@@ -67,12 +96,123 @@ export class WorkflowRuntime {
 
   /** Starts an instance, or returns the active one holding the same open key. */
   async start(req: StartRequest): Promise<{ instance: instances.InstanceRow; created: boolean }> {
-    if (req.openKey) {
-      const existing = await instances.findActiveByOpenKey(this.db.knex, req.openKey);
-      if (existing) return { instance: existing, created: false };
+    return (await this.startMany([req]))[0];
+  }
+
+  /**
+   * Starts many instances: the engine (or the definition's template) runs for each, then every
+   * instance that simply waits is stored with one multi-row insert of instances and one of tasks,
+   * in one transaction. An open key already held (before, or by an earlier request of the same
+   * batch, or by a concurrent start) yields the active instance holding it, as start() does.
+   * Results come in request order.
+   */
+  async startMany(reqs: StartRequest[]): Promise<{ instance: instances.InstanceRow; created: boolean }[]> {
+    const out: ({ instance: instances.InstanceRow; created: boolean } | undefined)[] = new Array(reqs.length);
+    const keys = [...new Set(reqs.map((r) => r.openKey).filter((k): k is string => !!k))];
+    const held = new Map<string, instances.InstanceRow>();
+    for (let i = 0; i < keys.length; i += INSERT_CHUNK) {
+      const rows: { open_key: string }[] = await this.db.knex('process_instance').select('open_key').whereIn('open_key', keys.slice(i, i + INSERT_CHUNK));
+      for (const r of rows) {
+        const existing = await instances.findActiveByOpenKey(this.db.knex, r.open_key);
+        if (existing) held.set(r.open_key, existing);
+      }
     }
-    const def = await this.definitionFor(req);
-    const result = await startInstance(def.parsed, req.variables, this.runOptions);
+    type Pending = { index: number; req: StartRequest; def: LoadedDefinition; result: RunResult };
+    const simple: Pending[] = [];
+    const later: number[] = []; // duplicates within the batch: answered once the first is stored
+    const claimed = new Set<string>();
+    for (let index = 0; index < reqs.length; index++) {
+      const req = reqs[index];
+      const existing = req.openKey ? held.get(req.openKey) : undefined;
+      if (existing) {
+        out[index] = { instance: existing, created: false };
+        continue;
+      }
+      if (req.openKey) {
+        if (claimed.has(req.openKey)) {
+          later.push(index);
+          continue;
+        }
+        claimed.add(req.openKey);
+      }
+      // Engine runs (and template fills) resolve through microtasks only: let I/O in now and then.
+      if (index % 32 === 31) await new Promise((resolve) => setImmediate(resolve));
+      const def = await this.definitionFor(req);
+      const result = await startInstance(def.parsed, req.variables, { ...this.runOptions, externalVariables: true });
+      // Anything but a plain wait (an end, a failure, jobs) takes the one-by-one path with its hooks.
+      if (result.status === 'waiting' && !result.jobs.length && result.state) simple.push({ index, req, def, result });
+      else out[index] = await this.startOne(req, def, result);
+    }
+    if (simple.length) await this.insertWaiting(simple, out);
+    for (const index of later) {
+      const key = reqs[index].openKey!;
+      const existing = await instances.findActiveByOpenKey(this.db.knex, key);
+      out[index] = existing ? { instance: existing, created: false } : await this.start(reqs[index]);
+    }
+    return out as { instance: instances.InstanceRow; created: boolean }[];
+  }
+
+  /** Multi-row inserts of waiting instances and their tasks; an open key taken meanwhile is skipped. */
+  private async insertWaiting(
+    pending: { index: number; req: StartRequest; def: LoadedDefinition; result: RunResult }[],
+    out: ({ instance: instances.InstanceRow; created: boolean } | undefined)[],
+  ): Promise<void> {
+    const lost: number[] = [];
+    await this.db.knex.transaction(async (trx) => {
+      for (let i = 0; i < pending.length; i += INSERT_CHUNK) {
+        const part = pending.slice(i, i + INSERT_CHUNK);
+        const startTime = this.iso();
+        const rows: instances.NewInstance[] = part.map(({ req, def, result }) => ({
+          definitionId: def.row.id,
+          definitionKey: def.row.key,
+          businessKey: req.businessKey ?? null,
+          status: 'active',
+          state: result.state!,
+          variables: result.variables,
+          startTime,
+          startUserId: req.startUserId ?? null,
+          startActivityId: null,
+          endTime: null,
+          endActivityId: null,
+          error: null,
+          wakeAt: result.timers[0]?.expireAt ?? null,
+          openKey: req.openKey ?? null,
+        }));
+        const returned: { id: unknown; open_key: string | null }[] = await trx('process_instance')
+          .insert(rows.map(instanceColumns))
+          .onConflict('open_key')
+          .ignore()
+          .returning(['id', 'open_key']);
+        // Rows come back by open key; rows without one in insertion order (ids ascend with it).
+        const byKey = new Map<string, number>();
+        const unkeyed: number[] = [];
+        for (const r of returned) {
+          if (r.open_key) byKey.set(r.open_key, Number(r.id));
+          else unkeyed.push(Number(r.id));
+        }
+        unkeyed.sort((a, b) => a - b);
+        let next = 0;
+        const taskRows: tasks.NewTask[] = [];
+        part.forEach((p, j) => {
+          const id = rows[j].openKey ? byKey.get(rows[j].openKey!) : unkeyed[next++];
+          if (id === undefined) {
+            lost.push(p.index);
+            return;
+          }
+          out[p.index] = { instance: { ...rows[j], id, version: 1 }, created: true };
+          for (const t of p.result.openTasks) taskRows.push(this.taskRow(id, p.def.row.id, t, startTime));
+        });
+        for (let k = 0; k < taskRows.length; k += TASK_CHUNK) await tasks.insertTasks(trx, taskRows.slice(k, k + TASK_CHUNK));
+      }
+    });
+    for (const index of lost) {
+      const existing = await instances.findActiveByOpenKey(this.db.knex, pending.find((p) => p.index === index)!.req.openKey!);
+      out[index] = existing ? { instance: existing, created: false } : await this.start(pending.find((p) => p.index === index)!.req);
+    }
+  }
+
+  /** One instance, stored by store() (hooks, jobs, an immediate end). */
+  private async startOne(req: StartRequest, def: LoadedDefinition, result: RunResult): Promise<{ instance: instances.InstanceRow; created: boolean }> {
     try {
       const instance = await this.db.knex.transaction(async (trx) => {
         const startTime = this.iso();
@@ -175,12 +315,17 @@ export class WorkflowRuntime {
     const def = await this.definitions.get(inst.definitionId);
     let result: RunResult;
     try {
-      result = await completeTask(def.parsed, inst.state, task.executionId, values, this.runOptions);
+      result = this.pool.enabled
+        ? await this.pool.run({ op: 'complete', definitionId: def.row.id, state: inst.state, executionId: task.executionId, values, variables: inst.variables, now: this.now() }, def.row.xml)
+        : await completeTask(def.parsed, inst.state, task.executionId, values, { ...this.runOptions, variables: inst.variables });
     } catch (e) {
       if ((e as { code?: string }).code === 'TASK_NOT_WAITING') throw conflict(`Task ${taskId} is no longer waiting`);
       throw e;
     }
     const stored = await this.db.knex.transaction(async (trx) => {
+      // Lock the instance before the task, the order fireTimers and cancel take them in: a completion
+      // racing the instance's timer would otherwise deadlock on PostgreSQL (40P01 instead of 409).
+      await forUpdate(trx('process_instance').select('id').where({ id: inst.id }), this.db.dialect);
       if (!(await tasks.takeTask(trx, task.id))) throw conflict(`Task ${taskId} was completed by someone else`);
       return this.store(trx, inst, def, result, { taskId, completedBy: p.userName });
     });
@@ -220,7 +365,9 @@ export class WorkflowRuntime {
     const inst = await instances.readInstance(this.db.knex, id);
     if (!inst || inst.status !== 'active' || !inst.state || inst.wakeAt === null || inst.wakeAt > this.now()) return false;
     const def = await this.definitions.get(inst.definitionId);
-    const result = await fireDueTimers(def.parsed, inst.state, this.now(), this.runOptions);
+    const result = this.pool.enabled
+      ? await this.pool.run({ op: 'fire', definitionId: def.row.id, state: inst.state, variables: inst.variables, now: this.now() }, def.row.xml)
+      : await fireDueTimers(def.parsed, inst.state, this.now(), { ...this.runOptions, variables: inst.variables });
     try {
       await this.db.knex.transaction((trx) => this.store(trx, inst, def, result, {}));
     } catch (e) {

@@ -130,7 +130,80 @@ export class StateFormatError extends Error {
   readonly code = 'STATE_INVALID';
 }
 
-export function decodeState(buf: Buffer): StoredState {
+// ---- format 2: a reference to the waiting template of a definition -------------------------------
+//
+// An instance started from a definition's template (see template.ts) differs from the template only
+// in its execution ids (derived from `seed`), its variables and its timers' due times. Its stored
+// state is just that: one byte 2, then the JSON `[fingerprint, seed, [due, …], variables?]`. The
+// variables are left out when the caller keeps them elsewhere (the runtime's variables column) and
+// hands them back on recover. Expanding needs the template: engine.ts registers it under its
+// fingerprint before decoding.
+
+export const TEMPLATE_FORMAT_VERSION = 2;
+
+export interface TemplateRef {
+  fingerprint: string;
+  seed: string;
+  /** due times of the template's timers, in template order */
+  dues: number[];
+  /** absent when the variables are stored outside the state */
+  variables?: Record<string, unknown>;
+}
+
+export type TemplateExpander = (ref: TemplateRef, variables: Record<string, unknown>) => StoredState;
+
+const expanders = new Map<string, TemplateExpander>();
+
+export function registerTemplate(fingerprint: string, expand: TemplateExpander): void {
+  expanders.set(fingerprint, expand);
+}
+
+export function encodeTemplateRef(ref: TemplateRef): Buffer {
+  const parts: unknown[] = [ref.fingerprint, ref.seed, ref.dues];
+  if (ref.variables) parts.push(ref.variables);
+  return Buffer.concat([Buffer.of(TEMPLATE_FORMAT_VERSION), Buffer.from(JSON.stringify(parts), 'utf8')]);
+}
+
+export function isTemplateRef(buf: Buffer): boolean {
+  return Buffer.isBuffer(buf) && buf.length > 1 && buf[0] === TEMPLATE_FORMAT_VERSION;
+}
+
+export function decodeTemplateRef(buf: Buffer): TemplateRef {
+  let parts: unknown;
+  try {
+    parts = JSON.parse(buf.subarray(1).toString('utf8'));
+  } catch (err) {
+    throw new StateFormatError(`cannot decode instance state: ${(err as Error).message}`);
+  }
+  const [fingerprint, seed, dues, variables] = Array.isArray(parts) ? parts : [];
+  if (typeof fingerprint !== 'string' || typeof seed !== 'string' || !Array.isArray(dues) || !dues.every((d) => typeof d === 'number')) {
+    throw new StateFormatError('cannot decode instance state: malformed template reference');
+  }
+  const ref: TemplateRef = { fingerprint, seed, dues };
+  if (variables !== undefined) {
+    if (typeof variables !== 'object' || variables === null || Array.isArray(variables)) throw new StateFormatError('cannot decode instance state: malformed variables');
+    ref.variables = variables as Record<string, unknown>;
+  }
+  return ref;
+}
+
+/**
+ * The engine state of a stored instance. A template reference (format 2) needs its template
+ * registered, and the instance's variables unless the state carries them.
+ */
+export function decodeState(buf: Buffer, variables?: Record<string, unknown>): StoredState {
+  if (isTemplateRef(buf)) {
+    const ref = decodeTemplateRef(buf);
+    const expand = expanders.get(ref.fingerprint);
+    if (!expand) throw new StateFormatError(`instance state refers to workflow template ${ref.fingerprint}, which this definition does not produce`);
+    const vars = ref.variables ?? variables;
+    if (!vars) throw new StateFormatError('instance state keeps its variables outside; they are needed to recover it');
+    return expand(ref, vars);
+  }
+  return decodeFullState(buf);
+}
+
+function decodeFullState(buf: Buffer): StoredState {
   const dictionary = Buffer.isBuffer(buf) && buf.length > 1 ? DICTIONARIES[buf[0]] : undefined;
   if (!dictionary) throw new StateFormatError(`unsupported instance state format ${Buffer.isBuffer(buf) ? buf[0] : typeof buf}`);
   let parsed: { v?: number; e?: EngineState; t?: [string, string, number][] };

@@ -1,0 +1,37 @@
+// Runs engine.ts calls in a worker thread for EnginePool (pool.ts): one parsed definition per id,
+// parsed from the XML the pool sends with the first call for that id.
+import { parentPort } from 'node:worker_threads';
+import { completeTask, fireDueTimers, parseDefinition } from './engine';
+import type { ParsedDefinition, RunResult } from './interfaces';
+import type { PoolRequest, PoolResponse } from './pool';
+
+const definitions = new Map<string, Promise<ParsedDefinition>>();
+
+function definition(req: PoolRequest): Promise<ParsedDefinition> {
+  let def = definitions.get(req.definitionId);
+  if (!def) {
+    if (req.xml === undefined) throw new Error(`definition ${req.definitionId} is not loaded in this worker`);
+    def = parseDefinition(req.xml);
+    definitions.set(req.definitionId, def);
+    def.catch(() => definitions.delete(req.definitionId));
+  }
+  return def;
+}
+
+async function handle(req: PoolRequest): Promise<RunResult> {
+  const def = await definition(req);
+  const state = Buffer.from(req.state.buffer, req.state.byteOffset, req.state.byteLength);
+  const opts = { now: () => req.now, variables: req.variables };
+  if (req.op === 'complete') return completeTask(def, state, req.executionId!, req.values ?? {}, opts);
+  return fireDueTimers(def, state, req.now, opts);
+}
+
+parentPort?.on('message', (req: PoolRequest) => {
+  handle(req).then(
+    (result) => parentPort!.postMessage({ id: req.id, result } satisfies PoolResponse),
+    (e: unknown) => {
+      const err = e as { message?: string; code?: unknown };
+      parentPort!.postMessage({ id: req.id, error: { message: String(err?.message ?? e), code: typeof err?.code === 'string' ? err.code : undefined } } satisfies PoolResponse);
+    },
+  );
+});
