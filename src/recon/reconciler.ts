@@ -27,6 +27,8 @@ const HEARTBEAT_STALE_MS = 15_000;
 
 export interface ReconOptions {
   askAgain: Record<string, AskAgain>;
+  /** Variables every started approval gets (escalationDuration). */
+  startVariables?: Record<string, unknown>;
 }
 
 interface ActiveRun {
@@ -272,6 +274,7 @@ export class Reconciler {
             workflowName: policy.workflowName, mapping: mapping.name, reconId: run.row.id, situation: a.situation, sourceId: a.source._id,
             sourceHash: hashes.get(a.source._id) ?? null, targetId: a.targetId, askAgain: this.options.askAgain[mapping.name] ?? 'whenSourceChanges',
             startUserId: (run.row.parameters.startedBy as string) ?? null,
+            defaults: this.options.startVariables,
           })),
         )
       : [];

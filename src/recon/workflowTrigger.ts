@@ -17,6 +17,8 @@ export interface TriggerInput {
   targetId: string | null;
   askAgain: AskAgain;
   startUserId: string | null;
+  /** Deployment-wide start variables, e.g. escalationDuration from conf/workflow.json. */
+  defaults?: Record<string, unknown>;
 }
 
 export interface TriggerOutcome {
@@ -106,6 +108,7 @@ export async function triggerWorkflows(q: Q, runtime: WorkflowRuntime, inputs: T
 
 function startRequest(t: TriggerInput): StartRequest {
   const variables: Record<string, unknown> = {
+    ...t.defaults,
     reconId: t.reconId,
     mapping: t.mapping,
     situation: t.situation,

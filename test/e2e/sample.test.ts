@@ -52,6 +52,8 @@ describe('the sync-asynchronous sample, end to end', () => {
     const detail = await t.call('GET', `/workflow/taskinstance/${tasks[0]._id}`, { headers: ASYNC_ADMIN });
     expect(detail.body).toMatchObject({ name: 'Evaluate request', assignee: 'async.admin', taskDefinitionKey: 'evaluateRequest' });
     expect(detail.body.formProperties.map((f: any) => f._id)).toEqual(['requesterName', 'requestApproved']);
+    // The escalation timer's duration comes from conf/workflow.json.
+    expect(detail.body.variables).toMatchObject({ escalationDuration: 'P3D', mapping: 'systemCsvfileAccounts_managedUser', reconId });
   });
 
   it('a second recon before approval leaves the task count unchanged', async () => {
