@@ -76,7 +76,8 @@ function property(v: unknown, at: string): PropertyConfig {
   if (source !== undefined) p.source = source;
   if (v.transform !== undefined) {
     const t = script(v.transform, `${at}.transform`);
-    p.transform = { type: 'text/javascript', source: t.source };
+    if (t.pure !== undefined && typeof t.pure !== 'boolean') throw new Error(`${at}.transform.pure must be true or false`);
+    p.transform = { type: 'text/javascript', source: t.source, ...(t.pure === true && { pure: true }) };
   }
   if (v.condition !== undefined) p.condition = script(v.condition, `${at}.condition`);
   if (v.default !== undefined) p.default = v.default;
@@ -238,6 +239,8 @@ interface CompiledProperty {
   sourceTokens: string[] | null;
   targetTokens: string[];
   transform?: CompiledScript;
+  /** `"pure": true` in conf: results remembered per source value (the sandbox costs ~150 µs a call). */
+  memo?: Map<string | number | boolean, unknown>;
   /** Bind `target` for the transform only when its text uses it (saves a JSON copy per row). */
   transformUsesTarget: boolean;
   condition?: CompiledScript;
@@ -247,6 +250,24 @@ interface CompiledProperty {
 function booleanResult(v: unknown, what: string): boolean {
   if (typeof v !== 'boolean') throw new Error(`${what} must return a boolean, got ${v === null ? 'null' : typeof v}`);
   return v;
+}
+
+const MEMO_MAX = 10_000;
+
+/**
+ * Runs a transform, or for a pure one with a primitive input returns the remembered result: an HR
+ * feed has few distinct role lists, and each sandboxed call has a timeout watchdog. A copy is handed
+ * out each time so no caller can change the remembered value.
+ */
+function transformValue(p: CompiledProperty, input: unknown, run: () => unknown): unknown {
+  const primitive = typeof input === 'string' || typeof input === 'number' || typeof input === 'boolean';
+  if (!p.memo || !primitive) return run();
+  const key = input as string | number | boolean;
+  if (!p.memo.has(key)) {
+    if (p.memo.size >= MEMO_MAX) p.memo.clear();
+    p.memo.set(key, run());
+  }
+  return jsonClone(p.memo.get(key));
 }
 
 export function compileMapping(cfg: MappingConfig): CompiledMapping {
@@ -262,6 +283,7 @@ export function compileMapping(cfg: MappingConfig): CompiledMapping {
     if (p.transform?.source) {
       cp.transform = compileScript(p.transform.source, `${label}.transform`);
       cp.transformUsesTarget = mentions(p.transform.source, 'target');
+      if (p.transform.pure && !cp.transformUsesTarget) cp.memo = new Map();
     }
     if (p.condition?.source) cp.condition = compileScript(p.condition.source, `${label}.condition`);
     if (p.default !== undefined) cp.default = p.default;
@@ -306,9 +328,11 @@ export function compileMapping(cfg: MappingConfig): CompiledMapping {
         }
         let value: unknown = p.sourceTokens === null ? source : getAt(source, p.sourceTokens);
         if (p.transform) {
-          const bindings: Record<string, unknown> = { source: value, linkQualifier };
-          if (p.transformUsesTarget) bindings.target = existingTarget ?? null;
-          value = p.transform(bindings);
+          value = transformValue(p, value, () => {
+            const bindings: Record<string, unknown> = { source: value, linkQualifier };
+            if (p.transformUsesTarget) bindings.target = existingTarget ?? null;
+            return p.transform!(bindings);
+          });
         } else value = jsonClone(value);
         if (value === undefined || value === null) value = p.default === undefined ? null : jsonClone(p.default);
         putAt(out, p.targetTokens, value);

@@ -250,3 +250,29 @@ describe('changedFields', () => {
     expect(changedFields(mapped, { authzRoles: [stored.authzRoles[0]] })).toEqual(['authzRoles']);
   });
 });
+
+describe('pure transforms', () => {
+  const cfg = (pure: unknown) => ({
+    mappings: [{
+      name: 'm', source: 'system/csvfile/account', target: 'managed/user',
+      correlation: { targetField: 'userName', sourceField: 'name' },
+      properties: [{ source: 'roles', target: 'authzRoles', transform: { type: 'text/javascript', source: "source.split(',').map(function (r) { return { _ref: r }; })", pure } }],
+      policies: [],
+    }],
+  });
+
+  it('give the same results as a plain transform, as independent copies', () => {
+    const pure = compileMapping(validateSyncConfig(cfg(true))[0]);
+    const plain = compileMapping(validateSyncConfig(cfg(undefined))[0]);
+    const src = { _id: 'a', name: 'a', roles: 'x,y' };
+    const first = pure.map(src);
+    expect(first).toEqual(plain.map(src));
+    (first.authzRoles as unknown[]).push('tampered');
+    expect(pure.map(src)).toEqual({ authzRoles: [{ _ref: 'x' }, { _ref: 'y' }] });
+    expect(pure.map({ ...src, roles: 'z' })).toEqual({ authzRoles: [{ _ref: 'z' }] });
+  });
+
+  it('refuses a pure flag that is not a boolean', () => {
+    expect(() => validateSyncConfig(cfg('yes'))).toThrow(/transform\.pure must be true or false/);
+  });
+});
