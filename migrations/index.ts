@@ -2,9 +2,11 @@
 // from TypeScript under jest and from the compiled dist/ under `npm start`.
 import { Knex } from 'knex';
 import * as initial from './20261127000001_initial';
+import * as linkLookupIndexes from './20261127000002_link_lookup_indexes';
 
 const migrations: Record<string, Knex.Migration> = {
   '20261127000001_initial': initial,
+  '20261127000002_link_lookup_indexes': linkLookupIndexes,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {
