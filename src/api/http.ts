@@ -20,8 +20,32 @@ export function jsonBody(limit = JSON_LIMIT, rawPaths: string[] = []) {
     if (!/^application\/(json|json-patch\+json)\b/i.test(type) && !/^[^;]*\+json\b/i.test(type)) {
       return next(new CrestError(415, `Unsupported media type "${type.slice(0, 100)}": send application/json`));
     }
-    parse(req, res, next);
+    parse(req, res, (err?: unknown) => {
+      if (err) return next(err);
+      // PostgreSQL cannot store U+0000 in text or jsonb (SQLite can): refused alike on both.
+      if (containsNul(req.body)) return next(badRequest('The request body contains a NUL character (\\u0000)'));
+      next();
+    });
   };
+}
+
+/** Whether any string or key in a parsed JSON value contains U+0000; iterative (bodies may nest deeply). */
+export function containsNul(value: unknown): boolean {
+  const stack: unknown[] = [value];
+  while (stack.length) {
+    const v = stack.pop();
+    if (typeof v === 'string') {
+      if (v.includes('\u0000')) return true;
+    } else if (Array.isArray(v)) {
+      for (const x of v) stack.push(x);
+    } else if (v !== null && typeof v === 'object') {
+      for (const [k, x] of Object.entries(v)) {
+        if (k.includes('\u0000')) return true;
+        stack.push(x);
+      }
+    }
+  }
+  return false;
 }
 
 /** Maps body-parser's errors to CREST errors. */

@@ -9,8 +9,12 @@ import { applyPatch, validatePatch } from '../managed/patch';
 import { AppContext } from '../context';
 import { actionOf, ifMatch, ifNoneMatch, objectBody, queryString, sendObject, unknownAction } from './http';
 
-/** Fields a user may not change on itself: that would be privilege escalation. */
-const ADMIN_ONLY_FIELDS = ['authzRoles', 'accountStatus', 'effectiveRoles', 'effectiveAssignments'];
+/**
+ * Fields a user may not change on itself: that would be privilege escalation. userName included:
+ * tasks are assigned to user names (the sample's assignee is async.admin), so renaming oneself to
+ * a free name would take over that identity's approvals.
+ */
+const ADMIN_ONLY_FIELDS = ['userName', 'authzRoles', 'accountStatus', 'effectiveRoles', 'effectiveAssignments'];
 
 export function managedRouter(ctx: AppContext): Router {
   const r = Router();

@@ -22,7 +22,15 @@ export interface DbOptions {
   /** Folder for the default SQLite file (var/ under it). */
   projectDir: string;
   poolMax?: number;
+  /**
+   * PostgreSQL: a query without an answer after this long fails (and its connection is dropped),
+   * so that a silent database (network partition, hung server) yields 503s, not requests that
+   * hang forever. Default: DATABASE_QUERY_TIMEOUT_MS, else 30 s. Connecting has 10 s.
+   */
+  queryTimeoutMs?: number;
 }
+
+const CONNECT_TIMEOUT_MS = 10_000;
 
 export function isPostgresUrl(url: string | undefined): boolean {
   return !!url && /^postgres(ql)?:\/\//.test(url);
@@ -31,9 +39,10 @@ export function isPostgresUrl(url: string | undefined): boolean {
 export function openDb(opts: DbOptions): Db {
   if (opts.url && isPostgresUrl(opts.url)) {
     const schema = opts.schema;
+    const queryTimeout = opts.queryTimeoutMs ?? (Number(process.env.DATABASE_QUERY_TIMEOUT_MS) || 30_000);
     const knex = knexFactory({
       client: 'pg',
-      connection: opts.url,
+      connection: { connectionString: opts.url, query_timeout: queryTimeout, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, keepAlive: true },
       searchPath: schema ? [schema] : undefined,
       pool: {
         min: 0,
@@ -43,8 +52,10 @@ export function openDb(opts: DbOptions): Db {
           conn.on('error', () => undefined);
           done(null, conn);
         },
+        // A connection whose query timed out still waits for that answer: never hand it out again.
+        validate: (conn: { readyForQuery?: boolean }) => conn.readyForQuery !== false,
       },
-      acquireConnectionTimeout: 10000,
+      acquireConnectionTimeout: CONNECT_TIMEOUT_MS,
     });
     const safeUrl = opts.url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');
     return { knex, dialect: 'pg', describe: `PostgreSQL ${safeUrl}${schema ? ` schema ${schema}` : ''}` };
@@ -74,10 +85,45 @@ export function openDb(opts: DbOptions): Db {
   return { knex, dialect: 'sqlite', describe: `SQLite ${file}` };
 }
 
-/** Creates the schema when needed and brings the tables up to date. */
+/** Any number, the same in every process: the PostgreSQL advisory lock that serialises migrations. */
+const MIGRATION_LOCK_KEY = 7_361_902_118;
+const MIGRATION_LOCK_WAIT_MS = 60_000;
+
+/**
+ * Creates the schema when needed and brings the tables up to date. Several nodes may start at
+ * once on one database: on PostgreSQL they take turns on an advisory lock (knex's own lock table
+ * does not cover creating itself, nor CREATE SCHEMA); knex's "already locked" is waited out.
+ */
 export async function migrate(db: Db, schema?: string): Promise<void> {
-  if (db.dialect === 'pg' && schema) {
-    await db.knex.raw('CREATE SCHEMA IF NOT EXISTS ??', [schema]);
+  const run = async () => {
+    if (db.dialect === 'pg' && schema) {
+      await db.knex.raw('CREATE SCHEMA IF NOT EXISTS ??', [schema]);
+    }
+    await db.knex.migrate.latest({ migrationSource, schemaName: db.dialect === 'pg' ? schema : undefined });
+  };
+  const deadline = Date.now() + MIGRATION_LOCK_WAIT_MS;
+  for (;;) {
+    try {
+      return await (db.dialect === 'pg' ? withAdvisoryLock(db.knex, MIGRATION_LOCK_KEY, run) : run());
+    } catch (e) {
+      if ((e as Error)?.name !== 'MigrationLocked' || Date.now() > deadline) throw e;
+      await new Promise((r) => setTimeout(r, 250));
+    }
   }
-  await db.knex.migrate.latest({ migrationSource, schemaName: db.dialect === 'pg' ? schema : undefined });
+}
+
+/** Runs fn while holding a session advisory lock, on a connection of its own (so fn keeps the pool). */
+async function withAdvisoryLock<T>(knex: Knex, key: number, fn: () => Promise<T>): Promise<T> {
+  const { Client } = knex.client.driver as typeof import('pg');
+  const { query_timeout: _none, ...settings } = knex.client.config.connection as import('pg').ClientConfig;
+  const client = new Client(settings);
+  client.on('error', () => undefined);
+  await client.connect();
+  try {
+    await client.query('SELECT pg_advisory_lock($1)', [key]);
+    return await fn();
+  } finally {
+    // Closing the session releases the lock too.
+    await client.end().catch(() => undefined);
+  }
 }

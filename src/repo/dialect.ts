@@ -23,8 +23,22 @@ export function isUnavailable(err: unknown): boolean {
   return (
     ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', '57P01', '57P02', '57P03', '08000', '08003', '08006', '53300', 'SQLITE_BUSY'].includes(code) ||
     e?.name === 'KnexTimeoutError' ||
-    /Connection terminated|connection is closed|Timeout acquiring a connection|Client was closed|not queryable/i.test(e?.message ?? '')
+    // pg's own timeouts (db.ts): connecting ("timeout expired") and a silent query ("Query read timeout").
+    /Connection terminated|connection is closed|Timeout acquiring a connection|Client was closed|not queryable|Query read timeout|^timeout expired$/i.test(e?.message ?? '')
   );
+}
+
+/**
+ * PostgreSQL refusing a value (SQLSTATE class 22, data exception: a NUL byte, a string longer
+ * than its column, text that is not a number…): the client sent it, so it is a 400, not a 500.
+ * Returns the database's own short description, or null for any other error.
+ */
+export function invalidInput(err: unknown): string | null {
+  const e = err as { code?: unknown; message?: unknown };
+  if (typeof e?.code !== 'string' || !/^22[0-9A-Z]{3}$/.test(e.code)) return null;
+  const text = typeof e.message === 'string' ? e.message : '';
+  // knex prefixes the SQL ("insert into … - value too long …"): keep only the database's part.
+  return text.slice(text.lastIndexOf(' - ') + 1).replace(/^-\s*/, '').trim().slice(0, 200) || 'invalid value';
 }
 
 /** Inserts a row and returns its generated numeric id, on both backends. */
