@@ -37,7 +37,10 @@ export interface NewJob {
 export type JobHandler = (trx: Knex.Transaction, payload: Record<string, unknown>, job: Job) => Promise<unknown>;
 
 export interface WorkerOptions {
+  /** Unique per process: the lock owner written into job.locked_by. */
   workerId: string;
+  /** The node (NODE_ID) this process runs as; a restart of the node re-queues what its previous process held. */
+  nodeId?: string;
   concurrency: number;
   pollMs: number;
   lockMs: number;

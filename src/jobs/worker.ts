@@ -1,5 +1,6 @@
 // The worker loop: claim, run the handler and mark done in one transaction, back off on failure.
 // Queries live in ./sql; this file only decides when to call them.
+import crypto from 'node:crypto';
 import { Knex } from 'knex';
 import { Logger } from '../context';
 import { isUnavailable } from '../repo/dialect';
@@ -7,11 +8,13 @@ import { JobHandler, WorkerOptions } from './interfaces';
 import { claimJob } from './sql/claimJob';
 import { completeJob } from './sql/completeJob';
 import { failJob } from './sql/failJob';
+import { releaseNodeJobs, releaseUnheldJobs } from './sql/releaseJob';
 
 class LostLock extends Error {}
 
-export const defaultWorkerOptions = (workerId: string): WorkerOptions => ({
-  workerId,
+export const defaultWorkerOptions = (nodeId: string): WorkerOptions => ({
+  workerId: `${nodeId}/${crypto.randomBytes(4).toString('hex')}`,
+  nodeId,
   concurrency: 4,
   pollMs: 250,
   lockMs: 60_000,
@@ -30,6 +33,10 @@ export class Worker {
   private wake: (() => void) | null = null;
   private loops: Promise<void>[] = [];
   private readonly types: string[];
+  /** Jobs this process is running now. */
+  private held = new Set<number>();
+  /** A claim failed on an unavailable database: it may have committed without our knowing. */
+  private claimInDoubt = false;
 
   constructor(private knex: Knex, private handlers: Record<string, JobHandler>, private opts: WorkerOptions, private log: Logger) {
     this.types = Object.keys(handlers);
@@ -38,7 +45,14 @@ export class Worker {
   start(): void {
     if (this.running) return;
     this.running = true;
-    this.loops = Array.from({ length: this.opts.concurrency }, () => this.loop());
+    // Jobs this node's previous process held when it died need not wait for their locks to expire.
+    const ready = this.opts.nodeId
+      ? releaseNodeJobs(this.knex, this.opts.nodeId, this.opts.workerId).then(
+          (n) => void (n && this.log.warn(`re-queued ${n} job(s) left running by an earlier process of node ${this.opts.nodeId}`)),
+          () => undefined,
+        )
+      : Promise.resolve();
+    this.loops = Array.from({ length: this.opts.concurrency }, () => ready.then(() => this.loop()));
   }
 
   /** New work was enqueued by this process: don't wait for the next poll. */
@@ -87,8 +101,22 @@ export class Worker {
   /** Runs at most one job; true if one was found. Exposed for tests and the testing kit. */
   async runOne(): Promise<boolean> {
     if (!this.types.length) return false;
-    const job = await claimJob(this.knex, this.opts.workerId, this.opts.lockMs, this.types);
+    if (this.claimInDoubt) {
+      // Another loop may be claiming right now; the worst case is that its job is re-queued and its
+      // completeJob then finds the lock gone (LostLock): never done twice.
+      const n = await releaseUnheldJobs(this.knex, this.opts.workerId, [...this.held]);
+      this.claimInDoubt = false;
+      if (n) this.log.warn(`re-queued ${n} job(s) claimed while the database was unreachable`);
+    }
+    let job;
+    try {
+      job = await claimJob(this.knex, this.opts.workerId, this.opts.lockMs, this.types);
+    } catch (e) {
+      if (isUnavailable(e)) this.claimInDoubt = true;
+      throw e;
+    }
     if (!job) return false;
+    this.held.add(job.id);
     this.active++;
     try {
       const handler = this.handlers[job.type];
@@ -102,11 +130,25 @@ export class Worker {
         return true;
       }
       const message = e instanceof Error ? e.message : String(e);
-      const outcome = await failJob(this.knex, job.id, this.opts.workerId, message, Date.now() + backoff(job.attempts, this.opts)).catch(() => 'lost');
+      const outcome = await this.recordFailure(job.id, job.lockedUntil, message, Date.now() + backoff(job.attempts, this.opts));
       this.log.warn(`job ${job.id} (${job.type}) attempt ${job.attempts} failed: ${message}${outcome === 'dead' ? ' — no attempts left, job is dead' : ''}`);
     } finally {
       this.active--;
+      this.held.delete(job.id);
     }
     return true;
+  }
+
+  /** failJob, retried while the database is unavailable (until the lock would expire anyway). */
+  private async recordFailure(id: number, lockedUntil: number | null, message: string, retryAt: number): Promise<'queued' | 'dead' | 'lost'> {
+    const deadline = lockedUntil ?? Date.now() + this.opts.lockMs;
+    for (let delay = 250; ; delay = Math.min(delay * 2, 5_000)) {
+      try {
+        return await failJob(this.knex, id, this.opts.workerId, message, retryAt);
+      } catch (e) {
+        if (!isUnavailable(e) || Date.now() + delay >= deadline) return 'lost';
+        await new Promise((r) => setTimeout(r, delay));
+      }
+    }
   }
 }

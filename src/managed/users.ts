@@ -14,6 +14,9 @@ import * as repo from '../repo/managedUsers';
 export type ManagedUser = Record<string, unknown> & { _id: string; _rev: string };
 
 const ID_PATTERN = /^[A-Za-z0-9_.@:+-]{1,255}$/;
+/** Properties kept in varchar(255) columns as well as in obj (src/repo/managedUsers.ts). */
+const COLUMN_PROPERTIES = new Set(['userName', 'givenName', 'sn', 'mail', 'accountStatus']);
+const COLUMN_MAX = 255;
 
 export function assertValidId(id: string): void {
   if (!ID_PATTERN.test(id)) throw badRequest(`Invalid identifier "${id.slice(0, 64)}": use 1-255 letters, digits or _ . @ : + -`);
@@ -59,6 +62,8 @@ export class ManagedUsers {
       const v = obj[k];
       if (p.required && (v === undefined || v === null || v === '')) failures.push({ property: k, policyRequirements: ['REQUIRED'] });
       else if (v !== undefined && v !== null && p.type && !typeMatches(p.type, v)) failures.push({ property: k, policyRequirements: [`VALID_TYPE:${p.type}`] });
+      // The same answer on both backends (PostgreSQL's varchar(255) would refuse it, SQLite would not).
+      else if (typeof v === 'string' && COLUMN_PROPERTIES.has(k) && v.length > COLUMN_MAX) failures.push({ property: k, policyRequirements: [`MAX_LENGTH:${COLUMN_MAX}`] });
     }
     let passwordHash = previousHash;
     if (body.password !== undefined && body.password !== null) {

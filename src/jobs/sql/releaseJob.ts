@@ -6,3 +6,26 @@ export async function releaseJob(q: Q, id: number, workerId: string): Promise<vo
     .where({ id, locked_by: workerId, state: 'running' })
     .update({ state: 'queued', locked_by: null, locked_until: null, attempts: q.raw('attempts - 1') });
 }
+
+/**
+ * Jobs locked by this worker that it does not hold: a claim whose answer was lost (the database
+ * committed it, the connection died before the reply). Back to the queue, the attempt not counted.
+ */
+export async function releaseUnheldJobs(q: Q, workerId: string, held: number[], now = Date.now()): Promise<number> {
+  const qb = q('job').where({ state: 'running', locked_by: workerId });
+  if (held.length) qb.whereNotIn('id', held);
+  return qb.update({ state: 'queued', locked_by: null, locked_until: null, attempts: q.raw('attempts - 1'), run_at: now, updated_at: new Date(now).toISOString() });
+}
+
+/**
+ * Jobs that an earlier process of this node held when it died (SIGKILL, power loss): back to the
+ * queue now, instead of after their lock expires. Lock owners are "<nodeId>/<process tag>".
+ */
+export async function releaseNodeJobs(q: Q, nodeId: string, workerId: string, now = Date.now()): Promise<number> {
+  const prefix = `${nodeId.replace(/[\\%_]/g, (c) => `\\${c}`)}/%`;
+  return q('job')
+    .where({ state: 'running' })
+    .andWhereRaw("locked_by LIKE ? ESCAPE '\\'", [prefix])
+    .andWhereNot({ locked_by: workerId })
+    .update({ state: 'queued', locked_by: null, locked_until: null, run_at: now, updated_at: new Date(now).toISOString() });
+}
