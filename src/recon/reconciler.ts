@@ -7,7 +7,7 @@ import { Logger } from '../context';
 import { badRequest, conflict, CrestError, notFound } from '../crest/errors';
 import { ManagedUsers } from '../managed/users';
 import { Db } from '../repo/db';
-import { isUniqueViolation } from '../repo/dialect';
+import { isUnavailable, isUniqueViolation } from '../repo/dialect';
 import * as links from '../repo/links';
 import { countManagedUsers, managedUserIdsAfter, readManagedUsers } from '../repo/managedUsers';
 import * as runs from '../repo/reconRuns';
@@ -79,7 +79,7 @@ export class Reconciler {
   }
 
   private async sweep(ownNode: string | null): Promise<void> {
-    const n = await runs.failAbandonedRuns(this.db.knex, ownNode, Date.now() - HEARTBEAT_STALE_MS, 'The run was interrupted (its server stopped); start a new reconciliation');
+    const n = await runs.failAbandonedRuns(this.db.knex, ownNode, Date.now() - HEARTBEAT_STALE_MS, 'The run stopped reporting progress (its server stopped or lost the repository); start a new reconciliation');
     if (n) this.log.warn(`marked ${n} interrupted reconciliation run(s) FAILED`);
   }
 
@@ -204,12 +204,24 @@ export class Reconciler {
     } catch (e) {
       const message = e instanceof Error ? e.message : String(e);
       this.log.error(`reconciliation ${run.row.id} of ${mapping.name} failed: ${message}`);
-      await runs
-        .finishRun(this.db.knex, run.row.id, {
-          state: 'FAILED', stage: 'COMPLETED_FAILED', message, ended: new Date().toISOString(),
-          progress: run.progress.toJSON(), situationSummary: run.progress.situations, statusSummary: run.progress.status,
-        })
-        .catch((err) => this.log.error(`cannot record the failure of run ${run.row.id}`, err));
+      const failed = {
+        state: 'FAILED', stage: 'COMPLETED_FAILED', message, ended: new Date().toISOString(),
+        progress: run.progress.toJSON(), situationSummary: run.progress.situations, statusSummary: run.progress.status,
+      };
+      // The failure may be the database itself: keep trying to record it (the sweeper of another
+      // node would otherwise write a vaguer message once the heartbeat is stale).
+      for (let delay = 250, until = Date.now() + HEARTBEAT_STALE_MS; ; delay = Math.min(delay * 2, 2_000)) {
+        try {
+          await runs.finishRun(this.db.knex, run.row.id, failed);
+          break;
+        } catch (err) {
+          if (!isUnavailable(err) || Date.now() + delay > until) {
+            this.log.error(`cannot record the failure of run ${run.row.id}`, err);
+            break;
+          }
+          await new Promise((r) => setTimeout(r, delay));
+        }
+      }
     } finally {
       clearInterval(heartbeat);
     }
