@@ -17,17 +17,32 @@ describe('compileScript', () => {
     expect(input.a.b).toEqual([1, 2]);
   });
 
-  it('times out an infinite loop, and infinite promise chains', () => {
+  it('times out an infinite loop', () => {
     const loop = compileScript('while (true) {}', 'loop');
     const t = Date.now();
     expect(() => loop({})).toThrow(`script loop failed: timed out after ${SCRIPT_TIMEOUT_MS} ms`);
     expect(Date.now() - t).toBeLessThan(5000);
-    const micro = compileScript('Promise.resolve().then(function f() { return Promise.resolve().then(f); }); 1', 'micro');
-    expect(() => micro({})).toThrow(/timed out/);
-    // The same script still works for other input: leftover promise jobs do not leak into it.
-    const sometimes = compileScript("if (source === 'bad') { Promise.resolve().then(function f() { return Promise.resolve().then(f); }); } source", 'sometimes');
-    expect(() => sometimes({ source: 'bad' })).toThrow(/timed out/);
-    expect(sometimes({ source: 'good' })).toBe('good');
+  });
+
+  // In a process of its own: with async hooks active (jest's workers may have them from earlier
+  // files), a vm timeout during promise jobs hits a Node assertion (nodejs/node#38503). The server
+  // has no async hooks; this checks the sandbox's behaviour, not jest's.
+  it('times out infinite promise chains, and a script still works for other input afterwards', () => {
+    const { spawnSync } = require('node:child_process') as typeof import('node:child_process');
+    const path = require('node:path') as typeof import('node:path');
+    const mod = path.join(__dirname, '..', '..', '..', 'dist', 'src', 'recon', 'script.js');
+    const probe = `
+      const { compileScript } = require(${JSON.stringify(mod)});
+      const out = [];
+      const attempt = (f, b) => { try { out.push(String(f(b))); } catch (e) { out.push(/timed out/.test(e.message) ? 'timeout' : e.message); } };
+      attempt(compileScript('Promise.resolve().then(function f() { return Promise.resolve().then(f); }); 1', 'micro'), {});
+      const sometimes = compileScript("if (source === 'bad') { Promise.resolve().then(function f() { return Promise.resolve().then(f); }); } source", 'sometimes');
+      attempt(sometimes, { source: 'bad' });
+      attempt(sometimes, { source: 'good' });
+      console.log(JSON.stringify(out));`;
+    const r = spawnSync(process.execPath, ['-e', probe], { encoding: 'utf8', timeout: 20_000 });
+    expect(r.stderr).toBe('');
+    expect(JSON.parse(r.stdout)).toEqual(['timeout', 'timeout', 'good']);
   });
 
   it('cannot reach process or require', () => {
