@@ -71,6 +71,19 @@ export async function insertInstance(q: Q, i: NewInstance): Promise<number> {
   return insertReturningId(q, 'process_instance', { ...toColumns(i), version: 1 });
 }
 
+/**
+ * Multi-row insert of new instances; a row whose open key is already taken is skipped (never a
+ * second open approval). Returns the inserted ids with their open keys.
+ */
+export async function insertInstancesSkippingTakenKeys(q: Q, rows: NewInstance[]): Promise<{ id: number; openKey: string | null }[]> {
+  const returned: { id: unknown; open_key: string | null }[] = await q('process_instance')
+    .insert(rows.map((r) => ({ ...toColumns(r), version: 1 })))
+    .onConflict('open_key')
+    .ignore()
+    .returning(['id', 'open_key']);
+  return returned.map((r) => ({ id: Number(r.id), openKey: r.open_key ?? null }));
+}
+
 export async function readInstance(q: Q, id: number): Promise<InstanceRow | null> {
   const r = await q('process_instance').where({ id }).first();
   return r ? fromColumns(r) : null;

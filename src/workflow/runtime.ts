@@ -48,23 +48,21 @@ const INSERT_CHUNK = 200;
 const TASK_CHUNK = 200;
 
 /** A new instance row's columns, as repo/processInstances writes them (for multi-row inserts). */
-function instanceColumns(i: instances.NewInstance): Record<string, unknown> {
+/** The row of a new, active instance. */
+function newInstanceRow(req: StartRequest, def: LoadedDefinition, startTime: string, run: Pick<instances.NewInstance, 'state' | 'variables' | 'wakeAt'>): instances.NewInstance {
   return {
-    definition_id: i.definitionId,
-    definition_key: i.definitionKey,
-    business_key: i.businessKey,
-    status: i.status,
-    state: i.state,
-    variables: JSON.stringify(i.variables),
-    start_time: i.startTime,
-    start_user_id: i.startUserId,
-    start_activity_id: i.startActivityId,
-    end_time: i.endTime,
-    end_activity_id: i.endActivityId,
-    error: i.error,
-    wake_at: i.wakeAt,
-    open_key: i.openKey,
-    version: 1,
+    definitionId: def.row.id,
+    definitionKey: def.row.key,
+    businessKey: req.businessKey ?? null,
+    status: 'active',
+    ...run,
+    startTime,
+    startUserId: req.startUserId ?? null,
+    startActivityId: null,
+    endTime: null,
+    endActivityId: null,
+    error: null,
+    openKey: req.openKey ?? null,
   };
 }
 
@@ -162,33 +160,16 @@ export class WorkflowRuntime {
       for (let i = 0; i < pending.length; i += INSERT_CHUNK) {
         const part = pending.slice(i, i + INSERT_CHUNK);
         const startTime = this.iso();
-        const rows: instances.NewInstance[] = part.map(({ req, def, result }) => ({
-          definitionId: def.row.id,
-          definitionKey: def.row.key,
-          businessKey: req.businessKey ?? null,
-          status: 'active',
-          state: result.state!,
-          variables: result.variables,
-          startTime,
-          startUserId: req.startUserId ?? null,
-          startActivityId: null,
-          endTime: null,
-          endActivityId: null,
-          error: null,
-          wakeAt: result.timers[0]?.expireAt ?? null,
-          openKey: req.openKey ?? null,
-        }));
-        const returned: { id: unknown; open_key: string | null }[] = await trx('process_instance')
-          .insert(rows.map(instanceColumns))
-          .onConflict('open_key')
-          .ignore()
-          .returning(['id', 'open_key']);
+        const rows = part.map(({ req, def, result }) =>
+          newInstanceRow(req, def, startTime, { state: result.state!, variables: result.variables, wakeAt: result.timers[0]?.expireAt ?? null }),
+        );
+        const returned = await instances.insertInstancesSkippingTakenKeys(trx, rows);
         // Rows come back by open key; rows without one in insertion order (ids ascend with it).
         const byKey = new Map<string, number>();
         const unkeyed: number[] = [];
         for (const r of returned) {
-          if (r.open_key) byKey.set(r.open_key, Number(r.id));
-          else unkeyed.push(Number(r.id));
+          if (r.openKey) byKey.set(r.openKey, r.id);
+          else unkeyed.push(r.id);
         }
         unkeyed.sort((a, b) => a - b);
         let next = 0;
@@ -215,23 +196,8 @@ export class WorkflowRuntime {
   private async startOne(req: StartRequest, def: LoadedDefinition, result: RunResult): Promise<{ instance: instances.InstanceRow; created: boolean }> {
     try {
       const instance = await this.db.knex.transaction(async (trx) => {
-        const startTime = this.iso();
-        const row: instances.NewInstance = {
-          definitionId: def.row.id,
-          definitionKey: def.row.key,
-          businessKey: req.businessKey ?? null,
-          status: 'active',
-          state: null,
-          variables: req.variables,
-          startTime,
-          startUserId: req.startUserId ?? null,
-          startActivityId: null,
-          endTime: null,
-          endActivityId: null,
-          error: null,
-          wakeAt: null,
-          openKey: req.openKey ?? null,
-        };
+        // store() writes the run's state, tasks and timers right after the insert.
+        const row = newInstanceRow(req, def, this.iso(), { state: null, variables: req.variables, wakeAt: null });
         const id = await instances.insertInstance(trx, row);
         const inserted = { ...row, id, version: 1 };
         return this.store(trx, inserted, def, result, {});
