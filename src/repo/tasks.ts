@@ -16,7 +16,11 @@ export interface TaskRow {
   owner: string | null;
   candidateUsers: string[];
   candidateGroups: string[];
-  form: unknown[];
+  /**
+   * As stored: the resolved form values by field id ({"requesterName":"bjensen"}); the runtime
+   * expands them with the definition's form fields (labels and types are not repeated per task).
+   */
+  form: unknown;
   formKey: string | null;
   createTime: string;
   dueDate: string | null;

@@ -21,7 +21,7 @@ import { Job } from '../jobs/interfaces';
 import { rowToJob } from '../jobs/sql/rowToJob';
 import { Db, migrate, openDb } from '../repo/db';
 import { InstanceRow, readInstance } from '../repo/processInstances';
-import { readTask, TaskRow, tasksOfInstance } from '../repo/tasks';
+import { TaskRow, tasksOfInstance } from '../repo/tasks';
 import { Definitions, LoadedDefinition } from '../workflow/definitions';
 import { fireDueTimers } from '../workflow/engine';
 import { EndEventDef, TaskDefinition, TimerInfo } from '../workflow/interfaces';
@@ -235,7 +235,7 @@ export class ProcessHandle {
     const rows = await tasksOfInstance(this.kit.db.knex, this.id);
     const full: TaskRow[] = [];
     for (const r of rows) {
-      const t = await readTask(this.kit.db.knex, r.id);
+      const t = await this.kit.runtime.readTask(r.id);
       if (t) full.push(t);
     }
     return full;
@@ -429,7 +429,7 @@ export class ProcessTestKit {
     const ids = (await this.db.knex('task').select('id').orderBy('id')).map((r: { id: unknown }) => Number(r.id));
     const out: TaskRow[] = [];
     for (const id of ids) {
-      const t = await readTask(this.db.knex, id);
+      const t = await this.runtime.readTask(id);
       if (!t) continue;
       if (where.taskDefinitionKey !== undefined && t.taskDefinitionKey !== where.taskDefinitionKey) continue;
       if (where.assignee !== undefined && t.assignee !== where.assignee) continue;

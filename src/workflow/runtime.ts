@@ -48,6 +48,13 @@ const INSERT_CHUNK = 200;
 const TASK_CHUNK = 200;
 
 /** A new instance row's columns, as repo/processInstances writes them (for multi-row inserts). */
+/** What a task row keeps of its form: the resolved values only (labels and types stay in the definition). */
+function formValues(form: ResolvedFormProperty[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const f of form) if (f.value !== undefined && f.value !== null) out[f.id] = f.value;
+  return out;
+}
+
 /** The row of a new, active instance. */
 function newInstanceRow(req: StartRequest, def: LoadedDefinition, startTime: string, run: Pick<instances.NewInstance, 'state' | 'variables' | 'wakeAt'>): instances.NewInstance {
   return {
@@ -250,7 +257,7 @@ export class WorkflowRuntime {
       owner: null,
       candidateUsers: t.candidateUsers,
       candidateGroups: t.candidateGroups,
-      form: t.formProperties,
+      form: formValues(t.formProperties),
       formKey: t.formKey ?? null,
       createTime: now,
       dueDate: t.dueDate ?? null,
@@ -265,17 +272,26 @@ export class WorkflowRuntime {
     return t.candidateUsers.includes(p.userName) || t.candidateGroups.some((g) => p.roles.includes(g) || p.roles.includes(g.replace(/^internal\/role\//, '')));
   }
 
-  async readTask(id: number, q: Q = this.db.knex): Promise<tasks.TaskRow> {
+  /** A task with its full form: the definition's fields with this task's resolved values. */
+  async readTask(id: number, q: Q = this.db.knex): Promise<tasks.TaskRow & { form: ResolvedFormProperty[] }> {
     const t = Number.isSafeInteger(id) && id > 0 ? await tasks.readTask(q, id) : null;
     if (!t) throw notFound(`Task instance ${id} not found`);
-    return t;
+    return this.withForm(t);
+  }
+
+  async withForm(t: tasks.TaskRow): Promise<tasks.TaskRow & { form: ResolvedFormProperty[] }> {
+    if (Array.isArray(t.form)) return t as tasks.TaskRow & { form: ResolvedFormProperty[] };
+    const def = await this.definitions.get(t.definitionId);
+    const fields = def.parsed.tasks.find((d) => d.id === t.taskDefinitionKey)?.formProperties ?? [];
+    const values = (t.form ?? {}) as Record<string, unknown>;
+    return { ...t, form: fields.map((f) => ({ ...f, value: Object.prototype.hasOwnProperty.call(values, f.id) ? values[f.id] : undefined })) };
   }
 
   /** Completes a task exactly once: the loser of a race gets 409 (or 404 once the task is gone). */
   async complete(taskId: number, submitted: Record<string, unknown>, p: Principal): Promise<instances.InstanceRow> {
     const task = await this.readTask(taskId);
     if (!this.mayWorkOn(p, task)) throw forbidden(`Task ${taskId} is assigned to someone else`);
-    const values = validateFormValues(task.form as ResolvedFormProperty[], submitted);
+    const values = validateFormValues(task.form, submitted);
     const inst = await instances.readInstance(this.db.knex, task.processInstanceId);
     if (!inst || inst.status !== 'active' || !inst.state) throw notFound(`Task instance ${taskId} not found`);
     const def = await this.definitions.get(inst.definitionId);
