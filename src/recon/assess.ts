@@ -15,6 +15,8 @@ export interface Assessment {
   linked: boolean;
   /** Every correlated target id (for AMBIGUOUS reporting). */
   correlatedIds: string[];
+  /** For a linked source: what the link remembers of the last sync. */
+  synced?: { sourceHash: string | null; targetRev: string | null };
 }
 
 export async function assessBatch(q: Q, mapping: CompiledMapping, sources: SourceObject[]): Promise<Assessment[]> {
@@ -43,7 +45,10 @@ export async function assessBatch(q: Q, mapping: CompiledMapping, sources: Sourc
     if (link) {
       const target = linkedTargets.get(link.secondId) ?? null;
       const situation = assessSourceSituation({ validSource: valid, link: { targetId: link.secondId }, linkedTargetExists: !!target, correlated: [] });
-      return { source, situation, target, targetId: link.secondId, linked: true, correlatedIds: [] };
+      return {
+        source, situation, target, targetId: link.secondId, linked: true, correlatedIds: [],
+        synced: { sourceHash: link.sourceHash ?? null, targetRev: link.targetRev ?? null },
+      };
     }
     const v = corrValues.get(source);
     const found = v === undefined ? [] : byValue.get(v) ?? [];

@@ -82,6 +82,8 @@ export type MappingConfig = {
 
 export interface CompiledMapping {
   name: string;
+  /** Changes whenever the mapping's configuration does (sha256 of it). */
+  fingerprint: string;
   source: string;
   target: string;
   /**

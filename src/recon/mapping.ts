@@ -1,6 +1,7 @@
 // sync.json mappings: validation (errors name the offending field) and compilation into the
 // functions the recon engine calls per row. Property semantics follow OpenIDM's PropertyMapping:
 // condition → source value → transform → default → put at the target pointer.
+import crypto from 'node:crypto';
 import {
   ACTIONS,
   Action,
@@ -316,6 +317,7 @@ export function compileMapping(cfg: MappingConfig): CompiledMapping {
 
   return {
     name: cfg.name,
+    fingerprint: crypto.createHash('sha256').update(JSON.stringify(cfg)).digest('hex'),
     source: cfg.source,
     target: cfg.target,
     map(source: SourceObject, existingTarget?: Record<string, unknown>): Record<string, unknown> {

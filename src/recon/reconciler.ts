@@ -253,6 +253,7 @@ export class Reconciler {
     const workflowStarts: { a: Assessment; policy: PolicyAction & { kind: 'workflow' } }[] = [];
 
     await this.db.knex.transaction(async (trx) => {
+      const marks: links.SyncMark[] = [];
       for (const a of assessments) {
         if (a.targetId) touched.add(a.targetId);
         for (const id of a.correlatedIds) touched.add(id);
@@ -262,7 +263,7 @@ export class Reconciler {
           workflowStarts.push({ a, policy });
           continue;
         }
-        const outcome = unchangedUpdate(mapping, policy.action, a) ?? (await this.act(trx, mapping, policy.action, a));
+        const outcome = unchangedUpdate(mapping, policy.action, a, syncHash(mapping, hashes.get(a.source._id)), marks) ?? (await this.act(trx, mapping, policy.action, a));
         run.progress.count(a.situation, outcome.status === 'SUCCESS');
         if (outcome.created) run.progress.targetCreated++;
         if (outcome.linkCreated) run.progress.linksCreated++;
@@ -273,6 +274,7 @@ export class Reconciler {
           });
         }
       }
+      await links.markLinksSynced(trx, mapping.name, marks);
     });
 
     // One batched trigger for the batch's workflow starts (decisions, open keys, multi-row inserts);
@@ -354,8 +356,20 @@ const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resol
  * savepoint and no re-read (the batch's assessment read the target). Undefined when the action
  * needs the full path (a change, no link, a mapping that throws: act() reports it).
  */
-function unchangedUpdate(mapping: CompiledMapping, action: Action, a: Assessment): ActionOutcome | undefined {
+/** What a link remembers of a source row: its hash under this very mapping configuration. */
+function syncHash(mapping: CompiledMapping, rowHash: string | undefined): string | null {
+  return rowHash ? crypto.createHash('sha256').update(`${mapping.fingerprint}\0${rowHash}`).digest('hex') : null;
+}
+
+/**
+ * A linked row whose mapped values already equal its target needs no write. When the link shows the
+ * same source row (hash) and target revision as at its last sync, not even the mapping runs; else the
+ * mapping is compared, and an equal result is remembered on the link (`marks`) for the next recon.
+ */
+function unchangedUpdate(mapping: CompiledMapping, action: Action, a: Assessment, hash: string | null, marks: links.SyncMark[]): ActionOutcome | undefined {
   if (action !== 'UPDATE' || !a.linked || !a.target || !a.targetId || !a.source) return undefined;
+  const unchanged: ActionOutcome = { targetId: a.targetId, status: 'SUCCESS', message: null, linkCreated: false };
+  if (hash && a.synced?.sourceHash === hash && a.synced.targetRev === a.target.rev) return unchanged;
   let mapped: Record<string, unknown>;
   try {
     mapped = mapping.map(a.source, a.target.obj);
@@ -364,7 +378,8 @@ function unchangedUpdate(mapping: CompiledMapping, action: Action, a: Assessment
   }
   const { _id: _ignored, ...changes } = mapped;
   if (changedFields(changes, a.target.obj).length) return undefined;
-  return { targetId: a.targetId, status: 'SUCCESS', message: null, linkCreated: false };
+  if (hash) marks.push({ firstId: a.source._id, sourceHash: hash, targetRev: a.target.rev });
+  return unchanged;
 }
 
 export function runView(row: runs.RunRow) {

@@ -6,6 +6,9 @@ export interface LinkRow {
   linkQualifier: string;
   firstId: string;
   secondId: string;
+  /** The last sync: the source row's hash (with the mapping's fingerprint) and the target's rev. */
+  sourceHash?: string | null;
+  targetRev?: string | null;
 }
 
 const CHUNK = 500;
@@ -17,7 +20,10 @@ function chunks<T>(items: T[]): T[][] {
 }
 
 function fromColumns(r: Record<string, unknown>): LinkRow {
-  return { linkType: r.link_type as string, linkQualifier: r.link_qualifier as string, firstId: r.first_id as string, secondId: r.second_id as string };
+  return {
+    linkType: r.link_type as string, linkQualifier: r.link_qualifier as string, firstId: r.first_id as string, secondId: r.second_id as string,
+    sourceHash: (r.source_hash as string) ?? null, targetRev: (r.target_rev as string) ?? null,
+  };
 }
 
 export async function insertLink(q: Q, l: LinkRow): Promise<void> {
@@ -51,4 +57,17 @@ export async function linksByTarget(q: Q, linkType: string, secondIds: string[])
 export async function countLinks(q: Q, linkType: string): Promise<number> {
   const [{ n }] = await q('link').where({ link_type: linkType }).count({ n: '*' });
   return Number(n);
+}
+
+export interface SyncMark {
+  firstId: string;
+  sourceHash: string;
+  targetRev: string;
+}
+
+/** Records that these links' targets match their source rows as of the given hash and target rev. */
+export async function markLinksSynced(q: Q, linkType: string, marks: SyncMark[]): Promise<void> {
+  for (const m of marks) {
+    await q('link').where({ link_type: linkType, first_id: m.firstId }).update({ source_hash: m.sourceHash, target_rev: m.targetRev });
+  }
 }

@@ -40,7 +40,19 @@ function toColumns(row: ManagedUserRow) {
 }
 
 function fromColumns(r: Record<string, unknown>): ManagedUserRow {
-  return { id: r.id as string, rev: r.rev as string, obj: parseJson(r.obj), passwordHash: (r.password_hash as string) ?? null };
+  // obj is parsed on first use: a recon that finds a row unchanged by its link never needs it.
+  let obj: Record<string, unknown> | undefined;
+  return {
+    id: r.id as string,
+    rev: r.rev as string,
+    passwordHash: (r.password_hash as string) ?? null,
+    get obj() {
+      return (obj ??= parseJson<Record<string, unknown>>(r.obj));
+    },
+    set obj(value) {
+      obj = value;
+    },
+  };
 }
 
 export async function insertManagedUser(q: Q, row: ManagedUserRow): Promise<void> {

@@ -103,10 +103,11 @@ export interface AuditEntry {
   timestamp: string;
 }
 
+/** knex writes SQLite multi-row inserts as a compound SELECT, limited to 500 terms: 400 rows a statement. */
 export async function insertAudit(q: Q, entries: AuditEntry[]): Promise<void> {
-  for (let i = 0; i < entries.length; i += 200) {
+  for (let i = 0; i < entries.length; i += 400) {
     await q('recon_audit').insert(
-      entries.slice(i, i + 200).map((e) => ({
+      entries.slice(i, i + 400).map((e) => ({
         recon_id: e.reconId, mapping: e.mapping, source_object_id: e.sourceObjectId, target_object_id: e.targetObjectId,
         situation: e.situation, action: e.action, status: e.status, message: e.message ? e.message.slice(0, 2000) : null,
         link_qualifier: e.linkQualifier ?? 'default', timestamp: e.timestamp,

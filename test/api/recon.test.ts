@@ -102,6 +102,17 @@ describe('reconciliation situations and actions', () => {
     const after = await t.call('GET', '/managed/user/absent1', { headers: ADMIN });
     expect(after.body._rev).toBe(before.body._rev);
   });
+  it('remembers an unchanged sync on the link, and still repairs a target edited since', async () => {
+    await recon(t); // compares, finds absent1 unchanged, marks its link
+    const link = await t.db.knex('link').where({ first_id: 'absent1' }).first();
+    expect(link.source_hash).toMatch(/^[0-9a-f]{64}$/);
+    const user = await t.call('GET', '/managed/user/absent1', { headers: ADMIN });
+    expect(link.target_rev).toBe(user.body._rev);
+    // Someone edits the target: its rev no longer matches the link's, so recon maps and repairs it.
+    await t.call('PATCH', '/managed/user/absent1', { headers: ADMIN, body: [{ operation: 'replace', field: '/givenName', value: 'Edited' }] });
+    await recon(t);
+    expect((await t.call('GET', '/managed/user/absent1', { headers: ADMIN })).body.givenName).toBe('Changed');
+  });
 });
 
 describe('reconciliation of the sample mapping', () => {
