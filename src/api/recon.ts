@@ -29,21 +29,11 @@ export function reconRouter(recon: Reconciler) {
         const run = await recon.startRun(queryString(req, 'mapping'), wait, p.userName);
         res.json(wait ? runView(run) : { _id: run.id, state: run.state });
       } else if (action === 'reconById') {
-        const mapping = recon.mapping(queryString(req, 'mapping'));
         const id = queryString(req, 'id') ?? queryString(req, 'ids');
         if (!id) throw badRequest('The id parameter is required');
-        const result = await ctx.db.knex.transaction((trx) =>
-          performAction(trx, ctx.users, { mapping, connector: recon.connectorFor(mapping), sourceId: id, action: 'REPORT', reconId: null }),
-        );
-        // Re-run with the configured policy for the situation found.
-        const policy = mapping.policyFor(result.situation);
-        if (policy.kind === 'action' && policy.action !== 'REPORT') {
-          const acted = await ctx.db.knex.transaction((trx) =>
-            performAction(trx, ctx.users, { mapping, connector: recon.connectorFor(mapping), sourceId: id, action: policy.action, reconId: null }),
-          );
-          return res.json({ ...acted, state: 'SUCCESS' });
-        }
-        res.json({ ...result, state: 'SUCCESS' });
+        const wait = queryString(req, 'waitForCompletion') !== 'false';
+        const run = await recon.startRun(queryString(req, 'mapping'), wait, p.userName, id.split(',').map((x) => x.trim()).filter(Boolean));
+        res.json(wait ? runView(run) : { _id: run.id, state: run.state });
       } else throw unknownAction(action);
     });
 

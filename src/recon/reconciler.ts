@@ -84,7 +84,8 @@ export class Reconciler {
   }
 
   /** Starts a run in the background; with wait, resolves when it has ended. */
-  async startRun(mappingName: string | undefined, wait: boolean, startedBy: string | null): Promise<runs.RunRow> {
+  /** With `ids`, only those source entries are reconciled (reconById), and there is no target phase. */
+  async startRun(mappingName: string | undefined, wait: boolean, startedBy: string | null, ids?: string[]): Promise<runs.RunRow> {
     const mapping = this.mapping(mappingName);
     const connector = this.connectorFor(mapping);
     const row: runs.RunRow = {
@@ -93,7 +94,9 @@ export class Reconciler {
       state: 'ACTIVE',
       stage: 'ACTIVE_INITIALIZED',
       node: this.nodeId,
-      parameters: { sourceQuery: { resourceName: mapping.source, queryFilter: 'true' }, targetQuery: { resourceName: mapping.target, queryFilter: 'true' }, startedBy },
+      parameters: ids
+        ? { sourceIds: ids, startedBy }
+        : { sourceQuery: { resourceName: mapping.source, queryFilter: 'true' }, targetQuery: { resourceName: mapping.target, queryFilter: 'true' }, startedBy },
       progress: new RunProgress().toJSON(),
       situationSummary: new RunProgress().situations,
       statusSummary: { SUCCESS: 0, FAILURE: 0 },
@@ -109,7 +112,7 @@ export class Reconciler {
       throw e;
     }
     const run: ActiveRun = { row, progress: new RunProgress(), canceled: false, done: Promise.resolve() };
-    run.done = this.execute(run, mapping, connector).finally(() => this.active.delete(row.id));
+    run.done = this.execute(run, mapping, connector, ids).finally(() => this.active.delete(row.id));
     this.active.set(row.id, run);
     if (wait) {
       await run.done;
@@ -159,7 +162,7 @@ export class Reconciler {
     if (!stillActive) run.canceled = true; // canceled (or failed by a sweeper) elsewhere
   }
 
-  private async execute(run: ActiveRun, mapping: CompiledMapping, connector: SourceConnector): Promise<void> {
+  private async execute(run: ActiveRun, mapping: CompiledMapping, connector: SourceConnector, ids?: string[]): Promise<void> {
     let lastFlush = Date.now();
     const maybeFlush = async () => {
       if (Date.now() - lastFlush >= FLUSH_MS) {
@@ -174,7 +177,7 @@ export class Reconciler {
     try {
       await this.flush(run, 'ACTIVE_RECONCILING_SOURCE');
       let batch: SourceRecord[] = [];
-      for await (const rec of connector.query()) {
+      for await (const rec of ids ? onlyIds(connector.query(), new Set(ids)) : connector.query()) {
         if (run.canceled) break;
         batch.push(rec);
         if (batch.length >= BATCH) {
@@ -185,7 +188,7 @@ export class Reconciler {
       }
       if (batch.length && !run.canceled) await this.sourceBatch(run, mapping, batch, seenSources, touchedTargets);
       run.progress.sourceTotal = run.progress.sourceProcessed;
-      if (!run.canceled) {
+      if (!run.canceled && !ids) {
         await this.flush(run, 'ACTIVE_RECONCILING_TARGET');
         await this.targetPhase(run, mapping, seenSources, touchedTargets, maybeFlush);
       }
@@ -347,6 +350,11 @@ export class Reconciler {
       await maybeFlush();
     }
   }
+}
+
+/** The records of the given source ids only; the same records (and hashes) as a full run reads. */
+async function* onlyIds(records: AsyncIterable<SourceRecord>, ids: Set<string>): AsyncGenerator<SourceRecord> {
+  for await (const rec of records) if (rec.ok && ids.has(rec.object._id)) yield rec;
 }
 
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));

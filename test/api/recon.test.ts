@@ -211,3 +211,26 @@ describe('reconciliation of the sample mapping', () => {
     expect((await t.call('POST', '/recon?_action=dance', { headers: ADMIN })).status).toBe(400);
   });
 });
+
+describe('reconById', () => {
+  let project: TestProject;
+  let t: TestServer;
+  beforeAll(async () => {
+    project = makeProject();
+    project.writeCsv([csvRow('one'), csvRow('two')]);
+    t = await startTestServer({ projectDir: project.dir, workers: false });
+  });
+  afterAll(async () => {
+    await t.close();
+    project.remove();
+  });
+
+  it('reconciles just that source entry with the mapping policy (ABSENT starts its approval)', async () => {
+    const r = await t.call('POST', `/recon?_action=reconById&mapping=${MAPPING}&id=two`, { headers: ADMIN });
+    expect(r.status).toBe(200);
+    expect(r.body).toMatchObject({ state: 'SUCCESS', situationSummary: expect.objectContaining({ ABSENT: 1 }), parameters: expect.objectContaining({ sourceIds: ['two'] }) });
+    const tasks = await t.call('GET', '/workflow/taskinstance?_queryFilter=true', { headers: ADMIN });
+    expect(tasks.body.result.map((x: any) => x.processVariables.sourceId)).toEqual(['two']);
+    expect((await t.call('POST', `/recon?_action=reconById&mapping=${MAPPING}`, { headers: ADMIN })).status).toBe(400);
+  });
+});
