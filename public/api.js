@@ -105,3 +105,8 @@ export function errorMessage(e) {
   if (e instanceof ApiError) return e.message;
   return e && e.message ? e.message : String(e);
 }
+
+/** What a sign-in form shows for a failed attempt. */
+export function signInError(err) {
+  return err instanceof ApiError && err.status === 401 ? 'Wrong user name or password.' : errorMessage(err);
+}

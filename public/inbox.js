@@ -77,7 +77,7 @@ async function onSignIn(e) {
       await enter(s);
     } catch (err) {
       pass.value = '';
-      status($('#signin-error'), err instanceof api.ApiError && err.status === 401 ? 'Wrong user name or password.' : api.errorMessage(err), 'error');
+      status($('#signin-error'), api.signInError(err), 'error');
     }
   });
 }
