@@ -388,7 +388,8 @@ function progressBars(progress, active) {
   const line = (label, p) => {
     if (!p) return null;
     const done = p.processed ?? 0;
-    const total = typeof p.total === 'number' ? p.total : null;
+    // OpenIDM sends totals as strings: a count, or "?" while unknown.
+    const total = /^\d+$/.test(String(p.total)) ? Number(p.total) : null;
     // Total unknown ("?"): indeterminate while running, full once the run is over.
     const bar = total !== null ? h('progress', { max: total || 1, value: Math.min(done, total) })
       : active ? h('progress', {}) : h('progress', { max: done || 1, value: done || 1 });

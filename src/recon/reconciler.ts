@@ -175,6 +175,7 @@ export class Reconciler {
     // The heartbeat tells other nodes this run is alive, even during a long batch.
     const heartbeat = setInterval(() => void runs.updateRun(this.db.knex, run.row.id, { heartbeat: Date.now() }).catch(() => undefined), 2_000);
     try {
+      run.progress.linksTotal = await links.countLinks(this.db.knex, mapping.name);
       await this.flush(run, 'ACTIVE_RECONCILING_SOURCE');
       let batch: SourceRecord[] = [];
       for await (const rec of ids ? onlyIds(connector.query(), new Set(ids)) : connector.query()) {
