@@ -43,7 +43,3 @@ export const conflict = (message: string, detail?: unknown) => new CrestError(40
 export const preconditionFailed = (message: string) => new CrestError(412, message);
 export const tooManyRequests = (message: string) => new CrestError(429, message);
 export const unavailable = (message: string) => new CrestError(503, message);
-
-export function reasonFor(code: number): string {
-  return REASONS[code] ?? 'Error';
-}

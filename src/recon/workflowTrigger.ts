@@ -2,7 +2,7 @@
 // the source row, unless one is already open for it (the open key), or it was rejected before
 // and the row has not changed since (reconflow's memory; IDM would ask again).
 import { Q } from '../repo/dialect';
-import { DecisionRow, latestDecision } from '../repo/decisions';
+import { DecisionRow, latestDecision, latestDecisions } from '../repo/decisions';
 import { StartRequest, WorkflowRuntime } from '../workflow/runtime';
 
 export type AskAgain = 'whenSourceChanges' | 'always' | 'never';
@@ -55,23 +55,6 @@ function outcomeOf(t: TriggerInput, id: number, created: boolean): TriggerOutcom
     processInstanceId: id,
     message: created ? `Started ${t.workflowName} instance ${id}` : `An approval is already open (instance ${id})`,
   };
-}
-
-const LOOKUP_CHUNK = 500;
-
-/** The latest decision per source id of a mapping, for a batch (one query per 500 ids). */
-async function latestDecisions(q: Q, mapping: string, sourceIds: string[]): Promise<Map<string, DecisionRow>> {
-  const out = new Map<string, DecisionRow>();
-  for (let i = 0; i < sourceIds.length; i += LOOKUP_CHUNK) {
-    const rows = await q('decision').where({ mapping }).whereIn('source_id', sourceIds.slice(i, i + LOOKUP_CHUNK)).orderBy('id');
-    for (const r of rows) {
-      out.set(r.source_id, {
-        processInstanceId: Number(r.process_instance_id), taskId: r.task_id === null ? null : Number(r.task_id), mapping: r.mapping, sourceId: r.source_id,
-        sourceHash: r.source_hash, reconId: r.recon_id, decision: r.decision, decidedBy: r.decided_by, decidedAt: r.decided_at,
-      });
-    }
-  }
-  return out;
 }
 
 /**

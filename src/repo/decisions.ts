@@ -24,21 +24,28 @@ export async function insertDecision(q: Q, d: DecisionRow): Promise<void> {
     .ignore();
 }
 
-/** The latest decision for a source row of a mapping, if any. */
-export async function latestDecision(q: Q, mapping: string, sourceId: string): Promise<DecisionRow | null> {
-  const r = await q('decision').where({ mapping, source_id: sourceId }).orderBy('id', 'desc').first();
-  if (!r) return null;
+function fromColumns(r: Record<string, unknown>): DecisionRow {
+  const text = (v: unknown) => (v === null || v === undefined ? null : String(v));
   return {
-    processInstanceId: Number(r.process_instance_id), taskId: r.task_id === null ? null : Number(r.task_id), mapping: r.mapping, sourceId: r.source_id,
-    sourceHash: r.source_hash, reconId: r.recon_id, decision: r.decision, decidedBy: r.decided_by, decidedAt: r.decided_at,
+    processInstanceId: Number(r.process_instance_id), taskId: r.task_id === null ? null : Number(r.task_id), mapping: text(r.mapping), sourceId: text(r.source_id),
+    sourceHash: text(r.source_hash), reconId: text(r.recon_id), decision: r.decision as DecisionRow['decision'], decidedBy: text(r.decided_by), decidedAt: String(r.decided_at),
   };
 }
 
-export async function rejectedSourceHashes(q: Q, mapping: string): Promise<Map<string, string | null>> {
-  const rows = await q('decision').select('source_id', 'source_hash', 'decision', 'id').where({ mapping }).orderBy('id');
-  const latest = new Map<string, { decision: string; hash: string | null }>();
-  for (const r of rows) latest.set(r.source_id, { decision: r.decision, hash: r.source_hash });
-  const out = new Map<string, string | null>();
-  for (const [k, v] of latest) if (v.decision === 'rejected') out.set(k, v.hash);
+/** The latest decision for a source row of a mapping, if any. */
+export async function latestDecision(q: Q, mapping: string, sourceId: string): Promise<DecisionRow | null> {
+  const r = await q('decision').where({ mapping, source_id: sourceId }).orderBy('id', 'desc').first();
+  return r ? fromColumns(r) : null;
+}
+
+const LOOKUP_CHUNK = 500;
+
+/** The latest decision per source id of a mapping, for a batch (one query per 500 ids). */
+export async function latestDecisions(q: Q, mapping: string, sourceIds: string[]): Promise<Map<string, DecisionRow>> {
+  const out = new Map<string, DecisionRow>();
+  for (let i = 0; i < sourceIds.length; i += LOOKUP_CHUNK) {
+    const rows = await q('decision').where({ mapping }).whereIn('source_id', sourceIds.slice(i, i + LOOKUP_CHUNK)).orderBy('id');
+    for (const r of rows) out.set(String(r.source_id), fromColumns(r));
+  }
   return out;
 }

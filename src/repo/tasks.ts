@@ -155,8 +155,3 @@ export async function queryTasks(q: Q, filter: Filter, vis: TaskVisibility, opts
   if (opts.limit !== undefined) qb.limit(opts.limit);
   return (await qb).map(fromColumns);
 }
-
-export async function countTasks(q: Q): Promise<number> {
-  const [{ n }] = await q('task').count({ n: '*' });
-  return Number(n);
-}

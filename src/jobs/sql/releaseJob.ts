@@ -1,11 +1,5 @@
-// Hands a claimed job back untouched (shutdown before it started), so another worker takes it now.
+// Hands jobs back to the queue that a worker holds only on paper: a lost claim, or a dead process's.
 import { Q } from '../../repo/dialect';
-
-export async function releaseJob(q: Q, id: number, workerId: string): Promise<void> {
-  await q('job')
-    .where({ id, locked_by: workerId, state: 'running' })
-    .update({ state: 'queued', locked_by: null, locked_until: null, attempts: q.raw('attempts - 1') });
-}
 
 /**
  * Jobs locked by this worker that it does not hold: a claim whose answer was lost (the database
