@@ -30,7 +30,8 @@ export function backoff(attempt: number, opts: Pick<WorkerOptions, 'backoffBaseM
 export class Worker {
   private running = false;
   private active = 0;
-  private wake: (() => void) | null = null;
+  /** The loops asleep now; a nudge wakes them all. */
+  private sleepers = new Set<() => void>();
   private loops: Promise<void>[] = [];
   private readonly types: string[];
   /** Jobs this process is running now. */
@@ -57,28 +58,25 @@ export class Worker {
 
   /** New work was enqueued by this process: don't wait for the next poll. */
   nudge(): void {
-    this.wake?.();
+    for (const wake of [...this.sleepers]) wake();
   }
 
   /** Stops claiming and waits for the jobs in hand to finish. */
   async stop(): Promise<void> {
     this.running = false;
-    this.wake?.();
+    this.nudge();
     await Promise.all(this.loops);
   }
 
   private sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
-      const t = setTimeout(done, ms);
-      const prev = this.wake;
-      function done() {
+      const done = () => {
         clearTimeout(t);
+        this.sleepers.delete(done);
         resolve();
-      }
-      this.wake = () => {
-        done();
-        prev?.();
       };
+      const t = setTimeout(done, ms);
+      this.sleepers.add(done);
     });
   }
 

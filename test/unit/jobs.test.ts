@@ -103,4 +103,23 @@ describe('job queue', () => {
     expect(runs).toHaveLength(60);
     if (db.dialect === 'pg') expect(new Set(runs).size).toBeGreaterThan(1);
   });
+  it('a nudge wakes every sleeping loop at once, and idle polls leave nothing behind', async () => {
+    const done: number[] = [];
+    const w = new Worker(db.knex, { effect: async (_trx, payload) => void done.push(Number(payload.k)) }, { ...opts('n'), concurrency: 3, pollMs: 60_000 }, quietLogger);
+    w.start();
+    await new Promise((r) => setTimeout(r, 200)); // every loop found nothing and sleeps for a minute
+    for (let i = 0; i < 3; i++) await enqueueJob(db.knex, { key: `n${i}`, type: 'effect', payload: { k: i } });
+    const nudgedAt = Date.now();
+    w.nudge();
+    while (done.length < 3 && Date.now() - nudgedAt < 10_000) await new Promise((r) => setTimeout(r, 10));
+    expect(done.sort()).toEqual([0, 1, 2]);
+    await w.stop();
+    // Each sleep used to wrap the previous wake-up: a chain that every nudge walked, growing forever.
+    const idle = new Worker(db.knex, { effect: async () => undefined }, { ...opts('i'), concurrency: 2, pollMs: 1 }, quietLogger);
+    idle.start();
+    await new Promise((r) => setTimeout(r, 300));
+    expect((idle as unknown as { sleepers: Set<unknown> }).sleepers.size).toBeLessThanOrEqual(2);
+    await idle.stop();
+    expect((idle as unknown as { sleepers: Set<unknown> }).sleepers.size).toBe(0);
+  });
 });
