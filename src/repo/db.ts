@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import knexFactory, { Knex } from 'knex';
 import { migrationSource } from '../../migrations';
+import { CachedStatementsClient } from './sqliteClient';
 
 export type Dialect = 'sqlite' | 'pg';
 
@@ -66,7 +67,7 @@ export function openDb(opts: DbOptions): Db {
     fs.mkdirSync(path.dirname(file), { recursive: true });
   }
   const knex = knexFactory({
-    client: 'better-sqlite3',
+    client: CachedStatementsClient as unknown as typeof Knex.Client,
     connection: { filename: file },
     useNullAsDefault: true,
     pool: {
