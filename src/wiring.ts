@@ -90,7 +90,9 @@ export async function buildServices(ctx: AppContext): Promise<Services> {
     },
   };
   const worker = new Worker(ctx.db.knex, handlers, defaultWorkerOptions(ctx.options.nodeId), ctx.log);
-  const runtime = new WorkflowRuntime(ctx.db, definitions, ctx.log, { onEnded: recordDecision, onJobsEnqueued: () => worker.nudge() });
+  const runtime = new WorkflowRuntime(ctx.db, definitions, ctx.log, { onEnded: recordDecision, onJobsEnqueued: () => worker.nudge() }, {
+    templates: ctx.config.workflow.templates,
+  });
   const reconciler = new Reconciler(ctx.db, ctx.log, ctx.users, runtime, mappings, connectors, ctx.options.nodeId, {
     askAgain: askAgainOptions(ctx.config.raw['sync.json']),
     startVariables: { escalationDuration: ctx.config.workflow.escalationDuration },

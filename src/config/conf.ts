@@ -36,6 +36,8 @@ export interface WorkflowConfig {
   processesDir: string;
   watch: boolean;
   escalationDuration: string;
+  /** false: bpmn-engine runs every start and completion (start templates and completion plans off). */
+  templates: boolean;
 }
 
 /** Every conf file, parsed; `raw` keeps them all by name for components with their own validators. */
@@ -104,10 +106,12 @@ export function validateWorkflow(json: unknown, file = 'workflow.json'): Workflo
     processesDir: (j.processesDir as string) ?? 'processes',
     watch: (j.watch as boolean) ?? false,
     escalationDuration: (j.escalationDuration as string) ?? 'P3D',
+    templates: j.templates === undefined ? true : (j.templates as boolean),
   };
   if (typeof cfg.enabled !== 'boolean') fail(file, 'enabled', 'must be true or false');
   if (typeof cfg.processesDir !== 'string') fail(file, 'processesDir', 'must be a string');
   if (typeof cfg.watch !== 'boolean') fail(file, 'watch', 'must be true or false');
+  if (typeof cfg.templates !== 'boolean') fail(file, 'templates', 'must be true or false');
   if (typeof cfg.escalationDuration !== 'string' || !/^P(?!$)(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+S)?)?$/.test(cfg.escalationDuration)) {
     fail(file, 'escalationDuration', 'must be an ISO-8601 duration such as P3D or PT2S');
   }

@@ -2,6 +2,7 @@
 // process ends, and hand back what the persistence layer stores. No instance stays in memory: every
 // call builds a fresh Engine on the definition's parsed context and recovers the stored state.
 
+import { CompletionPlan, type Prediction } from './completionPlan';
 import { engineExpressions } from './expressions';
 import type { OpenTask, ParsedDefinition, RunOptions, RunResult } from './interfaces';
 import { compiledOf, type CompiledDefinition } from './parse';
@@ -327,7 +328,7 @@ function knownTimers(timers: { executionId: string; expireAt: number }[]): Map<s
 export async function startInstance(def: ParsedDefinition, variables: Record<string, unknown>, opts: StartOptions = {}): Promise<RunResult> {
   const compiled = compiledOf(def);
   const now = opts.now ?? Date.now;
-  if (opts.start !== 'engine') {
+  if (opts.start !== 'engine' && opts.templates !== false) {
     const template = await templateFor(compiled);
     const result = template?.instantiate(variables ?? {}, now(), !opts.externalVariables);
     if (result) return result;
@@ -337,10 +338,35 @@ export async function startInstance(def: ParsedDefinition, variables: Record<str
   return run.result();
 }
 
+const plans = new WeakMap<CompiledDefinition, Promise<CompletionPlan | undefined>>();
+
+/** The definition version's completion plan: one per template. */
+function planFor(compiled: CompiledDefinition): Promise<CompletionPlan | undefined> {
+  let p = plans.get(compiled);
+  if (!p) {
+    p = templateFor(compiled).then((t) => (t ? new CompletionPlan(compiled, t) : undefined));
+    plans.set(compiled, p);
+  }
+  return p;
+}
+
+/** Whether the definition's completion plan is still trusted (for diagnostics and tests). */
+export async function completionPlanState(def: ParsedDefinition): Promise<'none' | 'active' | 'disabled'> {
+  const plan = await planFor(compiledOf(def));
+  return !plan ? 'none' : plan.disabled ? 'disabled' : 'active';
+}
+
+/** The engine's own completion, for callers that run it elsewhere (a worker thread). */
+export type EngineCompletion = () => Promise<RunResult>;
+
 /**
  * Completes the waiting user task `executionId` of a stored instance; the submitted values become
  * process variables. Throws (code TASK_NOT_WAITING) when no such task waits, (code FORM_VALIDATION)
  * when a required form value is missing or an enum value unknown.
+ *
+ * A template-started instance on a path its definition's completion plan has already seen the
+ * engine take is answered by the plan; otherwise bpmn-engine runs (`engine`, or in this thread),
+ * and its result teaches or corrects the plan.
  */
 export async function completeTask(
   def: ParsedDefinition,
@@ -348,8 +374,27 @@ export async function completeTask(
   executionId: string,
   values: Record<string, unknown>,
   opts: ResumeOptions = {},
+  engine?: EngineCompletion,
 ): Promise<RunResult> {
   const compiled = compiledOf(def);
+  let plan: CompletionPlan | undefined;
+  let predicted: Prediction | undefined;
+  if (opts.templates !== false && isTemplateRef(state)) {
+    const ref = decodeTemplateRef(state);
+    const [template, p] = await Promise.all([templateFor(compiled), planFor(compiled)]);
+    const variables = ref.variables ?? opts.variables;
+    if (p && variables && template?.fingerprint === ref.fingerprint) {
+      plan = p;
+      predicted = plan.predict(ref, variables, executionId, values ?? {});
+      if (predicted && plan.isVerified(predicted.path)) return predicted.result;
+    }
+  }
+  const actual = engine ? await engine() : await completeWithEngine(compiled, state, executionId, values, opts);
+  if (plan && predicted) plan.confirm(predicted, actual);
+  return actual;
+}
+
+async function completeWithEngine(compiled: CompiledDefinition, state: Buffer, executionId: string, values: Record<string, unknown>, opts: ResumeOptions): Promise<RunResult> {
   const stored = await decodeFor(compiled, state, opts);
   const run = new Run(compiled, opts.now ?? Date.now, knownTimers(stored.timers));
   await run.recover(stored.engine);

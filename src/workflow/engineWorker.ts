@@ -22,7 +22,8 @@ async function handle(req: PoolRequest): Promise<RunResult> {
   const def = await definition(req);
   const state = Buffer.from(req.state.buffer, req.state.byteOffset, req.state.byteLength);
   const opts = { now: () => req.now, variables: req.variables };
-  if (req.op === 'complete') return completeTask(def, state, req.executionId!, req.values ?? {}, opts);
+  // The calling thread keeps the completion plan: here the engine always runs.
+  if (req.op === 'complete') return completeTask(def, state, req.executionId!, req.values ?? {}, { ...opts, templates: false });
   return fireDueTimers(def, state, req.now, opts);
 }
 

@@ -94,6 +94,11 @@ export interface RunResult {
 export interface RunOptions {
   /** clock for timer due times and relative due dates (default Date.now) */
   now?: () => number;
+  /**
+   * false: bpmn-engine runs every start and every completion. Default true: a definition's start
+   * template (template.ts) and completion plan (completionPlan.ts) answer where they can.
+   */
+  templates?: boolean;
 }
 
 /** The definition cannot be deployed; the message names the reason and, when known, the element. */

@@ -297,9 +297,11 @@ export class WorkflowRuntime {
     const def = await this.definitions.get(inst.definitionId);
     let result: RunResult;
     try {
-      result = this.pool.enabled
-        ? await this.pool.run({ op: 'complete', definitionId: def.row.id, state: inst.state, executionId: task.executionId, values, variables: inst.variables, now: this.now() }, def.row.xml)
-        : await completeTask(def.parsed, inst.state, task.executionId, values, { ...this.runOptions, variables: inst.variables });
+      const state = inst.state;
+      const inWorker = this.pool.enabled
+        ? () => this.pool.run({ op: 'complete', definitionId: def.row.id, state, executionId: task.executionId, values, variables: inst.variables, now: this.now() }, def.row.xml)
+        : undefined;
+      result = await completeTask(def.parsed, state, task.executionId, values, { ...this.runOptions, variables: inst.variables }, inWorker);
     } catch (e) {
       if ((e as { code?: string }).code === 'TASK_NOT_WAITING') throw conflict(`Task ${taskId} is no longer waiting`);
       throw e;

@@ -33,6 +33,10 @@ interface TemplateTimer {
 
 export interface WorkflowTemplate {
   readonly fingerprint: string;
+  /** The user task every instance of the template waits in. */
+  readonly taskId: string;
+  /** That task's execution id in the instance this reference stands for. */
+  taskExecutionId(ref: TemplateRef): string;
   /** The waiting state as one RunResult, or undefined when this instance needs the engine. */
   instantiate(variables: Record<string, unknown>, now: number, embedVariables: boolean): RunResult | undefined;
   expand(ref: TemplateRef, variables: Record<string, unknown>): StoredState;
@@ -226,6 +230,14 @@ class Template implements WorkflowTemplate {
     private readonly taskExecution: string,
     private readonly timers: TemplateTimer[],
   ) {}
+
+  get taskId(): string {
+    return this.task.id;
+  }
+
+  taskExecutionId(ref: TemplateRef): string {
+    return fill(this.taskExecution, ref.seed);
+  }
 
   /** A timer's duration for these variables, as bpmn-elements resolves it. */
   private duration(t: TemplateTimer, variables: Record<string, unknown>): string {

@@ -29,6 +29,8 @@ describe('configuration at start-up', () => {
   it('names the field of a bad workflow.json and authentication.json', async () => {
     write('workflow.json', JSON.stringify({ escalationDuration: 'three days' }));
     await expect(start()).rejects.toThrow(/workflow\.json: escalationDuration/);
+    write('workflow.json', JSON.stringify({ templates: 'sometimes' }));
+    await expect(start()).rejects.toThrow(/workflow\.json: templates/);
     write('workflow.json', '{}');
     write('authentication.json', JSON.stringify({ internalUsers: [{ _id: 'x', authzRoles: [] }] }));
     await expect(start()).rejects.toThrow(/authentication\.json: internalUsers\[0\]\.password/);
