@@ -17,6 +17,7 @@ import { changedFields } from './mapping';
 import { Assessment, assessBatch } from './assess';
 import { SourceConnector } from './connector';
 import { Action, CompiledMapping, PolicyAction, Situation, SourceObject, SourceRecord } from './interfaces';
+import { IdSet } from './idSet';
 import { RunProgress, STAGE_DESCRIPTIONS } from './progress';
 import { assessTargetSituation } from './situations';
 import { AskAgain, triggerWorkflows } from './workflowTrigger';
@@ -170,8 +171,8 @@ export class Reconciler {
         await this.flush(run);
       }
     };
-    const seenSources = new Set<string>();
-    const touchedTargets = new Set<string>();
+    const seenSources = new IdSet();
+    const touchedTargets = new IdSet();
     // The heartbeat tells other nodes this run is alive, even during a long batch.
     const heartbeat = setInterval(() => void runs.updateRun(this.db.knex, run.row.id, { heartbeat: Date.now() }).catch(() => undefined), 2_000);
     try {
@@ -231,7 +232,7 @@ export class Reconciler {
     }
   }
 
-  private async sourceBatch(run: ActiveRun, mapping: CompiledMapping, batch: SourceRecord[], seen: Set<string>, touched: Set<string>): Promise<void> {
+  private async sourceBatch(run: ActiveRun, mapping: CompiledMapping, batch: SourceRecord[], seen: IdSet, touched: IdSet): Promise<void> {
     const audit: runs.AuditEntry[] = [];
     const ts = new Date().toISOString();
     const fail = (sourceId: string | null, situation: Situation | null, message: string) => {
@@ -317,7 +318,7 @@ export class Reconciler {
     }
   }
 
-  private async targetPhase(run: ActiveRun, mapping: CompiledMapping, seenSources: Set<string>, touched: Set<string>, maybeFlush: () => Promise<void>): Promise<void> {
+  private async targetPhase(run: ActiveRun, mapping: CompiledMapping, seenSources: IdSet, touched: IdSet, maybeFlush: () => Promise<void>): Promise<void> {
     run.progress.targetTotal = await countManagedUsers(this.db.knex);
     let after: string | null = null;
     for (;;) {
