@@ -104,15 +104,28 @@ export interface AuditEntry {
 }
 
 /** knex writes SQLite multi-row inserts as a compound SELECT, limited to 500 terms: 400 rows a statement. */
+const AUDIT_INSERT_COLUMNS = ['recon_id', 'mapping', 'source_object_id', 'target_object_id', 'situation', 'action', 'status', 'message', 'link_qualifier', 'timestamp'];
+const AUDIT_CHUNK = 400;
+const auditRow = `(${AUDIT_INSERT_COLUMNS.map(() => '?').join(', ')})`;
+/** INSERT … VALUES with n rows: one SQL text per chunk size, so SQLite's prepared statement is reused. */
+const auditInsertSql = (n: number) => `insert into recon_audit (${AUDIT_INSERT_COLUMNS.join(', ')}) values ${Array(n).fill(auditRow).join(', ')}`;
+const FULL_CHUNK_SQL = auditInsertSql(AUDIT_CHUNK);
+
+/**
+ * A recon writes one audit entry per source row: a multi-row VALUES insert with plain `?`
+ * bindings (knex's builder spent more time compiling these than SQLite spent storing them).
+ */
 export async function insertAudit(q: Q, entries: AuditEntry[]): Promise<void> {
-  for (let i = 0; i < entries.length; i += 400) {
-    await q('recon_audit').insert(
-      entries.slice(i, i + 400).map((e) => ({
-        recon_id: e.reconId, mapping: e.mapping, source_object_id: e.sourceObjectId, target_object_id: e.targetObjectId,
-        situation: e.situation, action: e.action, status: e.status, message: e.message ? e.message.slice(0, 2000) : null,
-        link_qualifier: e.linkQualifier ?? 'default', timestamp: e.timestamp,
-      })),
-    );
+  for (let i = 0; i < entries.length; i += AUDIT_CHUNK) {
+    const part = entries.slice(i, i + AUDIT_CHUNK);
+    const bindings: (string | null)[] = [];
+    for (const e of part) {
+      bindings.push(
+        e.reconId, e.mapping, e.sourceObjectId, e.targetObjectId, e.situation, e.action, e.status,
+        e.message ? e.message.slice(0, 2000) : null, e.linkQualifier ?? 'default', e.timestamp,
+      );
+    }
+    await q.raw(part.length === AUDIT_CHUNK ? FULL_CHUNK_SQL : auditInsertSql(part.length), bindings);
   }
 }
 
