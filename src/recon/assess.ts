@@ -17,12 +17,22 @@ export interface Assessment {
   correlatedIds: string[];
   /** For a linked source: what the link remembers of the last sync. */
   synced?: { sourceHash: string | null; targetRev: string | null };
+  /**
+   * Linked, and neither the source row (its sync hash) nor the target (its rev) changed since the
+   * last sync: the target was not read (`target` is null).
+   */
+  inSync?: boolean;
 }
 
-export async function assessBatch(q: Q, mapping: CompiledMapping, sources: SourceObject[]): Promise<Assessment[]> {
+/** `syncHashes`: each source's sync hash (row hash with the mapping's fingerprint), where known. */
+export async function assessBatch(q: Q, mapping: CompiledMapping, sources: SourceObject[], syncHashes?: ReadonlyMap<string, string | null>): Promise<Assessment[]> {
   const linkType = mapping.name;
   const bySource = await links.linksBySource(q, linkType, sources.map((s) => s._id));
-  const linkedTargets = await readManagedUsers(q, [...bySource.values()].map((l) => l.secondId));
+  const inSync = (l: links.LinkWithTargetRev) => {
+    const hash = syncHashes?.get(l.firstId);
+    return !!hash && l.sourceHash === hash && l.currentTargetRev !== null && l.currentTargetRev === l.targetRev;
+  };
+  const linkedTargets = await readManagedUsers(q, [...bySource.values()].filter((l) => l.currentTargetRev !== null && !inSync(l)).map((l) => l.secondId));
 
   const unlinked = sources.filter((s) => !bySource.has(s._id) && mapping.isValidSource(s));
   const corrValues = new Map<SourceObject, string>();
@@ -43,11 +53,13 @@ export async function assessBatch(q: Q, mapping: CompiledMapping, sources: Sourc
     const valid = mapping.isValidSource(source);
     const link = bySource.get(source._id);
     if (link) {
-      const target = linkedTargets.get(link.secondId) ?? null;
-      const situation = assessSourceSituation({ validSource: valid, link: { targetId: link.secondId }, linkedTargetExists: !!target, correlated: [] });
+      const unchanged = inSync(link);
+      const target = unchanged ? null : linkedTargets.get(link.secondId) ?? null;
+      const situation = assessSourceSituation({ validSource: valid, link: { targetId: link.secondId }, linkedTargetExists: unchanged || !!target, correlated: [] });
       return {
         source, situation, target, targetId: link.secondId, linked: true, correlatedIds: [],
         synced: { sourceHash: link.sourceHash ?? null, targetRev: link.targetRev ?? null },
+        ...(unchanged && { inSync: true }),
       };
     }
     const v = corrValues.get(source);

@@ -12,10 +12,10 @@
 //
 // Duplicate uids are yielded as they come: the connector does not remember ids (that would cost
 // memory per row). The recon engine reports the second occurrence as a failure.
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { Transform, TransformCallback, pipeline } from 'node:stream';
 import Papa from 'papaparse';
+import { sha256Hex } from './hash';
 import { CsvConnectorConfig, SourceObject, SourceRecord } from './interfaces';
 
 export const DEFAULT_MAX_FIELD_LENGTH = 65536;
@@ -488,16 +488,13 @@ function toRecord(row: RawRow, layout: Layout, maxFieldLength: number): SourceRe
 
 /**
  * sha256 of the canonical row: attribute names, then values, in name order (so reordering the
- * columns is not a change, renaming one is). One-shot crypto.hash where Node has it (faster).
+ * columns is not a change, renaming one is).
  */
 function hashObject(object: SourceObject, layout: Layout): string {
   const values: unknown[] = [];
   for (const k of layout.sortedKeys) values.push(object[k]);
-  const canonical = layout.keysJson + JSON.stringify(values);
-  return oneShotHash ? oneShotHash('sha256', canonical, 'hex') : crypto.createHash('sha256').update(canonical).digest('hex');
+  return sha256Hex(layout.keysJson + JSON.stringify(values));
 }
-const oneShotHash: ((algorithm: string, data: string, enc: 'hex') => string) | undefined =
-  typeof (crypto as { hash?: unknown }).hash === 'function' ? (crypto as unknown as { hash: (a: string, d: string, e: 'hex') => string }).hash : undefined;
 
 function columnName(layout: Layout, i: number): string {
   return i < layout.header.length ? `"${clip(layout.header[i], 100)}"` : `#${i + 1}`;

@@ -15,6 +15,7 @@ import { WorkflowRuntime } from '../workflow/runtime';
 import { ActionOutcome, performSyncAction } from './actions';
 import { changedFields } from './mapping';
 import { Assessment, assessBatch } from './assess';
+import { sha256Hex } from './hash';
 import { SourceConnector } from './connector';
 import { Action, CompiledMapping, PolicyAction, Situation, SourceObject, SourceRecord } from './interfaces';
 import { IdSet } from './idSet';
@@ -254,7 +255,8 @@ export class Reconciler {
       good.push({ source: rec.object, hash: rec.hash });
     }
     const hashes = new Map(good.map((g) => [g.source._id, g.hash]));
-    const assessments = await assessBatch(this.db.knex, mapping, good.map((g) => g.source));
+    const syncHashes = new Map(good.map((g) => [g.source._id, syncHash(mapping, g.hash)]));
+    const assessments = await assessBatch(this.db.knex, mapping, good.map((g) => g.source), syncHashes);
     const workflowStarts: { a: Assessment; policy: PolicyAction & { kind: 'workflow' } }[] = [];
 
     await this.db.knex.transaction(async (trx) => {
@@ -268,7 +270,7 @@ export class Reconciler {
           workflowStarts.push({ a, policy });
           continue;
         }
-        const outcome = unchangedUpdate(mapping, policy.action, a, syncHash(mapping, hashes.get(a.source._id)), marks) ?? (await this.act(trx, mapping, policy.action, a));
+        const outcome = unchangedUpdate(mapping, policy.action, a, syncHashes.get(a.source._id) ?? null, marks) ?? (await this.act(trx, mapping, policy.action, a));
         run.progress.count(a.situation, outcome.status === 'SUCCESS');
         if (outcome.created) run.progress.targetCreated++;
         if (outcome.linkCreated) run.progress.linksCreated++;
@@ -368,7 +370,7 @@ const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resol
  */
 /** What a link remembers of a source row: its hash under this very mapping configuration. */
 function syncHash(mapping: CompiledMapping, rowHash: string | undefined): string | null {
-  return rowHash ? crypto.createHash('sha256').update(`${mapping.fingerprint}\0${rowHash}`).digest('hex') : null;
+  return rowHash ? sha256Hex(`${mapping.fingerprint}\0${rowHash}`) : null;
 }
 
 /**
@@ -377,9 +379,10 @@ function syncHash(mapping: CompiledMapping, rowHash: string | undefined): string
  * mapping is compared, and an equal result is remembered on the link (`marks`) for the next recon.
  */
 function unchangedUpdate(mapping: CompiledMapping, action: Action, a: Assessment, hash: string | null, marks: links.SyncMark[]): ActionOutcome | undefined {
-  if (action !== 'UPDATE' || !a.linked || !a.target || !a.targetId || !a.source) return undefined;
+  if (action !== 'UPDATE' || !a.linked || !a.targetId || !a.source) return undefined;
   const unchanged: ActionOutcome = { targetId: a.targetId, status: 'SUCCESS', message: null, linkCreated: false };
-  if (hash && a.synced?.sourceHash === hash && a.synced.targetRev === a.target.rev) return unchanged;
+  if (a.inSync) return unchanged;
+  if (!a.target) return undefined;
   let mapped: Record<string, unknown>;
   try {
     mapped = mapping.map(a.source, a.target.obj);

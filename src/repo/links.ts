@@ -38,10 +38,27 @@ export async function deleteLinkByTarget(q: Q, linkType: string, secondId: strin
   await q('link').where({ link_type: linkType, second_id: secondId }).del();
 }
 
-export async function linksBySource(q: Q, linkType: string, firstIds: string[]): Promise<Map<string, LinkRow>> {
-  const out = new Map<string, LinkRow>();
+/** A link, with the current rev of its target (null when the target is gone). */
+export type LinkWithTargetRev = LinkRow & { currentTargetRev: string | null };
+
+/**
+ * Links by source id, each with its target's current rev (one query: a recon compares it with the
+ * rev the link remembers, and reads whole targets only for the links that changed).
+ */
+export async function linksBySource(q: Q, linkType: string, firstIds: string[]): Promise<Map<string, LinkWithTargetRev>> {
+  const out = new Map<string, LinkWithTargetRev>();
   for (const part of chunks(firstIds)) {
-    for (const r of await q('link').where({ link_type: linkType }).whereIn('first_id', part)) out.set(r.first_id, fromColumns(r));
+    const rows = await q('link')
+      .leftJoin('managed_user', 'managed_user.id', 'link.second_id')
+      .select('link.*', { current_target_rev: 'managed_user.rev' })
+      .where('link.link_type', linkType)
+      .whereIn('link.first_id', part);
+    for (const r of rows) {
+      out.set(r.first_id, {
+        linkType: r.link_type, linkQualifier: r.link_qualifier, firstId: r.first_id, secondId: r.second_id,
+        sourceHash: r.source_hash ?? null, targetRev: r.target_rev ?? null, currentTargetRev: r.current_target_rev ?? null,
+      });
+    }
   }
   return out;
 }
