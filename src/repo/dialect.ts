@@ -53,6 +53,15 @@ export function forUpdate<T extends Knex.QueryBuilder>(qb: T, dialect: Dialect):
 }
 
 export function dialectOf(q: Q): Dialect {
-  const client = (q as unknown as { client: { config: { client: string } } }).client.config.client;
-  return client === 'pg' ? 'pg' : 'sqlite';
+  // knex's own name for the client's dialect (the client itself may be one of ours: see db.ts).
+  return (q as unknown as { client: { dialect: string } }).client.dialect === 'postgresql' ? 'pg' : 'sqlite';
+}
+
+/**
+ * `column IN (values)` for a batch lookup. PostgreSQL gets one text[] parameter (`= ANY(?)`, node-pg
+ * serializes the array): an IN list of 500 is 500 parameters to parse and plan on every call.
+ */
+export function whereAnyOf<T extends Knex.QueryBuilder>(qb: T, column: string, values: readonly string[], dialect: Dialect): T {
+  if (dialect !== 'pg') return qb.whereIn(column, [...values]) as T;
+  return qb.whereRaw('?? = ANY(?::text[])', [column, [...values]]) as T;
 }
