@@ -6,7 +6,7 @@ import { Knex } from 'knex';
 import { Logger } from '../context';
 import { badRequest, conflict, CrestError, notFound } from '../crest/errors';
 import { ManagedUsers } from '../managed/users';
-import { Db } from '../repo/db';
+import { Db, refreshReconStatistics } from '../repo/db';
 import { isUnavailable, isUniqueViolation } from '../repo/dialect';
 import * as links from '../repo/links';
 import { countManagedUsers, managedUserIdsAfter, readManagedUsers } from '../repo/managedUsers';
@@ -24,6 +24,8 @@ import { assessTargetSituation } from './situations';
 import { AskAgain, triggerWorkflows } from './workflowTrigger';
 
 const BATCH = 500;
+/** Rows written before a run first refreshes planner statistics (then at each doubling). */
+const STATS_FIRST_REFRESH = 2_000;
 const FLUSH_MS = 500;
 const HEARTBEAT_STALE_MS = 15_000;
 
@@ -174,9 +176,18 @@ export class Reconciler {
     };
     const seenSources = new IdSet();
     const touchedTargets = new IdSet();
+    // Planner statistics follow the tables this run fills: refreshed whenever its writes double.
+    let analyzeAt = STATS_FIRST_REFRESH;
+    const maybeRefreshStatistics = async () => {
+      const written = run.progress.targetCreated + run.progress.linksCreated + (run.progress.situations.ABSENT ?? 0);
+      if (written < analyzeAt) return;
+      analyzeAt = written * 2;
+      await refreshReconStatistics(this.db);
+    };
     // The heartbeat tells other nodes this run is alive, even during a long batch.
     const heartbeat = setInterval(() => void runs.updateRun(this.db.knex, run.row.id, { heartbeat: Date.now() }).catch(() => undefined), 2_000);
     try {
+      if (!ids) await refreshReconStatistics(this.db);
       run.progress.linksTotal = await links.countLinks(this.db.knex, mapping.name);
       await this.flush(run, 'ACTIVE_RECONCILING_SOURCE');
       let batch: SourceRecord[] = [];
@@ -187,6 +198,7 @@ export class Reconciler {
           await this.sourceBatch(run, mapping, batch, seenSources, touchedTargets);
           batch = [];
           await maybeFlush();
+          if (!ids) await maybeRefreshStatistics();
         }
       }
       if (batch.length && !run.canceled) await this.sourceBatch(run, mapping, batch, seenSources, touchedTargets);
@@ -282,6 +294,8 @@ export class Reconciler {
         }
       }
       await links.markLinksSynced(trx, mapping.name, marks);
+      // The batch's audit commits with its actions (one commit, and no action without its entry).
+      await runs.insertAudit(trx, audit.splice(0));
     });
 
     // One batched trigger for the batch's workflow starts (decisions, open keys, multi-row inserts);

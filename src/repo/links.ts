@@ -1,5 +1,5 @@
 // SQL for links between a source object and a target object of a mapping.
-import { Q } from './dialect';
+import { dialectOf, Q, whereAnyOf } from './dialect';
 
 export interface LinkRow {
   linkType: string;
@@ -48,12 +48,13 @@ export type LinkWithTargetRev = LinkRow & { currentTargetRev: string | null };
 export async function linksBySource(q: Q, linkType: string, firstIds: string[]): Promise<Map<string, LinkWithTargetRev>> {
   const out = new Map<string, LinkWithTargetRev>();
   for (const part of chunks(firstIds)) {
-    const rows = await q('link')
-      .leftJoin('managed_user', 'managed_user.id', 'link.second_id')
-      .select('link.*', { current_target_rev: 'managed_user.rev' })
-      .where('link.link_type', linkType)
-      .whereIn('link.first_id', part);
-    for (const r of rows) {
+    // A correlated subquery, not a join: one primary-key probe per link on both backends (PostgreSQL
+    // planned the join as a hash join over every managed user: 20 ms per batch at 100,000 users).
+    const rows = q('link')
+      .select('link.*', q('managed_user').select('rev').whereRaw('managed_user.id = link.second_id').as('current_target_rev'))
+      .where('link.link_type', linkType);
+    whereAnyOf(rows, 'link.first_id', part, dialectOf(q));
+    for (const r of await rows) {
       out.set(r.first_id, {
         linkType: r.link_type, linkQualifier: r.link_qualifier, firstId: r.first_id, secondId: r.second_id,
         sourceHash: r.source_hash ?? null, targetRev: r.target_rev ?? null, currentTargetRev: r.current_target_rev ?? null,
@@ -66,7 +67,7 @@ export async function linksBySource(q: Q, linkType: string, firstIds: string[]):
 export async function linksByTarget(q: Q, linkType: string, secondIds: string[]): Promise<Map<string, LinkRow>> {
   const out = new Map<string, LinkRow>();
   for (const part of chunks(secondIds)) {
-    for (const r of await q('link').where({ link_type: linkType }).whereIn('second_id', part)) out.set(r.second_id, fromColumns(r));
+    for (const r of await whereAnyOf(q('link').where({ link_type: linkType }), 'second_id', part, dialectOf(q))) out.set(r.second_id, fromColumns(r));
   }
   return out;
 }

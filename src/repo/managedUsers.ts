@@ -1,7 +1,7 @@
 // SQL for managed/user. Queried fields live in real columns as well as in obj.
 import { Filter } from '../crest/queryFilter';
 import { applyFilter, managedUserResolver, orderByField } from './filterToSql';
-import { dialectOf, parseJson, Q } from './dialect';
+import { dialectOf, parseJson, Q, whereAnyOf } from './dialect';
 
 export interface ManagedUserRow {
   id: string;
@@ -104,7 +104,7 @@ export async function queryManagedUsers(q: Q, p: QueryParams): Promise<{ rows: M
 export async function readManagedUsers(q: Q, ids: string[]): Promise<Map<string, ManagedUserRow>> {
   const out = new Map<string, ManagedUserRow>();
   for (let i = 0; i < ids.length; i += 500) {
-    for (const r of await q('managed_user').whereIn('id', ids.slice(i, i + 500))) out.set(r.id, fromColumns(r));
+    for (const r of await whereAnyOf(q('managed_user'), 'id', ids.slice(i, i + 500), dialectOf(q))) out.set(r.id, fromColumns(r));
   }
   return out;
 }

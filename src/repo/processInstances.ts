@@ -2,7 +2,7 @@
 import { Filter } from '../crest/queryFilter';
 import { badRequest } from '../crest/errors';
 import { applyFilter, assertSafeSegment, FieldTarget } from './filterToSql';
-import { dialectOf, insertReturningId, parseJson, Q } from './dialect';
+import { dialectOf, insertReturningId, parseJson, Q, whereAnyOf } from './dialect';
 
 export type InstanceStatus = 'active' | 'ended' | 'failed' | 'canceled';
 
@@ -87,6 +87,12 @@ export async function insertInstancesSkippingTakenKeys(q: Q, rows: NewInstance[]
 export async function readInstance(q: Q, id: number): Promise<InstanceRow | null> {
   const r = await q('process_instance').where({ id }).first();
   return r ? fromColumns(r) : null;
+}
+
+/** Which of these open keys an instance holds now (a batch of starts checks them at once). */
+export async function heldOpenKeys(q: Q, keys: string[]): Promise<string[]> {
+  const rows: { open_key: string }[] = await whereAnyOf(q('process_instance').select('open_key'), 'open_key', keys, dialectOf(q));
+  return rows.map((r) => r.open_key);
 }
 
 export async function findActiveByOpenKey(q: Q, openKey: string): Promise<InstanceRow | null> {

@@ -111,20 +111,35 @@ const auditRow = `(${AUDIT_INSERT_COLUMNS.map(() => '?').join(', ')})`;
 const auditInsertSql = (n: number) => `insert into recon_audit (${AUDIT_INSERT_COLUMNS.join(', ')}) values ${Array(n).fill(auditRow).join(', ')}`;
 const FULL_CHUNK_SQL = auditInsertSql(AUDIT_CHUNK);
 
+/** PostgreSQL: the rows as one JSON parameter; a small constant statement instead of 4,000 parameters. */
+const PG_AUDIT_INSERT = `insert into recon_audit (${AUDIT_INSERT_COLUMNS.join(', ')}) select ${AUDIT_INSERT_COLUMNS.join(', ')} from json_populate_recordset(null::recon_audit, ?::json)`;
+
+function auditValues(e: AuditEntry): (string | null)[] {
+  return [
+    e.reconId, e.mapping, e.sourceObjectId, e.targetObjectId, e.situation, e.action, e.status,
+    e.message ? e.message.slice(0, 2000) : null, e.linkQualifier ?? 'default', e.timestamp,
+  ];
+}
+
 /**
- * A recon writes one audit entry per source row: a multi-row VALUES insert with plain `?`
- * bindings (knex's builder spent more time compiling these than SQLite spent storing them).
+ * A recon writes one audit entry per source row, so this is a bulk insert: knex's builder spent
+ * more time compiling these than the database spent storing them. SQLite: multi-row VALUES with
+ * plain bindings (one SQL text per chunk size, so the prepared statement is reused).
  */
 export async function insertAudit(q: Q, entries: AuditEntry[]): Promise<void> {
+  if (!entries.length) return;
+  if (dialectOf(q) === 'pg') {
+    const rows = entries.map((e) => {
+      const values = auditValues(e);
+      return Object.fromEntries(AUDIT_INSERT_COLUMNS.map((c, k) => [c, values[k]]));
+    });
+    await q.raw(PG_AUDIT_INSERT, [JSON.stringify(rows)]);
+    return;
+  }
   for (let i = 0; i < entries.length; i += AUDIT_CHUNK) {
     const part = entries.slice(i, i + AUDIT_CHUNK);
     const bindings: (string | null)[] = [];
-    for (const e of part) {
-      bindings.push(
-        e.reconId, e.mapping, e.sourceObjectId, e.targetObjectId, e.situation, e.action, e.status,
-        e.message ? e.message.slice(0, 2000) : null, e.linkQualifier ?? 'default', e.timestamp,
-      );
-    }
+    for (const e of part) bindings.push(...auditValues(e));
     await q.raw(part.length === AUDIT_CHUNK ? FULL_CHUNK_SQL : auditInsertSql(part.length), bindings);
   }
 }

@@ -116,12 +116,19 @@ export class WorkflowRuntime {
     const keys = [...new Set(reqs.map((r) => r.openKey).filter((k): k is string => !!k))];
     const held = new Map<string, instances.InstanceRow>();
     for (let i = 0; i < keys.length; i += INSERT_CHUNK) {
-      const rows: { open_key: string }[] = await this.db.knex('process_instance').select('open_key').whereIn('open_key', keys.slice(i, i + INSERT_CHUNK));
-      for (const r of rows) {
-        const existing = await instances.findActiveByOpenKey(this.db.knex, r.open_key);
-        if (existing) held.set(r.open_key, existing);
+      for (const key of await instances.heldOpenKeys(this.db.knex, keys.slice(i, i + INSERT_CHUNK))) {
+        const existing = await instances.findActiveByOpenKey(this.db.knex, key);
+        if (existing) held.set(key, existing);
       }
     }
+    // One definition lookup per key (or id) for the whole batch, not one per instance.
+    const definitions = new Map<string, Promise<LoadedDefinition>>();
+    const definitionOf = (req: StartRequest) => {
+      const k = req.definitionId ? `id:${req.definitionId}` : `key:${req.key ?? ''}`;
+      let d = definitions.get(k);
+      if (!d) definitions.set(k, (d = this.definitionFor(req)));
+      return d;
+    };
     type Pending = { index: number; req: StartRequest; def: LoadedDefinition; result: RunResult };
     const simple: Pending[] = [];
     const later: number[] = []; // duplicates within the batch: answered once the first is stored
@@ -142,7 +149,7 @@ export class WorkflowRuntime {
       }
       // Engine runs (and template fills) resolve through microtasks only: let I/O in now and then.
       if (index % 32 === 31) await new Promise((resolve) => setImmediate(resolve));
-      const def = await this.definitionFor(req);
+      const def = await definitionOf(req);
       const result = await startInstance(def.parsed, req.variables, { ...this.runOptions, externalVariables: true });
       // Anything but a plain wait (an end, a failure, jobs) takes the one-by-one path with its hooks.
       if (result.status === 'waiting' && !result.jobs.length && result.state) simple.push({ index, req, def, result });
