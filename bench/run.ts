@@ -4,7 +4,10 @@
 //
 //   npm run bench -- --n 100000 --backend sqlite|pg [--only a,b,c,d,e,f] [--completions 20000]
 //                    [--naive 500] [--pg-url postgres://postgres@127.0.0.1:5432/test] [--keep]
-//                    [--server-node-args "--cpu-prof --cpu-prof-dir=/tmp/prof"]
+//                    [--server-node-args "--cpu-prof --cpu-prof-dir=/tmp/prof"] [--templates off]
+//
+// --templates off sets "templates": false in the project's conf/workflow.json: bpmn-engine then
+// runs every start and every completion (no start templates, no completion plans).
 //
 // (a) recon of N rows all CONFIRMED and unchanged (users + links seeded by SQL, then one recon to
 //     settle them, then the measured recon on a restarted server)   vs floor.ts (papaparse + SQLite)
@@ -45,6 +48,7 @@ const COMPLETIONS = Math.min(N, Number(arg('completions') ?? Math.min(N, 20_000)
 const NAIVE_N = Number(arg('naive') ?? 500);
 const PG_URL = arg('pg-url') ?? (process.env.DATABASE_URL?.startsWith('postgres') ? process.env.DATABASE_URL : 'postgres://postgres@127.0.0.1:5432/test');
 const KEEP = process.argv.includes('--keep');
+const TEMPLATES = (arg('templates') ?? 'on') !== 'off';
 /** Extra node flags for the server, e.g. --server-node-args "--cpu-prof --cpu-prof-dir=/tmp/prof". */
 const SERVER_NODE_ARGS = (arg('server-node-args') ?? '').split(' ').filter(Boolean);
 const OUT_DIR = path.join(ROOT, 'bench', 'out');
@@ -65,6 +69,10 @@ interface Repo {
 
 function makeProject(dir: string, csv: string): void {
   for (const sub of ['conf', 'processes']) fs.cpSync(path.join(ROOT, sub), path.join(dir, sub), { recursive: true });
+  if (!TEMPLATES) {
+    const file = path.join(dir, 'conf', 'workflow.json');
+    fs.writeFileSync(file, JSON.stringify({ ...JSON.parse(fs.readFileSync(file, 'utf8')), templates: false }, null, 2));
+  }
   fs.mkdirSync(path.join(dir, 'data'), { recursive: true });
   fs.copyFileSync(csv, path.join(dir, 'data', 'csvConnectorData.csv'));
 }
@@ -455,14 +463,14 @@ async function main(): Promise<void> {
     '',
     `\`node dist/bench/run.js ${process.argv.slice(2).join(' ')}\` — ${new Date().toISOString()}, ${((Date.now() - t0) / 1000).toFixed(0)} s`,
     '',
-    `Machine: ${machine}. Naive loop over ${NAIVE_N} instances.`,
+    `Machine: ${machine}. Naive loop over ${NAIVE_N} instances.${TEMPLATES ? "" : " Templates off: bpmn-engine runs every start and completion."}`,
     '',
     table,
     ...(notes.length ? ['', ...notes.map((n) => `- ${n}`)] : []),
     '',
   ].join('\n');
   fs.mkdirSync(OUT_DIR, { recursive: true });
-  const outFile = path.join(OUT_DIR, `bench-${BACKEND}-${N}.md`);
+  const outFile = path.join(OUT_DIR, `bench-${BACKEND}-${N}${TEMPLATES ? "" : "-engine"}.md`);
   fs.writeFileSync(outFile, md);
   console.log(md);
   log(`written ${outFile}`);

@@ -42,6 +42,8 @@ export interface WorkerOptions {
   /** The node (NODE_ID) this process runs as; a restart of the node re-queues what its previous process held. */
   nodeId?: string;
   concurrency: number;
+  /** Jobs a loop claims in one statement (default 1); it runs them one after another. */
+  claimBatch?: number;
   pollMs: number;
   lockMs: number;
   /** Backoff for attempt n (1-based): min(base * 2^(n-1), cap), with jitter. */

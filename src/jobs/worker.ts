@@ -4,8 +4,8 @@ import crypto from 'node:crypto';
 import { Knex } from 'knex';
 import { Logger } from '../context';
 import { isUnavailable } from '../repo/dialect';
-import { JobHandler, WorkerOptions } from './interfaces';
-import { claimJob } from './sql/claimJob';
+import { Job, JobHandler, WorkerOptions } from './interfaces';
+import { claimJobs } from './sql/claimJob';
 import { completeJob } from './sql/completeJob';
 import { failJob } from './sql/failJob';
 import { releaseNodeJobs, releaseUnheldJobs } from './sql/releaseJob';
@@ -16,6 +16,7 @@ export const defaultWorkerOptions = (nodeId: string): WorkerOptions => ({
   workerId: `${nodeId}/${crypto.randomBytes(4).toString('hex')}`,
   nodeId,
   concurrency: 4,
+  claimBatch: 8,
   pollMs: 250,
   lockMs: 60_000,
   backoffBaseMs: 1_000,
@@ -30,7 +31,7 @@ export function backoff(attempt: number, opts: Pick<WorkerOptions, 'backoffBaseM
 export class Worker {
   private running = false;
   private active = 0;
-  /** The loops asleep now; a nudge wakes them all. */
+  /** The loops asleep now. */
   private sleepers = new Set<() => void>();
   private loops: Promise<void>[] = [];
   private readonly types: string[];
@@ -56,15 +57,24 @@ export class Worker {
     this.loops = Array.from({ length: this.opts.concurrency }, () => ready.then(() => this.loop()));
   }
 
-  /** New work was enqueued by this process: don't wait for the next poll. */
+  /**
+   * New work was enqueued by this process: one sleeping loop claims now instead of at its next
+   * poll. (Waking them all made every loop but one claim nothing, per commit.) A loop that finds a
+   * full batch wakes another.
+   */
   nudge(): void {
+    const [wake] = this.sleepers;
+    wake?.();
+  }
+
+  private wakeAll(): void {
     for (const wake of [...this.sleepers]) wake();
   }
 
   /** Stops claiming and waits for the jobs in hand to finish. */
   async stop(): Promise<void> {
     this.running = false;
-    this.nudge();
+    this.wakeAll();
     await Promise.all(this.loops);
   }
 
@@ -85,7 +95,7 @@ export class Worker {
     while (this.running) {
       let worked = false;
       try {
-        worked = await this.runOne();
+        worked = (await this.runBatch(this.opts.claimBatch ?? 1)) > 0;
       } catch (e) {
         if (!isUnavailable(e)) this.log.error('job worker error', e);
         await this.sleep(Math.min(5_000, this.opts.pollMs * 4));
@@ -98,7 +108,15 @@ export class Worker {
 
   /** Runs at most one job; true if one was found. Exposed for tests and the testing kit. */
   async runOne(): Promise<boolean> {
-    if (!this.types.length) return false;
+    return (await this.runBatch(1)) > 0;
+  }
+
+  /**
+   * Claims up to `limit` jobs in one statement and runs them one after another, each in its own
+   * transaction; a stop lets the claimed ones finish (they are in hand). Returns how many ran.
+   */
+  private async runBatch(limit: number): Promise<number> {
+    if (!this.types.length) return 0;
     if (this.claimInDoubt) {
       // Another loop may be claiming right now; the worst case is that its job is re-queued and its
       // completeJob then finds the lock gone (LostLock): never done twice.
@@ -106,15 +124,20 @@ export class Worker {
       this.claimInDoubt = false;
       if (n) this.log.warn(`re-queued ${n} job(s) claimed while the database was unreachable`);
     }
-    let job;
+    let jobs: Job[];
     try {
-      job = await claimJob(this.knex, this.opts.workerId, this.opts.lockMs, this.types);
+      jobs = await claimJobs(this.knex, this.opts.workerId, this.opts.lockMs, this.types, limit);
     } catch (e) {
       if (isUnavailable(e)) this.claimInDoubt = true;
       throw e;
     }
-    if (!job) return false;
-    this.held.add(job.id);
+    for (const job of jobs) this.held.add(job.id);
+    if (jobs.length === limit) this.nudge(); // more may be waiting
+    for (const job of jobs) await this.runClaimed(job);
+    return jobs.length;
+  }
+
+  private async runClaimed(job: Job): Promise<void> {
     this.active++;
     try {
       const handler = this.handlers[job.type];
@@ -125,7 +148,7 @@ export class Worker {
     } catch (e) {
       if (e instanceof LostLock) {
         this.log.warn(e.message);
-        return true;
+        return;
       }
       const message = e instanceof Error ? e.message : String(e);
       const outcome = await this.recordFailure(job.id, job.lockedUntil, message, Date.now() + backoff(job.attempts, this.opts));
@@ -134,7 +157,6 @@ export class Worker {
       this.active--;
       this.held.delete(job.id);
     }
-    return true;
   }
 
   /** failJob, retried while the database is unavailable (until the lock would expire anyway). */

@@ -8,7 +8,7 @@ import { Logger } from '../context';
 import { conflict, forbidden, notFound } from '../crest/errors';
 import { enqueueJob } from '../jobs/sql/enqueueJob';
 import { Db } from '../repo/db';
-import { forUpdate, isUniqueViolation, Q } from '../repo/dialect';
+import { isUniqueViolation, Q } from '../repo/dialect';
 import * as instances from '../repo/processInstances';
 import * as tasks from '../repo/tasks';
 import { Definitions, LoadedDefinition } from './definitions';
@@ -242,9 +242,13 @@ export class WorkflowRuntime {
     if (!(await instances.updateInstance(trx, inst.id, inst.version, changes))) throw conflict(`Process instance ${inst.id} was changed concurrently; try again`);
     const next = { ...inst, ...changes, version: inst.version + 1 };
     // Task rows mirror exactly the user tasks that wait now.
-    const open = new Set(result.status === 'waiting' ? result.openTasks.map((t) => t.executionId) : []);
-    for (const t of await tasks.tasksOfInstance(trx, inst.id)) if (!open.has(t.executionId)) await tasks.takeTask(trx, t.id);
-    if (result.status === 'waiting') await tasks.insertTasks(trx, result.openTasks.map((t) => this.taskRow(inst.id, def.row.id, t, now)));
+    if (result.status === 'waiting') {
+      const open = new Set(result.openTasks.map((t) => t.executionId));
+      for (const t of await tasks.tasksOfInstance(trx, inst.id)) if (!open.has(t.executionId)) await tasks.takeTask(trx, t.id);
+      await tasks.insertTasks(trx, result.openTasks.map((t) => this.taskRow(inst.id, def.row.id, t, now)));
+    } else {
+      await tasks.deleteTasksOfInstance(trx, inst.id);
+    }
     for (const job of result.jobs) {
       await enqueueJob(trx, { key: `${job.topic}:${inst.id}`, type: job.topic, payload: { processInstanceId: inst.id, activityId: job.activityId, variables: result.variables } });
     }
@@ -313,13 +317,15 @@ export class WorkflowRuntime {
       if ((e as { code?: string }).code === 'TASK_NOT_WAITING') throw conflict(`Task ${taskId} is no longer waiting`);
       throw e;
     }
-    const stored = await this.db.knex.transaction(async (trx) => {
-      // Lock the instance before the task, the order fireTimers and cancel take them in: a completion
-      // racing the instance's timer would otherwise deadlock on PostgreSQL (40P01 instead of 409).
-      await forUpdate(trx('process_instance').select('id').where({ id: inst.id }), this.db.dialect);
-      if (!(await tasks.takeTask(trx, task.id))) throw conflict(`Task ${taskId} was completed by someone else`);
-      return this.store(trx, inst, def, result, { taskId, completedBy: p.userName });
-    });
+    // store() updates the instance first, guarded by the version read above: of two completions
+    // (or a completion and a timer) exactly one writes; the other gets 409. Instance before tasks is
+    // the order every writer takes its locks in, so PostgreSQL never sees a deadlock.
+    const stored = await this.db.knex
+      .transaction((trx) => this.store(trx, inst, def, result, { taskId, completedBy: p.userName }))
+      .catch((e: unknown) => {
+        if ((e as { code?: unknown }).code === 409) throw conflict(`Task ${taskId} was completed by someone else`);
+        throw e;
+      });
     if (result.jobs.length) this.hooks.onJobsEnqueued?.();
     return stored;
   }

@@ -65,7 +65,7 @@ describe('crash after approval', () => {
   });
 
   it('SIGKILL while the worker is in the middle of the createUser jobs: each job done once, each user once', async () => {
-    const n = 400;
+    const n = 1000;
     const { db, ids, project } = await approvedBacklog('mid-job', n);
     // Kill while a job is claimed (running) and not yet committed; a job is a few ms, so the kill
     // may land between two jobs instead: then start again and kill again (at most 5 times).
@@ -73,15 +73,18 @@ describe('crash after approval', () => {
     let byState: Record<string, number> = {};
     let kills = 0;
     while (kills < 5 && !(byState.running > 0)) {
-      const s = await startServer({ projectDir: project, databaseUrl: db.url, nodeId: 'rel-mid-job' });
-      servers.push(s);
+      // The worker starts before the server answers HTTP and runs thousands of jobs a second:
+      // watch the jobs from the spawn on, not from the first answer.
+      let s: ServerProc | undefined;
+      const starting = startServer({ projectDir: project, databaseUrl: db.url, nodeId: 'rel-mid-job', onSpawn: (p) => servers.push((s = p)) }).catch(() => undefined);
       const doneBefore = await count(db.knex, "SELECT COUNT(*) AS n FROM job WHERE state = 'done'");
       doneAtKill = await until('the worker to be part-way through, with a job in hand', async () => {
         const [{ done, running }] = await rows<{ done: number; running: number }>(db.knex, "SELECT SUM(CASE WHEN state = 'done' THEN 1 ELSE 0 END) AS done, SUM(CASE WHEN state = 'running' THEN 1 ELSE 0 END) AS running FROM job");
         return Number(done) >= doneBefore + n * 0.1 && Number(running) > 0 && Number(done);
       }, 60_000, 1);
-      s.kill('SIGKILL');
-      await s.exited;
+      s!.kill('SIGKILL');
+      await s!.exited;
+      await starting;
       kills++;
       const states = await rows<{ state: string; n: number }>(db.knex, 'SELECT state, COUNT(*) AS n FROM job GROUP BY state');
       byState = Object.fromEntries(states.map((r) => [r.state, Number(r.n)]));

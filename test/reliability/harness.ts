@@ -83,6 +83,8 @@ export interface ServerOptions {
   port?: number;
   env?: Record<string, string>;
   readyTimeoutMs?: number;
+  /** Called right after the spawn, before the server answers: to act on it while it starts. */
+  onSpawn?: (s: ServerProc) => void;
 }
 
 export interface ServerProc {
@@ -149,6 +151,7 @@ export async function startServer(o: ServerOptions): Promise<ServerProc> {
     },
     log: (n = 60) => lines.slice(-n).join('\n'),
   };
+  o.onSpawn?.(s);
   const until = Date.now() + (o.readyTimeoutMs ?? 60_000);
   let gone = false;
   void exited.then(() => (gone = true));

@@ -1,7 +1,7 @@
 // The job queue's SQL operations and worker loop on a real repository (SQLite or PostgreSQL).
 import { Knex } from 'knex';
 import { JobHandler } from '../../src/jobs/interfaces';
-import { claimJob } from '../../src/jobs/sql/claimJob';
+import { claimJob, claimJobs } from '../../src/jobs/sql/claimJob';
 import { completeJob } from '../../src/jobs/sql/completeJob';
 import { enqueueJob } from '../../src/jobs/sql/enqueueJob';
 import { failJob } from '../../src/jobs/sql/failJob';
@@ -103,14 +103,14 @@ describe('job queue', () => {
     expect(runs).toHaveLength(60);
     if (db.dialect === 'pg') expect(new Set(runs).size).toBeGreaterThan(1);
   });
-  it('a nudge wakes every sleeping loop at once, and idle polls leave nothing behind', async () => {
+  it('nudges wake sleeping loops without waiting for their poll, and idle polls leave nothing behind', async () => {
     const done: number[] = [];
     const w = new Worker(db.knex, { effect: async (_trx, payload) => void done.push(Number(payload.k)) }, { ...opts('n'), concurrency: 3, pollMs: 60_000 }, quietLogger);
     w.start();
     await new Promise((r) => setTimeout(r, 200)); // every loop found nothing and sleeps for a minute
     for (let i = 0; i < 3; i++) await enqueueJob(db.knex, { key: `n${i}`, type: 'effect', payload: { k: i } });
     const nudgedAt = Date.now();
-    w.nudge();
+    for (let i = 0; i < 3; i++) w.nudge();
     while (done.length < 3 && Date.now() - nudgedAt < 10_000) await new Promise((r) => setTimeout(r, 10));
     expect(done.sort()).toEqual([0, 1, 2]);
     await w.stop();
@@ -121,5 +121,24 @@ describe('job queue', () => {
     expect((idle as unknown as { sleepers: Set<unknown> }).sleepers.size).toBeLessThanOrEqual(2);
     await idle.stop();
     expect((idle as unknown as { sleepers: Set<unknown> }).sleepers.size).toBe(0);
+  });
+  it('claims a batch in due order, each job once, and a batching worker runs every job once', async () => {
+    const now = Date.now();
+    for (let i = 0; i < 7; i++) await enqueueJob(db.knex, { key: `b${i}`, type: 't', payload: { i }, runAt: now - 1_000 + (6 - i) * 10 });
+    const first = await claimJobs(db.knex, 'w1', 60_000, ['t'], 3, now);
+    expect(first.map((j) => j.payload.i)).toEqual([6, 5, 4]);
+    const second = await claimJobs(db.knex, 'w2', 60_000, ['t'], 10, now);
+    expect(second.map((j) => j.payload.i)).toEqual([3, 2, 1, 0]);
+    expect(await claimJobs(db.knex, 'w3', 60_000, ['t'], 10, now)).toEqual([]);
+
+    await db.knex.schema.createTable('batch_effect', (t) => t.integer('k').primary());
+    for (let i = 0; i < 25; i++) await enqueueJob(db.knex, { key: `e${i}`, type: 'effect', payload: { k: i } });
+    const w = new Worker(db.knex, { effect: async (trx, payload) => void (await trx('batch_effect').insert({ k: payload.k })) }, { ...opts('batcher'), concurrency: 2, claimBatch: 4 }, quietLogger);
+    w.start();
+    const until = Date.now() + 10_000;
+    while (Date.now() < until && Number((await db.knex('job').where({ type: 'effect', state: 'done' }).count({ n: '*' }))[0].n) < 25) await new Promise((r) => setTimeout(r, 20));
+    await w.stop();
+    expect(Number((await db.knex('batch_effect').count({ n: '*' }))[0].n)).toBe(25);
+    expect(await db.knex('job').where({ type: 'effect' }).whereNot({ state: 'done' })).toEqual([]);
   });
 });

@@ -1,25 +1,31 @@
-// Takes one due job, or one whose lock has expired (its worker died), in a single statement.
+// Takes due jobs, or ones whose lock has expired (their worker died), in a single statement.
 // PostgreSQL: FOR UPDATE SKIP LOCKED lets many workers claim side by side without waiting.
-// SQLite: one writer at a time, so the UPDATE … WHERE id = (SELECT …) is already atomic.
+// SQLite: one writer at a time, so the UPDATE … WHERE id IN (SELECT …) is already atomic.
+// Claiming several at once costs one commit (on PostgreSQL, one WAL flush) for all of them.
 import { dialectOf, Q } from '../../repo/dialect';
 import { Job } from '../interfaces';
 import { rowToJob } from './rowToJob';
 
-export async function claimJob(q: Q, workerId: string, lockMs: number, types: string[], now = Date.now()): Promise<Job | null> {
+export async function claimJobs(q: Q, workerId: string, lockMs: number, types: string[], limit: number, now = Date.now()): Promise<Job[]> {
   const pg = dialectOf(q) === 'pg';
   const typeList = types.map(() => '?').join(', ');
   const sql = `
     UPDATE job SET state = 'running', locked_by = ?, locked_until = ?, attempts = attempts + 1, updated_at = ?
-    WHERE id = (
+    WHERE id IN (
       SELECT id FROM job
       WHERE type IN (${typeList})
         AND ((state = 'queued' AND run_at <= ?) OR (state = 'running' AND locked_until < ?))
       ORDER BY run_at, id
-      LIMIT 1
+      LIMIT ?
       ${pg ? 'FOR UPDATE SKIP LOCKED' : ''}
     )
     RETURNING *`;
-  const res = await q.raw(sql, [workerId, now + lockMs, new Date(now).toISOString(), ...types, now, now]);
+  const res = await q.raw(sql, [workerId, now + lockMs, new Date(now).toISOString(), ...types, now, now, limit]);
   const rows: Record<string, unknown>[] = pg ? res.rows : res;
-  return rows.length ? rowToJob(rows[0]) : null;
+  // RETURNING gives no order: run them in the order they were due.
+  return rows.map(rowToJob).sort((a, b) => a.runAt - b.runAt || a.id - b.id);
+}
+
+export async function claimJob(q: Q, workerId: string, lockMs: number, types: string[], now = Date.now()): Promise<Job | null> {
+  return (await claimJobs(q, workerId, lockMs, types, 1, now))[0] ?? null;
 }
