@@ -33,7 +33,8 @@ export interface TaskRow {
 
 export type NewTask = Omit<TaskRow, 'id' | 'rev' | 'processVariables' | 'processDefinitionKey'>;
 
-function fromColumns(r: Record<string, unknown>): TaskRow {
+/** A task row from its columns (and, when joined, its instance's variables and definition_key). */
+export function taskFromColumns(r: Record<string, unknown>): TaskRow {
   return {
     id: Number(r.id),
     processInstanceId: Number(r.process_instance_id),
@@ -87,11 +88,11 @@ const SELECT = ['task.*', 'process_instance.variables', 'process_instance.defini
 
 export async function readTask(q: Q, id: number): Promise<TaskRow | null> {
   const r = await q('task').join('process_instance', 'process_instance.id', 'task.process_instance_id').select(SELECT).where('task.id', id).first();
-  return r ? fromColumns(r) : null;
+  return r ? taskFromColumns(r) : null;
 }
 
 export async function tasksOfInstance(q: Q, processInstanceId: number): Promise<TaskRow[]> {
-  return (await q('task').where({ process_instance_id: processInstanceId }).orderBy('id')).map(fromColumns);
+  return (await q('task').where({ process_instance_id: processInstanceId }).orderBy('id')).map(taskFromColumns);
 }
 
 /** Removes the task if it is still there: exactly one caller gets true. */
@@ -153,5 +154,5 @@ export async function queryTasks(q: Q, filter: Filter, vis: TaskVisibility, opts
   qb.orderBy('task.id');
   if (opts.offset) qb.offset(opts.offset);
   if (opts.limit !== undefined) qb.limit(opts.limit);
-  return (await qb).map(fromColumns);
+  return (await qb).map(taskFromColumns);
 }

@@ -300,11 +300,13 @@ export class WorkflowRuntime {
 
   /** Completes a task exactly once: the loser of a race gets 409 (or 404 once the task is gone). */
   async complete(taskId: number, submitted: Record<string, unknown>, p: Principal): Promise<instances.InstanceRow> {
-    const task = await this.readTask(taskId);
+    const both = Number.isSafeInteger(taskId) && taskId > 0 ? await instances.readTaskAndInstance(this.db.knex, taskId) : null;
+    if (!both) throw notFound(`Task instance ${taskId} not found`);
+    const task = await this.withForm(both.task);
     if (!this.mayWorkOn(p, task)) throw forbidden(`Task ${taskId} is assigned to someone else`);
     const values = validateFormValues(task.form, submitted);
-    const inst = await instances.readInstance(this.db.knex, task.processInstanceId);
-    if (!inst || inst.status !== 'active' || !inst.state) throw notFound(`Task instance ${taskId} not found`);
+    const inst = both.instance;
+    if (inst.status !== 'active' || !inst.state) throw notFound(`Task instance ${taskId} not found`);
     const def = await this.definitions.get(inst.definitionId);
     let result: RunResult;
     try {
