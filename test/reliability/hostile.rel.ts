@@ -148,9 +148,8 @@ function hostileCases(taskId: string, backend: 'sqlite' | 'pg'): Case[] {
     { name: 'create with a 5,000-character id', method: 'PUT', path: `/managed/user/${longId}`, opts: { headers: ADMIN, body: { userName: 'long1', sn: 'x' } }, expect: [400] },
     { name: 'create with a ../ id', method: 'POST', path: '/managed/user?_action=create', opts: { headers: ADMIN, body: { _id: '../admin', userName: 'dots1' } }, expect: [400] },
     { name: 'create with a NUL in the id', method: 'POST', path: '/managed/user?_action=create', opts: { headers: ADMIN, body: { _id: 'nul\u0000id', userName: 'nul1' } }, expect: [400] },
-    // PostgreSQL's varchar(255) refuses it (400); SQLite stores it: open finding (no length policy in
-    // src/managed, proposed patch: 403 policy failure on both). 201 is tolerated on SQLite until then.
-    { name: 'create with a 300-character userName', method: 'POST', path: '/managed/user?_action=create', opts: { headers: ADMIN, body: { _id: 'longname', userName: 'n'.repeat(300) } }, expect: backend === 'pg' ? [400, 403] : [201, 400, 403] },
+    // The MAX_LENGTH:255 policy of src/managed answers the same on both backends.
+    { name: 'create with a 300-character userName', method: 'POST', path: '/managed/user?_action=create', opts: { headers: ADMIN, body: { _id: 'longname', userName: 'n'.repeat(300) } }, expect: [403] },
     { name: 'create with a NUL in a value', method: 'POST', path: '/managed/user?_action=create', opts: { headers: ADMIN, body: { _id: 'nulvalue', userName: 'nulvalue', sn: 'a\u0000b' } }, expect: [400] },
     { name: '%00 in a recon id', method: 'GET', path: '/recon/abc%00def', opts: admin, expect: [400, 404] },
     { name: 'a 5,000-character recon id', method: 'GET', path: `/recon/${longId}`, opts: admin, expect: [400, 404] },
