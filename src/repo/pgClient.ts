@@ -41,16 +41,24 @@ function parsedStatements(connection: PgClient): Record<string, string> | undefi
   return (connection as unknown as { connection?: { parsedStatements?: Record<string, string> } }).connection?.parsedStatements;
 }
 
+/**
+ * Queued behind whatever the connection runs now; names are never reused, so nothing can meet the
+ * old one meanwhile. A failure (an aborted transaction) leaves one statement behind on the server.
+ */
+function deallocate(connection: PgClient, name: string): void {
+  connection.query(`DEALLOCATE ${name}`).then(
+    () => void delete parsedStatements(connection)?.[name],
+    () => undefined,
+  );
+}
+
 /** Drops a name: after a schema change its plan no longer fits (the next use prepares afresh). */
 function forget(connection: PgClient, sql: string): void {
   const n = named.get(connection);
   const name = n?.names.get(sql);
   if (!n || !name) return;
   n.names.delete(sql);
-  connection.query(`DEALLOCATE ${name}`).then(
-    () => void delete parsedStatements(connection)?.[name],
-    () => undefined,
-  );
+  deallocate(connection, name);
 }
 
 function nameFor(connection: PgClient, sql: string): string {
@@ -64,12 +72,7 @@ function nameFor(connection: PgClient, sql: string): string {
     if (n.names.size >= STATEMENTS_PER_CONNECTION) {
       const [oldSql, oldName] = n.names.entries().next().value as [string, string];
       n.names.delete(oldSql);
-      // Queued behind whatever the connection runs now; names are never reused, so nothing can
-      // meet the old one meanwhile. A failure (an aborted transaction) leaves one statement behind.
-      connection.query(`DEALLOCATE ${oldName}`).then(
-        () => void delete parsedStatements(connection)?.[oldName],
-        () => undefined,
-      );
+      deallocate(connection, oldName);
     }
   }
   n.names.set(sql, name);

@@ -54,6 +54,7 @@ const MAX_STEPS = 64;
 
 export class CompletionPlan {
   private readonly verified = new Set<string>();
+  private activitiesById: Map<string, ActivityDef> | undefined;
   /** Why the plan stopped answering, once the engine disagreed with it. */
   disabled: string | undefined;
 
@@ -75,7 +76,7 @@ export class CompletionPlan {
     const task = this.compiled.tasks.get(this.template.taskId);
     // Throws the same form errors the engine's signal would.
     const vars = { ...variables, ...submittedVariables(task, values) };
-    const activities = new Map(this.ctx.getActivities().map((a) => [a.id, a]));
+    const activities = (this.activitiesById ??= new Map(this.ctx.getActivities().map((a) => [a.id, a])));
     const taken: string[] = [];
     const jobs: RunResult['jobs'] = [];
     // A task (not a gateway) takes every true outbound flow: only one unconditional flow is one token.
