@@ -15,6 +15,7 @@ import type { CompiledDefinition } from './parse';
 import type { RunResult } from './interfaces';
 import type { TemplateRef } from './stateCodec';
 import { submittedVariables } from './taskDefinitions';
+import { mentionsEngine } from './template';
 
 type Obj = Record<string, unknown>;
 
@@ -48,8 +49,6 @@ export interface Prediction {
   path: string;
 }
 
-// Engine internals a condition could read: the plan evaluates on variables alone.
-const ENGINE_NAMES = /\b(content|fields|properties|environment)\b/;
 const MAX_STEPS = 64;
 
 export class CompletionPlan {
@@ -112,7 +111,7 @@ export class CompletionPlan {
       if (f.isDefault) return f;
       const condition = f.behaviour?.conditionExpression;
       if (!condition) return f;
-      if (condition.language !== undefined || typeof condition.body !== 'string' || ENGINE_NAMES.test(condition.body)) return undefined;
+      if (condition.language !== undefined || typeof condition.body !== 'string' || mentionsEngine(condition.body)) return undefined;
       let value: unknown;
       try {
         value = engineExpressions.resolveExpression(condition.body, { environment: { variables, output: {}, settings: {} } });

@@ -74,7 +74,8 @@ function onlyFormExtensions(behaviour: Obj | undefined): boolean {
   return Array.isArray(values) && values.every((v) => isObj(v) && typeof v.$type === 'string' && /:(FormData|FormProperty)$/.test(v.$type));
 }
 
-function mentionsEngine(text: string | undefined): boolean {
+/** An expression that could read engine internals: templates and completion plans leave it to the engine. */
+export function mentionsEngine(text: string | undefined): boolean {
   return typeof text === 'string' && ENGINE_NAMES.test(text);
 }
 
