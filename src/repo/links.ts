@@ -55,10 +55,9 @@ export async function linksBySource(q: Q, linkType: string, firstIds: string[]):
       .where('link.link_type', linkType);
     whereAnyOf(rows, 'link.first_id', part, dialectOf(q));
     for (const r of await rows) {
-      out.set(r.first_id, {
-        linkType: r.link_type, linkQualifier: r.link_qualifier, firstId: r.first_id, secondId: r.second_id,
-        sourceHash: r.source_hash ?? null, targetRev: r.target_rev ?? null, currentTargetRev: r.current_target_rev ?? null,
-      });
+      const link = fromColumns(r) as LinkWithTargetRev;
+      link.currentTargetRev = (r.current_target_rev as string) ?? null;
+      out.set(r.first_id, link);
     }
   }
   return out;
