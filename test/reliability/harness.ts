@@ -546,6 +546,41 @@ export class TcpProxy {
   }
 }
 
+/** A scenario's PostgreSQL database reached only through its own TcpProxy, and its project. */
+export interface ProxiedPg {
+  db: TestDatabase;
+  project: string;
+  proxy: TcpProxy;
+  /** The one server of the scenario, on the project and through the proxy (killed after the file). */
+  start(nodeId: string, env?: Record<string, string>): Promise<ServerProc>;
+}
+
+/** Sets up (beforeAll) and tears down (afterAll) a ProxiedPg over a CSV of these ids. */
+export function proxiedPg(label: string, ids: string[]): ProxiedPg {
+  let server: ServerProc | undefined;
+  const f = {
+    async start(nodeId: string, env?: Record<string, string>) {
+      server = await startServer({ projectDir: f.project, databaseUrl: viaPort(f.db.url, f.proxy.port), nodeId, env });
+      return server;
+    },
+  } as ProxiedPg;
+  beforeAll(async () => {
+    f.db = await pgDb(label);
+    f.project = makeProject(label, csvOf(ids));
+    const pg = new URL(f.db.url);
+    f.proxy = new TcpProxy(pg.hostname, Number(pg.port || 5432));
+    await f.proxy.listen();
+  });
+  afterAll(async () => {
+    server?.kill('SIGKILL');
+    await server?.exited;
+    await f.proxy?.close();
+    await f.db?.drop();
+    if (f.project) fs.rmSync(f.project, { recursive: true, force: true });
+  });
+  return f;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Artifacts: each scenario writes its measured counts; the global teardown merges them into
 // test/artifacts/reliability.json and a markdown table.

@@ -1,60 +1,41 @@
 // 5b. Database outage in the middle of a reconciliation (PostgreSQL through the TCP proxy): the
 // run does not stay ACTIVE forever (it is FAILED once the database is back), the server stays
 // up, and a new reconciliation afterwards leaves exactly one approval per ABSENT row.
-import fs from 'node:fs';
 import {
-  ADMIN, attempt, count, csvOf, makeProject, pgDb, record, reproduce, request, rows, ServerProc, sleep, sourceIds, startRecon, startServer, TcpProxy, TestDatabase, until,
-  viaPort, waitRecon, MAPPING,
+  ADMIN, attempt, count, MAPPING, proxiedPg, record, reproduce, request, rows, ServerProc, sleep, sourceIds, startRecon, until, waitRecon,
 } from './harness';
 
 const ROWS = 8_000;
 const CUT_MS = 3_000;
 
 describe('database outage during a reconciliation (PostgreSQL through a TCP proxy)', () => {
-  let db: TestDatabase;
-  let project: string;
-  let proxy: TcpProxy;
-  let s: ServerProc;
   const ids = sourceIds(ROWS, 'orec');
-
-  beforeAll(async () => {
-    db = await pgDb('outage-recon');
-    project = makeProject('outage-recon', csvOf(ids));
-    const pg = new URL(db.url);
-    proxy = new TcpProxy(pg.hostname, Number(pg.port || 5432));
-    await proxy.listen();
-  });
-  afterAll(async () => {
-    s?.kill('SIGKILL');
-    await s?.exited;
-    await proxy?.close();
-    await db?.drop();
-    fs.rmSync(project, { recursive: true, force: true });
-  });
+  const pg = proxiedPg('outage-recon', ids);
+  let s: ServerProc;
 
   it('the interrupted run ends (not ACTIVE forever); a new run after the outage leaves one approval per row', async () => {
-    s = await startServer({ projectDir: project, databaseUrl: viaPort(db.url, proxy.port), nodeId: 'rel-outage-recon', env: { DATABASE_QUERY_TIMEOUT_MS: '5000' } });
+    s = await pg.start('rel-outage-recon', { DATABASE_QUERY_TIMEOUT_MS: '5000' });
     const reconId = await startRecon(s.base);
-    await until('approvals to start', async () => (await count(db.knex, 'SELECT COUNT(*) AS n FROM task')) >= 1_000, 60_000, 20);
-    proxy.cut();
+    await until('approvals to start', async () => (await count(pg.db.knex, 'SELECT COUNT(*) AS n FROM task')) >= 1_000, 60_000, 20);
+    pg.proxy.cut();
     const cutAt = Date.now();
     const during = await attempt(s.base, 'GET', `/recon/${reconId}`, { headers: ADMIN, timeoutMs: 20_000 });
     await sleep(Math.max(0, CUT_MS - (Date.now() - cutAt)));
-    proxy.restore();
+    pg.proxy.restore();
     const restoredAt = Date.now();
     const ended = await until('the interrupted run to end', async () => {
       const r = await request(s.base, 'GET', `/recon/${reconId}`, { headers: ADMIN });
       return r.status === 200 && r.body.state !== 'ACTIVE' && r.body;
     }, 60_000, 500);
     const endedAfterMs = Date.now() - restoredAt;
-    const tasksAtEnd = await count(db.knex, 'SELECT COUNT(*) AS n FROM task');
+    const tasksAtEnd = await count(pg.db.knex, 'SELECT COUNT(*) AS n FROM task');
     // While it was ACTIVE a second run was refused; now one can start, and it completes.
     const second = await waitRecon(s.base, await startRecon(s.base), 180_000);
-    const perSource = await rows<{ s: string; c: string }>(db.knex, "SELECT (p.variables::jsonb ->> 'sourceId') AS s, COUNT(*) AS c FROM process_instance p JOIN task t ON t.process_instance_id = p.id WHERE p.status = 'active' GROUP BY 1");
+    const perSource = await rows<{ s: string; c: string }>(pg.db.knex, "SELECT (p.variables::jsonb ->> 'sourceId') AS s, COUNT(*) AS c FROM process_instance p JOIN task t ON t.process_instance_id = p.id WHERE p.status = 'active' GROUP BY 1");
     const seen = new Set(perSource.map((r) => r.s));
     const missing = ids.filter((id) => !seen.has(id)).length;
     const doubled = perSource.reduce((acc, r) => acc + Number(r.c) - 1, 0);
-    const failedInstances = await count(db.knex, "SELECT COUNT(*) AS n FROM process_instance WHERE status <> 'active'");
+    const failedInstances = await count(pg.db.knex, "SELECT COUNT(*) AS n FROM process_instance WHERE status <> 'active'");
     record({
       id: '5b-db-outage-during-recon',
       scenario: 'Database outage during recon',
@@ -77,7 +58,7 @@ describe('database outage during a reconciliation (PostgreSQL through a TCP prox
     expect(second.statusSummary.FAILURE).toBe(0);
     expect({ missing, doubled, failedInstances }).toEqual({ missing: 0, doubled: 0, failedInstances: 0 });
     // The refused concurrent start is covered in two-nodes; here: one ACTIVE run at most, always.
-    expect(await count(db.knex, "SELECT COUNT(*) AS n FROM recon_run WHERE state = 'ACTIVE'")).toBe(0);
+    expect(await count(pg.db.knex, "SELECT COUNT(*) AS n FROM recon_run WHERE state = 'ACTIVE'")).toBe(0);
     expect(MAPPING).toBeTruthy();
     await s.stop();
   });

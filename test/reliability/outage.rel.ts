@@ -5,10 +5,9 @@
 // While it is away, requests answer 503 with the {code, reason, message} shape, in bounded time,
 // and the process stays up; approvals enqueued before the outage are retried; once the proxy is
 // back, every approval completes and every user is created exactly once.
-import fs from 'node:fs';
 import {
-  ADMIN, ASYNC_ADMIN, attempt, completeTask, count, createApprover, csvOf, isCrestError, ledger, makeProject, openTaskIds, pgDb, record, reproduce, request,
-  ServerProc, sleep, sourceIds, startRecon, startServer, TcpProxy, TestDatabase, until, viaPort, waitRecon,
+  ADMIN, ASYNC_ADMIN, attempt, completeTask, count, createApprover, isCrestError, ledger, openTaskIds, proxiedPg, record, reproduce, request,
+  ServerProc, sleep, sourceIds, startRecon, until, waitRecon,
 } from './harness';
 
 const N = 240;
@@ -29,29 +28,12 @@ interface Outcome {
 }
 
 describe('database outage under load (PostgreSQL through a TCP proxy)', () => {
-  let db: TestDatabase;
-  let project: string;
-  let proxy: TcpProxy;
-  let s: ServerProc;
   const ids = sourceIds(N, 'out');
-
-  beforeAll(async () => {
-    db = await pgDb('outage');
-    project = makeProject('outage', csvOf(ids));
-    const pg = new URL(db.url);
-    proxy = new TcpProxy(pg.hostname, Number(pg.port || 5432));
-    await proxy.listen();
-  });
-  afterAll(async () => {
-    s?.kill('SIGKILL');
-    await s?.exited;
-    await proxy?.close();
-    await db?.drop();
-    fs.rmSync(project, { recursive: true, force: true });
-  });
+  const pg = proxiedPg('outage', ids);
+  let s: ServerProc;
 
   it('cut and blackholed under load: 503 in the error shape, process up, jobs retried, everything completes after', async () => {
-    s = await startServer({ projectDir: project, databaseUrl: viaPort(db.url, proxy.port), nodeId: 'rel-outage', env: { DATABASE_QUERY_TIMEOUT_MS: String(QUERY_TIMEOUT_MS) } });
+    s = await pg.start('rel-outage', { DATABASE_QUERY_TIMEOUT_MS: String(QUERY_TIMEOUT_MS) });
     await createApprover(s.base);
     expect((await waitRecon(s.base, await startRecon(s.base))).state).toBe('SUCCESS');
     const pending = await openTaskIds(s.base);
@@ -94,7 +76,7 @@ describe('database outage under load (PostgreSQL through a TCP proxy)', () => {
       }
     };
     const approvedInSql = async (taskId: string) =>
-      (await count(db.knex, "SELECT COUNT(*) AS n FROM decision WHERE task_id = ? AND decision = 'approved'", [Number(taskId)])) === 1;
+      (await count(pg.db.knex, "SELECT COUNT(*) AS n FROM decision WHERE task_id = ? AND decision = 'approved'", [Number(taskId)])) === 1;
     const load = Promise.all([approver(), approver(), approver(), reader(), reader()]);
 
     let alive = true;
@@ -104,17 +86,17 @@ describe('database outage under load (PostgreSQL through a TCP proxy)', () => {
     try {
       await until('some approvals before the outage', async () => completed.size >= 20, 30_000, 20);
       phase = 'cut';
-      proxy.cut();
+      pg.proxy.cut();
       await sleep(CUT_MS);
       phase = 'after-cut';
-      proxy.restore();
+      pg.proxy.restore();
       await until('approvals to flow again after the cut', async () => outcomes.some((o) => o.phase === 'after-cut' && o.kind === 'complete' && o.status === 200), 30_000, 50);
       await sleep(500);
       phase = 'blackhole';
-      proxy.blackhole();
+      pg.proxy.blackhole();
       await sleep(BLACKHOLE_MS);
       phase = 'after-blackhole';
-      proxy.restore();
+      pg.proxy.restore();
       restoredAt = Date.now();
       await until('every approval to be completed', async () => pending.length === 0 && completed.size === N, 120_000, 200);
       approvalsDoneMs = Date.now() - restoredAt;
@@ -123,10 +105,10 @@ describe('database outage under load (PostgreSQL through a TCP proxy)', () => {
       clearInterval(watch);
       await load;
     }
-    await until('every createUser job to be done', async () => (await count(db.knex, "SELECT COUNT(*) AS n FROM job WHERE state <> 'done'")) === 0 && (await count(db.knex, 'SELECT COUNT(*) AS n FROM job')) === N, 150_000, 500);
+    await until('every createUser job to be done', async () => (await count(pg.db.knex, "SELECT COUNT(*) AS n FROM job WHERE state <> 'done'")) === 0 && (await count(pg.db.knex, 'SELECT COUNT(*) AS n FROM job')) === N, 150_000, 500);
 
     const jobsDoneMs = Date.now() - restoredAt;
-    const l = await ledger(db, ids);
+    const l = await ledger(pg.db, ids);
     const byPhase: Record<string, Record<string, number>> = {};
     for (const o of outcomes) {
       const k = o.status ? String(o.status) : `conn:${o.error}`;
