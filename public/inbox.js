@@ -3,6 +3,7 @@
 // here without UI code; an enum with the values true/false becomes Approve / Deny buttons.
 import * as api from '/api.js';
 import { $, age, busy, fmtDate, h, replace, show, status } from '/dom.js';
+import { submitSignIn } from '/signin.js';
 
 const DEFAULT_SOURCE = 'system/csvfile/account';
 
@@ -20,7 +21,7 @@ const state = {
 // ---------- session ----------
 
 async function init() {
-  $('#signin-form').addEventListener('submit', onSignIn);
+  $('#signin-form').addEventListener('submit', (e) => submitSignIn(e, enter));
   $('#sign-out').addEventListener('click', onSignOut);
   $('#refresh-tasks').addEventListener('click', () => {
     status($('#page-status'), '');
@@ -63,23 +64,6 @@ async function enter(session) {
   show($('#signin-section'), false);
   show($('#tasks-section'));
   await guard(loadTasks);
-}
-
-async function onSignIn(e) {
-  e.preventDefault();
-  const user = $('#signin-username');
-  const pass = $('#signin-password');
-  await busy($('#signin-submit'), async () => {
-    try {
-      const s = await api.signIn(user.value.trim(), pass.value);
-      pass.value = '';
-      status($('#signin-error'), '');
-      await enter(s);
-    } catch (err) {
-      pass.value = '';
-      status($('#signin-error'), api.signInError(err), 'error');
-    }
-  });
 }
 
 async function onSignOut() {

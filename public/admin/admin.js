@@ -2,6 +2,7 @@
 // diagrams, definitions, reconciliation runs with live progress, users, and failed jobs.
 import * as api from '/api.js';
 import { $, age, busy, fmtDate, h, replace, show, status } from '/dom.js';
+import { submitSignIn } from '/signin.js';
 
 const TABS = ['tasks', 'instances', 'definitions', 'recon', 'users', 'jobs'];
 const SITUATIONS = ['CONFIRMED', 'FOUND', 'FOUND_ALREADY_LINKED', 'ABSENT', 'UNQUALIFIED', 'AMBIGUOUS', 'MISSING', 'SOURCE_IGNORED', 'UNASSIGNED', 'SOURCE_MISSING', 'TARGET_IGNORED'];
@@ -21,7 +22,7 @@ const state = {
 // ---------- session ----------
 
 async function init() {
-  $('#signin-form').addEventListener('submit', onSignIn);
+  $('#signin-form').addEventListener('submit', (e) => submitSignIn(e, enter));
   $('#sign-out').addEventListener('click', onSignOut);
   for (const b of document.querySelectorAll('[role="tab"]')) {
     b.addEventListener('click', () => selectTab(b.dataset.tab));
@@ -67,22 +68,6 @@ function enter(session) {
   }
   show($('#console'));
   selectTab(tabFromHash());
-}
-
-async function onSignIn(e) {
-  e.preventDefault();
-  const pass = $('#signin-password');
-  await busy($('#signin-submit'), async () => {
-    try {
-      const s = await api.signIn($('#signin-username').value.trim(), pass.value);
-      pass.value = '';
-      status($('#signin-error'), '');
-      enter(s);
-    } catch (err) {
-      pass.value = '';
-      status($('#signin-error'), api.signInError(err), 'error');
-    }
-  });
 }
 
 async function onSignOut() {

@@ -78,7 +78,7 @@ describe('web UI in Chromium', () => {
       expect(root.headers.get('location')).toBe('/ui/');
       for (const [url, type] of [
         ['/ui/', 'text/html'], ['/admin/', 'text/html'], ['/ui/inbox.js', 'javascript'], ['/admin/admin.js', 'javascript'],
-        ['/api.js', 'javascript'], ['/app.css', 'text/css'], ['/vendor/bpmn-js/bpmn-viewer.production.min.js', 'javascript'],
+        ['/api.js', 'javascript'], ['/signin.js', 'javascript'], ['/app.css', 'text/css'], ['/vendor/bpmn-js/bpmn-viewer.production.min.js', 'javascript'],
         ['/vendor/bpmn-js/assets/bpmn-js.css', 'text/css'], ['/vendor/bpmn-js/assets/diagram-js.css', 'text/css'],
         ['/vendor/bpmn-js/assets/bpmn-font/css/bpmn.css', 'text/css'],
       ]) {
