@@ -8,6 +8,15 @@ const MAPPING = 'systemCsvfileAccounts_managedUser';
 const AUTHORIZED = 'internal/role/openidm-authorized';
 const ADMIN_ROLE = 'internal/role/openidm-admin';
 
+/** Bytes a column value takes (blobs by length, JSON as its text). */
+function valueBytes(v: unknown): number {
+  if (v === null || v === undefined) return 0;
+  if (Buffer.isBuffer(v)) return v.length;
+  if (typeof v === 'string') return Buffer.byteLength(v);
+  if (typeof v === 'number') return 8;
+  return Buffer.byteLength(JSON.stringify(v));
+}
+
 describe('approvals are bound to what was shown', () => {
   let project: TestProject;
   let db: TestDb;
@@ -94,6 +103,13 @@ describe('approvals are bound to what was shown', () => {
       earlierDecisions: [],
     });
     const firstHash = read.body.approval.sourceHash;
+    // What one waiting approval stores (instance, task, snapshot) stays within 2 KB.
+    const stored = [
+      await db.knex('process_instance').where({ id: task.processInstanceId }).first(),
+      await db.knex('task').where({ process_instance_id: task.processInstanceId }).first(),
+      await db.knex('approval_request').where({ process_instance_id: task.processInstanceId }).first(),
+    ].reduce((n, row) => n + Object.values(row as Record<string, unknown>).reduce((m: number, v) => m + valueBytes(v), 0), 0);
+    expect(stored).toBeLessThanOrEqual(2048);
     // The row gains openidm-admin after the request was shown.
     project.writeCsv([csvRow('carol', { roles: `${ADMIN_ROLE},${AUTHORIZED}` })]);
     expect((await complete(task._id, { requestApproved: 'true' })).status).toBe(200);
@@ -169,6 +185,22 @@ describe('approvals are bound to what was shown', () => {
     expect((await t.call('GET', `/workflow/incident/job-${job.id}`, { headers: ADMIN })).status).toBe(404);
   });
 
+  it('a failed instance step is an incident naming its activity; its retry says why it cannot be re-run', async () => {
+    const xml = require('node:fs').readFileSync(require('node:path').join(__dirname, '..', 'fixtures', 'bpmn', 'script-error.bpmn'), 'utf8');
+    expect((await t.call('POST', '/workflow/processdefinition', { headers: { ...ADMIN, 'Content-Type': 'application/xml' }, raw: xml })).status).toBeLessThan(300);
+    const started = await t.call('POST', '/workflow/processinstance?_action=create', { headers: ADMIN, body: { _key: 'scriptError', sourceId: 'zed' } });
+    // Another layer may refuse the start outright (all or nothing): then there is no failed instance.
+    if (started.status !== 201) return expect(started.status).toBeGreaterThanOrEqual(400);
+    const id = `instance-${started.body._id}`;
+    const incident = (await t.call('GET', `/workflow/incident/${id}`, { headers: ADMIN })).body;
+    expect(incident).toMatchObject({ _id: id, type: 'failedInstance', processInstanceId: started.body._id, activityId: 'failingScript', jobId: null, cause: expect.stringMatching(/boom from zed/) });
+    const listed = await t.call('GET', `/workflow/incident?_queryFilter=${encodeURIComponent('type eq "failedInstance"')}`, { headers: ADMIN });
+    expect(listed.body.result.map((i: any) => i._id)).toContain(id);
+    const retry = await t.call('POST', `/workflow/incident/${id}?_action=retry`, { headers: ADMIN });
+    expect(retry.status).toBe(409);
+    expect(retry.body.message).toMatch(/failingScript/);
+  });
+
   it('incidents are for administrators only', async () => {
     await t.call('POST', '/managed/user?_action=create', { headers: ADMIN, body: { _id: 'plain', userName: 'plain', sn: 'P', password: 'Passw0rd!' } });
     const r = await t.call('GET', '/workflow/incident?_queryFilter=true', { headers: { 'X-OpenIDM-Username': 'plain', 'X-OpenIDM-Password': 'Passw0rd!' } });
@@ -177,7 +209,7 @@ describe('approvals are bound to what was shown', () => {
 
   it("observation 3(c): josé, o'brien and \"a b\" are asked about and created; a 300-character id is a FAILURE, never a task", async () => {
     const long = 'l'.repeat(300);
-    project.writeCsv([csvRow('josé'), csvRow("o'brien"), csvRow('a b'), csvRow(long)]);
+    project.writeCsv([csvRow('josé'), csvRow("o'brien"), csvRow('a b'), csvRow(long), csvRow('mailtoolong', { email: `${'m'.repeat(300)}@example.com` })]);
     const run = await recon();
     // recon_audit.source_object_id is varchar(255): PostgreSQL keeps the first 255 characters.
     const all = (await t.call('GET', `/audit/recon?_queryFilter=${encodeURIComponent(`reconId eq "${run._id}"`)}`, { headers: ADMIN })).body.result as any[];
@@ -187,6 +219,9 @@ describe('approvals are bound to what was shown', () => {
     expect(entries[0].message).toMatch(/identifier.*255/i);
     expect(run.statusSummary.FAILURE).toBeGreaterThanOrEqual(1);
     expect(await openTasks(long)).toHaveLength(0);
+    // A policy of managed.json (mail is a varchar(255) column) refuses it before anyone is asked.
+    expect((await audit(run._id, 'mailtoolong'))[0]).toMatchObject({ status: 'FAILURE', message: expect.stringMatching(/Failed policy validation: mail MAX_LENGTH:255/) });
+    expect(await openTasks('mailtoolong')).toHaveLength(0);
     for (const id of ['josé', "o'brien", 'a b']) expect((await complete((await taskOf(id))._id, { requestApproved: 'true' })).status).toBe(200);
     await runJobs();
     for (const id of ['josé', "o'brien", 'a b']) expect((await user(id)).body).toMatchObject({ _id: id, userName: id });
