@@ -243,6 +243,37 @@ describe('approvals are bound to what was shown', () => {
   });
 });
 
+describe('the decider reads the history of what they decided', () => {
+  let project: TestProject;
+  let t: TestServer;
+  beforeAll(async () => {
+    project = makeProject();
+    project.writeCsv([csvRow('hank')]);
+    t = await startTestServer({ projectDir: project.dir, workers: false });
+  });
+  afterAll(async () => {
+    await t.close();
+    project.remove();
+  });
+
+  it('async.admin (not an administrator) sees the approval of the task it completed; another user gets 403', async () => {
+    const approver = { userName: 'async.admin', sn: 'A', password: 'Passw0rd', authzRoles: [{ _ref: AUTHORIZED }] };
+    expect((await t.call('POST', '/managed/user?_action=create', { headers: ADMIN, body: { _id: 'asyncadmin', ...approver } })).status).toBe(201);
+    expect((await t.call('POST', '/managed/user?_action=create', { headers: ADMIN, body: { _id: 'other', userName: 'other', sn: 'O', password: 'Passw0rd', authzRoles: [{ _ref: AUTHORIZED }] } })).status).toBe(201);
+    await t.call('POST', `/recon?_action=recon&mapping=${MAPPING}&waitForCompletion=true`, { headers: ADMIN });
+    const asAsync = { 'X-OpenIDM-Username': 'async.admin', 'X-OpenIDM-Password': 'Passw0rd' };
+    const [task] = (await t.call('GET', '/workflow/taskinstance?_queryFilter=true', { headers: asAsync })).body.result;
+    const read = await t.call('GET', `/workflow/taskinstance/${task._id}`, { headers: asAsync });
+    expect(read.body.approval).toMatchObject({ sourceId: 'hank', target: { _id: 'hank', userName: 'hank' }, roles: [AUTHORIZED] });
+    expect((await t.call('POST', `/workflow/taskinstance/${task._id}?_action=complete`, { headers: asAsync, body: { requestApproved: 'false' } })).status).toBe(200);
+    const h = await t.call('GET', `/workflow/processinstance/history/${task.processInstanceId}`, { headers: asAsync });
+    expect(h.status).toBe(200);
+    expect(h.body.approval).toMatchObject({ decision: 'rejected', decidedBy: 'async.admin', outcome: null });
+    const other = await t.call('GET', `/workflow/processinstance/history/${task.processInstanceId}`, { headers: { 'X-OpenIDM-Username': 'other', 'X-OpenIDM-Password': 'Passw0rd' } });
+    expect(other.status).toBe(403);
+  });
+});
+
 describe('managed-object ids accept what OpenIDM accepts', () => {
   let t: TestServer;
   beforeAll(async () => { t = await startTestServer({ workers: false }); });
