@@ -29,6 +29,20 @@ export function isUnavailable(err: unknown): boolean {
 }
 
 /**
+ * The database cannot store (or read) data for a reason of its storage, not of the request: a full
+ * disk or size limit, an I/O error, a read-only file or standby. Returns the reason for a 503 (no
+ * SQL, no values), or null for any other error.
+ */
+export function storageFailure(err: unknown): { code: string; reason: string } | null {
+  const code = String((err as { code?: unknown })?.code ?? '');
+  if (code === 'SQLITE_FULL' || code === '53100') return { code, reason: 'The repository is full (its disk, or the database size limit): nothing was stored. Free space, then try again' };
+  if (code === '53200' || code === 'SQLITE_NOMEM') return { code, reason: 'The repository is out of memory: nothing was stored. Try again shortly' };
+  if (code.startsWith('SQLITE_IOERR') || code === '58030' || code === 'SQLITE_CANTOPEN') return { code, reason: 'The repository cannot read or write its storage (an I/O error): nothing was stored. Check the disk, then try again' };
+  if (code.startsWith('SQLITE_READONLY') || code === '25006') return { code, reason: 'The repository is read-only: nothing was stored. Make it writable, then try again' };
+  return null;
+}
+
+/**
  * PostgreSQL refusing a value (SQLSTATE class 22, data exception: a NUL byte, a string longer
  * than its column, text that is not a number…): the client sent it, so it is a 400, not a 500.
  * Returns the database's own short description, or null for any other error.
