@@ -99,14 +99,16 @@ export class Reconciler {
   /** Marks runs abandoned by a crash as FAILED now, and keeps watching for stale ones. */
   async start(): Promise<void> {
     // At start, ACTIVE runs recorded under this node's id are from its previous life.
-    await this.sweep(this.nodeId);
-    this.sweeper = setInterval(() => void this.sweep(null).catch(() => undefined), 5_000);
+    await this.sweepAbandoned(this.nodeId);
+    this.sweeper = setInterval(() => void this.sweepAbandoned(null).catch(() => undefined), 5_000);
     this.sweeper.unref();
   }
 
-  private async sweep(ownNode: string | null): Promise<void> {
-    const n = await runs.failAbandonedRuns(this.db.knex, ownNode, Date.now() - HEARTBEAT_STALE_MS, 'The run stopped reporting progress (its server stopped or lost the repository); start a new reconciliation');
+  /** Fails ACTIVE runs whose heartbeat is stale by the database's clock (and, at start, this node's earlier ones). */
+  async sweepAbandoned(ownNode: string | null): Promise<number> {
+    const n = await runs.failAbandonedRuns(this.db.knex, ownNode, HEARTBEAT_STALE_MS, 'The run stopped reporting progress (its server stopped or lost the repository); start a new reconciliation');
     if (n) this.log.warn(`marked ${n} interrupted reconciliation run(s) FAILED`);
+    return n;
   }
 
   /** Starts a run in the background; with wait, resolves when it has ended. */
@@ -133,7 +135,7 @@ export class Reconciler {
       message: null,
       started: new Date().toISOString(),
       ended: null,
-      heartbeat: Date.now(),
+      heartbeat: null, // insertRun writes the database's time
     };
     try {
       await runs.insertRun(this.db.knex, row);
@@ -186,7 +188,7 @@ export class Reconciler {
       progress: run.progress.toJSON(),
       situationSummary: run.progress.situations,
       statusSummary: run.progress.status,
-      heartbeat: Date.now(),
+      heartbeat: 'now',
       state: 'ACTIVE',
     });
     if (!stillActive) run.canceled = true; // canceled (or failed by a sweeper) elsewhere
@@ -211,7 +213,7 @@ export class Reconciler {
       await refreshReconStatistics(this.db);
     };
     // The heartbeat tells other nodes this run is alive, even during a long batch.
-    const heartbeat = setInterval(() => void runs.updateRun(this.db.knex, run.row.id, { heartbeat: Date.now() }).catch(() => undefined), 2_000);
+    const heartbeat = setInterval(() => void runs.updateRun(this.db.knex, run.row.id, { heartbeat: 'now' }).catch(() => undefined), 2_000);
     try {
       if (!ids) await refreshReconStatistics(this.db);
       run.progress.linksTotal = await links.countLinks(this.db.knex, mapping.name);
@@ -244,7 +246,7 @@ export class Reconciler {
         situationSummary: run.progress.situations,
         statusSummary: run.progress.status,
         ended: new Date().toISOString(),
-        heartbeat: Date.now(),
+        heartbeat: 'now',
       });
       // A cancel elsewhere already wrote CANCELED; make the final counters visible anyway.
       if (run.canceled) await runs.updateRun(this.db.knex, run.row.id, { progress: run.progress.toJSON(), situationSummary: run.progress.situations, statusSummary: run.progress.status });

@@ -66,6 +66,29 @@ export function forUpdate<T extends Knex.QueryBuilder>(qb: T, dialect: Dialect):
   return (dialect === 'pg' ? qb.forUpdate() : qb) as T;
 }
 
+/**
+ * The database's clock in epoch milliseconds, as SQL. Heartbeats, lock expiry and stale-run
+ * sweeps compare this, never a node's own clock: a node whose clock runs ahead must not find a
+ * live node's lock expired or its heartbeat stale. PostgreSQL: clock_timestamp() (the wall clock
+ * at the statement, not the transaction's start); SQLite: julianday('now'), the clock of the
+ * machine that holds the file (fixed for the length of one statement).
+ */
+export function nowMsSql(dialect: Dialect): string {
+  return dialect === 'pg' ? '(extract(epoch from clock_timestamp()) * 1000)::bigint' : "CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER)";
+}
+
+/** nowMsSql as a knex value, for insert/update columns. */
+export function dbNow(q: Q): Knex.Raw {
+  return q.raw(nowMsSql(dialectOf(q)));
+}
+
+/** The database's clock now (epoch ms). */
+export async function readDbNow(q: Q): Promise<number> {
+  const res = await q.raw(`SELECT ${nowMsSql(dialectOf(q))} AS now`);
+  const rows = (Array.isArray(res) ? res : res.rows) as { now: unknown }[];
+  return Number(rows[0].now);
+}
+
 export function dialectOf(q: Q): Dialect {
   // knex's own name for the client's dialect (the client itself may be one of ours: see db.ts).
   return (q as unknown as { client: { dialect: string } }).client.dialect === 'postgresql' ? 'pg' : 'sqlite';

@@ -161,6 +161,29 @@ describe('a source that changes under a recon', () => {
     project.remove();
   });
 
+  it("a node whose clock runs 30 s ahead does not fail another node's live run: heartbeats are database time", async () => {
+    project.writeCsv(Array.from({ length: 8_000 }, (_, i) => csvRow(`skew${i}`)));
+    const start = await t.call('POST', `/recon?_action=recon&mapping=${MAPPING}`, { headers: ADMIN });
+    await eventually(async () => (await t.call('GET', `/recon/${start.body._id}`, { headers: ADMIN })).body.progress.source.existing.processed > 0, 60_000, 'the run to be under way');
+    const realNow = Date.now.bind(Date);
+    const spy = jest.spyOn(Date, 'now').mockImplementation(() => realNow() + 30_000);
+    let swept: number;
+    try {
+      swept = await t.services.reconciler.sweepAbandoned(null); // what another node's sweeper runs every 5 s
+    } finally {
+      spy.mockRestore();
+    }
+    expect(swept).toBe(0);
+    const done = await eventually(async () => {
+      const r = await t.call('GET', `/recon/${start.body._id}`, { headers: ADMIN });
+      return r.body.state !== 'ACTIVE' && r.body;
+    }, 60_000, 'the run to end');
+    expect(done.state).toBe('SUCCESS');
+    // A heartbeat that really is silent is still swept (by the database's clock).
+    await t.db.knex('recon_run').where({ id: start.body._id }).update({ state: 'ACTIVE', heartbeat: 1 });
+    expect(await t.services.reconciler.sweepAbandoned(null)).toBe(1);
+  }, 120_000);
+
   it('a CSV truncated mid-run ends the run FAILED, not SUCCESS on a partial read', async () => {
     const n = 30_000;
     project.writeCsv(Array.from({ length: n }, (_, i) => csvRow(`cut${i}`)));
