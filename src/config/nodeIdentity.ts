@@ -46,7 +46,8 @@ type Verdict = 'gone' | 'live' | 'unknown';
 
 function judge(row: nodes.NodeRow, me: nodes.NodeHolder): Verdict {
   if (row.heartbeat === null || (row.silentMs !== null && row.silentMs > NODE_STALE_MS)) return 'gone';
-  if (row.host === me.host && row.pidNs === me.pidNs) return row.pid !== me.pid && pidRunning(row.pid) ? 'live' : 'gone';
+  // Same host and pid namespace: the pid tells (our own pid: another server in this very process).
+  if (row.host === me.host && row.pidNs === me.pidNs) return pidRunning(row.pid) ? 'live' : 'gone';
   return 'unknown'; // another host or container: its heartbeat decides
 }
 
