@@ -146,6 +146,36 @@ describe('deletionThreshold', () => {
   });
 });
 
+describe('deletionThreshold in the source phase (UNQUALIFIED → DELETE)', () => {
+  let project: TestProject;
+  let t: TestServer;
+  beforeAll(async () => {
+    project = destructiveProject({
+      deletionThreshold: { percent: 0, minimum: 1 },
+      validSource: { type: 'text/javascript', source: "source.description !== 'invalid'" },
+      policies: [...DESTRUCTIVE, { situation: 'UNQUALIFIED', action: 'DELETE' }],
+    });
+    t = await startTestServer({ projectDir: project.dir, workers: false });
+  });
+  afterAll(async () => {
+    await t.close();
+    project.remove();
+  });
+
+  it('stops before the batch that would delete more than the threshold', async () => {
+    project.writeCsv([csvRow('u1'), csvRow('u2'), csvRow('u3')]);
+    expect((await recon(t)).state).toBe('SUCCESS');
+    project.writeCsv([csvRow('u1'), csvRow('u2', { description: 'invalid' }), csvRow('u3', { description: 'invalid' })]);
+    const stopped = await recon(t);
+    expect(stopped.state).toBe('FAILED');
+    expect(stopped.message).toMatch(/would delete or unlink at least 2 target\(s\) \(UNQUALIFIED → DELETE: 2\)/);
+    expect(await userIds(t)).toEqual(['u1', 'u2', 'u3']);
+    const confirmed = await recon(t, '&confirmDeletions=2');
+    expect(confirmed.state).toBe('SUCCESS');
+    expect(await userIds(t)).toEqual(['u1']);
+  });
+});
+
 describe('a source that changes under a recon', () => {
   let project: TestProject;
   let t: TestServer;
@@ -244,7 +274,9 @@ describe('storage and source failures', () => {
     } finally {
       spy.mockRestore();
     }
-    expect(lines).toHaveLength(1);
+    const mine = lines.filter((l) => l.includes('POST /openidm/managed/user failed'));
+    expect(mine).toHaveLength(1);
+    lines.splice(0, lines.length, ...mine);
     expect(lines[0].length).toBeLessThanOrEqual(MAX_LINE);
     expect(lines[0]).toMatch(/insert into [`"]?managed_user/);
     expect(lines[0]).toMatch(/23505|SQLITE_CONSTRAINT/);
