@@ -1,6 +1,8 @@
 // Runs reconciliations: a source phase over the connector's stream, in batches, then a target
 // phase over targets the source phase did not touch. Progress is flushed to SQL so every node
 // (and a restarted one) sees it; a run interrupted by a crash is marked FAILED, never left ACTIVE.
+// Heartbeats are the database's time. An empty source, or more deletions/unlinks than the mapping's
+// deletionThreshold, stops the run before it removes anything (deletionGuard.ts).
 import crypto from 'node:crypto';
 import { Knex } from 'knex';
 import { Logger } from '../context';
