@@ -7,6 +7,7 @@ import { bootstrapAccounts } from './auth/bootstrap';
 import { LoginRateLimiter } from './auth/rateLimiter';
 import { Sessions } from './auth/sessions';
 import { ConfValidator, loadProjectConfig } from './config/conf';
+import { claimNodeIdentity, NodeIdentity } from './config/nodeIdentity';
 import { RuntimeOptions } from './config/project';
 import { AppContext, Logger } from './context';
 import { consoleLogger } from './log';
@@ -33,9 +34,13 @@ export interface ServerHooks {
 export async function startServer(options: RuntimeOptions, hooks: ServerHooks = {}, log: Logger = consoleLogger()): Promise<RunningServer> {
   const config = loadProjectConfig(options.projectDir, hooks.validators);
   const db = openDb({ url: options.databaseUrl, schema: options.databaseSchema, projectDir: options.projectDir });
+  let identity: NodeIdentity;
   try {
     await migrate(db, options.databaseSchema);
     await bootstrapAccounts(db.knex, config.authentication, log);
+    // Before the worker and reconciler take back what this node id's earlier process left.
+    identity = await claimNodeIdentity(db.knex, options.nodeId, options.nodeIdDefault ?? false, log);
+    options = { ...options, nodeId: identity.nodeId };
   } catch (e) {
     await db.knex.destroy();
     throw e;
@@ -50,7 +55,8 @@ export async function startServer(options: RuntimeOptions, hooks: ServerHooks = 
     authenticator: new Authenticator(accountLookup(db.knex), limiter),
     sessions: new Sessions(),
   };
-  const stoppers: Array<() => Promise<void>> = [];
+  // Run last at stop (stoppers run in reverse): the id is free only once the worker has stopped.
+  const stoppers: Array<() => Promise<void>> = [() => identity.release()];
   for (const start of hooks.onStart ?? []) {
     const stop = await start(ctx);
     if (stop) stoppers.push(stop);

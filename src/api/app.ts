@@ -3,7 +3,7 @@ import express, { NextFunction, Request, Response } from 'express';
 import { authenticate } from '../auth/middleware';
 import { CrestError, notFound, unavailable } from '../crest/errors';
 import { AppContext } from '../context';
-import { invalidInput, isUnavailable } from '../repo/dialect';
+import { invalidInput, isUnavailable, storageFailure } from '../repo/dialect';
 import { bodyParserError, jsonBody } from './http';
 import { infoRouter, pingRouter } from './info';
 import { configRouter } from './config';
@@ -54,7 +54,14 @@ export function createApp(ctx: AppContext, parts: AppParts): express.Express {
     else if (bodyParserError(err)) e = bodyParserError(err)!;
     else if (err instanceof URIError) e = new CrestError(400, 'The URL is not valid');
     else if (invalidInput(err)) e = new CrestError(400, `A value in the request cannot be stored: ${invalidInput(err)}`);
-    else if (isUnavailable(err)) {
+    else if (storageFailure(err)) {
+      const f = storageFailure(err)!;
+      ctx.log.warn(`repository storage failure ${f.code} on ${req.method} ${req.path.slice(0, 200)}`);
+      e = new CrestError(503, f.reason, { cause: f.code });
+    } else if (sourceFailure(err)) {
+      // The source connector cannot answer (file missing, unreadable, changing): the reason is the answer.
+      e = new CrestError(503, (err as Error).message.slice(0, 1000), { cause: (err as { code: string }).code });
+    } else if (isUnavailable(err)) {
       ctx.log.warn(`repository unavailable: ${(err as Error).message}`);
       e = unavailable('The repository is unavailable; try again shortly');
     } else {
@@ -68,4 +75,10 @@ export function createApp(ctx: AppContext, parts: AppParts): express.Express {
     res.status(e.code).json(e.toJSON());
   });
   return app;
+}
+
+/** The connectors' errors (csvConnector: SOURCE_UNAVAILABLE, SOURCE_INVALID, SOURCE_CHANGED). */
+function sourceFailure(err: unknown): boolean {
+  const code = (err as { code?: unknown })?.code;
+  return err instanceof Error && (code === 'SOURCE_UNAVAILABLE' || code === 'SOURCE_INVALID' || code === 'SOURCE_CHANGED');
 }

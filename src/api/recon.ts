@@ -26,13 +26,13 @@ export function reconRouter(recon: Reconciler) {
       const p = principalOf(res);
       if (action === 'recon') {
         const wait = queryString(req, 'waitForCompletion') === 'true';
-        const run = await recon.startRun(queryString(req, 'mapping'), wait, p.userName);
+        const run = await recon.startRun(queryString(req, 'mapping'), wait, p.userName, { confirmDeletions: confirmDeletionsOf(queryString(req, 'confirmDeletions')) });
         res.json(wait ? runView(run) : { _id: run.id, state: run.state });
       } else if (action === 'reconById') {
         const id = queryString(req, 'id') ?? queryString(req, 'ids');
         if (!id) throw badRequest('The id parameter is required');
         const wait = queryString(req, 'waitForCompletion') !== 'false';
-        const run = await recon.startRun(queryString(req, 'mapping'), wait, p.userName, id.split(',').map((x) => x.trim()).filter(Boolean));
+        const run = await recon.startRun(queryString(req, 'mapping'), wait, p.userName, { ids: id.split(',').map((x) => x.trim()).filter(Boolean) });
         res.json(wait ? runView(run) : { _id: run.id, state: run.state });
       } else throw unknownAction(action);
     });
@@ -76,4 +76,11 @@ export function reconRouter(recon: Reconciler) {
 
     return r;
   };
+}
+
+/** confirmDeletions=<count>: the deletions/unlinks an administrator accepts beyond the mapping's deletionThreshold. */
+function confirmDeletionsOf(v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  if (!/^\d{1,9}$/.test(v)) throw badRequest(`confirmDeletions must be a count of targets (a non-negative integer), got "${v.slice(0, 50)}"`);
+  return Number(v);
 }

@@ -2,18 +2,34 @@
 // `npm start [-- -p PROJECT_DIR]`: runs the server until SIGTERM/SIGINT.
 import { runtimeOptions } from '../config/project';
 import { ConfigError } from '../config/conf';
+import { NodeIdInUse } from '../config/nodeIdentity';
 import { consoleLogger } from '../log';
 import { startServer } from '../server';
 import { defaultHooks } from '../wiring';
 
+/**
+ * FOR TESTS ONLY: RECONFLOW_TEST_CLOCK_OFFSET_MS=30000 makes this process's Date.now() run that far
+ * ahead (negative: behind), as on a machine with a skewed clock. The reliability suite uses it to
+ * show that locks, heartbeats and sweeps follow the database's clock. Never set it in production.
+ */
+function applyTestClockOffset(log: ReturnType<typeof consoleLogger>): void {
+  const offset = Number(process.env.RECONFLOW_TEST_CLOCK_OFFSET_MS ?? 0);
+  if (!offset || !Number.isFinite(offset)) return;
+  const real = Date.now.bind(Date);
+  Date.now = () => real() + offset;
+  log.warn(`RECONFLOW_TEST_CLOCK_OFFSET_MS=${offset}: this process's clock is skewed on purpose (a test setting)`);
+}
+
 async function main(): Promise<void> {
   const log = consoleLogger();
+  applyTestClockOffset(log);
   const options = runtimeOptions();
   let server;
   try {
     server = await startServer(options, defaultHooks(), log);
   } catch (e) {
     if (e instanceof ConfigError) log.error(`configuration error in conf/${e.message}`);
+    else if (e instanceof NodeIdInUse) log.error(`start-up refused: ${e.message}`);
     else log.error('start-up failed', e);
     process.exit(1);
   }

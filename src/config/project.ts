@@ -1,5 +1,7 @@
 // Where the project folder is and how the process is configured (environment and argv).
+import crypto from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 
 export interface RuntimeOptions {
@@ -10,6 +12,11 @@ export interface RuntimeOptions {
   databaseSchema?: string;
   /** Identifies this process in job locks and recon runs. */
   nodeId: string;
+  /**
+   * True when NODE_ID was not set and nodeId is the stable default: a second live server on the
+   * same host and project then takes `<default>~2` (and so on) instead of refusing to start.
+   */
+  nodeIdDefault?: boolean;
   workers: boolean;
 }
 
@@ -29,9 +36,27 @@ export function runtimeOptions(argv: string[] = process.argv.slice(2), env: Node
     host: env.HOST || '0.0.0.0',
     databaseUrl: env.DATABASE_URL || undefined,
     databaseSchema: env.DATABASE_SCHEMA || undefined,
-    nodeId: env.NODE_ID || `${require('node:os').hostname()}:${process.pid}`,
+    nodeId: env.NODE_ID || defaultNodeId(projectDir, env.DATABASE_URL, env.DATABASE_SCHEMA),
+    nodeIdDefault: !env.NODE_ID,
     workers: env.WORKERS !== '0',
   };
+}
+
+/**
+ * The same for every start of a server on this host, project folder and database, so that a
+ * restarted server is the same node and takes back at once what its killed predecessor held:
+ * `<hostname>:<first 10 hex of sha256(project folder, database without password, schema)>`.
+ */
+export function defaultNodeId(projectDir: string, databaseUrl?: string, schema?: string): string {
+  let dir = path.resolve(projectDir);
+  try {
+    dir = fs.realpathSync(dir);
+  } catch {
+    /* not there yet: start-up reports it */
+  }
+  const db = (databaseUrl ?? '').replace(/\/\/([^:@/]+):[^@/]*@/, '//$1@');
+  const hash = crypto.createHash('sha256').update(`${dir}\n${db}\n${schema ?? ''}`).digest('hex').slice(0, 10);
+  return `${os.hostname()}:${hash}`;
 }
 
 /** The repository root (the sample project), whether running from src/ under jest or from dist/. */

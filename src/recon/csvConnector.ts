@@ -45,6 +45,28 @@ export function sourceUnavailable(file: string, cause: unknown): Error & { code:
   return err;
 }
 
+/** Error for a file that changed while it was read (a partial read must not pass for the source); code 'SOURCE_CHANGED'. */
+function sourceChanged(file: string, what: string): Error & { code: string } {
+  const err = new Error(
+    `CSV source ${file} changed while it was being read (${what}); the read stopped so that part of a file is not taken for the whole source. ` +
+      'Run again once the file is complete (replace it by a rename, between runs).',
+  ) as Error & { code: string };
+  err.code = 'SOURCE_CHANGED';
+  return err;
+}
+
+/** Rows between two checks that the file being read is still the file that was opened. */
+const CHANGE_CHECK_ROWS = 500;
+
+/** What changed between the file as opened and `now` (the open descriptor's or the path's stat), or null. */
+function changeOf(opened: fs.Stats, now: fs.Stats | null): string | null {
+  if (!now) return 'the file was removed';
+  if (now.ino !== opened.ino || now.dev !== opened.dev) return 'the file was replaced by another one';
+  if (now.size !== opened.size) return `its size went from ${opened.size} to ${now.size} bytes`;
+  if (now.mtimeMs !== opened.mtimeMs) return 'it was modified';
+  return null;
+}
+
 /** Error for a file that cannot be used at all (no header, no uid column...); `code` is 'SOURCE_INVALID'. */
 function sourceInvalid(file: string, message: string): Error & { code: string } {
   const err = new Error(`CSV source ${file}: ${message}`) as Error & { code: string };
@@ -299,7 +321,28 @@ async function* parseRows(file: string, encoding: BufferEncoding, maxFieldLength
   } catch (err) {
     throw sourceUnavailable(file, err);
   }
-  const input = handle.createReadStream({ encoding, highWaterMark: 64 * 1024 });
+  let opened: fs.Stats;
+  try {
+    opened = await handle.stat();
+  } catch (err) {
+    await handle.close().catch(() => undefined);
+    throw sourceUnavailable(file, err);
+  }
+  // Per CHANGE_CHECK_ROWS rows and at the end: two stat calls, not a cost per row.
+  let sinceCheck = 0;
+  const checkUnchanged = () => {
+    sinceCheck = 0;
+    let byPath: fs.Stats | null = null;
+    try {
+      byPath = fs.statSync(file);
+    } catch {
+      byPath = null;
+    }
+    const what = changeOf(opened, fs.fstatSync(handle.fd)) ?? changeOf(opened, byPath);
+    if (what) throw sourceChanged(file, what);
+  };
+  // autoClose off: the descriptor must outlive the stream for the final check; finally closes it.
+  const input = handle.createReadStream({ encoding, highWaterMark: 64 * 1024, autoClose: false });
   const pre = new PreprocessStream(maxFieldLength);
 
   const queue: RawRow[] = [];
@@ -377,11 +420,16 @@ async function* parseRows(file: string, encoding: BufferEncoding, maxFieldLength
           pre.resume(); // asynchronous: takes effect after parser.resume() below has stepped
           parser?.resume(); // may step again synchronously, and pause again
         }
+        if (++sinceCheck >= CHANGE_CHECK_ROWS) checkUnchanged();
         yield row;
         continue;
       }
       if (failure) throw failure;
-      if (done) return;
+      if (done) {
+        checkUnchanged();
+        if (input.bytesRead !== opened.size) throw sourceChanged(file, `${input.bytesRead} of its ${opened.size} bytes could be read`);
+        return;
+      }
       await new Promise<void>((resolve) => {
         wake = resolve;
       });
@@ -391,6 +439,7 @@ async function* parseRows(file: string, encoding: BufferEncoding, maxFieldLength
     if (!done) parser?.abort();
     input.destroy();
     pre.destroy();
+    await handle.close().catch(() => undefined);
   }
 }
 

@@ -78,7 +78,14 @@ export type MappingConfig = {
   validTarget?: ScriptConfig;
   sourceCondition?: ScriptConfig;
   linkQualifier?: string;
+  /** IDM's key: a run whose source yields no objects fails unless this is true (default false). */
+  allowEmptySourceSet?: boolean;
+  /** reconflow's: the most targets one run may delete or unlink without confirmDeletions. */
+  deletionThreshold?: Partial<DeletionThreshold>;
 };
+
+/** A run may remove max(minimum, floor(percent% of the mapping's links at its start)) targets. */
+export type DeletionThreshold = { percent: number; minimum: number };
 
 export interface CompiledMapping {
   name: string;
@@ -95,4 +102,6 @@ export interface CompiledMapping {
   policyFor(situation: Situation): PolicyAction;
   isValidSource(source: SourceObject): boolean;
   isValidTarget(target: Record<string, unknown>): boolean;
+  allowEmptySourceSet: boolean;
+  deletionThreshold: DeletionThreshold;
 }

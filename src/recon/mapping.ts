@@ -6,6 +6,7 @@ import {
   ACTIONS,
   Action,
   CompiledMapping,
+  DeletionThreshold,
   MappingConfig,
   PolicyAction,
   PolicyConfig,
@@ -33,6 +34,9 @@ export const DEFAULT_ACTIONS: Readonly<Record<Situation, Action>> = {
 };
 
 const DEFAULT_LINK_QUALIFIER = 'default';
+
+/** On unless a mapping says otherwise: 10% of the mapping's links, or 100, whichever is larger. */
+export const DEFAULT_DELETION_THRESHOLD: Readonly<DeletionThreshold> = { percent: 10, minimum: 100 };
 
 // ---------------------------------------------------------------------------------------------
 // Validation
@@ -150,7 +154,28 @@ function mapping(v: unknown, at: string): MappingConfig {
   }
   const lq = optionalString(v, 'linkQualifier', at);
   if (lq !== undefined) m.linkQualifier = lq;
+  if (v.allowEmptySourceSet !== undefined) {
+    if (typeof v.allowEmptySourceSet !== 'boolean') throw new Error(`${at}.allowEmptySourceSet must be true or false`);
+    m.allowEmptySourceSet = v.allowEmptySourceSet;
+  }
+  if (v.deletionThreshold !== undefined) m.deletionThreshold = deletionThreshold(v.deletionThreshold, `${at}.deletionThreshold`);
   return m;
+}
+
+/** `{"percent": 0–100, "minimum": integer ≥ 0}`, either key optional (defaults 10 and 100). */
+function deletionThreshold(v: unknown, at: string): Partial<DeletionThreshold> {
+  if (!isObject(v)) throw new Error(`${at} must be an object {"percent": 10, "minimum": 100}`);
+  for (const k of Object.keys(v)) if (k !== 'percent' && k !== 'minimum') throw new Error(`${at}.${k} is not a known key (percent, minimum)`);
+  const out: Partial<DeletionThreshold> = {};
+  if (v.percent !== undefined) {
+    if (typeof v.percent !== 'number' || !(v.percent >= 0 && v.percent <= 100)) throw new Error(`${at}.percent must be a number from 0 to 100`);
+    out.percent = v.percent;
+  }
+  if (v.minimum !== undefined) {
+    if (typeof v.minimum !== 'number' || !Number.isInteger(v.minimum) || v.minimum < 0) throw new Error(`${at}.minimum must be an integer of 0 or more`);
+    out.minimum = v.minimum;
+  }
+  return out;
 }
 
 /**
@@ -315,9 +340,13 @@ export function compileMapping(cfg: MappingConfig): CompiledMapping {
   // The engine may ask several times about one row; each script run costs a timed vm call.
   const validity = new WeakMap<object, boolean>();
 
+  // The fingerprint says when links must be re-compared: the protection keys do not change a sync.
+  const { allowEmptySourceSet, deletionThreshold: threshold, ...synced } = cfg;
   return {
     name: cfg.name,
-    fingerprint: crypto.createHash('sha256').update(JSON.stringify(cfg)).digest('hex'),
+    fingerprint: crypto.createHash('sha256').update(JSON.stringify(synced)).digest('hex'),
+    allowEmptySourceSet: allowEmptySourceSet === true,
+    deletionThreshold: { ...DEFAULT_DELETION_THRESHOLD, ...threshold },
     source: cfg.source,
     target: cfg.target,
     map(source: SourceObject, existingTarget?: Record<string, unknown>): Record<string, unknown> {

@@ -1,9 +1,12 @@
 // Runs reconciliations: a source phase over the connector's stream, in batches, then a target
 // phase over targets the source phase did not touch. Progress is flushed to SQL so every node
 // (and a restarted one) sees it; a run interrupted by a crash is marked FAILED, never left ACTIVE.
+// Heartbeats are the database's time. An empty source, or more deletions/unlinks than the mapping's
+// deletionThreshold, stops the run before it removes anything (deletionGuard.ts).
 import crypto from 'node:crypto';
 import { Knex } from 'knex';
 import { Logger } from '../context';
+import { errorMessage } from '../log';
 import { badRequest, conflict, CrestError, notFound } from '../crest/errors';
 import { ManagedUsers } from '../managed/users';
 import { Db, refreshReconStatistics } from '../repo/db';
@@ -19,6 +22,7 @@ import { sha256Hex } from './hash';
 import { SourceConnector } from './connector';
 import { Action, CompiledMapping, PolicyAction, Situation, SourceObject, SourceRecord } from './interfaces';
 import { IdSet } from './idSet';
+import { countRemoval, DeletionBudget, emptySourceStop, ReconStopped, removes } from './deletionGuard';
 import { RunProgress, STAGE_DESCRIPTIONS } from './progress';
 import { assessTargetSituation } from './situations';
 import { AskAgain, triggerWorkflows } from './workflowTrigger';
@@ -35,12 +39,32 @@ export interface ReconOptions {
   startVariables?: Record<string, unknown>;
 }
 
+/** Per-run choices of the caller. */
+export interface RunRequest {
+  /** Source ids for reconById (no target phase). */
+  ids?: string[];
+  /** An administrator's yes to this many deletions/unlinks beyond the mapping's deletionThreshold. */
+  confirmDeletions?: number;
+}
+
 interface ActiveRun {
   row: runs.RunRow;
   progress: RunProgress;
   canceled: boolean;
   done: Promise<void>;
+  budget?: DeletionBudget;
 }
+
+interface TargetEntry {
+  id: string;
+  link: links.LinkRow | undefined;
+  row: Assessment['target'];
+  situation: Situation;
+  action: Action;
+}
+
+/** Target-phase situations: a policy removing on any of them makes the phase plan its removals first. */
+const TARGET_SITUATIONS: Situation[] = ['SOURCE_MISSING', 'UNASSIGNED', 'TARGET_IGNORED'];
 
 export class Reconciler {
   private active = new Map<string, ActiveRun>();
@@ -77,19 +101,22 @@ export class Reconciler {
   /** Marks runs abandoned by a crash as FAILED now, and keeps watching for stale ones. */
   async start(): Promise<void> {
     // At start, ACTIVE runs recorded under this node's id are from its previous life.
-    await this.sweep(this.nodeId);
-    this.sweeper = setInterval(() => void this.sweep(null).catch(() => undefined), 5_000);
+    await this.sweepAbandoned(this.nodeId);
+    this.sweeper = setInterval(() => void this.sweepAbandoned(null).catch(() => undefined), 5_000);
     this.sweeper.unref();
   }
 
-  private async sweep(ownNode: string | null): Promise<void> {
-    const n = await runs.failAbandonedRuns(this.db.knex, ownNode, Date.now() - HEARTBEAT_STALE_MS, 'The run stopped reporting progress (its server stopped or lost the repository); start a new reconciliation');
+  /** Fails ACTIVE runs whose heartbeat is stale by the database's clock (and, at start, this node's earlier ones). */
+  async sweepAbandoned(ownNode: string | null): Promise<number> {
+    const n = await runs.failAbandonedRuns(this.db.knex, ownNode, HEARTBEAT_STALE_MS, 'The run stopped reporting progress (its server stopped or lost the repository); start a new reconciliation');
     if (n) this.log.warn(`marked ${n} interrupted reconciliation run(s) FAILED`);
+    return n;
   }
 
   /** Starts a run in the background; with wait, resolves when it has ended. */
   /** With `ids`, only those source entries are reconciled (reconById), and there is no target phase. */
-  async startRun(mappingName: string | undefined, wait: boolean, startedBy: string | null, ids?: string[]): Promise<runs.RunRow> {
+  async startRun(mappingName: string | undefined, wait: boolean, startedBy: string | null, request: RunRequest = {}): Promise<runs.RunRow> {
+    const { ids, confirmDeletions } = request;
     const mapping = this.mapping(mappingName);
     const connector = this.connectorFor(mapping);
     const row: runs.RunRow = {
@@ -100,14 +127,17 @@ export class Reconciler {
       node: this.nodeId,
       parameters: ids
         ? { sourceIds: ids, startedBy }
-        : { sourceQuery: { resourceName: mapping.source, queryFilter: 'true' }, targetQuery: { resourceName: mapping.target, queryFilter: 'true' }, startedBy },
+        : {
+            sourceQuery: { resourceName: mapping.source, queryFilter: 'true' }, targetQuery: { resourceName: mapping.target, queryFilter: 'true' }, startedBy,
+            ...(confirmDeletions !== undefined ? { confirmDeletions } : {}),
+          },
       progress: new RunProgress().toJSON(),
       situationSummary: new RunProgress().situations,
       statusSummary: { SUCCESS: 0, FAILURE: 0 },
       message: null,
       started: new Date().toISOString(),
       ended: null,
-      heartbeat: Date.now(),
+      heartbeat: null, // insertRun writes the database's time
     };
     try {
       await runs.insertRun(this.db.knex, row);
@@ -116,7 +146,7 @@ export class Reconciler {
       throw e;
     }
     const run: ActiveRun = { row, progress: new RunProgress(), canceled: false, done: Promise.resolve() };
-    run.done = this.execute(run, mapping, connector, ids).finally(() => this.active.delete(row.id));
+    run.done = this.execute(run, mapping, connector, ids, confirmDeletions).finally(() => this.active.delete(row.id));
     this.active.set(row.id, run);
     if (wait) {
       await run.done;
@@ -160,13 +190,13 @@ export class Reconciler {
       progress: run.progress.toJSON(),
       situationSummary: run.progress.situations,
       statusSummary: run.progress.status,
-      heartbeat: Date.now(),
+      heartbeat: 'now',
       state: 'ACTIVE',
     });
     if (!stillActive) run.canceled = true; // canceled (or failed by a sweeper) elsewhere
   }
 
-  private async execute(run: ActiveRun, mapping: CompiledMapping, connector: SourceConnector, ids?: string[]): Promise<void> {
+  private async execute(run: ActiveRun, mapping: CompiledMapping, connector: SourceConnector, ids?: string[], confirmDeletions?: number): Promise<void> {
     let lastFlush = Date.now();
     const maybeFlush = async () => {
       if (Date.now() - lastFlush >= FLUSH_MS) {
@@ -185,10 +215,11 @@ export class Reconciler {
       await refreshReconStatistics(this.db);
     };
     // The heartbeat tells other nodes this run is alive, even during a long batch.
-    const heartbeat = setInterval(() => void runs.updateRun(this.db.knex, run.row.id, { heartbeat: Date.now() }).catch(() => undefined), 2_000);
+    const heartbeat = setInterval(() => void runs.updateRun(this.db.knex, run.row.id, { heartbeat: 'now' }).catch(() => undefined), 2_000);
     try {
       if (!ids) await refreshReconStatistics(this.db);
       run.progress.linksTotal = await links.countLinks(this.db.knex, mapping.name);
+      run.budget = new DeletionBudget(mapping, run.progress.linksTotal, confirmDeletions);
       await this.flush(run, 'ACTIVE_RECONCILING_SOURCE');
       let batch: SourceRecord[] = [];
       for await (const rec of ids ? onlyIds(connector.query(), new Set(ids)) : connector.query()) {
@@ -204,6 +235,8 @@ export class Reconciler {
       if (batch.length && !run.canceled) await this.sourceBatch(run, mapping, batch, seenSources, touchedTargets);
       run.progress.sourceTotal = run.progress.sourceProcessed;
       if (!run.canceled && !ids) {
+        // An empty source would make every linked target SOURCE_MISSING (IDM: allowEmptySourceSet).
+        if (seenSources.size === 0 && !mapping.allowEmptySourceSet) throw emptySourceStop(mapping, run.progress.sourceProcessed);
         await this.flush(run, 'ACTIVE_RECONCILING_TARGET');
         await this.targetPhase(run, mapping, seenSources, touchedTargets, maybeFlush);
       }
@@ -215,13 +248,14 @@ export class Reconciler {
         situationSummary: run.progress.situations,
         statusSummary: run.progress.status,
         ended: new Date().toISOString(),
-        heartbeat: Date.now(),
+        heartbeat: 'now',
       });
       // A cancel elsewhere already wrote CANCELED; make the final counters visible anyway.
       if (run.canceled) await runs.updateRun(this.db.knex, run.row.id, { progress: run.progress.toJSON(), situationSummary: run.progress.situations, statusSummary: run.progress.status });
     } catch (e) {
-      const message = e instanceof Error ? e.message : String(e);
-      this.log.error(`reconciliation ${run.row.id} of ${mapping.name} failed: ${message}`);
+      const message = e instanceof ReconStopped ? e.message : errorMessage(e);
+      if (e instanceof ReconStopped) this.log.warn(`reconciliation ${run.row.id} of ${mapping.name} stopped: ${message}`);
+      else this.log.error(`reconciliation ${run.row.id} of ${mapping.name} failed: ${message}`);
       const failed = {
         state: 'FAILED', stage: 'COMPLETED_FAILED', message, ended: new Date().toISOString(),
         progress: run.progress.toJSON(), situationSummary: run.progress.situations, statusSummary: run.progress.status,
@@ -269,6 +303,13 @@ export class Reconciler {
     const syncHashes = new Map(good.map((g) => [g.source._id, syncHash(mapping, g.hash)]));
     const assessments = await assessBatch(this.db.knex, mapping, good.map((g) => g.source), syncHashes);
     const workflowStarts: { a: Assessment; policy: PolicyAction & { kind: 'workflow' } }[] = [];
+    // UNQUALIFIED (and any other removing policy) in the source phase: stop before the batch that would pass the limit.
+    const removals = new Map<string, number>();
+    for (const a of assessments) {
+      const policy = mapping.policyFor(a.situation);
+      if (policy.kind === 'action' && removes(policy.action, a)) countRemoval(removals, a.situation, policy.action);
+    }
+    run.budget?.check(removals, false);
 
     await this.db.knex.transaction(async (trx) => {
       const marks: links.SyncMark[] = [];
@@ -296,6 +337,7 @@ export class Reconciler {
       // The batch's audit commits with its actions (one commit, and no action without its entry).
       await runs.insertAudit(trx, audit.splice(0));
     });
+    for (const n of removals.values()) run.budget?.spend(n);
 
     // One batched trigger for the batch's workflow starts (decisions, open keys, multi-row inserts);
     // runtime.startMany yields to the event loop between engine runs so HTTP requests are served.
@@ -335,28 +377,24 @@ export class Reconciler {
   }
 
   private async targetPhase(run: ActiveRun, mapping: CompiledMapping, seenSources: IdSet, touched: IdSet, maybeFlush: () => Promise<void>): Promise<void> {
-    run.progress.targetTotal = await countManagedUsers(this.db.knex);
-    let after: string | null = null;
-    for (;;) {
+    // A mapping that can remove in this phase counts its removals first, and stops before any when they are too many.
+    if (run.budget && TARGET_SITUATIONS.some((s) => { const p = mapping.policyFor(s); return p.kind === 'action' && (p.action === 'DELETE' || p.action === 'UNLINK'); })) {
+      const planned = new Map<string, number>();
+      for await (const entries of this.targetEntries(run, mapping, seenSources, touched)) {
+        for (const e of entries) if (removes(e.action, { targetId: e.id, linked: !!e.link })) countRemoval(planned, e.situation, e.action);
+      }
       if (run.canceled) return;
-      const ids = await managedUserIdsAfter(this.db.knex, after, BATCH);
-      if (!ids.length) break;
-      after = ids[ids.length - 1];
-      run.progress.targetProcessed += ids.length;
-      const untouched = ids.filter((id) => !touched.has(id));
-      if (!untouched.length) continue;
-      const byTarget = await links.linksByTarget(this.db.knex, mapping.name, untouched);
-      const rows = await readManagedUsers(this.db.knex, untouched);
+      run.budget.check(planned, true);
+    }
+    run.progress.targetTotal = await countManagedUsers(this.db.knex);
+    for await (const entries of this.targetEntries(run, mapping, seenSources, touched, run.progress)) {
+      const removals = new Map<string, number>();
+      for (const e of entries) if (removes(e.action, { targetId: e.id, linked: !!e.link })) countRemoval(removals, e.situation, e.action);
+      run.budget?.check(removals, false); // targets unlinked since the plan
       const audit: runs.AuditEntry[] = [];
       const ts = new Date().toISOString();
       await this.db.knex.transaction(async (trx) => {
-        for (const id of untouched) {
-          const link = byTarget.get(id);
-          const row = rows.get(id);
-          const situation = assessTargetSituation({ linkedSourceExists: !!link && seenSources.has(link.firstId), hasLink: !!link, validTarget: row ? mapping.isValidTarget(row.obj) : false });
-          if (situation === 'CONFIRMED') continue; // reported in the source phase
-          const policy = mapping.policyFor(situation);
-          const action: Action = policy.kind === 'action' ? policy.action : 'IGNORE';
+        for (const { id, link, row, situation, action } of entries) {
           const outcome = await this.act(trx, mapping, action, { source: null as unknown as SourceObject, situation, target: row ?? null, targetId: id, linked: !!link, correlatedIds: [] });
           run.progress.count(situation, outcome.status === 'SUCCESS');
           if (action !== 'NOREPORT') {
@@ -364,8 +402,35 @@ export class Reconciler {
           }
         }
       });
+      for (const n of removals.values()) run.budget?.spend(n);
       await runs.insertAudit(this.db.knex, audit);
       await maybeFlush();
+    }
+  }
+
+  /** The targets the source phase did not touch, batch by batch, with their link, row, situation and action. */
+  private async *targetEntries(run: ActiveRun, mapping: CompiledMapping, seenSources: IdSet, touched: IdSet, progress?: RunProgress): AsyncGenerator<TargetEntry[]> {
+    let after: string | null = null;
+    for (;;) {
+      if (run.canceled) return;
+      const ids = await managedUserIdsAfter(this.db.knex, after, BATCH);
+      if (!ids.length) return;
+      after = ids[ids.length - 1];
+      if (progress) progress.targetProcessed += ids.length;
+      const untouched = ids.filter((id) => !touched.has(id));
+      if (!untouched.length) continue;
+      const byTarget = await links.linksByTarget(this.db.knex, mapping.name, untouched);
+      const rows = await readManagedUsers(this.db.knex, untouched);
+      const entries: TargetEntry[] = [];
+      for (const id of untouched) {
+        const link = byTarget.get(id);
+        const row = rows.get(id);
+        const situation = assessTargetSituation({ linkedSourceExists: !!link && seenSources.has(link.firstId), hasLink: !!link, validTarget: row ? mapping.isValidTarget(row.obj) : false });
+        if (situation === 'CONFIRMED') continue; // reported in the source phase
+        const policy = mapping.policyFor(situation);
+        entries.push({ id, link, row: row ?? null, situation, action: policy.kind === 'action' ? policy.action : 'IGNORE' });
+      }
+      if (entries.length) yield entries;
     }
   }
 }

@@ -58,6 +58,9 @@ export function openDb(opts: DbOptions): Db {
         validate: (conn: { readyForQuery?: boolean }) => conn.readyForQuery !== false,
       },
       acquireConnectionTimeout: CONNECT_TIMEOUT_MS,
+      // A failed statement's message carries its SQL with `?` placeholders, not the values
+      // (e-mail addresses, password hashes), so that logs and error texts never hold row data.
+      compileSqlOnError: false,
     });
     const safeUrl = opts.url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');
     return { knex, dialect: 'pg', describe: `PostgreSQL ${safeUrl}${schema ? ` schema ${schema}` : ''}` };
@@ -71,6 +74,7 @@ export function openDb(opts: DbOptions): Db {
     client: CachedStatementsClient as unknown as typeof Knex.Client,
     connection: { filename: file },
     useNullAsDefault: true,
+    compileSqlOnError: false,
     pool: {
       // One writer connection: SQLite serialises writes anyway, and :memory: must not be split.
       min: 1,

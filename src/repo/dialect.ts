@@ -29,6 +29,20 @@ export function isUnavailable(err: unknown): boolean {
 }
 
 /**
+ * The database cannot store (or read) data for a reason of its storage, not of the request: a full
+ * disk or size limit, an I/O error, a read-only file or standby. Returns the reason for a 503 (no
+ * SQL, no values), or null for any other error.
+ */
+export function storageFailure(err: unknown): { code: string; reason: string } | null {
+  const code = String((err as { code?: unknown })?.code ?? '');
+  if (code === 'SQLITE_FULL' || code === '53100') return { code, reason: 'The repository is full (its disk, or the database size limit): nothing was stored. Free space, then try again' };
+  if (code === '53200' || code === 'SQLITE_NOMEM') return { code, reason: 'The repository is out of memory: nothing was stored. Try again shortly' };
+  if (code.startsWith('SQLITE_IOERR') || code === '58030' || code === 'SQLITE_CANTOPEN') return { code, reason: 'The repository cannot read or write its storage (an I/O error): nothing was stored. Check the disk, then try again' };
+  if (code.startsWith('SQLITE_READONLY') || code === '25006') return { code, reason: 'The repository is read-only: nothing was stored. Make it writable, then try again' };
+  return null;
+}
+
+/**
  * PostgreSQL refusing a value (SQLSTATE class 22, data exception: a NUL byte, a string longer
  * than its column, text that is not a number…): the client sent it, so it is a 400, not a 500.
  * Returns the database's own short description, or null for any other error.
@@ -50,6 +64,29 @@ export async function insertReturningId(q: Q, table: string, row: Record<string,
 /** Row-locking clause for read-modify-write inside a transaction (SQLite's transaction already holds the lock). */
 export function forUpdate<T extends Knex.QueryBuilder>(qb: T, dialect: Dialect): T {
   return (dialect === 'pg' ? qb.forUpdate() : qb) as T;
+}
+
+/**
+ * The database's clock in epoch milliseconds, as SQL. Heartbeats, lock expiry and stale-run
+ * sweeps compare this, never a node's own clock: a node whose clock runs ahead must not find a
+ * live node's lock expired or its heartbeat stale. PostgreSQL: clock_timestamp() (the wall clock
+ * at the statement, not the transaction's start); SQLite: julianday('now'), the clock of the
+ * machine that holds the file (fixed for the length of one statement).
+ */
+export function nowMsSql(dialect: Dialect): string {
+  return dialect === 'pg' ? '(extract(epoch from clock_timestamp()) * 1000)::bigint' : "CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER)";
+}
+
+/** nowMsSql as a knex value, for insert/update columns. */
+export function dbNow(q: Q): Knex.Raw {
+  return q.raw(nowMsSql(dialectOf(q)));
+}
+
+/** The database's clock now (epoch ms). */
+export async function readDbNow(q: Q): Promise<number> {
+  const res = await q.raw(`SELECT ${nowMsSql(dialectOf(q))} AS now`);
+  const rows = (Array.isArray(res) ? res : res.rows) as { now: unknown }[];
+  return Number(rows[0].now);
 }
 
 export function dialectOf(q: Q): Dialect {

@@ -2,7 +2,7 @@
 import { Filter } from '../crest/queryFilter';
 import { badRequest } from '../crest/errors';
 import { applyFilter, FieldTarget } from './filterToSql';
-import { dialectOf, parseJson, Q } from './dialect';
+import { dbNow, dialectOf, nowMsSql, parseJson, Q } from './dialect';
 
 export interface RunRow {
   id: string;
@@ -17,8 +17,12 @@ export interface RunRow {
   message: string | null;
   started: string;
   ended: string | null;
+  /** The last sign of life of the node running it, by the database's clock (epoch ms). */
   heartbeat: number | null;
 }
+
+/** What a write changes; a heartbeat is always "now" by the database's clock, never a node's. */
+export type RunChanges = Omit<Partial<RunRow>, 'heartbeat'> & { heartbeat?: 'now' | null };
 
 function fromColumns(r: Record<string, unknown>): RunRow {
   return {
@@ -38,7 +42,7 @@ function fromColumns(r: Record<string, unknown>): RunRow {
   };
 }
 
-function toColumns(r: Partial<RunRow>): Record<string, unknown> {
+function toColumns(q: Q, r: RunChanges): Record<string, unknown> {
   const c: Record<string, unknown> = {};
   if (r.id !== undefined) c.id = r.id;
   if (r.mapping !== undefined) c.mapping = r.mapping;
@@ -52,22 +56,22 @@ function toColumns(r: Partial<RunRow>): Record<string, unknown> {
   if (r.message !== undefined) c.message = r.message;
   if (r.started !== undefined) c.started = r.started;
   if (r.ended !== undefined) c.ended = r.ended;
-  if (r.heartbeat !== undefined) c.heartbeat = r.heartbeat;
+  if (r.heartbeat !== undefined) c.heartbeat = r.heartbeat === null ? null : dbNow(q);
   return c;
 }
 
 /** Fails with a unique violation while another run of the mapping is ACTIVE. */
 export async function insertRun(q: Q, r: RunRow): Promise<void> {
-  await q('recon_run').insert(toColumns(r));
+  await q('recon_run').insert(toColumns(q, { ...r, heartbeat: 'now' }));
 }
 
-export async function updateRun(q: Q, id: string, changes: Partial<RunRow>): Promise<void> {
-  await q('recon_run').where({ id }).update(toColumns(changes));
+export async function updateRun(q: Q, id: string, changes: RunChanges): Promise<void> {
+  await q('recon_run').where({ id }).update(toColumns(q, changes));
 }
 
 /** Ends a run only if it is still ACTIVE (a cancel or a sweeper may have got there first). */
-export async function finishRun(q: Q, id: string, changes: Partial<RunRow>): Promise<boolean> {
-  return (await q('recon_run').where({ id, state: 'ACTIVE' }).update(toColumns(changes))) === 1;
+export async function finishRun(q: Q, id: string, changes: RunChanges): Promise<boolean> {
+  return (await q('recon_run').where({ id, state: 'ACTIVE' }).update(toColumns(q, changes))) === 1;
 }
 
 export async function readRun(q: Q, id: string): Promise<RunRow | null> {
@@ -79,12 +83,15 @@ export async function listRuns(q: Q, limit = 100): Promise<RunRow[]> {
   return (await q('recon_run').orderBy('started', 'desc').limit(limit)).map(fromColumns);
 }
 
-/** ACTIVE runs left behind by a node that died: `ownNode`'s previous life, or a silent heartbeat. */
-export async function failAbandonedRuns(q: Q, ownNode: string | null, staleBefore: number, message: string): Promise<number> {
+/**
+ * ACTIVE runs left behind by a node that died: `ownNode`'s previous life, or a heartbeat silent
+ * for `staleMs` by the database's clock (a node's own clock may run ahead of the others').
+ */
+export async function failAbandonedRuns(q: Q, ownNode: string | null, staleMs: number, message: string): Promise<number> {
   return q('recon_run')
     .where({ state: 'ACTIVE' })
     .andWhere((w) => {
-      w.where('heartbeat', '<', staleBefore).orWhereNull('heartbeat');
+      w.whereRaw(`heartbeat < ${nowMsSql(dialectOf(q))} - ?`, [staleMs]).orWhereNull('heartbeat');
       if (ownNode !== null) w.orWhere({ node: ownNode });
     })
     .update({ state: 'FAILED', stage: 'COMPLETED_FAILED', ended: new Date().toISOString(), message });

@@ -64,6 +64,70 @@ describe('crash after approval', () => {
     await s.stop();
   });
 
+  it('default NODE_ID: a restarted server takes back at once the jobs its SIGKILLed predecessor held (not after the 60 s lock)', async () => {
+    const n = 600;
+    const db = await testDb('default-id');
+    const ids = sourceIds(n, 'dfl');
+    const project = makeProject('default-id', csvOf(ids));
+    cleanup.push(() => db.drop(), () => fs.rmSync(project, { recursive: true, force: true }));
+    // Every server here runs with NODE_ID unset: the default identity, as a plain `npm start`.
+    const first = await startServer({ projectDir: project, databaseUrl: db.url, workers: false });
+    servers.push(first);
+    await createApprover(first.base);
+    expect((await waitRecon(first.base, await startRecon(first.base))).state).toBe('SUCCESS');
+    const tasks = await openTaskIds(first.base);
+    const replies = await pool(tasks, 8, (id) => completeTask(first.base, id, ASYNC_ADMIN));
+    first.kill('SIGKILL'); // right after the last 200
+    await first.exited;
+    expect(replies.map((r) => r.status)).toEqual(tasks.map(() => 200));
+
+    // A worker with the default identity, SIGKILLed while it holds a claimed, uncommitted job.
+    let byState: Record<string, number> = {};
+    let kills = 0;
+    while (kills < 5 && !(byState.running > 0)) {
+      let s: ServerProc | undefined;
+      const starting = startServer({ projectDir: project, databaseUrl: db.url, onSpawn: (p) => servers.push((s = p)) }).catch(() => undefined);
+      const doneBefore = await count(db.knex, "SELECT COUNT(*) AS n FROM job WHERE state = 'done'");
+      await until('the worker to be part-way through, with a job in hand', async () => {
+        const [{ done, running }] = await rows<{ done: number; running: number }>(db.knex, "SELECT SUM(CASE WHEN state = 'done' THEN 1 ELSE 0 END) AS done, SUM(CASE WHEN state = 'running' THEN 1 ELSE 0 END) AS running FROM job");
+        return Number(done) >= doneBefore + n * 0.05 && Number(running) > 0;
+      }, 60_000, 1);
+      s!.kill('SIGKILL');
+      await s!.exited;
+      await starting;
+      kills++;
+      const states = await rows<{ state: string; n: number }>(db.knex, 'SELECT state, COUNT(*) AS n FROM job GROUP BY state');
+      byState = Object.fromEntries(states.map((r) => [r.state, Number(r.n)]));
+    }
+    expect(byState.running).toBeGreaterThan(0);
+    const heldAtKill = byState.running;
+
+    const started = Date.now();
+    const again = await startServer({ projectDir: project, databaseUrl: db.url });
+    servers.push(again);
+    await until('every createUser job to be done', async () => (await count(db.knex, "SELECT COUNT(*) AS n FROM job WHERE state <> 'done'")) === 0, 90_000, 100);
+    const recoveryMs = Date.now() - started;
+    const l = await ledger(db, ids);
+    const nodeIds = await rows<{ id: string }>(db.knex, 'SELECT id FROM node');
+    record({
+      id: '2c-restart-default-node-id',
+      scenario: 'Restart with the default NODE_ID after a SIGKILL with jobs in hand',
+      backend: db.backend,
+      injected: `SIGKILL right after the last approval answered 200, then SIGKILL of a worker holding ${heldAtKill} claimed job(s) (${kills} kill(s)); restart, NODE_ID unset throughout`,
+      tried: `${n} approved users`,
+      lost: l.lost,
+      doubled: l.doubled,
+      measured: { jobStatesAtKill: byState, recoveryMs, lockMs: 60_000, nodeIds: nodeIds.map((r) => r.id), attempts: l.attempts },
+      command: reproduce('test/reliability/crash-approval.rel.ts', 'default NODE_ID'),
+    });
+    expect(l.problems).toEqual([]);
+    expect({ lost: l.lost, doubled: l.doubled, users: l.users }).toEqual({ lost: 0, doubled: 0, users: n + 1 });
+    // Every start was the same node, so the held jobs were re-queued at start, not after their 60 s lock.
+    expect(nodeIds).toHaveLength(1);
+    expect(recoveryMs).toBeLessThan(20_000);
+    await again.stop();
+  });
+
   it('SIGKILL while the worker is in the middle of the createUser jobs: each job done once, each user once', async () => {
     const n = 1000;
     const { db, ids, project } = await approvedBacklog('mid-job', n);

@@ -78,7 +78,8 @@ process.once('exit', () => {
 export interface ServerOptions {
   projectDir: string;
   databaseUrl: string;
-  nodeId: string;
+  /** NODE_ID; omitted: unset, so the server takes its default (stable per host, project and database). */
+  nodeId?: string;
   workers?: boolean;
   port?: number;
   env?: Record<string, string>;
@@ -88,6 +89,7 @@ export interface ServerOptions {
 }
 
 export interface ServerProc {
+  /** NODE_ID as set, or "(default)". */
   nodeId: string;
   port: number;
   /** http://127.0.0.1:PORT/openidm */
@@ -112,7 +114,7 @@ export async function startServer(o: ServerOptions): Promise<ServerProc> {
     HOST: '127.0.0.1',
     DATABASE_URL: o.databaseUrl,
     PROJECT_DIR: o.projectDir,
-    NODE_ID: o.nodeId,
+    ...(o.nodeId !== undefined ? { NODE_ID: o.nodeId } : {}),
     WORKERS: o.workers === false ? '0' : '1',
     ...(o.env ?? {}),
   });
@@ -133,7 +135,7 @@ export async function startServer(o: ServerOptions): Promise<ServerProc> {
   );
   const base = `http://127.0.0.1:${port}/openidm`;
   const s: ServerProc = {
-    nodeId: o.nodeId,
+    nodeId: o.nodeId ?? '(default)',
     port,
     base,
     pid: proc.pid!,

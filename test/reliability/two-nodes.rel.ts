@@ -94,6 +94,106 @@ describe('two nodes on one PostgreSQL database', () => {
     await Promise.all([a.stop(), b.stop()]);
   });
 
+  it("a node whose clock runs 30 s ahead neither fails another node's live recon nor steals its live job", async () => {
+    const rowsN = 60_000; // long enough (≈10 s) for several of B's sweeps (every 5 s)
+    const db3 = await pgDb('two-nodes-skew');
+    const project3 = makeProject('two-nodes-skew', csvOf(sourceIds(rowsN, 'skew')));
+    let na: ServerProc | undefined;
+    let nb: ServerProc | undefined;
+    try {
+      na = await startServer({ projectDir: project3, databaseUrl: db3.url, nodeId: 'rel-skew-A' });
+      // B's own clock is 30 s ahead (a test-only setting: RECONFLOW_TEST_CLOCK_OFFSET_MS, see src/cli/start.ts).
+      nb = await startServer({ projectDir: project3, databaseUrl: db3.url, nodeId: 'rel-skew-B', env: { RECONFLOW_TEST_CLOCK_OFFSET_MS: '30000' } });
+      // A job A's worker holds for 20 s more by the database's clock: B, 30 s ahead, would find its lock expired.
+      await db3.knex.raw(
+        `INSERT INTO job (key, type, payload, state, attempts, max_attempts, run_at, locked_by, locked_until, created_at, updated_at)
+         VALUES ('held-by-A', 'createUser', '{}', 'running', 1, 8, 0, 'rel-skew-A/live', (extract(epoch from clock_timestamp()) * 1000)::bigint + 20000, '', '')`,
+      );
+      const reconId = await startRecon(na.base);
+      const heldSeen: string[] = [];
+      const run = await until('the recon on A to end', async () => {
+        const [job] = await rows<{ locked_by: string; attempts: number }>(db3.knex, "SELECT locked_by, attempts FROM job WHERE key = 'held-by-A'");
+        heldSeen.push(`${job.locked_by}/${job.attempts}`);
+        const r = await request(na!.base, 'GET', `/recon/${reconId}`, { headers: ADMIN });
+        return r.body.state !== 'ACTIVE' && r.body;
+      }, 180_000, 500);
+      const [job] = await rows<{ locked_by: string | null; attempts: number }>(db3.knex, "SELECT locked_by, attempts FROM job WHERE key = 'held-by-A'");
+      const durationMs = run.duration;
+      record({
+        id: '4c-two-nodes-clock-skew',
+        scenario: 'Two nodes: one clock 30 s ahead',
+        backend: 'pg',
+        fixedBackend: true,
+        injected: "node B's clock 30 s ahead (RECONFLOW_TEST_CLOCK_OFFSET_MS=30000) while node A runs a recon and holds a job locked for 20 s",
+        tried: `${rowsN}-row recon on A (${durationMs} ms) under B's sweeper; a job held by A`,
+        lost: run.state === 'SUCCESS' ? 0 : 1,
+        doubled: 0,
+        measured: { reconState: run.state, reconMessage: run.message ?? null, heldJobSeen: [...new Set(heldSeen)].slice(0, 5), heldJobAfter: job },
+        command: reproduce('test/reliability/two-nodes.rel.ts', 'clock runs 30 s ahead'),
+      });
+      expect(run.state).toBe('SUCCESS');
+      expect(run.situationSummary.ABSENT).toBe(rowsN);
+      // Until its 20 s lock ran out (by the database's clock) nobody took A's job; the run outlasted B's sweeps (every 5 s).
+      expect(durationMs).toBeGreaterThan(6_000);
+      const takenEarly = heldSeen.slice(0, Math.floor(15_000 / 500)).filter((h) => h !== 'rel-skew-A/live/1');
+      expect(takenEarly).toEqual([]);
+      await Promise.all([na.stop(), nb.stop()]);
+    } finally {
+      na?.kill('SIGKILL');
+      nb?.kill('SIGKILL');
+      await Promise.all([na?.exited, nb?.exited]);
+      await db3.drop();
+      fs.rmSync(project3, { recursive: true, force: true });
+    }
+  });
+
+  it('two live servers with the default NODE_ID on one host and project get distinct ids: the second steals nothing', async () => {
+    const rowsN = 10_000;
+    const db4 = await pgDb('two-nodes-default');
+    const project4 = makeProject('two-nodes-default', csvOf(sourceIds(rowsN, 'dflt')));
+    let na: ServerProc | undefined;
+    let nb: ServerProc | undefined;
+    try {
+      na = await startServer({ projectDir: project4, databaseUrl: db4.url });
+      const reconId = await startRecon(na.base);
+      await until('approvals to start', async () => (await count(db4.knex, 'SELECT COUNT(*) AS n FROM task')) >= 500, 60_000, 20);
+      // A claimed job of A's, as its worker holds it (its lock owner is "<A's node id>/<tag>").
+      const [aNode] = await rows<{ id: string }>(db4.knex, 'SELECT id FROM node');
+      await db4.knex.raw(
+        `INSERT INTO job (key, type, payload, state, attempts, max_attempts, run_at, locked_by, locked_until, created_at, updated_at)
+         VALUES ('held-by-A', 'createUser', '{}', 'running', 1, 8, 0, ?, (extract(epoch from clock_timestamp()) * 1000)::bigint + 60000, '', '')`,
+        [`${aNode.id}/live`],
+      );
+      nb = await startServer({ projectDir: project4, databaseUrl: db4.url });
+      const nodes = await rows<{ id: string; pid: number }>(db4.knex, 'SELECT id, pid FROM node ORDER BY id');
+      const run = await waitRecon(na.base, reconId, 180_000);
+      const [job] = await rows<{ locked_by: string; state: string }>(db4.knex, "SELECT locked_by, state FROM job WHERE key = 'held-by-A'");
+      record({
+        id: '4d-two-nodes-default-id',
+        scenario: 'Two live servers, default NODE_ID, one host and project',
+        backend: 'pg',
+        fixedBackend: true,
+        injected: "a second server started with NODE_ID unset while the first (also unset) runs a recon and holds a job",
+        tried: `${rowsN}-row recon on A; B starts mid-run`,
+        lost: run.state === 'SUCCESS' && job.locked_by === `${aNode.id}/live` ? 0 : 1,
+        doubled: 0,
+        measured: { nodeIds: nodes.map((r) => r.id), reconState: run.state, heldJob: job },
+        command: reproduce('test/reliability/two-nodes.rel.ts', 'default NODE_ID'),
+      });
+      expect(nodes.map((r) => r.id)).toEqual([aNode.id, `${aNode.id}~2`]);
+      expect(nodes.map((r) => r.pid).sort()).toEqual([na.pid, nb.pid].sort());
+      expect(run.state).toBe('SUCCESS');
+      expect(job).toEqual({ locked_by: `${aNode.id}/live`, state: 'running' });
+      await Promise.all([na.stop(), nb.stop()]);
+    } finally {
+      na?.kill('SIGKILL');
+      nb?.kill('SIGKILL');
+      await Promise.all([na?.exited, nb?.exited]);
+      await db4.drop();
+      fs.rmSync(project4, { recursive: true, force: true });
+    }
+  });
+
   it('node A dies mid-recon: node B marks the run FAILED (stale heartbeat) and a recon on B leaves one approval per row', async () => {
     const rowsN = 10_000;
     const big = sourceIds(rowsN, 'solo');

@@ -44,6 +44,34 @@ describe('job queue', () => {
     expect((await readJob(db.knex, first!.id))?.state).toBe('done');
   });
 
+  it('lock expiry and due times are database time: a node whose clock runs 30 s ahead steals no live job', async () => {
+    const realNow = Date.now.bind(Date);
+    const skewed = (ms: number) => jest.spyOn(Date, 'now').mockImplementation(() => realNow() + ms);
+    await enqueueJob(db.knex, { key: 'live', type: 't', payload: {} });
+    const held = await claimJob(db.knex, 'w1', 20_000, ['t']); // a live worker holds it for 20 s
+    expect(held?.lockedBy).toBe('w1');
+    let spy = skewed(30_000);
+    try {
+      expect(await claimJob(db.knex, 'w2', 20_000, ['t'])).toBeNull();
+      // A job the skewed node enqueues, or backs off, is due by the database's clock, not 30 s late.
+      await enqueueJob(db.knex, { key: 'fresh', type: 't', payload: {} });
+      expect(await failJob(db.knex, held!.id, 'w1', 'boom', Date.now() + 1)).toBe('queued');
+    } finally {
+      spy.mockRestore();
+    }
+    await new Promise((r) => setTimeout(r, 20));
+    const due = await claimJobs(db.knex, 'w3', 20_000, ['t'], 10);
+    expect(due.map((j) => j.key).sort()).toEqual(['fresh', 'live']);
+    // A node 30 s behind does not see a lock as longer than it is either: the lock ends when the database says.
+    spy = skewed(-30_000);
+    try {
+      await db.knex('job').where({ key: 'fresh' }).update({ locked_until: db.knex.raw('locked_until - 20000') });
+      expect((await claimJob(db.knex, 'w4', 20_000, ['t']))?.key).toBe('fresh');
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
   it('fails with backoff, dies after max attempts, and an admin retry queues it again', async () => {
     await enqueueJob(db.knex, { key: 'x', type: 't', payload: {}, maxAttempts: 2 });
     let job = await claimJob(db.knex, 'w', 1_000, ['t']);

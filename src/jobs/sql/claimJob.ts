@@ -2,30 +2,37 @@
 // PostgreSQL: FOR UPDATE SKIP LOCKED lets many workers claim side by side without waiting.
 // SQLite: one writer at a time, so the UPDATE … WHERE id IN (SELECT …) is already atomic.
 // Claiming several at once costs one commit (on PostgreSQL, one WAL flush) for all of them.
-import { dialectOf, Q } from '../../repo/dialect';
+// "Due" and "expired" are judged by the database's clock (nowMsSql), so a node whose clock runs
+// ahead cannot take a job another node holds; `now` is for tests that move time on.
+import { dialectOf, nowMsSql, Q } from '../../repo/dialect';
 import { Job } from '../interfaces';
 import { rowToJob } from './rowToJob';
 
-export async function claimJobs(q: Q, workerId: string, lockMs: number, types: string[], limit: number, now = Date.now()): Promise<Job[]> {
-  const pg = dialectOf(q) === 'pg';
+export async function claimJobs(q: Q, workerId: string, lockMs: number, types: string[], limit: number, now?: number): Promise<Job[]> {
+  const dialect = dialectOf(q);
+  const pg = dialect === 'pg';
   const typeList = types.map(() => '?').join(', ');
+  const nowSql = now === undefined ? nowMsSql(dialect) : '?';
+  const nowArgs = now === undefined ? [] : [now];
+  const lockedUntil = now === undefined ? `${nowSql} + ?` : '?';
+  const lockArgs = now === undefined ? [lockMs] : [now + lockMs];
   const sql = `
-    UPDATE job SET state = 'running', locked_by = ?, locked_until = ?, attempts = attempts + 1, updated_at = ?
+    UPDATE job SET state = 'running', locked_by = ?, locked_until = ${lockedUntil}, attempts = attempts + 1, updated_at = ?
     WHERE id IN (
       SELECT id FROM job
       WHERE type IN (${typeList})
-        AND ((state = 'queued' AND run_at <= ?) OR (state = 'running' AND locked_until < ?))
+        AND ((state = 'queued' AND run_at <= ${nowSql}) OR (state = 'running' AND locked_until < ${nowSql}))
       ORDER BY run_at, id
       LIMIT ?
       ${pg ? 'FOR UPDATE SKIP LOCKED' : ''}
     )
     RETURNING *`;
-  const res = await q.raw(sql, [workerId, now + lockMs, new Date(now).toISOString(), ...types, now, now, limit]);
+  const res = await q.raw(sql, [workerId, ...lockArgs, new Date(now ?? Date.now()).toISOString(), ...types, ...nowArgs, ...nowArgs, limit]);
   const rows: Record<string, unknown>[] = pg ? res.rows : res;
   // RETURNING gives no order: run them in the order they were due.
   return rows.map(rowToJob).sort((a, b) => a.runAt - b.runAt || a.id - b.id);
 }
 
-export async function claimJob(q: Q, workerId: string, lockMs: number, types: string[], now = Date.now()): Promise<Job | null> {
+export async function claimJob(q: Q, workerId: string, lockMs: number, types: string[], now?: number): Promise<Job | null> {
   return (await claimJobs(q, workerId, lockMs, types, 1, now))[0] ?? null;
 }

@@ -341,6 +341,24 @@ describe('streaming', () => {
     expect(stats.bytesRead).toBe(size);
   });
 
+  it.each([
+    ['truncated', (f: string) => fs.truncateSync(f, Math.floor(fs.statSync(f).size / 2)), /size went from/],
+    ['appended to', (f: string) => fs.appendFileSync(f, '"Created By CSV", "late", "l@x", "L", "L", "l@x", "1", "r"\n'), /size went from/],
+    ['replaced by a rename', (f: string) => { fs.copyFileSync(f, `${f}.new`); fs.renameSync(`${f}.new`, f); }, /replaced by another one/],
+  ])('a file %s while it is read fails the read with SOURCE_CHANGED, never a short success', async (_what, change, message) => {
+    const file = path.join(dir, 'changing.csv');
+    fs.copyFileSync(path.join(dir, 'big.csv'), file);
+    const it = readCsv(file, cfg(file));
+    for (let i = 0; i < 10; i++) okRecord((await it.next()).value as SourceRecord);
+    change(file);
+    let read = 10;
+    const drain = async () => {
+      for (let r = await it.next(); !r.done; r = await it.next()) read++;
+    };
+    await expect(drain()).rejects.toMatchObject({ code: 'SOURCE_CHANGED', message: expect.stringMatching(message) });
+    expect(read).toBeLessThan(50_000);
+  });
+
   it('closes the file when the consumer stops early', async () => {
     const file = path.join(dir, 'big.csv');
     // Count descriptors open on this file only: the worker process opens and closes others meanwhile.
