@@ -43,7 +43,12 @@ export function workflowRouter(runtime: WorkflowRuntime) {
     r.get('/workflow/processdefinition/:id', async (req, res) => {
       const def = await runtime.definitions.get(req.params.id);
       const view: Record<string, unknown> = definitionView(def.row, def.parsed);
-      if (queryString(req, '_fields')?.includes('xml')) view.xml = def.row.xml;
+      // The XML carries every script, expression and form of the process: administrators only
+      // (a task view carries what its task needs).
+      if (parseFields(queryString(req, '_fields'))?.paths.some((path) => path[0] === 'xml')) {
+        requireAdmin(principalOf(res));
+        view.xml = def.row.xml;
+      }
       sendProjected(res, view, queryString(req, '_fields'));
     });
 

@@ -33,6 +33,8 @@ export class Definitions {
   /** Parses and stores a new version unless the latest version of that key has the same content. */
   async deployXml(xml: string, resourceName: string): Promise<{ row: repo.DefinitionRow; created: boolean }> {
     const parsed = await parseDefinition(xml, resourceName);
+    // Never deploy what cannot run (a version stored before this check still loads: get()).
+    if (parsed.unrunnable) throw parsed.unrunnable;
     const hash = crypto.createHash('sha256').update(xml).digest('hex');
     for (let attempt = 0; ; attempt++) {
       try {

@@ -7,6 +7,7 @@ import path from 'node:path';
 import camundaDescriptor from 'camunda-bpmn-moddle/resources/camunda.json';
 import { DefinitionError, type EndEventDef, type ParsedDefinition, type TaskDefinition } from './interfaces';
 import { dialectDescriptors } from './dialects';
+import { findUnrunnable } from './runnable';
 import { documentationOf, extractTaskDefinition, formPropertiesOf, type ModdleElement } from './taskDefinitions';
 
 /* eslint-disable @typescript-eslint/no-require-imports */
@@ -124,11 +125,13 @@ export async function parseDefinition(xml: string, resourceName?: string): Promi
   const key = proc.id;
   if (!key) throw new DefinitionError(`Invalid BPMN${where}: the executable process has no id`);
 
+  const flowElements = allFlowElements(proc);
+  const unrunnable = findUnrunnable([proc, ...flowElements], where);
   const tasks: TaskDefinition[] = [];
   const endEvents: EndEventDef[] = [];
   const jobTopics = new Map<string, string>();
   let startFormProperties: ReturnType<typeof formPropertiesOf> = [];
-  for (const el of allFlowElements(proc)) {
+  for (const el of flowElements) {
     const id = el.id ?? '';
     if (el.$type === 'bpmn:SequenceFlow' && (!el.sourceRef || !el.targetRef)) {
       throw new DefinitionError(`Invalid BPMN${where}: sequenceFlow "${id}" needs both sourceRef and targetRef`, id);
@@ -172,6 +175,7 @@ export async function parseDefinition(xml: string, resourceName?: string): Promi
     startFormProperties,
     context,
   };
+  if (unrunnable) definition.unrunnable = unrunnable;
   // Activiti (and so IDM) reports the definitions' targetNamespace as the process category.
   if (typeof root.targetNamespace === 'string' && root.targetNamespace) definition.category = root.targetNamespace;
   const documentation = documentationOf(proc);

@@ -5,14 +5,14 @@ import { Knex } from 'knex';
 import { Principal } from '../auth/interfaces';
 import { isAdmin } from '../auth/authorize';
 import { Logger } from '../context';
-import { conflict, forbidden, notFound } from '../crest/errors';
+import { badRequest, conflict, CrestError, forbidden, notFound } from '../crest/errors';
 import { enqueueJob } from '../jobs/sql/enqueueJob';
 import { Db } from '../repo/db';
 import { isUniqueViolation, Q } from '../repo/dialect';
 import * as instances from '../repo/processInstances';
 import * as tasks from '../repo/tasks';
 import { Definitions, LoadedDefinition } from './definitions';
-import { completeTask, fireDueTimers, startInstance } from './engine';
+import { completeTask, fireDueTimers, startInstance, storedDueTimes } from './engine';
 import { validateFormValues } from './forms';
 import { defaultPoolSize, EnginePool } from './pool';
 import { OpenTask, ResolvedFormProperty, RunOptions, RunResult } from './interfaces';
@@ -71,6 +71,18 @@ function newInstanceRow(req: StartRequest, def: LoadedDefinition, startTime: str
     error: null,
     openKey: req.openKey ?? null,
   };
+}
+
+/** A completion whose run fails: a process defect (500) naming the activity and the cause. */
+function completionFailed(taskId: number, taskKey: string, error: RunResult['error']): CrestError {
+  const activityId = error?.activityId ?? taskKey;
+  const cause = error?.message ?? 'the process failed';
+  return new CrestError(500, `Completing task ${taskId} failed at ${activityId}: ${cause}. Nothing was stored; the task is still open`, { taskId: String(taskId), activityId, cause });
+}
+
+/** Retry delay of a failing timer: the time it has been failing, between 1 minute and 1 hour. */
+export function timerRetryDelay(failingSinceMs: number): number {
+  return Math.min(60 * 60_000, Math.max(60_000, failingSinceMs));
 }
 
 export class WorkflowRuntime {
@@ -232,9 +244,9 @@ export class WorkflowRuntime {
     const now = this.iso();
     let changes: Partial<instances.InstanceRow>;
     if (result.status === 'waiting') {
-      changes = { state: result.state ?? null, variables: result.variables, wakeAt: result.timers[0]?.expireAt ?? null };
+      changes = { state: result.state ?? null, variables: result.variables, wakeAt: result.timers[0]?.expireAt ?? null, error: null };
     } else if (result.status === 'ended') {
-      changes = { status: 'ended', state: null, variables: result.variables, endTime: now, endActivityId: result.endActivityId ?? null, wakeAt: null, openKey: null };
+      changes = { status: 'ended', state: null, variables: result.variables, endTime: now, endActivityId: result.endActivityId ?? null, wakeAt: null, openKey: null, error: null };
     } else {
       changes = { status: 'failed', variables: result.variables, endTime: now, error: result.error?.message ?? 'failed', endActivityId: result.error?.activityId ?? null, wakeAt: null, openKey: null };
       this.log.warn(`process instance ${inst.id} failed: ${changes.error}`);
@@ -304,10 +316,11 @@ export class WorkflowRuntime {
     if (!both) throw notFound(`Task instance ${taskId} not found`);
     const task = await this.withForm(both.task);
     if (!this.mayWorkOn(p, task)) throw forbidden(`Task ${taskId} is assigned to someone else`);
-    const values = validateFormValues(task.form, submitted);
     const inst = both.instance;
-    if (inst.status !== 'active' || !inst.state) throw notFound(`Task instance ${taskId} not found`);
     const def = await this.definitions.get(inst.definitionId);
+    const freeVariables = def.parsed.tasks.find((d) => d.id === task.taskDefinitionKey)?.freeVariables;
+    const values = validateFormValues({ form: task.form, freeVariables, current: inst.variables }, submitted);
+    if (inst.status !== 'active' || !inst.state) throw notFound(`Task instance ${taskId} not found`);
     let result: RunResult;
     try {
       const state = inst.state;
@@ -316,9 +329,14 @@ export class WorkflowRuntime {
         : undefined;
       result = await completeTask(def.parsed, state, task.executionId, values, { ...this.runOptions, variables: inst.variables }, inWorker);
     } catch (e) {
-      if ((e as { code?: string }).code === 'TASK_NOT_WAITING') throw conflict(`Task ${taskId} is no longer waiting`);
+      const err = e as { code?: string; message?: string; field?: string };
+      if (err.code === 'TASK_NOT_WAITING') throw conflict(`Task ${taskId} is no longer waiting`);
+      // A start variable the submission would change (the engine layer knows which they are).
+      if (err.code === 'FORM_VALIDATION') throw badRequest(String(err.message), { field: err.field ?? null });
       throw e;
     }
+    // All or nothing: a run that fails before its next wait state stores nothing; the task stays open.
+    if (result.status === 'failed') throw completionFailed(taskId, task.taskDefinitionKey, result.error);
     // store() updates the instance first, guarded by the version read above: of two completions
     // (or a completion and a timer) exactly one writes; the other gets 409. Instance before tasks is
     // the order every writer takes its locks in, so PostgreSQL never sees a deadlock.
@@ -368,13 +386,31 @@ export class WorkflowRuntime {
       ? await this.pool.run({ op: 'fire', definitionId: def.row.id, state: inst.state, variables: inst.variables, now: this.now() }, def.row.xml)
       : await fireDueTimers(def.parsed, inst.state, this.now(), { ...this.runOptions, variables: inst.variables });
     try {
-      await this.db.knex.transaction((trx) => this.store(trx, inst, def, result, {}));
+      if (result.status === 'failed') await this.recordTimerFailure(inst, result);
+      else await this.db.knex.transaction((trx) => this.store(trx, inst, def, result, {}));
     } catch (e) {
       if ((e as { code?: number }).code === 409) return false;
       throw e;
     }
     if (result.jobs.length) this.hooks.onJobsEnqueued?.();
     return true;
+  }
+
+  /**
+   * A timer run that fails stores nothing of the run: the instance stays active in the state it was
+   * in (its tasks still open), `error` names the activity and the cause, and its timers are tried
+   * again after a backoff that doubles from 1 minute to 1 hour.
+   */
+  private async recordTimerFailure(inst: instances.InstanceRow, result: RunResult): Promise<void> {
+    const now = this.now();
+    const dues = await storedDueTimes(inst.state!).catch(() => [] as number[]);
+    const since = dues.length ? now - Math.min(...dues) : 0;
+    const retryAt = now + timerRetryDelay(since);
+    const error = `timer run failed at ${result.error?.activityId ?? '?'}: ${result.error?.message ?? 'failed'} (state kept; retried at ${new Date(retryAt).toISOString()})`;
+    if (!(await instances.updateInstance(this.db.knex, inst.id, inst.version, { error, wakeAt: retryAt }))) {
+      throw conflict(`Process instance ${inst.id} was changed concurrently`);
+    }
+    this.log.warn(`process instance ${inst.id}: ${error}`);
   }
 
   /** One pass of the timer scheduler: every instance whose earliest timer is due. */
