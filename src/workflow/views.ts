@@ -62,7 +62,9 @@ export function instanceView(i: InstanceRow, withTasks?: TaskRow[]) {
     startActivityId: i.startActivityId,
     endTime: i.endTime,
     endActivityId: i.endActivityId,
-    deleteReason: i.status === 'canceled' ? 'canceled' : i.error,
+    deleteReason: i.status === 'canceled' ? 'canceled' : i.status === 'active' ? null : i.error,
+    /** An active instance's last failed timer run (kept at its previous state, retried), or why it failed. */
+    error: i.error,
     processVariables: i.variables,
     ...(withTasks ? { tasks: withTasks.map((t) => taskView(t)) } : {}),
   };
