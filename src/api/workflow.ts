@@ -110,6 +110,12 @@ export function workflowRouter(runtime: WorkflowRuntime) {
         variables,
         startUserId: p.userName,
       });
+      // Never a 2xx for a start whose run failed: the failed instance stays in the history.
+      if (instance.status === 'failed') {
+        throw new CrestError(500, `Process instance ${instance.id} failed at ${instance.endActivityId ?? 'its start'}: ${instance.error ?? 'failed'}`, {
+          processInstanceId: String(instance.id), activityId: instance.endActivityId, cause: instance.error,
+        });
+      }
       res.status(201).json({
         _id: String(instance.id),
         processInstanceId: String(instance.id),

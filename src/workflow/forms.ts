@@ -30,8 +30,8 @@ export function validateFormValues(rules: SubmissionRules, submitted: Record<str
   const out: Record<string, unknown> = {};
   const byId = new Map(form.map((f) => [f.id, f]));
   for (const [k, v] of Object.entries(submitted)) {
-    if (k.startsWith('_')) continue;
     const field = byId.get(k);
+    if (!field && k.startsWith('_')) continue;
     if (field && !field.writable) {
       // Shown, never taken back: a client that echoes the whole form may send it unchanged.
       if (v !== undefined && v !== null && !sameValue(v, field.value) && String(v) !== String(field.value ?? '')) {

@@ -162,6 +162,22 @@ describe('completion rules (REST)', () => {
     });
   });
 
+  it('a start whose run fails answers 500 naming the activity, not 201; the failed instance stays in the history', async () => {
+    expect((await deploy(fixture('script-error.bpmn'), 'script-error.bpmn')).status).toBe(201);
+    const r = await t.call('POST', '/workflow/processinstance?_action=create', { headers: ADMIN, body: { _key: 'scriptError', sourceId: 'z' } });
+    expect(r.status).toBe(500);
+    expect(r.body).toMatchObject({ code: 500, detail: { activityId: 'failingScript', cause: expect.stringMatching(/boom from z/) } });
+    expect(await history(r.body.detail.processInstanceId)).toMatchObject({ status: 'failed', endActivityId: 'failingScript' });
+  });
+
+  it('a form field whose id starts with "_" is a field, not CREST metadata', async () => {
+    const xml = fixture('completion-rules.bpmn').replace(/id="completionRules"/, 'id="underscoreField"').replace('id="decision"', 'id="_decision"');
+    expect((await deploy(xml, 'underscore.bpmn')).status).toBe(201);
+    const task = await taskOf(await start('underscoreField', { sourceId: 'u' }));
+    expect((await complete(task._id, {})).status).toBe(400);
+    expect((await complete(task._id, { _decision: 'yes' })).status).toBe(200);
+  });
+
   describe('refused at deploy', () => {
     const process = (inner: string, extraNs = '') => `<?xml version="1.0" encoding="UTF-8"?>
 <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:camunda="http://camunda.org/schema/1.0/bpmn" ${extraNs} id="d" targetNamespace="t">
