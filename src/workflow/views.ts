@@ -42,6 +42,7 @@ export function definitionView(row: DefinitionRow, parsed?: ParsedDefinition) {
             dueDate: t.dueDate ?? null,
             priority: t.priority ?? null,
             formProperties: t.formProperties.map(formPropertyView),
+            freeVariables: t.freeVariables === true,
           })),
           endEvents: parsed.endEvents,
         }
