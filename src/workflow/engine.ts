@@ -2,6 +2,7 @@
 // process ends, and hand back what the persistence layer stores. No instance stays in memory: every
 // call builds a fresh Engine on the definition's parsed context and recovers the stored state.
 
+import { CONTINUE_TOPIC } from './asyncBoundaries';
 import { CompletionPlan, type Prediction } from './completionPlan';
 import { engineExpressions } from './expressions';
 import type { OpenTask, ParsedDefinition, RunOptions, RunResult } from './interfaces';
@@ -246,7 +247,23 @@ class Run {
     return out;
   }
 
+  /** Asynchronous continuation boundaries waiting now (asyncBoundaries.ts). */
+  waitingBoundaries(): ElementApi[] {
+    if (this.done || !this.compiled.asyncBoundaries.size) return [];
+    return (this.execution?.getPostponed() ?? []).filter((api) => this.compiled.asyncBoundaries.has(api.id));
+  }
+
+  /** Passes an asynchronous continuation boundary: the run goes on to its next wait state. */
+  async continueAt(api: ElementApi): Promise<void> {
+    await this.step(() => api.signal());
+  }
+
   result(): RunResult {
+    // A run that stops at a continuation boundary commits there; a durable job continues it.
+    for (const api of this.waitingBoundaries()) {
+      const activityId = this.compiled.asyncBoundaries.get(api.id)!.activityId;
+      if (!this.jobs.some((j) => j.topic === CONTINUE_TOPIC && j.activityId === activityId)) this.jobs.push({ topic: CONTINUE_TOPIC, activityId });
+    }
     const base = { variables: this.variables(), jobs: this.jobs };
     if (this.failure) return { status: 'failed', openTasks: [], timers: [], ...base, error: this.failure };
     if (this.ended) {
@@ -414,6 +431,22 @@ async function completeWithEngine(compiled: CompiledDefinition, state: Buffer, e
   const task = run.waitingTask(executionId);
   if (!task) throw errorCode(`task execution ${executionId} is not waiting`, 'TASK_NOT_WAITING');
   await run.signal(task, values ?? {});
+  return run.result();
+}
+
+/**
+ * Continues a stored instance from the asynchronous continuation boundaries it waits at (every one,
+ * in turn) to its next wait state; undefined when it waits at none (already continued).
+ */
+export async function continueAsync(def: ParsedDefinition, state: Buffer, opts: ResumeOptions = {}): Promise<RunResult | undefined> {
+  const compiled = compiledOf(def);
+  const stored = await decodeFor(compiled, state, opts);
+  const run = new Run(compiled, opts.now ?? Date.now, knownTimers(stored.timers));
+  await run.recover(stored);
+  if (run.failed) return run.result();
+  const waiting = run.waitingBoundaries();
+  if (!waiting.length) return undefined;
+  for (const api of waiting) await run.continueAt(api);
   return run.result();
 }
 

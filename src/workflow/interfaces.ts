@@ -57,6 +57,8 @@ export interface ParsedDefinition {
    * refuses the definition; a version stored before the check still loads, and fails where it runs.
    */
   unrunnable?: DefinitionError;
+  /** Elements with an asynchronous continuation (camunda:asyncBefore, …), as written. */
+  asyncActivities?: { id: string; attribute: string }[];
 }
 
 export interface ResolvedFormProperty extends FormPropertyDef {

@@ -1,7 +1,7 @@
 // What the runtime can never run, found at deploy so that it never reaches an approver: a script
 // format without an engine, a Java delegate, a service-like task (no services are registered),
-// listeners and I/O mappings (bpmn-engine would skip them silently), asynchronous continuations
-// (every step of a completion runs in one transaction; there is no job that would continue one).
+// listeners and I/O mappings (bpmn-engine would skip them silently). Asynchronous continuations
+// are placed (or refused) by asyncBoundaries.ts.
 import { DefinitionError } from './interfaces';
 import type { ModdleElement } from './taskDefinitions';
 
@@ -9,7 +9,6 @@ const JAVASCRIPT = /^(javascript|js|ecmascript)$/i;
 const DIALECTS = ['activiti', 'flowable'];
 const SERVICE_LIKE = new Set(['bpmn:ServiceTask', 'bpmn:SendTask', 'bpmn:BusinessRuleTask']);
 const DELEGATES = ['class', 'delegateExpression', 'expression'];
-const ASYNC = ['asyncBefore', 'asyncAfter', 'async'];
 // Extension elements bpmn-engine does not run: accepting them would ignore them silently.
 const IGNORED_EXTENSIONS = /:(ExecutionListener|TaskListener|InputOutput|Connector|executionListener|taskListener)$/;
 
@@ -32,12 +31,6 @@ function extensionsOf(el: ModdleElement): ModdleElement[] {
 }
 
 function check(el: ModdleElement): string | undefined {
-  for (const name of ASYNC) {
-    const a = attr(el, name);
-    if (a && a[1].trim().toLowerCase() === 'true') {
-      return `${named(el)} has ${a[0]}="true": asynchronous continuations are not supported (a completion runs every step up to the next wait state in one transaction); remove the attribute`;
-    }
-  }
   for (const holder of [el, ...((el.eventDefinitions as ModdleElement[] | undefined) ?? [])]) {
     for (const name of DELEGATES) {
       // camunda:expression exists on service-like elements only; bpmn's own `expression` elsewhere is not a delegate.

@@ -6,13 +6,15 @@ import { Principal } from '../auth/interfaces';
 import { isAdmin } from '../auth/authorize';
 import { Logger } from '../context';
 import { badRequest, conflict, CrestError, forbidden, notFound } from '../crest/errors';
+import type { JobHandler } from '../jobs/interfaces';
 import { enqueueJob } from '../jobs/sql/enqueueJob';
 import { Db } from '../repo/db';
 import { isUniqueViolation, Q } from '../repo/dialect';
 import * as instances from '../repo/processInstances';
 import * as tasks from '../repo/tasks';
 import { Definitions, LoadedDefinition } from './definitions';
-import { completeTask, fireDueTimers, startInstance, storedDueTimes } from './engine';
+import { CONTINUE_TOPIC } from './asyncBoundaries';
+import { completeTask, continueAsync, fireDueTimers, startInstance, storedDueTimes } from './engine';
 import { validateFormValues } from './forms';
 import { defaultPoolSize, EnginePool } from './pool';
 import { OpenTask, ResolvedFormProperty, RunOptions, RunResult } from './interfaces';
@@ -262,6 +264,11 @@ export class WorkflowRuntime {
       await tasks.deleteTasksOfInstance(trx, inst.id);
     }
     for (const job of result.jobs) {
+      if (job.topic === CONTINUE_TOPIC) {
+        // One continuation per stored version: a later boundary of the same instance gets its own job.
+        await enqueueJob(trx, { key: `${CONTINUE_TOPIC}:${inst.id}:${next.version}`, type: CONTINUE_TOPIC, payload: { processInstanceId: inst.id, activityId: job.activityId } });
+        continue;
+      }
       await enqueueJob(trx, { key: `${job.topic}:${inst.id}`, type: job.topic, payload: { processInstanceId: inst.id, activityId: job.activityId, variables: result.variables } });
     }
     if (result.status !== 'waiting' && this.hooks.onEnded) await this.hooks.onEnded(trx, { instance: next, result, definition: def, ...by });
@@ -376,6 +383,26 @@ export class WorkflowRuntime {
       return { ...inst, ...changes, version: inst.version + 1 };
     });
   }
+
+  /**
+   * The job handler of topic workflow.continue (register it under CONTINUE_TOPIC, and set
+   * definitions.asyncContinuations): continues an instance from its asynchronous continuation
+   * boundary to the next wait state, inside the job's transaction. A failing run throws, so the job
+   * queue retries it (and finally marks it dead); the instance keeps waiting at the boundary.
+   */
+  readonly continueJob: JobHandler = async (trx, payload) => {
+    const id = Number(payload.processInstanceId);
+    const inst = Number.isSafeInteger(id) ? await instances.readInstance(trx, id) : null;
+    if (!inst || inst.status !== 'active' || !inst.state) return { skipped: `process instance ${String(payload.processInstanceId)} is not active` };
+    const def = await this.definitions.get(inst.definitionId, trx);
+    const result = await continueAsync(def.parsed, inst.state, { ...this.runOptions, variables: inst.variables });
+    if (!result) return { skipped: `process instance ${id} waits at no continuation boundary` };
+    if (result.status === 'failed') {
+      throw new Error(`continuing process instance ${id} after ${String(payload.activityId)} failed at ${result.error?.activityId ?? '?'}: ${result.error?.message ?? 'failed'}`);
+    }
+    const next = await this.store(trx, inst, def, result, {});
+    return { continued: String(payload.activityId), status: next.status };
+  };
 
   /** Fires the due timers of one instance; false when another node got there first. */
   async fireTimers(id: number): Promise<boolean> {

@@ -28,8 +28,10 @@ describe('refused at deploy', () => {
     ['camunda:expression on a service task', '<bpmn:serviceTask id="work" camunda:expression="${bean.run()}" />', /camunda:expression/],
     ['a services implementation', '<bpmn:serviceTask id="work" implementation="${environment.services.fn}" />', /registers no services/],
     ['an external service task', '<bpmn:serviceTask id="work" camunda:type="external" camunda:topic="t" />', /registers no services/],
-    ['camunda:asyncAfter', '<bpmn:userTask id="work" camunda:asyncAfter="true" />', /camunda:asyncAfter="true": asynchronous continuations are not supported/],
-    ['activiti:async', '<bpmn:userTask id="work" activiti:async="true" />', /activiti:async/],
+    ['asyncAfter on a gateway', '<bpmn:exclusiveGateway id="work" camunda:asyncAfter="true" />', /exclusiveGateway "work" has camunda:asyncAfter="true": a continuation after a gateway/],
+    ['activiti:async before a parallel join', '<bpmn:parallelGateway id="work" activiti:async="true" />', /parallelGateway "work" has activiti:async="true": a continuation before a ParallelGateway would break its join/],
+    ['asyncBefore on a start event', '<bpmn:userTask id="work" /><bpmn:startEvent id="start2" camunda:asyncBefore="true" />', /startEvent "start2" has camunda:asyncBefore="true": a continuation is supported on elements reached by a sequence flow/],
+    ['asyncAfter on an end event', '<bpmn:userTask id="work" /><bpmn:endEvent id="end2" camunda:asyncAfter="true" />', /endEvent "end2" has camunda:asyncAfter="true": nothing follows an end event/],
     ['a task listener', '<bpmn:userTask id="work"><bpmn:extensionElements><camunda:taskListener class="a.B" event="create" /></bpmn:extensionElements></bpmn:userTask>', /taskListener/],
     ['an input/output mapping', '<bpmn:userTask id="work"><bpmn:extensionElements><camunda:inputOutput><camunda:inputParameter name="x">1</camunda:inputParameter></camunda:inputOutput></bpmn:extensionElements></bpmn:userTask>', /inputOutput/],
     ['a Java delegate on a message end', '<bpmn:userTask id="work" /><bpmn:endEvent id="end2"><bpmn:messageEventDefinition camunda:class="a.B" /></bpmn:endEvent>', /endEvent "end2" names a Java delegate/],
@@ -37,6 +39,22 @@ describe('refused at deploy', () => {
     const parsed = await parseDefinition(bpmn('p', inner), 'p.bpmn');
     expect(parsed.unrunnable?.message).toMatch(message);
     expect(parsed.unrunnable?.message).toContain('p.bpmn');
+  });
+
+  it('asynchronous continuations deploy only where a job handler continues them', async () => {
+    const xml = bpmn('asyncP', '<bpmn:userTask id="work" flowable:async="true" />').replace('xmlns:activiti=', 'xmlns:flowable="http://flowable.org/bpmn" xmlns:activiti=');
+    const parsed = await parseDefinition(xml);
+    expect(parsed.unrunnable).toBeUndefined();
+    expect(parsed.asyncActivities).toEqual([{ id: 'work', attribute: 'flowable:async' }]);
+    const db = await createTestDb();
+    try {
+      const definitions = new Definitions(db, { info: () => undefined, warn: () => undefined, error: () => undefined });
+      await expect(definitions.deployXml(xml, 'a.bpmn')).rejects.toMatchObject({ elementId: 'work', message: expect.stringMatching(/"work" has flowable:async="true", and this server runs no workflow.continue job handler/) });
+      definitions.asyncContinuations = true;
+      expect((await definitions.deployXml(xml, 'a.bpmn')).created).toBe(true);
+    } finally {
+      await db.destroy();
+    }
   });
 
   it('a condition in a language without an engine', async () => {
@@ -49,7 +67,7 @@ describe('refused at deploy', () => {
     const files = [
       ...fs.readdirSync(path.join(ROOT, 'processes')).map((f) => path.join('processes', f)),
       ...fs.readdirSync(path.join(ROOT, 'docs', 'examples')).filter((f) => f.endsWith('.bpmn')).map((f) => path.join('docs', 'examples', f)),
-      ...['activiti-style.bpmn20.xml', 'flowable-style.bpmn20.xml', 'approval-escalation.bpmn', 'script-error.bpmn', 'timer-boundary.bpmn', 'completion-rules.bpmn', 'fails-after-task.bpmn', 'timer-fails.bpmn'].map((f) => path.join('test', 'fixtures', 'bpmn', f)),
+      ...['activiti-style.bpmn20.xml', 'flowable-style.bpmn20.xml', 'approval-escalation.bpmn', 'script-error.bpmn', 'timer-boundary.bpmn', 'completion-rules.bpmn', 'fails-after-task.bpmn', 'timer-fails.bpmn', 'async-continuation.bpmn'].map((f) => path.join('test', 'fixtures', 'bpmn', f)),
     ];
     for (const f of files) expect([f, (await parseDefinition(fs.readFileSync(path.join(ROOT, f), 'utf8'), f)).unrunnable]).toEqual([f, undefined]);
   });
