@@ -343,7 +343,11 @@ export class WorkflowRuntime {
       throw e;
     }
     // All or nothing: a run that fails before its next wait state stores nothing; the task stays open.
-    if (result.status === 'failed') throw completionFailed(taskId, task.taskDefinitionKey, result.error);
+    if (result.status === 'failed') {
+      const err = completionFailed(taskId, task.taskDefinitionKey, result.error);
+      this.log.warn(`process instance ${inst.id}: ${err.message.slice(0, 300)}`);
+      throw err;
+    }
     // store() updates the instance first, guarded by the version read above: of two completions
     // (or a completion and a timer) exactly one writes; the other gets 409. Instance before tasks is
     // the order every writer takes its locks in, so PostgreSQL never sees a deadlock.

@@ -99,6 +99,7 @@ describe('kit: processes/managedUserApproval.bpmn', () => {
     await expect(p.complete('evaluateRequest', { requestApproved: 'true' })).rejects.toMatchObject({ code: 500, detail: { activityId: 'approvalGateway', cause: expect.stringMatching(/requestApproved ==/) } });
     await p.expectWaitingAt('evaluateRequest', { assignee: 'async.admin' });
     expect(await p.variables()).not.toHaveProperty('requestApproved');
+    expect(kit.logs.some((l) => l.level === 'warn' && /failed at approvalGateway.*Nothing was stored/.test(l.message))).toBe(true);
   });
 });
 
