@@ -44,7 +44,12 @@ export function workflowRouter(runtime: WorkflowRuntime) {
     r.get('/workflow/processdefinition/:id', async (req, res) => {
       const def = await runtime.definitions.get(req.params.id);
       const view: Record<string, unknown> = definitionView(def.row, def.parsed);
-      if (queryString(req, '_fields')?.includes('xml')) view.xml = def.row.xml;
+      // The XML carries every script, expression and form of the process: administrators only
+      // (a task view carries what its task needs).
+      if (parseFields(queryString(req, '_fields'))?.paths.some((path) => path[0] === 'xml')) {
+        requireAdmin(principalOf(res));
+        view.xml = def.row.xml;
+      }
       sendProjected(res, view, queryString(req, '_fields'));
     });
 
@@ -109,6 +114,12 @@ export function workflowRouter(runtime: WorkflowRuntime) {
         variables,
         startUserId: p.userName,
       });
+      // Never a 2xx for a start whose run failed: the failed instance stays in the history.
+      if (instance.status === 'failed') {
+        throw new CrestError(500, `Process instance ${instance.id} failed at ${instance.endActivityId ?? 'its start'}: ${instance.error ?? 'failed'}`, {
+          processInstanceId: String(instance.id), activityId: instance.endActivityId, cause: instance.error,
+        });
+      }
       res.status(201).json({
         _id: String(instance.id),
         processInstanceId: String(instance.id),

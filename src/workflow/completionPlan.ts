@@ -14,7 +14,7 @@ import { engineExpressions } from './expressions';
 import type { CompiledDefinition } from './parse';
 import type { RunResult } from './interfaces';
 import type { TemplateRef } from './stateCodec';
-import { submittedVariables } from './taskDefinitions';
+import { guardStartVariables, submittedVariables } from './taskDefinitions';
 import { mentionsEngine } from './template';
 
 type Obj = Record<string, unknown>;
@@ -73,8 +73,11 @@ export class CompletionPlan {
   predict(ref: TemplateRef, variables: Obj, executionId: string, values: Obj): Prediction | undefined {
     if (this.disabled || executionId !== this.template.taskExecutionId(ref)) return undefined;
     const task = this.compiled.tasks.get(this.template.taskId);
-    // Throws the same form errors the engine's signal would.
-    const vars = { ...variables, ...submittedVariables(task, values) };
+    // Throws the same form errors the engine's signal would; a template-started instance's variables
+    // are all start variables (see template.ts).
+    const submitted = submittedVariables(task, values);
+    guardStartVariables(Object.keys(variables), variables, submitted);
+    const vars = { ...variables, ...submitted };
     const activities = (this.activitiesById ??= new Map(this.ctx.getActivities().map((a) => [a.id, a])));
     const taken: string[] = [];
     const jobs: RunResult['jobs'] = [];

@@ -9,6 +9,7 @@ import { Db } from '../repo/db';
 import { isUniqueViolation, Q } from '../repo/dialect';
 import * as repo from '../repo/processDefinitions';
 import { countActiveInstancesOf } from '../repo/processInstances';
+import { CONTINUE_TOPIC } from './asyncBoundaries';
 import { parseDefinition } from './engine';
 import { DefinitionError, ParsedDefinition } from './interfaces';
 
@@ -27,12 +28,26 @@ export const isProcessFile = (f: string) => f.endsWith('.bpmn') || f.endsWith('.
 
 export class Definitions {
   private cache = new Map<string, Promise<LoadedDefinition>>();
+  /**
+   * Whether asynchronous continuations (camunda:asyncBefore, …) may be deployed: only where the
+   * job worker runs WorkflowRuntime.continueJob under CONTINUE_TOPIC (wiring sets this with it).
+   */
+  asyncContinuations = false;
 
   constructor(private db: Db, private log: Logger) {}
 
   /** Parses and stores a new version unless the latest version of that key has the same content. */
   async deployXml(xml: string, resourceName: string): Promise<{ row: repo.DefinitionRow; created: boolean }> {
     const parsed = await parseDefinition(xml, resourceName);
+    // Never deploy what cannot run (a version stored before this check still loads: get()).
+    if (parsed.unrunnable) throw parsed.unrunnable;
+    const async = parsed.asyncActivities?.[0];
+    if (async && !this.asyncContinuations) {
+      throw new DefinitionError(
+        `Cannot deploy ${resourceName}: "${async.id}" has ${async.attribute}="true", and this server runs no ${CONTINUE_TOPIC} job handler to continue it; remove the attribute`,
+        async.id,
+      );
+    }
     const hash = crypto.createHash('sha256').update(xml).digest('hex');
     for (let attempt = 0; ; attempt++) {
       try {

@@ -2,13 +2,14 @@
 // process ends, and hand back what the persistence layer stores. No instance stays in memory: every
 // call builds a fresh Engine on the definition's parsed context and recovers the stored state.
 
+import { CONTINUE_TOPIC } from './asyncBoundaries';
 import { CompletionPlan, type Prediction } from './completionPlan';
 import { engineExpressions } from './expressions';
 import type { OpenTask, ParsedDefinition, RunOptions, RunResult } from './interfaces';
 import { compiledOf, type CompiledDefinition } from './parse';
 import { SandboxScripts } from './scripts';
 import { compactEngineState, decodeState, decodeTemplateRef, encodeState, isTemplateRef, StateFormatError, type EngineState, type StoredState } from './stateCodec';
-import { resolveOpenTask, submittedVariables } from './taskDefinitions';
+import { guardStartVariables, presumedStartKeys, resolveOpenTask, submittedVariables } from './taskDefinitions';
 import { buildTemplate, type WorkflowTemplate } from './template';
 import { CapturingTimers } from './timers';
 
@@ -94,6 +95,8 @@ class Run {
   private lastErrorActivity: string | undefined;
   private ended = false;
   private failure: RunResult['error'];
+  /** Names of the variables the instance was started with (stored with its state). */
+  private startKeys: string[] | undefined;
 
   private readonly listener = { emit: (key: string, api: ElementApi | undefined) => this.onEvent(key, api) };
 
@@ -186,14 +189,16 @@ class Run {
   }
 
   async start(variables: Record<string, unknown>): Promise<void> {
+    this.startKeys = Object.keys(variables);
     await this.step(async () => {
       this.execution = await this.engine.execute({ listener: this.listener, variables: { ...variables } });
     });
   }
 
-  async recover(state: EngineState): Promise<void> {
+  async recover(stored: StoredState): Promise<void> {
+    this.startKeys = stored.start;
     await this.step(async () => {
-      this.engine.recover(state);
+      this.engine.recover(stored.engine);
       // A signal sent before resume() is dropped silently: resume first, always.
       this.execution = await this.engine.resume({ listener: this.listener });
     });
@@ -207,6 +212,9 @@ class Run {
 
   async signal(task: ElementApi, values: Record<string, unknown>): Promise<void> {
     const vars = submittedVariables(this.compiled.tasks.get(task.id), values);
+    const current = task.environment.variables;
+    // Throws out of the run (a form error, nothing ran): the caller stores nothing.
+    guardStartVariables(this.startKeys ?? presumedStartKeys(this.compiled.tasks.values(), current), current, vars);
     await this.step(() => {
       // The task's environment is its process's: gateway conditions read these as variables.
       Object.assign(task.environment.variables, vars);
@@ -239,7 +247,23 @@ class Run {
     return out;
   }
 
+  /** Asynchronous continuation boundaries waiting now (asyncBoundaries.ts). */
+  waitingBoundaries(): ElementApi[] {
+    if (this.done || !this.compiled.asyncBoundaries.size) return [];
+    return (this.execution?.getPostponed() ?? []).filter((api) => this.compiled.asyncBoundaries.has(api.id));
+  }
+
+  /** Passes an asynchronous continuation boundary: the run goes on to its next wait state. */
+  async continueAt(api: ElementApi): Promise<void> {
+    await this.step(() => api.signal());
+  }
+
   result(): RunResult {
+    // A run that stops at a continuation boundary commits there; a durable job continues it.
+    for (const api of this.waitingBoundaries()) {
+      const activityId = this.compiled.asyncBoundaries.get(api.id)!.activityId;
+      if (!this.jobs.some((j) => j.topic === CONTINUE_TOPIC && j.activityId === activityId)) this.jobs.push({ topic: CONTINUE_TOPIC, activityId });
+    }
     const base = { variables: this.variables(), jobs: this.jobs };
     if (this.failure) return { status: 'failed', openTasks: [], timers: [], ...base, error: this.failure };
     if (this.ended) {
@@ -257,7 +281,11 @@ class Run {
       if (task) openTasks.push(task);
     }
     const timers = this.timers.list();
-    this.storedState = { engine: compactEngineState({ definitions: execution.definitions.map((d) => d.getState()) as EngineState['definitions'] }), timers };
+    this.storedState = {
+      engine: compactEngineState({ definitions: execution.definitions.map((d) => d.getState()) as EngineState['definitions'] }),
+      timers,
+      ...(this.startKeys && { start: this.startKeys }),
+    };
     return { status: 'waiting', state: encodeState(this.storedState), openTasks, timers, ...base };
   }
 
@@ -397,13 +425,35 @@ export async function completeTask(
 async function completeWithEngine(compiled: CompiledDefinition, state: Buffer, executionId: string, values: Record<string, unknown>, opts: ResumeOptions): Promise<RunResult> {
   const stored = await decodeFor(compiled, state, opts);
   const run = new Run(compiled, opts.now ?? Date.now, knownTimers(stored.timers));
-  await run.recover(stored.engine);
+  await run.recover(stored);
   // A state that cannot be recovered is a failed instance, not a missing task.
   if (run.failed) return run.result();
   const task = run.waitingTask(executionId);
   if (!task) throw errorCode(`task execution ${executionId} is not waiting`, 'TASK_NOT_WAITING');
   await run.signal(task, values ?? {});
   return run.result();
+}
+
+/**
+ * Continues a stored instance from the asynchronous continuation boundaries it waits at (every one,
+ * in turn) to its next wait state; undefined when it waits at none (already continued).
+ */
+export async function continueAsync(def: ParsedDefinition, state: Buffer, opts: ResumeOptions = {}): Promise<RunResult | undefined> {
+  const compiled = compiledOf(def);
+  const stored = await decodeFor(compiled, state, opts);
+  const run = new Run(compiled, opts.now ?? Date.now, knownTimers(stored.timers));
+  await run.recover(stored);
+  if (run.failed) return run.result();
+  const waiting = run.waitingBoundaries();
+  if (!waiting.length) return undefined;
+  for (const api of waiting) await run.continueAt(api);
+  return run.result();
+}
+
+/** The due times of a stored state's timers (for a failing timer's backoff). */
+export async function storedDueTimes(state: Buffer): Promise<number[]> {
+  if (isTemplateRef(state)) return decodeTemplateRef(state).dues;
+  return decodeState(state).timers.map((t) => t.expireAt);
 }
 
 /**
@@ -415,7 +465,7 @@ export async function fireDueTimers(def: ParsedDefinition, state: Buffer, now: n
   const compiled = compiledOf(def);
   const stored = await decodeFor(compiled, state, opts);
   const run = new Run(compiled, () => now, knownTimers(stored.timers));
-  await run.recover(stored.engine);
+  await run.recover(stored);
   await run.fireDue(now);
   return run.result();
 }

@@ -31,8 +31,9 @@ parentPort?.on('message', (req: PoolRequest) => {
   handle(req).then(
     (result) => parentPort!.postMessage({ id: req.id, result } satisfies PoolResponse),
     (e: unknown) => {
-      const err = e as { message?: string; code?: unknown };
-      parentPort!.postMessage({ id: req.id, error: { message: String(err?.message ?? e), code: typeof err?.code === 'string' ? err.code : undefined } } satisfies PoolResponse);
+      const err = e as { message?: string; code?: unknown; field?: unknown };
+      const error = { message: String(err?.message ?? e), code: typeof err?.code === 'string' ? err.code : undefined, field: typeof err?.field === 'string' ? err.field : undefined };
+      parentPort!.postMessage({ id: req.id, error } satisfies PoolResponse);
     },
   );
 });

@@ -1,20 +1,55 @@
-// Checks submitted form values against a task's form: required fields, enum values, types.
+// Checks a submission against a task's form: which keys it may set, required fields, enum values, types.
 // "true" and true are both accepted for a true/false enum, and stored as the enum's id.
 import { badRequest } from '../crest/errors';
+import { FORBIDDEN_KEYS } from './expressions';
 import { ResolvedFormProperty } from './interfaces';
 
 const MAX_VALUES_BYTES = 64 * 1024;
 
-export function validateFormValues(form: ResolvedFormProperty[], submitted: Record<string, unknown>): Record<string, unknown> {
+export interface SubmissionRules {
+  /** The task's form, with the values it shows. */
+  form: ResolvedFormProperty[];
+  /** The task opts in to keys that are not form fields (TaskDefinition.freeVariables). */
+  freeVariables?: boolean;
+  /** The instance's variables now. */
+  current: Record<string, unknown>;
+}
+
+const sameValue = (a: unknown, b: unknown) => a === b || JSON.stringify(a) === JSON.stringify(b);
+
+/**
+ * What a submission may set (docs/modeling.md, Completion rules): the task's writable form fields;
+ * a read-only field only unchanged; any other key is refused unless the task opts in to free
+ * variables, and even then it may only add a variable, never change one. `_`-prefixed keys are
+ * CREST metadata (`_id`, `_rev`, …), ignored as IDM does. The start variables are guarded where the
+ * instance's state says which they are (taskDefinitions.guardStartVariables).
+ */
+export function validateFormValues(rules: SubmissionRules, submitted: Record<string, unknown>): Record<string, unknown> {
+  const { form, current } = rules;
   if (JSON.stringify(submitted).length > MAX_VALUES_BYTES) throw badRequest('The submitted values are larger than 64 KB');
   const out: Record<string, unknown> = {};
   const byId = new Map(form.map((f) => [f.id, f]));
   for (const [k, v] of Object.entries(submitted)) {
-    if (k.startsWith('_') || k === '__proto__' || k === 'constructor' || k === 'prototype') continue;
     const field = byId.get(k);
-    // Read-only fields are shown, never taken back from the client.
-    if (field && !field.writable) continue;
-    out[k] = field ? coerce(field, v) : v;
+    if (!field && k.startsWith('_')) continue;
+    if (field && !field.writable) {
+      // Shown, never taken back: a client that echoes the whole form may send it unchanged.
+      if (v !== undefined && v !== null && !sameValue(v, field.value) && String(v) !== String(field.value ?? '')) {
+        throw badRequest(`Form field ${k} (${field.name}) is read-only`, { field: k });
+      }
+      continue;
+    }
+    if (field) {
+      out[k] = coerce(field, v);
+      continue;
+    }
+    if (!rules.freeVariables || FORBIDDEN_KEYS.has(k)) {
+      throw badRequest(`${JSON.stringify(k)} is not a field of this task's form: a completion sets only the form's writable fields`, { field: k });
+    }
+    if (Object.hasOwn(current, k) && !sameValue(v, current[k])) {
+      throw badRequest(`${JSON.stringify(k)} is already a process variable: a submission may add variables, not change them`, { field: k });
+    }
+    out[k] = v;
   }
   for (const f of form) {
     if (f.required && f.writable && (out[f.id] === undefined || out[f.id] === null || out[f.id] === '')) {

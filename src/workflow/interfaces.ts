@@ -29,6 +29,11 @@ export interface TaskDefinition {
   dueDate?: string;
   priority?: string;
   formProperties: FormPropertyDef[];
+  /**
+   * camunda:property reconflow:freeVariables="true": a submission may also set keys that are not
+   * form fields (new variables only; see docs/modeling.md, Completion rules).
+   */
+  freeVariables?: boolean;
 }
 
 export interface EndEventDef {
@@ -47,6 +52,13 @@ export interface ParsedDefinition {
   endEvents: EndEventDef[];
   startFormProperties: FormPropertyDef[];
   context: unknown /* reusable parsed sourceContext, opaque */;
+  /**
+   * What the runtime can never run (a script format without an engine, a Java delegate, …): deploy
+   * refuses the definition; a version stored before the check still loads, and fails where it runs.
+   */
+  unrunnable?: DefinitionError;
+  /** Elements with an asynchronous continuation (camunda:asyncBefore, …), as written. */
+  asyncActivities?: { id: string; attribute: string }[];
 }
 
 export interface ResolvedFormProperty extends FormPropertyDef {

@@ -7,6 +7,8 @@ import path from 'node:path';
 import camundaDescriptor from 'camunda-bpmn-moddle/resources/camunda.json';
 import { DefinitionError, type EndEventDef, type ParsedDefinition, type TaskDefinition } from './interfaces';
 import { dialectDescriptors } from './dialects';
+import { asyncFlags, placementProblem, spliceBoundary, type AsyncBoundary, type ModdleReference } from './asyncBoundaries';
+import { findUnrunnable } from './runnable';
 import { documentationOf, extractTaskDefinition, formPropertiesOf, type ModdleElement } from './taskDefinitions';
 
 /* eslint-disable @typescript-eslint/no-require-imports */
@@ -14,7 +16,7 @@ import { documentationOf, extractTaskDefinition, formPropertiesOf, type ModdleEl
 // major (pulled in by bpmn-js). Use the engine's own copy so that parsing matches what it executes.
 const BpmnModdle = require(require.resolve('bpmn-moddle', { paths: [path.dirname(require.resolve('bpmn-engine'))] })) as new (
   packages: Record<string, unknown>,
-) => { fromXML(xml: string): Promise<ModdleContext> };
+) => { fromXML(xml: string): Promise<ModdleContext>; create(type: string, attrs: Record<string, unknown>): ModdleElement };
 const Elements = require('bpmn-elements') as Record<string, unknown>;
 const { default: Serializer, TypeResolver } = require('moddle-context-serializer') as {
   default: (ctx: ModdleContext, resolver: unknown) => SourceContext;
@@ -34,6 +36,7 @@ interface ModdleWarning {
 interface ModdleContext {
   rootElement: ModdleElement;
   elementsById: Record<string, ModdleElement>;
+  references: ModdleReference[];
   warnings: ModdleWarning[];
 }
 
@@ -51,6 +54,8 @@ export interface CompiledDefinition {
   /** end and intermediate throw events with an external job (camunda:type="external"), id → topic */
   readonly jobTopics: ReadonlyMap<string, string>;
   readonly endEventIds: ReadonlySet<string>;
+  /** synthetic wait id → the asynchronous continuation it stands for (asyncBoundaries.ts) */
+  readonly asyncBoundaries: ReadonlyMap<string, AsyncBoundary>;
 }
 
 const moddle = new BpmnModdle({ camunda: camundaDescriptor, ...dialectDescriptors });
@@ -124,11 +129,22 @@ export async function parseDefinition(xml: string, resourceName?: string): Promi
   const key = proc.id;
   if (!key) throw new DefinitionError(`Invalid BPMN${where}: the executable process has no id`);
 
+  const flowElements = allFlowElements(proc);
+  let unrunnable = findUnrunnable([proc, ...flowElements], where);
+  const flows = flowElements.filter((el) => el.$type === 'bpmn:SequenceFlow');
+  const marked: { el: FlowNode; boundary: AsyncBoundary }[] = [];
+  for (const el of flowElements) {
+    for (const [position, attribute] of asyncFlags(el)) {
+      const problem = placementProblem(el, position, attribute, flows);
+      if (problem && !unrunnable) unrunnable = new DefinitionError(`Cannot deploy${where}: ${problem}`, el.id);
+      marked.push({ el, boundary: { activityId: el.id ?? '', position, attribute } });
+    }
+  }
   const tasks: TaskDefinition[] = [];
   const endEvents: EndEventDef[] = [];
   const jobTopics = new Map<string, string>();
   let startFormProperties: ReturnType<typeof formPropertiesOf> = [];
-  for (const el of allFlowElements(proc)) {
+  for (const el of flowElements) {
     const id = el.id ?? '';
     if (el.$type === 'bpmn:SequenceFlow' && (!el.sourceRef || !el.targetRef)) {
       throw new DefinitionError(`Invalid BPMN${where}: sequenceFlow "${id}" needs both sourceRef and targetRef`, id);
@@ -142,6 +158,18 @@ export async function parseDefinition(xml: string, resourceName?: string): Promi
       const topic = jobTopicOf(el);
       if (topic) jobTopics.set(id, topic);
       if (el.$type === 'bpmn:EndEvent') endEvents.push({ id, ...(el.name && { name: el.name }), ...(topic && { jobTopic: topic }) });
+    }
+  }
+
+  const asyncBoundaries = new Map<string, AsyncBoundary>();
+  if (!unrunnable) {
+    const splice = { elementsById: moddleContext.elementsById, references: moddleContext.references, create: (t: string, a: Record<string, unknown>) => moddle.create(t, a) };
+    for (const { el, boundary } of marked) {
+      try {
+        asyncBoundaries.set(spliceBoundary(splice, el, boundary.position), boundary);
+      } catch (err) {
+        unrunnable = new DefinitionError(`Cannot deploy${where}: ${boundary.attribute} on "${el.id}": ${(err as Error).message}`, el.id);
+      }
     }
   }
 
@@ -162,6 +190,7 @@ export async function parseDefinition(xml: string, resourceName?: string): Promi
     tasks: new Map(tasks.map((t) => [t.id, t])),
     jobTopics,
     endEventIds: new Set(endEvents.map((e) => e.id)),
+    asyncBoundaries,
   };
   const definition: ParsedDefinition = {
     key,
@@ -172,6 +201,8 @@ export async function parseDefinition(xml: string, resourceName?: string): Promi
     startFormProperties,
     context,
   };
+  if (unrunnable) definition.unrunnable = unrunnable;
+  if (marked.length) definition.asyncActivities = marked.map((m) => ({ id: m.boundary.activityId, attribute: m.boundary.attribute }));
   // Activiti (and so IDM) reports the definitions' targetNamespace as the process category.
   if (typeof root.targetNamespace === 'string' && root.targetNamespace) definition.category = root.targetNamespace;
   const documentation = documentationOf(proc);

@@ -28,7 +28,7 @@ export interface PoolRequest {
 export interface PoolResponse {
   id: number;
   result?: RunResult;
-  error?: { message: string; code?: string };
+  error?: { message: string; code?: string; field?: string };
 }
 
 interface Slot {
@@ -73,7 +73,10 @@ export class EnginePool {
         // Structured clone turns a Buffer into a plain Uint8Array.
         if (r.state) r.state = Buffer.from(r.state.buffer, r.state.byteOffset, r.state.byteLength);
         p.resolve(r);
-      } else p.reject(Object.assign(new Error(m.error?.message ?? 'engine worker failed'), m.error?.code ? { code: m.error.code } : {}));
+      } else {
+        const e = m.error;
+        p.reject(Object.assign(new Error(e?.message ?? 'engine worker failed'), e?.code ? { code: e.code } : {}, e?.field ? { field: e.field } : {}));
+      }
     });
     const fail = (err: Error) => {
       for (const p of slot.pending.values()) p.reject(err);

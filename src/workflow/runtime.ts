@@ -5,14 +5,16 @@ import { Knex } from 'knex';
 import { Principal } from '../auth/interfaces';
 import { isAdmin } from '../auth/authorize';
 import { Logger } from '../context';
-import { conflict, forbidden, notFound } from '../crest/errors';
+import { badRequest, conflict, CrestError, forbidden, notFound } from '../crest/errors';
+import type { JobHandler } from '../jobs/interfaces';
 import { enqueueJob } from '../jobs/sql/enqueueJob';
 import { Db } from '../repo/db';
 import { isUniqueViolation, Q } from '../repo/dialect';
 import * as instances from '../repo/processInstances';
 import * as tasks from '../repo/tasks';
 import { Definitions, LoadedDefinition } from './definitions';
-import { completeTask, fireDueTimers, startInstance } from './engine';
+import { CONTINUE_TOPIC } from './asyncBoundaries';
+import { completeTask, continueAsync, fireDueTimers, startInstance, storedDueTimes } from './engine';
 import { validateFormValues } from './forms';
 import { defaultPoolSize, EnginePool } from './pool';
 import { OpenTask, ResolvedFormProperty, RunOptions, RunResult } from './interfaces';
@@ -82,6 +84,18 @@ function newInstanceRow(req: StartRequest, def: LoadedDefinition, startTime: str
     error: null,
     openKey: req.openKey ?? null,
   };
+}
+
+/** A completion whose run fails: a process defect (500) naming the activity and the cause. */
+function completionFailed(taskId: number, taskKey: string, error: RunResult['error']): CrestError {
+  const activityId = error?.activityId ?? taskKey;
+  const cause = error?.message ?? 'the process failed';
+  return new CrestError(500, `Completing task ${taskId} failed at ${activityId}: ${cause}. Nothing was stored; the task is still open`, { taskId: String(taskId), activityId, cause });
+}
+
+/** Retry delay of a failing timer: the time it has been failing, between 1 minute and 1 hour. */
+export function timerRetryDelay(failingSinceMs: number): number {
+  return Math.min(60 * 60_000, Math.max(60_000, failingSinceMs));
 }
 
 export class WorkflowRuntime {
@@ -263,9 +277,9 @@ export class WorkflowRuntime {
     const now = this.iso();
     let changes: Partial<instances.InstanceRow>;
     if (result.status === 'waiting') {
-      changes = { state: result.state ?? null, variables: result.variables, wakeAt: result.timers[0]?.expireAt ?? null };
+      changes = { state: result.state ?? null, variables: result.variables, wakeAt: result.timers[0]?.expireAt ?? null, error: null };
     } else if (result.status === 'ended') {
-      changes = { status: 'ended', state: null, variables: result.variables, endTime: now, endActivityId: result.endActivityId ?? null, wakeAt: null, openKey: null };
+      changes = { status: 'ended', state: null, variables: result.variables, endTime: now, endActivityId: result.endActivityId ?? null, wakeAt: null, openKey: null, error: null };
     } else {
       changes = { status: 'failed', variables: result.variables, endTime: now, error: result.error?.message ?? 'failed', endActivityId: result.error?.activityId ?? null, wakeAt: null, openKey: null };
       this.log.warn(`process instance ${inst.id} failed: ${changes.error}`);
@@ -281,6 +295,11 @@ export class WorkflowRuntime {
       await tasks.deleteTasksOfInstance(trx, inst.id);
     }
     for (const job of result.jobs) {
+      if (job.topic === CONTINUE_TOPIC) {
+        // One continuation per stored version: a later boundary of the same instance gets its own job.
+        await enqueueJob(trx, { key: `${CONTINUE_TOPIC}:${inst.id}:${next.version}`, type: CONTINUE_TOPIC, payload: { processInstanceId: inst.id, activityId: job.activityId } });
+        continue;
+      }
       await enqueueJob(trx, { key: `${job.topic}:${inst.id}`, type: job.topic, payload: { processInstanceId: inst.id, activityId: job.activityId, variables: result.variables } });
     }
     if (result.status !== 'waiting' && this.hooks.onEnded) await this.hooks.onEnded(trx, { instance: next, result, definition: def, ...by });
@@ -335,10 +354,11 @@ export class WorkflowRuntime {
     if (!both) throw notFound(`Task instance ${taskId} not found`);
     const task = await this.withForm(both.task);
     if (!this.mayWorkOn(p, task)) throw forbidden(`Task ${taskId} is assigned to someone else`);
-    const values = validateFormValues(task.form, submitted);
     const inst = both.instance;
-    if (inst.status !== 'active' || !inst.state) throw notFound(`Task instance ${taskId} not found`);
     const def = await this.definitions.get(inst.definitionId);
+    const freeVariables = def.parsed.tasks.find((d) => d.id === task.taskDefinitionKey)?.freeVariables;
+    const values = validateFormValues({ form: task.form, freeVariables, current: inst.variables }, submitted);
+    if (inst.status !== 'active' || !inst.state) throw notFound(`Task instance ${taskId} not found`);
     let result: RunResult;
     try {
       const state = inst.state;
@@ -347,8 +367,17 @@ export class WorkflowRuntime {
         : undefined;
       result = await completeTask(def.parsed, state, task.executionId, values, { ...this.runOptions, variables: inst.variables }, inWorker);
     } catch (e) {
-      if ((e as { code?: string }).code === 'TASK_NOT_WAITING') throw conflict(`Task ${taskId} is no longer waiting`);
+      const err = e as { code?: string; message?: string; field?: string };
+      if (err.code === 'TASK_NOT_WAITING') throw conflict(`Task ${taskId} is no longer waiting`);
+      // A start variable the submission would change (the engine layer knows which they are).
+      if (err.code === 'FORM_VALIDATION') throw badRequest(String(err.message), { field: err.field ?? null });
       throw e;
+    }
+    // All or nothing: a run that fails before its next wait state stores nothing; the task stays open.
+    if (result.status === 'failed') {
+      const err = completionFailed(taskId, task.taskDefinitionKey, result.error);
+      this.log.warn(`process instance ${inst.id}: ${err.message.slice(0, 300)}`);
+      throw err;
     }
     // store() updates the instance first, guarded by the version read above: of two completions
     // (or a completion and a timer) exactly one writes; the other gets 409. Instance before tasks is
@@ -390,6 +419,26 @@ export class WorkflowRuntime {
     });
   }
 
+  /**
+   * The job handler of topic workflow.continue (register it under CONTINUE_TOPIC, and set
+   * definitions.asyncContinuations): continues an instance from its asynchronous continuation
+   * boundary to the next wait state, inside the job's transaction. A failing run throws, so the job
+   * queue retries it (and finally marks it dead); the instance keeps waiting at the boundary.
+   */
+  readonly continueJob: JobHandler = async (trx, payload) => {
+    const id = Number(payload.processInstanceId);
+    const inst = Number.isSafeInteger(id) ? await instances.readInstance(trx, id) : null;
+    if (!inst || inst.status !== 'active' || !inst.state) return { skipped: `process instance ${String(payload.processInstanceId)} is not active` };
+    const def = await this.definitions.get(inst.definitionId, trx);
+    const result = await continueAsync(def.parsed, inst.state, { ...this.runOptions, variables: inst.variables });
+    if (!result) return { skipped: `process instance ${id} waits at no continuation boundary` };
+    if (result.status === 'failed') {
+      throw new Error(`continuing process instance ${id} after ${String(payload.activityId)} failed at ${result.error?.activityId ?? '?'}: ${result.error?.message ?? 'failed'}`);
+    }
+    const next = await this.store(trx, inst, def, result, {});
+    return { continued: String(payload.activityId), status: next.status };
+  };
+
   /** Fires the due timers of one instance; false when another node got there first. */
   async fireTimers(id: number): Promise<boolean> {
     const inst = await instances.readInstance(this.db.knex, id);
@@ -399,13 +448,31 @@ export class WorkflowRuntime {
       ? await this.pool.run({ op: 'fire', definitionId: def.row.id, state: inst.state, variables: inst.variables, now: this.now() }, def.row.xml)
       : await fireDueTimers(def.parsed, inst.state, this.now(), { ...this.runOptions, variables: inst.variables });
     try {
-      await this.db.knex.transaction((trx) => this.store(trx, inst, def, result, {}));
+      if (result.status === 'failed') await this.recordTimerFailure(inst, result);
+      else await this.db.knex.transaction((trx) => this.store(trx, inst, def, result, {}));
     } catch (e) {
       if ((e as { code?: number }).code === 409) return false;
       throw e;
     }
     if (result.jobs.length) this.hooks.onJobsEnqueued?.();
     return true;
+  }
+
+  /**
+   * A timer run that fails stores nothing of the run: the instance stays active in the state it was
+   * in (its tasks still open), `error` names the activity and the cause, and its timers are tried
+   * again after a backoff that doubles from 1 minute to 1 hour.
+   */
+  private async recordTimerFailure(inst: instances.InstanceRow, result: RunResult): Promise<void> {
+    const now = this.now();
+    const dues = await storedDueTimes(inst.state!).catch(() => [] as number[]);
+    const since = dues.length ? now - Math.min(...dues) : 0;
+    const retryAt = now + timerRetryDelay(since);
+    const error = `timer run failed at ${result.error?.activityId ?? '?'}: ${result.error?.message ?? 'failed'} (state kept; retried at ${new Date(retryAt).toISOString()})`;
+    if (!(await instances.updateInstance(this.db.knex, inst.id, inst.version, { error, wakeAt: retryAt }))) {
+      throw conflict(`Process instance ${inst.id} was changed concurrently`);
+    }
+    this.log.warn(`process instance ${inst.id}: ${error}`);
   }
 
   /** One pass of the timer scheduler: every instance whose earliest timer is due. */

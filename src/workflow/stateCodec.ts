@@ -19,6 +19,8 @@ export interface EngineState {
 export interface StoredState {
   engine: EngineState;
   timers: TimerInfo[];
+  /** Names of the variables the instance was started with (absent in states stored before them). */
+  start?: string[];
 }
 
 const isObject = (v: Json | undefined): v is JsonObject => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -121,7 +123,7 @@ const DICTIONARIES: Record<number, Buffer> = { 1: DICTIONARY_V1 };
 
 // Layout: one byte FORMAT_VERSION, then the raw deflate stream of the JSON.
 export function encodeState(stored: StoredState): Buffer {
-  const json = JSON.stringify({ v: FORMAT_VERSION, e: stored.engine, t: stored.timers.map((t) => [t.executionId, t.activityId, t.expireAt]) });
+  const json = JSON.stringify({ v: FORMAT_VERSION, e: stored.engine, t: stored.timers.map((t) => [t.executionId, t.activityId, t.expireAt]), s: stored.start });
   const body = zlib.deflateRawSync(json, { level: 9, memLevel: 9, dictionary: DICTIONARIES[FORMAT_VERSION] });
   return Buffer.concat([Buffer.of(FORMAT_VERSION), body]);
 }
@@ -206,7 +208,7 @@ export function decodeState(buf: Buffer, variables?: Record<string, unknown>): S
 function decodeFullState(buf: Buffer): StoredState {
   const dictionary = Buffer.isBuffer(buf) && buf.length > 1 ? DICTIONARIES[buf[0]] : undefined;
   if (!dictionary) throw new StateFormatError(`unsupported instance state format ${Buffer.isBuffer(buf) ? buf[0] : typeof buf}`);
-  let parsed: { v?: number; e?: EngineState; t?: [string, string, number][] };
+  let parsed: { v?: number; e?: EngineState; t?: [string, string, number][]; s?: unknown };
   try {
     parsed = JSON.parse(zlib.inflateRawSync(buf.subarray(1), { dictionary }).toString('utf8'));
   } catch (err) {
@@ -215,8 +217,10 @@ function decodeFullState(buf: Buffer): StoredState {
   if (parsed.v !== FORMAT_VERSION || !parsed.e || !Array.isArray(parsed.e.definitions)) {
     throw new StateFormatError(`unsupported instance state format ${String(parsed.v)}`);
   }
-  return {
+  const out: StoredState = {
     engine: parsed.e,
     timers: (parsed.t ?? []).map(([executionId, activityId, expireAt]) => ({ executionId, activityId, expireAt })),
   };
+  if (Array.isArray(parsed.s) && parsed.s.every((k) => typeof k === 'string')) out.start = parsed.s;
+  return out;
 }

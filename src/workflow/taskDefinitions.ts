@@ -99,8 +99,21 @@ export function formPropertiesOf(el: ModdleElement): FormPropertyDef[] {
   return out;
 }
 
+/** camunda:properties / camunda:property name="…" value="…" of an element. */
+export function camundaProperty(el: ModdleElement, name: string): string | undefined {
+  const values = ((el.extensionElements as { values?: ModdleElement[] } | undefined)?.values ?? []) as ModdleElement[];
+  for (const ext of values) {
+    if (ext.$type !== 'camunda:Properties') continue;
+    for (const p of (ext.values as ModdleElement[] | undefined) ?? []) if (p.name === name && typeof p.value === 'string') return p.value;
+  }
+  return undefined;
+}
+
+export const FREE_VARIABLES_PROPERTY = 'reconflow:freeVariables';
+
 export function extractTaskDefinition(el: ModdleElement): TaskDefinition {
   const def: TaskDefinition = { id: el.id ?? '', name: el.name ?? el.id ?? '', formProperties: formPropertiesOf(el) };
+  if (camundaProperty(el, FREE_VARIABLES_PROPERTY)?.trim().toLowerCase() === 'true') def.freeVariables = true;
   const documentation = documentationOf(el);
   if (documentation) def.documentation = documentation;
   for (const key of ['assignee', 'candidateUsers', 'candidateGroups', 'formKey', 'dueDate', 'priority'] as const) {
@@ -166,10 +179,36 @@ export function resolveOpenTask(def: TaskDefinition, executionId: string, vars: 
 /** A submitted form is invalid (missing required value, unknown enum id): code FORM_VALIDATION. */
 export class FormValidationError extends Error {
   readonly code = 'FORM_VALIDATION';
-  constructor(message: string) {
+  constructor(
+    message: string,
+    readonly field?: string,
+  ) {
     super(message);
     this.name = 'FormValidationError';
   }
+}
+
+const sameValue = (a: unknown, b: unknown) => a === b || JSON.stringify(a) === JSON.stringify(b);
+
+/**
+ * The variables an instance was started with are what its approval is bound to: a submission may
+ * resend one unchanged, never change it (whatever form field or free key carries it).
+ */
+export function guardStartVariables(startKeys: Iterable<string>, current: Record<string, unknown>, submitted: Record<string, unknown>): void {
+  for (const key of startKeys) {
+    if (!Object.hasOwn(submitted, key) || sameValue(submitted[key], current[key])) continue;
+    throw new FormValidationError(`'${key}' was set when the process instance started and a task cannot change it`, key);
+  }
+}
+
+/**
+ * The start variables of an instance stored before they were recorded with its state: every current
+ * variable that no user task's form writes (those could only have come from a submission).
+ */
+export function presumedStartKeys(tasks: Iterable<TaskDefinition>, current: Record<string, unknown>): string[] {
+  const written = new Set<string>();
+  for (const t of tasks) for (const p of t.formProperties) written.add(p.variableName ?? p.id);
+  return Object.keys(current).filter((k) => !written.has(k));
 }
 
 const isBooleanEnum = (p: FormPropertyDef) => {
@@ -189,9 +228,9 @@ export function submittedVariables(def: TaskDefinition | undefined, values: Reco
     let value = out[p.id];
     if (p.type.name === 'enum' && typeof value === 'boolean' && isBooleanEnum(p)) value = String(value);
     const missing = value === undefined || value === null || value === '';
-    if (p.required && p.writable && missing) throw new FormValidationError(`form property '${p.id}' is required`);
+    if (p.required && p.writable && missing) throw new FormValidationError(`form property '${p.id}' is required`, p.id);
     if (!missing && p.type.name === 'enum' && p.type.values && !Object.hasOwn(p.type.values, String(value))) {
-      throw new FormValidationError(`form property '${p.id}' does not allow the value '${String(value)}'`);
+      throw new FormValidationError(`form property '${p.id}' does not allow the value '${String(value)}'`, p.id);
     }
     if (value === undefined) continue;
     delete out[p.id];

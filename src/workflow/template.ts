@@ -71,7 +71,7 @@ const TASK_ALLOWED = new Set(['$type', 'id', 'name', 'documentation', 'extension
 
 function onlyFormExtensions(behaviour: Obj | undefined): boolean {
   const values = (isObj(behaviour?.extensionElements) ? (behaviour!.extensionElements as Obj).values : undefined) ?? [];
-  return Array.isArray(values) && values.every((v) => isObj(v) && typeof v.$type === 'string' && /:(FormData|FormProperty)$/.test(v.$type));
+  return Array.isArray(values) && values.every((v) => isObj(v) && typeof v.$type === 'string' && /:(FormData|FormProperty|Properties)$/.test(v.$type));
 }
 
 /** An expression that could read engine internals: templates and completion plans leave it to the engine. */
@@ -282,6 +282,8 @@ class Template implements WorkflowTemplate {
     for (const t of this.timers) text = text.split(`"@@D:${t.activityId}@@"`).join(JSON.stringify(this.duration(t, variables)));
     const engine = JSON.parse(text) as EngineState;
     const timers = this.timers.map((t, i) => ({ executionId: fill(t.executionId, ref.seed), activityId: t.activityId, expireAt: ref.dues[i] }));
-    return { engine, timers: timers.sort((x, y) => x.expireAt - y.expireAt) };
+    // A template reference stands for an instance no step has run on since its start: its
+    // variables are still exactly its start variables.
+    return { engine, timers: timers.sort((x, y) => x.expireAt - y.expireAt), start: Object.keys(variables) };
   }
 }

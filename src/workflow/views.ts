@@ -42,6 +42,7 @@ export function definitionView(row: DefinitionRow, parsed?: ParsedDefinition) {
             dueDate: t.dueDate ?? null,
             priority: t.priority ?? null,
             formProperties: t.formProperties.map(formPropertyView),
+            freeVariables: t.freeVariables === true,
           })),
           endEvents: parsed.endEvents,
         }
@@ -62,7 +63,9 @@ export function instanceView(i: InstanceRow, withTasks?: TaskRow[]) {
     startActivityId: i.startActivityId,
     endTime: i.endTime,
     endActivityId: i.endActivityId,
-    deleteReason: i.status === 'canceled' ? 'canceled' : i.error,
+    deleteReason: i.status === 'canceled' ? 'canceled' : i.status === 'active' ? null : i.error,
+    /** An active instance's last failed timer run (kept at its previous state, retried), or why it failed. */
+    error: i.error,
     processVariables: i.variables,
     ...(withTasks ? { tasks: withTasks.map((t) => taskView(t)) } : {}),
   };

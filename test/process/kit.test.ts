@@ -90,15 +90,16 @@ describe('kit: processes/managedUserApproval.bpmn', () => {
     await expect(p.expectTimer('escalationTimer')).rejects.toThrow(/but found no timer/);
   });
 
-  it('runs a file with a broken expression into a failed instance the kit reports', async () => {
+  it('a completion that runs into a broken expression is refused with 500 naming it; the task stays open (all or nothing)', async () => {
     const fs = await import('node:fs');
     const xml = fs.readFileSync('processes/managedUserApproval.bpmn', 'utf8').replace("${requestApproved == 'true'}", '${requestApproved == }');
     const def = await kit.deployXml(xml, 'broken.bpmn');
     expect(def.version).toBe(2);
     const p = await kit.start(def, vars('eve'));
-    await p.complete('evaluateRequest', { requestApproved: 'true' });
-    await p.expectFailed(/requestApproved ==/);
-    expect(kit.logs.some((l) => l.level === 'warn' && /failed/.test(l.message))).toBe(true);
+    await expect(p.complete('evaluateRequest', { requestApproved: 'true' })).rejects.toMatchObject({ code: 500, detail: { activityId: 'approvalGateway', cause: expect.stringMatching(/requestApproved ==/) } });
+    await p.expectWaitingAt('evaluateRequest', { assignee: 'async.admin' });
+    expect(await p.variables()).not.toHaveProperty('requestApproved');
+    expect(kit.logs.some((l) => l.level === 'warn' && /failed at approvalGateway.*Nothing was stored/.test(l.message))).toBe(true);
   });
 });
 
