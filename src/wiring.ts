@@ -20,6 +20,7 @@ import { Reconciler } from './recon/reconciler';
 import { ServerHooks } from './server';
 import { Definitions } from './workflow/definitions';
 import { WorkflowRuntime } from './workflow/runtime';
+import { CONTINUE_TOPIC } from './workflow/asyncBoundaries';
 import { watchProcesses } from './workflow/watch';
 
 export interface Services {
@@ -48,9 +49,15 @@ export async function buildServices(ctx: AppContext): Promise<Services> {
   const definitions = new Definitions(ctx.db, ctx.log);
   const connectors = loadConnectors(ctx);
   const mappings = new Map(validateSyncConfig(ctx.config.raw['sync.json'] ?? { mappings: [] }).map((m) => [m.name, compileMapping(m)]));
-  const handlers: Record<string, JobHandler> = { createUser: createUserHandler({ mappings, connectors, users: ctx.users }) };
+  // Asynchronous continuations (camunda:asyncBefore/After, activiti:/flowable:async) deploy only
+  // where a worker runs their job (the runtime below, which needs the worker's nudge, runs it).
+  const handlers: Record<string, JobHandler> = {
+    createUser: createUserHandler({ mappings, connectors, users: ctx.users }),
+    [CONTINUE_TOPIC]: (trx, payload, job) => runtime.continueJob(trx, payload, job),
+  };
+  definitions.asyncContinuations = true;
   const worker = new Worker(ctx.db.knex, handlers, defaultWorkerOptions(ctx.options.nodeId), ctx.log, recordDeadJob);
-  const runtime = new WorkflowRuntime(ctx.db, definitions, ctx.log, { onEnded: recordDecision, onJobsEnqueued: () => worker.nudge() }, {
+  const runtime: WorkflowRuntime = new WorkflowRuntime(ctx.db, definitions, ctx.log, { onEnded: recordDecision, onJobsEnqueued: () => worker.nudge() }, {
     templates: ctx.config.workflow.templates,
   });
   const reconciler = new Reconciler(ctx.db, ctx.log, ctx.users, runtime, mappings, connectors, ctx.options.nodeId, {

@@ -1,13 +1,15 @@
 // Incidents (workflow/incident): every dead job and every failed instance step, listed for
 // operators with the activity, the cause, the time and a retry. Retrying a dead job queues it with
 // fresh attempts (a createUser job's outcome goes back to pending); a failed instance step cannot
-// be re-run by this runtime (its engine state is from before the step), which the retry says.
+// be re-run by this runtime (its engine state is from before the step), which the retry says; a
+// failed timer run (the instance kept its state) is made due now, and the scheduler runs it again.
 import { Knex } from 'knex';
 import { conflict, notFound } from '../crest/errors';
 import { matchesFilter, Filter } from '../crest/queryFilter';
 import { retryJob } from '../jobs/sql/retryJob';
 import { Q } from '../repo/dialect';
 import { setOutcome } from '../repo/decisions';
+import { wakeFailedTimersNow } from '../repo/processInstances';
 import { IncidentRow, listIncidents, readIncident } from '../repo/incidents';
 
 export type Incident = IncidentRow;
@@ -27,6 +29,7 @@ export async function getIncident(q: Q, id: string): Promise<Incident> {
 export async function retryIncident(q: Knex, id: string): Promise<{ _id: string; status: 'retried' }> {
   const incident = await getIncident(q, id);
   if (incident.type === 'failedInstance') {
+    if (await wakeFailedTimersNow(q, Number(incident.processInstanceId))) return { _id: incident._id, status: 'retried' };
     throw conflict(`Process instance ${incident.processInstanceId} failed at ${incident.activityId ?? 'a step'} (${incident.cause}); a failed step cannot be re-run: correct the process, then start the request again (a reconciliation asks again for rows whose approval failed)`);
   }
   await q.transaction(async (trx) => {

@@ -27,11 +27,25 @@ function jobIncident(r: Record<string, unknown>, definitions: Map<number, string
   };
 }
 
+/** The activity of a failed timer run, from the error WorkflowRuntime.recordTimerFailure writes. */
+const TIMER_FAILURE = /^timer run failed at ([^:]+):/;
+
+/** A failed instance (status failed), or an active one whose timer run failed (its state kept). */
 function instanceIncident(r: Record<string, unknown>): IncidentRow {
+  const error = (r.error as string) || 'failed';
+  const activityId = r.status === 'active' ? TIMER_FAILURE.exec(error)?.[1] ?? null : ((r.end_activity_id as string) ?? null);
   return {
     _id: `instance-${r.id}`, type: 'failedInstance', processInstanceId: String(r.id), processDefinitionId: String(r.definition_id),
-    activityId: (r.end_activity_id as string) ?? null, jobId: null, jobType: null, cause: (r.error as string) || 'failed', time: String(r.end_time ?? r.start_time), attempts: 1,
+    activityId, jobId: null, jobType: null, cause: error, time: String(r.end_time ?? r.start_time), attempts: 1,
   };
+}
+
+const INSTANCE_COLUMNS = ['id', 'status', 'definition_id', 'end_activity_id', 'error', 'end_time', 'start_time'];
+
+function failedInstances(q: Q) {
+  return q('process_instance')
+    .select(INSTANCE_COLUMNS)
+    .where((w) => w.where({ status: 'failed' }).orWhere((a) => a.where({ status: 'active' }).whereNotNull('error')));
 }
 
 async function definitionsOf(q: Q, jobs: Record<string, unknown>[]): Promise<Map<number, string>> {
@@ -45,7 +59,7 @@ async function definitionsOf(q: Q, jobs: Record<string, unknown>[]): Promise<Map
 
 export async function listIncidents(q: Q): Promise<IncidentRow[]> {
   const jobs = await q('job').where({ state: 'dead' }).orderBy('id').limit(LIMIT);
-  const failed = await q('process_instance').select('id', 'definition_id', 'end_activity_id', 'error', 'end_time', 'start_time').where({ status: 'failed' }).orderBy('id').limit(LIMIT);
+  const failed = await failedInstances(q).orderBy('id').limit(LIMIT);
   const definitions = await definitionsOf(q, jobs);
   return [...jobs.map((j) => jobIncident(j, definitions)), ...failed.map(instanceIncident)];
 }
@@ -58,6 +72,6 @@ export async function readIncident(q: Q, id: string): Promise<IncidentRow | null
     const r = await q('job').where({ id: Number(m[2]), state: 'dead' }).first();
     return r ? jobIncident(r, await definitionsOf(q, [r])) : null;
   }
-  const r = await q('process_instance').select('id', 'definition_id', 'end_activity_id', 'error', 'end_time', 'start_time').where({ id: Number(m[2]), status: 'failed' }).first();
+  const r = await failedInstances(q).andWhere({ id: Number(m[2]) }).first();
   return r ? instanceIncident(r) : null;
 }

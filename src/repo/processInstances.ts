@@ -2,7 +2,7 @@
 import { Filter } from '../crest/queryFilter';
 import { badRequest } from '../crest/errors';
 import { applyFilter, assertSafeSegment, FieldTarget } from './filterToSql';
-import { dialectOf, insertReturningId, parseJson, Q, whereAnyOf } from './dialect';
+import { dbNow, dialectOf, insertReturningId, parseJson, Q, whereAnyOf } from './dialect';
 import { taskFromColumns, type TaskRow } from './tasks';
 
 export type InstanceStatus = 'active' | 'ended' | 'failed' | 'canceled';
@@ -129,6 +129,15 @@ export async function findActiveByOpenKey(q: Q, openKey: string): Promise<Instan
 /** Optimistic update: only the caller that read `version` may write; false means someone else did. */
 export async function updateInstance(q: Q, id: number, version: number, changes: Partial<InstanceRow>): Promise<boolean> {
   const n = await q('process_instance').where({ id, version }).update({ ...toColumns(changes), version: version + 1 });
+  return n === 1;
+}
+
+/**
+ * An operator's retry of a failed timer run (an active instance whose timers failed, see
+ * WorkflowRuntime.recordTimerFailure): due now by the database's clock; false when it is not one.
+ */
+export async function wakeFailedTimersNow(q: Q, id: number): Promise<boolean> {
+  const n = await q('process_instance').where({ id, status: 'active' }).whereNotNull('error').whereNotNull('state').update({ wake_at: dbNow(q), version: q.raw('version + 1') });
   return n === 1;
 }
 

@@ -3,6 +3,7 @@
 import { createTestDb, TestDb } from '../helpers/db';
 import { csvRow, makeProject, TestProject } from '../helpers/project';
 import { ADMIN, startTestServer, TestServer } from '../helpers/server';
+import { WorkflowRuntime } from '../../src/workflow/runtime';
 
 const MAPPING = 'systemCsvfileAccounts_managedUser';
 const AUTHORIZED = 'internal/role/openidm-authorized';
@@ -188,17 +189,47 @@ describe('approvals are bound to what was shown', () => {
   it('a failed instance step is an incident naming its activity; its retry says why it cannot be re-run', async () => {
     const xml = require('node:fs').readFileSync(require('node:path').join(__dirname, '..', 'fixtures', 'bpmn', 'script-error.bpmn'), 'utf8');
     expect((await t.call('POST', '/workflow/processdefinition', { headers: { ...ADMIN, 'Content-Type': 'application/xml' }, raw: xml })).status).toBeLessThan(300);
+    // All or nothing answers the start with the failure; the failed instance stays in the history.
     const started = await t.call('POST', '/workflow/processinstance?_action=create', { headers: ADMIN, body: { _key: 'scriptError', sourceId: 'zed' } });
-    // Another layer may refuse the start outright (all or nothing): then there is no failed instance.
-    if (started.status !== 201) return expect(started.status).toBeGreaterThanOrEqual(400);
-    const id = `instance-${started.body._id}`;
+    expect(started.status).toBe(500);
+    const failed = await t.call('GET', `/workflow/processinstance/history?_queryFilter=${encodeURIComponent('processDefinitionKey eq "scriptError"')}`, { headers: ADMIN });
+    expect(failed.body.result).toHaveLength(1);
+    const pid = failed.body.result[0]._id;
+    const id = `instance-${pid}`;
     const incident = (await t.call('GET', `/workflow/incident/${id}`, { headers: ADMIN })).body;
-    expect(incident).toMatchObject({ _id: id, type: 'failedInstance', processInstanceId: started.body._id, activityId: 'failingScript', jobId: null, cause: expect.stringMatching(/boom from zed/) });
+    expect(incident).toMatchObject({ _id: id, type: 'failedInstance', processInstanceId: pid, activityId: 'failingScript', jobId: null, cause: expect.stringMatching(/boom from zed/) });
     const listed = await t.call('GET', `/workflow/incident?_queryFilter=${encodeURIComponent('type eq "failedInstance"')}`, { headers: ADMIN });
     expect(listed.body.result.map((i: any) => i._id)).toContain(id);
     const retry = await t.call('POST', `/workflow/incident/${id}?_action=retry`, { headers: ADMIN });
     expect(retry.status).toBe(409);
     expect(retry.body.message).toMatch(/failingScript/);
+  });
+
+  it('a failed timer run is an incident of the still-active instance; its retry makes the timers due now', async () => {
+    const xml = require('node:fs').readFileSync(require('node:path').join(__dirname, '..', 'fixtures', 'bpmn', 'timer-fails.bpmn'), 'utf8');
+    expect((await t.call('POST', '/workflow/processdefinition', { headers: { ...ADMIN, 'Content-Type': 'application/xml' }, raw: xml })).status).toBeLessThan(300);
+    const started = await t.call('POST', '/workflow/processinstance?_action=create', { headers: ADMIN, body: { _key: 'timerFails' } });
+    expect(started.status).toBe(201);
+    const pid = Number(started.body._id);
+    // Two hours later (a runtime over the same repository whose clock says so), the scheduler's pass
+    // runs the boundary timer, whose script fails.
+    const later = new WorkflowRuntime(db, t.services.definitions, { info() {}, warn() {}, error() {} }, {}, { now: () => Date.now() + 2 * 3600_000 });
+    expect(await later.fireDue()).toBe(1);
+    const id = `instance-${pid}`;
+    const incident = await t.call('GET', `/workflow/incident/${id}`, { headers: ADMIN });
+    expect(incident.status).toBe(200);
+    expect(incident.body).toMatchObject({ type: 'failedInstance', processInstanceId: String(pid), activityId: 'failingScript', cause: expect.stringMatching(/escalation broke/) });
+    const before = await db.knex('process_instance').where({ id: pid }).first();
+    expect(Number(before.wake_at)).toBeGreaterThan(Date.now() + 3600_000);
+    const retry = await t.call('POST', `/workflow/incident/${id}?_action=retry`, { headers: ADMIN });
+    expect(retry.status).toBe(200);
+    expect(retry.body).toEqual({ _id: id, status: 'retried' });
+    const after = await db.knex('process_instance').where({ id: pid }).first();
+    expect(Number(after.wake_at)).toBeLessThanOrEqual(Date.now() + 5_000);
+    // Completing the task ends the instance normally, and the incident is gone.
+    const task = (await t.call('GET', `/workflow/taskinstance?_queryFilter=${encodeURIComponent(`processInstanceId eq "${pid}"`)}`, { headers: ADMIN })).body.result[0];
+    expect((await t.call('POST', `/workflow/taskinstance/${task._id}?_action=complete`, { headers: ADMIN, body: {} })).status).toBe(200);
+    expect((await t.call('GET', `/workflow/incident/${id}`, { headers: ADMIN })).status).toBe(404);
   });
 
   it('incidents are for administrators only', async () => {
