@@ -5,6 +5,7 @@ import { createApp, RouterFactory } from './api/app';
 import { Authenticator } from './auth/authenticator';
 import { bootstrapAccounts } from './auth/bootstrap';
 import { LoginRateLimiter } from './auth/rateLimiter';
+import { setScryptParams } from './auth/passwords';
 import { Sessions } from './auth/sessions';
 import { ConfValidator, loadProjectConfig } from './config/conf';
 import { RuntimeOptions } from './config/project';
@@ -32,6 +33,7 @@ export interface ServerHooks {
 
 export async function startServer(options: RuntimeOptions, hooks: ServerHooks = {}, log: Logger = consoleLogger()): Promise<RunningServer> {
   const config = loadProjectConfig(options.projectDir, hooks.validators);
+  setScryptParams(config.authentication.passwordHashing.scrypt);
   const db = openDb({ url: options.databaseUrl, schema: options.databaseSchema, projectDir: options.projectDir });
   try {
     await migrate(db, options.databaseSchema);
@@ -40,15 +42,19 @@ export async function startServer(options: RuntimeOptions, hooks: ServerHooks = 
     await db.knex.destroy();
     throw e;
   }
-  const limiter = new LoginRateLimiter(config.authentication.loginRateLimit.maxFailures, config.authentication.loginRateLimit.windowSeconds * 1000);
+  const limiter = new LoginRateLimiter(db.knex, config.authentication.loginRateLimit.maxFailures, config.authentication.loginRateLimit.windowSeconds * 1000);
+  const accounts = accountLookup(db.knex);
+  const authenticator = new Authenticator(accounts, limiter, log);
+  const sessions = new Sessions(db.knex, accounts, config.authentication.sessions);
+  authenticator.onRehash((before, after) => sessions.rebind(before, after));
   const ctx: AppContext = {
     options,
     config,
     db,
     log,
-    users: new ManagedUsers(config.managed.find((o) => o.name === 'user')),
-    authenticator: new Authenticator(accountLookup(db.knex), limiter),
-    sessions: new Sessions(),
+    users: new ManagedUsers(config.managed.find((o) => o.name === 'user'), config.authentication.passwordPolicy),
+    authenticator,
+    sessions,
   };
   const stoppers: Array<() => Promise<void>> = [];
   for (const start of hooks.onStart ?? []) {

@@ -3,8 +3,9 @@
 // their own transactions.
 import crypto from 'node:crypto';
 import { hashPassword } from '../auth/passwords';
-import { ManagedObjectConfig, ManagedPropertySchema } from '../config/conf';
-import { CrestError, badRequest, conflict, notFound, preconditionFailed } from '../crest/errors';
+import { passwordFailures, failedPolicy } from '../auth/passwordPolicy';
+import { ManagedObjectConfig, ManagedPropertySchema, PasswordPolicyConfig } from '../config/conf';
+import { badRequest, conflict, notFound, preconditionFailed } from '../crest/errors';
 import { FieldList, names, project } from '../crest/fields';
 import { QueryRequest } from '../crest/query';
 import { newRev } from '../crest/rev';
@@ -25,7 +26,7 @@ export function assertValidId(id: string): void {
 export class ManagedUsers {
   private props: Record<string, ManagedPropertySchema>;
 
-  constructor(schema: ManagedObjectConfig | undefined) {
+  constructor(schema: ManagedObjectConfig | undefined, private passwordPolicy: PasswordPolicyConfig = { minLength: 8, notUserName: true }) {
     this.props = schema?.schema.properties ?? {};
   }
 
@@ -67,12 +68,11 @@ export class ManagedUsers {
     }
     let passwordHash = previousHash;
     if (body.password !== undefined && body.password !== null) {
-      if (typeof body.password !== 'string' || body.password.length < 1 || body.password.length > 1024) failures.push({ property: 'password', policyRequirements: ['VALID_TYPE:string'] });
-      else passwordHash = await hashPassword(body.password);
+      const failed = passwordFailures(body.password, obj.userName, this.passwordPolicy);
+      if (failed.length) failures.push({ property: 'password', policyRequirements: failed });
+      else if (!failures.length) passwordHash = await hashPassword(body.password as string);
     }
-    if (failures.length) {
-      throw new CrestError(403, `Failed policy validation: ${failures.map((f) => `${f.property} ${f.policyRequirements.join(',')}`).join('; ')}`, { result: false, failedPolicyRequirements: failures });
-    }
+    if (failures.length) throw failedPolicy(failures);
     return { obj, passwordHash };
   }
 
