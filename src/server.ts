@@ -5,7 +5,7 @@ import { createApp, RouterFactory } from './api/app';
 import { Authenticator } from './auth/authenticator';
 import { bootstrapAccounts } from './auth/bootstrap';
 import { LoginRateLimiter } from './auth/rateLimiter';
-import { setScryptParams } from './auth/passwords';
+import { dummyHash, setScryptParams } from './auth/passwords';
 import { Sessions } from './auth/sessions';
 import { ConfValidator, loadProjectConfig } from './config/conf';
 import { RuntimeOptions } from './config/project';
@@ -34,6 +34,8 @@ export interface ServerHooks {
 export async function startServer(options: RuntimeOptions, hooks: ServerHooks = {}, log: Logger = consoleLogger()): Promise<RunningServer> {
   const config = loadProjectConfig(options.projectDir, hooks.validators);
   setScryptParams(config.authentication.passwordHashing.scrypt);
+  // Made now, so that the first unknown user name does not cost two hashes.
+  void dummyHash().catch(() => undefined);
   const db = openDb({ url: options.databaseUrl, schema: options.databaseSchema, projectDir: options.projectDir });
   try {
     await migrate(db, options.databaseSchema);

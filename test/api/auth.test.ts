@@ -96,6 +96,7 @@ describe('sign-in attempts are counted before the password check', () => {
     // The right password passes only if its attempt was one of the first N counted.
     if (statuses[99] === 200) expect(counts[401] ?? 0).toBeLessThan(MAX_FAILURES);
     for (const r of all.filter((x) => x.status === 429)) expect(r.body).toMatchObject({ code: 429, reason: 'Too Many Requests' });
+    console.log(`100 parallel guesses: ${JSON.stringify(counts)}, password checks ${checked}`);
   });
 
   it('the right password arriving while wrong ones are still being checked is refused (429), on either node', async () => {
@@ -108,6 +109,7 @@ describe('sign-in attempts are counted before the password check', () => {
     expect([rightA.status, rightB.status]).toEqual([429, 429]);
     const checked = statuses.filter((s) => s === 401).length;
     expect(checked).toBeLessThanOrEqual(MAX_FAILURES);
+    console.log(`40 parallel guesses over two nodes: ${JSON.stringify(tally(statuses))}; the right password after the first 429: ${rightA.status}, ${rightB.status}`);
   });
 
   it('a cached right password costs no write, and is no oracle while the user is blocked', async () => {
@@ -237,7 +239,9 @@ describe('sessions live in the repository', () => {
     expect((await session(a.base, cookies[11])).status).toBe(200);
   });
 
-  it('2,000 sign-ins of one user keep memory and the table flat', async () => {
+  // AUTH_SIGNINS=30000 node --expose-gc node_modules/.bin/jest test/api/auth.test.ts -t 'sign-ins of one user' for RELIABILITY.md.
+  const signIns = Number(process.env.AUTH_SIGNINS) || 2000;
+  it(`${signIns} sign-ins of one user keep memory and the table flat`, async () => {
     await createUser(a, 'loop', 'L00p-secret');
     await login(a.base, 'loop', 'L00p-secret');
     const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
@@ -261,9 +265,13 @@ describe('sessions live in the repository', () => {
     await run(500);
     global.gc?.();
     const heapBefore = process.memoryUsage().heapUsed;
-    await run(2000);
+    const rssBefore = process.memoryUsage().rss;
+    const started = Date.now();
+    await run(signIns);
+    const ms = Date.now() - started;
     global.gc?.();
     const grown = process.memoryUsage().heapUsed - heapBefore;
+    console.log(`${signIns} sign-ins in ${ms} ms: heap ${(grown / 1048576).toFixed(1)} MB${global.gc ? '' : ' (no --expose-gc)'}, rss ${((process.memoryUsage().rss - rssBefore) / 1048576).toFixed(1)} MB`);
     agent.destroy();
     expect(await a.server.ctx.sessions.count({ component: 'managed/user', id: 'loop' })).toBe(10);
     expect(Number(((await db.knex('session').count({ n: '*' }).first()) as any).n)).toBeLessThan(60);
