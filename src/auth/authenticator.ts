@@ -35,6 +35,7 @@ export type RehashListener = (before: Account, after: Account) => Promise<void>;
 
 export class Authenticator {
   private verified = new Map<string, number>();
+  private inflight = new Map<string, Promise<Account>>();
   /** Sign-ins answered from the cache, and those that ran scrypt (for tests and RELIABILITY.md). */
   readonly stats = { cached: 0, checked: 0, refused: 0 };
   private rehashListeners: RehashListener[] = [];
@@ -49,14 +50,14 @@ export class Authenticator {
     return crypto.createHash('sha256').update(`${a.component}\0${a.id}\0${a.rev}\0${a.passwordHash}\0${password}`).digest('base64');
   }
 
-  private cached(a: Account, password: string): boolean {
-    const until = this.verified.get(this.cacheKey(a, password));
+  private cached(key: string): boolean {
+    const until = this.verified.get(key);
     return until !== undefined && until > Date.now();
   }
 
-  private remember(a: Account, password: string): void {
+  private remember(...keys: string[]): void {
     if (this.verified.size >= CACHE_MAX) this.verified.clear();
-    this.verified.set(this.cacheKey(a, password), Date.now() + CACHE_MS);
+    for (const k of keys) this.verified.set(k, Date.now() + CACHE_MS);
   }
 
   async authenticate(creds: Credentials, address: string): Promise<Principal> {
@@ -67,11 +68,24 @@ export class Authenticator {
   async signIn({ userName, password }: Credentials, address: string): Promise<Account> {
     const account = await this.accounts.findByUserName(userName);
     const usable = !!account && canSignIn(account);
-    if (usable && this.cached(account, password) && !this.limiter.blockedLocally(userName, address)) {
+    const key = account ? this.cacheKey(account, password) : crypto.createHash('sha256').update(`?\0${userName}\0${password}`).digest('base64');
+    const blocked = this.limiter.blockedLocally(userName, address);
+    if (usable && !blocked && this.cached(key)) {
       this.stats.cached++;
       await this.limiter.forgiveCached(userName);
       return account;
     }
+    // The same credentials already being checked here (a client's parallel calls after the cache
+    // expired or the account changed): share that check instead of counting one attempt each.
+    // A repeated guess tells nothing new, so this gives an attacker nothing.
+    const running = blocked ? undefined : this.inflight.get(key);
+    if (running) return running;
+    const check = this.check(account, usable, userName, password, address, key).finally(() => this.inflight.delete(key));
+    if (!blocked) this.inflight.set(key, check);
+    return check;
+  }
+
+  private async check(account: Account | null, usable: boolean, userName: string, password: string, address: string, key: string): Promise<Account> {
     const wait = await this.limiter.begin(userName, address);
     if (wait > 0) {
       this.stats.refused++;
@@ -80,10 +94,10 @@ export class Authenticator {
     this.stats.checked++;
     // A disabled account or one without a password is checked all the same: same cost, same 401.
     const ok = await verifyPassword(password, account?.passwordHash ?? (await dummyHash()));
-    if (!ok || !usable) throw unauthorized('Access Denied');
+    if (!ok || !usable || !account) throw unauthorized('Access Denied');
     await this.limiter.forgive(userName, address);
     const current = await this.upgrade(account, password);
-    this.remember(current, password);
+    this.remember(current === account ? key : this.cacheKey(current, password));
     return current;
   }
 
@@ -93,7 +107,7 @@ export class Authenticator {
    */
   async reauthenticate(principal: Principal, password: string, address: string): Promise<boolean> {
     const account = await this.accounts.findById(principal.component, principal.id);
-    if (account && canSignIn(account) && this.cached(account, password) && !this.limiter.blockedLocally(account.userName, address)) return true;
+    if (account && canSignIn(account) && this.cached(this.cacheKey(account, password)) && !this.limiter.blockedLocally(principal.userName, address)) return true;
     const wait = await this.limiter.begin(principal.userName, address);
     if (wait > 0) throw tooManyRequests(`Too many failed sign-in attempts; try again in ${wait} s`);
     const ok = await verifyPassword(password, account?.passwordHash ?? (await dummyHash()));

@@ -127,6 +127,19 @@ describe('sign-in attempts are counted before the password check', () => {
     expect((await send(a.base, 'GET', '/info/login', { headers: creds('cached', 'C4ched-secret'), from: '127.0.0.25' })).status).toBe(429);
   });
 
+  it('a client\'s parallel calls with the right password, cache cold, share one check (no 429)', async () => {
+    await createUser(a, 'burst', 'Bur5t-secret');
+    const checked = a.server.ctx.authenticator.stats.checked;
+    const statuses = (await Promise.all(Array.from({ length: 20 }, () => send(a.base, 'GET', '/info/login', { headers: creds('burst', 'Bur5t-secret'), from: '127.0.0.28' })))).map((r) => r.status);
+    expect(statuses).toEqual(Array(20).fill(200));
+    expect(a.server.ctx.authenticator.stats.checked - checked).toBe(1);
+    // The account changes (new rev): the next burst is one check again, not twenty attempts.
+    expect((await a.call('PATCH', '/managed/user/burst', { headers: ADMIN, body: [{ operation: 'replace', field: '/sn', value: 'B' }] })).status).toBe(200);
+    const again = (await Promise.all(Array.from({ length: 20 }, () => send(a.base, 'GET', '/info/login', { headers: creds('burst', 'Bur5t-secret'), from: '127.0.0.28' })))).map((r) => r.status);
+    expect(again).toEqual(Array(20).fill(200));
+    expect(a.server.ctx.authenticator.stats.checked - checked).toBe(2);
+  });
+
   it('a right password forgives: the user starts over and the address is not charged', async () => {
     await createUser(a, 'forgiven', 'F0rgiven-secret');
     for (let round = 0; round < 3; round++) {
