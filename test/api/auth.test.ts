@@ -164,6 +164,7 @@ describe('sign-in attempts are counted before the password check', () => {
     }
     expect(a.server.ctx.authenticator.stats.checked - checked).toBe(6);
     const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[1];
+    console.log(`wrong password, ms: known user ${JSON.stringify(known)}, unknown user ${JSON.stringify(unknown)}`);
     // Both run scrypt at the same cost; under a shared CPU, only a gross difference counts.
     expect(median(unknown)).toBeGreaterThan(median(known) / 3);
     expect(median(unknown)).toBeGreaterThan(50);
