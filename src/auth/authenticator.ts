@@ -5,6 +5,7 @@
 // auth on every REST call stay one read). Otherwise count the attempt in the repository first
 // (rateLimiter.ts), refuse with 429 past the limit, and only then run scrypt: against the
 // account's hash, or against a fixed dummy hash for an unknown name, so both cost the same.
+// Identical credentials already being checked on this node wait for that check (signIn).
 import crypto from 'node:crypto';
 import { tooManyRequests, unauthorized } from '../crest/errors';
 import type { Logger } from '../context';
@@ -55,9 +56,9 @@ export class Authenticator {
     return until !== undefined && until > Date.now();
   }
 
-  private remember(...keys: string[]): void {
+  private remember(key: string): void {
     if (this.verified.size >= CACHE_MAX) this.verified.clear();
-    for (const k of keys) this.verified.set(k, Date.now() + CACHE_MS);
+    this.verified.set(key, Date.now() + CACHE_MS);
   }
 
   async authenticate(creds: Credentials, address: string): Promise<Principal> {
