@@ -6,7 +6,8 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import { fingerprintOf } from '../../src/auth/sessions';
+import type { Request, Response } from 'express';
+import { fingerprintOf, Sessions } from '../../src/auth/sessions';
 import { validateAuthentication } from '../../src/config/conf';
 import { accountLookup } from '../../src/repo/accounts';
 import { createTestDb, TestDb } from '../helpers/db';
@@ -207,6 +208,22 @@ describe('sessions live in the repository', () => {
     // Sign-out ends it on every node.
     expect((await send(b.base, 'POST', '/authentication?_action=logout', { headers: { Cookie: s.cookie } })).status).toBe(200);
     expect((await session(a.base, s.cookie)).status).toBe(401);
+  });
+
+  it('marks the cookie Secure when the request came over TLS ("auto"), or always when conf says true', async () => {
+    const account = (await accountLookup(db.knex).findById('internal/user', 'openidm-admin'))!;
+    const cookieFor = async (secure: boolean, secureCookie: boolean | 'auto') => {
+      const sessions = new Sessions(db.knex, accountLookup(db.knex), { maxAgeMinutes: 480, idleMinutes: 30, maxPerUser: 10, secureCookie });
+      let header = '';
+      const req = { secure, get: () => undefined } as unknown as Request;
+      const res = { setHeader: (_: string, v: string) => (header = v) } as unknown as Response;
+      await sessions.create(req, res, account);
+      return header;
+    };
+    expect(await cookieFor(true, 'auto')).toMatch(/; Secure$/);
+    expect(await cookieFor(false, 'auto')).not.toMatch(/Secure/);
+    expect(await cookieFor(false, true)).toMatch(/; Secure$/);
+    expect(await cookieFor(true, false)).not.toMatch(/Secure/);
   });
 
   it('is revoked at the next request when the account is disabled, re-roled, re-passworded or deleted', async () => {
