@@ -5,6 +5,7 @@ import { createApp, RouterFactory } from './api/app';
 import { Authenticator } from './auth/authenticator';
 import { bootstrapAccounts } from './auth/bootstrap';
 import { LoginRateLimiter } from './auth/rateLimiter';
+import { dummyHash, setScryptParams } from './auth/passwords';
 import { Sessions } from './auth/sessions';
 import { ConfValidator, loadProjectConfig } from './config/conf';
 import { claimNodeIdentity, NodeIdentity } from './config/nodeIdentity';
@@ -33,6 +34,9 @@ export interface ServerHooks {
 
 export async function startServer(options: RuntimeOptions, hooks: ServerHooks = {}, log: Logger = consoleLogger()): Promise<RunningServer> {
   const config = loadProjectConfig(options.projectDir, hooks.validators);
+  setScryptParams(config.authentication.passwordHashing.scrypt);
+  // Made now, so that the first unknown user name does not cost two hashes.
+  void dummyHash().catch(() => undefined);
   const db = openDb({ url: options.databaseUrl, schema: options.databaseSchema, projectDir: options.projectDir });
   let identity: NodeIdentity;
   try {
@@ -45,15 +49,19 @@ export async function startServer(options: RuntimeOptions, hooks: ServerHooks = 
     await db.knex.destroy();
     throw e;
   }
-  const limiter = new LoginRateLimiter(config.authentication.loginRateLimit.maxFailures, config.authentication.loginRateLimit.windowSeconds * 1000);
+  const limiter = new LoginRateLimiter(db.knex, config.authentication.loginRateLimit.maxFailures, config.authentication.loginRateLimit.windowSeconds * 1000);
+  const accounts = accountLookup(db.knex);
+  const authenticator = new Authenticator(accounts, limiter, log);
+  const sessions = new Sessions(db.knex, accounts, config.authentication.sessions);
+  authenticator.onRehash((before, after) => sessions.rebind(before, after));
   const ctx: AppContext = {
     options,
     config,
     db,
     log,
-    users: new ManagedUsers(config.managed.find((o) => o.name === 'user')),
-    authenticator: new Authenticator(accountLookup(db.knex), limiter),
-    sessions: new Sessions(),
+    users: new ManagedUsers(config.managed.find((o) => o.name === 'user'), config.authentication.passwordPolicy),
+    authenticator,
+    sessions,
   };
   // Run last at stop (stoppers run in reverse): the id is free only once the worker has stopped.
   const stoppers: Array<() => Promise<void>> = [() => identity.release()];

@@ -2,7 +2,8 @@
 import { Router } from 'express';
 import { hashPassword } from '../auth/passwords';
 import { requireAdmin, requireSelfOrAdmin } from '../auth/authorize';
-import { principalOf } from '../auth/middleware';
+import { principalOf, requireCurrentPassword } from '../auth/middleware';
+import { failedPolicy, passwordFailures } from '../auth/passwordPolicy';
 import { badRequest, notFound, preconditionFailed } from '../crest/errors';
 import { envelope, parseQueryRequest } from '../crest/query';
 import { matchesFilter } from '../crest/queryFilter';
@@ -25,7 +26,8 @@ export function internalRouter(ctx: AppContext): Router {
 
   // Only the password can change here: roles of bootstrapped users come from conf.
   r.patch('/internal/user/:id', async (req, res) => {
-    requireSelfOrAdmin(principalOf(res), 'internal/user', req.params.id);
+    const p = principalOf(res);
+    requireSelfOrAdmin(p, 'internal/user', req.params.id);
     const ops = validatePatch(req.body);
     const u = await readInternalUser(knex, req.params.id);
     if (!u) throw notFound(`Object internal/user/${req.params.id} not found`);
@@ -34,10 +36,12 @@ export function internalRouter(ctx: AppContext): Router {
     let password: string | undefined;
     for (const op of ops) {
       if (op.field.replace(/^\//, '') !== 'password' || !['replace', 'add'].includes(op.operation)) throw badRequest('Only /password can be replaced on an internal user');
-      if (typeof op.value !== 'string' || op.value.length < 8 || op.value.length > 1024) throw badRequest('The password must be a string of at least 8 characters');
-      password = op.value;
+      const failed = passwordFailures(op.value, u.id, ctx.config.authentication.passwordPolicy);
+      if (failed.length) throw failedPolicy([{ property: 'password', policyRequirements: failed }]);
+      password = op.value as string;
     }
     if (password === undefined) throw badRequest('Nothing to change');
+    await requireCurrentPassword(ctx.authenticator, req, p, 'internal/user', u.id);
     const next = { ...u, rev: newRev(), passwordHash: await hashPassword(password) };
     if (!(await updateInternalUser(knex, next, u.rev))) throw preconditionFailed(`internal/user/${u.id} was changed concurrently`);
     sendObject(res, { _id: next.id, _rev: next.rev, authzRoles: next.authzRoles });

@@ -1,7 +1,7 @@
 // managed/user: CREST create, read, update (PUT), patch, delete, query and the create action.
 import { Router } from 'express';
 import { isAdmin, requireAdmin, requireSelfOrAdmin } from '../auth/authorize';
-import { principalOf } from '../auth/middleware';
+import { principalOf, requireCurrentPassword } from '../auth/middleware';
 import { badRequest, forbidden, preconditionFailed } from '../crest/errors';
 import { parseFields } from '../crest/fields';
 import { envelope, parseQueryRequest } from '../crest/query';
@@ -50,6 +50,7 @@ export function managedRouter(ctx: AppContext): Router {
     requireSelfOrAdmin(p, 'managed/user', id);
     const body = objectBody(req);
     if (body._id !== undefined && body._id !== id) throw badRequest(`The body's _id "${String(body._id)}" does not match the URL's "${id}"`);
+    if (body.password !== undefined && body.password !== null) await requireCurrentPassword(ctx.authenticator, req, p, 'managed/user', id);
     if (ifNoneMatch(req) === '*') {
       requireAdmin(p);
       const existing = await users.readRow(ctx.db.knex, id);
@@ -81,6 +82,7 @@ export function managedRouter(ctx: AppContext): Router {
       }
     }
     const passwordOps = ops.filter((o) => o.field.replace(/^\//, '') === 'password');
+    if (passwordOps.some((o) => o.operation === 'replace' || o.operation === 'add')) await requireCurrentPassword(ctx.authenticator, req, p, 'managed/user', id);
     sendObject(res, await users.modify(ctx.db.knex, id, ifMatch(req), (obj) => {
       const next = applyPatch(obj, ops.filter((o) => !passwordOps.includes(o)));
       const pw = passwordOps.find((o) => o.operation === 'replace' || o.operation === 'add');

@@ -1,6 +1,8 @@
-// Sign-in for the web UI: credentials once, then an HttpOnly session cookie and a CSRF token.
+// Sign-in for the web UI: credentials once, then an HttpOnly session cookie and a CSRF token
+// (the cookie and CSRF contract: src/auth/sessions.ts).
 import express, { Router } from 'express';
 import { badRequest, unauthorized } from '../crest/errors';
+import { principalOf } from '../auth/authenticator';
 import { AppContext } from '../context';
 import { actionOf, unknownAction } from './http';
 
@@ -9,7 +11,7 @@ export function sessionRouter(ctx: AppContext): Router {
   r.post('/openidm/authentication', express.json({ limit: '16kb' }), async (req, res) => {
     const action = actionOf(req);
     if (action === 'logout') {
-      ctx.sessions.destroy(req, res);
+      await ctx.sessions.destroy(req, res);
       return res.json({ _id: 'logout', status: 'SUCCESS' });
     }
     if (action !== 'login') throw unknownAction(action);
@@ -18,14 +20,16 @@ export function sessionRouter(ctx: AppContext): Router {
     const password = body.password ?? req.get('X-OpenIDM-Password');
     if (typeof userName !== 'string' || typeof password !== 'string' || !userName || !password) throw badRequest('username and password are required');
     if (userName.length > 255 || password.length > 1024) throw unauthorized();
-    const principal = await ctx.authenticator.authenticate({ userName, password }, req.ip ?? 'unknown');
-    const { csrfToken } = ctx.sessions.create(res, principal);
+    const account = await ctx.authenticator.signIn({ userName, password }, req.ip ?? 'unknown');
+    const { csrfToken } = await ctx.sessions.create(req, res, account);
+    const principal = principalOf(account);
     res.json({ _id: 'login', authenticationId: principal.userName, roles: principal.roles, component: principal.component, id: principal.id, csrfToken });
   });
-  r.get('/openidm/authentication', (req, res) => {
-    const principal = ctx.sessions.principalFor(req);
-    if (!principal) throw unauthorized('Not signed in');
-    res.json({ _id: 'session', authenticationId: principal.userName, roles: principal.roles, component: principal.component, id: principal.id, csrfToken: ctx.sessions.csrfFor(req) });
+  r.get('/openidm/authentication', async (req, res) => {
+    const s = await ctx.sessions.resolve(req);
+    if (!s) throw unauthorized('Not signed in');
+    const { principal } = s;
+    res.json({ _id: 'session', authenticationId: principal.userName, roles: principal.roles, component: principal.component, id: principal.id, csrfToken: s.csrf });
   });
   return r;
 }

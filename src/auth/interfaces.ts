@@ -12,10 +12,26 @@ export interface Credentials {
   password: string;
 }
 
-/** What authentication needs from the repository; implemented in src/repo. */
+/** An account as authentication sees it: what signs in, and what a session is bound to. */
+export interface Account {
+  component: Principal['component'];
+  id: string;
+  rev: string;
+  userName: string;
+  passwordHash: string | null;
+  roles: string[];
+  /** managed/user only; anything but absent or 'active' cannot sign in. */
+  accountStatus?: string;
+}
+
+/** What authentication needs from the repository; implemented in src/repo/accounts.ts. */
 export interface AccountLookup {
-  findInternalUser(id: string): Promise<{ id: string; rev: string; passwordHash: string; roles: string[] } | null>;
-  findManagedUserByUserName(userName: string): Promise<{ id: string; rev: string; userName: string; passwordHash: string | null; roles: string[]; accountStatus?: string } | null>;
+  /** By sign-in name: internal users first, then managed users by userName. */
+  findByUserName(userName: string): Promise<Account | null>;
+  /** By resource id, for a session's check on each request. */
+  findById(component: Principal['component'], id: string): Promise<Account | null>;
+  /** Replaces the password hash if it is still `oldHash` (an upgrade to the current cost). */
+  replaceHash(account: Account, oldHash: string, newHash: string): Promise<boolean>;
 }
 
 export const ADMIN_ROLE = 'openidm-admin';

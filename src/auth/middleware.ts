@@ -1,7 +1,7 @@
 // Express side of authentication: X-OpenIDM-Username/Password headers, or HTTP Basic,
 // or the UI's session cookie (see sessions.ts). The principal lands in res.locals.principal.
 import { NextFunction, Request, Response } from 'express';
-import { unauthorized } from '../crest/errors';
+import { forbidden, unauthorized } from '../crest/errors';
 import { Authenticator } from './authenticator';
 import { Credentials, Principal } from './interfaces';
 import { Sessions } from './sessions';
@@ -27,7 +27,7 @@ export function authenticate(auth: Authenticator, sessions: Sessions) {
       res.locals.principal = await auth.authenticate(creds, req.ip ?? 'unknown');
       return next();
     }
-    const fromSession = sessions.principalFor(req);
+    const fromSession = await sessions.principalFor(req);
     if (fromSession) {
       res.locals.principal = fromSession;
       return next();
@@ -40,4 +40,15 @@ export function principalOf(res: Response): Principal {
   const p = res.locals.principal as Principal | undefined;
   if (!p) throw unauthorized();
   return p;
+}
+
+/**
+ * Changing one's own password needs the current one in X-OpenIDM-Reauth-Password (as PingIDM);
+ * an administrator setting someone else's does not. Else 403.
+ */
+export async function requireCurrentPassword(auth: Authenticator, req: Request, principal: Principal, component: Principal['component'], id: string): Promise<void> {
+  if (principal.component !== component || principal.id !== id) return;
+  const current = req.get('X-OpenIDM-Reauth-Password');
+  if (!current) throw forbidden('Changing your own password needs your current one in the X-OpenIDM-Reauth-Password header');
+  if (current.length > 1024 || !(await auth.reauthenticate(principal, current, req.ip ?? 'unknown'))) throw forbidden('Reauthentication failed');
 }

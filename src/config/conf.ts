@@ -27,9 +27,28 @@ export interface InternalUserConfig {
   password: string;
   authzRoles: { _ref: string }[];
 }
+export interface SessionsConfig {
+  /** Absolute lifetime from sign-in (IDM: maxTokenLifeMinutes). */
+  maxAgeMinutes: number;
+  /** Ends after this long without a request (IDM: tokenIdleTimeMinutes). */
+  idleMinutes: number;
+  /** Sessions one account may hold; signing in once more drops the oldest. */
+  maxPerUser: number;
+  /** 'auto': Secure when the request came over TLS; true: always (behind a TLS proxy); false: never. */
+  secureCookie: boolean | 'auto';
+}
+export interface PasswordPolicyConfig {
+  minLength: number;
+  /** Refuse a password equal to the account's user name (case-insensitive). */
+  notUserName: boolean;
+}
 export interface AuthenticationConfig {
   internalUsers: InternalUserConfig[];
   loginRateLimit: { maxFailures: number; windowSeconds: number };
+  sessions: SessionsConfig;
+  passwordPolicy: PasswordPolicyConfig;
+  /** scrypt cost of new hashes; older hashes are upgraded at their next sign-in. Default: OWASP's. */
+  passwordHashing: { scrypt: { N: number; r: number; p: number } };
 }
 export interface WorkflowConfig {
   enabled: boolean;
@@ -95,7 +114,59 @@ export function validateAuthentication(json: unknown, file = 'authentication.jso
   const windowSeconds = limit.windowSeconds ?? 300;
   if (typeof maxFailures !== 'number' || maxFailures < 1) fail(file, 'loginRateLimit.maxFailures', 'must be a positive number');
   if (typeof windowSeconds !== 'number' || windowSeconds < 1) fail(file, 'loginRateLimit.windowSeconds', 'must be a positive number');
-  return { internalUsers: users as InternalUserConfig[], loginRateLimit: { maxFailures, windowSeconds } };
+  return {
+    internalUsers: users as InternalUserConfig[],
+    loginRateLimit: { maxFailures, windowSeconds },
+    sessions: validateSessions(json.sessions, file),
+    passwordPolicy: validatePasswordPolicy(json.passwordPolicy, file),
+    passwordHashing: validatePasswordHashing(json.passwordHashing, file),
+  };
+}
+
+function section(json: unknown, file: string, name: string, keys: string[]): Record<string, unknown> {
+  if (json === undefined) return {};
+  if (!isObject(json)) fail(file, name, 'must be an object');
+  for (const k of Object.keys(json)) if (!keys.includes(k)) fail(file, `${name}.${k}`, `is not a known key (known: ${keys.join(', ')})`);
+  return json;
+}
+
+function positiveInteger(v: unknown, file: string, field: string, fallback: number, min = 1): number {
+  if (v === undefined) return fallback;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min) fail(file, field, `must be an integer of at least ${min}`);
+  return v;
+}
+
+function validateSessions(json: unknown, file: string): SessionsConfig {
+  const j = section(json, file, 'sessions', ['maxAgeMinutes', 'idleMinutes', 'maxPerUser', 'secureCookie']);
+  const secureCookie = j.secureCookie ?? 'auto';
+  if (secureCookie !== true && secureCookie !== false && secureCookie !== 'auto') fail(file, 'sessions.secureCookie', 'must be true, false or "auto"');
+  return {
+    maxAgeMinutes: positiveInteger(j.maxAgeMinutes, file, 'sessions.maxAgeMinutes', 480),
+    idleMinutes: positiveInteger(j.idleMinutes, file, 'sessions.idleMinutes', 30),
+    maxPerUser: positiveInteger(j.maxPerUser, file, 'sessions.maxPerUser', 10),
+    secureCookie: secureCookie as boolean | 'auto',
+  };
+}
+
+function validatePasswordPolicy(json: unknown, file: string): PasswordPolicyConfig {
+  const j = section(json, file, 'passwordPolicy', ['minLength', 'notUserName']);
+  const notUserName = j.notUserName ?? true;
+  if (typeof notUserName !== 'boolean') fail(file, 'passwordPolicy.notUserName', 'must be true or false');
+  const minLength = positiveInteger(j.minLength, file, 'passwordPolicy.minLength', 8);
+  if (minLength > 1024) fail(file, 'passwordPolicy.minLength', 'must be at most 1024 (the longest password accepted)');
+  return { minLength, notUserName };
+}
+
+function validatePasswordHashing(json: unknown, file: string): AuthenticationConfig['passwordHashing'] {
+  const j = section(json, file, 'passwordHashing', ['scrypt']);
+  const sc = section(j.scrypt, file, 'passwordHashing.scrypt', ['N', 'r', 'p']);
+  const N = positiveInteger(sc.N, file, 'passwordHashing.scrypt.N', 2 ** 17, 2);
+  if ((N & (N - 1)) !== 0 || N > 2 ** 20) fail(file, 'passwordHashing.scrypt.N', 'must be a power of two up to 2^20 (default 131072 = 2^17, OWASP)');
+  const r = positiveInteger(sc.r, file, 'passwordHashing.scrypt.r', 8);
+  const p = positiveInteger(sc.p, file, 'passwordHashing.scrypt.p', 1);
+  if (r > 32 || p > 16) fail(file, 'passwordHashing.scrypt', 'r must be at most 32 and p at most 16');
+  if (128 * N * r > 2 ** 30) fail(file, 'passwordHashing.scrypt', 'needs more than 1 GiB per hash (128·N·r bytes): lower N or r');
+  return { scrypt: { N, r, p } };
 }
 
 export function validateWorkflow(json: unknown, file = 'workflow.json'): WorkflowConfig {

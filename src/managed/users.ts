@@ -3,8 +3,9 @@
 // their own transactions.
 import crypto from 'node:crypto';
 import { hashPassword } from '../auth/passwords';
-import { ManagedObjectConfig, ManagedPropertySchema } from '../config/conf';
-import { CrestError, badRequest, conflict, notFound, preconditionFailed } from '../crest/errors';
+import { passwordFailures, failedPolicy } from '../auth/passwordPolicy';
+import { ManagedObjectConfig, ManagedPropertySchema, PasswordPolicyConfig } from '../config/conf';
+import { badRequest, conflict, notFound, preconditionFailed } from '../crest/errors';
 import { FieldList, names, project } from '../crest/fields';
 import { QueryRequest } from '../crest/query';
 import { newRev } from '../crest/rev';
@@ -41,7 +42,7 @@ export function assertValidId(id: string): void {
 export class ManagedUsers {
   private props: Record<string, ManagedPropertySchema>;
 
-  constructor(schema: ManagedObjectConfig | undefined) {
+  constructor(schema: ManagedObjectConfig | undefined, private passwordPolicy: PasswordPolicyConfig = { minLength: 8, notUserName: true }) {
     this.props = schema?.schema.properties ?? {};
   }
 
@@ -103,21 +104,21 @@ export class ManagedUsers {
       else if (typeof v === 'string' && COLUMN_PROPERTIES.has(k) && v.length > COLUMN_MAX) failures.push({ property: k, policyRequirements: [`MAX_LENGTH:${COLUMN_MAX}`] });
     }
     failures.push(...more);
-    if (failures.length) {
-      throw new CrestError(403, `Failed policy validation: ${failures.map((f) => `${f.property} ${f.policyRequirements.join(',')}`).join('; ')}`, { result: false, failedPolicyRequirements: failures });
-    }
+    if (failures.length) throw failedPolicy(failures);
   }
 
   /** Validates a body and splits it into the stored object and the password hash. */
   private async prepare(body: Record<string, unknown>, previousHash: string | null): Promise<{ obj: Record<string, unknown>; passwordHash: string | null }> {
     const obj = this.withDefaults(body);
     const more: { property: string; policyRequirements: string[] }[] = [];
-    let passwordHash = previousHash;
-    if (body.password !== undefined && body.password !== null) {
-      if (typeof body.password !== 'string' || body.password.length < 1 || body.password.length > 1024) more.push({ property: 'password', policyRequirements: ['VALID_TYPE:string'] });
-      else passwordHash = await hashPassword(body.password);
+    const password = body.password;
+    if (password !== undefined && password !== null) {
+      const failed = passwordFailures(password, obj.userName, this.passwordPolicy);
+      if (failed.length) more.push({ property: 'password', policyRequirements: failed });
     }
     this.policyFailures(obj, more);
+    // Hashed only once every policy has passed (scrypt at OWASP's cost is not spent on a refusal).
+    const passwordHash = password !== undefined && password !== null ? await hashPassword(password as string) : previousHash;
     return { obj, passwordHash };
   }
 

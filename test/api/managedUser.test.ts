@@ -192,7 +192,7 @@ describe('internal/user', () => {
     const me = await t.call('GET', '/internal/user/openidm-admin', { headers: ADMIN });
     expect(me.status).toBe(200);
     expect(JSON.stringify(me.body)).not.toMatch(/password|scrypt/);
-    const r = await t.call('PATCH', '/internal/user/openidm-admin', { headers: ADMIN, body: [{ operation: 'replace', field: '/password', value: 'n3w-Secret!' }] });
+    const r = await t.call('PATCH', '/internal/user/openidm-admin', { headers: { ...ADMIN, 'X-OpenIDM-Reauth-Password': 'openidm-admin' }, body: [{ operation: 'replace', field: '/password', value: 'n3w-Secret!' }] });
     expect(r.status).toBe(200);
     expect((await t.call('GET', '/info/login', { headers: ADMIN })).status).toBe(401);
     expect((await t.call('GET', '/info/login', { headers: { 'X-OpenIDM-Username': 'openidm-admin', 'X-OpenIDM-Password': 'n3w-Secret!' } })).status).toBe(200);
