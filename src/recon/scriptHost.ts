@@ -28,8 +28,9 @@ const MAX_RESULT_DEPTH = 64;
 /** Compiled conf scripts the process keeps; the least recently used is recompiled on demand. */
 const MAX_SCRIPTS = 500;
 /**
- * Starting the script process takes ~100 ms: the first call, and the first after a script was
- * stopped, wait for it (at most this long: it only bounds a process that cannot start at all).
+ * Starting the script process takes ~100 ms: a call waits for it when it is not up yet (the first
+ * call, or a call right after a script was stopped while no spare was booted). This only bounds a
+ * process that cannot start at all.
  */
 const BOOT_TIMEOUT_MS = 10_000;
 
@@ -89,13 +90,15 @@ export class ScriptHost {
   private ready(): Relay {
     if (this.relay.dead) this.relay = this.spawn();
     const relay = this.relay;
-    if (Atomics.load(relay.flag, READY) !== 1) {
-      Atomics.wait(relay.flag, READY, 0, BOOT_TIMEOUT_MS);
-      if (Atomics.load(relay.flag, READY) !== 1) {
+    const deadline = performance.now() + BOOT_TIMEOUT_MS;
+    while (Atomics.load(relay.flag, READY) !== 1) {
+      const left = deadline - performance.now();
+      if (left <= 0) {
         relay.dead = true;
         relay.worker.terminate().catch(() => undefined);
         throw new Error(`the script process did not start within ${BOOT_TIMEOUT_MS} ms`);
       }
+      Atomics.wait(relay.flag, READY, 0, left);
     }
     return relay;
   }

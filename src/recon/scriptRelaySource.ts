@@ -1,7 +1,7 @@
 // The relay thread between a ScriptHost (scriptHost.ts) and its script process, as a string for
 // `new Worker(..., { eval: true })`. The calling thread cannot wait for a child process
 // synchronously, but it can sleep in Atomics.wait until this thread flags a reply; this thread
-// does the asynchronous part: it keeps one child process, forwards each request (with the
+// does the asynchronous part: it keeps one child process (and a spare, see replace()), forwards each request (with the
 // script's source the first time that child sees it), flags the reply, and replaces the child when
 // told to (the caller's limit passed) or when it dies (a script that exhausted its heap aborts
 // only the child). Replies of a replaced child are dropped.
@@ -13,6 +13,7 @@ const { spawn } = require('node:child_process');
 const { flag, port, source, args, memoryMb } = workerData;
 const sources = new Map(); // conf script id -> its source
 let child;
+let spare;
 let pending; // the request the caller waits for
 
 function reply(m) {
@@ -37,22 +38,19 @@ function forward(c, m) {
   }
 }
 
-function start() {
-  Atomics.store(flag, 1, 0);
+function spawnChild() {
   const proc = spawn(process.execPath, ['--max-old-space-size=' + memoryMb, '-e', source, args], {
     stdio: ['ignore', 'ignore', 'ignore', 'ipc'],
     serialization: 'advanced',
     // Nothing of the server's environment (DATABASE_URL...) is in reach of an escaped script.
     env: {},
   });
-  const c = { proc, loaded: new Set() };
-  child = c;
+  const c = { proc, loaded: new Set(), ready: false };
   proc.on('message', (m) => {
-    if (child !== c) return;
     if (m.ready) {
-      Atomics.store(flag, 1, 1);
-      Atomics.notify(flag, 1);
-    } else if (pending && m.seq === pending.seq) {
+      c.ready = true;
+      if (child === c) setReady(1);
+    } else if (child === c && pending && m.seq === pending.seq) {
       if (m.unknown) {
         // The child dropped the compiled script (least recently used): send the source again.
         c.loaded.delete(pending.id);
@@ -62,9 +60,10 @@ function start() {
   });
   proc.on('error', () => proc.kill('SIGKILL'));
   proc.on('exit', (code, signal) => {
+    if (spare === c) spare = undefined;
     if (child !== c) return;
     // Not ready before the caller hears of it: its next request waits for the new child.
-    Atomics.store(flag, 1, 0);
+    setReady(0);
     if (pending) {
       const oom = signal === 'SIGABRT' || signal === 'SIGTRAP' || code === 134;
       reply({
@@ -73,20 +72,34 @@ function start() {
         message: oom ? 'used more than ' + memoryMb + ' MB of memory; the script was stopped' : 'the script process ended (' + (signal || 'code ' + code) + ')',
       });
     }
-    start();
+    replace();
   });
+  return c;
+}
+
+function setReady(v) {
+  Atomics.store(flag, 1, v);
+  Atomics.notify(flag, 1);
+}
+
+// A host whose script was stopped once keeps a spare child booted, so that the next call does not
+// wait ~100 ms for a process to start.
+function replace() {
+  const old = child;
+  child = spare || spawnChild();
+  spare = spawnChild();
+  setReady(child.ready ? 1 : 0);
+  if (old) old.proc.kill('SIGKILL');
 }
 
 port.on('message', (m) => {
   if (m.op === 'replace') {
     pending = undefined;
-    const old = child;
-    start();
-    old.proc.kill('SIGKILL');
+    replace();
     return;
   }
   pending = m;
   forward(child, m);
 });
-start();
+child = spawnChild();
 `;
