@@ -61,11 +61,26 @@ interface Relay {
   dead: boolean;
 }
 
+// A host nobody can call any more (jest drops a test file's modules; the server never does) stops
+// its relay thread, and with it the relay's child processes (their IPC channel closes).
+const reaper = new FinalizationRegistry<{ relay?: Relay }>((box) => {
+  box.relay?.worker.terminate().catch(() => undefined);
+});
+
 export class ScriptHost {
-  private relay: Relay;
+  private readonly box: { relay?: Relay } = {};
+
+  private get relay(): Relay {
+    return this.box.relay!;
+  }
+
+  private set relay(relay: Relay) {
+    this.box.relay = relay;
+  }
 
   constructor() {
     this.relay = this.spawn();
+    reaper.register(this, this.box);
   }
 
   private spawn(): Relay {
