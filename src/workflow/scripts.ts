@@ -1,12 +1,16 @@
 // Replaces bpmn-engine's JavaScripts, which runs script tasks with the whole execution scope
 // (environment, services, timers) in reach and without a time limit. Here a script sees a JSON copy
-// of the process variables as `variables` and nothing else, runs at most 1000 ms (microtasks
-// included), and may change variables by assigning to `variables.x`. node:vm is not a security
-// boundary; this keeps honest mistakes and trivial escapes (host-realm objects) out.
+// of the process variables as `variables` and nothing else, and may change variables by assigning
+// to `variables.x`. It runs in this thread's script worker (src/recon/scriptHost.ts), so it holds
+// the calling thread at most SCRIPT_TASK_TIMEOUT_MS in all (run, microtasks, copying the variables
+// out), whatever it overrides or allocates; past that it is stopped and the task fails naming the
+// activity and the limit. Variables come back as a copy of own data properties (getters and
+// toJSON are not run), at most MAX_RESULT_CHARS of JSON. node:vm is not a security boundary; this
+// keeps honest mistakes and trivial escapes (host-realm objects) out.
 
-import vm from 'node:vm';
+import { scriptHost } from '../recon/scriptHost';
 
-const TIMEOUT_MS = 1000;
+export const SCRIPT_TASK_TIMEOUT_MS = 1000;
 
 type Callback = (err: Error | null, output?: unknown) => void;
 
@@ -25,24 +29,6 @@ interface ExecutionScope {
   environment?: { variables?: Record<string, unknown> };
 }
 
-const compiled = new Map<string, vm.Script>();
-
-function compile(body: string, filename: string): vm.Script {
-  const key = `${filename}\n${body}`;
-  let script = compiled.get(key);
-  if (!script) {
-    script = new vm.Script(body, { filename });
-    compiled.set(key, script);
-  }
-  return script;
-}
-
-function messageOf(err: unknown): string {
-  // Errors thrown inside the context are not instances of this realm's Error.
-  const message = (err as { message?: unknown } | null)?.message;
-  return typeof message === 'string' ? message : String(err);
-}
-
 class SandboxedScript {
   constructor(
     readonly id: string,
@@ -54,21 +40,14 @@ class SandboxedScript {
     let output: unknown;
     try {
       const variables = scope.environment?.variables ?? {};
-      const context = vm.createContext(Object.create(null), {
-        codeGeneration: { strings: false, wasm: false },
-        microtaskMode: 'afterEvaluate',
-      });
-      // Build `variables` inside the context: a host object would hand out the host's Function.
-      vm.runInContext(`globalThis.variables = JSON.parse(${JSON.stringify(JSON.stringify(variables))});`, context);
-      context.__result = compile(this.body, this.id).runInContext(context, { timeout: TIMEOUT_MS });
-      const json = vm.runInContext('JSON.stringify({ v: variables, r: __result })', context, { timeout: TIMEOUT_MS }) as string;
-      const { v, r } = JSON.parse(json) as { v?: Record<string, unknown>; r?: unknown };
+      const json = scriptHost().task(this.id, this.body, JSON.stringify(variables), SCRIPT_TASK_TIMEOUT_MS);
+      const { v, r } = (json === undefined ? {} : JSON.parse(json)) as { v?: Record<string, unknown>; r?: unknown };
       if (v && typeof v === 'object') {
         for (const [key, value] of Object.entries(v)) if (key !== '__proto__') variables[key] = value;
       }
       output = r;
     } catch (err) {
-      return callback(new Error(`script ${this.id} failed: ${messageOf(err)}`));
+      return callback(new Error(`script ${this.id} failed: ${(err as Error).message}`));
     }
     callback(null, output);
   }

@@ -356,6 +356,53 @@ for (const backend of ['sqlite', 'pg'] as const) {
       });
     });
 
+    it('a script task that overrides builtins, returns huge variables or allocates holds the server at most its 1000 ms limit', async () => {
+      // Each runs while a process starts on the server's main thread; a ping sent 100 ms into it
+      // waits for that thread. Before scripts ran in a child process, the first blocked it for
+      // seconds (issue 13: 7.7 s) and the last aborted a server with a small heap.
+      const scripts: [string, string, 'ended' | 'failed'][] = [
+        ['stringify', `JSON.stringify = function () { return '{"v":{"big":[' + '0,'.repeat(6e7) + '0]}}' }; variables.ok = 1`, 'ended'],
+        ['toJSON', 'variables.x = { toJSON: function () { while (true) {} } }; Object.defineProperty(Object.prototype, "y", { get: function () { while (true) {} } }); 1', 'ended'],
+        ['bigVariables', "variables.big = new Array(4e6).fill('xxxxxxxxxxxxxxxxxxxx'); 1", 'failed'],
+        ['allocate', 'var a = []; while (true) a.push(new Array(1e7).fill(a.length + 0.5))', 'failed'],
+        ['microtasks', 'Promise.resolve().then(function f() { return Promise.resolve().then(f); })', 'failed'],
+      ];
+      const measured: Record<string, { pingMs: number; startMs: number; outcome: string }> = {};
+      for (const [name, code, expected] of scripts) {
+        const key = `blockingScript_${name}`;
+        const xmlText = bpmn(key, `<bpmn:startEvent id="s"/><bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="t"/><bpmn:scriptTask id="t" scriptFormat="javascript"><bpmn:script><![CDATA[${code}]]></bpmn:script></bpmn:scriptTask><bpmn:sequenceFlow id="f2" sourceRef="t" targetRef="e"/><bpmn:endEvent id="e"/>`);
+        const dep = await request(s.base, 'POST', '/workflow/processdefinition', { headers: { ...ADMIN, 'Content-Type': 'application/xml' }, raw: xmlText });
+        expect([200, 201]).toContain(dep.status);
+        const t0 = Date.now();
+        const started = request(s.base, 'POST', '/workflow/processinstance?_action=create', { headers: ADMIN, body: { _key: key }, timeoutMs: 30_000 }).then((r) => ({ r, ms: Date.now() - t0 }));
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        const p0 = Date.now();
+        const ping = await attempt(s.base, 'GET', '/info/ping', { timeoutMs: 30_000 });
+        const pingMs = Date.now() - p0;
+        const { r, ms } = await started;
+        const hist = r.body?._id ? await request(s.base, 'GET', `/workflow/processinstance/history/${r.body._id}`, { headers: ADMIN }) : null;
+        measured[name] = { pingMs, startMs: ms, outcome: `${r.status} ${r.body?.status ?? r.body?.message ?? ''}: ${hist?.body?.deleteReason ?? ''}`.slice(0, 200) };
+        expect(ping.status).toBe(200);
+        expect(s.alive()).toBe(true);
+        if (expected === 'ended') expect([r.status, r.body.status]).toEqual([201, 'ended']);
+        else expect(r.status === 201 ? r.body.status : 'refused').not.toBe('ended');
+        // The limit, plus the process start's own work and a loaded 2-core machine.
+        expect(pingMs).toBeLessThan(2_500);
+      }
+      record({
+        id: `6e-blocking-scripts-${backend}`,
+        scenario: 'Script tasks that try to hold the main thread',
+        backend,
+        injected: 'script tasks overriding JSON.stringify, toJSON and Object.prototype getters, returning 92 MB of variables, allocating without end, looping on promise jobs',
+        tried: `${scripts.length} processes`,
+        lost: 0,
+        doubled: 0,
+        notes: 'pingMs = time to answer /info/ping sent 100 ms after the process start (the main thread is blocked while the script runs, at most 1000 ms)',
+        measured,
+        command: reproduce('test/reliability/hostile.rel.ts', 'holds the server at most'),
+      });
+    });
+
     it('repeated wrong passwords are rate-limited per user and per address (429), and only there', async () => {
       const pw = (u: string, p: string) => ({ 'X-OpenIDM-Username': u, 'X-OpenIDM-Password': p });
       const from = (addr: string, headers: Record<string, string>) => attempt(s.base, 'GET', '/info/login', { headers, localAddress: addr });

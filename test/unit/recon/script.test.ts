@@ -77,7 +77,9 @@ describe('compileScript', () => {
   });
 
   it('does not let a thrown value or a returned object run code outside the timeout', () => {
-    expect(() => compileScript('throw { get message() { while (true) {} } }', 'getter')({})).toThrow(/script getter failed: threw a value that cannot be described/);
+    // Describing the thrown value runs its getter: inside the call's limit.
+    expect(() => compileScript('throw { get message() { while (true) {} } }', 'getter')({})).toThrow(`script getter failed: timed out after ${SCRIPT_TIMEOUT_MS} ms`);
+    expect(() => compileScript('throw { get message() { throw 1 } }', 'getter2')({})).toThrow(/script getter2 failed: threw a value that cannot be described/);
     expect(compileScript('({ get x() { while (true) {} }, y: 1 })', 'accessor')({})).toEqual({ y: 1 });
     expect(() => compileScript('new Proxy({}, { ownKeys: function () { while (true) {} } })', 'proxy')({})).toThrow(/Proxy/);
     expect(() => compileScript('Promise.resolve(1)', 'promise')({})).toThrow(/asynchronous scripts are not supported/);
@@ -113,5 +115,98 @@ describe('compileScript', () => {
 
   it('provides a no-op logger', () => {
     expect(compileScript("logger.info('x'); logger.debug('y'); 5", 'log')({})).toBe(5);
+  });
+
+  describe('holds the caller at most its limit, whatever it does', () => {
+    const { spawnSync } = require('node:child_process') as typeof import('node:child_process');
+    const path = require('node:path') as typeof import('node:path');
+    const dist = path.join(__dirname, '..', '..', '..', 'dist', 'src', 'recon', 'script.js');
+    // The script process is started (or replaced after a stopped script) before timing a call.
+    const warm = compileScript('1', 'warm');
+    const blocked = (f: () => unknown): { ms: number; out: unknown } => {
+      warm({});
+      const t = performance.now();
+      let out: unknown;
+      try {
+        out = f();
+      } catch (err) {
+        out = (err as Error).message;
+      }
+      return { ms: performance.now() - t, out };
+    };
+    // Generous for a loaded 2-core machine; before the script process these took seconds.
+    const SLACK_MS = 500;
+
+    it('a result the host would copy for seconds (a 10,000,000-element typed array) is refused within the limit', () => {
+      const r = blocked(() => compileScript('new Uint8Array(1e7)', 'typed')({}));
+      expect(r.out).toMatch(/^script typed failed: /);
+      expect(r.ms).toBeLessThan(SCRIPT_TIMEOUT_MS + SLACK_MS);
+    });
+
+    it('a huge result is refused, not handed to the caller', () => {
+      expect(blocked(() => compileScript("'x'.repeat(5e6)", 'huge')({})).out).toMatch(/^script huge failed: the result is larger than 4194304 characters of JSON/);
+      const r = blocked(() => compileScript("'x'.repeat(2e8)", 'huger')({}));
+      // Whichever comes first: the heap limit, or the time limit while the process aborts.
+      expect(r.out).toMatch(/^script huger failed: (used more than 128 MB of memory|timed out after 250 ms); the script was stopped$/);
+      expect(r.ms).toBeLessThan(SCRIPT_TIMEOUT_MS + SLACK_MS);
+      expect(compileScript('source + 1', 'after')({ source: 'a' })).toBe('a1');
+    });
+
+    it('overriding what a host might call (JSON.stringify, toJSON, getters, Symbol.toPrimitive, Array.prototype.map) runs nothing outside the sandbox', () => {
+      const r = blocked(() =>
+        compileScript(
+          `try { JSON.stringify = function () { while (true) {} }; Array.prototype.map = JSON.stringify; } catch (e) {}
+           ({ a: [1, 2], get b() { while (true) {} }, toJSON: function () { while (true) {} }, [Symbol.toPrimitive]: function () { while (true) {} } })`,
+          'overrides',
+        )({}),
+      );
+      expect(r.out).toEqual({ a: [1, 2] });
+      expect(r.ms).toBeLessThan(SCRIPT_TIMEOUT_MS + SLACK_MS);
+    });
+
+    it('an endless loop is stopped at the limit, and the script works again afterwards', () => {
+      const f = compileScript("if (source === 'bad') { while (true) {} } source", 'sometimes');
+      const r = blocked(() => f({ source: 'bad' }));
+      expect(r.out).toBe(`script sometimes failed: timed out after ${SCRIPT_TIMEOUT_MS} ms; the script was stopped`);
+      expect(r.ms).toBeLessThan(SCRIPT_TIMEOUT_MS + SLACK_MS);
+      expect(f({ source: 'good' })).toBe('good');
+    });
+
+    // In processes of their own: the server with a small heap, and with async hooks active.
+    const probe = (nodeArgs: string[], setup: string, scripts: [string, Record<string, unknown>][]): string[] => {
+      const code = `
+        ${setup}
+        const { compileScript } = require(${JSON.stringify(dist)});
+        const out = [];
+        for (const [src, b] of ${JSON.stringify(scripts)}) {
+          const t = performance.now();
+          try { out.push(String(compileScript(src, 's')(b))); } catch (e) { out.push(e.message.replace(/^script s failed: /, '')); }
+          if (performance.now() - t > ${SCRIPT_TIMEOUT_MS} + 2000) out.push('blocked ' + Math.round(performance.now() - t) + ' ms');
+        }
+        console.log(JSON.stringify(out));`;
+      const r = spawnSync(process.execPath, [...nodeArgs, '-e', code], { encoding: 'utf8', timeout: 30_000 });
+      expect(r.stderr).toBe('');
+      return JSON.parse(r.stdout) as string[];
+    };
+
+    it('allocating past the heap stops the script, not the server (a server with a 128 MB heap)', () => {
+      const out = probe(['--max-old-space-size=128'], '', [
+        ['var a = []; while (true) a.push(new Array(1e7).fill(a.length + 0.5))', {}],
+        ['var a = []; while (true) a.push(new Array(1e5).fill(a.length + 0.5))', {}],
+        ['source', { source: 'alive' }],
+      ]);
+      expect(out[0]).toMatch(/^(used more than 128 MB of memory|timed out after 250 ms); the script was stopped$/);
+      expect(out[1]).toMatch(/^(used more than 128 MB of memory|timed out after 250 ms); the script was stopped$/);
+      expect(out.slice(2)).toEqual(['alive']);
+    });
+
+    it('endless promise jobs are stopped even with async hooks active (nodejs/node#38503 aborted the process)', () => {
+      const hooks = "const ah = require('node:async_hooks'); ah.createHook({ init() {} }).enable(); new ah.AsyncLocalStorage().enterWith({});";
+      const out = probe([], hooks, [
+        ['Promise.resolve().then(function f() { return Promise.resolve().then(f); }); 1', {}],
+        ['source', { source: 'alive' }],
+      ]);
+      expect(out).toEqual(['timed out after 250 ms; the script was stopped', 'alive']);
+    });
   });
 });
