@@ -360,17 +360,14 @@ async function submit(button, decision) {
 
 const label = (task) => `${task.name || task.taskDefinitionKey} for ${requesterId(task) || task._id}`;
 
-/** The latest decision owns the page status line; older ones keep their line in the list. */
-let latestDecision = 0;
-
 /**
- * Shows a completed task's outcome and follows it: an approval reads "creating the account…"
+ * Shows a completed task's outcome at the top of the list (newest first) and follows it: an approval reads "creating the account…"
  * until the instance history says created, superseded or failed (polled with backoff, bounded).
  * `approved` is true/false for an approve/deny decision, null for a plain form.
  */
 async function trackDecision(task, approved) {
-  const n = ++latestDecision;
   const list = $('#decision-results');
+  status($('#page-status'), '');
   const line = h('li', { dataset: { testid: 'decision-result', taskId: task._id, instanceId: task.processInstanceId || '' } });
   list.prepend(line);
   show(list);
@@ -381,7 +378,6 @@ async function trackDecision(task, approved) {
       ? h('button', { type: 'button', class: 'link', 'data-testid': 'decision-recheck', onclick: () => guard(() => follow()) }, 'Check again')
       : null;
     replace(line, `${label(task)}: ${out.text}`, again ? [' ', again] : null);
-    if (n === latestDecision) status($('#page-status'), `${label(task)}: ${out.text}`, out.kind);
   };
   const follow = async () => {
     line.dataset.polling = 'running';

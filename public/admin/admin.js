@@ -44,6 +44,7 @@ async function init() {
   $('#incidents-prev').addEventListener('click', () => guard(() => pageIncidents(-1), '#incidents-status'));
   $('#incidents-next').addEventListener('click', () => guard(() => pageIncidents(1), '#incidents-status'));
   $('#diagram-close').addEventListener('click', () => show($('#diagram-panel'), false));
+  window.addEventListener('resize', () => { if (state.tab) $(`#tab-${state.tab}`).scrollIntoView({ block: 'nearest', inline: 'nearest' }); });
   window.addEventListener('hashchange', () => { if (state.session) selectTab(tabFromHash()); });
   try {
     const s = await api.currentSession();
@@ -115,6 +116,8 @@ function selectTab(tab) {
     button.tabIndex = t === tab ? 0 : -1;
     show($(`#panel-${t}`), t === tab);
   }
+  // On a narrow screen the tab strip scrolls: keep the chosen tab in view.
+  $(`#tab-${tab}`).scrollIntoView({ block: 'nearest', inline: 'nearest' });
   show($('#diagram-panel'), false);
   if (location.hash !== `#${tab}`) history.replaceState(null, '', `#${tab}`);
   stopPolling();
@@ -600,18 +603,20 @@ async function pageIncidents(step) {
   await loadIncidents();
 }
 
+const none = () => h('span', { class: 'muted', 'aria-label': 'none' }, '—');
+
 const INCIDENT_TYPES = { failedJob: 'Failed job', failedInstance: 'Failed step' };
 
 function incidentRow(i) {
   const instance = i.processInstanceId
     ? linkButton(`#${i.processInstanceId}`, () => guard(() => openInstance({ _id: i.processInstanceId }), '#incidents-status'), { 'aria-label': `Process instance ${i.processInstanceId}` })
-    : h('span', { class: 'muted' }, '—');
+    : none();
   const c = (label, ...children) => h('td', { 'data-label': label }, ...children);
   return h('tr', { dataset: { testid: 'incident-row', incidentId: i._id, type: i.type || '', instanceId: i.processInstanceId || '' } },
     c('Type', h('span', { class: 'badge state-failed' }, INCIDENT_TYPES[i.type] || i.type || '')),
     c('Instance', instance),
-    c('Activity', i.activityId ? h('code', {}, i.activityId) : ''),
-    c('Job type', i.jobType ? `${i.jobType}${i.jobId ? ` #${i.jobId}` : ''}` : ''),
+    c('Activity', i.activityId ? h('code', {}, i.activityId) : none()),
+    c('Job type', i.jobType ? `${i.jobType}${i.jobId ? ` #${i.jobId}` : ''}` : none()),
     c('Cause', h('span', { class: 'error-text', 'data-testid': 'incident-cause' }, i.cause || 'no cause was recorded')),
     c('Time', h('span', { title: i.time || '' }, fmtDate(i.time))),
     c('Attempts', String(i.attempts ?? '')),

@@ -90,16 +90,20 @@ describe('approvals in the web UI', () => {
     await inbox.locator('#task-requester').filter({ hasText: sourceId }).waitFor();
   }
 
-  /** Every text the page status line showed, from now on (a MutationObserver in the page). */
-  async function recordStatus(p: Page) {
+  /** Every text the decision lines showed, from now on (a MutationObserver in the page). */
+  async function recordDecisions(p: Page) {
     await p.evaluate(() => {
-      const w = window as unknown as { statusTexts: string[] };
-      w.statusTexts = [];
-      const el = document.getElementById('page-status')!;
-      new MutationObserver(() => w.statusTexts.push(`${el.dataset.kind}|${el.textContent}`)).observe(el, { childList: true, characterData: true, subtree: true, attributes: true });
+      const w = window as unknown as { decisionTexts: string[] };
+      w.decisionTexts = [];
+      const el = document.getElementById('decision-results')!;
+      new MutationObserver(() => {
+        el.querySelectorAll('li').forEach((li) => w.decisionTexts.push(`${li.dataset.kind}|${li.textContent}`));
+      }).observe(el, { childList: true, characterData: true, subtree: true, attributes: true });
     });
-    return async () => p.evaluate(() => (window as unknown as { statusTexts: string[] }).statusTexts);
+    return async () => p.evaluate(() => (window as unknown as { decisionTexts: string[] }).decisionTexts);
   }
+
+  const decisionLine = (sourceId: string) => inbox.locator(`[data-testid="decision-result"][data-task-id="${taskOf.get(sourceId)!._id}"]`);
 
   it('shows bjensen\'s snapshot: every mapped attribute and her role, exactly as the task read has it', async () => {
     const read = await t.call('GET', `/workflow/taskinstance/${taskOf.get('bjensen')!._id}`, { headers: ASYNC_ADMIN });
@@ -158,7 +162,7 @@ describe('approvals in the web UI', () => {
   it('says "denied" for a rejection', async () => {
     await openTask('scarter');
     await inbox.locator('#task-deny').click();
-    await inbox.locator('#page-status').filter({ hasText: 'Evaluate request for scarter: denied' }).waitFor();
+    await decisionLine('scarter').filter({ hasText: 'Evaluate request for scarter: denied' }).waitFor();
   });
 
   it('after approving a row whose managed user already exists, shows that the account could not be created, never a success', async () => {
@@ -167,16 +171,15 @@ describe('approvals in the web UI', () => {
     });
     expect(existing.status).toBe(201);
     await openTask(TAKEN);
-    const seen = await recordStatus(inbox);
+    const seen = await recordDecisions(inbox);
     await inbox.locator('#task-approve').click();
-    const line = inbox.locator(`[data-testid="decision-result"][data-task-id="${taskOf.get(TAKEN)!._id}"]`);
-    await line.filter({ hasText: /approved — the account could not be created: \S/ }).waitFor({ timeout: 30_000 });
+    const line = decisionLine(TAKEN);
+    await line.filter({ hasText: `Evaluate request for ${TAKEN}: approved — the account could not be created: ` }).waitFor({ timeout: 30_000 });
     expect(await line.getAttribute('data-kind')).toBe('error');
-    await inbox.locator('#page-status[data-kind="error"]').filter({ hasText: `Evaluate request for ${TAKEN}: approved — the account could not be created:` }).waitFor();
     // On the way there it said "creating the account…" or the failure: never a plain "approved" or "created".
-    for (const text of (await seen()).filter((s) => s.includes(`for ${TAKEN}`))) {
-      expect(text).toMatch(/: approved — (creating the account…|the account could not be created: .+)$/);
-    }
+    const texts = (await seen()).filter((x) => x.includes(`for ${TAKEN}`));
+    expect(texts.length).toBeGreaterThan(0);
+    for (const text of texts) expect(text).toMatch(/^(info\|.*: approved — creating the account…|error\|.*: approved — the account could not be created: .+)$/);
     const history = await t.call('GET', `/workflow/processinstance/history/${taskOf.get(TAKEN)!.processInstanceId}`, { headers: ASYNC_ADMIN });
     expect(history.body.approval).toMatchObject({ decision: 'approved', decidedBy: 'async.admin', outcome: 'failed' });
     expect(await line.textContent()).toContain(history.body.approval.outcomeMessage);
@@ -236,7 +239,8 @@ describe('approvals in the web UI', () => {
   it('approves bjensen: "approved — account created" once the user exists', async () => {
     await openTask('bjensen');
     await inbox.locator('#task-approve').click();
-    await inbox.locator('#page-status[data-kind="ok"]').filter({ hasText: 'Evaluate request for bjensen: approved — account created' }).waitFor({ timeout: 30_000 });
+    await decisionLine('bjensen').filter({ hasText: 'Evaluate request for bjensen: approved — account created' }).waitFor({ timeout: 30_000 });
+    expect(await decisionLine('bjensen').getAttribute('data-kind')).toBe('ok');
     expect((await t.call('GET', '/managed/user/bjensen', { headers: ADMIN })).body).toMatchObject({ userName: 'bjensen', sn: 'Jensen' });
   });
 

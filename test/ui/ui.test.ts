@@ -204,11 +204,11 @@ describe('web UI in Chromium', () => {
       expect(await page.locator('#task-fields input[name="requesterName"]').inputValue()).toBe('bjensen');
       expect(await page.locator('#task-question').textContent()).toContain('Do you approve the request?');
       await page.locator('#task-approve').click();
-      await page.locator('#page-status').filter({ hasText: 'for bjensen: approved' }).waitFor();
+      await page.locator('[data-testid="decision-result"]').filter({ hasText: 'for bjensen: approved' }).waitFor();
 
       await page.locator('li[data-source-id="scarter"] [data-testid="task-open"]').click();
       await page.locator('#task-deny').click();
-      await page.locator('#page-status').filter({ hasText: 'for scarter: denied' }).waitFor();
+      await page.locator('[data-testid="decision-result"]').filter({ hasText: 'for scarter: denied' }).waitFor();
       await page.locator('#tasks-empty').waitFor({ state: 'visible' });
     });
 
