@@ -5,12 +5,14 @@ import * as initial from './20261127000001_initial';
 import * as linkLookupIndexes from './20261127000002_link_lookup_indexes';
 import * as linkSyncMarks from './20261127000003_link_sync_marks';
 import * as instanceDueIndex from './20261127000004_instance_due_index';
+import * as approvalOutcomes from './20261201000002_approval_outcomes';
 
 const migrations: Record<string, Knex.Migration> = {
   '20261127000001_initial': initial,
   '20261127000002_link_lookup_indexes': linkLookupIndexes,
   '20261127000003_link_sync_marks': linkSyncMarks,
   '20261127000004_instance_due_index': instanceDueIndex,
+  '20261201000002_approval_outcomes': approvalOutcomes,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

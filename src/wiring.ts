@@ -1,7 +1,6 @@
 // Builds the rooms beyond the foundation (workflow, recon, jobs) and plugs them into the server:
 // conf validators, routers, and the background work that start-up begins and shutdown ends.
 import path from 'node:path';
-import { Knex } from 'knex';
 import { jobsRouter } from './api/jobs';
 import { reconRouter } from './api/recon';
 import { systemRouter } from './api/system';
@@ -10,16 +9,17 @@ import { workflowRouter } from './api/workflow';
 import { AppContext } from './context';
 import { JobHandler } from './jobs/interfaces';
 import { defaultWorkerOptions, Worker } from './jobs/worker';
-import { insertDecision } from './repo/decisions';
+import { askAgainOptions } from './approval/askAgain';
+import { createUserHandler, recordDeadJob } from './approval/createUser';
+import { recordDecision } from './approval/decision';
+import { incidentsRouter } from './api/incidents';
 import { createCsvConnector, loadCsvConnectorConfig, SourceConnector } from './recon/connector';
 import { CompiledMapping } from './recon/interfaces';
 import { compileMapping, validateSyncConfig } from './recon/mapping';
 import { Reconciler } from './recon/reconciler';
-import { performAction } from './recon/sync';
-import { AskAgain } from './recon/workflowTrigger';
 import { ServerHooks } from './server';
 import { Definitions } from './workflow/definitions';
-import { EndedEvent, WorkflowRuntime } from './workflow/runtime';
+import { WorkflowRuntime } from './workflow/runtime';
 import { watchProcesses } from './workflow/watch';
 
 export interface Services {
@@ -44,52 +44,12 @@ export function loadConnectors(ctx: AppContext): Map<string, SourceConnector> {
   return out;
 }
 
-/** "Ask again after a rejection" per mapping, from the ABSENT policy's askAgainAfterRejection. */
-function askAgainOptions(syncJson: unknown): Record<string, AskAgain> {
-  const out: Record<string, AskAgain> = {};
-  const mappings = ((syncJson as { mappings?: unknown[] })?.mappings ?? []) as { name: string; policies?: { situation: string; action: unknown }[] }[];
-  for (const m of mappings) {
-    const absent = m.policies?.find((p) => p.situation === 'ABSENT');
-    const v = (absent?.action as { askAgainAfterRejection?: AskAgain } | undefined)?.askAgainAfterRejection;
-    out[m.name] = v ?? 'whenSourceChanges';
-  }
-  return out;
-}
-
-/** The decision of an approval: approved if its end enqueued the create-user job. */
-async function recordDecision(trx: Knex.Transaction, e: EndedEvent): Promise<void> {
-  const v = e.instance.variables;
-  if (e.result.status !== 'ended' || typeof v.mapping !== 'string' || typeof v.sourceId !== 'string') return;
-  await insertDecision(trx, {
-    processInstanceId: e.instance.id,
-    taskId: e.taskId ?? null,
-    mapping: v.mapping,
-    sourceId: v.sourceId,
-    sourceHash: typeof v.sourceHash === 'string' ? v.sourceHash : null,
-    reconId: typeof v.reconId === 'string' ? v.reconId : null,
-    decision: e.result.jobs.some((j) => j.topic === 'createUser') ? 'approved' : 'rejected',
-    decidedBy: e.completedBy ?? null,
-    decidedAt: new Date().toISOString(),
-  });
-}
-
 export async function buildServices(ctx: AppContext): Promise<Services> {
   const definitions = new Definitions(ctx.db, ctx.log);
   const connectors = loadConnectors(ctx);
   const mappings = new Map(validateSyncConfig(ctx.config.raw['sync.json'] ?? { mappings: [] }).map((m) => [m.name, compileMapping(m)]));
-  const handlers: Record<string, JobHandler> = {
-    createUser: async (trx, payload) => {
-      const vars = (payload.variables ?? {}) as Record<string, unknown>;
-      const mapping = mappings.get(String(vars.mapping));
-      if (!mapping) throw new Error(`createUser: unknown mapping ${String(vars.mapping)}`);
-      const connector = connectors.get(mapping.source);
-      if (!connector) throw new Error(`createUser: no connector for ${mapping.source}`);
-      return performAction(trx, ctx.users, {
-        mapping, connector, sourceId: String(vars.sourceId), action: 'CREATE', reconId: typeof vars.reconId === 'string' ? vars.reconId : null,
-      });
-    },
-  };
-  const worker = new Worker(ctx.db.knex, handlers, defaultWorkerOptions(ctx.options.nodeId), ctx.log);
+  const handlers: Record<string, JobHandler> = { createUser: createUserHandler({ mappings, connectors, users: ctx.users }) };
+  const worker = new Worker(ctx.db.knex, handlers, defaultWorkerOptions(ctx.options.nodeId), ctx.log, recordDeadJob);
   const runtime = new WorkflowRuntime(ctx.db, definitions, ctx.log, { onEnded: recordDecision, onJobsEnqueued: () => worker.nudge() }, {
     templates: ctx.config.workflow.templates,
   });
@@ -142,6 +102,7 @@ export function defaultHooks(onServices?: (s: Services) => void): ServerHooks {
       (ctx) => reconRouter(need().reconciler)(ctx),
       (ctx) => systemRouter(need().connectors)(ctx),
       (ctx) => jobsRouter(() => need().worker.nudge())(ctx),
+      (ctx) => incidentsRouter(() => need().worker.nudge())(ctx),
     ],
   };
 }

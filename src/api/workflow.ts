@@ -13,6 +13,7 @@ import { DefinitionError } from '../workflow/interfaces';
 import { WorkflowRuntime } from '../workflow/runtime';
 import { definitionView, instanceView, taskView } from '../workflow/views';
 import { actionOf, objectBody, queryString, unknownAction } from './http';
+import { historyApproval, taskApproval } from '../approval/views';
 
 const MAX_BPMN_BYTES = 5 * 1024 * 1024;
 
@@ -80,10 +81,13 @@ export function workflowRouter(runtime: WorkflowRuntime) {
     };
     r.get('/workflow/processinstance/history', queryInstances(['active', 'ended', 'failed', 'canceled']));
     r.get('/workflow/processinstance/history/:id', async (req, res) => {
-      requireAdmin(principalOf(res));
+      const p = principalOf(res);
       const inst = await instancesRepo.readInstance(knex, numericId(req.params.id, 'Process instance'));
       if (!inst) throw notFound(`Process instance ${req.params.id} not found`);
-      sendProjected(res, instanceView(inst), queryString(req, '_fields'));
+      // src/approval: the approval's snapshot, decision and outcome; its decider may read it too.
+      const approval = await historyApproval(knex, inst);
+      if (!isAdmin(p) && (!approval.approval || approval.approval.decidedBy !== p.userName)) requireAdmin(p);
+      sendProjected(res, { ...instanceView(inst), ...approval }, queryString(req, '_fields'));
     });
     r.get('/workflow/processinstance', queryInstances(['active']));
 
@@ -142,7 +146,8 @@ export function workflowRouter(runtime: WorkflowRuntime) {
       const task = await runtime.readTask(numericId(req.params.id, 'Task instance'));
       if (!runtime.mayWorkOn(p, task)) throw notFound(`Task instance ${req.params.id} not found`);
       res.setHeader('ETag', `"${task.rev}"`);
-      sendProjected(res, taskView(task, true), queryString(req, '_fields'));
+      // src/approval: what the approver is asked to approve.
+      sendProjected(res, { ...taskView(task, true), ...(await taskApproval(knex, task.processInstanceId)) }, queryString(req, '_fields'));
     });
 
     r.put('/workflow/taskinstance/:id', async (req, res) => {

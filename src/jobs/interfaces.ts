@@ -36,6 +36,21 @@ export interface NewJob {
  */
 export type JobHandler = (trx: Knex.Transaction, payload: Record<string, unknown>, job: Job) => Promise<unknown>;
 
+/**
+ * Thrown by a handler when trying again cannot help (the target already exists, the work is not
+ * defined): the job is dead at once with this message, instead of after every attempt.
+ */
+export class PermanentJobFailure extends Error {
+  readonly permanent = true;
+}
+
+export function isPermanentFailure(e: unknown): boolean {
+  return (e as { permanent?: unknown } | null)?.permanent === true;
+}
+
+/** Called in the transaction that marks a job dead (or right after it), e.g. to record the outcome it will never have. */
+export type DeadJobHook = (trx: Knex.Transaction, job: Job, reason: string) => Promise<void>;
+
 export interface WorkerOptions {
   /** Unique per process: the lock owner written into job.locked_by. */
   workerId: string;

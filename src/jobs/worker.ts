@@ -4,10 +4,11 @@ import crypto from 'node:crypto';
 import { Knex } from 'knex';
 import { Logger } from '../context';
 import { isUnavailable } from '../repo/dialect';
-import { Job, JobHandler, WorkerOptions } from './interfaces';
+import { DeadJobHook, isPermanentFailure, Job, JobHandler, WorkerOptions } from './interfaces';
 import { claimJobs } from './sql/claimJob';
 import { completeJob } from './sql/completeJob';
 import { failJob } from './sql/failJob';
+import { killJob } from './sql/killJob';
 import { releaseNodeJobs, releaseUnheldJobs } from './sql/releaseJob';
 
 class LostLock extends Error {}
@@ -40,7 +41,7 @@ export class Worker {
   /** A claim failed on an unavailable database: it may have committed without our knowing. */
   private claimInDoubt = false;
 
-  constructor(private knex: Knex, private handlers: Record<string, JobHandler>, private opts: WorkerOptions, private log: Logger) {
+  constructor(private knex: Knex, private handlers: Record<string, JobHandler>, private opts: WorkerOptions, private log: Logger, private onDead?: DeadJobHook) {
     this.types = Object.keys(handlers);
   }
 
@@ -151,20 +152,34 @@ export class Worker {
         return;
       }
       const message = e instanceof Error ? e.message : String(e);
-      const outcome = await this.recordFailure(job.id, job.lockedUntil, message, Date.now() + backoff(job.attempts, this.opts));
-      this.log.warn(`job ${job.id} (${job.type}) attempt ${job.attempts} failed: ${message}${outcome === 'dead' ? ' — no attempts left, job is dead' : ''}`);
+      const permanent = isPermanentFailure(e);
+      const outcome = await this.recordFailure(job, message, permanent ? null : Date.now() + backoff(job.attempts, this.opts));
+      const why = permanent ? ' — trying again cannot help, job is dead' : ' — no attempts left, job is dead';
+      this.log.warn(`job ${job.id} (${job.type}) attempt ${job.attempts} failed: ${message}${outcome === 'dead' ? why : ''}`);
     } finally {
       this.active--;
       this.held.delete(job.id);
     }
   }
 
-  /** failJob, retried while the database is unavailable (until the lock would expire anyway). */
-  private async recordFailure(id: number, lockedUntil: number | null, message: string, retryAt: number): Promise<'queued' | 'dead' | 'lost'> {
-    const deadline = lockedUntil ?? Date.now() + this.opts.lockMs;
+  /**
+   * failJob (or, with no retryAt, killJob with the dead-job hook in its transaction), retried while
+   * the database is unavailable (until the lock would expire anyway).
+   */
+  private async recordFailure(job: Job, message: string, retryAt: number | null): Promise<'queued' | 'dead' | 'lost'> {
+    const deadline = job.lockedUntil ?? Date.now() + this.opts.lockMs;
     for (let delay = 250; ; delay = Math.min(delay * 2, 5_000)) {
       try {
-        return await failJob(this.knex, id, this.opts.workerId, message, retryAt);
+        if (retryAt === null) {
+          return await this.knex.transaction(async (trx) => {
+            if (!(await killJob(trx, job.id, this.opts.workerId, message))) return 'lost';
+            await this.onDead?.(trx, job, message);
+            return 'dead';
+          });
+        }
+        const outcome = await failJob(this.knex, job.id, this.opts.workerId, message, retryAt);
+        if (outcome === 'dead' && this.onDead) await this.knex.transaction((trx) => this.onDead!(trx, job, message)).catch((e) => this.log.error(`cannot record the end of dead job ${job.id}`, e));
+        return outcome;
       } catch (e) {
         if (!isUnavailable(e) || Date.now() + delay >= deadline) return 'lost';
         await new Promise((r) => setTimeout(r, delay));

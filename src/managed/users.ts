@@ -13,13 +13,29 @@ import * as repo from '../repo/managedUsers';
 
 export type ManagedUser = Record<string, unknown> & { _id: string; _rev: string };
 
-const ID_PATTERN = /^[A-Za-z0-9_.@:+-]{1,255}$/;
+/**
+ * OpenIDM's rule for managed-object ids: any UTF-8 text except "/" (the resource path separator)
+ * and control characters, at most 255 characters (the objectid VARCHAR(255) of IDM's repository
+ * tables). "." and ".." are refused too: no URL can address them (clients normalize them away).
+ */
+export const MAX_ID_LENGTH = 255;
+const FORBIDDEN_ID_CHARS = /[/\u0000-\u001f\u007f-\u009f]/;
 /** Properties kept in varchar(255) columns as well as in obj (src/repo/managedUsers.ts). */
 const COLUMN_PROPERTIES = new Set(['userName', 'givenName', 'sn', 'mail', 'accountStatus']);
 const COLUMN_MAX = 255;
 
+/** Why `id` cannot be a managed-object id, or null when it can. */
+export function idProblem(id: string): string | null {
+  const length = [...id].length;
+  const ok =
+    length >= 1 && length <= MAX_ID_LENGTH && !FORBIDDEN_ID_CHARS.test(id) && id !== '.' && id !== '..' && (id as string & { isWellFormed(): boolean }).isWellFormed();
+  if (ok) return null;
+  return `Invalid identifier ${JSON.stringify(id.slice(0, 64))}${length > 64 ? '…' : ''} (${length} characters): an id is 1-${MAX_ID_LENGTH} characters of UTF-8 text other than "/" and control characters, and not "." or ".."`;
+}
+
 export function assertValidId(id: string): void {
-  if (!ID_PATTERN.test(id)) throw badRequest(`Invalid identifier "${id.slice(0, 64)}": use 1-255 letters, digits or _ . @ : + -`);
+  const problem = idProblem(id);
+  if (problem) throw badRequest(problem);
 }
 
 export class ManagedUsers {
@@ -45,8 +61,24 @@ export class ManagedUsers {
     return project(out, fields) as ManagedUser;
   }
 
-  /** Validates a body and splits it into the stored object and the password hash. */
-  private async prepare(body: Record<string, unknown>, previousHash: string | null): Promise<{ obj: Record<string, unknown>; passwordHash: string | null }> {
+  /**
+   * Why `body` could not be created as managed/user/`id` (id rules, required fields, types and
+   * lengths), or null when it could: what a recon checks before it asks for an approval.
+   */
+  problemCreating(body: Record<string, unknown>, id: string | undefined): string | null {
+    if (id !== undefined) {
+      const problem = idProblem(id);
+      if (problem) return problem;
+    }
+    try {
+      this.policyFailures(this.withDefaults(body), []);
+      return null;
+    } catch (e) {
+      return e instanceof Error ? e.message : String(e);
+    }
+  }
+
+  private withDefaults(body: Record<string, unknown>): Record<string, unknown> {
     const obj: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(body)) {
       if (k === '_id' || k === '_rev' || k === 'password') continue;
@@ -56,6 +88,11 @@ export class ManagedUsers {
     for (const [k, p] of Object.entries(this.props)) {
       if (obj[k] === undefined && p.default !== undefined && !this.isPrivate(k)) obj[k] = JSON.parse(JSON.stringify(p.default));
     }
+    return obj;
+  }
+
+  /** Throws the 403 "Failed policy validation" of IDM when obj (or `more`) breaks a policy. */
+  private policyFailures(obj: Record<string, unknown>, more: { property: string; policyRequirements: string[] }[]): void {
     const failures: { property: string; policyRequirements: string[] }[] = [];
     for (const [k, p] of Object.entries(this.props)) {
       if (this.isPrivate(k)) continue;
@@ -65,14 +102,22 @@ export class ManagedUsers {
       // The same answer on both backends (PostgreSQL's varchar(255) would refuse it, SQLite would not).
       else if (typeof v === 'string' && COLUMN_PROPERTIES.has(k) && v.length > COLUMN_MAX) failures.push({ property: k, policyRequirements: [`MAX_LENGTH:${COLUMN_MAX}`] });
     }
-    let passwordHash = previousHash;
-    if (body.password !== undefined && body.password !== null) {
-      if (typeof body.password !== 'string' || body.password.length < 1 || body.password.length > 1024) failures.push({ property: 'password', policyRequirements: ['VALID_TYPE:string'] });
-      else passwordHash = await hashPassword(body.password);
-    }
+    failures.push(...more);
     if (failures.length) {
       throw new CrestError(403, `Failed policy validation: ${failures.map((f) => `${f.property} ${f.policyRequirements.join(',')}`).join('; ')}`, { result: false, failedPolicyRequirements: failures });
     }
+  }
+
+  /** Validates a body and splits it into the stored object and the password hash. */
+  private async prepare(body: Record<string, unknown>, previousHash: string | null): Promise<{ obj: Record<string, unknown>; passwordHash: string | null }> {
+    const obj = this.withDefaults(body);
+    const more: { property: string; policyRequirements: string[] }[] = [];
+    let passwordHash = previousHash;
+    if (body.password !== undefined && body.password !== null) {
+      if (typeof body.password !== 'string' || body.password.length < 1 || body.password.length > 1024) more.push({ property: 'password', policyRequirements: ['VALID_TYPE:string'] });
+      else passwordHash = await hashPassword(body.password);
+    }
+    this.policyFailures(obj, more);
     return { obj, passwordHash };
   }
 

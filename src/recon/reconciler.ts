@@ -266,7 +266,6 @@ export class Reconciler {
       seen.add(rec.object._id);
       good.push({ source: rec.object, hash: rec.hash });
     }
-    const hashes = new Map(good.map((g) => [g.source._id, g.hash]));
     const syncHashes = new Map(good.map((g) => [g.source._id, syncHash(mapping, g.hash)]));
     const assessments = await assessBatch(this.db.knex, mapping, good.map((g) => g.source), syncHashes);
     const workflowStarts: { a: Assessment; policy: PolicyAction & { kind: 'workflow' } }[] = [];
@@ -305,9 +304,10 @@ export class Reconciler {
       ? await triggerWorkflows(
           this.db.knex,
           this.runtime,
+          this.users,
           workflowStarts.map(({ a, policy }) => ({
-            workflowName: policy.workflowName, mapping: mapping.name, reconId: run.row.id, situation: a.situation, sourceId: a.source._id,
-            sourceHash: hashes.get(a.source._id) ?? null, targetId: a.targetId, askAgain: this.options.askAgain[mapping.name] ?? 'whenSourceChanges',
+            workflowName: policy.workflowName, mapping, reconId: run.row.id, situation: a.situation, source: a.source,
+            targetId: a.targetId, askAgain: this.options.askAgain[mapping.name] ?? 'whenSourceChanges',
             startUserId: (run.row.parameters.startedBy as string) ?? null,
             defaults: this.options.startVariables,
           })),

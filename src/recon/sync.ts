@@ -1,6 +1,7 @@
-// sync performAction: re-assess one source object now, then act. The createUser job calls this,
-// so it must be idempotent: when the user already exists (created by an earlier attempt, or by
-// someone else since the request), it links and reports instead of creating a duplicate.
+// sync performAction (POST recon?_action=performAction): re-assess one source object now, then act.
+// It is idempotent: when the user already exists (created by an earlier call, or by someone else
+// since), it links and reports instead of creating a duplicate. (An approval's createUser step does
+// not come here: it creates its snapshot, src/approval/createUser.ts.)
 import { Knex } from 'knex';
 import { badRequest, notFound } from '../crest/errors';
 import { ManagedUsers } from '../managed/users';

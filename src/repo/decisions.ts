@@ -1,6 +1,6 @@
-// SQL for approval decisions: who approved or rejected which request, and the source row's hash
-// at the time, so a later recon can tell whether the row changed since the rejection.
-import { Q } from './dialect';
+// SQL for approvals: the request (the snapshot shown to the approver, keyed by its instance), the
+// decision (who approved or rejected it, and when) and the createUser step's outcome.
+import { dialectOf, parseJson, Q, whereAnyOf } from './dialect';
 
 export interface DecisionRow {
   processInstanceId: number;
@@ -24,28 +24,106 @@ export async function insertDecision(q: Q, d: DecisionRow): Promise<void> {
     .ignore();
 }
 
-function fromColumns(r: Record<string, unknown>): DecisionRow {
+const LOOKUP_CHUNK = 500;
+
+// --- approval requests: the snapshot an approval is bound to, and the createUser step's outcome ---
+
+export type Outcome = 'created' | 'superseded' | 'failed';
+
+export interface RequestRow {
+  processInstanceId: number;
+  mapping: string;
+  sourceId: string;
+  sourceHash: string | null;
+  reconId: string | null;
+  /** The mapped target; null for requests recorded before snapshots existed. */
+  target: Record<string, unknown> | null;
+  requestedAt: string;
+  outcome: Outcome | null;
+  outcomeMessage: string | null;
+  outcomeAt: string | null;
+}
+
+/** A request with its decision (if any) and its instance's status. */
+export interface RequestState extends RequestRow {
+  decision: 'approved' | 'rejected' | null;
+  decidedBy: string | null;
+  decidedAt: string | null;
+  instanceStatus: string | null;
+}
+
+const REQUEST_CHUNK = 200;
+
+export async function insertRequests(q: Q, rows: RequestRow[]): Promise<void> {
+  for (let i = 0; i < rows.length; i += REQUEST_CHUNK) {
+    await q('approval_request').insert(
+      rows.slice(i, i + REQUEST_CHUNK).map((r) => ({
+        process_instance_id: r.processInstanceId, mapping: r.mapping, source_id: r.sourceId, source_hash: r.sourceHash, recon_id: r.reconId,
+        target: r.target === null ? null : JSON.stringify(r.target), requested_at: r.requestedAt, outcome: null, outcome_message: null, outcome_at: null,
+      })),
+    );
+  }
+}
+
+function requestFromColumns(r: Record<string, unknown>): RequestRow {
   const text = (v: unknown) => (v === null || v === undefined ? null : String(v));
   return {
-    processInstanceId: Number(r.process_instance_id), taskId: r.task_id === null ? null : Number(r.task_id), mapping: text(r.mapping), sourceId: text(r.source_id),
-    sourceHash: text(r.source_hash), reconId: text(r.recon_id), decision: r.decision as DecisionRow['decision'], decidedBy: text(r.decided_by), decidedAt: String(r.decided_at),
+    processInstanceId: Number(r.process_instance_id), mapping: String(r.mapping), sourceId: String(r.source_id), sourceHash: text(r.source_hash),
+    reconId: text(r.recon_id), target: r.target ? parseJson(r.target) : null, requestedAt: String(r.requested_at),
+    outcome: text(r.outcome) as Outcome | null, outcomeMessage: text(r.outcome_message), outcomeAt: text(r.outcome_at),
   };
 }
 
-/** The latest decision for a source row of a mapping, if any. */
-export async function latestDecision(q: Q, mapping: string, sourceId: string): Promise<DecisionRow | null> {
-  const r = await q('decision').where({ mapping, source_id: sourceId }).orderBy('id', 'desc').first();
-  return r ? fromColumns(r) : null;
+function stateFromColumns(r: Record<string, unknown>): RequestState {
+  const text = (v: unknown) => (v === null || v === undefined ? null : String(v));
+  return {
+    ...requestFromColumns(r), decision: text(r.decision) as RequestState['decision'], decidedBy: text(r.decided_by), decidedAt: text(r.decided_at),
+    instanceStatus: text(r.instance_status),
+  };
 }
 
-const LOOKUP_CHUNK = 500;
+function requestStates(q: Q) {
+  return q('approval_request as r')
+    .leftJoin('decision as d', 'd.process_instance_id', 'r.process_instance_id')
+    .leftJoin('process_instance as pi', 'pi.id', 'r.process_instance_id')
+    .select('r.*', 'd.decision', 'd.decided_by', 'd.decided_at', 'pi.status as instance_status');
+}
 
-/** The latest decision per source id of a mapping, for a batch (one query per 500 ids). */
-export async function latestDecisions(q: Q, mapping: string, sourceIds: string[]): Promise<Map<string, DecisionRow>> {
-  const out = new Map<string, DecisionRow>();
+/** Every request (oldest first) per source id of a mapping, with decisions: one query per 500 ids. */
+export async function requestsOfSources(q: Q, mapping: string, sourceIds: string[]): Promise<Map<string, RequestState[]>> {
+  const out = new Map<string, RequestState[]>();
   for (let i = 0; i < sourceIds.length; i += LOOKUP_CHUNK) {
-    const rows = await q('decision').where({ mapping }).whereIn('source_id', sourceIds.slice(i, i + LOOKUP_CHUNK)).orderBy('id');
-    for (const r of rows) out.set(String(r.source_id), fromColumns(r));
+    const qb = requestStates(q).where('r.mapping', mapping);
+    const rows = await whereAnyOf(qb, 'r.source_id', sourceIds.slice(i, i + LOOKUP_CHUNK), dialectOf(q)).orderBy('r.process_instance_id');
+    for (const r of rows) {
+      const s = stateFromColumns(r);
+      let list = out.get(s.sourceId);
+      if (!list) out.set(s.sourceId, (list = []));
+      list.push(s);
+    }
   }
   return out;
+}
+
+export async function readRequest(q: Q, processInstanceId: number): Promise<RequestState | null> {
+  const r = await requestStates(q).where('r.process_instance_id', processInstanceId).first();
+  return r ? stateFromColumns(r) : null;
+}
+
+/**
+ * The createUser step's one statement: marks the request created (or re-tries a failed one) and
+ * returns it; the step's transaction rolls the mark back if the creation fails. Null when there is
+ * no such request, or it already has a final outcome.
+ */
+export async function claimCreation(q: Q, processInstanceId: number, at: string): Promise<RequestRow | null> {
+  const rows = await q('approval_request')
+    .where({ process_instance_id: processInstanceId })
+    .andWhere((w) => void w.whereNull('outcome').orWhere('outcome', 'failed'))
+    .update({ outcome: 'created', outcome_message: null, outcome_at: at })
+    .returning('*');
+  return rows.length ? requestFromColumns(rows[0] as Record<string, unknown>) : null;
+}
+
+export async function setOutcome(q: Q, processInstanceId: number, outcome: Outcome | null, message: string | null, at: string | null): Promise<void> {
+  await q('approval_request').where({ process_instance_id: processInstanceId }).update({ outcome, outcome_message: message?.slice(0, 2000) ?? null, outcome_at: at });
 }

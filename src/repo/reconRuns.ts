@@ -116,7 +116,8 @@ const PG_AUDIT_INSERT = `insert into recon_audit (${AUDIT_INSERT_COLUMNS.join(',
 
 function auditValues(e: AuditEntry): (string | null)[] {
   return [
-    e.reconId, e.mapping, e.sourceObjectId, e.targetObjectId, e.situation, e.action, e.status,
+    // Object ids fit their varchar(255) columns (a longer source id is reported, not a failed run).
+    e.reconId, e.mapping, e.sourceObjectId?.slice(0, 255) ?? null, e.targetObjectId?.slice(0, 255) ?? null, e.situation, e.action, e.status,
     e.message ? e.message.slice(0, 2000) : null, e.linkQualifier ?? 'default', e.timestamp,
   ];
 }

@@ -43,6 +43,17 @@ export interface RuntimeHooks {
   onJobsEnqueued?: () => void;
 }
 
+/**
+ * startMany's options, for callers that bind data to what they start (the approval's snapshot).
+ * Both act inside the transaction that stores the new instances, so either all of it commits or none.
+ */
+export interface StartManyOptions {
+  /** Active instances (by open key) to end as canceled with this reason, freeing the key for the new start. */
+  supersede?: Map<string, { instanceId: number; reason: string }>;
+  /** Called with the instances just stored (and their requests) before the transaction commits. */
+  onStored?: (trx: Knex.Transaction, stored: { req: StartRequest; instance: instances.InstanceRow }[]) => Promise<void>;
+}
+
 /** Rows per multi-row insert (SQLite compiles one into a compound SELECT: at most 500 terms). */
 const INSERT_CHUNK = 200;
 const TASK_CHUNK = 200;
@@ -111,14 +122,14 @@ export class WorkflowRuntime {
    * batch, or by a concurrent start) yields the active instance holding it, as start() does.
    * Results come in request order.
    */
-  async startMany(reqs: StartRequest[]): Promise<{ instance: instances.InstanceRow; created: boolean }[]> {
+  async startMany(reqs: StartRequest[], opts: StartManyOptions = {}): Promise<{ instance: instances.InstanceRow; created: boolean }[]> {
     const out: ({ instance: instances.InstanceRow; created: boolean } | undefined)[] = new Array(reqs.length);
     const keys = [...new Set(reqs.map((r) => r.openKey).filter((k): k is string => !!k))];
     const held = new Map<string, instances.InstanceRow>();
     for (let i = 0; i < keys.length; i += INSERT_CHUNK) {
       for (const key of await instances.heldOpenKeys(this.db.knex, keys.slice(i, i + INSERT_CHUNK))) {
         const existing = await instances.findActiveByOpenKey(this.db.knex, key);
-        if (existing) held.set(key, existing);
+        if (existing && opts.supersede?.get(key)?.instanceId !== existing.id) held.set(key, existing);
       }
     }
     // One definition lookup per key (or id) for the whole batch, not one per instance.
@@ -153,13 +164,13 @@ export class WorkflowRuntime {
       const result = await startInstance(def.parsed, req.variables, { ...this.runOptions, externalVariables: true });
       // Anything but a plain wait (an end, a failure, jobs) takes the one-by-one path with its hooks.
       if (result.status === 'waiting' && !result.jobs.length && result.state) simple.push({ index, req, def, result });
-      else out[index] = await this.startOne(req, def, result);
+      else out[index] = await this.startOne(req, def, result, opts);
     }
-    if (simple.length) await this.insertWaiting(simple, out);
+    if (simple.length) await this.insertWaiting(simple, out, opts);
     for (const index of later) {
       const key = reqs[index].openKey!;
       const existing = await instances.findActiveByOpenKey(this.db.knex, key);
-      out[index] = existing ? { instance: existing, created: false } : await this.start(reqs[index]);
+      out[index] = existing ? { instance: existing, created: false } : (await this.startMany([reqs[index]], opts))[0];
     }
     return out as { instance: instances.InstanceRow; created: boolean }[];
   }
@@ -168,9 +179,12 @@ export class WorkflowRuntime {
   private async insertWaiting(
     pending: { index: number; req: StartRequest; def: LoadedDefinition; result: RunResult }[],
     out: ({ instance: instances.InstanceRow; created: boolean } | undefined)[],
+    opts: StartManyOptions,
   ): Promise<void> {
     const lost: number[] = [];
     await this.db.knex.transaction(async (trx) => {
+      const stored: { req: StartRequest; instance: instances.InstanceRow }[] = [];
+      await this.endSuperseded(trx, pending.map((p) => p.req), opts);
       for (let i = 0; i < pending.length; i += INSERT_CHUNK) {
         const part = pending.slice(i, i + INSERT_CHUNK);
         const startTime = this.iso();
@@ -195,25 +209,29 @@ export class WorkflowRuntime {
             return;
           }
           out[p.index] = { instance: { ...rows[j], id, version: 1 }, created: true };
+          stored.push({ req: p.req, instance: out[p.index]!.instance });
           for (const t of p.result.openTasks) taskRows.push(this.taskRow(id, p.def.row.id, t, startTime));
         });
         for (let k = 0; k < taskRows.length; k += TASK_CHUNK) await tasks.insertTasks(trx, taskRows.slice(k, k + TASK_CHUNK));
       }
+      if (opts.onStored && stored.length) await opts.onStored(trx, stored);
     });
     for (const index of lost) {
       const existing = await instances.findActiveByOpenKey(this.db.knex, pending.find((p) => p.index === index)!.req.openKey!);
-      out[index] = existing ? { instance: existing, created: false } : await this.start(pending.find((p) => p.index === index)!.req);
+      out[index] = existing ? { instance: existing, created: false } : (await this.startMany([pending.find((p) => p.index === index)!.req], opts))[0];
     }
   }
 
   /** One instance, stored by store() (hooks, jobs, an immediate end). */
-  private async startOne(req: StartRequest, def: LoadedDefinition, result: RunResult): Promise<{ instance: instances.InstanceRow; created: boolean }> {
+  private async startOne(req: StartRequest, def: LoadedDefinition, result: RunResult, opts: StartManyOptions = {}): Promise<{ instance: instances.InstanceRow; created: boolean }> {
     try {
       const instance = await this.db.knex.transaction(async (trx) => {
+        await this.endSuperseded(trx, [req], opts);
         // store() writes the run's state, tasks and timers right after the insert.
         const row = newInstanceRow(req, def, this.iso(), { state: null, variables: req.variables, wakeAt: null });
         const id = await instances.insertInstance(trx, row);
         const inserted = { ...row, id, version: 1 };
+        if (opts.onStored) await opts.onStored(trx, [{ req, instance: inserted }]);
         return this.store(trx, inserted, def, result, {});
       });
       if (result.jobs.length) this.hooks.onJobsEnqueued?.();
@@ -224,6 +242,19 @@ export class WorkflowRuntime {
         if (existing) return { instance: existing, created: false };
       }
       throw e;
+    }
+  }
+
+  /** Ends (as canceled, with the reason as its error) the active instances these starts replace. */
+  private async endSuperseded(trx: Knex.Transaction, reqs: StartRequest[], opts: StartManyOptions): Promise<void> {
+    for (const req of reqs) {
+      const old = req.openKey ? opts.supersede?.get(req.openKey) : undefined;
+      if (!old) continue;
+      const inst = await instances.readInstance(trx, old.instanceId);
+      if (!inst || inst.status !== 'active') throw conflict(`Process instance ${old.instanceId} has ended meanwhile`);
+      const changes: Partial<instances.InstanceRow> = { status: 'canceled', state: null, endTime: this.iso(), openKey: null, wakeAt: null, error: old.reason };
+      if (!(await instances.updateInstance(trx, inst.id, inst.version, changes))) throw conflict(`Process instance ${inst.id} was changed concurrently`);
+      await tasks.deleteTasksOfInstance(trx, inst.id);
     }
   }
 

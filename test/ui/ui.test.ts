@@ -285,7 +285,7 @@ describe('web UI in Chromium', () => {
       }, 15_000, 'the job to die');
       await page.goto(origin + '/admin/#jobs');
       const row = page.locator(`[data-testid="job-row"][data-job-id="${dead._id}"]`);
-      await row.filter({ hasText: 'unknown mapping' }).waitFor();
+      await row.filter({ hasText: 'is not a createUser job of a process instance' }).waitFor();
       await row.locator('[data-testid="job-retry"]').click();
       await page.locator('#jobs-status').filter({ hasText: `Job #${dead._id} queued again.` }).waitFor();
     });

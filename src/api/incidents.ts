@@ -1,0 +1,41 @@
+// workflow/incident (administrators): dead jobs and failed instance steps, read and retried.
+//   GET  /workflow/incident?_queryFilter=…   CREST envelope of {_id, type, processInstanceId, processDefinitionId,
+//                                            activityId, jobId, jobType, cause, time, attempts}
+//   GET  /workflow/incident/{id}             one ("job-12" or "instance-34"), 404 when none
+//   POST /workflow/incident/{id}?_action=retry → {_id, status: "retried"}
+import { Router } from 'express';
+import { requireAdmin } from '../auth/authorize';
+import { principalOf } from '../auth/middleware';
+import { parseFields, project } from '../crest/fields';
+import { envelope, parseQueryRequest } from '../crest/query';
+import { AppContext } from '../context';
+import { getIncident, queryIncidents, retryIncident } from '../approval/incidents';
+import { actionOf, queryString, unknownAction } from './http';
+
+export function incidentsRouter(onRetry: () => void) {
+  return (ctx: AppContext): Router => {
+    const r = Router();
+    r.use('/workflow/incident', (_req, res, next) => {
+      requireAdmin(principalOf(res));
+      next();
+    });
+    r.get('/workflow/incident', async (req, res) => {
+      const q = parseQueryRequest(req.query as Record<string, unknown>);
+      const all = await queryIncidents(ctx.db.knex, q.filter);
+      const page = all.slice(q.offset, q.pageSize !== undefined ? q.offset + q.pageSize + 1 : undefined);
+      const fields = parseFields(queryString(req, '_fields'));
+      res.json(envelope(q, page.map((i) => project(i as unknown as Record<string, unknown>, fields)), all.length));
+    });
+    r.get('/workflow/incident/:id', async (req, res) => {
+      res.json(await getIncident(ctx.db.knex, req.params.id));
+    });
+    r.post('/workflow/incident/:id', async (req, res) => {
+      const action = actionOf(req);
+      if (action !== 'retry') throw unknownAction(action);
+      const out = await retryIncident(ctx.db.knex, req.params.id);
+      onRetry();
+      res.json(out);
+    });
+    return r;
+  };
+}

@@ -1,0 +1,121 @@
+// The createUser step of an approved request: creates exactly the snapshot the approver saw, read
+// from approval_request by the job's own instance (never from variables or the job's payload), if
+// the source row still has the snapshot's hash. Outcomes:
+//  - created: the user exists (made now, or linked to the one that correlates) → job done;
+//  - superseded: the row changed or is gone since the request → nothing created, job done (not an
+//    error: the next recon asks again with the new content, or has nothing to ask);
+//  - failed: trying again cannot help (the id or userName is taken, a policy refuses the snapshot,
+//    no snapshot) → PermanentJobFailure, the job is dead at once and the worker's dead-job hook
+//    records the outcome; anything else (the source unreadable, the database) is retried, then dead.
+import { Knex } from 'knex';
+import { CrestError } from '../crest/errors';
+import { DeadJobHook, Job, JobHandler, PermanentJobFailure } from '../jobs/interfaces';
+import { ManagedUsers } from '../managed/users';
+import { claimCreation, readRequest, setOutcome } from '../repo/decisions';
+import { insertAudit } from '../repo/reconRuns';
+import { performSyncAction } from '../recon/actions';
+import { assessBatch } from '../recon/assess';
+import { SourceConnector } from '../recon/connector';
+import { CompiledMapping } from '../recon/interfaces';
+import { canonicalHash } from './contract';
+
+export interface CreateUserDeps {
+  mappings: Map<string, CompiledMapping>;
+  connectors: Map<string, SourceConnector>;
+  users: ManagedUsers;
+}
+
+export interface CreateUserResult {
+  outcome: 'created' | 'superseded';
+  sourceId: string;
+  targetId: string | null;
+  message: string | null;
+}
+
+/** The instance a createUser job belongs to: its key says so ("createUser:<id>"), and the payload must agree. */
+function instanceOf(job: Pick<Job, 'key'>, payload: Record<string, unknown>): number {
+  const m = /^createUser:(\d+)$/.exec(job.key);
+  if (!m) throw new PermanentJobFailure(`Job ${job.key} is not a createUser job of a process instance`);
+  const id = Number(m[1]);
+  if (payload.processInstanceId !== undefined && Number(payload.processInstanceId) !== id) {
+    throw new PermanentJobFailure(`Job ${job.key} names process instance ${String(payload.processInstanceId)} in its payload`);
+  }
+  return id;
+}
+
+/** Refusals of the repository that a retry would meet again. */
+function permanent(e: unknown): unknown {
+  return e instanceof CrestError && [400, 403, 404, 409, 412].includes(e.code) ? new PermanentJobFailure(e.message) : e;
+}
+
+export function createUserHandler(deps: CreateUserDeps): JobHandler {
+  return async (trx, payload, job) => {
+    try {
+      return await createFromSnapshot(trx, deps, instanceOf(job, payload));
+    } catch (e) {
+      throw permanent(e);
+    }
+  };
+}
+
+async function createFromSnapshot(trx: Knex.Transaction, deps: CreateUserDeps, instanceId: number): Promise<CreateUserResult> {
+  const at = new Date().toISOString();
+  // One statement on the hot path: marks the request created and returns its snapshot; a failure
+  // below rolls the mark back with everything else.
+  const req = await claimCreation(trx, instanceId, at);
+  if (!req) {
+    const done = await readRequest(trx, instanceId);
+    if (!done) throw new PermanentJobFailure(`Process instance ${instanceId} has no approval request: only an approval that a reconciliation asked for creates a user (what it creates is the snapshot the approver was shown)`);
+    // Already created or superseded (an earlier run committed): the same answer again.
+    return { outcome: done.outcome === 'superseded' ? 'superseded' : 'created', sourceId: done.sourceId, targetId: null, message: done.outcomeMessage };
+  }
+  if (!req.target) throw new PermanentJobFailure(`The approval of instance ${instanceId} was requested before approvals kept what they approve; run a reconciliation to ask again`);
+  const mapping = deps.mappings.get(req.mapping);
+  if (!mapping) throw new PermanentJobFailure(`The mapping ${req.mapping} of instance ${instanceId} is not configured in sync.json`);
+  const connector = deps.connectors.get(mapping.source);
+  if (!connector) throw new PermanentJobFailure(`No connector for ${mapping.source}`);
+
+  const source = await connector.read(req.sourceId);
+  const hashNow = source ? canonicalHash(source) : null;
+  if (!source || hashNow !== req.sourceHash) {
+    const message = source
+      ? `Superseded: the source row ${mapping.source}/${req.sourceId} changed since the request (hash ${req.sourceHash} → ${hashNow}); nothing was created, the next reconciliation asks again`
+      : `Superseded: the source row ${mapping.source}/${req.sourceId} is gone since the request (hash ${req.sourceHash} → none); nothing was created`;
+    await setOutcome(trx, instanceId, 'superseded', message, at);
+    return { outcome: 'superseded', sourceId: req.sourceId, targetId: null, message };
+  }
+
+  const [a] = await assessBatch(trx, mapping, [source]);
+  const targetId = String(req.target._id);
+  let outcome: { targetId: string | null; message: string | null; action: 'CREATE' | 'LINK' | 'REPORT' };
+  if (a.situation === 'CONFIRMED') {
+    outcome = { targetId: a.targetId, message: `managed/user/${a.targetId} exists and is linked to this source row already`, action: 'REPORT' };
+  } else if (a.situation === 'FOUND') {
+    await performSyncAction(trx, deps.users, { mapping, action: 'LINK', source, mapped: null, targetId: a.targetId, linked: a.linked });
+    outcome = { targetId: a.targetId, message: `Linked to the existing managed/user/${a.targetId}, which correlates with the source row`, action: 'LINK' };
+  } else if (a.situation !== 'ABSENT') {
+    throw new PermanentJobFailure(`The situation of ${req.sourceId} is now ${a.situation}: nothing was created`);
+  } else if (await deps.users.readRow(trx, targetId)) {
+    throw new PermanentJobFailure(`A managed user with _id ${targetId} already exists (it does not correlate with the source row): nothing was created`);
+  } else {
+    const made = await performSyncAction(trx, deps.users, { mapping, action: 'CREATE', source, mapped: req.target, targetId: null, linked: false });
+    if (made.status !== 'SUCCESS') throw new PermanentJobFailure(made.message ?? 'The user could not be created');
+    outcome = { targetId: made.targetId, message: null, action: 'CREATE' };
+  }
+  if (outcome.message) await setOutcome(trx, instanceId, 'created', outcome.message, at);
+  if (req.reconId) {
+    await insertAudit(trx, [{
+      reconId: req.reconId, mapping: mapping.name, sourceObjectId: source._id, targetObjectId: outcome.targetId, situation: a.situation,
+      action: outcome.action, status: 'SUCCESS', message: outcome.message, timestamp: at,
+    }]);
+  }
+  return { outcome: 'created', sourceId: source._id, targetId: outcome.targetId, message: outcome.message };
+}
+
+/** The dead-job hook: a createUser job that is dead records the failed outcome on its request. */
+export const recordDeadJob: DeadJobHook = async (trx, job, reason) => {
+  const m = /^createUser:(\d+)$/.exec(job.key);
+  if (!m) return;
+  const req = await readRequest(trx, Number(m[1]));
+  if (req && req.outcome !== 'created' && req.outcome !== 'superseded') await setOutcome(trx, req.processInstanceId, 'failed', reason, new Date().toISOString());
+};

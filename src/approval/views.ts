@@ -1,0 +1,52 @@
+// The approval as task reads and instance history show it (docs: CONTRACT "approval" key): what
+// the approver is asked to approve, earlier decisions on the same row, and (history) the decision
+// and the createUser outcome. null for instances that are not approvals a recon asked for.
+import { InstanceRow } from '../repo/processInstances';
+import { Q } from '../repo/dialect';
+import { readRequest, RequestState, requestsOfSources } from '../repo/decisions';
+import { rolesOf } from './contract';
+
+export interface ApprovalView {
+  mapping: string;
+  sourceId: string;
+  sourceHash: string | null;
+  target: Record<string, unknown> | null;
+  roles: string[];
+  earlierDecisions: { decision: string; decidedBy: string | null; decidedAt: string | null; outcome: string | null }[];
+}
+
+/** pending while approved and not yet run; null while undecided or when rejected. */
+const outcomeOf = (r: RequestState) => (r.decision === 'approved' ? r.outcome ?? 'pending' : null);
+
+async function view(q: Q, instanceId: number): Promise<{ req: RequestState; view: ApprovalView } | null> {
+  const req = await readRequest(q, instanceId);
+  if (!req) return null;
+  const all = (await requestsOfSources(q, req.mapping, [req.sourceId])).get(req.sourceId) ?? [];
+  const earlier = all.filter((r) => r.processInstanceId < instanceId && r.decision !== null);
+  return {
+    req,
+    view: {
+      mapping: req.mapping,
+      sourceId: req.sourceId,
+      sourceHash: req.sourceHash,
+      target: req.target,
+      roles: rolesOf(req.target),
+      earlierDecisions: earlier.map((r) => ({ decision: r.decision!, decidedBy: r.decidedBy, decidedAt: r.decidedAt, outcome: outcomeOf(r) })),
+    },
+  };
+}
+
+/** The "approval" key of GET workflow/taskinstance/{id}. */
+export async function taskApproval(q: Q, instanceId: number): Promise<{ approval: ApprovalView | null }> {
+  return { approval: (await view(q, instanceId))?.view ?? null };
+}
+
+/** The "approval" key (and deleteReason) of GET workflow/processinstance/history/{id}. */
+export async function historyApproval(q: Q, inst: InstanceRow) {
+  const found = await view(q, inst.id);
+  const approval = found
+    ? { ...found.view, decision: found.req.decision, decidedBy: found.req.decidedBy, decidedAt: found.req.decidedAt, outcome: outcomeOf(found.req), outcomeMessage: found.req.outcomeMessage }
+    : null;
+  // An instance ended without a decision says why (e.g. "superseded: the source row changed …").
+  return { approval, ...(inst.status === 'canceled' && inst.error ? { deleteReason: inst.error } : {}) };
+}

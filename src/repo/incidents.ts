@@ -1,0 +1,63 @@
+// SQL for incidents: dead jobs and failed process instances, with what an operator needs to act.
+import { parseJson, Q } from './dialect';
+
+export interface IncidentRow {
+  _id: string;
+  type: 'failedJob' | 'failedInstance';
+  processInstanceId: string | null;
+  processDefinitionId: string | null;
+  activityId: string | null;
+  jobId: string | null;
+  jobType: string | null;
+  cause: string;
+  time: string;
+  attempts: number;
+}
+
+/** How many incidents of each kind one listing reads at most (the admin console pages over them). */
+const LIMIT = 10_000;
+
+function jobIncident(r: Record<string, unknown>, definitions: Map<number, string>): IncidentRow {
+  const payload = (parseJson<Record<string, unknown> | null>(r.payload) ?? {}) as Record<string, unknown>;
+  const pid = /^[^:]+:(\d+)$/.exec(String(r.key))?.[1] ?? (payload.processInstanceId !== undefined ? String(payload.processInstanceId) : null);
+  return {
+    _id: `job-${r.id}`, type: 'failedJob', processInstanceId: pid, processDefinitionId: pid ? definitions.get(Number(pid)) ?? null : null,
+    activityId: typeof payload.activityId === 'string' ? payload.activityId : null, jobId: String(r.id), jobType: String(r.type),
+    cause: (r.last_error as string) || 'The job is dead without a recorded error', time: String(r.updated_at), attempts: Number(r.attempts),
+  };
+}
+
+function instanceIncident(r: Record<string, unknown>): IncidentRow {
+  return {
+    _id: `instance-${r.id}`, type: 'failedInstance', processInstanceId: String(r.id), processDefinitionId: String(r.definition_id),
+    activityId: (r.end_activity_id as string) ?? null, jobId: null, jobType: null, cause: (r.error as string) || 'failed', time: String(r.end_time ?? r.start_time), attempts: 1,
+  };
+}
+
+async function definitionsOf(q: Q, jobs: Record<string, unknown>[]): Promise<Map<number, string>> {
+  const ids = [...new Set(jobs.map((j) => /^[^:]+:(\d+)$/.exec(String(j.key))?.[1]).filter((x): x is string => !!x).map(Number))];
+  const out = new Map<number, string>();
+  for (let i = 0; i < ids.length; i += 500) {
+    for (const r of await q('process_instance').select('id', 'definition_id').whereIn('id', ids.slice(i, i + 500))) out.set(Number(r.id), String(r.definition_id));
+  }
+  return out;
+}
+
+export async function listIncidents(q: Q): Promise<IncidentRow[]> {
+  const jobs = await q('job').where({ state: 'dead' }).orderBy('id').limit(LIMIT);
+  const failed = await q('process_instance').select('id', 'definition_id', 'end_activity_id', 'error', 'end_time', 'start_time').where({ status: 'failed' }).orderBy('id').limit(LIMIT);
+  const definitions = await definitionsOf(q, jobs);
+  return [...jobs.map((j) => jobIncident(j, definitions)), ...failed.map(instanceIncident)];
+}
+
+/** One incident by its _id ("job-12", "instance-34"), or null when there is none. */
+export async function readIncident(q: Q, id: string): Promise<IncidentRow | null> {
+  const m = /^(job|instance)-(\d{1,15})$/.exec(id);
+  if (!m) return null;
+  if (m[1] === 'job') {
+    const r = await q('job').where({ id: Number(m[2]), state: 'dead' }).first();
+    return r ? jobIncident(r, await definitionsOf(q, [r])) : null;
+  }
+  const r = await q('process_instance').select('id', 'definition_id', 'end_activity_id', 'error', 'end_time', 'start_time').where({ id: Number(m[2]), status: 'failed' }).first();
+  return r ? instanceIncident(r) : null;
+}
