@@ -136,7 +136,9 @@ export function decisionOutcome(approved, history) {
   if (!approved) return { text: 'denied', kind: 'ok', final: true };
   const a = history && history.approval;
   if (!history) return { text: 'approved — the outcome could not be read yet', kind: 'warn', final: false };
-  if (!a) return { text: 'approved', kind: 'ok', final: true }; // not an account approval: nothing else to follow
+  // A server without approval records (no "approval" key) cannot say whether an account was made.
+  if (a === undefined) return { text: 'approved — whether an account was created is not reported', kind: 'warn', final: true };
+  if (!a) return { text: 'approved', kind: 'ok', final: true }; // null: not an account approval, nothing else to follow
   switch (a.outcome) {
     case 'created':
       return { text: 'approved — account created', kind: 'ok', final: true };

@@ -231,7 +231,10 @@ function instanceRow(i) {
   );
 }
 
-/** Shows an instance's diagram: waiting tasks highlighted, or the end event it reached. */
+/**
+ * Shows an instance's diagram: waiting tasks highlighted, or the end event it reached.
+ * `item` is a list row, or {_id, status: 'history'} to read it from the history.
+ */
 async function openInstance(item) {
   let inst = item;
   let waiting = [];
@@ -609,7 +612,7 @@ const INCIDENT_TYPES = { failedJob: 'Failed job', failedInstance: 'Failed step' 
 
 function incidentRow(i) {
   const instance = i.processInstanceId
-    ? linkButton(`#${i.processInstanceId}`, () => guard(() => openInstance({ _id: i.processInstanceId }), '#incidents-status'), { 'aria-label': `Process instance ${i.processInstanceId}` })
+    ? linkButton(`#${i.processInstanceId}`, () => guard(() => openInstance({ _id: i.processInstanceId, status: 'history' }), '#incidents-status'), { 'aria-label': `Process instance ${i.processInstanceId}` })
     : none();
   const c = (label, ...children) => h('td', { 'data-label': label }, ...children);
   return h('tr', { dataset: { testid: 'incident-row', incidentId: i._id, type: i.type || '', instanceId: i.processInstanceId || '' } },
