@@ -358,7 +358,9 @@ async function submit(button, decision) {
 
 // ---------- what came of a decision ----------
 
-const label = (task) => `${task.name || task.taskDefinitionKey} for ${requesterId(task) || task._id}`;
+const label = (task) => `${task.name || task.taskDefinitionKey}${requesterId(task) ? ` for ${requesterId(task)}` : ` (task ${task._id})`}`;
+/** Decisions kept on screen; older lines drop off the bottom. */
+const DECISIONS_SHOWN = 10;
 
 /**
  * Shows a completed task's outcome at the top of the list (newest first) and follows it: an approval reads "creating the account…"
@@ -370,6 +372,7 @@ async function trackDecision(task, approved) {
   status($('#page-status'), '');
   const line = h('li', { dataset: { testid: 'decision-result', taskId: task._id, instanceId: task.processInstanceId || '' } });
   list.prepend(line);
+  while (list.children.length > DECISIONS_SHOWN) list.lastElementChild.remove();
   show(list);
   const render = (out) => {
     line.dataset.kind = out.kind;

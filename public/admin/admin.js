@@ -619,7 +619,7 @@ function incidentRow(i) {
     c('Type', h('span', { class: 'badge state-failed' }, INCIDENT_TYPES[i.type] || i.type || '')),
     c('Instance', instance),
     c('Activity', i.activityId ? h('code', {}, i.activityId) : none()),
-    c('Job type', i.jobType ? `${i.jobType}${i.jobId ? ` #${i.jobId}` : ''}` : none()),
+    c('Job type', i.jobType ? [i.jobType, i.jobId ? h('span', { class: 'muted small' }, ` #${i.jobId}`) : null] : none()),
     c('Cause', h('span', { class: 'error-text', 'data-testid': 'incident-cause' }, i.cause || 'no cause was recorded')),
     c('Time', h('span', { title: i.time || '' }, fmtDate(i.time))),
     c('Attempts', String(i.attempts ?? '')),

@@ -13,6 +13,10 @@ const SCARTER = '"Created By CSV", "scarter", "scarter@example.com", "Steven", "
 /** A row whose managed user (same _id, other userName, so it does not correlate) is created before the approval. */
 const TAKEN = 'jdoe';
 
+/** A row that changes between the request and the approval. */
+const CHANGING = 'achange';
+const rows = (changingRoles = 'internal/role/openidm-authorized') => [BJENSEN, SCARTER, csvRow(TAKEN, { firstname: 'John', lastname: 'Doe' }), csvRow(CHANGING, { roles: changingRoles })];
+
 /** A one-task process with no account behind it: its task has no approval. */
 const PLAIN_BPMN = `<?xml version="1.0" encoding="UTF-8"?>
 <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="plainDefs" targetNamespace="http://reconflow.example/test">
@@ -53,7 +57,7 @@ describe('approvals in the web UI', () => {
   beforeAll(async () => {
     browser = await ui.launchBrowser();
     project = makeProject();
-    project.writeCsv([BJENSEN, SCARTER, csvRow(TAKEN, { firstname: 'John', lastname: 'Doe' })]);
+    project.writeCsv(rows());
     t = await startTestServer({ projectDir: project.dir });
     origin = t.base.replace(/\/openidm$/, '');
     const approver = await t.call('POST', '/managed/user?_action=create', {
@@ -70,11 +74,11 @@ describe('approvals in the web UI', () => {
     await eventually(async () => {
       const tasks = (await t.call('GET', '/workflow/taskinstance?_queryFilter=true', { headers: ADMIN })).body.result ?? [];
       for (const task of tasks) taskOf.set(task.processVariables.sourceId, task);
-      return taskOf.size === 3;
-    }, 15_000, 'three approval tasks');
+      return taskOf.size === 4;
+    }, 15_000, 'four approval tasks');
     inbox = await ui.newPage(browser, problems);
     await ui.signIn(inbox, origin, '/ui/', 'async.admin', 'Passw0rd');
-    await inbox.locator('[data-testid="task-row"]').nth(2).waitFor();
+    await inbox.locator('[data-testid="task-row"]').nth(3).waitFor();
   });
 
   afterAll(async () => {
@@ -156,7 +160,7 @@ describe('approvals in the web UI', () => {
     await inbox.locator('#task-detail-title').filter({ hasText: 'Read the notice' }).waitFor();
     expect(await inbox.locator('[data-testid="approval-panel"]').isHidden()).toBe(true);
     await inbox.locator('#task-submit').click();
-    await inbox.locator('[data-testid="decision-result"]').filter({ hasText: 'Read the notice for' }).filter({ hasText: ': completed' }).waitFor();
+    await inbox.locator('[data-testid="decision-result"]').filter({ hasText: `Read the notice (task ${task._id}): completed` }).waitFor();
   });
 
   it('says "denied" for a rejection', async () => {
@@ -236,12 +240,74 @@ describe('approvals in the web UI', () => {
     await shotBoth(admin, 'admin-incidents-empty');
   });
 
+  it('says "not created … (superseded)" for an approval whose source row changed since the request', async () => {
+    await openTask(CHANGING);
+    await inbox.locator('[data-testid="approval-role"][data-role="internal/role/openidm-authorized"]').waitFor();
+    // The row now asks for an administrator: approving what was shown must not create that.
+    project.writeCsv(rows('internal/role/openidm-admin'));
+    await inbox.locator('#task-approve').click();
+    const line = decisionLine(CHANGING);
+    await line.filter({ hasText: `Evaluate request for ${CHANGING}: approved — not created: the source row changed since the request (superseded)` }).waitFor({ timeout: 30_000 });
+    expect(await line.getAttribute('data-kind')).toBe('warn');
+    expect((await t.call('GET', `/managed/user/${CHANGING}`, { headers: ADMIN })).status).toBe(404);
+  });
+
   it('approves bjensen: "approved — account created" once the user exists', async () => {
     await openTask('bjensen');
     await inbox.locator('#task-approve').click();
     await decisionLine('bjensen').filter({ hasText: 'Evaluate request for bjensen: approved — account created' }).waitFor({ timeout: 30_000 });
     expect(await decisionLine('bjensen').getAttribute('data-kind')).toBe('ok');
     expect((await t.call('GET', '/managed/user/bjensen', { headers: ADMIN })).body).toMatchObject({ userName: 'bjensen', sn: 'Jensen' });
+  });
+
+  it('ran without script errors or Content-Security-Policy violations', () => {
+    expect(problems).toEqual([]);
+  });
+});
+
+describe('an approval whose account is not created yet', () => {
+  let t: TestServer;
+  let browser: Browser;
+  const problems: string[] = [];
+
+  beforeAll(async () => {
+    browser = await ui.launchBrowser();
+    // No job workers: the createUser job waits until the test runs it.
+    t = await startTestServer({ workers: false });
+    await t.call('POST', '/managed/user?_action=create', {
+      headers: ADMIN,
+      body: { userName: 'async.admin', givenName: 'async', sn: 'admin', mail: 'async.admin@example.com', password: 'Passw0rd', authzRoles: [{ _ref: 'internal/role/openidm-authorized' }] },
+    });
+    const run = await t.call('POST', `/recon?_action=recon&mapping=${MAPPING}`, { headers: ADMIN });
+    await eventually(async () => (await t.call('GET', `/recon/${run.body._id}`, { headers: ADMIN })).body.state === 'SUCCESS', 30_000, 'the recon to succeed');
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await t?.close();
+  });
+
+  it('says "creating the account…" while pending, stops polling after its bound, and shows "created" on Check again once the job ran', async () => {
+    const p = await ui.newPage(browser, problems);
+    // async.admin is not an administrator here: the history is readable as the decider.
+    await ui.signIn(p, t.base.replace(/\/openidm$/, ''), '/ui/', 'async.admin', 'Passw0rd');
+    await p.locator('li[data-source-id="bjensen"] [data-testid="task-open"]').click();
+    await p.locator('[data-testid="approval-panel"]').waitFor({ state: 'visible' });
+    await p.locator('#task-approve').click();
+    const line = p.locator('[data-testid="decision-result"]').filter({ hasText: 'for bjensen' });
+    await line.filter({ hasText: 'Evaluate request for bjensen: approved — creating the account…' }).waitFor();
+    expect(await line.getAttribute('data-kind')).toBe('info');
+    // The polls are bounded (about 16 s): then a "Check again" button, and still no success claimed.
+    const started = Date.now();
+    await line.locator('[data-testid="decision-recheck"]').waitFor({ timeout: 30_000 });
+    expect(Date.now() - started).toBeLessThan(25_000);
+    expect(await line.textContent()).toBe('Evaluate request for bjensen: approved — creating the account… Check again');
+    expect(await t.services.worker.runOne()).toBe(true);
+    await line.locator('[data-testid="decision-recheck"]').click();
+    await line.filter({ hasText: 'Evaluate request for bjensen: approved — account created' }).waitFor();
+    expect(await line.getAttribute('data-kind')).toBe('ok');
+    expect(await line.locator('[data-testid="decision-recheck"]').count()).toBe(0);
+    await p.context().close();
   });
 
   it('ran without script errors or Content-Security-Policy violations', () => {
