@@ -541,18 +541,24 @@ async function loadJobs() {
 
 /**
  * The state a job row shows. "done" is shown only for an effect that happened: a done job
- * whose result says FAILURE (or that carries an error) is flagged, never shown as plain done.
+ * whose result says FAILURE (or that carries an error) is flagged, and a createUser job that
+ * created nothing says so, never a plain done.
  */
 function jobState(j) {
-  const failedResult = j.state === 'done' && ((j.result && j.result.status === 'FAILURE') || j.lastError);
+  const r = j.result && typeof j.result === 'object' ? j.result : {};
+  const failedResult = j.state === 'done' && (r.status === 'FAILURE' || j.lastError);
   if (failedResult) return { text: 'done, but its result is a failure', cls: 'state-failed', bad: true };
+  // A createUser job that ended without creating (the row changed: superseded) did not make a user.
+  if (j.state === 'done' && j.type === 'createUser' && r.outcome && r.outcome !== 'created') {
+    return { text: `done — ${r.outcome}: nothing created`, cls: 'state-warn', bad: false, note: r.message };
+  }
   const bad = j.state === 'dead' || j.state === 'failed';
   return { text: j.state, cls: `state-${String(j.state).toLowerCase()}`, bad };
 }
 
 function jobRow(j) {
   const st = jobState(j);
-  const error = j.lastError || (st.bad && j.result && j.result.message) || '';
+  const error = j.lastError || (st.bad && j.result && j.result.message) || st.note || '';
   return h('tr', { dataset: { testid: 'job-row', jobId: j._id, state: j.state } },
     cell(`#${j._id}`), cell(j.type), cell(h('code', {}, j.key || '')),
     cell(h('span', { class: `badge ${st.cls}`, 'data-testid': 'job-state' }, st.text)),

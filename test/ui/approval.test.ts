@@ -15,7 +15,9 @@ const TAKEN = 'jdoe';
 
 /** A row that changes between the request and the approval. */
 const CHANGING = 'achange';
-const rows = (changingRoles = 'internal/role/openidm-authorized') => [BJENSEN, SCARTER, csvRow(TAKEN, { firstname: 'John', lastname: 'Doe' }), csvRow(CHANGING, { roles: changingRoles })];
+const SCARTER_CHANGED = SCARTER.replace('"Created By CSV"', '"Asked again after a change"');
+const state = { changingRoles: 'internal/role/openidm-authorized', scarter: SCARTER };
+const rows = () => [BJENSEN, state.scarter, csvRow(TAKEN, { firstname: 'John', lastname: 'Doe' }), csvRow(CHANGING, { roles: state.changingRoles })];
 
 /** A one-task process with no account behind it: its task has no approval. */
 const PLAIN_BPMN = `<?xml version="1.0" encoding="UTF-8"?>
@@ -68,9 +70,7 @@ describe('approvals in the web UI', () => {
       },
     });
     expect(approver.status).toBe(201);
-    const run = await t.call('POST', `/recon?_action=recon&mapping=${MAPPING}`, { headers: ADMIN });
-    expect(run.status).toBe(200);
-    await eventually(async () => (await t.call('GET', `/recon/${run.body._id}`, { headers: ADMIN })).body.state === 'SUCCESS', 30_000, 'the recon to succeed');
+    await reconcile();
     await eventually(async () => {
       const tasks = (await t.call('GET', '/workflow/taskinstance?_queryFilter=true', { headers: ADMIN })).body.result ?? [];
       for (const task of tasks) taskOf.set(task.processVariables.sourceId, task);
@@ -86,6 +86,12 @@ describe('approvals in the web UI', () => {
     await t?.close();
     project?.remove();
   });
+
+  async function reconcile() {
+    const run = await t.call('POST', `/recon?_action=recon&mapping=${MAPPING}`, { headers: ADMIN });
+    expect(run.status).toBe(200);
+    await eventually(async () => (await t.call('GET', `/recon/${run.body._id}`, { headers: ADMIN })).body.state === 'SUCCESS', 30_000, 'the recon to succeed');
+  }
 
   async function openTask(sourceId: string) {
     if (await inbox.locator('#task-detail').isVisible()) await inbox.locator('#task-close').click();
@@ -169,6 +175,27 @@ describe('approvals in the web UI', () => {
     await decisionLine('scarter').filter({ hasText: 'Evaluate request for scarter: denied' }).waitFor();
   });
 
+  it('lists the earlier rejection when a changed row is asked about again', async () => {
+    state.scarter = SCARTER_CHANGED;
+    project.writeCsv(rows());
+    await reconcile();
+    const again = await eventually(async () => {
+      const r = await t.call('GET', '/workflow/taskinstance?_queryFilter=processVariables/sourceId eq "scarter"', { headers: ADMIN });
+      return r.body.result?.[0];
+    }, 15_000, 'a new task for scarter');
+    expect((await t.call('GET', `/workflow/taskinstance/${again._id}`, { headers: ASYNC_ADMIN })).body.approval.earlierDecisions)
+      .toMatchObject([{ decision: 'rejected', decidedBy: 'async.admin' }]);
+    await inbox.locator('#refresh-tasks').click();
+    await openTask('scarter');
+    const earlier = inbox.locator('[data-testid="earlier-decision"]');
+    expect(await earlier.count()).toBe(1);
+    expect(await earlier.getAttribute('data-decision')).toBe('rejected');
+    expect(await earlier.textContent()).toMatch(/^rejected by async\.admin on /);
+    expect(await inbox.locator('[data-testid="approval-attr"][data-attr="description"]').textContent()).toBe('Asked again after a change');
+    await shotBoth(inbox, 'inbox-approval-asked-again');
+    await inbox.locator('#task-close').click();
+  });
+
   it('after approving a row whose managed user already exists, shows that the account could not be created, never a success', async () => {
     const existing = await t.call('POST', '/managed/user?_action=create', {
       headers: ADMIN, body: { _id: TAKEN, userName: 'jdoe.elsewhere', givenName: 'Jane', sn: 'Other', mail: 'jane.other@example.com' },
@@ -244,12 +271,20 @@ describe('approvals in the web UI', () => {
     await openTask(CHANGING);
     await inbox.locator('[data-testid="approval-role"][data-role="internal/role/openidm-authorized"]').waitFor();
     // The row now asks for an administrator: approving what was shown must not create that.
-    project.writeCsv(rows('internal/role/openidm-admin'));
+    state.changingRoles = 'internal/role/openidm-admin';
+    project.writeCsv(rows());
     await inbox.locator('#task-approve').click();
     const line = decisionLine(CHANGING);
     await line.filter({ hasText: `Evaluate request for ${CHANGING}: approved — not created: the source row changed since the request (superseded)` }).waitFor({ timeout: 30_000 });
     expect(await line.getAttribute('data-kind')).toBe('warn');
     expect((await t.call('GET', `/managed/user/${CHANGING}`, { headers: ADMIN })).status).toBe(404);
+    // The console's jobs view does not call that job plainly "done".
+    await admin.locator('[data-testid="tab-jobs"]').click();
+    await admin.locator('#jobs-state').selectOption('');
+    const job = admin.locator('[data-testid="job-row"]').filter({ hasText: `createUser:${taskOf.get(CHANGING)!.processInstanceId}` });
+    await job.waitFor();
+    expect(await job.locator('[data-testid="job-state"]').textContent()).toBe('done — superseded: nothing created');
+    expect(await job.locator('[data-testid="job-error"]').textContent()).toMatch(/\S/);
   });
 
   it('approves bjensen: "approved — account created" once the user exists', async () => {
