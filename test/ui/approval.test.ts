@@ -253,6 +253,11 @@ describe('approvals in the web UI', () => {
     expect((await answered).status()).toBe(200);
     expect((await refreshed).status()).toBe(200);
     await admin.locator('#incidents-status[data-kind="ok"]').filter({ hasText: `Incident ${incident._id}: retried` }).waitFor();
+    // The cause is still there: the retried job fails again and the incident is listed again.
+    await eventually(async () => {
+      await admin.locator('#incidents-refresh').click();
+      return (await row.count()) === 1;
+    }, 20_000, 'the incident to come back after a retry that cannot succeed');
   });
 
   it('once the cause is gone, Retry creates the account and the Incidents view is empty', async () => {
@@ -263,7 +268,14 @@ describe('approvals in the web UI', () => {
       if (await retry.count()) await retry.click();
       return (await admin.locator('#incidents-table td.muted').filter({ hasText: 'No incidents' }).count()) === 1;
     }, 30_000, 'an empty Incidents view');
-    expect((await t.call('GET', `/managed/user/${TAKEN}`, { headers: ADMIN })).body).toMatchObject({ userName: TAKEN, givenName: 'John' });
+    // The retried job runs after the answer: the user appears, and no incident comes back.
+    const user = await eventually(async () => {
+      const r = await t.call('GET', `/managed/user/${TAKEN}`, { headers: ADMIN });
+      return r.status === 200 ? r.body : null;
+    }, 15_000, `managed/user/${TAKEN} to be created`);
+    expect(user).toMatchObject({ userName: TAKEN, givenName: 'John' });
+    await admin.locator('#incidents-refresh').click();
+    await admin.locator('#incidents-table td.muted').filter({ hasText: 'No incidents' }).waitFor();
     await shotBoth(admin, 'admin-incidents-empty');
   });
 
