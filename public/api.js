@@ -110,3 +110,71 @@ export function errorMessage(e) {
 export function signInError(err) {
   return err instanceof ApiError && err.status === 401 ? 'Wrong user name or password.' : errorMessage(err);
 }
+
+// ---------- approvals (the snapshot an approver decides on, and what came of it) ----------
+
+/** A role reference as text: "internal/role/openidm-admin" from a string or a {_ref} object. */
+export const roleRef = (r) => (typeof r === 'string' ? r : r && typeof r._ref === 'string' ? r._ref : '');
+
+/** Administrator roles: whoever holds one controls configuration, users and workflows. */
+export const isAdminRole = (ref) => /(^|\/)openidm-admin$/.test(String(ref));
+
+/** Every role an approval grants: approval.roles plus any _ref in target.authzRoles/roles, deduplicated. */
+export function approvalRoles(approval) {
+  const t = (approval && approval.target) || {};
+  const refs = [...(approval.roles || []), ...[t.authzRoles, t.roles].flatMap((x) => (Array.isArray(x) ? x.map(roleRef) : []))];
+  return [...new Set(refs.filter(Boolean))];
+}
+
+/**
+ * What a decision came to, for the inbox and the console: { text, kind, final }.
+ * `approved` is what the approver chose; `history` is GET …/processinstance/history/{id} (or null
+ * when it could not be read). Only a created outcome is reported as a success: pending, superseded
+ * and failed say so, and a missing record never reads as "created".
+ */
+export function decisionOutcome(approved, history) {
+  if (!approved) return { text: 'denied', kind: 'ok', final: true };
+  const a = history && history.approval;
+  if (!history) return { text: 'approved — the outcome could not be read yet', kind: 'warn', final: false };
+  // A server without approval records (no "approval" key) cannot say whether an account was made.
+  if (a === undefined) return { text: 'approved — whether an account was created is not reported', kind: 'warn', final: true };
+  if (!a) return { text: 'approved', kind: 'ok', final: true }; // null: not an account approval, nothing else to follow
+  switch (a.outcome) {
+    case 'created':
+      return { text: 'approved — account created', kind: 'ok', final: true };
+    case 'superseded':
+      return { text: 'approved — not created: the source row changed since the request (superseded)', kind: 'warn', final: true };
+    case 'failed':
+      return { text: `approved — the account could not be created: ${a.outcomeMessage || 'no reason was recorded'}`, kind: 'error', final: true };
+    default:
+      // "pending", or null right after the decision: the createUser step has not finished.
+      return { text: 'approved — creating the account…', kind: 'info', final: false };
+  }
+}
+
+/** Backoff between outcome polls (ms): bounded, about 16 s in all. */
+export const OUTCOME_POLL_DELAYS = [250, 500, 1000, 2000, 4000, 8000];
+
+/**
+ * Follows an approved instance until its outcome is final or the polls run out; calls
+ * onUpdate(outcome) after each read. Resolves to the last outcome. A 401 is rethrown.
+ */
+export async function followOutcome(processInstanceId, approved, onUpdate, delays = OUTCOME_POLL_DELAYS) {
+  const read = async () => {
+    try {
+      return await get(`/workflow/processinstance/history/${encodeURIComponent(processInstanceId)}`);
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 401) throw e;
+      return null;
+    }
+  };
+  let out = decisionOutcome(approved, approved ? await read() : null);
+  onUpdate(out);
+  for (const ms of delays) {
+    if (out.final) break;
+    await new Promise((r) => setTimeout(r, ms));
+    out = decisionOutcome(approved, await read());
+    onUpdate(out);
+  }
+  return out;
+}

@@ -4,6 +4,7 @@
 import * as api from '/api.js';
 import { $, age, busy, fmtDate, h, replace, show, status } from '/dom.js';
 import { submitSignIn } from '/signin.js';
+import { approvalPanel } from '/ui/approval.js';
 
 const DEFAULT_SOURCE = 'system/csvfile/account';
 
@@ -74,6 +75,8 @@ async function onSignOut() {
   }
   replace($('#task-list'));
   replace($('#bulk-results'));
+  replace($('#decision-results'));
+  show($('#decision-results'), false);
   showSignIn();
 }
 
@@ -221,6 +224,7 @@ async function openTask(id) {
   $('#task-detail-title').textContent = task.name || task.taskDefinitionKey;
   renderMeta(task);
   await renderRequester(task, props);
+  renderApproval(task.approval);
   replace($('#task-fields'), props.filter((f) => f !== decision).map((f, i) => fieldFor(f, i)));
   const question = $('#task-question');
   question.textContent = decision ? `${decision.name || decision._id}${decision.required ? ' *' : ''}` : '';
@@ -255,7 +259,8 @@ function renderMeta(task) {
 async function renderRequester(task, props) {
   const named = props.find((f) => f._id === 'requesterName');
   const id = (named && named.value) || requesterId(task);
-  const row = await sourceRow(task);
+  // With a snapshot, the live source row is left out: it may differ from what approving creates.
+  const row = task.approval ? null : await sourceRow(task);
   const items = [['Requester', id || '(unknown)']];
   if (row) {
     items.push(['Name', [row.firstname, row.lastname].filter(Boolean).join(' ')], ['Mail', row.email], ['Roles', row.roles]);
@@ -336,9 +341,9 @@ async function submit(button, decision) {
   await busy(button, async () => {
     try {
       await api.post(`/workflow/taskinstance/${encodeURIComponent(task._id)}?_action=complete`, values);
-      const done = decision ? (decision[1] === 'true' ? 'approved' : 'denied') : 'completed';
       closeTask();
-      status($('#page-status'), `${task.name} for ${requesterId(task) || task._id}: ${done}.`, 'ok');
+      // Not awaited: the outcome line updates itself while the approver goes on.
+      trackDecision(task, decision ? decision[1] === 'true' : null);
       await guard(loadTasks);
     } catch (e) {
       if (e instanceof api.ApiError && e.status === 401) return showSignIn('Your session has ended. Please sign in again.');
@@ -349,6 +354,54 @@ async function submit(button, decision) {
       status($('#task-message'), api.errorMessage(e), 'error');
     }
   });
+}
+
+// ---------- what came of a decision ----------
+
+const label = (task) => `${task.name || task.taskDefinitionKey}${requesterId(task) ? ` for ${requesterId(task)}` : ` (task ${task._id})`}`;
+/** Decisions kept on screen; older lines drop off the bottom. */
+const DECISIONS_SHOWN = 10;
+
+/**
+ * Shows a completed task's outcome at the top of the list (newest first) and follows it: an approval reads "creating the account…"
+ * until the instance history says created, superseded or failed (polled with backoff, bounded).
+ * `approved` is true/false for an approve/deny decision, null for a plain form.
+ */
+async function trackDecision(task, approved) {
+  const list = $('#decision-results');
+  status($('#page-status'), '');
+  const line = h('li', { dataset: { testid: 'decision-result', taskId: task._id, instanceId: task.processInstanceId || '' } });
+  list.prepend(line);
+  while (list.children.length > DECISIONS_SHOWN) list.lastElementChild.remove();
+  show(list);
+  const render = (out) => {
+    line.dataset.kind = out.kind;
+    line.dataset.final = String(out.final);
+    const again = !out.final && line.dataset.polling === 'done'
+      ? h('button', { type: 'button', class: 'link', 'data-testid': 'decision-recheck', onclick: () => guard(() => follow()) }, 'Check again')
+      : null;
+    replace(line, `${label(task)}: ${out.text}`, again ? [' ', again] : null);
+  };
+  const follow = async () => {
+    line.dataset.polling = 'running';
+    let last = null;
+    try {
+      last = await api.followOutcome(task.processInstanceId, true, (out) => { last = out; render(out); });
+    } finally {
+      line.dataset.polling = 'done';
+      if (last) render(last);
+    }
+  };
+  if (approved === null) return render({ text: 'completed', kind: 'ok', final: true });
+  if (!approved) return render(api.decisionOutcome(false, null));
+  await guard(follow);
+}
+
+function renderApproval(approval) {
+  const panel = $('#task-approval');
+  const content = approvalPanel(approval);
+  replace(panel, content);
+  show(panel, !!content);
 }
 
 function closeTask() {
@@ -366,7 +419,7 @@ async function approveOne(id) {
     const decision = (task.formProperties || []).find(isDecision);
     if (!decision) return { ok: false, text: 'has no approve/deny choice: open it to complete' };
     await api.post(`/workflow/taskinstance/${encodeURIComponent(id)}?_action=complete`, { [decision._id]: 'true' });
-    return { ok: true, text: 'approved' };
+    return { ok: true, text: 'approved — following the outcome…' };
   } catch (e) {
     if (e instanceof api.ApiError && e.status === 401) throw e;
     if (e instanceof api.ApiError && (e.status === 404 || e.status === 409)) return { ok: false, text: 'already completed by someone else' };
@@ -379,14 +432,25 @@ async function approveSelected() {
   replace(results);
   show(results);
   const chosen = state.tasks.filter((t) => state.selected.has(t._id));
+  const approved = [];
   // One at a time: each completion starts work on the server, and the lines stay in order.
   for (const t of chosen) {
     const r = await approveOne(t._id);
-    results.append(h('li', { dataset: { testid: 'bulk-result', taskId: t._id, kind: r.ok ? 'ok' : 'error' } },
-      `${t.name} for ${requesterId(t) || t._id}: ${r.text}`));
+    const line = h('li', { dataset: { testid: 'bulk-result', taskId: t._id, kind: r.ok ? 'info' : 'error', final: String(!r.ok) } }, `${label(t)}: ${r.text}`);
+    results.append(line);
+    if (r.ok) approved.push([t, line]);
   }
   state.selected.clear();
   await loadTasks();
+  // Then what each approval came to, side by side: a failed creation must not stay "approved".
+  // Not awaited, so the button is free again while the outcomes arrive.
+  for (const [t, line] of approved) {
+    guard(() => api.followOutcome(t.processInstanceId, true, (out) => {
+      line.dataset.kind = out.kind;
+      line.dataset.final = String(out.final);
+      line.textContent = `${label(t)}: ${out.text}`;
+    }));
+  }
 }
 
 init();

@@ -4,7 +4,8 @@ import * as api from '/api.js';
 import { $, age, busy, fmtDate, h, replace, show, status } from '/dom.js';
 import { submitSignIn } from '/signin.js';
 
-const TABS = ['tasks', 'instances', 'definitions', 'recon', 'users', 'jobs'];
+const TABS = ['tasks', 'instances', 'definitions', 'recon', 'users', 'jobs', 'incidents'];
+const INCIDENT_PAGE = 25;
 const SITUATIONS = ['CONFIRMED', 'FOUND', 'FOUND_ALREADY_LINKED', 'ABSENT', 'UNQUALIFIED', 'AMBIGUOUS', 'MISSING', 'SOURCE_IGNORED', 'UNASSIGNED', 'SOURCE_MISSING', 'TARGET_IGNORED'];
 const DEFAULT_MAPPING = 'systemCsvfileAccounts_managedUser';
 const USER_FIELDS = 'userName,givenName,sn,displayName,mail,telephoneNumber,description,accountStatus,authzRoles,effectiveRoles';
@@ -17,6 +18,10 @@ const state = {
   selectedRun: null,
   pollTimer: null,
   viewer: null,
+  /** Incidents paging: the cookie of the page shown, and those of the pages before it. */
+  incidentCookie: '',
+  incidentCookiesBefore: [],
+  incidentNext: null,
 };
 
 // ---------- session ----------
@@ -35,7 +40,11 @@ async function init() {
   $('#user-create-form').addEventListener('submit', onCreateUser);
   $('#jobs-state').addEventListener('change', () => guard(loadJobs, '#jobs-status'));
   $('#jobs-refresh').addEventListener('click', () => guard(loadJobs, '#jobs-status'));
+  $('#incidents-refresh').addEventListener('click', () => guard(loadIncidents, '#incidents-status'));
+  $('#incidents-prev').addEventListener('click', () => guard(() => pageIncidents(-1), '#incidents-status'));
+  $('#incidents-next').addEventListener('click', () => guard(() => pageIncidents(1), '#incidents-status'));
   $('#diagram-close').addEventListener('click', () => show($('#diagram-panel'), false));
+  window.addEventListener('resize', () => { if (state.tab) $(`#tab-${state.tab}`).scrollIntoView({ block: 'nearest', inline: 'nearest' }); });
   window.addEventListener('hashchange', () => { if (state.session) selectTab(tabFromHash()); });
   try {
     const s = await api.currentSession();
@@ -107,6 +116,8 @@ function selectTab(tab) {
     button.tabIndex = t === tab ? 0 : -1;
     show($(`#panel-${t}`), t === tab);
   }
+  // On a narrow screen the tab strip scrolls: keep the chosen tab in view.
+  $(`#tab-${tab}`).scrollIntoView({ block: 'nearest', inline: 'nearest' });
   show($('#diagram-panel'), false);
   if (location.hash !== `#${tab}`) history.replaceState(null, '', `#${tab}`);
   stopPolling();
@@ -117,6 +128,7 @@ function selectTab(tab) {
     recon: () => guard(loadRecon, '#recon-status'),
     users: () => guard(loadUsers, '#users-status'),
     jobs: () => guard(loadJobs, '#jobs-status'),
+    incidents: () => guard(loadIncidents, '#incidents-status'),
   };
   loaders[tab]();
 }
@@ -210,14 +222,19 @@ function instanceRow(i) {
     cell(linkButton(`#${i._id}`, () => guard(() => openInstance(i), tabStatus()), { 'data-testid': 'instance-open', 'aria-label': `Diagram of process instance ${i._id}` })),
     cell(i.processDefinitionId),
     cell(i.businessKey || ''),
-    cell(i.status || (i.endTime ? 'ended' : 'active')),
+    cell(i.status || (i.endTime ? 'ended' : 'active'),
+      i.deleteReason ? h('div', { class: 'muted small' }, i.deleteReason) : null,
+      i.approval && i.approval.decision ? h('div', { class: 'small', 'data-testid': 'instance-outcome' }, instanceOutcome(i.approval)) : null),
     cell(fmtDate(i.startTime)),
     cell(fmtDate(i.endTime)),
     cell(i.endActivityId || ''),
   );
 }
 
-/** Shows an instance's diagram: waiting tasks highlighted, or the end event it reached. */
+/**
+ * Shows an instance's diagram: waiting tasks highlighted, or the end event it reached.
+ * `item` is a list row, or {_id, status: 'history'} to read it from the history.
+ */
 async function openInstance(item) {
   let inst = item;
   let waiting = [];
@@ -226,6 +243,9 @@ async function openInstance(item) {
     waiting = [...new Set((inst.tasks || []).map((t) => t.taskDefinitionKey))];
   } else if (!item.processDefinitionId) {
     inst = await api.get(`/workflow/processinstance/history/${encodeURIComponent(item._id)}`);
+  } else {
+    // The history read carries the approval record (decision, outcome) and why an instance ended.
+    inst = { ...item, ...(await historyOf(item._id)) };
   }
   const markers = [...waiting.map((id) => [id, 'highlight']), ...(inst.endActivityId ? [[inst.endActivityId, 'path-taken']] : [])];
   const v = inst.processVariables || {};
@@ -237,7 +257,34 @@ async function openInstance(item) {
     ['Recon', v.reconId],
     ['Waiting at', waiting.join(', ')],
     ['Ended at', inst.endActivityId],
+    ['Ended because', inst.deleteReason],
+    ...approvalMeta(inst.approval),
   ], markers);
+}
+
+async function historyOf(id) {
+  try {
+    return await api.get(`/workflow/processinstance/history/${encodeURIComponent(id)}`);
+  } catch (e) {
+    if (e instanceof api.ApiError && e.status === 401) throw e;
+    return {};
+  }
+}
+
+function instanceOutcome(a) {
+  return a.decision === 'approved' ? api.decisionOutcome(true, { approval: a }).text : a.decision;
+}
+
+/** Decision and outcome rows of an approval record, from the instance history. */
+function approvalMeta(a) {
+  if (!a) return [];
+  const decided = a.decision ? `${a.decision}${a.decidedBy ? ` by ${a.decidedBy}` : ''}${a.decidedAt ? ` on ${fmtDate(a.decidedAt)}` : ''}` : 'not decided yet';
+  const outcome = a.decision === 'approved' ? api.decisionOutcome(true, { approval: a }).text.replace(/^approved — /, '') : '';
+  return [
+    ['Decision', decided],
+    ['Account', outcome],
+    ['Roles granted', api.approvalRoles(a).join(', ')],
+  ];
 }
 
 // ---------- definitions ----------
@@ -487,15 +534,36 @@ async function onCreateUser(e) {
 
 async function loadJobs() {
   const st = $('#jobs-state').value;
-  const filter = st ? `state eq ${api.filterString(st)}` : 'true';
+  const filter = st === 'problems' ? 'state eq "dead" or state eq "failed"' : st ? `state eq ${api.filterString(st)}` : 'true';
   const res = await api.get('/jobs' + api.qs({ _queryFilter: filter, _pageSize: 200 }));
-  fillTable('#jobs-table', (res.result || []).map(jobRow), st === 'dead' ? 'No dead jobs: nothing needs attention.' : 'No jobs.');
+  fillTable('#jobs-table', (res.result || []).map(jobRow), st === 'problems' || st === 'dead' ? 'No failed or dead jobs: nothing needs attention.' : 'No jobs.');
+}
+
+/**
+ * The state a job row shows. "done" is shown only for an effect that happened: a done job
+ * whose result says FAILURE (or that carries an error) is flagged, and a createUser job that
+ * created nothing says so, never a plain done.
+ */
+function jobState(j) {
+  const r = j.result && typeof j.result === 'object' ? j.result : {};
+  const failedResult = j.state === 'done' && (r.status === 'FAILURE' || j.lastError);
+  if (failedResult) return { text: 'done, but its result is a failure', cls: 'state-failed', bad: true };
+  // A createUser job that ended without creating (the row changed: superseded) did not make a user.
+  if (j.state === 'done' && j.type === 'createUser' && r.outcome && r.outcome !== 'created') {
+    return { text: `done — ${r.outcome}: nothing created`, cls: 'state-warn', bad: false, note: r.message };
+  }
+  const bad = j.state === 'dead' || j.state === 'failed';
+  return { text: j.state, cls: `state-${String(j.state).toLowerCase()}`, bad };
 }
 
 function jobRow(j) {
+  const st = jobState(j);
+  const error = j.lastError || (st.bad && j.result && j.result.message) || st.note || '';
   return h('tr', { dataset: { testid: 'job-row', jobId: j._id, state: j.state } },
-    cell(`#${j._id}`), cell(j.type), cell(h('code', {}, j.key || '')), cell(j.state), cell(String(j.attempts ?? '')),
-    cell(h('span', { class: 'error-text' }, j.lastError || '')), cell(fmtDate(j.updatedAt)),
+    cell(`#${j._id}`), cell(j.type), cell(h('code', {}, j.key || '')),
+    cell(h('span', { class: `badge ${st.cls}`, 'data-testid': 'job-state' }, st.text)),
+    cell(`${j.attempts ?? ''}${j.maxAttempts ? ` of ${j.maxAttempts}` : ''}`),
+    cell(h('span', { class: 'error-text', 'data-testid': 'job-error' }, error || (st.bad ? 'no error was recorded' : ''))), cell(fmtDate(j.updatedAt)),
     cell(j.state === 'dead'
       ? h('button', { type: 'button', 'data-testid': 'job-retry', 'aria-label': `Retry job ${j._id}`, onclick: (e) => retryJob(e.currentTarget, j) }, 'Retry')
       : ''),
@@ -508,6 +576,69 @@ async function retryJob(button, job) {
     await loadJobs();
     status($('#jobs-status'), `Job #${job._id} queued again.`, 'ok');
   }, '#jobs-status'));
+}
+
+// ---------- incidents ----------
+
+/** Reads the incidents page at state.incidentCookie ('' is the first page). */
+async function loadIncidents() {
+  const res = await api.get('/workflow/incident' + api.qs({
+    _queryFilter: 'true', _totalPagedResultsPolicy: 'EXACT', _pageSize: INCIDENT_PAGE, _pagedResultsCookie: state.incidentCookie,
+  }));
+  const items = res.result || [];
+  if (!items.length && state.incidentCookiesBefore.length) {
+    // The page emptied (retries resolved it): show the one before instead.
+    state.incidentCookie = state.incidentCookiesBefore.pop();
+    return loadIncidents();
+  }
+  state.incidentNext = res.pagedResultsCookie || null;
+  fillTable('#incidents-table', items.map(incidentRow), 'No incidents: every process step and job has succeeded or is still being retried.');
+  const total = typeof res.totalPagedResults === 'number' && res.totalPagedResults >= 0 ? res.totalPagedResults : null;
+  const first = state.incidentCookiesBefore.length * INCIDENT_PAGE;
+  $('#incidents-count').textContent = total === null ? '' : total === 0 ? '' : `${first + 1}–${first + items.length} of ${total}`;
+  $('#incidents-prev').disabled = state.incidentCookiesBefore.length === 0;
+  $('#incidents-next').disabled = !state.incidentNext;
+  show($('#incidents-paging'), !!state.incidentNext || state.incidentCookiesBefore.length > 0);
+  $('#tab-incidents').textContent = total ? `Incidents (${total})` : 'Incidents';
+}
+
+async function pageIncidents(step) {
+  if (step > 0 && state.incidentNext) {
+    state.incidentCookiesBefore.push(state.incidentCookie);
+    state.incidentCookie = state.incidentNext;
+  } else if (step < 0 && state.incidentCookiesBefore.length) {
+    state.incidentCookie = state.incidentCookiesBefore.pop();
+  }
+  await loadIncidents();
+}
+
+const none = () => h('span', { class: 'muted', 'aria-label': 'none' }, '—');
+
+const INCIDENT_TYPES = { failedJob: 'Failed job', failedInstance: 'Failed step' };
+
+function incidentRow(i) {
+  const instance = i.processInstanceId
+    ? linkButton(`#${i.processInstanceId}`, () => guard(() => openInstance({ _id: i.processInstanceId, status: 'history' }), '#incidents-status'), { 'aria-label': `Process instance ${i.processInstanceId}` })
+    : none();
+  const c = (label, ...children) => h('td', { 'data-label': label }, ...children);
+  return h('tr', { dataset: { testid: 'incident-row', incidentId: i._id, type: i.type || '', instanceId: i.processInstanceId || '' } },
+    c('Type', h('span', { class: 'badge state-failed' }, INCIDENT_TYPES[i.type] || i.type || '')),
+    c('Instance', instance),
+    c('Activity', i.activityId ? h('code', {}, i.activityId) : none()),
+    c('Job type', i.jobType ? [i.jobType, i.jobId ? h('span', { class: 'muted small' }, ` #${i.jobId}`) : null] : none()),
+    c('Cause', h('span', { class: 'error-text', 'data-testid': 'incident-cause' }, i.cause || 'no cause was recorded')),
+    c('Time', h('span', { title: i.time || '' }, fmtDate(i.time))),
+    c('Attempts', String(i.attempts ?? '')),
+    c('', h('button', { type: 'button', 'data-testid': 'incident-retry', 'aria-label': `Retry incident ${i._id}`, onclick: (e) => retryIncident(e.currentTarget, i) }, 'Retry')),
+  );
+}
+
+async function retryIncident(button, incident) {
+  await busy(button, () => guard(async () => {
+    const r = await api.post(`/workflow/incident/${encodeURIComponent(incident._id)}?_action=retry`);
+    await loadIncidents();
+    status($('#incidents-status'), `Incident ${incident._id}: ${r && r.status ? r.status : 'retried'}. It is listed again if the retry fails too.`, 'ok');
+  }, '#incidents-status'));
 }
 
 init();

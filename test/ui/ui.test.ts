@@ -1,14 +1,12 @@
 // The web UI in a real browser (Chromium through playwright-core): the sample's steps done by
 // clicking — create async.admin, reconcile, look at tasks and diagrams, approve bjensen and deny
 // scarter in the inbox — plus the session's HttpOnly cookie and CSRF protection.
-import fs from 'node:fs';
-import path from 'node:path';
-import { Browser, chromium, Page } from 'playwright-core';
+import { Browser, Page } from 'playwright-core';
 import { enqueueJob } from '../../src/jobs/sql/enqueueJob';
 import { ADMIN, eventually, startTestServer, TestServer } from '../helpers/server';
+import * as ui from './browser';
+import { shot, signOut } from './browser';
 
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-const ARTIFACTS = path.join(__dirname, '..', 'artifacts');
 const MAPPING = 'systemCsvfileAccounts_managedUser';
 
 jest.setTimeout(120_000);
@@ -21,16 +19,9 @@ describe('web UI in Chromium', () => {
   const problems: string[] = [];
 
   beforeAll(async () => {
-    if (!fs.existsSync(CHROMIUM)) {
-      throw new Error(`Chromium is not installed at ${CHROMIUM}: run "apt-get install -y chromium" (CI does) or set CHROMIUM_PATH`);
-    }
-    fs.mkdirSync(ARTIFACTS, { recursive: true });
+    browser = await ui.launchBrowser();
     t = await startTestServer();
     origin = t.base.replace(/\/openidm$/, '');
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
-    });
     page = await newPage();
   });
 
@@ -39,36 +30,8 @@ describe('web UI in Chromium', () => {
     await t?.close();
   });
 
-  /** A fresh browser context (its own cookies) whose script errors and CSP violations are recorded. */
-  async function newPage(): Promise<Page> {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    const p = await context.newPage();
-    p.setDefaultTimeout(15_000);
-    p.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-    p.on('console', (m) => {
-      if (m.type() === 'error' && /Content Security Policy|Refused to/i.test(m.text())) problems.push(`CSP: ${m.text()}`);
-    });
-    return p;
-  }
-
-  async function signIn(p: Page, where: '/ui/' | '/admin/', user: string, password: string) {
-    await p.goto(origin + where);
-    await p.locator('#signin-section').waitFor({ state: 'visible', timeout: 5_000 }).catch(() => {
-      throw new Error(`The sign-in form of ${where} did not appear. If GET /openidm/authentication answers 401 with `
-        + '"WWW-Authenticate: Basic", the browser waits on its own sign-in dialog instead of the page.');
-    });
-    await p.locator('#signin-username').fill(user);
-    await p.locator('#signin-password').fill(password);
-    await p.locator('#signin-submit').click();
-    await p.locator('#whoami-name').filter({ hasText: user }).waitFor();
-  }
-
-  async function signOut(p: Page) {
-    await p.locator('#sign-out').click();
-    await p.locator('#signin-section').waitFor({ state: 'visible' });
-  }
-
-  const shot = (p: Page, name: string) => p.screenshot({ path: path.join(ARTIFACTS, name), fullPage: true });
+  const newPage = () => ui.newPage(browser, problems);
+  const signIn = (p: Page, where: '/ui/' | '/admin/', user: string, password: string) => ui.signIn(p, origin, where, user, password);
   const count = (p: Page, selector: string) => p.locator(selector).count();
 
   describe('serving', () => {
@@ -241,11 +204,11 @@ describe('web UI in Chromium', () => {
       expect(await page.locator('#task-fields input[name="requesterName"]').inputValue()).toBe('bjensen');
       expect(await page.locator('#task-question').textContent()).toContain('Do you approve the request?');
       await page.locator('#task-approve').click();
-      await page.locator('#page-status').filter({ hasText: 'for bjensen: approved' }).waitFor();
+      await page.locator('[data-testid="decision-result"]').filter({ hasText: 'for bjensen: approved' }).waitFor();
 
       await page.locator('li[data-source-id="scarter"] [data-testid="task-open"]').click();
       await page.locator('#task-deny').click();
-      await page.locator('#page-status').filter({ hasText: 'for scarter: denied' }).waitFor();
+      await page.locator('[data-testid="decision-result"]').filter({ hasText: 'for scarter: denied' }).waitFor();
       await page.locator('#tasks-empty').waitFor({ state: 'visible' });
     });
 
@@ -303,6 +266,8 @@ describe('web UI in Chromium', () => {
       expect((await t.call('POST', `/workflow/taskinstance/${rows.body.result[0]._id}?_action=complete`, { headers: ADMIN, body: { requestApproved: 'false' } })).status).toBe(200);
       await page.locator('#approve-selected').click();
       await page.locator('[data-testid="bulk-result"]').nth(1).waitFor();
+      // Each approval's line follows its outcome until it is final.
+      await page.locator('[data-testid="bulk-result"][data-final="false"]').first().waitFor({ state: 'detached', timeout: 20_000 });
       expect(await page.locator('[data-testid="bulk-result"]').allTextContents()).toEqual([
         'Evaluate request for bulk.one: approved',
         'Evaluate request for bulk.two: already completed by someone else',

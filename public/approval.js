@@ -1,0 +1,73 @@
+// The inbox's "this is the user that will be created" panel: the snapshot an approval is bound to
+// (task.approval), rendered as text only. Roles stand out, administrator roles most of all,
+// because they are what an approver most needs to see before saying yes.
+import { approvalRoles, isAdminRole } from '/api.js';
+import { fmtDate, h } from '/dom.js';
+
+const LABELS = {
+  _id: 'Id', userName: 'User name', givenName: 'Given name', sn: 'Surname', displayName: 'Display name',
+  mail: 'Mail', telephoneNumber: 'Telephone', description: 'Description', accountStatus: 'Status',
+  authzRoles: 'Authorization roles', roles: 'Roles',
+};
+/** Shown first, in this order; any other mapped attribute follows in the snapshot's order. */
+const ORDER = ['_id', 'userName', 'givenName', 'sn', 'displayName', 'mail', 'telephoneNumber', 'description', 'accountStatus'];
+const ROLE_KEYS = new Set(['authzRoles', 'roles']);
+
+const shortRole = (ref) => String(ref).replace(/^internal\/role\//, '');
+
+export function roleBadge(ref) {
+  const admin = isAdminRole(ref);
+  return h('li', { class: admin ? 'role-badge role-admin' : 'role-badge', title: ref, dataset: { testid: 'approval-role', role: ref, admin: admin ? 'true' : 'false' } },
+    admin ? h('span', { class: 'role-flag', 'data-testid': 'admin-flag' }, 'Administrator') : null,
+    h('span', { class: 'role-name' }, shortRole(ref)));
+}
+
+function valueText(v) {
+  if (v === null || v === undefined || v === '') return null;
+  if (typeof v === 'object') return JSON.stringify(v);
+  return String(v);
+}
+
+function attributeRows(target) {
+  const keys = [...ORDER.filter((k) => k in target), ...Object.keys(target).filter((k) => !ORDER.includes(k) && !ROLE_KEYS.has(k))];
+  return keys.flatMap((k) => {
+    const text = valueText(target[k]);
+    return [
+      h('dt', {}, LABELS[k] || k),
+      h('dd', { dataset: { testid: 'approval-attr', attr: k } }, text === null ? h('span', { class: 'muted' }, '(empty)') : text),
+    ];
+  });
+}
+
+function decisionLine(d) {
+  const who = d.decidedBy ? ` by ${d.decidedBy}` : '';
+  const when = d.decidedAt ? ` on ${fmtDate(d.decidedAt)}` : '';
+  const outcome = d.outcome ? ` — ${d.outcome}${d.outcomeMessage ? `: ${d.outcomeMessage}` : ''}` : '';
+  return h('li', { dataset: { testid: 'earlier-decision', decision: d.decision || '' } }, `${d.decision || 'undecided'}${who}${when}${outcome}`);
+}
+
+/** The panel's content for a task's approval, or null when the task has none. */
+export function approvalPanel(approval) {
+  if (!approval || typeof approval !== 'object') return null;
+  const target = approval.target && typeof approval.target === 'object' ? approval.target : {};
+  const roles = approvalRoles(approval);
+  const admins = roles.filter(isAdminRole);
+  const earlier = Array.isArray(approval.earlierDecisions) ? approval.earlierDecisions : [];
+  return [
+    h('h3', { id: 'approval-title' }, 'This is the user that will be created'),
+    h('p', { class: 'muted small' },
+      'Approving creates exactly this account, as it was mapped when the request was made',
+      approval.sourceId ? ` from source row ${approval.sourceId}` : '', approval.mapping ? ` (mapping ${approval.mapping})` : '',
+      '. If the source row changes before the account is created, nothing is created and a new request is made.'),
+    admins.length
+      ? h('p', { class: 'admin-warning', role: 'note', 'data-testid': 'admin-warning' },
+        `Administrator access: this account gets ${admins.map(shortRole).join(', ')}, which controls configuration, users and workflows.`)
+      : null,
+    h('dl', { class: 'meta', 'data-testid': 'approval-attrs' }, attributeRows(target)),
+    h('h4', {}, 'Roles'),
+    roles.length
+      ? h('ul', { class: 'roles', 'data-testid': 'approval-roles', 'aria-label': 'Roles the account gets' }, roles.map(roleBadge))
+      : h('p', { class: 'muted', 'data-testid': 'approval-roles' }, 'No roles.'),
+    earlier.length ? [h('h4', {}, 'Earlier decisions on this row'), h('ul', { class: 'decisions', 'data-testid': 'earlier-decisions' }, earlier.map(decisionLine))] : null,
+  ];
+}
