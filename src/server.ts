@@ -65,9 +65,16 @@ export async function startServer(options: RuntimeOptions, hooks: ServerHooks = 
   };
   // Run last at stop (stoppers run in reverse): the id is free only once the worker has stopped.
   const stoppers: Array<() => Promise<void>> = [() => identity.release()];
-  for (const start of hooks.onStart ?? []) {
-    const stop = await start(ctx);
-    if (stop) stoppers.push(stop);
+  try {
+    for (const start of hooks.onStart ?? []) {
+      const stop = await start(ctx);
+      if (stop) stoppers.push(stop);
+    }
+  } catch (e) {
+    // A refused start (e.g. a process file that cannot run) leaves nothing running behind it.
+    for (const s of stoppers.reverse()) await s().catch(() => undefined);
+    await db.knex.destroy();
+    throw e;
   }
   const inflight = { count: 0 };
   const app = createApp(ctx, { routers: hooks.routers ?? [], publicRouters: hooks.publicRouters, inflight });

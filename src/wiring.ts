@@ -18,7 +18,7 @@ import { CompiledMapping } from './recon/interfaces';
 import { compileMapping, validateSyncConfig } from './recon/mapping';
 import { Reconciler } from './recon/reconciler';
 import { ServerHooks } from './server';
-import { Definitions } from './workflow/definitions';
+import { Definitions, ProcessFolderRefused } from './workflow/definitions';
 import { WorkflowRuntime } from './workflow/runtime';
 import { CONTINUE_TOPIC } from './workflow/asyncBoundaries';
 import { watchProcesses } from './workflow/watch';
@@ -84,7 +84,7 @@ export function defaultHooks(onServices?: (s: Services) => void): ServerHooks {
         const processesDir = path.join(ctx.config.dir, ctx.config.workflow.processesDir);
         if (ctx.config.workflow.enabled) {
           const report = await s.definitions.deployDirectory(processesDir);
-          if (report.failed.length) ctx.log.warn(`${report.failed.length} process file(s) could not be deployed`);
+          if (report.failed.length) throw new ProcessFolderRefused(processesDir, report.failed);
         }
         const stopWatching = ctx.config.workflow.enabled && ctx.config.workflow.watch ? watchProcesses(processesDir, s.definitions, ctx.log) : null;
         await s.reconciler.start();

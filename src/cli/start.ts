@@ -6,6 +6,7 @@ import { NodeIdInUse } from '../config/nodeIdentity';
 import { consoleLogger } from '../log';
 import { startServer } from '../server';
 import { defaultHooks } from '../wiring';
+import { ProcessFolderRefused } from '../workflow/definitions';
 
 /**
  * FOR TESTS ONLY: RECONFLOW_TEST_CLOCK_OFFSET_MS=30000 makes this process's Date.now() run that far
@@ -29,7 +30,7 @@ async function main(): Promise<void> {
     server = await startServer(options, defaultHooks(), log);
   } catch (e) {
     if (e instanceof ConfigError) log.error(`configuration error in conf/${e.message}`);
-    else if (e instanceof NodeIdInUse) log.error(`start-up refused: ${e.message}`);
+    else if (e instanceof NodeIdInUse || e instanceof ProcessFolderRefused) log.error(`start-up refused: ${e.message}`);
     else log.error('start-up failed', e);
     process.exit(1);
   }

@@ -18,6 +18,20 @@ export interface LoadedDefinition {
   parsed: ParsedDefinition;
 }
 
+/**
+ * The process folder holds a file that cannot be deployed: the server does not start with a process
+ * it cannot run (an approval would never be asked, or would fail in front of an approver).
+ */
+export class ProcessFolderRefused extends Error {
+  constructor(dir: string, failed: DeployReport['failed']) {
+    super(
+      `${failed.length} file(s) in ${dir} cannot be deployed: ${failed.map((f) => `${f.file}: ${f.reason}`).join('; ')}. ` +
+        'Fix the file (docs/modeling.md lists what runs) or move it out of the process folder, then start again',
+    );
+    this.name = 'ProcessFolderRefused';
+  }
+}
+
 export interface DeployReport {
   deployed: repo.DefinitionRow[];
   unchanged: string[];
