@@ -23,7 +23,7 @@ import { Db, migrate, openDb } from '../repo/db';
 import { InstanceRow, readInstance } from '../repo/processInstances';
 import { TaskRow, tasksOfInstance } from '../repo/tasks';
 import { Definitions, LoadedDefinition } from '../workflow/definitions';
-import { fireDueTimers } from '../workflow/engine';
+import { fireDueTimers, storedDueTimes } from '../workflow/engine';
 import { EndEventDef, TaskDefinition, TimerInfo } from '../workflow/interfaces';
 import { EndedEvent, RuntimeHooks, WorkflowRuntime } from '../workflow/runtime';
 import { addIsoDuration } from '../workflow/timers';
@@ -244,11 +244,13 @@ export class ProcessHandle {
   /** The timers this instance waits for (boundary, intermediate, cycles), earliest first. */
   async timers(): Promise<TimerInfo[]> {
     const inst = await this.instance();
-    // wake_at is the earliest due time of the stored timers (null: no timer).
     if (inst.status !== 'active' || !inst.state || inst.wakeAt === null) return [];
-    // Recover the stored state at a moment before every due time: nothing fires, the timers are listed.
+    // Recover the stored state at a moment before every stored due time: nothing fires, the timers
+    // are listed. (wake_at is not that moment after a failed timer run: it is then the retry time.)
+    const dues = await storedDueTimes(inst.state);
+    if (!dues.length) return [];
     const def = await this.kit.definitions.get(inst.definitionId);
-    const result = await fireDueTimers(def.parsed, inst.state, inst.wakeAt - 1, { variables: inst.variables });
+    const result = await fireDueTimers(def.parsed, inst.state, Math.min(...dues) - 1, { variables: inst.variables });
     if (result.status === 'failed') throw new Error(`process instance ${this.id}: its stored state cannot be recovered: ${result.error?.message ?? 'unknown error'}`);
     return result.timers;
   }

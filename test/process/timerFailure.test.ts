@@ -25,7 +25,8 @@ describe('a failing timer run', () => {
     expect(inst.state?.equals(before.state!)).toBe(true);
     expect(inst.error).toMatch(/failingScript.*escalation broke/);
     await p.expectWaitingAt('task');
-    // (the unchanged state still holds the timer at its due time)
+    // The unchanged state still holds the timer at its due time (wake_at is now the retry time).
+    expect((await p.expectTimer('timer')).expireAt).toBe(due);
     expect(kit.logs.some((l) => l.level === 'warn' && /escalation broke/.test(l.message))).toBe(true);
 
     // Not before the retry time; then again, with a doubled delay each time it keeps failing.
