@@ -2,6 +2,8 @@
 import express, { NextFunction, Request, Response } from 'express';
 import { authenticate } from '../auth/middleware';
 import { CrestError, notFound, unavailable } from '../crest/errors';
+import { DomainError } from '../errors';
+import { crestErrorOf } from './errors';
 import { AppContext } from '../context';
 import { invalidInput, isUnavailable, storageFailure } from '../repo/dialect';
 import { bodyParserError, jsonBody } from './http';
@@ -51,6 +53,7 @@ export function createApp(ctx: AppContext, parts: AppParts): express.Express {
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
     let e: CrestError;
     if (err instanceof CrestError) e = err;
+    else if (err instanceof DomainError) e = crestErrorOf(err);
     else if (bodyParserError(err)) e = bodyParserError(err)!;
     else if (err instanceof URIError) e = new CrestError(400, 'The URL is not valid');
     else if (invalidInput(err)) e = new CrestError(400, `A value in the request cannot be stored: ${invalidInput(err)}`);

@@ -1,0 +1,10 @@
+// The job queue's public API, as graphile-worker's: enqueue inside the caller's transaction, read
+// and retry jobs, and the worker that runs handlers registered by name. Its SQL (sql/, one
+// operation per file) is private to this room.
+export { enqueueJob as enqueue } from './sql/enqueueJob';
+export { retryJob as retry } from './sql/retryJob';
+export { countJobsByState, queryJobs as query, readJob as read } from './sql/queryJobs';
+export { rowToJob } from './sql/rowToJob';
+export { defaultWorkerOptions, Worker } from './worker';
+export { isPermanentFailure, PermanentJobFailure } from './interfaces';
+export type { DeadJobHook, Job, JobHandler, JobState, NewJob, WorkerOptions } from './interfaces';
