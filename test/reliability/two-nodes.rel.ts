@@ -38,6 +38,9 @@ describe('two nodes on one PostgreSQL database', () => {
     await createApprover(a.base);
 
     // One recon per mapping across nodes: starting it on both at once, one of them is refused.
+    // Both nodes verify the admin's password first (scrypt at OWASP's cost takes a few hundred ms
+    // once per node), so that the two starts really race instead of one arriving after the run.
+    for (const n of [a, b]) expect((await attempt(n.base, 'GET', '/recon', { headers: ADMIN })).status).toBe(200);
     const [ra, rb] = await Promise.all([
       attempt(a.base, 'POST', `/recon?_action=recon&mapping=${MAPPING}`, { headers: ADMIN }),
       attempt(b.base, 'POST', `/recon?_action=recon&mapping=${MAPPING}`, { headers: ADMIN }),
