@@ -307,6 +307,29 @@ describe('approvals in the web UI', () => {
     expect((await t.call('GET', '/managed/user/bjensen', { headers: ADMIN })).body).toMatchObject({ userName: 'bjensen', sn: 'Jensen' });
   });
 
+  it('shows in the console why a recon ended an open request whose row changed (deleteReason)', async () => {
+    const open = (await t.call('GET', '/workflow/taskinstance?_queryFilter=processVariables/sourceId eq "scarter"', { headers: ADMIN })).body.result[0];
+    state.scarter = SCARTER_CHANGED.replace('"Steven"', '"Steve"');
+    project.writeCsv(rows());
+    await reconcile();
+    const ended = await eventually(async () => {
+      const r = await t.call('GET', `/workflow/processinstance/history/${open.processInstanceId}`, { headers: ADMIN });
+      return r.body.deleteReason ? r.body : null;
+    }, 15_000, 'the open request to be ended');
+    expect(ended.deleteReason).toMatch(/^superseded: the source row changed/);
+    await admin.locator('[data-testid="tab-instances"]').click();
+    await admin.locator('#instances-scope').selectOption('history');
+    const row = admin.locator(`[data-testid="instance-row"][data-instance-id="${open.processInstanceId}"]`);
+    await row.waitFor();
+    expect(await row.getAttribute('data-status')).toBe('canceled');
+    await row.locator('[data-testid="instance-open"]').click();
+    await admin.locator('#diagram-meta').filter({ hasText: `Ended because${ended.deleteReason}` }).waitFor();
+    // The approval it carried is shown, undecided.
+    await admin.locator('#diagram-meta').filter({ hasText: 'Decisionnot decided yet' }).waitFor();
+    expect(await admin.locator('#diagram-meta [data-testid="approval-role"][data-admin="true"]').getAttribute('data-role')).toBe('internal/role/openidm-admin');
+    await shotBoth(admin, 'admin-instance-superseded');
+  });
+
   it('ran without script errors or Content-Security-Policy violations', () => {
     expect(problems).toEqual([]);
   });
