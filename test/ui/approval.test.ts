@@ -13,11 +13,14 @@ const SCARTER = '"Created By CSV", "scarter", "scarter@example.com", "Steven", "
 /** A row whose managed user (same _id, other userName, so it does not correlate) is created before the approval. */
 const TAKEN = 'jdoe';
 
+/** Markup in source data is shown as text, never parsed. */
+const MARKUP = '<b id=injected>bold</b><img src=x id=injected2>';
+
 /** A row that changes between the request and the approval. */
 const CHANGING = 'achange';
 const SCARTER_CHANGED = SCARTER.replace('"Created By CSV"', '"Asked again after a change"');
 const state = { changingRoles: 'internal/role/openidm-authorized', scarter: SCARTER };
-const rows = () => [BJENSEN, state.scarter, csvRow(TAKEN, { firstname: 'John', lastname: 'Doe' }), csvRow(CHANGING, { roles: state.changingRoles })];
+const rows = () => [BJENSEN, state.scarter, csvRow(TAKEN, { firstname: 'John', lastname: 'Doe', description: MARKUP }), csvRow(CHANGING, { roles: state.changingRoles })];
 
 /** A one-task process with no account behind it: its task has no approval. */
 const PLAIN_BPMN = `<?xml version="1.0" encoding="UTF-8"?>
@@ -196,12 +199,14 @@ describe('approvals in the web UI', () => {
     await inbox.locator('#task-close').click();
   });
 
-  it('after approving a row whose managed user already exists, shows that the account could not be created, never a success', async () => {
+  it('shows a row\'s markup as text, and after approving it while its managed user already exists, that the account could not be created, never a success', async () => {
     const existing = await t.call('POST', '/managed/user?_action=create', {
       headers: ADMIN, body: { _id: TAKEN, userName: 'jdoe.elsewhere', givenName: 'Jane', sn: 'Other', mail: 'jane.other@example.com' },
     });
     expect(existing.status).toBe(201);
     await openTask(TAKEN);
+    expect(await inbox.locator('[data-testid="approval-attr"][data-attr="description"]').textContent()).toBe(MARKUP);
+    expect(await inbox.locator('#injected, #injected2').count()).toBe(0);
     const seen = await recordDecisions(inbox);
     await inbox.locator('#task-approve').click();
     const line = decisionLine(TAKEN);
