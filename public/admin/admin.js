@@ -3,6 +3,7 @@
 import * as api from '/api.js';
 import { $, age, busy, fmtDate, h, replace, show, status } from '/dom.js';
 import { submitSignIn } from '/signin.js';
+import { roleBadge } from '/ui/approval.js';
 
 const TABS = ['tasks', 'instances', 'definitions', 'recon', 'users', 'jobs', 'incidents'];
 const INCIDENT_PAGE = 25;
@@ -223,7 +224,7 @@ function instanceRow(i) {
     cell(i.processDefinitionId),
     cell(i.businessKey || ''),
     cell(i.status || (i.endTime ? 'ended' : 'active'),
-      i.deleteReason ? h('div', { class: 'muted small' }, i.deleteReason) : null,
+      i.deleteReason && i.deleteReason !== i.status ? h('div', { class: 'muted small' }, i.deleteReason) : null,
       i.approval && i.approval.decision ? h('div', { class: 'small', 'data-testid': 'instance-outcome' }, instanceOutcome(i.approval)) : null),
     cell(fmtDate(i.startTime)),
     cell(fmtDate(i.endTime)),
@@ -271,6 +272,11 @@ async function historyOf(id) {
   }
 }
 
+/** The snapshot's roles as badges, an administrator role flagged (as the inbox shows them). */
+function rolesList(refs) {
+  return refs.length ? h('ul', { class: 'roles', 'data-testid': 'instance-roles' }, refs.map(roleBadge)) : null;
+}
+
 function instanceOutcome(a) {
   return a.decision === 'approved' ? api.decisionOutcome(true, { approval: a }).text : a.decision;
 }
@@ -283,7 +289,7 @@ function approvalMeta(a) {
   return [
     ['Decision', decided],
     ['Account', outcome],
-    ['Roles granted', api.approvalRoles(a).join(', ')],
+    ['Roles', rolesList(api.approvalRoles(a))],
   ];
 }
 
@@ -311,7 +317,7 @@ async function showDiagram(definitionId, title, meta, markers) {
   // Visible before import, so fit-viewport can measure the container.
   show(panel);
   $('#diagram-title').textContent = title;
-  replace($('#diagram-meta'), meta.filter(([, v]) => v).flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, String(v))]));
+  replace($('#diagram-meta'), meta.filter(([, v]) => v).flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, v instanceof Node ? v : String(v))]));
   status($('#diagram-status'), 'Loading diagram…');
   let v;
   try {

@@ -13,11 +13,14 @@ const SCARTER = '"Created By CSV", "scarter", "scarter@example.com", "Steven", "
 /** A row whose managed user (same _id, other userName, so it does not correlate) is created before the approval. */
 const TAKEN = 'jdoe';
 
+/** Markup in source data is shown as text, never parsed. */
+const MARKUP = '<b id=injected>bold</b><img src=x id=injected2>';
+
 /** A row that changes between the request and the approval. */
 const CHANGING = 'achange';
 const SCARTER_CHANGED = SCARTER.replace('"Created By CSV"', '"Asked again after a change"');
 const state = { changingRoles: 'internal/role/openidm-authorized', scarter: SCARTER };
-const rows = () => [BJENSEN, state.scarter, csvRow(TAKEN, { firstname: 'John', lastname: 'Doe' }), csvRow(CHANGING, { roles: state.changingRoles })];
+const rows = () => [BJENSEN, state.scarter, csvRow(TAKEN, { firstname: 'John', lastname: 'Doe', description: MARKUP }), csvRow(CHANGING, { roles: state.changingRoles })];
 
 /** A one-task process with no account behind it: its task has no approval. */
 const PLAIN_BPMN = `<?xml version="1.0" encoding="UTF-8"?>
@@ -196,12 +199,14 @@ describe('approvals in the web UI', () => {
     await inbox.locator('#task-close').click();
   });
 
-  it('after approving a row whose managed user already exists, shows that the account could not be created, never a success', async () => {
+  it('shows a row\'s markup as text, and after approving it while its managed user already exists, that the account could not be created, never a success', async () => {
     const existing = await t.call('POST', '/managed/user?_action=create', {
       headers: ADMIN, body: { _id: TAKEN, userName: 'jdoe.elsewhere', givenName: 'Jane', sn: 'Other', mail: 'jane.other@example.com' },
     });
     expect(existing.status).toBe(201);
     await openTask(TAKEN);
+    expect(await inbox.locator('[data-testid="approval-attr"][data-attr="description"]').textContent()).toBe(MARKUP);
+    expect(await inbox.locator('#injected, #injected2').count()).toBe(0);
     const seen = await recordDecisions(inbox);
     await inbox.locator('#task-approve').click();
     const line = decisionLine(TAKEN);
@@ -305,6 +310,29 @@ describe('approvals in the web UI', () => {
     await decisionLine('bjensen').filter({ hasText: 'Evaluate request for bjensen: approved — account created' }).waitFor({ timeout: 30_000 });
     expect(await decisionLine('bjensen').getAttribute('data-kind')).toBe('ok');
     expect((await t.call('GET', '/managed/user/bjensen', { headers: ADMIN })).body).toMatchObject({ userName: 'bjensen', sn: 'Jensen' });
+  });
+
+  it('shows in the console why a recon ended an open request whose row changed (deleteReason)', async () => {
+    const open = (await t.call('GET', '/workflow/taskinstance?_queryFilter=processVariables/sourceId eq "scarter"', { headers: ADMIN })).body.result[0];
+    state.scarter = SCARTER_CHANGED.replace('"Steven"', '"Steve"');
+    project.writeCsv(rows());
+    await reconcile();
+    const ended = await eventually(async () => {
+      const r = await t.call('GET', `/workflow/processinstance/history/${open.processInstanceId}`, { headers: ADMIN });
+      return r.body.deleteReason ? r.body : null;
+    }, 15_000, 'the open request to be ended');
+    expect(ended.deleteReason).toMatch(/^superseded: the source row changed/);
+    await admin.locator('[data-testid="tab-instances"]').click();
+    await admin.locator('#instances-scope').selectOption('history');
+    const row = admin.locator(`[data-testid="instance-row"][data-instance-id="${open.processInstanceId}"]`);
+    await row.waitFor();
+    expect(await row.getAttribute('data-status')).toBe('canceled');
+    await row.locator('[data-testid="instance-open"]').click();
+    await admin.locator('#diagram-meta').filter({ hasText: `Ended because${ended.deleteReason}` }).waitFor();
+    // The approval it carried is shown, undecided.
+    await admin.locator('#diagram-meta').filter({ hasText: 'Decisionnot decided yet' }).waitFor();
+    expect(await admin.locator('#diagram-meta [data-testid="approval-role"][data-admin="true"]').getAttribute('data-role')).toBe('internal/role/openidm-admin');
+    await shotBoth(admin, 'admin-instance-superseded');
   });
 
   it('ran without script errors or Content-Security-Policy violations', () => {
