@@ -1,6 +1,6 @@
 // SQL for process instances: the compact engine state of an active one, the facts of an ended one.
 import { Filter } from '../crest/queryFilter';
-import { badRequest } from '../crest/errors';
+import { InvalidInput } from '../errors';
 import { applyFilter, assertSafeSegment, FieldTarget } from './filterToSql';
 import { dbNow, dialectOf, insertReturningId, parseJson, Q, whereAnyOf } from './dialect';
 import { taskFromColumns, type TaskRow } from './tasks';
@@ -166,7 +166,7 @@ export function instanceResolver(field: string[]): FieldTarget {
     field.slice(1).forEach(assertSafeSegment);
     return { kind: 'json', column: 'variables', path: field.slice(1) };
   }
-  throw badRequest(`Process instances cannot be queried on /${field.join('/')}`);
+  throw new InvalidInput(`Process instances cannot be queried on /${field.join('/')}`);
 }
 
 export async function queryInstances(q: Q, filter: Filter, opts: { statuses: InstanceStatus[]; offset: number; limit?: number; sort?: { field: string[]; descending: boolean }[] }): Promise<InstanceRow[]> {
