@@ -134,7 +134,7 @@ export async function updateInstance(q: Q, id: number, version: number, changes:
 
 /**
  * An operator's retry of a failed timer run (an active instance whose timers failed, see
- * WorkflowRuntime.recordTimerFailure): due now by the database's clock; false when it is not one.
+ * workflow/timerRuns.ts): due now by the database's clock; false when it is not one.
  */
 export async function wakeFailedTimersNow(q: Q, id: number): Promise<boolean> {
   const n = await q('process_instance').where({ id, status: 'active' }).whereNotNull('error').whereNotNull('state').update({ wake_at: dbNow(q), version: q.raw('version + 1') });
