@@ -414,7 +414,7 @@ export class ProcessTestKit {
       businessKey: opts.businessKey ?? null,
       startUserId: opts.startUserId ?? null,
       openKey: opts.openKey ?? null,
-    });
+    }).catch(asCrestError);
     return new ProcessHandle(this, instance.id);
   }
 
