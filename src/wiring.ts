@@ -57,7 +57,7 @@ export async function buildServices(ctx: AppContext): Promise<Services> {
   };
   definitions.asyncContinuations = true;
   const worker = new Worker(ctx.db.knex, handlers, defaultWorkerOptions(ctx.options.nodeId), ctx.log, recordDeadJob);
-  const runtime: WorkflowRuntime = new WorkflowRuntime(ctx.db, definitions, ctx.log, { onEnded: recordDecision, onJobsEnqueued: () => worker.nudge() }, {
+  const runtime: WorkflowRuntime = new WorkflowRuntime(ctx.db, definitions, ctx.log, { onFinished: recordDecision, onJobsEnqueued: () => worker.nudge() }, {
     templates: ctx.config.workflow.templates,
   });
   const reconciler = new Reconciler(ctx.db, ctx.log, ctx.users, runtime, mappings, connectors, ctx.options.nodeId, {
@@ -100,6 +100,7 @@ export function defaultHooks(onServices?: (s: Services) => void): ServerHooks {
           clearInterval(timers);
           await s.reconciler.stop();
           await s.worker.stop();
+          await s.runtime.close();
         };
       },
     ],

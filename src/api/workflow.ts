@@ -7,10 +7,8 @@ import { parseFields, project } from '../crest/fields';
 import { envelope, parseQueryRequest } from '../crest/query';
 import { matchesFilter } from '../crest/queryFilter';
 import { AppContext } from '../context';
-import * as instancesRepo from '../repo/processInstances';
-import * as tasksRepo from '../repo/tasks';
 import { DefinitionError } from '../workflow/interfaces';
-import { WorkflowRuntime } from '../workflow/runtime';
+import { type InstanceStatus, WorkflowRuntime } from '../workflow/runtime';
 import { definitionView, instanceView, taskView } from '../workflow/views';
 import { actionOf, objectBody, queryString, unknownAction } from './http';
 import { historyApproval, taskApproval } from '../approval/views';
@@ -77,17 +75,17 @@ export function workflowRouter(runtime: WorkflowRuntime) {
     });
 
     // --- process instances ---
-    const queryInstances = (statuses: instancesRepo.InstanceStatus[]) => async (req: express.Request, res: express.Response) => {
+    const queryInstances = (statuses: InstanceStatus[]) => async (req: express.Request, res: express.Response) => {
       requireAdmin(principalOf(res));
       const q = parseQueryRequest(req.query as Record<string, unknown>);
-      const rows = await instancesRepo.queryInstances(knex, q.filter, { statuses, offset: q.offset, limit: q.pageSize !== undefined ? q.pageSize + 1 : undefined });
+      const rows = await runtime.queryInstances(q.filter, { statuses, offset: q.offset, limit: q.pageSize !== undefined ? q.pageSize + 1 : undefined });
       const fields = parseFields(queryString(req, '_fields'));
       res.json(envelope(q, rows.map((i) => project(instanceView(i), fields))));
     };
     r.get('/workflow/processinstance/history', queryInstances(['active', 'ended', 'failed', 'canceled']));
     r.get('/workflow/processinstance/history/:id', async (req, res) => {
       const p = principalOf(res);
-      const inst = await instancesRepo.readInstance(knex, numericId(req.params.id, 'Process instance'));
+      const inst = await runtime.readInstance(numericId(req.params.id, 'Process instance'));
       if (!inst) throw notFound(`Process instance ${req.params.id} not found`);
       // src/approval: the approval's snapshot, decision and outcome; its decider may read it too.
       const approval = await historyApproval(knex, inst);
@@ -132,9 +130,9 @@ export function workflowRouter(runtime: WorkflowRuntime) {
     r.get('/workflow/processinstance/:id', async (req, res) => {
       requireAdmin(principalOf(res));
       const id = numericId(req.params.id, 'Process instance');
-      const inst = await instancesRepo.readInstance(knex, id);
+      const inst = await runtime.readInstance(id);
       if (!inst || inst.status !== 'active') throw notFound(`Process instance ${id} not found`);
-      sendProjected(res, instanceView(inst, await tasksRepo.tasksOfInstance(knex, id)), queryString(req, '_fields'));
+      sendProjected(res, instanceView(inst, await runtime.tasksOfInstance(id)), queryString(req, '_fields'));
     });
 
     r.delete('/workflow/processinstance/:id', async (req, res) => {
@@ -146,8 +144,7 @@ export function workflowRouter(runtime: WorkflowRuntime) {
     r.get('/workflow/taskinstance', async (req, res) => {
       const p = principalOf(res);
       const q = parseQueryRequest(req.query as Record<string, unknown>);
-      const vis = isAdmin(p) ? { userId: null, groups: [] } : { userId: p.userName, groups: p.roles.flatMap((x) => [x, `internal/role/${x}`]) };
-      const rows = await tasksRepo.queryTasks(knex, q.filter, vis, { offset: q.offset, limit: q.pageSize !== undefined ? q.pageSize + 1 : undefined });
+      const rows = await runtime.queryTasks(q.filter, p, { offset: q.offset, limit: q.pageSize !== undefined ? q.pageSize + 1 : undefined });
       const fields = parseFields(queryString(req, '_fields'));
       res.json(envelope(q, rows.map((t) => project(taskView(t), fields, false))));
     });

@@ -1,6 +1,6 @@
 // SQL for process instances: the compact engine state of an active one, the facts of an ended one.
 import { Filter } from '../crest/queryFilter';
-import { badRequest } from '../crest/errors';
+import { InvalidInput } from '../errors';
 import { applyFilter, assertSafeSegment, FieldTarget } from './filterToSql';
 import { dbNow, dialectOf, insertReturningId, parseJson, Q, whereAnyOf } from './dialect';
 import { taskFromColumns, type TaskRow } from './tasks';
@@ -134,7 +134,7 @@ export async function updateInstance(q: Q, id: number, version: number, changes:
 
 /**
  * An operator's retry of a failed timer run (an active instance whose timers failed, see
- * WorkflowRuntime.recordTimerFailure): due now by the database's clock; false when it is not one.
+ * workflow/timerRuns.ts): due now by the database's clock; false when it is not one.
  */
 export async function wakeFailedTimersNow(q: Q, id: number): Promise<boolean> {
   const n = await q('process_instance').where({ id, status: 'active' }).whereNotNull('error').whereNotNull('state').update({ wake_at: dbNow(q), version: q.raw('version + 1') });
@@ -166,7 +166,7 @@ export function instanceResolver(field: string[]): FieldTarget {
     field.slice(1).forEach(assertSafeSegment);
     return { kind: 'json', column: 'variables', path: field.slice(1) };
   }
-  throw badRequest(`Process instances cannot be queried on /${field.join('/')}`);
+  throw new InvalidInput(`Process instances cannot be queried on /${field.join('/')}`);
 }
 
 export async function queryInstances(q: Q, filter: Filter, opts: { statuses: InstanceStatus[]; offset: number; limit?: number; sort?: { field: string[]; descending: boolean }[] }): Promise<InstanceRow[]> {

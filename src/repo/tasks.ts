@@ -1,6 +1,6 @@
 // SQL for open user tasks. A task row exists exactly while its user task waits.
 import { Filter } from '../crest/queryFilter';
-import { badRequest } from '../crest/errors';
+import { InvalidInput } from '../errors';
 import { applyFilter, assertSafeSegment, FieldTarget } from './filterToSql';
 import { dialectOf, parseJson, Q } from './dialect';
 
@@ -128,7 +128,7 @@ export function taskResolver(field: string[]): FieldTarget {
     field.slice(1).forEach(assertSafeSegment);
     return { kind: 'json', column: 'process_instance.variables', path: field.slice(1) };
   }
-  throw badRequest(`Tasks cannot be queried on /${field.join('/')}`);
+  throw new InvalidInput(`Tasks cannot be queried on /${field.join('/')}`);
 }
 
 export interface TaskVisibility {

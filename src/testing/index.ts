@@ -15,21 +15,19 @@
 // Expectations throw plain Errors whose message says what was expected and what was found.
 import fs from 'node:fs';
 import path from 'node:path';
+import { crestErrorOf } from '../api/errors';
 import { Principal } from '../auth/interfaces';
 import { Logger } from '../context';
-import { Job } from '../jobs/interfaces';
-import { rowToJob } from '../jobs/sql/rowToJob';
+import type { Filter } from '../crest/queryFilter';
+import { DomainError } from '../errors';
+import { query as queryJobs, type Job } from '../jobs';
 import { Db, migrate, openDb } from '../repo/db';
-import { InstanceRow, readInstance } from '../repo/processInstances';
-import { TaskRow, tasksOfInstance } from '../repo/tasks';
 import { Definitions, LoadedDefinition } from '../workflow/definitions';
-import { fireDueTimers, storedDueTimes } from '../workflow/engine';
 import { EndEventDef, TaskDefinition, TimerInfo } from '../workflow/interfaces';
-import { EndedEvent, RuntimeHooks, WorkflowRuntime } from '../workflow/runtime';
+import { FinishedEvent, InstanceRow, RuntimeHooks, TaskRow, WorkflowRuntime } from '../workflow/runtime';
 import { addIsoDuration } from '../workflow/timers';
 
-export type { InstanceRow } from '../repo/processInstances';
-export type { TaskRow } from '../repo/tasks';
+export type { InstanceRow, TaskRow } from '../workflow/runtime';
 export type { Job } from '../jobs/interfaces';
 export type { TimerInfo } from '../workflow/interfaces';
 
@@ -90,7 +88,7 @@ export interface ProcessTestKitOptions {
   baseDir?: string;
   /** Receives the runtime's log lines (default: kept in `kit.logs` only). */
   log?: Logger;
-  /** Extra runtime hooks, e.g. to observe ended instances. */
+  /** Extra runtime hooks, e.g. to observe finished (ended or failed) instances. */
   hooks?: RuntimeHooks;
 }
 
@@ -207,6 +205,14 @@ function defaultActor(t: TaskRow): Principal {
   return principalOf({ userName: 'openidm-admin', roles: ['openidm-admin'] });
 }
 
+/** The kit answers as the REST API would: a refused step is a CrestError with its HTTP code. */
+function asCrestError(e: unknown): never {
+  throw e instanceof DomainError ? crestErrorOf(e) : e;
+}
+
+const EVERYTHING: Filter = { type: 'literal', value: true };
+const ADMIN = principalOf({ userName: 'openidm-admin', roles: ['openidm-admin'] });
+
 /** One process instance under test; every method reads the database afresh. */
 export class ProcessHandle {
   constructor(
@@ -216,7 +222,7 @@ export class ProcessHandle {
 
   /** The stored instance row (status, variables, wakeAt, endActivityId, …). */
   async instance(): Promise<InstanceRow> {
-    const inst = await readInstance(this.kit.db.knex, this.id);
+    const inst = await this.kit.runtime.readInstance(this.id);
     if (!inst) throw new Error(`process instance ${this.id} does not exist`);
     return inst;
   }
@@ -232,7 +238,7 @@ export class ProcessHandle {
 
   /** The user tasks of this instance that wait now, oldest first. */
   async tasks(): Promise<TaskRow[]> {
-    const rows = await tasksOfInstance(this.kit.db.knex, this.id);
+    const rows = await this.kit.runtime.tasksOfInstance(this.id);
     const full: TaskRow[] = [];
     for (const r of rows) {
       const t = await this.kit.runtime.readTask(r.id);
@@ -243,16 +249,7 @@ export class ProcessHandle {
 
   /** The timers this instance waits for (boundary, intermediate, cycles), earliest first. */
   async timers(): Promise<TimerInfo[]> {
-    const inst = await this.instance();
-    if (inst.status !== 'active' || !inst.state || inst.wakeAt === null) return [];
-    // Recover the stored state at a moment before every stored due time: nothing fires, the timers
-    // are listed. (wake_at is not that moment after a failed timer run: it is then the retry time.)
-    const dues = await storedDueTimes(inst.state);
-    if (!dues.length) return [];
-    const def = await this.kit.definitions.get(inst.definitionId);
-    const result = await fireDueTimers(def.parsed, inst.state, Math.min(...dues) - 1, { variables: inst.variables });
-    if (result.status === 'failed') throw new Error(`process instance ${this.id}: its stored state cannot be recovered: ${result.error?.message ?? 'unknown error'}`);
-    return result.timers;
+    return this.kit.runtime.waitingTimers(await this.instance());
   }
 
   /** The one open task with this id in the BPMN file; throws (saying where the instance is) otherwise. */
@@ -268,17 +265,17 @@ export class ProcessHandle {
   /**
    * Completes the open task `taskDefinitionKey` as the REST API would: the form is validated
    * (required fields, enum values, types; a 400 CrestError otherwise) and the actor must be
-   * allowed to work on it. The actor defaults to the task's assignee (or first candidate).
+   * allowed to work on it (403). The actor defaults to the task's assignee (or first candidate).
    */
   async complete(taskDefinitionKey: string, values: Record<string, unknown> = {}, opts: { as?: Actor } = {}): Promise<void> {
     const task = await this.task(taskDefinitionKey);
-    await this.kit.runtime.complete(task.id, values, opts.as !== undefined ? principalOf(opts.as) : defaultActor(task));
+    await this.kit.runtime.complete(task.id, values, opts.as !== undefined ? principalOf(opts.as) : defaultActor(task)).catch(asCrestError);
   }
 
   /** Claims the open task for `userId` (the actor defaults to that user). */
   async claim(taskDefinitionKey: string, userId: string, opts: { as?: Actor } = {}): Promise<void> {
     const task = await this.task(taskDefinitionKey);
-    await this.kit.runtime.claim(task.id, userId, principalOf(opts.as ?? userId));
+    await this.kit.runtime.claim(task.id, userId, principalOf(opts.as ?? userId)).catch(asCrestError);
   }
 
   /** Asserts the instance waits at this user task (and that the task looks as expected); returns the task. */
@@ -361,8 +358,8 @@ export class ProcessTestKit {
   readonly logs: LogLine[] = [];
   readonly definitions: Definitions;
   readonly runtime: WorkflowRuntime;
-  /** Instances that ended (or failed) since the kit started, as the runtime reported them. */
-  readonly ended: EndedEvent[] = [];
+  /** Instances that finished (ended or failed) since the kit started, as the runtime reported them. */
+  readonly finished: FinishedEvent[] = [];
   private readonly baseDir: string;
 
   constructor(
@@ -379,9 +376,9 @@ export class ProcessTestKit {
     const log: Logger = { info: record('info'), warn: record('warn'), error: record('error') };
     this.definitions = new Definitions(db, log);
     const hooks: RuntimeHooks = {
-      onEnded: async (trx, e) => {
-        this.ended.push(e);
-        await opts.hooks?.onEnded?.(trx, e);
+      onFinished: async (trx, e) => {
+        this.finished.push(e);
+        await opts.hooks?.onFinished?.(trx, e);
       },
       onJobsEnqueued: () => opts.hooks?.onJobsEnqueued?.(),
     };
@@ -417,7 +414,7 @@ export class ProcessTestKit {
       businessKey: opts.businessKey ?? null,
       startUserId: opts.startUserId ?? null,
       openKey: opts.openKey ?? null,
-    });
+    }).catch(asCrestError);
     return new ProcessHandle(this, instance.id);
   }
 
@@ -428,11 +425,9 @@ export class ProcessTestKit {
 
   /** Every open user task (optionally only those matching `where`), oldest first. */
   async tasks(where: { taskDefinitionKey?: string; assignee?: string | null; processInstanceId?: number } = {}): Promise<TaskRow[]> {
-    const ids = (await this.db.knex('task').select('id').orderBy('id')).map((r: { id: unknown }) => Number(r.id));
     const out: TaskRow[] = [];
-    for (const id of ids) {
-      const t = await this.runtime.readTask(id);
-      if (!t) continue;
+    for (const row of await this.runtime.queryTasks(EVERYTHING, ADMIN, { offset: 0 })) {
+      const t = await this.runtime.withForm(row);
       if (where.taskDefinitionKey !== undefined && t.taskDefinitionKey !== where.taskDefinitionKey) continue;
       if (where.assignee !== undefined && t.assignee !== where.assignee) continue;
       if (where.processInstanceId !== undefined && t.processInstanceId !== where.processInstanceId) continue;
@@ -443,9 +438,8 @@ export class ProcessTestKit {
 
   /** Every job enqueued so far (optionally of one topic), oldest first. Jobs are not run. */
   async jobs(topic?: string): Promise<Job[]> {
-    const qb = this.db.knex('job').orderBy('id');
-    if (topic !== undefined) qb.where({ type: topic });
-    return (await qb).map(rowToJob);
+    const filter: Filter = topic === undefined ? EVERYTHING : { type: 'compare', op: 'eq', field: ['type'], value: topic };
+    return queryJobs(this.db.knex, filter, 0, undefined);
   }
 
   /**
@@ -468,12 +462,13 @@ export class ProcessTestKit {
     return this.fireTimers();
   }
 
+  /**
+   * Releases what the kit holds: the runtime's engine worker threads (a kit built from dist/ runs
+   * engine calls on them) and the database. Call it once, in afterAll/afterEach; the kit is not
+   * usable afterwards.
+   */
   async close(): Promise<void> {
-    // A runtime built from dist/ may run engine calls on worker threads: stop them too, whichever
-    // way this runtime version exposes it.
-    const closable = this.runtime as unknown as { close?: () => Promise<void>; pool?: { close?: () => Promise<void> } };
-    if (typeof closable.close === 'function') await closable.close();
-    else await closable.pool?.close?.();
+    await this.runtime.close();
     await this.db.knex.destroy();
   }
 }

@@ -4,7 +4,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Logger } from '../context';
-import { conflict, notFound } from '../crest/errors';
+import { Conflict, NotFound } from '../errors';
 import { Db } from '../repo/db';
 import { isUniqueViolation, Q } from '../repo/dialect';
 import * as repo from '../repo/processDefinitions';
@@ -108,7 +108,7 @@ export class Definitions {
     if (!p) {
       p = (async () => {
         const row = await repo.readDefinition(q, id);
-        if (!row) throw notFound(`Process definition ${id} not found`);
+        if (!row) throw new NotFound(`Process definition ${id} not found`);
         return { row, parsed: await parseDefinition(row.xml, row.resourceName ?? undefined) };
       })();
       this.cache.set(id, p);
@@ -119,7 +119,7 @@ export class Definitions {
 
   async latest(key: string): Promise<LoadedDefinition> {
     const row = await repo.latestDefinition(this.db.knex, key);
-    if (!row) throw notFound(`No process definition with key ${key}`);
+    if (!row) throw new NotFound(`No process definition with key ${key}`);
     return this.get(row.id);
   }
 
@@ -131,9 +131,9 @@ export class Definitions {
   async remove(id: string): Promise<repo.DefinitionRow> {
     return this.db.knex.transaction(async (trx) => {
       const row = await repo.readDefinition(trx, id);
-      if (!row) throw notFound(`Process definition ${id} not found`);
+      if (!row) throw new NotFound(`Process definition ${id} not found`);
       const running = await countActiveInstancesOf(trx, id);
-      if (running > 0) throw conflict(`Process definition ${id} has ${running} running instance(s)`);
+      if (running > 0) throw new Conflict(`Process definition ${id} has ${running} running instance(s)`);
       await repo.deleteDefinition(trx, id);
       this.cache.delete(id);
       return row;

@@ -1,6 +1,8 @@
-// The pure engine layer: run a parsed definition until every token waits (user task, timer, …) or the
+// The engine layer: run a parsed definition until every token waits (user task, timer, …) or the
 // process ends, and hand back what the persistence layer stores. No instance stays in memory: every
-// call builds a fresh Engine on the definition's parsed context and recovers the stored state.
+// call builds a fresh Engine on the definition's parsed context and recovers the stored state. It
+// keeps no state of its own: what it learns about a definition (its start template and completion
+// plan) is kept on that parsed definition (CompiledDefinition.learned, see learned.ts).
 
 import { CONTINUE_TOPIC } from './asyncBoundaries';
 import { CompletionPlan, type Prediction } from './completionPlan';
@@ -313,26 +315,27 @@ export interface ResumeOptions extends RunOptions {
   variables?: Record<string, unknown>;
 }
 
-const templates = new WeakMap<CompiledDefinition, Promise<WorkflowTemplate | undefined>>();
-
-/** The definition version's waiting template (built once per version and process), if it has one. */
+/** The definition's waiting template (built once per parsed definition), if it has one. */
 function templateFor(compiled: CompiledDefinition): Promise<WorkflowTemplate | undefined> {
-  let t = templates.get(compiled);
-  if (!t) {
-    t = buildTemplate(compiled, async (variables, now) => {
-      const run = new Run(compiled, () => now);
-      await run.start(variables);
-      const result = run.result();
-      return { result, stored: run.storedState };
-    }).catch(() => undefined);
-    templates.set(compiled, t);
-  }
-  return t;
+  return (compiled.learned.template ??= buildTemplate(compiled, async (variables, now) => {
+    const run = new Run(compiled, () => now);
+    await run.start(variables);
+    const result = run.result();
+    return { result, stored: run.storedState };
+  }).catch(() => undefined));
 }
 
 /** Whether new instances of this definition start from its template (for diagnostics and benchmarks). */
 export async function hasStartTemplate(def: ParsedDefinition): Promise<boolean> {
   return (await templateFor(compiledOf(def))) !== undefined;
+}
+
+/**
+ * The full engine state of a stored instance: a template reference is expanded by this
+ * definition's own template (with the instance's variables unless the state carries them).
+ */
+export function expandState(def: ParsedDefinition, state: Buffer, variables?: Record<string, unknown>): Promise<StoredState> {
+  return decodeFor(compiledOf(def), state, { variables });
 }
 
 async function decodeFor(compiled: CompiledDefinition, state: Buffer, opts: ResumeOptions): Promise<StoredState> {
@@ -366,16 +369,9 @@ export async function startInstance(def: ParsedDefinition, variables: Record<str
   return run.result();
 }
 
-const plans = new WeakMap<CompiledDefinition, Promise<CompletionPlan | undefined>>();
-
-/** The definition version's completion plan: one per template. */
+/** The definition's completion plan: one per template. */
 function planFor(compiled: CompiledDefinition): Promise<CompletionPlan | undefined> {
-  let p = plans.get(compiled);
-  if (!p) {
-    p = templateFor(compiled).then((t) => (t ? new CompletionPlan(compiled, t) : undefined));
-    plans.set(compiled, p);
-  }
-  return p;
+  return (compiled.learned.plan ??= templateFor(compiled).then((t) => (t ? new CompletionPlan(compiled, t) : undefined)));
 }
 
 /** Whether the definition's completion plan is still trusted (for diagnostics and tests). */

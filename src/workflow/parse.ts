@@ -6,8 +6,9 @@ import { createHash } from 'node:crypto';
 import path from 'node:path';
 import camundaDescriptor from 'camunda-bpmn-moddle/resources/camunda.json';
 import { DefinitionError, type EndEventDef, type ParsedDefinition, type TaskDefinition } from './interfaces';
-import { dialectDescriptors } from './dialects';
+import { vendorDescriptors } from './vendorPrefixes';
 import { asyncFlags, placementProblem, spliceBoundary, type AsyncBoundary, type ModdleReference } from './asyncBoundaries';
+import { LearnedState } from './learned';
 import { findUnrunnable } from './runnable';
 import { documentationOf, extractTaskDefinition, formPropertiesOf, type ModdleElement } from './taskDefinitions';
 
@@ -56,9 +57,11 @@ export interface CompiledDefinition {
   readonly endEventIds: ReadonlySet<string>;
   /** synthetic wait id → the asynchronous continuation it stands for (asyncBoundaries.ts) */
   readonly asyncBoundaries: ReadonlyMap<string, AsyncBoundary>;
+  /** What running this definition has taught the engine layer (template, completion plan): learned.ts */
+  readonly learned: LearnedState;
 }
 
-const moddle = new BpmnModdle({ camunda: camundaDescriptor, ...dialectDescriptors });
+const moddle = new BpmnModdle({ camunda: camundaDescriptor, ...vendorDescriptors });
 
 function label(resourceName: string | undefined): string {
   return resourceName ? ` ${resourceName}` : '';
@@ -191,6 +194,7 @@ export async function parseDefinition(xml: string, resourceName?: string): Promi
     jobTopics,
     endEventIds: new Set(endEvents.map((e) => e.id)),
     asyncBoundaries,
+    learned: new LearnedState(),
   };
   const definition: ParsedDefinition = {
     key,

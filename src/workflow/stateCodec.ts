@@ -138,8 +138,8 @@ export class StateFormatError extends Error {
 // in its execution ids (derived from `seed`), its variables and its timers' due times. Its stored
 // state is just that: one byte 2, then the JSON `[fingerprint, seed, [due, …], variables?]`. The
 // variables are left out when the caller keeps them elsewhere (the runtime's variables column) and
-// hands them back on recover. Expanding needs the template: engine.ts registers it under its
-// fingerprint before decoding.
+// hands them back on recover. Expanding needs the template, which only the definition's own engine
+// layer holds: engine.ts expands a reference (expandState), this file only reads and writes it.
 
 export const TEMPLATE_FORMAT_VERSION = 2;
 
@@ -150,14 +150,6 @@ export interface TemplateRef {
   dues: number[];
   /** absent when the variables are stored outside the state */
   variables?: Record<string, unknown>;
-}
-
-export type TemplateExpander = (ref: TemplateRef, variables: Record<string, unknown>) => StoredState;
-
-const expanders = new Map<string, TemplateExpander>();
-
-export function registerTemplate(fingerprint: string, expand: TemplateExpander): void {
-  expanders.set(fingerprint, expand);
 }
 
 export function encodeTemplateRef(ref: TemplateRef): Buffer {
@@ -190,22 +182,11 @@ export function decodeTemplateRef(buf: Buffer): TemplateRef {
 }
 
 /**
- * The engine state of a stored instance. A template reference (format 2) needs its template
- * registered, and the instance's variables unless the state carries them.
+ * The engine state of a stored instance in the full format (1). A template reference (format 2) is
+ * expanded by its definition's template instead: engine.ts's expandState.
  */
-export function decodeState(buf: Buffer, variables?: Record<string, unknown>): StoredState {
-  if (isTemplateRef(buf)) {
-    const ref = decodeTemplateRef(buf);
-    const expand = expanders.get(ref.fingerprint);
-    if (!expand) throw new StateFormatError(`instance state refers to workflow template ${ref.fingerprint}, which this definition does not produce`);
-    const vars = ref.variables ?? variables;
-    if (!vars) throw new StateFormatError('instance state keeps its variables outside; they are needed to recover it');
-    return expand(ref, vars);
-  }
-  return decodeFullState(buf);
-}
-
-function decodeFullState(buf: Buffer): StoredState {
+export function decodeState(buf: Buffer): StoredState {
+  if (isTemplateRef(buf)) throw new StateFormatError('instance state is a template reference: expand it with its definition (expandState)');
   const dictionary = Buffer.isBuffer(buf) && buf.length > 1 ? DICTIONARIES[buf[0]] : undefined;
   if (!dictionary) throw new StateFormatError(`unsupported instance state format ${Buffer.isBuffer(buf) ? buf[0] : typeof buf}`);
   let parsed: { v?: number; e?: EngineState; t?: [string, string, number][]; s?: unknown };

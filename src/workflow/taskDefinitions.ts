@@ -17,7 +17,7 @@ export interface ModdleElement {
 
 const ATTRIBUTE_PREFIXES = ['activiti', 'flowable'];
 
-/** camunda attributes are moddle properties; activiti/flowable ones sit in $attrs (see dialects.ts). */
+/** camunda attributes are moddle properties; activiti/flowable ones sit in $attrs (see vendorPrefixes.ts). */
 function attribute(el: ModdleElement, name: string): string | undefined {
   const own = el[name];
   if (typeof own === 'string' && own !== '') return own;

@@ -16,7 +16,7 @@ import crypto from 'node:crypto';
 import { engineExpressions } from './expressions';
 import type { OpenTask, RunResult, TaskDefinition, TimerInfo } from './interfaces';
 import type { CompiledDefinition } from './parse';
-import { encodeTemplateRef, registerTemplate, type EngineState, type StoredState, type TemplateRef } from './stateCodec';
+import { encodeTemplateRef, type EngineState, type StoredState, type TemplateRef } from './stateCodec';
 import { resolveOpenTask } from './taskDefinitions';
 import { addIsoDuration } from './timers';
 
@@ -185,7 +185,7 @@ async function sample(run: EngineRunner, variables: Record<string, unknown>, tim
 /**
  * Builds the template of a definition by running the engine twice (different variables) and
  * checking that both runs canonicalize to the same state; undefined when the definition does not
- * qualify. Registers the template's expander with the state codec.
+ * qualify. The caller keeps it (engine.ts, on the parsed definition's LearnedState).
  */
 export async function buildTemplate(compiled: CompiledDefinition, run: EngineRunner): Promise<WorkflowTemplate | undefined> {
   const shape = shapeOf(compiled);
@@ -216,9 +216,7 @@ export async function buildTemplate(compiled: CompiledDefinition, run: EngineRun
       timers.push({ activityId: t.activityId, executionId: canonical(captured.executionId, indexA), expression: t.expression });
     }
     const fingerprint = crypto.createHash('sha256').update(JSON.stringify([json, taskExecution, timers])).digest('hex').slice(0, 16);
-    const template = new Template(fingerprint, json, shape.task, taskExecution, timers);
-    registerTemplate(fingerprint, (ref, vars) => template.expand(ref, vars));
-    return template;
+    return new Template(fingerprint, json, shape.task, taskExecution, timers);
   }
   return undefined;
 }

@@ -33,6 +33,16 @@ describe('kit: processes/managedUserApproval.bpmn', () => {
     expect(await p.timers()).toEqual([]);
   });
 
+  it("close() stops the runtime's engine threads (idempotently) and the database", async () => {
+    const other = await processTestKit({ now: START });
+    await other.deploy('processes/managedUserApproval.bpmn');
+    const closeRuntime = jest.spyOn(other.runtime, 'close');
+    await other.close();
+    expect(closeRuntime).toHaveBeenCalledTimes(1);
+    await expect(other.runtime.close()).resolves.toBeUndefined();
+    await expect(other.start('managedUserApproval', vars('bjensen'))).rejects.toThrow();
+  });
+
   it('reject: ends at rejected with no job', async () => {
     const p = await kit.start('managedUserApproval', vars('scarter'));
     await p.complete('evaluateRequest', { requestApproved: false });

@@ -2,6 +2,8 @@
 // instance (process_instance.wake_at), fired by whichever server runs the scheduler when it is due,
 // after a restart too, and exactly once when several nodes scan at the same moment.
 import path from 'node:path';
+import { crestErrorOf } from '../../src/api/errors';
+import { DomainError } from '../../src/errors';
 import { quietLogger } from '../../src/log';
 import { Db, openDb } from '../../src/repo/db';
 import { Definitions } from '../../src/workflow/definitions';
@@ -145,6 +147,8 @@ describe('on any node, once', () => {
     }
     now += 2_000;
     const admin = { component: 'internal/user' as const, id: 'openidm-admin', userName: 'openidm-admin', roles: ['openidm-admin'] };
+    // The HTTP code the API would answer with (domain errors become CREST at the edge).
+    const codeOf = (e: unknown) => (e instanceof DomainError ? crestErrorOf(e).code : (e as { code?: unknown }).code);
     const outcomes = await Promise.all(
       ids.map(async (id) => {
         const [task] = await db.knex('task').where({ process_instance_id: id });
@@ -152,8 +156,8 @@ describe('on any node, once', () => {
         const inst = await db.knex('process_instance').where({ id }).first();
         const open = (await db.knex('task').where({ process_instance_id: id })).map((t) => t.task_definition_key);
         return {
-          timer: timer.status === 'fulfilled' ? timer.value : `error ${(timer.reason as { code?: unknown }).code}`,
-          completion: completion.status === 'fulfilled' ? 'done' : `error ${(completion.reason as { code?: unknown }).code}`,
+          timer: timer.status === 'fulfilled' ? timer.value : `error ${codeOf(timer.reason)}`,
+          completion: completion.status === 'fulfilled' ? 'done' : `error ${codeOf(completion.reason)}`,
           state: inst.status === 'ended' ? `ended at ${inst.end_activity_id}` : `waits at ${open.join(',')}`,
         };
       }),

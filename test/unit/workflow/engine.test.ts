@@ -1,7 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { completeTask, fireDueTimers, parseDefinition, startInstance, type ParsedDefinition, type RunResult } from '../../../src/workflow/engine';
-import { decodeState } from '../../../src/workflow/stateCodec';
+import { completeTask, expandState, fireDueTimers, parseDefinition, startInstance, type ParsedDefinition, type RunResult } from '../../../src/workflow/engine';
 
 const root = path.resolve(__dirname, '../../..');
 const samplePath = path.join(root, 'processes/managedUserApproval.bpmn');
@@ -58,10 +57,10 @@ describe('managedUserApproval', () => {
     expect(requestApproved.value).toBeUndefined();
   });
 
-  it('keeps the state compact (no embedded definition, deflated)', () => {
+  it('keeps the state compact (no embedded definition, deflated)', async () => {
     expect(Buffer.isBuffer(started.state)).toBe(true);
     expect(started.state!.length).toBeLessThan(1536);
-    const { engine, timers } = decodeState(started.state!);
+    const { engine, timers } = await expandState(def, started.state!);
     expect(timers).toEqual(started.timers);
     expect(engine.definitions).toHaveLength(1);
     expect(engine.definitions[0].source).toBeUndefined();

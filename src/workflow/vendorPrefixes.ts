@@ -1,16 +1,17 @@
-// Moddle descriptors for Activiti and Flowable extension elements (`activiti:formProperty`,
+// BPMN vendor prefixes beyond camunda (nothing to do with repo/dialect's SQL backends): moddle
+// descriptors for Activiti and Flowable extension elements (`activiti:formProperty`,
 // `activiti:value`). Their task attributes (activiti:assignee, …) are NOT declared here: camunda's
 // descriptor already defines `assignee` & co. on bpmn:UserTask and moddle refuses a second package
 // defining the same property name. Undeclared attributes of a registered namespace land in the
 // element's `$attrs` under the registered prefix (whatever prefix the file uses), which is where
 // taskDefinitions.ts reads them.
 
-export const DIALECT_PREFIXES = ['activiti', 'flowable'] as const;
-export type DialectPrefix = (typeof DIALECT_PREFIXES)[number];
+export const VENDOR_PREFIXES = ['activiti', 'flowable'] as const;
+export type VendorPrefix = (typeof VENDOR_PREFIXES)[number];
 
 const stringAttrs = (...names: string[]) => names.map((name) => ({ name, isAttr: true, type: 'String' }));
 
-function descriptor(name: string, prefix: DialectPrefix, uri: string) {
+function descriptor(name: string, prefix: VendorPrefix, uri: string) {
   return {
     name,
     prefix,
@@ -32,7 +33,7 @@ function descriptor(name: string, prefix: DialectPrefix, uri: string) {
   };
 }
 
-export const dialectDescriptors = {
+export const vendorDescriptors = {
   activiti: descriptor('Activiti', 'activiti', 'http://activiti.org/bpmn'),
   flowable: descriptor('Flowable', 'flowable', 'http://flowable.org/bpmn'),
 };

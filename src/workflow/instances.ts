@@ -1,0 +1,35 @@
+// Reading and canceling stored instances (the admin's views of them; starts are instanceStarts.ts).
+import type { Filter } from '../crest/queryFilter';
+import { Conflict, NotFound } from '../errors';
+import * as instances from '../repo/processInstances';
+import * as tasks from '../repo/tasks';
+import type { RuntimeContext } from './runtimeContext';
+
+export type { InstanceRow, InstanceStatus } from '../repo/processInstances';
+
+/** A page of instances in these statuses that match the filter, by id. */
+export function queryInstances(rt: RuntimeContext, filter: Filter, opts: { statuses: instances.InstanceStatus[]; offset: number; limit?: number }): Promise<instances.InstanceRow[]> {
+  return instances.queryInstances(rt.db.knex, filter, opts);
+}
+
+/** The stored instance, whatever its status; null when there is none. */
+export function readInstance(rt: RuntimeContext, id: number): Promise<instances.InstanceRow | null> {
+  return instances.readInstance(rt.db.knex, id);
+}
+
+/** The task rows of an instance (as stored: form values only), oldest first. */
+export function tasksOfInstance(rt: RuntimeContext, id: number): Promise<tasks.TaskRow[]> {
+  return tasks.tasksOfInstance(rt.db.knex, id);
+}
+
+/** Ends an active instance as canceled: its tasks go, its open key is free again. */
+export function cancel(rt: RuntimeContext, id: number): Promise<instances.InstanceRow> {
+  return rt.db.knex.transaction(async (trx) => {
+    const inst = await instances.readInstance(trx, id);
+    if (!inst || inst.status !== 'active') throw new NotFound(`Process instance ${id} not found`);
+    const changes: Partial<instances.InstanceRow> = { status: 'canceled', state: null, endTime: rt.iso(), openKey: null, wakeAt: null };
+    if (!(await instances.updateInstance(trx, id, inst.version, changes))) throw new Conflict(`Process instance ${id} was changed concurrently`);
+    await tasks.deleteTasksOfInstance(trx, id);
+    return { ...inst, ...changes, version: inst.version + 1 };
+  });
+}

@@ -1,0 +1,64 @@
+// Completing a user task exactly once: the form is checked, the engine (in a worker thread, or the
+// definition's completion plan) runs from the stored state to the next wait, and the outcome is
+// stored guarded by the instance's version. Nothing stays in memory between requests.
+import type { Principal } from '../auth/interfaces';
+import { mayWorkOn } from '../auth/taskAccess';
+import { Conflict, Forbidden, InvalidInput, NotFound, ProcessDefect } from '../errors';
+import * as instances from '../repo/processInstances';
+import { completeTask } from './engine';
+import { validateFormValues } from './forms';
+import type { RunResult } from './interfaces';
+import { storeRun } from './runOutcome';
+import type { RuntimeContext } from './runtimeContext';
+import { withForm } from './tasks';
+
+/** A completion whose run fails: a process defect (500) naming the activity and the cause. */
+function completionFailed(taskId: number, taskKey: string, error: RunResult['error']): ProcessDefect {
+  const activityId = error?.activityId ?? taskKey;
+  const cause = error?.message ?? 'the process failed';
+  return new ProcessDefect(`Completing task ${taskId} failed at ${activityId}: ${cause}. Nothing was stored; the task is still open`, { taskId: String(taskId), activityId, cause });
+}
+
+/** Completes a task exactly once: the loser of a race gets a Conflict (or NotFound once the task is gone). */
+export async function complete(rt: RuntimeContext, taskId: number, submitted: Record<string, unknown>, p: Principal): Promise<instances.InstanceRow> {
+  const both = Number.isSafeInteger(taskId) && taskId > 0 ? await instances.readTaskAndInstance(rt.db.knex, taskId) : null;
+  if (!both) throw new NotFound(`Task instance ${taskId} not found`);
+  const task = await withForm(rt, both.task);
+  if (!mayWorkOn(p, task)) throw new Forbidden(`Task ${taskId} is assigned to someone else`);
+  const inst = both.instance;
+  const def = await rt.definitions.get(inst.definitionId);
+  const freeVariables = def.parsed.tasks.find((d) => d.id === task.taskDefinitionKey)?.freeVariables;
+  const values = validateFormValues({ form: task.form, freeVariables, current: inst.variables }, submitted);
+  if (inst.status !== 'active' || !inst.state) throw new NotFound(`Task instance ${taskId} not found`);
+  let result: RunResult;
+  try {
+    const state = inst.state;
+    const inWorker = rt.pool.enabled
+      ? () => rt.pool.run({ op: 'complete', definitionId: def.row.id, state, executionId: task.executionId, values, variables: inst.variables, now: rt.now() }, def.row.xml)
+      : undefined;
+    result = await completeTask(def.parsed, state, task.executionId, values, { ...rt.runOptions, variables: inst.variables }, inWorker);
+  } catch (e) {
+    const err = e as { code?: string; message?: string; field?: string };
+    if (err.code === 'TASK_NOT_WAITING') throw new Conflict(`Task ${taskId} is no longer waiting`);
+    // A start variable the submission would change (the engine layer knows which they are).
+    if (err.code === 'FORM_VALIDATION') throw new InvalidInput(String(err.message), { field: err.field ?? null });
+    throw e;
+  }
+  // All or nothing: a run that fails before its next wait state stores nothing; the task stays open.
+  if (result.status === 'failed') {
+    const err = completionFailed(taskId, task.taskDefinitionKey, result.error);
+    rt.log.warn(`process instance ${inst.id}: ${err.message.slice(0, 300)}`);
+    throw err;
+  }
+  // storeRun updates the instance first, guarded by the version read above: of two completions
+  // (or a completion and a timer) exactly one writes; the other gets a Conflict. Instance before
+  // tasks is the order every writer takes its locks in, so PostgreSQL never sees a deadlock.
+  const stored = await rt.db.knex
+    .transaction((trx) => storeRun(rt, trx, inst, def, result, { taskId, completedBy: p.userName }))
+    .catch((e: unknown) => {
+      if (e instanceof Conflict) throw new Conflict(`Task ${taskId} was completed by someone else`);
+      throw e;
+    });
+  if (result.jobs.length) rt.hooks.onJobsEnqueued?.();
+  return stored;
+}
