@@ -4,6 +4,7 @@
 // for approvals in one batched trigger (src/approval). An UPDATE that would change nothing writes
 // nothing (unchangedUpdate), which keeps a re-run of an unchanged source cheap.
 import type { Knex } from 'knex';
+import { requestApprovals } from '../approval/trigger';
 import * as links from '../repo/links';
 import { AuditEntry, insertAudit } from '../repo/reconAudit';
 import { ActionOutcome, applyInSavepoint } from './applyAction';
@@ -14,7 +15,6 @@ import { IdSet } from './idSet';
 import { Action, CompiledMapping, PolicyAction, Situation, SourceObject, SourceRecord } from './interfaces';
 import { changedFields } from './mapping';
 import { RunScope } from './runScope';
-import { triggerWorkflows } from './workflowTrigger';
 
 /**
  * Reconciles one batch of source records. `seen` collects the source ids of the run (a second
@@ -82,11 +82,11 @@ export async function reconcileSourceBatch(scope: RunScope, batch: SourceRecord[
   });
   for (const n of removals.values()) run.budget?.spend(n);
 
-  // One batched trigger for the batch's workflow starts (decisions, open keys, multi-row inserts);
+  // One batched request for the batch's approvals (src/approval: decisions, open keys, multi-row inserts);
   // runtime.startMany yields to the event loop between engine runs so HTTP requests are served.
   await yieldToEventLoop();
   const outcomes = workflowStarts.length
-    ? await triggerWorkflows(
+    ? await requestApprovals(
         db.knex,
         scope.runtime,
         users,
