@@ -16,9 +16,17 @@ function bound(s: string, max = MAX_LINE): string {
   return s.length > max ? `${s.slice(0, max - 1)}…` : s;
 }
 
+/**
+ * An Error, also one made in another realm (a vm context, or jest's: better-sqlite3's SqliteError
+ * is then no `instanceof Error`, and the line would lose its code and statement shape).
+ */
+function isError(e: unknown): e is Error {
+  return e instanceof Error || (typeof e === 'object' && e !== null && typeof (e as Error).message === 'string' && typeof (e as Error).stack === 'string' && typeof (e as Error).name === 'string');
+}
+
 /** An error's message fit to show or store: a failed statement cut to its start, at most 1,000 characters. */
 export function errorMessage(e: unknown): string {
-  let message = e instanceof Error ? e.message : String(e);
+  let message = isError(e) ? e.message : String(e);
   const dash = message.lastIndexOf(' - ');
   if (SQL_PREFIX.test(message) && dash > 0) {
     const sql = message.slice(0, dash).replace(/\s+/g, ' ').trim();
@@ -29,7 +37,7 @@ export function errorMessage(e: unknown): string {
 
 /** The error as one bounded text: name, code, message (a statement cut to its start), a few frames. */
 export function describeError(e: unknown): string {
-  if (!(e instanceof Error)) return e === undefined || e === '' ? '' : bound(String(e), 500);
+  if (!isError(e)) return e === undefined || e === '' ? '' : bound(String(e), 500);
   const code = (e as { code?: unknown }).code;
   const frames = (e.stack ?? '').split('\n').filter((l) => /^\s+at /.test(l)).slice(0, STACK_FRAMES).map((l) => l.trim());
   return `${e.name}${code !== undefined ? ` [${String(code)}]` : ''}: ${errorMessage(e)}${frames.length ? ` | ${frames.join(' | ')}` : ''}`;

@@ -1,4 +1,5 @@
-// recon (runs), sync (performAction) and audit/recon.
+// recon (runs), sync (performAction) and audit/recon, for administrators. Each route parses its
+// parameters and calls the Reconciler; the run's HTTP view is reconView.ts.
 import { Router } from 'express';
 import { requireAdmin } from '../auth/authorize';
 import { principalOf } from '../auth/middleware';
@@ -6,14 +7,14 @@ import { badRequest } from '../crest/errors';
 import { parseFields, project } from '../crest/fields';
 import { envelope, parseQueryRequest } from '../crest/query';
 import { AppContext } from '../context';
-import { queryAudit } from '../repo/reconRuns';
-import { Reconciler, runView } from '../recon/reconciler';
-import { parseAction, performAction } from '../recon/sync';
+import { Reconciler } from '../recon/reconciler';
+import { parseAction } from '../recon/resyncOne';
 import { Situation } from '../recon/interfaces';
 import { actionOf, queryString, unknownAction } from './http';
+import { runView } from './reconView';
 
 export function reconRouter(recon: Reconciler) {
-  return (ctx: AppContext): Router => {
+  return (_ctx: AppContext): Router => {
     const r = Router();
 
     r.use(['/recon', '/sync', '/audit'], (_req, res, next) => {
@@ -58,18 +59,16 @@ export function reconRouter(recon: Reconciler) {
       const mapping = recon.mapping(queryString(req, 'mapping'));
       const sourceId = queryString(req, 'sourceId');
       if (!sourceId) throw badRequest('The sourceId parameter is required');
-      const result = await ctx.db.knex.transaction((trx) =>
-        performAction(trx, ctx.users, {
-          mapping, connector: recon.connectorFor(mapping), sourceId, action: parseAction(queryString(req, 'action')),
-          reconId: queryString(req, 'reconId') ?? null, situation: (queryString(req, 'situation') as Situation) ?? null,
-        }),
-      );
+      const result = await recon.resync({
+        mapping, connector: recon.connectorFor(mapping), sourceId, action: parseAction(queryString(req, 'action')),
+        reconId: queryString(req, 'reconId') ?? null, situation: (queryString(req, 'situation') as Situation) ?? null,
+      });
       res.json(result);
     });
 
     r.get('/audit/recon', async (req, res) => {
       const q = parseQueryRequest(req.query as Record<string, unknown>);
-      const rows = await queryAudit(ctx.db.knex, q.filter, q.offset, q.pageSize !== undefined ? q.pageSize + 1 : undefined);
+      const rows = await recon.queryAudit(q.filter, q.offset, q.pageSize !== undefined ? q.pageSize + 1 : undefined);
       const fields = parseFields(queryString(req, '_fields'));
       res.json(envelope(q, rows.map((e) => project(e as unknown as Record<string, unknown>, fields))));
     });

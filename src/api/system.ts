@@ -1,13 +1,14 @@
-// system/<connector>/<objectType>: read the source through its connector.
+// system/<connector>/<objectType> (administrators): read the source through its connector; the
+// query itself is recon/sourceQuery.ts.
 import { Router } from 'express';
 import { requireAdmin } from '../auth/authorize';
 import { principalOf } from '../auth/middleware';
 import { notFound } from '../crest/errors';
 import { parseFields, project } from '../crest/fields';
 import { envelope, parseQueryRequest } from '../crest/query';
-import { matchesFilter } from '../crest/queryFilter';
 import { AppContext } from '../context';
 import { SourceConnector } from '../recon/connector';
+import { querySource } from '../recon/sourceQuery';
 import { queryString } from './http';
 
 export function systemRouter(connectors: Map<string, SourceConnector>) {
@@ -24,21 +25,8 @@ export function systemRouter(connectors: Map<string, SourceConnector>) {
       const c = connectorOf(req.params.name, req.params.type);
       const q = parseQueryRequest(req.query as Record<string, unknown>);
       const fields = parseFields(queryString(req, '_fields'));
-      const out: Record<string, unknown>[] = [];
-      let skipped = 0;
-      let total = 0;
-      const stopAt = q.pageSize !== undefined ? q.pageSize + 1 : Infinity;
-      for await (const rec of c.query()) {
-        if (!rec.ok || !matchesFilter(q.filter, rec.object)) continue;
-        total++;
-        if (skipped < q.offset) {
-          skipped++;
-          continue;
-        }
-        if (out.length < stopAt) out.push(project(rec.object, fields));
-        else if (q.totalPolicy === 'NONE') break;
-      }
-      res.json(envelope(q, out, total));
+      const page = await querySource(c, q.filter, q.offset, q.pageSize, q.totalPolicy !== 'NONE');
+      res.json(envelope(q, page.objects.map((o) => project(o, fields)), page.total));
     });
 
     r.get('/system/:name/:type/:id', async (req, res) => {

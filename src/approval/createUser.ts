@@ -7,16 +7,16 @@
 //  - failed: trying again cannot help (the id or userName is taken, a policy refuses the snapshot,
 //    no snapshot) → PermanentJobFailure, the job is dead at once and the worker's dead-job hook
 //    records the outcome; anything else (the source unreadable, the database) is retried, then dead.
-import { Knex } from 'knex';
-import { CrestError } from '../crest/errors';
+import type { Knex } from 'knex';
 import { DeadJobHook, Job, JobHandler, PermanentJobFailure } from '../jobs/interfaces';
 import { ManagedUsers } from '../managed/users';
 import { claimCreation, readRequest, setOutcome } from '../repo/decisions';
-import { insertAudit } from '../repo/reconRuns';
-import { performSyncAction } from '../recon/actions';
+import { insertAudit } from '../repo/reconAudit';
+import { applyAction } from '../recon/applyAction';
 import { assessBatch } from '../recon/assess';
 import { SourceConnector } from '../recon/connector';
 import { CompiledMapping } from '../recon/interfaces';
+import { isFinalRefusal } from '../recon/refusal';
 import { canonicalHash } from './contract';
 
 export interface CreateUserDeps {
@@ -45,9 +45,10 @@ function instanceOf(job: Pick<Job, 'key'>, payload: Record<string, unknown>): nu
 
 /** Refusals of the repository that a retry would meet again. */
 function permanent(e: unknown): unknown {
-  return e instanceof CrestError && [400, 403, 404, 409, 412].includes(e.code) ? new PermanentJobFailure(e.message) : e;
+  return isFinalRefusal(e) ? new PermanentJobFailure((e as Error).message) : e;
 }
 
+/** The createUser job's handler: the snapshot of the job's own instance, created (see the header). */
 export function createUserHandler(deps: CreateUserDeps): JobHandler {
   return async (trx, payload, job) => {
     try {
@@ -91,14 +92,14 @@ async function createFromSnapshot(trx: Knex.Transaction, deps: CreateUserDeps, i
   if (a.situation === 'CONFIRMED') {
     outcome = { targetId: a.targetId, message: `managed/user/${a.targetId} exists and is linked to this source row already`, action: 'REPORT' };
   } else if (a.situation === 'FOUND') {
-    await performSyncAction(trx, deps.users, { mapping, action: 'LINK', source, mapped: null, targetId: a.targetId, linked: a.linked });
+    await applyAction(trx, deps.users, { mapping, action: 'LINK', source, mapped: null, targetId: a.targetId, linked: a.linked });
     outcome = { targetId: a.targetId, message: `Linked to the existing managed/user/${a.targetId}, which correlates with the source row`, action: 'LINK' };
   } else if (a.situation !== 'ABSENT') {
     throw new PermanentJobFailure(`The situation of ${req.sourceId} is now ${a.situation}: nothing was created`);
   } else if (await deps.users.readRow(trx, targetId)) {
     throw new PermanentJobFailure(`A managed user with _id ${targetId} already exists (it does not correlate with the source row): nothing was created`);
   } else {
-    const made = await performSyncAction(trx, deps.users, { mapping, action: 'CREATE', source, mapped: req.target, targetId: null, linked: false });
+    const made = await applyAction(trx, deps.users, { mapping, action: 'CREATE', source, mapped: req.target, targetId: null, linked: false });
     if (made.status !== 'SUCCESS') throw new PermanentJobFailure(made.message ?? 'The user could not be created');
     outcome = { targetId: made.targetId, message: null, action: 'CREATE' };
   }

@@ -1,9 +1,10 @@
 // The decision record: when an approval instance ends, who decided and how. Approved means its end
 // enqueued the createUser job; the outcome of that job is recorded on the request (createUser.ts).
-import { Knex } from 'knex';
+import type { Knex } from 'knex';
 import { insertDecision } from '../repo/decisions';
 import { EndedEvent } from '../workflow/runtime';
 
+/** The onEnded hook of the runtime: an ended approval instance records its decision (others are not approvals). */
 export async function recordDecision(trx: Knex.Transaction, e: EndedEvent): Promise<void> {
   const v = e.instance.variables;
   if (e.result.status !== 'ended' || typeof v.mapping !== 'string' || typeof v.sourceId !== 'string') return;

@@ -1,7 +1,7 @@
 // The ABSENT action of the sample: ask for an approval of each row's snapshot, unless the ask-again
 // policy says otherwise. A batch costs one request lookup per mapping, one runtime.startMany and
 // one multi-row insert of snapshots inside the transaction that stores the new instances.
-import { Knex } from 'knex';
+import type { Knex } from 'knex';
 import { ManagedUsers } from '../managed/users';
 import { insertRequests, RequestRow, requestsOfSources } from '../repo/decisions';
 import { Q } from '../repo/dialect';

@@ -1,43 +1,38 @@
-// Runs reconciliations: a source phase over the connector's stream, in batches, then a target
-// phase over targets the source phase did not touch. Progress is flushed to SQL so every node
-// (and a restarted one) sees it; a run interrupted by a crash is marked FAILED, never left ACTIVE.
-// Heartbeats are the database's time. An empty source, or more deletions/unlinks than the mapping's
-// deletionThreshold, stops the run before it removes anything (deletionGuard.ts).
+// Runs reconciliations, the run's lifecycle: start (one ACTIVE run per mapping), the source phase
+// over the connector's stream in batches (sourcePhase.ts), then the target phase over targets the
+// source phase did not touch (targetPhase.ts), and the end (SUCCESS, CANCELED or FAILED). Progress
+// is flushed to SQL so every node (and a restarted one) sees it; a run interrupted by a crash is
+// marked FAILED, never left ACTIVE. Heartbeats are the database's time. An empty source, or more
+// deletions/unlinks than the mapping's deletionThreshold, stops the run before it removes anything
+// (deletionGuard.ts). The HTTP view of a run is src/api/reconView.ts.
 import crypto from 'node:crypto';
-import { Knex } from 'knex';
 import { Logger } from '../context';
 import { errorMessage } from '../log';
-import { badRequest, conflict, CrestError, notFound } from '../crest/errors';
+import { Conflict, InvalidInput, NotFound } from '../errors';
+import { Filter } from '../crest/queryFilter';
 import { ManagedUsers } from '../managed/users';
 import { Db, refreshReconStatistics } from '../repo/db';
 import { isUnavailable, isUniqueViolation } from '../repo/dialect';
 import * as links from '../repo/links';
-import { countManagedUsers, managedUserIdsAfter, readManagedUsers } from '../repo/managedUsers';
+import { AuditEntry, queryAudit } from '../repo/reconAudit';
 import * as runs from '../repo/reconRuns';
 import { WorkflowRuntime } from '../workflow/runtime';
-import { ActionOutcome, performSyncAction } from './actions';
-import { changedFields } from './mapping';
-import { Assessment, assessBatch } from './assess';
-import { sha256Hex } from './hash';
 import { SourceConnector } from './connector';
-import { Action, CompiledMapping, PolicyAction, Situation, SourceObject, SourceRecord } from './interfaces';
+import { CompiledMapping, SourceRecord } from './interfaces';
 import { IdSet } from './idSet';
-import { countRemoval, DeletionBudget, emptySourceStop, ReconStopped, removes } from './deletionGuard';
-import { RunProgress, STAGE_DESCRIPTIONS } from './progress';
-import { assessTargetSituation } from './situations';
-import { AskAgain, triggerWorkflows } from './workflowTrigger';
+import { DeletionBudget, emptySourceStop, ReconStopped } from './deletionGuard';
+import { RunProgress } from './progress';
+import { ResyncRequest, ResyncResult, resyncOneNow } from './resyncOne';
+import { ActiveRun, BATCH, ReconOptions, RunScope } from './runScope';
+import { onlyIds, reconcileSourceBatch } from './sourcePhase';
+import { reconcileTargets } from './targetPhase';
 
-const BATCH = 500;
+export type { ReconOptions } from './runScope';
+
 /** Rows written before a run first refreshes planner statistics (then at each doubling). */
 const STATS_FIRST_REFRESH = 2_000;
 const FLUSH_MS = 500;
 const HEARTBEAT_STALE_MS = 15_000;
-
-export interface ReconOptions {
-  askAgain: Record<string, AskAgain>;
-  /** Variables every started approval gets (escalationDuration). */
-  startVariables?: Record<string, unknown>;
-}
 
 /** Per-run choices of the caller. */
 export interface RunRequest {
@@ -46,25 +41,6 @@ export interface RunRequest {
   /** An administrator's yes to this many deletions/unlinks beyond the mapping's deletionThreshold. */
   confirmDeletions?: number;
 }
-
-interface ActiveRun {
-  row: runs.RunRow;
-  progress: RunProgress;
-  canceled: boolean;
-  done: Promise<void>;
-  budget?: DeletionBudget;
-}
-
-interface TargetEntry {
-  id: string;
-  link: links.LinkRow | undefined;
-  row: Assessment['target'];
-  situation: Situation;
-  action: Action;
-}
-
-/** Target-phase situations: a policy removing on any of them makes the phase plan its removals first. */
-const TARGET_SITUATIONS: Situation[] = ['SOURCE_MISSING', 'UNASSIGNED', 'TARGET_IGNORED'];
 
 export class Reconciler {
   private active = new Map<string, ActiveRun>();
@@ -81,17 +57,29 @@ export class Reconciler {
     private options: ReconOptions,
   ) {}
 
+  /** The configured mapping of that name; refuses a missing or unknown name. */
   mapping(name: string | undefined): CompiledMapping {
-    if (!name) throw badRequest('The mapping parameter is required');
+    if (!name) throw new InvalidInput('The mapping parameter is required');
     const m = this.mappings.get(name);
-    if (!m) throw badRequest(`Unknown mapping ${name.slice(0, 200)}`);
+    if (!m) throw new InvalidInput(`Unknown mapping ${name.slice(0, 200)}`);
     return m;
   }
 
+  /** The connector of the mapping's source. */
   connectorFor(m: CompiledMapping): SourceConnector {
     const c = this.connectors.get(m.source);
-    if (!c) throw badRequest(`No connector for source ${m.source}`);
+    if (!c) throw new InvalidInput(`No connector for source ${m.source}`);
     return c;
+  }
+
+  /** sync performAction: re-assesses one source object and applies the action (resyncOne.ts), in its own transaction. */
+  resync(req: ResyncRequest): Promise<ResyncResult> {
+    return resyncOneNow(this.db.knex, this.users, req);
+  }
+
+  /** audit/recon: the entries matching `filter`, one page. */
+  queryAudit(filter: Filter, offset: number, limit?: number): Promise<(AuditEntry & { _id: string })[]> {
+    return queryAudit(this.db.knex, filter, offset, limit);
   }
 
   mappingNames(): string[] {
@@ -113,8 +101,10 @@ export class Reconciler {
     return n;
   }
 
-  /** Starts a run in the background; with wait, resolves when it has ended. */
-  /** With `ids`, only those source entries are reconciled (reconById), and there is no target phase. */
+  /**
+   * Starts a run in the background; with wait, resolves when it has ended. With `ids`, only those
+   * source entries are reconciled (reconById), and there is no target phase.
+   */
   async startRun(mappingName: string | undefined, wait: boolean, startedBy: string | null, request: RunRequest = {}): Promise<runs.RunRow> {
     const { ids, confirmDeletions } = request;
     const mapping = this.mapping(mappingName);
@@ -142,7 +132,7 @@ export class Reconciler {
     try {
       await runs.insertRun(this.db.knex, row);
     } catch (e) {
-      if (isUniqueViolation(e)) throw conflict(`A reconciliation of ${mapping.name} is already running`);
+      if (isUniqueViolation(e)) throw new Conflict(`A reconciliation of ${mapping.name} is already running`);
       throw e;
     }
     const run: ActiveRun = { row, progress: new RunProgress(), canceled: false, done: Promise.resolve() };
@@ -155,12 +145,13 @@ export class Reconciler {
     return row;
   }
 
+  /** Cancels an ACTIVE run (of any node: the one running it sees it at its next flush). */
   async cancel(id: string): Promise<runs.RunRow> {
     const local = this.active.get(id);
     if (local) local.canceled = true;
     const row = await runs.readRun(this.db.knex, id);
-    if (!row) throw notFound(`Reconciliation run ${id} not found`);
-    if (row.state !== 'ACTIVE') throw conflict(`Reconciliation run ${id} is ${row.state}`);
+    if (!row) throw new NotFound(`Reconciliation run ${id} not found`);
+    if (row.state !== 'ACTIVE') throw new Conflict(`Reconciliation run ${id} is ${row.state}`);
     await runs.finishRun(this.db.knex, id, { state: 'CANCELED', stage: 'COMPLETED_CANCELED', ended: new Date().toISOString() });
     if (local) await local.done;
     return (await runs.readRun(this.db.knex, id))!;
@@ -168,10 +159,11 @@ export class Reconciler {
 
   async read(id: string): Promise<runs.RunRow> {
     const row = await runs.readRun(this.db.knex, id);
-    if (!row) throw notFound(`Reconciliation run ${id} not found`);
+    if (!row) throw new NotFound(`Reconciliation run ${id} not found`);
     return row;
   }
 
+  /** The latest runs, newest first. */
   list(): Promise<runs.RunRow[]> {
     return runs.listRuns(this.db.knex);
   }
@@ -183,9 +175,10 @@ export class Reconciler {
     await Promise.all([...this.active.values()].map((r) => r.done.catch(() => undefined)));
   }
 
-  private async flush(run: ActiveRun, stage?: string): Promise<void> {
+  /** Writes the run's progress (and, given, its new stage); a run ended elsewhere is canceled here. */
+  private async flushProgress(run: ActiveRun, stage?: string): Promise<void> {
     if (stage) run.row.stage = stage;
-    const stillActive = await runs.finishRun(this.db.knex, run.row.id, {
+    const stillActive = await runs.writeProgress(this.db.knex, run.row.id, {
       stage: run.row.stage,
       progress: run.progress.toJSON(),
       situationSummary: run.progress.situations,
@@ -196,12 +189,14 @@ export class Reconciler {
     if (!stillActive) run.canceled = true; // canceled (or failed by a sweeper) elsewhere
   }
 
+  /** The run from its first flush to its end; whatever happens, the run ends with a state recorded. */
   private async execute(run: ActiveRun, mapping: CompiledMapping, connector: SourceConnector, ids?: string[], confirmDeletions?: number): Promise<void> {
+    const scope: RunScope = { db: this.db, users: this.users, runtime: this.runtime, options: this.options, mapping, run };
     let lastFlush = Date.now();
     const maybeFlush = async () => {
       if (Date.now() - lastFlush >= FLUSH_MS) {
         lastFlush = Date.now();
-        await this.flush(run);
+        await this.flushProgress(run);
       }
     };
     const seenSources = new IdSet();
@@ -220,25 +215,25 @@ export class Reconciler {
       if (!ids) await refreshReconStatistics(this.db);
       run.progress.linksTotal = await links.countLinks(this.db.knex, mapping.name);
       run.budget = new DeletionBudget(mapping, run.progress.linksTotal, confirmDeletions);
-      await this.flush(run, 'ACTIVE_RECONCILING_SOURCE');
+      await this.flushProgress(run, 'ACTIVE_RECONCILING_SOURCE');
       let batch: SourceRecord[] = [];
       for await (const rec of ids ? onlyIds(connector.query(), new Set(ids)) : connector.query()) {
         if (run.canceled) break;
         batch.push(rec);
         if (batch.length >= BATCH) {
-          await this.sourceBatch(run, mapping, batch, seenSources, touchedTargets);
+          await reconcileSourceBatch(scope, batch, seenSources, touchedTargets);
           batch = [];
           await maybeFlush();
           if (!ids) await maybeRefreshStatistics();
         }
       }
-      if (batch.length && !run.canceled) await this.sourceBatch(run, mapping, batch, seenSources, touchedTargets);
+      if (batch.length && !run.canceled) await reconcileSourceBatch(scope, batch, seenSources, touchedTargets);
       run.progress.sourceTotal = run.progress.sourceProcessed;
       if (!run.canceled && !ids) {
         // An empty source would make every linked target SOURCE_MISSING (IDM: allowEmptySourceSet).
         if (seenSources.size === 0 && !mapping.allowEmptySourceSet) throw emptySourceStop(mapping, run.progress.sourceProcessed);
-        await this.flush(run, 'ACTIVE_RECONCILING_TARGET');
-        await this.targetPhase(run, mapping, seenSources, touchedTargets, maybeFlush);
+        await this.flushProgress(run, 'ACTIVE_RECONCILING_TARGET');
+        await reconcileTargets(scope, seenSources, touchedTargets, maybeFlush);
       }
       const state = run.canceled ? 'CANCELED' : 'SUCCESS';
       await runs.finishRun(this.db.knex, run.row.id, {
@@ -257,7 +252,7 @@ export class Reconciler {
       if (e instanceof ReconStopped) this.log.warn(`reconciliation ${run.row.id} of ${mapping.name} stopped: ${message}`);
       else this.log.error(`reconciliation ${run.row.id} of ${mapping.name} failed: ${message}`);
       const failed = {
-        state: 'FAILED', stage: 'COMPLETED_FAILED', message, ended: new Date().toISOString(),
+        state: 'FAILED' as const, stage: 'COMPLETED_FAILED', message, ended: new Date().toISOString(),
         progress: run.progress.toJSON(), situationSummary: run.progress.situations, statusSummary: run.progress.status,
       };
       // The failure may be the database itself: keep trying to record it (the sweeper of another
@@ -278,218 +273,4 @@ export class Reconciler {
       clearInterval(heartbeat);
     }
   }
-
-  private async sourceBatch(run: ActiveRun, mapping: CompiledMapping, batch: SourceRecord[], seen: IdSet, touched: IdSet): Promise<void> {
-    const audit: runs.AuditEntry[] = [];
-    const ts = new Date().toISOString();
-    const fail = (sourceId: string | null, situation: Situation | null, message: string) => {
-      run.progress.count(situation, false);
-      audit.push({ reconId: run.row.id, mapping: mapping.name, sourceObjectId: sourceId, targetObjectId: null, situation, action: situation ? 'EXCEPTION' : null, status: 'FAILURE', message, timestamp: ts });
-    };
-    const good: { source: SourceObject; hash: string }[] = [];
-    for (const rec of batch) {
-      run.progress.sourceProcessed++;
-      if (!rec.ok) {
-        fail(null, null, `line ${rec.line}: ${rec.error}`);
-        continue;
-      }
-      if (seen.has(rec.object._id)) {
-        fail(rec.object._id, null, `line ${rec.line}: duplicate source id ${rec.object._id}`);
-        continue;
-      }
-      seen.add(rec.object._id);
-      good.push({ source: rec.object, hash: rec.hash });
-    }
-    const syncHashes = new Map(good.map((g) => [g.source._id, syncHash(mapping, g.hash)]));
-    const assessments = await assessBatch(this.db.knex, mapping, good.map((g) => g.source), syncHashes);
-    const workflowStarts: { a: Assessment; policy: PolicyAction & { kind: 'workflow' } }[] = [];
-    // UNQUALIFIED (and any other removing policy) in the source phase: stop before the batch that would pass the limit.
-    const removals = new Map<string, number>();
-    for (const a of assessments) {
-      const policy = mapping.policyFor(a.situation);
-      if (policy.kind === 'action' && removes(policy.action, a)) countRemoval(removals, a.situation, policy.action);
-    }
-    run.budget?.check(removals, false);
-
-    await this.db.knex.transaction(async (trx) => {
-      const marks: links.SyncMark[] = [];
-      for (const a of assessments) {
-        if (a.targetId) touched.add(a.targetId);
-        for (const id of a.correlatedIds) touched.add(id);
-        if (a.linked) run.progress.linksProcessed++;
-        const policy = mapping.policyFor(a.situation);
-        if (policy.kind === 'workflow') {
-          workflowStarts.push({ a, policy });
-          continue;
-        }
-        const outcome = unchangedUpdate(mapping, policy.action, a, syncHashes.get(a.source._id) ?? null, marks) ?? (await this.act(trx, mapping, policy.action, a));
-        run.progress.count(a.situation, outcome.status === 'SUCCESS');
-        if (outcome.created) run.progress.targetCreated++;
-        if (outcome.linkCreated) run.progress.linksCreated++;
-        if (policy.action !== 'NOREPORT') {
-          audit.push({
-            reconId: run.row.id, mapping: mapping.name, sourceObjectId: a.source._id, targetObjectId: outcome.targetId, situation: a.situation,
-            action: policy.action, status: outcome.status, message: outcome.message ?? (a.situation === 'AMBIGUOUS' ? `Correlated to ${a.correlatedIds.join(', ')}` : null), timestamp: ts,
-          });
-        }
-      }
-      await links.markLinksSynced(trx, mapping.name, marks);
-      // The batch's audit commits with its actions (one commit, and no action without its entry).
-      await runs.insertAudit(trx, audit.splice(0));
-    });
-    for (const n of removals.values()) run.budget?.spend(n);
-
-    // One batched trigger for the batch's workflow starts (decisions, open keys, multi-row inserts);
-    // runtime.startMany yields to the event loop between engine runs so HTTP requests are served.
-    await yieldToEventLoop();
-    const outcomes = workflowStarts.length
-      ? await triggerWorkflows(
-          this.db.knex,
-          this.runtime,
-          this.users,
-          workflowStarts.map(({ a, policy }) => ({
-            workflowName: policy.workflowName, mapping, reconId: run.row.id, situation: a.situation, source: a.source,
-            targetId: a.targetId, askAgain: this.options.askAgain[mapping.name] ?? 'whenSourceChanges',
-            startUserId: (run.row.parameters.startedBy as string) ?? null,
-            defaults: this.options.startVariables,
-          })),
-        )
-      : [];
-    for (const [k, { a, policy }] of workflowStarts.entries()) {
-      const outcome = outcomes[k];
-      const status: 'SUCCESS' | 'FAILURE' = outcome instanceof Error ? 'FAILURE' : 'SUCCESS';
-      const message = outcome instanceof Error ? `Cannot start ${policy.workflowName}: ${outcome.message}` : outcome.message;
-      run.progress.count(a.situation, status === 'SUCCESS');
-      audit.push({ reconId: run.row.id, mapping: mapping.name, sourceObjectId: a.source._id, targetObjectId: a.targetId, situation: a.situation, action: 'ASYNC', status, message, timestamp: ts });
-    }
-    await runs.insertAudit(this.db.knex, audit);
-  }
-
-  /** One action in a savepoint, so that a failing entry does not undo its batch. */
-  private async act(trx: Knex.Transaction, mapping: CompiledMapping, action: Action, a: Assessment): Promise<ActionOutcome> {
-    try {
-      const mapped = action === 'CREATE' || action === 'UPDATE' ? mapping.map(a.source, a.target?.obj) : null;
-      return await trx.transaction((sp) => performSyncAction(sp, this.users, { mapping, action, source: a.source, mapped, targetId: a.targetId, linked: a.linked }));
-    } catch (e) {
-      const message = e instanceof CrestError ? `${e.code} ${e.message}` : e instanceof Error ? e.message : String(e);
-      return { targetId: a.targetId, status: 'FAILURE', message };
-    }
-  }
-
-  private async targetPhase(run: ActiveRun, mapping: CompiledMapping, seenSources: IdSet, touched: IdSet, maybeFlush: () => Promise<void>): Promise<void> {
-    // A mapping that can remove in this phase counts its removals first, and stops before any when they are too many.
-    if (run.budget && TARGET_SITUATIONS.some((s) => { const p = mapping.policyFor(s); return p.kind === 'action' && (p.action === 'DELETE' || p.action === 'UNLINK'); })) {
-      const planned = new Map<string, number>();
-      for await (const entries of this.targetEntries(run, mapping, seenSources, touched)) {
-        for (const e of entries) if (removes(e.action, { targetId: e.id, linked: !!e.link })) countRemoval(planned, e.situation, e.action);
-      }
-      if (run.canceled) return;
-      run.budget.check(planned, true);
-    }
-    run.progress.targetTotal = await countManagedUsers(this.db.knex);
-    for await (const entries of this.targetEntries(run, mapping, seenSources, touched, run.progress)) {
-      const removals = new Map<string, number>();
-      for (const e of entries) if (removes(e.action, { targetId: e.id, linked: !!e.link })) countRemoval(removals, e.situation, e.action);
-      run.budget?.check(removals, false); // targets unlinked since the plan
-      const audit: runs.AuditEntry[] = [];
-      const ts = new Date().toISOString();
-      await this.db.knex.transaction(async (trx) => {
-        for (const { id, link, row, situation, action } of entries) {
-          const outcome = await this.act(trx, mapping, action, { source: null as unknown as SourceObject, situation, target: row ?? null, targetId: id, linked: !!link, correlatedIds: [] });
-          run.progress.count(situation, outcome.status === 'SUCCESS');
-          if (action !== 'NOREPORT') {
-            audit.push({ reconId: run.row.id, mapping: mapping.name, sourceObjectId: link?.firstId ?? null, targetObjectId: id, situation, action, status: outcome.status, message: outcome.message, timestamp: ts });
-          }
-        }
-      });
-      for (const n of removals.values()) run.budget?.spend(n);
-      await runs.insertAudit(this.db.knex, audit);
-      await maybeFlush();
-    }
-  }
-
-  /** The targets the source phase did not touch, batch by batch, with their link, row, situation and action. */
-  private async *targetEntries(run: ActiveRun, mapping: CompiledMapping, seenSources: IdSet, touched: IdSet, progress?: RunProgress): AsyncGenerator<TargetEntry[]> {
-    let after: string | null = null;
-    for (;;) {
-      if (run.canceled) return;
-      const ids = await managedUserIdsAfter(this.db.knex, after, BATCH);
-      if (!ids.length) return;
-      after = ids[ids.length - 1];
-      if (progress) progress.targetProcessed += ids.length;
-      const untouched = ids.filter((id) => !touched.has(id));
-      if (!untouched.length) continue;
-      const byTarget = await links.linksByTarget(this.db.knex, mapping.name, untouched);
-      const rows = await readManagedUsers(this.db.knex, untouched);
-      const entries: TargetEntry[] = [];
-      for (const id of untouched) {
-        const link = byTarget.get(id);
-        const row = rows.get(id);
-        const situation = assessTargetSituation({ linkedSourceExists: !!link && seenSources.has(link.firstId), hasLink: !!link, validTarget: row ? mapping.isValidTarget(row.obj) : false });
-        if (situation === 'CONFIRMED') continue; // reported in the source phase
-        const policy = mapping.policyFor(situation);
-        entries.push({ id, link, row: row ?? null, situation, action: policy.kind === 'action' ? policy.action : 'IGNORE' });
-      }
-      if (entries.length) yield entries;
-    }
-  }
-}
-
-/** The records of the given source ids only; the same records (and hashes) as a full run reads. */
-async function* onlyIds(records: AsyncIterable<SourceRecord>, ids: Set<string>): AsyncGenerator<SourceRecord> {
-  for await (const rec of records) if (rec.ok && ids.has(rec.object._id)) yield rec;
-}
-
-const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
-
-/**
- * UPDATE of a linked target whose mapped values equal what it holds: nothing to write, so no
- * savepoint and no re-read (the batch's assessment read the target). Undefined when the action
- * needs the full path (a change, no link, a mapping that throws: act() reports it).
- */
-/** What a link remembers of a source row: its hash under this very mapping configuration. */
-function syncHash(mapping: CompiledMapping, rowHash: string | undefined): string | null {
-  return rowHash ? sha256Hex(`${mapping.fingerprint}\0${rowHash}`) : null;
-}
-
-/**
- * A linked row whose mapped values already equal its target needs no write. When the link shows the
- * same source row (hash) and target revision as at its last sync, not even the mapping runs; else the
- * mapping is compared, and an equal result is remembered on the link (`marks`) for the next recon.
- */
-function unchangedUpdate(mapping: CompiledMapping, action: Action, a: Assessment, hash: string | null, marks: links.SyncMark[]): ActionOutcome | undefined {
-  if (action !== 'UPDATE' || !a.linked || !a.targetId || !a.source) return undefined;
-  const unchanged: ActionOutcome = { targetId: a.targetId, status: 'SUCCESS', message: null, linkCreated: false };
-  if (a.inSync) return unchanged;
-  if (!a.target) return undefined;
-  let mapped: Record<string, unknown>;
-  try {
-    mapped = mapping.map(a.source, a.target.obj);
-  } catch {
-    return undefined;
-  }
-  const { _id: _ignored, ...changes } = mapped;
-  if (changedFields(changes, a.target.obj).length) return undefined;
-  if (hash) marks.push({ firstId: a.source._id, sourceHash: hash, targetRev: a.target.rev });
-  return unchanged;
-}
-
-export function runView(row: runs.RunRow) {
-  const ended = row.ended ? Date.parse(row.ended) : null;
-  return {
-    _id: row.id,
-    mapping: row.mapping,
-    state: row.state,
-    stage: row.stage,
-    stageDescription: STAGE_DESCRIPTIONS[row.stage] ?? row.stage,
-    progress: row.progress,
-    situationSummary: row.situationSummary,
-    statusSummary: row.statusSummary,
-    durationSummary: {},
-    parameters: row.parameters,
-    started: row.started,
-    ended: row.ended ?? '',
-    duration: (ended ?? Date.now()) - Date.parse(row.started),
-    ...(row.message ? { message: row.message } : {}),
-  };
 }

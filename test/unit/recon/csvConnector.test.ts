@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { CsvPreprocessor, CsvReadStats, readCsv, readCsvById, readCsvHeader } from '../../../src/recon/csvConnector';
+import { CsvReadStats, readCsv, readCsvById, readCsvHeader } from '../../../src/recon/csv/records';
+import { CsvPreprocessor } from '../../../src/recon/csv/tokenize';
 import { createCsvConnector, loadCsvConnectorConfig } from '../../../src/recon/connector';
 import { CsvConnectorConfig, SourceRecord } from '../../../src/recon/interfaces';
 

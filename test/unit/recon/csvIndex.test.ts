@@ -2,7 +2,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { IndexedCsvReader, readCsvById } from '../../../src/recon/csvConnector';
+import { readCsvById } from '../../../src/recon/csv/records';
+import { IndexedCsvReader } from '../../../src/recon/csv/rowIndex';
 import { CsvConnectorConfig } from '../../../src/recon/interfaces';
 
 const HEADER = '"description", "uid", "username", "firstname", "lastname", "email", "mobileTelephoneNumber", "roles"';

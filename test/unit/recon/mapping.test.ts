@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { readCsv } from '../../../src/recon/csvConnector';
+import { readCsv } from '../../../src/recon/csv/records';
 import { ACTIONS, MappingConfig, SITUATIONS, SourceObject } from '../../../src/recon/interfaces';
 import { changedFields, compileMapping, correlationFromQuery, DEFAULT_ACTIONS, validateSyncConfig } from '../../../src/recon/mapping';
 

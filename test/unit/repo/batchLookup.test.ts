@@ -2,7 +2,7 @@
 // links-with-target-rev read and the bulk audit insert, on a real repository of either backend.
 import * as links from '../../../src/repo/links';
 import { insertManagedUser, readManagedUsers } from '../../../src/repo/managedUsers';
-import { insertAudit, type AuditEntry } from '../../../src/repo/reconRuns';
+import { insertAudit, type AuditEntry } from '../../../src/repo/reconAudit';
 import { createTestDb, type TestDb } from '../../helpers/db';
 
 // Ids an array literal or an IN list could trip over.

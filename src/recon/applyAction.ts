@@ -1,10 +1,13 @@
-// Carries out one synchronisation action on the target (managed/user) and its link.
-// Runs inside the caller's transaction; every action is safe to repeat.
-import { Knex } from 'knex';
+// Carries out one synchronisation action (CREATE, UPDATE, LINK, …) on the target (managed/user)
+// and its link, inside the caller's transaction; every action is safe to repeat. Both phases of a
+// run, sync's performAction (resyncOne.ts) and an approval's createUser step come here.
+import type { Knex } from 'knex';
 import { ManagedUsers } from '../managed/users';
 import * as links from '../repo/links';
+import { Assessment } from './assess';
 import { Action, CompiledMapping, SourceObject } from './interfaces';
 import { changedFields } from './mapping';
+import { refusalCode } from './refusal';
 
 export interface ActionInput {
   mapping: CompiledMapping;
@@ -27,7 +30,8 @@ export interface ActionOutcome {
 
 const LINK_QUALIFIER = 'default';
 
-export async function performSyncAction(trx: Knex.Transaction, users: ManagedUsers, a: ActionInput): Promise<ActionOutcome> {
+/** Applies `a.action`; a refusal the action foresees is a FAILURE outcome, anything else throws. */
+export async function applyAction(trx: Knex.Transaction, users: ManagedUsers, a: ActionInput): Promise<ActionOutcome> {
   const linkType = a.mapping.name;
   switch (a.action) {
     case 'CREATE': {
@@ -74,6 +78,21 @@ export async function performSyncAction(trx: Knex.Transaction, users: ManagedUse
     case 'NOREPORT':
     case 'ASYNC':
       return { targetId: a.targetId, status: 'SUCCESS', message: null };
+  }
+}
+
+/**
+ * One action of a run in a savepoint, so that a failing entry does not undo its batch: an error
+ * becomes a FAILURE outcome (its message, after the refusal's code when it has one).
+ */
+export async function applyInSavepoint(trx: Knex.Transaction, users: ManagedUsers, mapping: CompiledMapping, action: Action, a: Assessment): Promise<ActionOutcome> {
+  try {
+    const mapped = action === 'CREATE' || action === 'UPDATE' ? mapping.map(a.source, a.target?.obj) : null;
+    return await trx.transaction((sp) => applyAction(sp, users, { mapping, action, source: a.source, mapped, targetId: a.targetId, linked: a.linked }));
+  } catch (e) {
+    const code = refusalCode(e);
+    const message = code !== undefined ? `${code} ${(e as Error).message}` : e instanceof Error ? e.message : String(e);
+    return { targetId: a.targetId, status: 'FAILURE', message };
   }
 }
 

@@ -1,0 +1,40 @@
+// What the phases of one reconciliation run share: the run (its row, live counters, cancel flag
+// and deletion budget), its mapping, and the services it reads and writes through. The reconciler
+// (reconciler.ts) makes one scope per run; the source phase (sourcePhase.ts) and the target phase
+// (targetPhase.ts) receive it.
+import { ManagedUsers } from '../managed/users';
+import { Db } from '../repo/db';
+import { RunRow } from '../repo/reconRuns';
+import { WorkflowRuntime } from '../workflow/runtime';
+import type { AskAgain } from '../approval/askAgain';
+import { DeletionBudget } from './deletionGuard';
+import { CompiledMapping } from './interfaces';
+import { RunProgress } from './progress';
+
+/** Source records per batch (one transaction, one audit insert), and target ids per page. */
+export const BATCH = 500;
+
+export interface ReconOptions {
+  askAgain: Record<string, AskAgain>;
+  /** Variables every started approval gets (escalationDuration). */
+  startVariables?: Record<string, unknown>;
+}
+
+/** A run this node executes. */
+export interface ActiveRun {
+  row: RunRow;
+  progress: RunProgress;
+  /** Set by a cancel (here or, seen at the next flush, elsewhere) and by stop(): the phases end at the next batch. */
+  canceled: boolean;
+  done: Promise<void>;
+  budget?: DeletionBudget;
+}
+
+export interface RunScope {
+  db: Db;
+  users: ManagedUsers;
+  runtime: WorkflowRuntime;
+  options: ReconOptions;
+  mapping: CompiledMapping;
+  run: ActiveRun;
+}

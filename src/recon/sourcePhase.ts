@@ -1,0 +1,146 @@
+// The source phase of a run, one batch of source records at a time: each record is checked (bad
+// row, duplicate id), assessed against the target (situation), and its policy's action applied in
+// one transaction with the batch's audit entries; ABSENT rows whose policy is a workflow then ask
+// for approvals in one batched trigger (src/approval). An UPDATE that would change nothing writes
+// nothing (unchangedUpdate), which keeps a re-run of an unchanged source cheap.
+import type { Knex } from 'knex';
+import { requestApprovals } from '../approval/trigger';
+import * as links from '../repo/links';
+import { AuditEntry, insertAudit } from '../repo/reconAudit';
+import { ActionOutcome, applyInSavepoint } from './applyAction';
+import { Assessment, assessBatch } from './assess';
+import { countRemoval, removes } from './deletionGuard';
+import { sha256Hex } from './hash';
+import { IdSet } from './idSet';
+import { Action, CompiledMapping, PolicyAction, Situation, SourceObject, SourceRecord } from './interfaces';
+import { changedFields } from './mapping';
+import { RunScope } from './runScope';
+
+/**
+ * Reconciles one batch of source records. `seen` collects the source ids of the run (a second
+ * occurrence is a failure), `touched` the targets the source phase reached (the target phase
+ * skips them).
+ */
+export async function reconcileSourceBatch(scope: RunScope, batch: SourceRecord[], seen: IdSet, touched: IdSet): Promise<void> {
+  const { db, run, mapping, users } = scope;
+  const audit: AuditEntry[] = [];
+  const ts = new Date().toISOString();
+  const fail = (sourceId: string | null, situation: Situation | null, message: string) => {
+    run.progress.count(situation, false);
+    audit.push({ reconId: run.row.id, mapping: mapping.name, sourceObjectId: sourceId, targetObjectId: null, situation, action: situation ? 'EXCEPTION' : null, status: 'FAILURE', message, timestamp: ts });
+  };
+  const good: { source: SourceObject; hash: string }[] = [];
+  for (const rec of batch) {
+    run.progress.sourceProcessed++;
+    if (!rec.ok) {
+      fail(null, null, `line ${rec.line}: ${rec.error}`);
+      continue;
+    }
+    if (seen.has(rec.object._id)) {
+      fail(rec.object._id, null, `line ${rec.line}: duplicate source id ${rec.object._id}`);
+      continue;
+    }
+    seen.add(rec.object._id);
+    good.push({ source: rec.object, hash: rec.hash });
+  }
+  const syncHashes = new Map(good.map((g) => [g.source._id, syncHash(mapping, g.hash)]));
+  const assessments = await assessBatch(db.knex, mapping, good.map((g) => g.source), syncHashes);
+  const workflowStarts: { a: Assessment; policy: PolicyAction & { kind: 'workflow' } }[] = [];
+  // UNQUALIFIED (and any other removing policy) in the source phase: stop before the batch that would pass the limit.
+  const removals = new Map<string, number>();
+  for (const a of assessments) {
+    const policy = mapping.policyFor(a.situation);
+    if (policy.kind === 'action' && removes(policy.action, a)) countRemoval(removals, a.situation, policy.action);
+  }
+  run.budget?.check(removals, false);
+
+  await db.knex.transaction(async (trx: Knex.Transaction) => {
+    const marks: links.SyncMark[] = [];
+    for (const a of assessments) {
+      if (a.targetId) touched.add(a.targetId);
+      for (const id of a.correlatedIds) touched.add(id);
+      if (a.linked) run.progress.linksProcessed++;
+      const policy = mapping.policyFor(a.situation);
+      if (policy.kind === 'workflow') {
+        workflowStarts.push({ a, policy });
+        continue;
+      }
+      const outcome = unchangedUpdate(mapping, policy.action, a, syncHashes.get(a.source._id) ?? null, marks) ?? (await applyInSavepoint(trx, users, mapping, policy.action, a));
+      run.progress.count(a.situation, outcome.status === 'SUCCESS');
+      if (outcome.created) run.progress.targetCreated++;
+      if (outcome.linkCreated) run.progress.linksCreated++;
+      if (policy.action !== 'NOREPORT') {
+        audit.push({
+          reconId: run.row.id, mapping: mapping.name, sourceObjectId: a.source._id, targetObjectId: outcome.targetId, situation: a.situation,
+          action: policy.action, status: outcome.status, message: outcome.message ?? (a.situation === 'AMBIGUOUS' ? `Correlated to ${a.correlatedIds.join(', ')}` : null), timestamp: ts,
+        });
+      }
+    }
+    await links.markLinksSynced(trx, mapping.name, marks);
+    // The batch's audit commits with its actions (one commit, and no action without its entry).
+    await insertAudit(trx, audit.splice(0));
+  });
+  for (const n of removals.values()) run.budget?.spend(n);
+
+  // One batched request for the batch's approvals (src/approval: decisions, open keys, multi-row inserts);
+  // runtime.startMany yields to the event loop between engine runs so HTTP requests are served.
+  await yieldToEventLoop();
+  const outcomes = workflowStarts.length
+    ? await requestApprovals(
+        db.knex,
+        scope.runtime,
+        users,
+        workflowStarts.map(({ a, policy }) => ({
+          workflowName: policy.workflowName, mapping, reconId: run.row.id, situation: a.situation, source: a.source,
+          targetId: a.targetId, askAgain: scope.options.askAgain[mapping.name] ?? 'whenSourceChanges',
+          startUserId: (run.row.parameters.startedBy as string) ?? null,
+          defaults: scope.options.startVariables,
+        })),
+      )
+    : [];
+  for (const [k, { a, policy }] of workflowStarts.entries()) {
+    const outcome = outcomes[k];
+    const status: 'SUCCESS' | 'FAILURE' = outcome instanceof Error ? 'FAILURE' : 'SUCCESS';
+    const message = outcome instanceof Error ? `Cannot start ${policy.workflowName}: ${outcome.message}` : outcome.message;
+    run.progress.count(a.situation, status === 'SUCCESS');
+    audit.push({ reconId: run.row.id, mapping: mapping.name, sourceObjectId: a.source._id, targetObjectId: a.targetId, situation: a.situation, action: 'ASYNC', status, message, timestamp: ts });
+  }
+  await insertAudit(db.knex, audit);
+}
+
+/** The records of the given source ids only (reconById); the same records (and hashes) as a full run reads. */
+export async function* onlyIds(records: AsyncIterable<SourceRecord>, ids: Set<string>): AsyncGenerator<SourceRecord> {
+  for await (const rec of records) if (rec.ok && ids.has(rec.object._id)) yield rec;
+}
+
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/** What a link remembers of a source row: its hash under this very mapping configuration. */
+function syncHash(mapping: CompiledMapping, rowHash: string | undefined): string | null {
+  return rowHash ? sha256Hex(`${mapping.fingerprint}\0${rowHash}`) : null;
+}
+
+/**
+ * UPDATE of a linked row whose mapped values already equal its target: nothing to write, so no
+ * savepoint and no re-read (the batch's assessment read the target). When the link shows the same
+ * source row (hash) and target revision as at its last sync, not even the mapping runs; else the
+ * mapping is compared, and an equal result is remembered on the link (`marks`) for the next recon.
+ * Undefined when the action needs the full path (a change, no link, a mapping that throws:
+ * applyInSavepoint reports it).
+ */
+function unchangedUpdate(mapping: CompiledMapping, action: Action, a: Assessment, hash: string | null, marks: links.SyncMark[]): ActionOutcome | undefined {
+  if (action !== 'UPDATE' || !a.linked || !a.targetId || !a.source) return undefined;
+  const unchanged: ActionOutcome = { targetId: a.targetId, status: 'SUCCESS', message: null, linkCreated: false };
+  if (a.inSync) return unchanged;
+  if (!a.target) return undefined;
+  let mapped: Record<string, unknown>;
+  try {
+    mapped = mapping.map(a.source, a.target.obj);
+  } catch {
+    return undefined;
+  }
+  const { _id: _ignored, ...changes } = mapped;
+  if (changedFields(changes, a.target.obj).length) return undefined;
+  if (hash) marks.push({ firstId: a.source._id, sourceHash: hash, targetRev: a.target.rev });
+  return unchanged;
+}

@@ -1,0 +1,90 @@
+// The target phase of a full run: the managed users the source phase did not reach, page by page,
+// are SOURCE_MISSING (linked to a source row that is gone), UNASSIGNED (no link) or TARGET_IGNORED
+// (not a valid target), and their policy's action is applied with its audit entry. A mapping that
+// can delete or unlink here counts its removals over every page first, and stops the run before
+// the first one when they pass its deletionThreshold (deletionGuard.ts).
+import { ManagedUserRow, countManagedUsers, managedUserIdsAfter, readManagedUsers } from '../repo/managedUsers';
+import * as links from '../repo/links';
+import { AuditEntry, insertAudit } from '../repo/reconAudit';
+import { applyInSavepoint } from './applyAction';
+import { countRemoval, removes } from './deletionGuard';
+import { IdSet } from './idSet';
+import { Action, Situation, SourceObject } from './interfaces';
+import { RunProgress } from './progress';
+import { BATCH, RunScope } from './runScope';
+import { assessTargetSituation } from './situations';
+
+interface TargetEntry {
+  id: string;
+  link: links.LinkRow | undefined;
+  row: ManagedUserRow | null;
+  situation: Situation;
+  action: Action;
+}
+
+/** Target-phase situations: a policy removing on any of them makes the phase plan its removals first. */
+const TARGET_SITUATIONS: Situation[] = ['SOURCE_MISSING', 'UNASSIGNED', 'TARGET_IGNORED'];
+
+/**
+ * Reconciles every target not in `touched`; `seenSources` tells a link to a live source row from
+ * one to a row that is gone. Calls `maybeFlush` after each page (the run's progress).
+ */
+export async function reconcileTargets(scope: RunScope, seenSources: IdSet, touched: IdSet, maybeFlush: () => Promise<void>): Promise<void> {
+  const { db, run, mapping, users } = scope;
+  // A mapping that can remove in this phase counts its removals first, and stops before any when they are too many.
+  if (run.budget && TARGET_SITUATIONS.some((s) => { const p = mapping.policyFor(s); return p.kind === 'action' && (p.action === 'DELETE' || p.action === 'UNLINK'); })) {
+    const planned = new Map<string, number>();
+    for await (const entries of targetEntries(scope, seenSources, touched)) {
+      for (const e of entries) if (removes(e.action, { targetId: e.id, linked: !!e.link })) countRemoval(planned, e.situation, e.action);
+    }
+    if (run.canceled) return;
+    run.budget.check(planned, true);
+  }
+  run.progress.targetTotal = await countManagedUsers(db.knex);
+  for await (const entries of targetEntries(scope, seenSources, touched, run.progress)) {
+    const removals = new Map<string, number>();
+    for (const e of entries) if (removes(e.action, { targetId: e.id, linked: !!e.link })) countRemoval(removals, e.situation, e.action);
+    run.budget?.check(removals, false); // targets unlinked since the plan
+    const audit: AuditEntry[] = [];
+    const ts = new Date().toISOString();
+    await db.knex.transaction(async (trx) => {
+      for (const { id, link, row, situation, action } of entries) {
+        const outcome = await applyInSavepoint(trx, users, mapping, action, { source: null as unknown as SourceObject, situation, target: row, targetId: id, linked: !!link, correlatedIds: [] });
+        run.progress.count(situation, outcome.status === 'SUCCESS');
+        if (action !== 'NOREPORT') {
+          audit.push({ reconId: run.row.id, mapping: mapping.name, sourceObjectId: link?.firstId ?? null, targetObjectId: id, situation, action, status: outcome.status, message: outcome.message, timestamp: ts });
+        }
+      }
+    });
+    for (const n of removals.values()) run.budget?.spend(n);
+    await insertAudit(db.knex, audit);
+    await maybeFlush();
+  }
+}
+
+/** The targets the source phase did not touch, page by page, with their link, row, situation and action. */
+async function* targetEntries(scope: RunScope, seenSources: IdSet, touched: IdSet, progress?: RunProgress): AsyncGenerator<TargetEntry[]> {
+  const { db, run, mapping } = scope;
+  let after: string | null = null;
+  for (;;) {
+    if (run.canceled) return;
+    const ids = await managedUserIdsAfter(db.knex, after, BATCH);
+    if (!ids.length) return;
+    after = ids[ids.length - 1];
+    if (progress) progress.targetProcessed += ids.length;
+    const untouched = ids.filter((id) => !touched.has(id));
+    if (!untouched.length) continue;
+    const byTarget = await links.linksByTarget(db.knex, mapping.name, untouched);
+    const rows = await readManagedUsers(db.knex, untouched);
+    const entries: TargetEntry[] = [];
+    for (const id of untouched) {
+      const link = byTarget.get(id);
+      const row = rows.get(id);
+      const situation = assessTargetSituation({ linkedSourceExists: !!link && seenSources.has(link.firstId), hasLink: !!link, validTarget: row ? mapping.isValidTarget(row.obj) : false });
+      if (situation === 'CONFIRMED') continue; // reported in the source phase
+      const policy = mapping.policyFor(situation);
+      entries.push({ id, link, row: row ?? null, situation, action: policy.kind === 'action' ? policy.action : 'IGNORE' });
+    }
+    if (entries.length) yield entries;
+  }
+}
