@@ -1,6 +1,6 @@
 // Sandboxed evaluation of the inline JavaScript in sync.json (transforms, conditions, validSource...).
 //
-// Scripts run in this thread's script worker (scriptHost.ts), each in a hardened vm context of its
+// Scripts run in this thread's script worker (src/scripts/host.ts), each in a hardened vm context of its
 // own that is created once and reused (see scriptWorkerSource.ts for the isolation rules). A call
 // may take at most SCRIPT_TIMEOUT_MS (250 ms) of this thread's time, whatever the script does:
 // loops, endless promise jobs, overridden builtins, huge results, allocations (the worker's heap is
@@ -8,7 +8,7 @@
 // JSON made in the worker and are parsed here. A call costs one round trip to the worker (~45 µs);
 // there is no vm watchdog any more (it cost as much, per call, as the round trip).
 import vm from 'node:vm';
-import { scriptHost } from './scriptHost';
+import { scriptHost } from '../scripts/host';
 
 export const SCRIPT_TIMEOUT_MS = 250;
 

@@ -1,14 +1,14 @@
 // Replaces bpmn-engine's JavaScripts, which runs script tasks with the whole execution scope
 // (environment, services, timers) in reach and without a time limit. Here a script sees a JSON copy
 // of the process variables as `variables` and nothing else, and may change variables by assigning
-// to `variables.x`. It runs in this thread's script worker (src/recon/scriptHost.ts), so it holds
+// to `variables.x`. It runs in this thread's script worker (src/scripts/host.ts), so it holds
 // the calling thread at most SCRIPT_TASK_TIMEOUT_MS in all (run, microtasks, copying the variables
 // out), whatever it overrides or allocates; past that it is stopped and the task fails naming the
 // activity and the limit. Variables come back as a copy of own data properties (getters and
 // toJSON are not run), at most MAX_RESULT_CHARS of JSON. node:vm is not a security boundary; this
 // keeps honest mistakes and trivial escapes (host-realm objects) out.
 
-import { scriptHost } from '../recon/scriptHost';
+import { scriptHost } from '../scripts/host';
 
 export const SCRIPT_TASK_TIMEOUT_MS = 1000;
 

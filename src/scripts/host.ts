@@ -3,7 +3,7 @@
 // whatever the host did with the result afterwards (copying, parsing, storing it) ran unbounded,
 // and a script that allocated fast could exhaust the server's heap. Here everything that touches
 // script values (run, copy-out, JSON) happens in a child process with its own heap limit
-// (scriptSandboxSource.ts); the caller only parses a bounded JSON string made there with
+// (sandboxSource.ts); the caller only parses a bounded JSON string made there with
 // intrinsics no script can reach.
 //
 // Why a process and not a worker thread with resourceLimits: a worker whose heap limit is hit by
@@ -11,13 +11,13 @@
 // worker (nodejs/node#47224); a child process that runs out of heap dies alone.
 //
 // Calls are synchronous (recon's mapping and bpmn-engine's script callback are): the caller posts
-// the request to a relay thread (scriptRelaySource.ts) and sleeps in Atomics.wait until the relay
+// the request to a relay thread (relaySource.ts) and sleeps in Atomics.wait until the relay
 // flags the reply or the limit passes. On the limit the relay kills the child (that also stops
 // endless promise jobs, and needs no vm watchdog, so nodejs/node#38503 cannot strike) and starts
 // a new one. One host per thread: the main thread and each engine pool worker (pool.ts) own one.
 import { MessageChannel, MessagePort, receiveMessageOnPort, Worker } from 'node:worker_threads';
-import { SCRIPT_RELAY_SOURCE } from './scriptRelaySource';
-import { SCRIPT_SANDBOX_SOURCE } from './scriptSandboxSource';
+import { SCRIPT_RELAY_SOURCE } from './relaySource';
+import { SCRIPT_SANDBOX_SOURCE } from './sandboxSource';
 
 /** Heap of the script process (V8 old generation); a script that needs more is stopped. */
 export const SCRIPT_MEMORY_MB = 128;
@@ -34,7 +34,7 @@ const MAX_SCRIPTS = 500;
  */
 const BOOT_TIMEOUT_MS = 10_000;
 
-// Int32 slots of the shared flag (see scriptRelaySource.ts).
+// Int32 slots of the shared flag (see relaySource.ts).
 const DONE = 0;
 const READY = 1;
 

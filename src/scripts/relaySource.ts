@@ -1,4 +1,4 @@
-// The relay thread between a ScriptHost (scriptHost.ts) and its script process, as a string for
+// The relay thread between a ScriptHost (host.ts) and its script process, as a string for
 // `new Worker(..., { eval: true })`. The calling thread cannot wait for a child process
 // synchronously, but it can sleep in Atomics.wait until this thread flags a reply; this thread
 // does the asynchronous part: it keeps one child process (and a spare, see replace()), forwards each request (with the

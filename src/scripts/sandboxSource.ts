@@ -1,4 +1,4 @@
-// The code of the script process (scriptHost.ts), as a string: it is started with `node -e`, so it
+// The code of the script process (host.ts), as a string: it is started with `node -e`, so it
 // runs the same under ts-jest and from dist/ without a compiled file beside it. It is plain
 // JavaScript and only ever runs in that child process. Everything a script can reach lives in a vm
 // context created here; the process's own realm (JSON, Object, Reflect...) is never exposed to
