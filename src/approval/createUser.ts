@@ -9,6 +9,7 @@
 //    records the outcome; anything else (the source unreadable, the database) is retried, then dead.
 import { Knex } from 'knex';
 import { CrestError } from '../crest/errors';
+import { Conflict, Forbidden, InvalidInput, NotFound, PreconditionFailed } from '../errors';
 import { DeadJobHook, Job, JobHandler, PermanentJobFailure } from '../jobs/interfaces';
 import { ManagedUsers } from '../managed/users';
 import { claimCreation, readRequest, setOutcome } from '../repo/decisions';
@@ -45,7 +46,8 @@ function instanceOf(job: Pick<Job, 'key'>, payload: Record<string, unknown>): nu
 
 /** Refusals of the repository that a retry would meet again. */
 function permanent(e: unknown): unknown {
-  return e instanceof CrestError && [400, 403, 404, 409, 412].includes(e.code) ? new PermanentJobFailure(e.message) : e;
+  const refused = e instanceof InvalidInput || e instanceof Forbidden || e instanceof NotFound || e instanceof Conflict || e instanceof PreconditionFailed;
+  return refused || (e instanceof CrestError && [400, 403, 404, 409, 412].includes(e.code)) ? new PermanentJobFailure((e as Error).message) : e;
 }
 
 export function createUserHandler(deps: CreateUserDeps): JobHandler {
