@@ -1,5 +1,6 @@
 // Opens the repository: embedded SQLite by default, PostgreSQL when DATABASE_URL says so.
-// This file and dialect.ts are the only places that know one backend from the other.
+// This file and dialect.ts are the only places in src/repo that know one backend from the other
+// (the job queue's own SQL, src/jobs/sql, is the other room that does: see README).
 import fs from 'node:fs';
 import path from 'node:path';
 import knexFactory, { Knex } from 'knex';

@@ -26,11 +26,6 @@ export async function insertReturningId(q: Q, table: string, row: Record<string,
   return Number(typeof r === 'object' ? (r as { id: number }).id : r);
 }
 
-/** Row-locking clause for read-modify-write inside a transaction (SQLite's transaction already holds the lock). */
-export function forUpdate<T extends Knex.QueryBuilder>(qb: T, dialect: Dialect): T {
-  return (dialect === 'pg' ? qb.forUpdate() : qb) as T;
-}
-
 /**
  * The database's clock in epoch milliseconds, as SQL. Heartbeats, lock expiry and stale-run
  * sweeps compare this, never a node's own clock: a node whose clock runs ahead must not find a
