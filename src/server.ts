@@ -2,6 +2,7 @@
 import http from 'node:http';
 import { AddressInfo } from 'node:net';
 import { createApp, RouterFactory } from './api/app';
+import { accountLookup } from './auth/accounts';
 import { Authenticator } from './auth/authenticator';
 import { bootstrapAccounts } from './auth/bootstrap';
 import { LoginRateLimiter } from './auth/rateLimiter';
@@ -13,7 +14,6 @@ import { RuntimeOptions } from './config/project';
 import { AppContext, Logger } from './context';
 import { consoleLogger } from './log';
 import { ManagedUsers } from './managed/users';
-import { accountLookup } from './repo/accounts';
 import { migrate, openDb } from './repo/db';
 
 export interface RunningServer {

@@ -1,11 +1,11 @@
 // The express application: body parsing, authentication, one router per resource, CREST errors.
 import express, { NextFunction, Request, Response } from 'express';
-import { authenticate } from '../auth/middleware';
+import { authenticate } from './authenticate';
 import { CrestError, notFound, unavailable } from '../crest/errors';
 import { DomainError } from '../errors';
 import { crestErrorOf } from './errors';
 import { AppContext } from '../context';
-import { invalidInput, isUnavailable, storageFailure } from '../repo/dialect';
+import { invalidInput, isUnavailable, storageFailure } from '../storageErrors';
 import { bodyParserError, jsonBody } from './http';
 import { infoRouter, pingRouter } from './info';
 import { configRouter } from './config';

@@ -1,7 +1,7 @@
 // config/<name>: the project's configuration, read-only, for administrators (the UI lists mappings).
 import { Router } from 'express';
 import { requireAdmin } from '../auth/authorize';
-import { principalOf } from '../auth/middleware';
+import { principalOf } from './authenticate';
 import { notFound } from '../crest/errors';
 import { AppContext } from '../context';
 

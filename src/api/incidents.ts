@@ -5,7 +5,7 @@
 //   POST /workflow/incident/{id}?_action=retry → {_id, status: "retried"}
 import { Router } from 'express';
 import { requireAdmin } from '../auth/authorize';
-import { principalOf } from '../auth/middleware';
+import { principalOf } from './authenticate';
 import { parseFields, project } from '../crest/fields';
 import { envelope, parseQueryRequest } from '../crest/query';
 import { AppContext } from '../context';

@@ -1,6 +1,6 @@
 // info/ping (no credentials) and info/login (who am I).
 import { Router } from 'express';
-import { principalOf } from '../auth/middleware';
+import { principalOf } from './authenticate';
 
 export function pingRouter(): Router {
   const r = Router();

@@ -1,14 +1,13 @@
 // jobs: the durable queue, for operators (openidm-admin): failed or dead jobs and their retry.
 import { Router } from 'express';
 import { requireAdmin } from '../auth/authorize';
-import { principalOf } from '../auth/middleware';
+import { principalOf } from './authenticate';
 import { conflict, notFound } from '../crest/errors';
 import { parseFields, project } from '../crest/fields';
 import { envelope, parseQueryRequest } from '../crest/query';
 import { AppContext } from '../context';
-import { Job } from '../jobs/interfaces';
-import { countJobsByState, queryJobs, readJob } from '../jobs/sql/queryJobs';
-import { retryJob } from '../jobs/sql/retryJob';
+import * as jobs from '../jobs';
+import type { Job } from '../jobs/interfaces';
 import { actionOf, queryString, unknownAction } from './http';
 
 export function jobView(j: Job) {
@@ -29,26 +28,26 @@ export function jobsRouter(onRetry: () => void) {
     });
     r.get('/jobs', async (req, res) => {
       const q = parseQueryRequest(req.query as Record<string, unknown>);
-      const rows = await queryJobs(ctx.db.knex, q.filter, q.offset, q.pageSize !== undefined ? q.pageSize + 1 : undefined);
+      const rows = await jobs.query(ctx.db.knex, q.filter, q.offset, q.pageSize !== undefined ? q.pageSize + 1 : undefined);
       const fields = parseFields(queryString(req, '_fields'));
       res.json(envelope(q, rows.map((j) => project(jobView(j), fields))));
     });
     r.get('/jobs/_summary', async (_req, res) => {
-      res.json({ _id: '_summary', states: await countJobsByState(ctx.db.knex) });
+      res.json({ _id: '_summary', states: await jobs.countJobsByState(ctx.db.knex) });
     });
     r.get('/jobs/:id', async (req, res) => {
-      const job = await readJob(ctx.db.knex, id(req.params.id));
+      const job = await jobs.read(ctx.db.knex, id(req.params.id));
       if (!job) throw notFound(`Job ${req.params.id} not found`);
       res.json(jobView(job));
     });
     r.post('/jobs/:id', async (req, res) => {
       const action = actionOf(req);
       if (action !== 'retry') throw unknownAction(action);
-      const job = await readJob(ctx.db.knex, id(req.params.id));
+      const job = await jobs.read(ctx.db.knex, id(req.params.id));
       if (!job) throw notFound(`Job ${req.params.id} not found`);
-      if (!(await retryJob(ctx.db.knex, job.id))) throw conflict(`Job ${job.id} is ${job.state}; only dead jobs can be retried`);
+      if (!(await jobs.retry(ctx.db.knex, job.id))) throw conflict(`Job ${job.id} is ${job.state}; only dead jobs can be retried`);
       onRetry();
-      res.json(jobView((await readJob(ctx.db.knex, job.id))!));
+      res.json(jobView((await jobs.read(ctx.db.knex, job.id))!));
     });
     return r;
   };

@@ -1,7 +1,7 @@
 // managed/user: CREST create, read, update (PUT), patch, delete, query and the create action.
 import { Router } from 'express';
 import { isAdmin, requireAdmin, requireSelfOrAdmin } from '../auth/authorize';
-import { principalOf, requireCurrentPassword } from '../auth/middleware';
+import { principalOf, requireCurrentPassword } from './authenticate';
 import { badRequest, forbidden, preconditionFailed } from '../crest/errors';
 import { parseFields } from '../crest/fields';
 import { envelope, parseQueryRequest } from '../crest/query';

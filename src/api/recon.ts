@@ -2,7 +2,7 @@
 // parameters and calls the Reconciler; the run's HTTP view is reconView.ts.
 import { Router } from 'express';
 import { requireAdmin } from '../auth/authorize';
-import { principalOf } from '../auth/middleware';
+import { principalOf } from './authenticate';
 import { badRequest } from '../crest/errors';
 import { parseFields, project } from '../crest/fields';
 import { envelope, parseQueryRequest } from '../crest/query';

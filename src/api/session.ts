@@ -1,17 +1,18 @@
 // Sign-in for the web UI: credentials once, then an HttpOnly session cookie and a CSRF token
-// (the cookie and CSRF contract: src/auth/sessions.ts).
+// (the cookie: sessionCookie.ts; what a session proves, and CSRF: src/auth/sessions.ts).
 import express, { Router } from 'express';
 import { badRequest, unauthorized } from '../crest/errors';
 import { principalOf } from '../auth/authenticator';
 import { AppContext } from '../context';
 import { actionOf, unknownAction } from './http';
+import { endSession, sessionOf, startSession } from './sessionCookie';
 
 export function sessionRouter(ctx: AppContext): Router {
   const r = Router();
   r.post('/openidm/authentication', express.json({ limit: '16kb' }), async (req, res) => {
     const action = actionOf(req);
     if (action === 'logout') {
-      await ctx.sessions.destroy(req, res);
+      await endSession(ctx.sessions, req, res);
       return res.json({ _id: 'logout', status: 'SUCCESS' });
     }
     if (action !== 'login') throw unknownAction(action);
@@ -21,12 +22,12 @@ export function sessionRouter(ctx: AppContext): Router {
     if (typeof userName !== 'string' || typeof password !== 'string' || !userName || !password) throw badRequest('username and password are required');
     if (userName.length > 255 || password.length > 1024) throw unauthorized();
     const account = await ctx.authenticator.signIn({ userName, password }, req.ip ?? 'unknown');
-    const { csrfToken } = await ctx.sessions.create(req, res, account);
+    const { csrfToken } = await startSession(ctx.sessions, req, res, account);
     const principal = principalOf(account);
     res.json({ _id: 'login', authenticationId: principal.userName, roles: principal.roles, component: principal.component, id: principal.id, csrfToken });
   });
   r.get('/openidm/authentication', async (req, res) => {
-    const s = await ctx.sessions.resolve(req);
+    const s = await sessionOf(ctx.sessions, req);
     if (!s) throw unauthorized('Not signed in');
     const { principal } = s;
     res.json({ _id: 'session', authenticationId: principal.userName, roles: principal.roles, component: principal.component, id: principal.id, csrfToken: s.csrf });

@@ -2,7 +2,7 @@
 // query itself is recon/sourceQuery.ts.
 import { Router } from 'express';
 import { requireAdmin } from '../auth/authorize';
-import { principalOf } from '../auth/middleware';
+import { principalOf } from './authenticate';
 import { notFound } from '../crest/errors';
 import { parseFields, project } from '../crest/fields';
 import { envelope, parseQueryRequest } from '../crest/query';

@@ -1,7 +1,7 @@
 // workflow/processdefinition, workflow/processinstance and workflow/taskinstance.
 import express, { Router } from 'express';
 import { isAdmin, requireAdmin } from '../auth/authorize';
-import { principalOf } from '../auth/middleware';
+import { principalOf } from './authenticate';
 import { CrestError, badRequest, notFound } from '../crest/errors';
 import { parseFields, project } from '../crest/fields';
 import { envelope, parseQueryRequest } from '../crest/query';

@@ -7,7 +7,7 @@
 // account's hash, or against a fixed dummy hash for an unknown name, so both cost the same.
 // Identical credentials already being checked on this node wait for that check (signIn).
 import crypto from 'node:crypto';
-import { tooManyRequests, unauthorized } from '../crest/errors';
+import { TooManyRequests, Unauthenticated } from '../errors';
 import type { Logger } from '../context';
 import { Account, AccountLookup, Credentials, Principal } from './interfaces';
 import { dummyHash, hashPassword, needsRehash, verifyPassword } from './passwords';
@@ -15,13 +15,6 @@ import { LoginRateLimiter } from './rateLimiter';
 
 const CACHE_MS = 60_000;
 const CACHE_MAX = 10_000;
-
-export function roleNames(refs: { _ref?: string }[] | string[]): string[] {
-  return refs
-    .map((r) => (typeof r === 'string' ? r : r?._ref ?? ''))
-    .filter((r) => r.startsWith('internal/role/'))
-    .map((r) => r.slice('internal/role/'.length));
-}
 
 export function canSignIn(a: Account): boolean {
   return !!a.passwordHash && (a.accountStatus === undefined || a.accountStatus === 'active');
@@ -90,12 +83,12 @@ export class Authenticator {
     const wait = await this.limiter.begin(userName, address);
     if (wait > 0) {
       this.stats.refused++;
-      throw tooManyRequests(`Too many failed sign-in attempts; try again in ${wait} s`);
+      throw new TooManyRequests(`Too many failed sign-in attempts; try again in ${wait} s`);
     }
     this.stats.checked++;
     // A disabled account or one without a password is checked all the same: same cost, same 401.
     const ok = await verifyPassword(password, account?.passwordHash ?? (await dummyHash()));
-    if (!ok || !usable || !account) throw unauthorized('Access Denied');
+    if (!ok || !usable || !account) throw new Unauthenticated('Access Denied');
     await this.limiter.forgive(userName, address);
     const current = await this.upgrade(account, password);
     this.remember(current === account ? key : this.cacheKey(current, password));
@@ -110,7 +103,7 @@ export class Authenticator {
     const account = await this.accounts.findById(principal.component, principal.id);
     if (account && canSignIn(account) && this.cached(this.cacheKey(account, password)) && !this.limiter.blockedLocally(principal.userName, address)) return true;
     const wait = await this.limiter.begin(principal.userName, address);
-    if (wait > 0) throw tooManyRequests(`Too many failed sign-in attempts; try again in ${wait} s`);
+    if (wait > 0) throw new TooManyRequests(`Too many failed sign-in attempts; try again in ${wait} s`);
     const ok = await verifyPassword(password, account?.passwordHash ?? (await dummyHash()));
     if (ok && account) await this.limiter.forgive(principal.userName, address);
     return ok && !!account;

@@ -24,7 +24,7 @@ export interface Account {
   accountStatus?: string;
 }
 
-/** What authentication needs from the repository; implemented in src/repo/accounts.ts. */
+/** What authentication needs from the repository; implemented in src/auth/accounts.ts. */
 export interface AccountLookup {
   /** By sign-in name: internal users first, then managed users by userName. */
   findByUserName(userName: string): Promise<Account | null>;

@@ -3,7 +3,7 @@
 // "Failed policy validation" with detail.failedPolicyRequirements. Passwords of internal users
 // seeded from conf are not checked (their default is warned about at start).
 import { PasswordPolicyConfig } from '../config/conf';
-import { CrestError } from '../crest/errors';
+import { Forbidden } from '../errors';
 
 export const MAX_PASSWORD_LENGTH = 1024;
 
@@ -22,8 +22,9 @@ export function passwordFailures(password: unknown, userName: unknown, policy: P
   return out;
 }
 
-export function failedPolicy(failures: PolicyFailure[]): CrestError {
-  return new CrestError(403, `Failed policy validation: ${failures.map((f) => `${f.property} ${f.policyRequirements.join(',')}`).join('; ')}`, {
+/** IDM's policy refusal: a 403 whose detail lists the failed requirements. */
+export function failedPolicy(failures: PolicyFailure[]): Forbidden {
+  return new Forbidden(`Failed policy validation: ${failures.map((f) => `${f.property} ${f.policyRequirements.join(',')}`).join('; ')}`, {
     result: false,
     failedPolicyRequirements: failures,
   });

@@ -22,10 +22,6 @@ export function setScryptParams(params: ScryptParams): void {
   current = { ...params };
 }
 
-export function scryptParams(): ScryptParams {
-  return current;
-}
-
 function scrypt(password: string, salt: Buffer, { N, r, p }: ScryptParams): Promise<Buffer> {
   // scrypt needs 128·N·r bytes; node refuses above maxmem (default 32 MiB, too small for 2^17).
   const maxmem = Math.min(MAX_MEM, 128 * N * r * 2 + 1024 * 1024);

@@ -1,10 +1,8 @@
 // Browser sessions for the web UI, kept in the repository (src/repo/sessions.ts) so that every
 // node sees them and they survive a restart. No password is ever kept in the browser.
 //
-// Cookie: reconflow_session=<random token>; HttpOnly (scripts cannot read it), SameSite=Strict
-// (a cross-site page cannot make the browser send it), Secure when the request came over TLS or
-// conf/authentication.json sessions.secureCookie is true. The table keeps only the token's
-// SHA-256.
+// A session is a random token (the cookie's value: src/api/sessionCookie.ts sets and reads it);
+// the table keeps only the token's SHA-256. This file decides: what a token proves, CSRF, revocation.
 //
 // CSRF: each session has its own random token, handed to the page in the sign-in answer and in
 // GET /openidm/authentication (never in a cookie or in storage). Every request authenticated by
@@ -19,32 +17,14 @@
 // and sessions.maxAgeMinutes after sign-in, and a user keeps at most sessions.maxPerUser of them
 // (signing in once more drops the oldest).
 import crypto from 'node:crypto';
-import { Request, Response } from 'express';
 import { SessionsConfig } from '../config/conf';
-import { forbidden } from '../crest/errors';
+import { Forbidden } from '../errors';
 import { Q } from '../repo/dialect';
 import * as repo from '../repo/sessions';
 import { canSignIn, principalOf } from './authenticator';
 import { Account, AccountLookup, Principal } from './interfaces';
 
-const COOKIE = 'reconflow_session';
 const SWEEP_EVERY_MS = 60_000;
-
-function cookieValue(req: Request, name: string): string | undefined {
-  const header = req.get('Cookie');
-  if (!header) return undefined;
-  for (const part of header.split(';')) {
-    const [k, ...v] = part.trim().split('=');
-    if (k === name) {
-      try {
-        return decodeURIComponent(v.join('='));
-      } catch {
-        return undefined;
-      }
-    }
-  }
-  return undefined;
-}
 
 const sha256 = (s: string) => crypto.createHash('sha256').update(s).digest('base64url');
 
@@ -58,17 +38,27 @@ export interface ActiveSession {
   csrf: string;
 }
 
+export interface NewSession {
+  /** The secret the browser keeps (in the cookie). */
+  token: string;
+  csrfToken: string;
+  maxAgeSeconds: number;
+}
+
+/** Unsafe methods of a session-authenticated request must echo the session's CSRF token, else 403. */
+export function requireCsrf(method: string, sent: string | undefined, s: ActiveSession): void {
+  if (['GET', 'HEAD', 'OPTIONS'].includes(method)) return;
+  const a = Buffer.from(sent ?? '');
+  const b = Buffer.from(s.csrf);
+  if (a.length !== b.length || !crypto.timingSafeEqual(a, b)) throw new Forbidden('Missing or wrong CSRF token');
+}
+
 export class Sessions {
   private lastSweep = 0;
 
-  constructor(private q: Q, private accounts: AccountLookup, private cfg: SessionsConfig, private now: () => number = Date.now) {}
+  constructor(private q: Q, private accounts: AccountLookup, readonly cfg: SessionsConfig, private now: () => number = Date.now) {}
 
-  private cookie(req: Request, value: string, maxAgeSeconds: number): string {
-    const secure = this.cfg.secureCookie === true || (this.cfg.secureCookie === 'auto' && req.secure);
-    return `${COOKIE}=${value}; HttpOnly; SameSite=Strict; Path=/; Max-Age=${maxAgeSeconds}${secure ? '; Secure' : ''}`;
-  }
-
-  async create(req: Request, res: Response, account: Account): Promise<{ csrfToken: string }> {
+  async create(account: Account): Promise<NewSession> {
     const token = crypto.randomBytes(32).toString('base64url');
     const csrf = crypto.randomBytes(24).toString('base64url');
     const now = this.now();
@@ -83,19 +73,15 @@ export class Sessions {
       this.lastSweep = now;
       await repo.deleteExpiredSessions(this.q, now, now - this.cfg.idleMinutes * 60_000);
     }
-    res.setHeader('Set-Cookie', this.cookie(req, token, Math.floor(maxAgeMs / 1000)));
-    return { csrfToken: csrf };
+    return { token, csrfToken: csrf, maxAgeSeconds: Math.floor(maxAgeMs / 1000) };
   }
 
-  async destroy(req: Request, res: Response): Promise<void> {
-    const token = cookieValue(req, COOKIE);
+  async destroy(token: string | undefined): Promise<void> {
     if (token) await repo.deleteSession(this.q, sha256(token));
-    res.setHeader('Set-Cookie', this.cookie(req, '', 0));
   }
 
-  /** The cookie's session if it is still valid for the account as it is now; else null (and gone). */
-  async resolve(req: Request): Promise<ActiveSession | null> {
-    const token = cookieValue(req, COOKIE);
+  /** The token's session if it is still valid for the account as it is now; else null (and gone). */
+  async resolve(token: string | undefined): Promise<ActiveSession | null> {
     if (!token || token.length > 100) return null;
     const id = sha256(token);
     const s = await repo.readSession(this.q, id);
@@ -110,18 +96,6 @@ export class Sessions {
     // Idle time is kept to the minute: not a write on every request.
     if (now - s.lastSeen > Math.min(60_000, idleMs / 10)) await repo.touchSession(this.q, id, now);
     return { principal: principalOf(account), csrf: s.csrf };
-  }
-
-  /** The session's principal; unsafe methods must carry the matching CSRF token. */
-  async principalFor(req: Request): Promise<Principal | null> {
-    const s = await this.resolve(req);
-    if (!s) return null;
-    if (!['GET', 'HEAD', 'OPTIONS'].includes(req.method)) {
-      const a = Buffer.from(req.get('X-CSRF-Token') ?? '');
-      const b = Buffer.from(s.csrf);
-      if (a.length !== b.length || !crypto.timingSafeEqual(a, b)) throw forbidden('Missing or wrong CSRF token');
-    }
-    return s.principal;
   }
 
   /** After a password hash upgrade: the account's sessions follow it to the new fingerprint. */

@@ -8,7 +8,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
-import { Knex } from 'knex';
+import type { Knex } from 'knex';
 import { Logger } from '../context';
 import * as nodes from '../repo/nodes';
 

@@ -1,5 +1,5 @@
 // Types shared by the job queue's SQL operations, the worker loop and the REST resource.
-import { Knex } from 'knex';
+import type { Knex } from 'knex';
 
 export type JobState = 'queued' | 'running' | 'done' | 'dead';
 

@@ -1,9 +1,9 @@
 // The worker loop: claim, run the handler and mark done in one transaction, back off on failure.
 // Queries live in ./sql; this file only decides when to call them.
 import crypto from 'node:crypto';
-import { Knex } from 'knex';
+import type { Knex } from 'knex';
 import { Logger } from '../context';
-import { isUnavailable } from '../repo/dialect';
+import { isUnavailable } from '../storageErrors';
 import { DeadJobHook, isPermanentFailure, Job, JobHandler, WorkerOptions } from './interfaces';
 import { claimJobs } from './sql/claimJob';
 import { completeJob } from './sql/completeJob';

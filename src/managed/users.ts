@@ -5,9 +5,9 @@ import crypto from 'node:crypto';
 import { hashPassword } from '../auth/passwords';
 import { passwordFailures, failedPolicy } from '../auth/passwordPolicy';
 import { ManagedObjectConfig, ManagedPropertySchema, PasswordPolicyConfig } from '../config/conf';
-import { badRequest, conflict, notFound, preconditionFailed } from '../crest/errors';
+import { Conflict, InvalidInput, NotFound, PreconditionFailed } from '../errors';
 import { FieldList, names, project } from '../crest/fields';
-import { QueryRequest } from '../crest/query';
+import type { QueryRequest } from '../crest/query';
 import { newRev } from '../crest/rev';
 import { isUniqueViolation, Q } from '../repo/dialect';
 import * as repo from '../repo/managedUsers';
@@ -36,7 +36,7 @@ export function idProblem(id: string): string | null {
 
 export function assertValidId(id: string): void {
   const problem = idProblem(id);
-  if (problem) throw badRequest(problem);
+  if (problem) throw new InvalidInput(problem);
 }
 
 export class ManagedUsers {
@@ -83,7 +83,7 @@ export class ManagedUsers {
     const obj: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(body)) {
       if (k === '_id' || k === '_rev' || k === 'password') continue;
-      if (k.startsWith('_')) throw badRequest(`Field ${k} is reserved`);
+      if (k.startsWith('_')) throw new InvalidInput(`Field ${k} is reserved`);
       obj[k] = v;
     }
     for (const [k, p] of Object.entries(this.props)) {
@@ -132,8 +132,8 @@ export class ManagedUsers {
     } catch (e) {
       if (isUniqueViolation(e)) {
         const existing = await repo.readManagedUser(q, newId);
-        if (existing) throw preconditionFailed(`managed/user/${newId} already exists`);
-        throw conflict(`A managed user with userName "${String(obj.userName)}" already exists`);
+        if (existing) throw new PreconditionFailed(`managed/user/${newId} already exists`);
+        throw new Conflict(`A managed user with userName "${String(obj.userName)}" already exists`);
       }
       throw e;
     }
@@ -142,7 +142,7 @@ export class ManagedUsers {
 
   async read(q: Q, id: string, fields: FieldList = null): Promise<ManagedUser> {
     const row = await repo.readManagedUser(q, id);
-    if (!row) throw notFound(`Object managed/user/${id} not found`);
+    if (!row) throw new NotFound(`Object managed/user/${id} not found`);
     return this.present(row, fields);
   }
 
@@ -155,10 +155,10 @@ export class ManagedUsers {
     assertValidId(id);
     const existing = await repo.readManagedUser(q, id);
     if (!existing) {
-      if (ifMatch !== null && ifMatch !== '*') throw notFound(`Object managed/user/${id} not found`);
+      if (ifMatch !== null && ifMatch !== '*') throw new NotFound(`Object managed/user/${id} not found`);
       return { user: await this.create(q, body, id), created: true };
     }
-    if (ifMatch !== null && ifMatch !== '*' && ifMatch !== existing.rev) throw preconditionFailed(`Revision ${ifMatch} does not match the current revision of managed/user/${id}`);
+    if (ifMatch !== null && ifMatch !== '*' && ifMatch !== existing.rev) throw new PreconditionFailed(`Revision ${ifMatch} does not match the current revision of managed/user/${id}`);
     const { obj, passwordHash } = await this.prepare(body, existing.passwordHash);
     return { user: await this.write(q, { id, rev: newRev(), obj, passwordHash }, existing.rev), created: false };
   }
@@ -166,8 +166,8 @@ export class ManagedUsers {
   /** Applies `change` to the stored object under optimistic concurrency. */
   async modify(q: Q, id: string, ifMatch: string | null, change: (obj: Record<string, unknown>) => Record<string, unknown>): Promise<ManagedUser> {
     const existing = await repo.readManagedUser(q, id);
-    if (!existing) throw notFound(`Object managed/user/${id} not found`);
-    if (ifMatch !== null && ifMatch !== '*' && ifMatch !== existing.rev) throw preconditionFailed(`Revision ${ifMatch} does not match the current revision of managed/user/${id}`);
+    if (!existing) throw new NotFound(`Object managed/user/${id} not found`);
+    if (ifMatch !== null && ifMatch !== '*' && ifMatch !== existing.rev) throw new PreconditionFailed(`Revision ${ifMatch} does not match the current revision of managed/user/${id}`);
     const next = change({ ...existing.obj });
     const { obj, passwordHash } = await this.prepare(next, existing.passwordHash);
     return this.write(q, { id, rev: newRev(), obj, passwordHash }, existing.rev);
@@ -178,18 +178,18 @@ export class ManagedUsers {
     try {
       ok = await repo.updateManagedUser(q, row, expectedRev);
     } catch (e) {
-      if (isUniqueViolation(e)) throw conflict(`A managed user with userName "${String(row.obj.userName)}" already exists`);
+      if (isUniqueViolation(e)) throw new Conflict(`A managed user with userName "${String(row.obj.userName)}" already exists`);
       throw e;
     }
-    if (!ok) throw preconditionFailed(`managed/user/${row.id} was changed concurrently`);
+    if (!ok) throw new PreconditionFailed(`managed/user/${row.id} was changed concurrently`);
     return this.present(row);
   }
 
   async remove(q: Q, id: string, ifMatch: string | null): Promise<ManagedUser> {
     const existing = await repo.readManagedUser(q, id);
-    if (!existing) throw notFound(`Object managed/user/${id} not found`);
-    if (ifMatch !== null && ifMatch !== '*' && ifMatch !== existing.rev) throw preconditionFailed(`Revision ${ifMatch} does not match the current revision of managed/user/${id}`);
-    if (!(await repo.deleteManagedUser(q, id, existing.rev))) throw preconditionFailed(`managed/user/${id} was changed concurrently`);
+    if (!existing) throw new NotFound(`Object managed/user/${id} not found`);
+    if (ifMatch !== null && ifMatch !== '*' && ifMatch !== existing.rev) throw new PreconditionFailed(`Revision ${ifMatch} does not match the current revision of managed/user/${id}`);
+    if (!(await repo.deleteManagedUser(q, id, existing.rev))) throw new PreconditionFailed(`managed/user/${id} was changed concurrently`);
     return this.present(existing);
   }
 

@@ -1,11 +1,12 @@
 // Opens the repository: embedded SQLite by default, PostgreSQL when DATABASE_URL says so.
-// This file and dialect.ts are the only places that know one backend from the other.
+// This file and dialect.ts are the only places in src/repo that know one backend from the other
+// (the job queue's own SQL, src/jobs/sql, is the other room that does: see README).
 import fs from 'node:fs';
 import path from 'node:path';
 import knexFactory, { Knex } from 'knex';
 import { migrationSource } from '../../migrations';
-import { PreparedStatementsPgClient } from './pgClient';
-import { CachedStatementsClient } from './sqliteClient';
+import { nameStatements, shouldRetire } from './pgStatements';
+import { cacheStatements } from './sqliteStatements';
 
 export type Dialect = 'sqlite' | 'pg';
 
@@ -43,19 +44,20 @@ export function openDb(opts: DbOptions): Db {
     const schema = opts.schema;
     const queryTimeout = opts.queryTimeoutMs ?? (Number(process.env.DATABASE_QUERY_TIMEOUT_MS) || 30_000);
     const knex = knexFactory({
-      client: PreparedStatementsPgClient as unknown as typeof Knex.Client,
+      client: 'pg',
       connection: { connectionString: opts.url, query_timeout: queryTimeout, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, keepAlive: true },
       searchPath: schema ? [schema] : undefined,
       pool: {
         min: 0,
         max: opts.poolMax ?? 10,
         // A dropped connection must not take the process down; the pool discards it.
-        afterCreate: (conn: { on: (e: string, f: (err: Error) => void) => void }, done: (err: Error | null, c: unknown) => void) => {
+        afterCreate: (conn: import('pg').Client, done: (err: Error | null, c: unknown) => void) => {
           conn.on('error', () => undefined);
+          nameStatements(conn);
           done(null, conn);
         },
         // A connection whose query timed out still waits for that answer: never hand it out again.
-        validate: (conn: { readyForQuery?: boolean }) => conn.readyForQuery !== false,
+        validate: (conn: import('pg').Client & { readyForQuery?: boolean }) => conn.readyForQuery !== false && !shouldRetire(conn),
       },
       acquireConnectionTimeout: CONNECT_TIMEOUT_MS,
       // A failed statement's message carries its SQL with `?` placeholders, not the values
@@ -71,7 +73,7 @@ export function openDb(opts: DbOptions): Db {
     fs.mkdirSync(path.dirname(file), { recursive: true });
   }
   const knex = knexFactory({
-    client: CachedStatementsClient as unknown as typeof Knex.Client,
+    client: 'better-sqlite3',
     connection: { filename: file },
     useNullAsDefault: true,
     compileSqlOnError: false,
@@ -79,7 +81,8 @@ export function openDb(opts: DbOptions): Db {
       // One writer connection: SQLite serialises writes anyway, and :memory: must not be split.
       min: 1,
       max: 1,
-      afterCreate: (conn: { pragma: (s: string) => unknown }, done: (err: Error | null, c: unknown) => void) => {
+      afterCreate: (conn: import('better-sqlite3').Database, done: (err: Error | null, c: unknown) => void) => {
+        cacheStatements(conn);
         conn.pragma('journal_mode = WAL');
         conn.pragma('synchronous = NORMAL');
         conn.pragma('busy_timeout = 10000');

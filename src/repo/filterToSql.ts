@@ -5,7 +5,7 @@
 // is assembled from constants in this file. Every predicate is two-valued (never NULL), so that
 // NOT behaves as in memory: `!(mail eq "x")` matches a user without a mail.
 import { Knex } from 'knex';
-import { badRequest } from '../crest/errors';
+import { InvalidInput } from '../errors';
 import { CompareOp, Filter, FilterValue } from '../crest/queryFilter';
 
 export type FieldTarget =
@@ -36,7 +36,7 @@ const numericOperator = (op: CompareOp): string | undefined => (op === 'eq' ? '=
 
 export function assertSafeSegment(segment: string): void {
   if (!SAFE_SEGMENT.test(segment)) {
-    throw badRequest(`Field '${segment.slice(0, 140)}' cannot be used in a query: a field name has 1 to 128 letters, digits or _-.@$:`);
+    throw new InvalidInput(`Field '${segment.slice(0, 140)}' cannot be used in a query: a field name has 1 to 128 letters, digits or _-.@$:`);
   }
 }
 
@@ -51,7 +51,7 @@ const MANAGED_USER_COLUMNS: Record<string, string> = {
 };
 
 export function managedUserResolver(field: string[]): FieldTarget {
-  if (field[0] === 'password') throw badRequest("Field 'password' cannot be queried");
+  if (field[0] === 'password') throw new InvalidInput("Field 'password' cannot be queried");
   // hasOwnProperty, so that `constructor` is a JSON field and not Object's.
   const column = field.length === 1 && Object.prototype.hasOwnProperty.call(MANAGED_USER_COLUMNS, field[0]) ? MANAGED_USER_COLUMNS[field[0]] : undefined;
   if (column) return { kind: 'column', column, type: 'string' };
@@ -66,10 +66,10 @@ export function managedUserResolver(field: string[]): FieldTarget {
  * are refused: PostgreSQL's #> would index an array with them, SQLite's path would look up a key.
  */
 function checkedPath(target: { path: string[] }): string[] {
-  if (target.path.length === 0) throw badRequest('An empty field cannot be queried');
+  if (target.path.length === 0) throw new InvalidInput('An empty field cannot be queried');
   for (const seg of target.path) {
     assertSafeSegment(seg);
-    if (/^\d+$/.test(seg)) throw badRequest(`Field '/${target.path.join('/')}' cannot be queried: array indexes are not supported`);
+    if (/^\d+$/.test(seg)) throw new InvalidInput(`Field '/${target.path.join('/')}' cannot be queried: array indexes are not supported`);
   }
   return target.path;
 }
@@ -140,8 +140,8 @@ const UNPAIRED_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBF
 
 /** PostgreSQL rejects NUL in text, and unpaired surrogates would be silently replaced on the way in. */
 function assertStorable(value: string): void {
-  if (value.includes('\u0000')) throw badRequest('A query value cannot contain the NUL character');
-  if (UNPAIRED_SURROGATE.test(value)) throw badRequest('A query value cannot contain an unpaired surrogate');
+  if (value.includes('\u0000')) throw new InvalidInput('A query value cannot contain the NUL character');
+  if (UNPAIRED_SURROGATE.test(value)) throw new InvalidInput('A query value cannot contain an unpaired surrogate');
 }
 
 /** String comparison of a non-NULL text expression; case-sensitive and in code-point order on both backends. */

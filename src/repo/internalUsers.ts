@@ -17,10 +17,6 @@ export async function readInternalUser(q: Q, id: string): Promise<InternalUserRo
   return r ? fromColumns(r) : null;
 }
 
-export async function listInternalUsers(q: Q): Promise<InternalUserRow[]> {
-  return (await q('internal_user').select('*').orderBy('id')).map(fromColumns);
-}
-
 /** Inserts unless present: bootstrapping must never overwrite a password that was changed. */
 export async function insertInternalUserIfMissing(q: Q, row: InternalUserRow): Promise<boolean> {
   const res = await q('internal_user')

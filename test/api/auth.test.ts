@@ -9,7 +9,8 @@ import path from 'node:path';
 import type { Request, Response } from 'express';
 import { fingerprintOf, Sessions } from '../../src/auth/sessions';
 import { validateAuthentication } from '../../src/config/conf';
-import { accountLookup } from '../../src/repo/accounts';
+import { accountLookup } from '../../src/auth/accounts';
+import { startSession } from '../../src/api/sessionCookie';
 import { createTestDb, TestDb } from '../helpers/db';
 import { makeProject, TestProject } from '../helpers/project';
 import { ADMIN, startTestServer, TestServer } from '../helpers/server';
@@ -217,7 +218,7 @@ describe('sessions live in the repository', () => {
       let header = '';
       const req = { secure, get: () => undefined } as unknown as Request;
       const res = { setHeader: (_: string, v: string) => (header = v) } as unknown as Response;
-      await sessions.create(req, res, account);
+      await startSession(sessions, req, res, account);
       return header;
     };
     expect(await cookieFor(true, 'auto')).toMatch(/; Secure$/);

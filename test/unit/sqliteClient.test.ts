@@ -1,7 +1,7 @@
-// The SQLite client keeps prepared statements per connection (src/repo/sqliteClient.ts): reusing
-// them must never change what a query returns.
+// The SQLite connections keep prepared statements (src/repo/sqliteStatements.ts): knex's queries
+// reuse them, and reusing them must never change what a query returns.
 import { openDb, type Db } from '../../src/repo/db';
-import { STATEMENT_CACHE_SIZE } from '../../src/repo/sqliteClient';
+import { sqliteStatementStats, STATEMENT_CACHE_SIZE } from '../../src/repo/sqliteStatements';
 
 describe('SQLite statement cache', () => {
   let db: Db;
@@ -13,6 +13,14 @@ describe('SQLite statement cache', () => {
     });
   });
   afterEach(() => db.knex.destroy());
+
+  it("serves knex's repeated queries from the cache (fails if knex stops preparing through the connection)", async () => {
+    await db.knex('t').insert({ name: 'a' });
+    const before = { ...sqliteStatementStats };
+    for (let i = 0; i < 20; i++) expect(await db.knex('t').where({ id: 1 }).first()).toEqual({ id: 1, name: 'a' });
+    expect(sqliteStatementStats.prepared - before.prepared).toBe(1);
+    expect(sqliteStatementStats.reused - before.reused).toBe(19);
+  });
 
   it('answers repeated reads and writes with fresh bindings each time', async () => {
     for (let i = 0; i < 5; i++) {

@@ -1,7 +1,7 @@
 // Jobs for the REST resource and the admin console.
 import { Filter } from '../../crest/queryFilter';
 import { applyFilter, FieldTarget } from '../../repo/filterToSql';
-import { badRequest } from '../../crest/errors';
+import { InvalidInput } from '../../errors';
 import { dialectOf, Q } from '../../repo/dialect';
 import { Job } from '../interfaces';
 import { rowToJob } from './rowToJob';
@@ -13,7 +13,7 @@ const COLUMNS: Record<string, string> = {
 
 export function jobResolver(field: string[]): FieldTarget {
   const column = field.length === 1 && Object.prototype.hasOwnProperty.call(COLUMNS, field[0]) ? COLUMNS[field[0]] : undefined;
-  if (!column) throw badRequest(`Jobs cannot be queried on /${field.join('/')}`);
+  if (!column) throw new InvalidInput(`Jobs cannot be queried on /${field.join('/')}`);
   const type = field[0] === '_id' ? 'id' : field[0] === 'attempts' || field[0] === 'runAt' ? 'number' : 'string';
   return { kind: 'column', column, type };
 }
