@@ -11,6 +11,22 @@ export type ErrorKind =
   | 'ProcessDefect'
   | 'Unavailable';
 
+/**
+ * The CREST code each kind is answered with (src/api/errors.ts) and, as the recon audit has always
+ * shown a refusal, written in front of an audit message ("409 …").
+ */
+export const CODE_OF_KIND: Record<ErrorKind, number> = {
+  InvalidInput: 400,
+  Unauthenticated: 401,
+  Forbidden: 403,
+  NotFound: 404,
+  Conflict: 409,
+  PreconditionFailed: 412,
+  TooManyRequests: 429,
+  ProcessDefect: 500,
+  Unavailable: 503,
+};
+
 export abstract class DomainError extends Error {
   abstract readonly kind: ErrorKind;
   constructor(message: string, readonly detail?: unknown) {

@@ -1,6 +1,5 @@
-// A refusal's code in the audit message and whether a createUser job gives up at once: the same for
-// a domain error (src/errors.ts) as for the CREST error a room threw before it had domain errors.
-import { CrestError } from '../../../src/crest/errors';
+// A refusal's code in the audit message and whether a createUser job gives up at once, for every
+// domain error (src/errors.ts) the rooms below the API throw.
 import { Conflict, Forbidden, InvalidInput, NotFound, PreconditionFailed, ProcessDefect, Unavailable } from '../../../src/errors';
 import { isFinalRefusal, refusalCode } from '../../../src/recon/refusal';
 
@@ -13,12 +12,6 @@ describe('refusalCode / isFinalRefusal', () => {
     expect(refusalCode(new PreconditionFailed('x'))).toBe(412);
     expect(refusalCode(new ProcessDefect('x'))).toBe(500);
     expect(refusalCode(new Unavailable('x'))).toBe(503);
-  });
-
-  it('reads a CREST error as before', () => {
-    expect(refusalCode(new CrestError(409, 'taken'))).toBe(409);
-    expect(isFinalRefusal(new CrestError(403, 'policy'))).toBe(true);
-    expect(isFinalRefusal(new CrestError(503, 'later'))).toBe(false);
   });
 
   it('is no refusal for a driver error or a bug (string codes, no code)', () => {
