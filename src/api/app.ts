@@ -80,7 +80,7 @@ export function createApp(ctx: AppContext, parts: AppParts): express.Express {
   return app;
 }
 
-/** The connectors' errors (csvConnector: SOURCE_UNAVAILABLE, SOURCE_INVALID, SOURCE_CHANGED). */
+/** The connectors' errors (recon/csv/sourceErrors.ts: SOURCE_UNAVAILABLE, SOURCE_INVALID, SOURCE_CHANGED). */
 function sourceFailure(err: unknown): boolean {
   const code = (err as { code?: unknown })?.code;
   return err instanceof Error && (code === 'SOURCE_UNAVAILABLE' || code === 'SOURCE_INVALID' || code === 'SOURCE_CHANGED');

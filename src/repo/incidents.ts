@@ -27,7 +27,7 @@ function jobIncident(r: Record<string, unknown>, definitions: Map<number, string
   };
 }
 
-/** The activity of a failed timer run, from the error WorkflowRuntime.recordTimerFailure writes. */
+/** The activity of a failed timer run, from the error workflow/timerRuns.ts (recordTimerFailure) writes. */
 const TIMER_FAILURE = /^timer run failed at ([^:]+):/;
 
 /** A failed instance (status failed), or an active one whose timer run failed (its state kept). */
