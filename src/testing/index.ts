@@ -382,7 +382,9 @@ export class ProcessTestKit {
       },
       onJobsEnqueued: () => opts.hooks?.onJobsEnqueued?.(),
     };
-    this.runtime = new WorkflowRuntime(db, this.definitions, log, hooks, { now: clock.now });
+    // The engine runs in the test's own thread, from src/ under ts-jest as from the installed dist/:
+    // a kit test runs the same way wherever it is imported from, with nothing left running after it.
+    this.runtime = new WorkflowRuntime(db, this.definitions, log, hooks, { now: clock.now, engineThreads: 0 });
   }
 
   /** Deploys a .bpmn / .bpmn20.xml file (relative to baseDir) as a new version of its process. */

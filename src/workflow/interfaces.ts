@@ -111,6 +111,11 @@ export interface RunOptions {
    * template (template.ts) and completion plan (completionPlan.ts) answer where they can.
    */
   templates?: boolean;
+  /**
+   * Worker threads for completions and timer runs (default defaultPoolSize(): one per core, at most
+   * 4, when the compiled worker exists); 0 runs the engine in the calling thread.
+   */
+  engineThreads?: number;
 }
 
 /** The definition cannot be deployed; the message names the reason and, when known, the element. */

@@ -54,10 +54,15 @@ export class EnginePool {
   private nextId = 1;
   private closed = false;
 
-  constructor(private readonly size: number) {}
+  /** Whether threads can run at all: looked up once (it was a stat on every completion). */
+  private readonly available: boolean;
+
+  constructor(readonly size: number) {
+    this.available = size > 0 && fs.existsSync(WORKER_SCRIPT);
+  }
 
   get enabled(): boolean {
-    return this.size > 0 && !this.closed && fs.existsSync(WORKER_SCRIPT);
+    return this.available && !this.closed;
   }
 
   private spawn(): Slot {

@@ -35,7 +35,7 @@ export class WorkflowRuntime {
 
   constructor(db: Db, readonly definitions: Definitions, log: Logger, hooks: RuntimeHooks = {}, runOptions: RunOptions = {}) {
     const now = () => (runOptions.now ?? Date.now)();
-    this.rt = { db, definitions, log, hooks, runOptions, pool: new EnginePool(defaultPoolSize()), now, iso: () => new Date(now()).toISOString() };
+    this.rt = { db, definitions, log, hooks, runOptions, pool: new EnginePool(runOptions.engineThreads ?? defaultPoolSize()), now, iso: () => new Date(now()).toISOString() };
     this.continueJob = continueJob(this.rt);
   }
 
@@ -126,6 +126,11 @@ export class WorkflowRuntime {
   /** The timers an active instance waits for, earliest first, without firing any. */
   waitingTimers(inst: instances.InstanceRow): Promise<TimerInfo[]> {
     return waitingTimers(this.rt, inst);
+  }
+
+  /** Worker threads the engine calls may use (0: they run in the calling thread). */
+  get engineThreads(): number {
+    return this.rt.pool.enabled ? this.rt.pool.size : 0;
   }
 
   /**

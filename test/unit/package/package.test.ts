@@ -30,6 +30,23 @@ test("require('reconflow/testing') gives processTestKit", () => {
   expect(out.trim()).toBe('function');
 });
 
+test('the kit from the installed dist/ runs the engine in the calling thread, as the repo tests do from src/', () => {
+  const script = [
+    "const { processTestKit } = require('reconflow/testing');",
+    '(async () => {',
+    `  const kit = await processTestKit({ baseDir: ${JSON.stringify(ROOT)} });`,
+    "  await kit.deploy('processes/managedUserApproval.bpmn');",
+    "  const p = await kit.start('managedUserApproval', { sourceId: 'bjensen', mapping: 'm', reconId: 'r1' });",
+    "  await p.complete('evaluateRequest', { requestApproved: 'true' });",
+    "  await p.expectEndedAt('approved');",
+    '  console.log(JSON.stringify({ threads: kit.runtime.engineThreads }));',
+    '  await kit.close();',
+    '})();',
+  ].join('\n');
+  const out = execFileSync(process.execPath, ['-e', script], { cwd: dir, encoding: 'utf8', timeout: 60_000 });
+  expect(JSON.parse(out.trim().split('\n').pop()!)).toEqual({ threads: 0 });
+});
+
 describe.each(['node10', 'node16'])('a user test importing reconflow/testing type-checks (moduleResolution %s)', (resolution) => {
   test('tsc --noEmit passes, and fails on a wrong use of the kit', () => {
     const sub = path.join(dir, resolution);
