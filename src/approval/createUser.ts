@@ -18,6 +18,7 @@ import { SourceConnector } from '../recon/connector';
 import { CompiledMapping } from '../recon/interfaces';
 import { isFinalRefusal } from '../recon/refusal';
 import { canonicalHash } from './contract';
+import { NO_SNAPSHOT } from './decision';
 
 export interface CreateUserDeps {
   mappings: Map<string, CompiledMapping>;
@@ -70,7 +71,7 @@ async function createFromSnapshot(trx: Knex.Transaction, deps: CreateUserDeps, i
     // Already created or superseded (an earlier run committed): the same answer again.
     return { outcome: done.outcome === 'superseded' ? 'superseded' : 'created', sourceId: done.sourceId, targetId: null, message: done.outcomeMessage };
   }
-  if (!req.target) throw new PermanentJobFailure(`The approval of instance ${instanceId} was requested before approvals kept what they approve; run a reconciliation to ask again`);
+  if (!req.target) throw new PermanentJobFailure(NO_SNAPSHOT(instanceId));
   const mapping = deps.mappings.get(req.mapping);
   if (!mapping) throw new PermanentJobFailure(`The mapping ${req.mapping} of instance ${instanceId} is not configured in sync.json`);
   const connector = deps.connectors.get(mapping.source);

@@ -124,6 +124,21 @@ export async function claimCreation(q: Q, processInstanceId: number, at: string)
   return rows.length ? requestFromColumns(rows[0] as Record<string, unknown>) : null;
 }
 
+/**
+ * An approval decided on an instance that has no request (started over REST, or asked before
+ * snapshots existed): a request row without a target whose outcome is already failed, so history
+ * and the inbox say that nothing will be created. A real request already there is left alone.
+ */
+export async function recordUnrequested(q: Q, r: Pick<RequestRow, 'processInstanceId' | 'mapping' | 'sourceId' | 'sourceHash' | 'reconId'>, message: string, at: string): Promise<void> {
+  await q('approval_request')
+    .insert({
+      process_instance_id: r.processInstanceId, mapping: r.mapping, source_id: r.sourceId, source_hash: r.sourceHash, recon_id: r.reconId,
+      target: null, requested_at: at, outcome: 'failed', outcome_message: message.slice(0, 2000), outcome_at: at,
+    })
+    .onConflict('process_instance_id')
+    .ignore();
+}
+
 export async function setOutcome(q: Q, processInstanceId: number, outcome: Outcome | null, message: string | null, at: string | null): Promise<void> {
   await q('approval_request').where({ process_instance_id: processInstanceId }).update({ outcome, outcome_message: message?.slice(0, 2000) ?? null, outcome_at: at });
 }

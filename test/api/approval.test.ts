@@ -231,6 +231,24 @@ describe('approvals are bound to what was shown', () => {
     expect((await t.call('GET', `/workflow/incident/${id}`, { headers: ADMIN })).status).toBe(404);
   });
 
+  it('an approval of an instance no reconciliation asked for is failed from the decision on, never a plain approved', async () => {
+    const started = await t.call('POST', '/workflow/processinstance?_action=create', { headers: ADMIN, body: { _key: 'managedUserApproval', sourceId: 'nosnap', mapping: MAPPING, reconId: 'r-rest' } });
+    expect(started.status).toBe(201);
+    const [task] = await openTasks('nosnap');
+    expect((await t.call('GET', `/workflow/taskinstance/${task._id}`, { headers: ADMIN })).body.approval).toBeNull();
+    expect((await complete(task._id, { requestApproved: 'true' })).status).toBe(200);
+    // Before the job has run, the history already says that nothing will be created.
+    let h = await history(started.body._id);
+    expect(h.approval).toMatchObject({ sourceId: 'nosnap', target: null, decision: 'approved', outcome: 'failed', outcomeMessage: expect.stringMatching(/has no approval request/) });
+    await runJobs();
+    const job = await db.knex('job').where({ key: `createUser:${started.body._id}` }).first();
+    expect(job.state).toBe('dead');
+    expect((await user('nosnap')).status).toBe(404);
+    h = await history(started.body._id);
+    expect(h.approval).toMatchObject({ outcome: 'failed', outcomeMessage: expect.stringMatching(/has no approval request/) });
+    expect((await t.call('GET', `/workflow/incident/job-${job.id}`, { headers: ADMIN })).body.cause).toMatch(/has no approval request/);
+  });
+
   it('incidents are for administrators only', async () => {
     await t.call('POST', '/managed/user?_action=create', { headers: ADMIN, body: { _id: 'plain', userName: 'plain', sn: 'P', password: 'Passw0rd!' } });
     const r = await t.call('GET', '/workflow/incident?_queryFilter=true', { headers: { 'X-OpenIDM-Username': 'plain', 'X-OpenIDM-Password': 'Passw0rd!' } });
