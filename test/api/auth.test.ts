@@ -14,40 +14,11 @@ import { startSession } from '../../src/api/sessionCookie';
 import { createTestDb, TestDb } from '../helpers/db';
 import { makeProject, TestProject } from '../helpers/project';
 import { ADMIN, startTestServer, TestServer } from '../helpers/server';
-
-interface Reply {
-  status: number;
-  body: any;
-  headers: http.IncomingHttpHeaders;
-  ms: number;
-}
+import { request } from '../reliability/harness';
 
 /** One request on its own connection, from a chosen local address (the rate limit counts per address). */
-function send(base: string, method: string, p: string, o: { headers?: Record<string, string>; body?: unknown; from?: string } = {}): Promise<Reply> {
-  const url = new URL(base + p);
-  const payload = o.body === undefined ? undefined : Buffer.from(JSON.stringify(o.body));
-  const headers: Record<string, string | number> = { 'Accept-API-Version': 'resource=1.0', ...(o.headers ?? {}) };
-  if (payload) Object.assign(headers, { 'Content-Type': 'application/json', 'Content-Length': payload.length });
-  const started = Date.now();
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host: url.hostname, port: url.port, path: url.pathname + url.search, method, headers, agent: false, localAddress: o.from }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        let body: unknown = text;
-        try {
-          body = JSON.parse(text);
-        } catch {
-          /* not JSON */
-        }
-        resolve({ status: res.statusCode ?? 0, body, headers: res.headers, ms: Date.now() - started });
-      });
-    });
-    req.on('error', reject);
-    req.end(payload);
-  });
-}
+const send = (base: string, method: string, p: string, o: { headers?: Record<string, string>; body?: unknown; from?: string } = {}) =>
+  request(base, method, p, { headers: o.headers, body: o.body, localAddress: o.from });
 
 const creds = (u: string, p: string) => ({ 'X-OpenIDM-Username': u, 'X-OpenIDM-Password': p });
 const tally = (xs: number[]) => xs.reduce<Record<number, number>>((a, s) => ({ ...a, [s]: (a[s] ?? 0) + 1 }), {});
