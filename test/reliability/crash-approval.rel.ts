@@ -10,6 +10,34 @@ import {
 
 describe('crash after approval', () => {
   const servers: ServerProc[] = [];
+
+  /**
+   * Starts a worker on the backlog and SIGKILLs it once `fraction` of the n jobs more are done and one
+   * is claimed and not yet committed. A job is a few ms, so the kill may land between two jobs: then
+   * start and kill again (at most 5 times). The worker runs jobs before the server answers HTTP, so
+   * the jobs are watched from the spawn on, not from the first answer.
+   */
+  async function killWithJobInHand(db: { knex: Parameters<typeof count>[0]; url: string }, project: string, n: number, fraction: number, nodeId?: string) {
+    let doneAtKill = 0;
+    let byState: Record<string, number> = {};
+    let kills = 0;
+    while (kills < 5 && !(byState.running > 0)) {
+      let s: ServerProc | undefined;
+      const starting = startServer({ projectDir: project, databaseUrl: db.url, ...(nodeId ? { nodeId } : {}), onSpawn: (p) => servers.push((s = p)) }).catch(() => undefined);
+      const doneBefore = await count(db.knex, "SELECT COUNT(*) AS n FROM job WHERE state = 'done'");
+      doneAtKill = await until('the worker to be part-way through, with a job in hand', async () => {
+        const [{ done, running }] = await rows<{ done: number; running: number }>(db.knex, "SELECT SUM(CASE WHEN state = 'done' THEN 1 ELSE 0 END) AS done, SUM(CASE WHEN state = 'running' THEN 1 ELSE 0 END) AS running FROM job");
+        return Number(done) >= doneBefore + n * fraction && Number(running) > 0 && Number(done);
+      }, 60_000, 1);
+      s!.kill('SIGKILL');
+      await s!.exited;
+      await starting;
+      kills++;
+      const states = await rows<{ state: string; n: number }>(db.knex, 'SELECT state, COUNT(*) AS n FROM job GROUP BY state');
+      byState = Object.fromEntries(states.map((r) => [r.state, Number(r.n)]));
+    }
+    return { doneAtKill, byState, kills };
+  }
   const cleanup: Array<() => Promise<void> | void> = [];
   afterAll(async () => {
     for (const s of servers) s.kill('SIGKILL');
@@ -82,23 +110,7 @@ describe('crash after approval', () => {
     expect(replies.map((r) => r.status)).toEqual(tasks.map(() => 200));
 
     // A worker with the default identity, SIGKILLed while it holds a claimed, uncommitted job.
-    let byState: Record<string, number> = {};
-    let kills = 0;
-    while (kills < 5 && !(byState.running > 0)) {
-      let s: ServerProc | undefined;
-      const starting = startServer({ projectDir: project, databaseUrl: db.url, onSpawn: (p) => servers.push((s = p)) }).catch(() => undefined);
-      const doneBefore = await count(db.knex, "SELECT COUNT(*) AS n FROM job WHERE state = 'done'");
-      await until('the worker to be part-way through, with a job in hand', async () => {
-        const [{ done, running }] = await rows<{ done: number; running: number }>(db.knex, "SELECT SUM(CASE WHEN state = 'done' THEN 1 ELSE 0 END) AS done, SUM(CASE WHEN state = 'running' THEN 1 ELSE 0 END) AS running FROM job");
-        return Number(done) >= doneBefore + n * 0.05 && Number(running) > 0;
-      }, 60_000, 1);
-      s!.kill('SIGKILL');
-      await s!.exited;
-      await starting;
-      kills++;
-      const states = await rows<{ state: string; n: number }>(db.knex, 'SELECT state, COUNT(*) AS n FROM job GROUP BY state');
-      byState = Object.fromEntries(states.map((r) => [r.state, Number(r.n)]));
-    }
+    const { byState, kills } = await killWithJobInHand(db, project, n, 0.05);
     expect(byState.running).toBeGreaterThan(0);
     const heldAtKill = byState.running;
 
@@ -131,28 +143,7 @@ describe('crash after approval', () => {
   it('SIGKILL while the worker is in the middle of the createUser jobs: each job done once, each user once', async () => {
     const n = 1000;
     const { db, ids, project } = await approvedBacklog('mid-job', n);
-    // Kill while a job is claimed (running) and not yet committed; a job is a few ms, so the kill
-    // may land between two jobs instead: then start again and kill again (at most 5 times).
-    let doneAtKill = 0;
-    let byState: Record<string, number> = {};
-    let kills = 0;
-    while (kills < 5 && !(byState.running > 0)) {
-      // The worker starts before the server answers HTTP and runs thousands of jobs a second:
-      // watch the jobs from the spawn on, not from the first answer.
-      let s: ServerProc | undefined;
-      const starting = startServer({ projectDir: project, databaseUrl: db.url, nodeId: 'rel-mid-job', onSpawn: (p) => servers.push((s = p)) }).catch(() => undefined);
-      const doneBefore = await count(db.knex, "SELECT COUNT(*) AS n FROM job WHERE state = 'done'");
-      doneAtKill = await until('the worker to be part-way through, with a job in hand', async () => {
-        const [{ done, running }] = await rows<{ done: number; running: number }>(db.knex, "SELECT SUM(CASE WHEN state = 'done' THEN 1 ELSE 0 END) AS done, SUM(CASE WHEN state = 'running' THEN 1 ELSE 0 END) AS running FROM job");
-        return Number(done) >= doneBefore + n * 0.1 && Number(running) > 0 && Number(done);
-      }, 60_000, 1);
-      s!.kill('SIGKILL');
-      await s!.exited;
-      await starting;
-      kills++;
-      const states = await rows<{ state: string; n: number }>(db.knex, 'SELECT state, COUNT(*) AS n FROM job GROUP BY state');
-      byState = Object.fromEntries(states.map((r) => [r.state, Number(r.n)]));
-    }
+    const { doneAtKill, byState, kills } = await killWithJobInHand(db, project, n, 0.1, 'rel-mid-job');
     expect(byState.done ?? 0).toBeLessThan(n); // the kill landed mid-way
     expect(byState.running).toBeGreaterThan(0); // … with a job claimed and not committed
     const usersAtKill = await count(db.knex, 'SELECT COUNT(*) AS n FROM managed_user') - 1;
