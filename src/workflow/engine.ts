@@ -38,6 +38,8 @@ interface ElementApi {
   content: Record<string, unknown>;
   environment: EnvironmentLike;
   signal(message?: unknown): void;
+  /** Waiting children of a sub-process or multi-instance execution (undefined for a plain activity). */
+  getPostponed?(): ElementApi[] | undefined;
 }
 
 interface DefinitionLike {
@@ -206,10 +208,35 @@ class Run {
     });
   }
 
+  /**
+   * Every waiting activity execution at any depth: top level, inside (nested) sub-processes and
+   * multi-instance bodies. The one place that walks bpmn-engine's postponed tree.
+   */
+  waitingExecutions(): ElementApi[] {
+    if (this.done || !this.execution) return [];
+    const out: ElementApi[] = [];
+    const seen = new Set<string>();
+    const visit = (apis: ElementApi[] | undefined) => {
+      for (const api of apis ?? []) {
+        if (seen.has(api.executionId)) continue;
+        seen.add(api.executionId);
+        out.push(api);
+        visit(api.getPostponed?.());
+      }
+    };
+    visit(this.execution.getPostponed());
+    return out;
+  }
+
+  /** The waiting activity execution with this id (any depth), after recover. */
+  waitingExecution(executionId: string): ElementApi | undefined {
+    return this.waitingExecutions().find((api) => api.executionId === executionId);
+  }
+
   /** The waiting user task with this execution id, after recover. */
   waitingTask(executionId: string): ElementApi | undefined {
-    if (this.done) return undefined;
-    return this.execution?.getPostponed().find((api) => api.executionId === executionId && this.compiled.tasks.has(api.id));
+    const api = this.waitingExecution(executionId);
+    return api && this.compiled.tasks.has(api.id) ? api : undefined;
   }
 
   async signal(task: ElementApi, values: Record<string, unknown>): Promise<void> {

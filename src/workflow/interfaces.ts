@@ -85,6 +85,21 @@ export interface TimerInfo {
   expireAt: number /* epoch ms */;
 }
 
+/**
+ * A token waiting at something other than a user task or a timer: what can resume it is named by
+ * kind (a REST trigger, a correlated message, a broadcast signal, an external worker, a called
+ * process). Every such wait is exposed, or the element is refused at deploy (runnable.ts).
+ */
+export interface WaitingExecution {
+  executionId: string;
+  activityId: string;
+  kind: 'trigger' | 'message' | 'signal' | 'external' | 'call';
+  /** the message or signal name, the external topic, the called process key */
+  name?: string;
+  /** kind-specific details (a call's input variables and binding, an external task's priority, …) */
+  detail?: Record<string, unknown>;
+}
+
 export interface RunResult {
   status: 'waiting' | 'ended' | 'failed';
   /** compact serialized engine state when waiting (no embedded definition, deflated) */
@@ -101,6 +116,10 @@ export interface RunResult {
   jobs: { topic: string; activityId: string }[];
   /** when failed */
   error?: { message: string; activityId?: string };
+  /** tokens waiting now at something other than a user task or timer (absent: none) */
+  waits?: WaitingExecution[];
+  /** ids of the activities (and events) that completed during this run, in order (the path taken) */
+  passed?: string[];
 }
 
 export interface RunOptions {
