@@ -1,0 +1,184 @@
+// The conformance suite drives every case through this interface, so that the cases say what a
+// modeler's process must do and not how today's kit does it. KitDriver implements it on the
+// process-testing kit (src/testing) over the real durable runtime, on SQLite or PostgreSQL; what
+// the runtime cannot do yet throws NotAvailable, and the case fails naming the missing capability.
+import crypto from 'node:crypto';
+import path from 'node:path';
+import type { Principal } from '../../src/auth/interfaces';
+import { Db, isPostgresUrl, migrate, openDb } from '../../src/repo/db';
+import { FakeClock, ProcessTestKit } from '../../src/testing';
+import type { Vars } from './cases/types';
+
+export const FILES_DIR = path.join(__dirname, 'files');
+
+export class NotAvailable extends Error {
+  constructor(readonly capability: string) {
+    super(`not available yet: ${capability}`);
+    this.name = 'NotAvailable';
+  }
+}
+
+export interface OpenTask {
+  activityId: string;
+  name: string | null;
+  assignee: string | null;
+  candidateUsers: string[];
+  candidateGroups: string[];
+  processInstanceId: number;
+}
+
+export interface InstanceView {
+  status: string;
+  endActivityId: string | null;
+  businessKey: string | null;
+  variables: Vars;
+  error: string | null;
+}
+
+export interface ConformanceDriver {
+  /** Deploys a file (relative to files/); throws the deploy refusal (message, elementId). */
+  deploy(file: string): Promise<void>;
+  start(key: string, variables: Vars, opts: { businessKey?: string; initiator?: string }): Promise<number>;
+  startByMessage(name: string, variables: Vars, businessKey?: string): Promise<number>;
+  startBySignal(name: string, variables: Vars): Promise<number>;
+  completeTask(activityId: string, variables: Vars): Promise<void>;
+  trigger(activityId: string, variables: Vars): Promise<void>;
+  correlate(name: string, variables: Vars, businessKey?: string): Promise<void>;
+  signal(name: string, variables: Vars): Promise<void>;
+  completeExternal(topic: string, variables: Vars): Promise<void>;
+  /** Moves the fake clock (ISO 8601 duration) and runs one pass of the timer scheduler. */
+  advanceClock(by: string): Promise<void>;
+  advanceClockTo(isoDateTime: string): Promise<void>;
+  /** Drops every in-memory part (runtime, definitions cache) and recovers from storage. */
+  restart(): Promise<void>;
+  openTasks(): Promise<OpenTask[]>;
+  /** Activity ids of open waits that are not user tasks or timers (trigger, message, signal, external). */
+  waits(): Promise<string[]>;
+  instance(id: number): Promise<InstanceView>;
+  /** Activity ids the instance passed, in order. */
+  passed(id: number): Promise<string[]>;
+  close(): Promise<void>;
+}
+
+const ADMIN: Principal = { component: 'managed/user', id: 'openidm-admin', userName: 'openidm-admin', roles: ['openidm-admin'] };
+
+/** A migrated database of its own: SQLite in memory, or a fresh schema when DATABASE_URL is postgres://… */
+async function freshDb(): Promise<{ db: Db; drop(): Promise<void> }> {
+  const url = process.env.DATABASE_URL;
+  if (url && isPostgresUrl(url)) {
+    const schema = `conf_${crypto.randomBytes(6).toString('hex')}`;
+    const db = openDb({ url, schema, projectDir: process.cwd() });
+    await migrate(db, schema);
+    return {
+      db,
+      async drop() {
+        await db.knex.raw('DROP SCHEMA IF EXISTS ?? CASCADE', [schema]);
+        await db.knex.destroy();
+      },
+    };
+  }
+  const db = openDb({ url: ':memory:', projectDir: process.cwd() });
+  await migrate(db);
+  return { db, drop: () => db.knex.destroy() };
+}
+
+export class KitDriver implements ConformanceDriver {
+  private kit: ProcessTestKit;
+
+  private constructor(
+    private readonly db: Db,
+    private readonly clock: FakeClock,
+    private readonly dropDb: () => Promise<void>,
+  ) {
+    this.kit = new ProcessTestKit(db, clock, { baseDir: FILES_DIR });
+  }
+
+  static async create(now: string): Promise<KitDriver> {
+    const { db, drop } = await freshDb();
+    return new KitDriver(db, new FakeClock(now), drop);
+  }
+
+  async deploy(file: string): Promise<void> {
+    await this.kit.deploy(file);
+  }
+
+  async start(key: string, variables: Vars, opts: { businessKey?: string; initiator?: string }): Promise<number> {
+    const p = await this.kit.start(key, variables, { businessKey: opts.businessKey, startUserId: opts.initiator });
+    return p.id;
+  }
+
+  async startByMessage(): Promise<number> {
+    throw new NotAvailable('start by message (message start event)');
+  }
+
+  async startBySignal(): Promise<number> {
+    throw new NotAvailable('start by signal (signal start event)');
+  }
+
+  async completeTask(activityId: string, variables: Vars): Promise<void> {
+    const open = await this.kit.tasks({ taskDefinitionKey: activityId });
+    if (!open.length) throw new Error(`no open task "${activityId}"`);
+    // kit.tasks lists oldest first; as an administrator, who may complete any task.
+    await this.kit.runtime.complete(open[0].id, variables, ADMIN);
+  }
+
+  async trigger(): Promise<void> {
+    throw new NotAvailable('trigger a waiting execution (manual task, receive task, catch event)');
+  }
+
+  async correlate(): Promise<void> {
+    throw new NotAvailable('correlate a message by name');
+  }
+
+  async signal(): Promise<void> {
+    throw new NotAvailable('broadcast a signal by name');
+  }
+
+  async completeExternal(): Promise<void> {
+    throw new NotAvailable('external tasks (fetchAndLock, complete)');
+  }
+
+  async advanceClock(by: string): Promise<void> {
+    this.clock.advance(by);
+    await this.kit.fireTimers();
+  }
+
+  async advanceClockTo(isoDateTime: string): Promise<void> {
+    this.clock.set(isoDateTime);
+    await this.kit.fireTimers();
+  }
+
+  async restart(): Promise<void> {
+    await this.kit.runtime.close();
+    this.kit = new ProcessTestKit(this.db, this.clock, { baseDir: FILES_DIR });
+  }
+
+  async openTasks(): Promise<OpenTask[]> {
+    return (await this.kit.tasks()).map((t) => ({
+      activityId: t.taskDefinitionKey,
+      name: t.name,
+      assignee: t.assignee,
+      candidateUsers: t.candidateUsers,
+      candidateGroups: t.candidateGroups,
+      processInstanceId: t.processInstanceId,
+    }));
+  }
+
+  async waits(): Promise<string[]> {
+    throw new NotAvailable('listing waits that are not user tasks (RunResult.waits exposed on the instance)');
+  }
+
+  async instance(id: number): Promise<InstanceView> {
+    const i = await this.kit.instance(id).instance();
+    return { status: i.status, endActivityId: i.endActivityId, businessKey: i.businessKey, variables: i.variables, error: i.error };
+  }
+
+  async passed(): Promise<string[]> {
+    throw new NotAvailable('the path an instance took (RunResult.passed stored with the instance)');
+  }
+
+  async close(): Promise<void> {
+    await this.kit.runtime.close();
+    await this.dropDb();
+  }
+}
