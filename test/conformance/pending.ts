@@ -17,6 +17,12 @@ const DIALECT_LISTENER = 'h-listeners: activiti:/flowable: listeners parsed, so 
 const CAMUNDA_FIELD = 'h-listeners: camunda:field parsed, so that the refusal names the Java delegate (today "unparsable content")';
 const CRON = 'h-listeners: cron timeCycle (today the instance fails: "Consumer tag must be unique")';
 const CYCLE = 'timers: an unbounded cycle R/PT1H on a non-interrupting boundary fires only once (no slice named; the integrator assigns it)';
+const BOUNDARY_WAIT = 'h-events: a user task with a message/signal boundary gets no task row today (the instance waits silently)';
+const ESCALATION = 'h-tasks: user tasks in a sub-process; then escalation boundary (no slice named)';
+const PARTICIPANT_REF = 'deploy: a participant whose processRef names no process (Camunda ignores it) refuses the file (no slice named)';
+const IO = 'h-listeners: camunda:inputOutput (refused today)';
+const JS_LISTENERS_OK = 'h-listeners: JavaScript task listeners accepted, so that the refusal names the business rule / Java service task';
+const SCRIPT_BINDINGS = 'scripts: JavaScript script tasks with the engines\' bindings (execution.setVariable, variables by name) (no slice named); first h-listeners: isExecutable absent';
 const DIAGRAM_REFS = 'deploy: a bpmndi element referencing something outside the process (a diagram-only defect Camunda ignores) refuses the file (no slice named)';
 
 export const PENDING: Record<string, string> = {
@@ -61,4 +67,14 @@ export const PENDING: Record<string, string> = {
   'bpmn-engine/timers': WAITS,
   'bpmn-engine/issue-163': TASKS,
   'bpmn-miwg-test-suite/C.1.0': CAMUNDA_FIELD,
+  'camunda-bpm-platform/BpmnParseTest.testParseNamespaceInConditionExpressionType': `${PARTICIPANT_REF}; then h-deploy: the path taken (passed), to see which branch #{approved} chose`,
+  'camunda-bpm-platform/RepositoryServiceTest.testDeleteDeploymentSkipIoMappings': IO,
+  'camunda-bpm-platform/invoice.v1': JS_LISTENERS_OK,
+  'camunda-bpm-platform/failing-output-mapping-model': `${DIAGRAM_REFS}; then ${EXTERNAL}; ${IO}`,
+  'camunda-bpm-platform/MessageBoundaryEventTest.testSingleBoundaryMessageEvent': BOUNDARY_WAIT,
+  'camunda-bpm-platform/SignalEventTests.catchAlertSignalBoundary': BOUNDARY_WAIT,
+  'camunda-bpm-platform/MessageEventSubprocessTest.testInterruptingUnderProcessDefinition': 'h-events/h-tasks: a process with a message event sub-process gets no task row for its plain user task today; then correlation into the event sub-process',
+  'camunda-bpm-platform/EscalationEventTest.testThrowEscalationEventFromEmbeddedSubprocess': ESCALATION,
+  'camunda-bpm-platform/MultiInstanceTest.testParallelUserTasksCustomExtensions': TASKS,
+  'flowable-engine/Flowable6Test.testScriptTask': SCRIPT_BINDINGS,
 };

@@ -104,7 +104,17 @@ async function runSteps(d: ConformanceDriver, c: RunCase): Promise<CaseResult> {
   for (const [i, step] of c.steps.entries()) {
     const label = `step ${i + 1} (${describe(step)})`;
     try {
-      instanceId = await act(d, step, instanceId);
+      if (step.fails) {
+        const failure = await act(d, step, instanceId).then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        if (failure instanceof NotAvailable) throw failure;
+        if (failure === undefined) return { id: c.id, passed: false, failure: `${label}: expected to fail with ${String(step.fails)}, but it succeeded` };
+        if (!step.fails.test(message(failure))) return { id: c.id, passed: false, failure: `${label}: expected to fail with ${String(step.fails)}, failed with: ${message(failure)}` };
+      } else {
+        instanceId = await act(d, step, instanceId);
+      }
       // What a step leaves behind must be in storage: check it on a runtime that recovered from there.
       await d.restart();
       const wrong = await check(d, instanceId, step.then);

@@ -441,3 +441,130 @@ export const camundaPlatformCases: ConformanceCase[] = [
     refused: { elementIds: ['manualTask'], reason: /listener|Java|class/i },
   },
 ];
+
+/** Files added in a second pass: boundary events, event sub-processes, expressions, mappings. */
+export const camundaPlatformMoreCases: ConformanceCase[] = [
+  {
+    id: 'camunda-bpm-platform/BpmnParseTest.testParseNamespaceInConditionExpressionType',
+    file: D + 'BpmnParseTest.testParseNamespaceInConditionExpressionType.bpmn20.xml',
+    covers: ['juel.conditions', 'exclusiveGateway'],
+    basis:
+      T('parse/BpmnParseTest.java', 'testParseNamespaceInConditionExpressionType') +
+      ' deploys it; JUEL coerces a String to Boolean as Boolean.valueOf does: "false", "FALSE" and "yes" take #{!approved}, "TRUE" takes #{approved} (issue 15)',
+    steps: [
+      { do: { start: 'resolvableNamespacesProcess', variables: { approved: 'false' } }, then: { endedAt: 'EndEvent_1', passedInOrder: ['Task_1', 'Task_3'], notPassed: ['Task_2'] } },
+      { do: { start: 'resolvableNamespacesProcess', variables: { approved: 'FALSE' } }, then: { endedAt: 'EndEvent_1', passedInOrder: ['Task_1', 'Task_3'], notPassed: ['Task_2'] } },
+      { do: { start: 'resolvableNamespacesProcess', variables: { approved: 'yes' } }, then: { endedAt: 'EndEvent_1', passedInOrder: ['Task_1', 'Task_3'], notPassed: ['Task_2'] } },
+      { do: { start: 'resolvableNamespacesProcess', variables: { approved: 'TRUE' } }, then: { endedAt: 'EndEvent_1', passedInOrder: ['Task_1', 'Task_2'], notPassed: ['Task_3'] } },
+      { do: { start: 'resolvableNamespacesProcess', variables: { approved: false } }, then: { endedAt: 'EndEvent_1', passedInOrder: ['Task_1', 'Task_3'], notPassed: ['Task_2'] } },
+    ],
+  },
+  {
+    id: 'camunda-bpm-platform/RepositoryServiceTest.testDeleteDeploymentSkipIoMappings',
+    file: D + 'RepositoryServiceTest.testDeleteDeploymentSkipIoMappings.bpmn20.xml',
+    covers: ['inputOutput', 'userTask'],
+    basis:
+      T('../api/repository/RepositoryServiceTest.java', 'testDeleteDeploymentWithoutSkipIoMappings') +
+      ': leaving theTask runs its JavaScript output mapping, which throws "Exception when output mapping is executed"; a failed completion stores nothing',
+    steps: [
+      { do: { start: 'ioMappingProcess' }, then: { tasks: ['theTask'], running: true } },
+      { do: { complete: 'theTask' }, fails: /Exception when output mapping is executed/, then: { tasks: ['theTask'], running: true } },
+    ],
+  },
+  {
+    id: 'camunda-bpm-platform/invoice.v1',
+    file: D + 'invoice.v1.bpmn',
+    covers: ['refuse.javaDelegate'],
+    basis:
+      'camunda-bpm-platform examples/invoice (the invoice example of the Camunda distribution): its JavaScript task listeners may run, but the DMN business rule task and the Java service tasks cannot',
+    refused: { elementIds: ['assignApprover', 'ServiceTask_1', 'ServiceTask_06mdb3v'], reason: /Java|service|decision|business/i },
+  },
+  {
+    id: 'camunda-bpm-platform/failing-output-mapping-model',
+    file: D + 'failing-output-mapping-model.bpmn',
+    covers: ['externalTask', 'inputOutput'],
+    basis:
+      'camunda-bpm-platform clients/java/client/src/it/java/org/camunda/bpm/client/client/ClientIT#shouldFailWithCorrectError: completing the external task fails in its JavaScript output mapping (nonExistingVar), and the task stays',
+    steps: [
+      { do: { start: 'process3' }, then: { tasks: [], running: true, waits: ['externalTask'] } },
+      { do: { completeExternal: 'foo' }, fails: /nonExistingVar/, then: { waits: ['externalTask'], running: true } },
+    ],
+  },
+  {
+    id: 'camunda-bpm-platform/MessageBoundaryEventTest.testSingleBoundaryMessageEvent',
+    file: D + 'MessageBoundaryEventTest.testSingleBoundaryMessageEvent.bpmn20.xml',
+    covers: ['boundary.message', 'userTask'],
+    basis: T('event/message/MessageBoundaryEventTest.java', 'testSingleBoundaryMessageEvent') + ': messageName withdraws task and opens taskAfterMessage',
+    steps: [
+      { do: { start: 'process' }, then: { tasks: ['task'] } },
+      { do: { correlate: 'messageName' }, then: { tasks: ['taskAfterMessage'] } },
+      { do: { complete: 'taskAfterMessage' }, then: { tasks: [], endedAt: 'theEnd' } },
+    ],
+  },
+  {
+    id: 'camunda-bpm-platform/SignalEventTests.catchAlertSignalBoundary',
+    file: D + 'SignalEventTests.catchAlertSignalBoundary.bpmn20.xml',
+    covers: ['boundary.signal', 'userTask'],
+    basis: T('event/signal/SignalEventTest.java', 'testSignalBoundaryOnUserTask (catchAlertSignalBoundary)') + ': the alert signal cancels kermit\'s task and ends the instance',
+    steps: [
+      { do: { start: 'catchSignal' }, then: { tasks: ['task'], taskShapes: { task: { assignee: 'kermit' } } } },
+      { do: { signal: 'alert' }, then: { tasks: [], endedAt: 'end' } },
+    ],
+  },
+  {
+    id: 'camunda-bpm-platform/MessageEventSubprocessTest.testInterruptingUnderProcessDefinition',
+    file: D + 'MessageEventSubprocessTest.testInterruptingUnderProcessDefinition.bpmn20.xml',
+    covers: ['userTask.eventSubProcess', 'messageCatch'],
+    basis: T('event/message/MessageEventSubprocessTest.java', 'testInterruptingUnderProcessDefinition') + ': newMessage interrupts task and starts the event sub-process task',
+    steps: [
+      { do: { start: 'process' }, then: { tasks: ['task'] } },
+      { do: { correlate: 'newMessage' }, then: { tasks: ['eventSubProcessTask'] } },
+      { do: { complete: 'eventSubProcessTask' }, then: { tasks: [], endedAt: 'eventSubProcessEnd' } },
+    ],
+  },
+  {
+    id: 'camunda-bpm-platform/EscalationEventTest.testThrowEscalationEventFromEmbeddedSubprocess',
+    file: D + 'EscalationEventTest.testThrowEscalationEventFromEmbeddedSubprocess.bpmn20.xml',
+    covers: ['boundary.escalation', 'userTask.subProcess'],
+    basis: T('event/escalation/EscalationEventTest.java', 'testThrowEscalationEventFromEmbeddedSubprocess') + ': the non-interrupting escalation boundary opens its task beside the sub-process task',
+    steps: [
+      { do: { start: 'escalationProcess' }, then: { tasks: ['taskAfterCatchedEscalation', 'taskInSubprocess'] } },
+      { do: { complete: 'taskInSubprocess' }, then: { tasks: ['taskAfterCatchedEscalation'], running: true } },
+      { do: { complete: 'taskAfterCatchedEscalation' }, then: { tasks: [], endedAt: 'theEnd' } },
+    ],
+  },
+  {
+    id: 'camunda-bpm-platform/MultiInstanceTest.testParallelUserTasksCustomExtensions',
+    file: D + 'MultiInstanceTest.testParallelUserTasksCustomExtensions.bpmn20.xml',
+    covers: ['userTask.multiInstance', 'multiInstance.sequential', 'multiInstance.collection'],
+    basis: T('multiinstance/MultiInstanceTest.java', 'testParallelUserTasksCustomExtensions') + ': camunda:collection assigneeList with camunda:elementVariable assignee, one task after the other',
+    steps: [
+      { do: { start: 'miSequentialUserTasks', variables: { assigneeList: ['kermit', 'gonzo', 'fozzie'] } }, then: { tasks: ['miTasks'], taskShapes: { miTasks: { assignee: 'kermit', name: 'My Task 0' } } } },
+      { do: { complete: 'miTasks' }, then: { tasks: ['miTasks'], taskShapes: { miTasks: { assignee: 'gonzo', name: 'My Task 1' } } } },
+      { do: { complete: 'miTasks' }, then: { tasks: ['miTasks'], taskShapes: { miTasks: { assignee: 'fozzie', name: 'My Task 2' } } } },
+      { do: { complete: 'miTasks' }, then: { tasks: [], endedAt: 'theEnd' } },
+    ],
+  },
+  {
+    id: 'camunda-bpm-platform/BoundaryTimerEventTest.testExpressionOnTimer',
+    file: D + 'BoundaryTimerEventTest.testExpressionOnTimer.bpmn20.xml',
+    covers: ['boundary.timer', 'timer.duration', 'userTask'],
+    basis: T('event/timer/BoundaryTimerEventTest.java', 'testExpressionOnTimer') + ': timeDuration ${duration} = PT1H; when it fires the task is withdrawn and the instance ends',
+    steps: [
+      { do: { start: 'testExpressionOnTimer', variables: { duration: 'PT1H' } }, then: { tasks: ['task'] } },
+      { do: { advance: 'PT59M' }, then: { tasks: ['task'] } },
+      { do: { advance: 'PT1M' }, then: { tasks: [], endedAt: 'theEnd' } },
+    ],
+  },
+  {
+    id: 'camunda-bpm-platform/IntermediateTimerEventTest.testExpression',
+    file: D + 'IntermediateTimerEventTest.testExpression.bpmn20.xml',
+    covers: ['timer.date'],
+    basis: T('event/timer/IntermediateTimerEventTest.java', 'testExpression') + ': timeDate #{dueDate} from a start variable',
+    steps: [
+      { do: { start: 'intermediateTimerEventExample', variables: { dueDate: '2030-01-01T06:00:00Z' } }, then: { running: true } },
+      { do: { advanceTo: '2030-01-01T05:59:00Z' }, then: { running: true } },
+      { do: { advanceTo: '2030-01-01T06:00:00Z' }, then: { endedAt: 'theEnd' } },
+    ],
+  },
+];

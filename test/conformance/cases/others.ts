@@ -195,3 +195,16 @@ export const miwgCases: ConformanceCase[] = [
     refused: { elementIds: ['archiveInvoice'], reason: /Java/ },
   },
 ];
+
+export const flowableMoreCases: ConformanceCase[] = [
+  {
+    id: 'flowable-engine/Flowable6Test.testScriptTask',
+    file: 'flowable-engine/Flowable6Test.testScriptTask.bpmn20.xml',
+    covers: ['scriptTask.javascript', 'receiveTask', 'isExecutable.absent'],
+    basis: FLOWABLE_TESTS + '/engine/test/api/v6/Flowable6Test#testScriptTask: the JavaScript reads a and b by name and sets sum through execution.setVariable; the receive task then waits',
+    steps: [
+      { do: { start: 'oneTaskProcess', variables: { a: 1, b: 2 } }, then: { tasks: [], running: true, variables: { sum: 3 }, waits: ['receiveTask'] } },
+      { do: { trigger: 'receiveTask' }, then: { waits: [], endedAt: 'theEnd' } },
+    ],
+  },
+];

@@ -69,6 +69,8 @@ export interface Expectation {
  */
 export interface Step {
   do: Action;
+  /** The action must be refused or fail with a message matching this (and leave what `then` says). */
+  fails?: RegExp;
   then: Expectation;
 }
 
