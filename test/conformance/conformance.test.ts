@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { CASES } from './cases';
 import { isRefusal } from './cases/types';
-import { FILES_DIR, KitDriver } from './driver';
+import { CaseDatabases, FILES_DIR, KitDriver } from './driver';
 import { PENDING } from './pending';
 import { runCase, type CaseResult } from './run';
 import { render, replaceSection, sectionOf, suiteFiles } from './summary';
@@ -15,11 +15,16 @@ jest.setTimeout(120_000);
 
 const DOCS = path.join(__dirname, '../../docs/modeling.md');
 const results = new Map<string, CaseResult>();
+let dbs: CaseDatabases;
+beforeAll(async () => {
+  dbs = await CaseDatabases.open();
+});
+afterAll(() => dbs.close());
 
 describe('conformance cases', () => {
   for (const c of CASES) {
     it(`${c.id}${PENDING[c.id] ? ' (pending: ' + PENDING[c.id] + ')' : ''}`, async () => {
-      const d = await KitDriver.create(c.now ?? '2030-01-01T00:00:00Z');
+      const d = await KitDriver.create(dbs, c.now ?? '2030-01-01T00:00:00Z');
       let r: CaseResult;
       try {
         r = await runCase(d, c);
