@@ -24,6 +24,7 @@ export interface OpenTask {
   assignee: string | null;
   candidateUsers: string[];
   candidateGroups: string[];
+  priority: number;
   processInstanceId: number;
 }
 
@@ -186,6 +187,7 @@ export class KitDriver implements ConformanceDriver {
       assignee: t.assignee,
       candidateUsers: t.candidateUsers,
       candidateGroups: t.candidateGroups,
+      priority: t.priority,
       processInstanceId: t.processInstanceId,
     }));
   }

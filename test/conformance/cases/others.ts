@@ -198,6 +198,19 @@ export const miwgCases: ConformanceCase[] = [
 
 export const flowableMoreCases: ConformanceCase[] = [
   {
+    id: 'flowable-engine/TaskEventsTest.testEventFiring',
+    file: 'flowable-engine/TaskEventsTest.testEventFiring.bpmn20.xml',
+    covers: ['listener.javascript', 'isExecutable.absent'],
+    basis:
+      FLOWABLE_TESTS +
+      '/engine/test/api/event/TaskEventsTest#testEventFiringOrdering: the create listener (Activiti\'s JavaScript listener form: class ScriptTaskListener with fields script and language=JavaScript) sets assignee scriptedAssignee and priority 877 before the task is seen',
+    steps: [
+      { do: { start: 'testTaskLocalVars' }, then: { tasks: ['theTask'], taskShapes: { theTask: { assignee: 'scriptedAssignee', priority: 877 } } } },
+      { do: { complete: 'theTask' }, then: { tasks: ['theSecondTask'] } },
+      { do: { complete: 'theSecondTask' }, then: { tasks: [], endedAt: 'theEnd' } },
+    ],
+  },
+  {
     id: 'flowable-engine/Flowable6Test.testScriptTask',
     file: 'flowable-engine/Flowable6Test.testScriptTask.bpmn20.xml',
     covers: ['scriptTask.javascript', 'receiveTask', 'isExecutable.absent'],

@@ -33,6 +33,7 @@ export interface TaskShape {
   assignee?: string | null;
   candidateUsers?: string[];
   candidateGroups?: string[];
+  priority?: number;
 }
 
 export interface Expectation {
