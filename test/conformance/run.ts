@@ -118,7 +118,12 @@ async function runSteps(d: ConformanceDriver, c: RunCase): Promise<CaseResult> {
       // What a step leaves behind must be in storage: check it on a runtime that recovered from there.
       await d.restart();
       const wrong = await check(d, instanceId, step.then);
-      if (wrong.length) return { id: c.id, passed: false, failure: `${label}: ${wrong.join('; ')}` };
+      if (wrong.length) {
+        // Say where the instance is, so that "no open task" reads as stuck, failed or ended.
+        const inst = instanceId === undefined ? undefined : await d.instance(instanceId);
+        const where = inst && ` [instance ${inst.status}${inst.endActivityId ? ` at ${inst.endActivityId}` : ''}${inst.error ? `: ${inst.error}` : ''}]`;
+        return { id: c.id, passed: false, failure: `${label}: ${wrong.join('; ')}${where ?? ''}` };
+      }
     } catch (e) {
       const missing = e instanceof NotAvailable ? e.capability : undefined;
       return { id: c.id, passed: false, failure: `${label}: ${message(e)}`, ...(missing && { missing }) };
