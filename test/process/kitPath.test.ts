@@ -2,6 +2,7 @@
 // the engine layer, stored per run in activity_history, identical whether a start template /
 // completion plan or bpmn-engine answered, and readable after the instance ended.
 import path from 'node:path';
+import { completionPlanState } from '../../src/workflow/engine';
 import { processTestKit, ProcessTestKit } from '../../src/testing';
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -29,6 +30,8 @@ describe.each([true, false])('the path taken (templates %s)', (templates) => {
       await p.expectPassedInOrder('start', 'approvalGateway', 'approved');
       await p.expectVariables({ sourceId: who, requestApproved: 'true', nothing: undefined });
     }
+    // The plan agreed with the engine on the path too (a different path would have switched it off).
+    if (templates) expect(await completionPlanState((await kit.definitions.latest('managedUserApproval')).parsed)).toBe('active');
   });
 
   it('an escalation: the timer is on the path', async () => {
