@@ -8,6 +8,9 @@ import { createTestDb, TestDb } from '../helpers/db';
 import { makeProject, TestProject } from '../helpers/project';
 import { ADMIN, startTestServer, TestServer } from '../helpers/server';
 
+// Each test starts up to four real servers one after the other: allow for a loaded machine.
+jest.setTimeout(180_000);
+
 describe('processinstance history: passed', () => {
   let project: TestProject;
   let db: TestDb;

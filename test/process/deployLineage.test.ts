@@ -11,6 +11,9 @@ import { createTestDb, TestDb } from '../helpers/db';
 import { makeProject, TestProject } from '../helpers/project';
 import { ADMIN, startTestServer, TestServer } from '../helpers/server';
 
+// Each test starts up to four real servers one after the other: allow for a loaded machine.
+jest.setTimeout(180_000);
+
 const XML = { ...ADMIN, 'Content-Type': 'application/xml' };
 const KEY = 'managedUserApproval';
 
