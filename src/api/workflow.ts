@@ -90,7 +90,8 @@ export function workflowRouter(runtime: WorkflowRuntime) {
       // src/approval: the approval's snapshot, decision and outcome; its decider may read it too.
       const approval = await historyApproval(knex, inst);
       if (!isAdmin(p) && (!approval.approval || approval.approval.decidedBy !== p.userName)) requireAdmin(p);
-      sendProjected(res, { ...instanceView(inst), ...approval }, queryString(req, '_fields'));
+      // passed: the activities and events completed so far, in order (docs/modeling.md, Testing).
+      sendProjected(res, { ...instanceView(inst), ...approval, passed: await runtime.passedActivities(inst.id) }, queryString(req, '_fields'));
     });
     r.get('/workflow/processinstance', queryInstances(['active']));
 

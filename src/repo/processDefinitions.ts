@@ -61,3 +61,32 @@ export async function insertDefinitionVersion(q: Q, d: Omit<DefinitionRow, 'id' 
 export async function deleteDefinition(q: Q, id: string): Promise<boolean> {
   return (await q('process_definition').where({ id }).del()) === 1;
 }
+
+/** The newest version (any key, any origin) whose resource name is this: the file's lineage. */
+export async function latestDefinitionOfResource(q: Q, resourceName: string): Promise<DefinitionRow | null> {
+  const r = await q('process_definition').where({ resource_name: resourceName }).orderBy('seq', 'desc').first();
+  return r ? fromColumns(r) : null;
+}
+
+/** What the process folder last held for a file (process_folder_file). */
+export interface FolderFileRow {
+  resourceName: string;
+  hash: string;
+  definitionId: string;
+  readAt: string;
+}
+
+export async function readFolderFile(q: Q, resourceName: string): Promise<FolderFileRow | null> {
+  const r = await q('process_folder_file').where({ resource_name: resourceName }).first();
+  return r ? { resourceName: r.resource_name, hash: r.hash, definitionId: r.definition_id, readAt: r.read_at } : null;
+}
+
+/** A file the folder records for the first time; the primary key makes a concurrent first read a unique violation. */
+export async function insertFolderFile(q: Q, f: FolderFileRow): Promise<void> {
+  await q('process_folder_file').insert({ resource_name: f.resourceName, hash: f.hash, definition_id: f.definitionId, read_at: f.readAt });
+}
+
+/** A changed file: only if the row still records what this reader saw (else another node moved it). */
+export async function updateFolderFile(q: Q, f: FolderFileRow, expectedHash: string): Promise<boolean> {
+  return (await q('process_folder_file').where({ resource_name: f.resourceName, hash: expectedHash }).update({ hash: f.hash, definition_id: f.definitionId, read_at: f.readAt })) === 1;
+}

@@ -90,6 +90,8 @@ export interface ProcessTestKitOptions {
   log?: Logger;
   /** Extra runtime hooks, e.g. to observe finished (ended or failed) instances. */
   hooks?: RuntimeHooks;
+  /** conf/workflow.json's `templates` (default true): false runs bpmn-engine for every start and completion. */
+  templates?: boolean;
 }
 
 export interface DeployedDefinition {
@@ -136,6 +138,10 @@ const show = (v: unknown): string => (v === undefined ? 'undefined' : JSON.strin
 
 function same(a: unknown, b: unknown): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
+}
+
+function showPath(ids: string[]): string {
+  return ids.length ? ids.join(' → ') : '(nothing passed)';
 }
 
 function describeTask(t: TaskRow): string {
@@ -347,6 +353,56 @@ export class ProcessHandle {
     return timer;
   }
 
+  /**
+   * The activities and events this instance completed so far, in order, across every step (start,
+   * completions, timers), as stored in activity_history: what `passed` of the REST history shows.
+   */
+  async passed(): Promise<string[]> {
+    return this.kit.runtime.passedActivities(this.id);
+  }
+
+  /** Asserts the instance has passed every one of these activities or events (any order; camunda-bpm-assert's hasPassed). */
+  async expectPassed(...activityIds: string[]): Promise<string[]> {
+    const passed = await this.passed();
+    const missing = activityIds.filter((id) => !passed.includes(id));
+    if (missing.length) throw new Error(`expected process instance ${this.id} to have passed ${missing.map((m) => `"${m}"`).join(', ')}, but its path is ${showPath(passed)}; ${describeInstance(await this.instance(), await this.tasks())}`);
+    return passed;
+  }
+
+  /** Asserts the instance has passed none of these activities or events (hasNotPassed). */
+  async expectNotPassed(...activityIds: string[]): Promise<void> {
+    const passed = await this.passed();
+    const found = activityIds.filter((id) => passed.includes(id));
+    if (found.length) throw new Error(`expected process instance ${this.id} not to have passed ${found.map((m) => `"${m}"`).join(', ')}, but its path is ${showPath(passed)}`);
+  }
+
+  /** Asserts these were passed in this order (others may come between them; hasPassedInOrder). */
+  async expectPassedInOrder(...activityIds: string[]): Promise<void> {
+    const passed = await this.passed();
+    let at = 0;
+    for (const id of activityIds) {
+      const next = passed.indexOf(id, at);
+      if (next < 0) throw new Error(`expected process instance ${this.id} to have passed ${activityIds.map((m) => `"${m}"`).join(' → ')} in that order, but "${id}" does not follow; its path is ${showPath(passed)}`);
+      at = next + 1;
+    }
+  }
+
+  /** Asserts the whole path: exactly these activities and events, in this order. */
+  async expectPath(activityIds: string[]): Promise<void> {
+    const passed = await this.passed();
+    if (!same(activityIds, passed)) throw new Error(`expected process instance ${this.id} to have taken the path ${showPath(activityIds)}, but it took ${showPath(passed)}`);
+  }
+
+  /** Asserts these process variables have these values (deep equality; `undefined` means absent); others are not compared. */
+  async expectVariables(expected: Record<string, unknown>): Promise<Record<string, unknown>> {
+    const vars = await this.variables();
+    const wrong = Object.entries(expected)
+      .filter(([k, v]) => (v === undefined ? k in vars : !(k in vars) || !same(v, vars[k])))
+      .map(([k, v]) => `${k}: expected ${v === undefined ? 'absent' : show(v)}, found ${k in vars ? show(vars[k]) : 'absent'}`);
+    if (wrong.length) throw new Error(`variables of process instance ${this.id} are not as expected:\n  ${wrong.join('\n  ')}`);
+    return vars;
+  }
+
   /** The jobs this instance enqueued. */
   async jobs(): Promise<Job[]> {
     return (await this.kit.jobs()).filter((j) => (j.payload as { processInstanceId?: unknown }).processInstanceId === this.id);
@@ -384,7 +440,7 @@ export class ProcessTestKit {
     };
     // The engine runs in the test's own thread, from src/ under ts-jest as from the installed dist/:
     // a kit test runs the same way wherever it is imported from, with nothing left running after it.
-    this.runtime = new WorkflowRuntime(db, this.definitions, log, hooks, { now: clock.now, engineThreads: 0 });
+    this.runtime = new WorkflowRuntime(db, this.definitions, log, hooks, { now: clock.now, engineThreads: 0, ...(opts.templates === false && { templates: false }) });
   }
 
   /** Deploys a .bpmn / .bpmn20.xml file (relative to baseDir) as a new version of its process. */

@@ -80,6 +80,7 @@ export class CompletionPlan {
     const vars = { ...variables, ...submitted };
     const activities = (this.activitiesById ??= new Map(this.ctx.getActivities().map((a) => [a.id, a])));
     const taken: string[] = [];
+    const passed = [this.template.taskId]; // RunResult.passed: the task, then each node reached
     const jobs: RunResult['jobs'] = [];
     // A task (not a gateway) takes every true outbound flow: only one unconditional flow is one token.
     const out = this.ctx.getOutboundSequenceFlows(this.template.taskId);
@@ -89,6 +90,7 @@ export class CompletionPlan {
       taken.push(flow.id);
       const node = activities.get(flow.targetId);
       if (!node) return undefined;
+      passed.push(node.id);
       if (node.type === 'bpmn:EndEvent') {
         const defs = (node.behaviour?.eventDefinitions as unknown[] | undefined) ?? [];
         const topic = this.compiled.jobTopics.get(node.id);
@@ -96,7 +98,7 @@ export class CompletionPlan {
         if (topic) jobs.push({ topic, activityId: node.id });
         return {
           path: taken.join('>'),
-          result: { status: 'ended', openTasks: [], timers: [], variables: vars, jobs, endActivityId: node.id },
+          result: { status: 'ended', openTasks: [], timers: [], variables: vars, jobs, endActivityId: node.id, passed },
         };
       }
       if (node.type !== 'bpmn:ExclusiveGateway') return undefined;
@@ -139,6 +141,7 @@ export class CompletionPlan {
       actual.openTasks.length === 0 &&
       actual.timers.length === 0 &&
       stableJson(actual.jobs) === stableJson(predicted.result.jobs) &&
+      stableJson(actual.passed ?? []) === stableJson(predicted.result.passed ?? []) &&
       stableJson(actual.variables) === stableJson(predicted.result.variables);
     if (same) this.verified.add(predicted.path);
     else this.disabled = `the engine disagreed on path ${predicted.path}`;

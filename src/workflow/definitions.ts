@@ -3,6 +3,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import type { Knex } from 'knex';
 import { Logger } from '../context';
 import { Conflict, NotFound } from '../errors';
 import { Db } from '../repo/db';
@@ -38,6 +39,15 @@ export interface DeployReport {
   failed: { file: string; reason: string; elementId?: string }[];
 }
 
+/**
+ * Another node moved a folder file's record, or (SQLite, another process) wrote after this
+ * transaction's snapshot: the deployment runs again and sees what the other node did.
+ */
+class LostRace extends Error {}
+const isLostRace = (e: unknown) => e instanceof LostRace || /^SQLITE_BUSY/.test(String((e as { code?: unknown } | null)?.code ?? ''));
+
+const sha256 = (text: string) => crypto.createHash('sha256').update(text).digest('hex');
+
 export const isProcessFile = (f: string) => f.endsWith('.bpmn') || f.endsWith('.bpmn20.xml');
 
 export class Definitions {
@@ -50,10 +60,9 @@ export class Definitions {
 
   constructor(private db: Db, private log: Logger) {}
 
-  /** Parses and stores a new version unless the latest version of that key has the same content. */
-  async deployXml(xml: string, resourceName: string): Promise<{ row: repo.DefinitionRow; created: boolean }> {
+  /** Parses a file and refuses what cannot run here (a version stored before these checks still loads: get()). */
+  private async runnable(xml: string, resourceName: string): Promise<ParsedDefinition> {
     const parsed = await parseDefinition(xml, resourceName);
-    // Never deploy what cannot run (a version stored before this check still loads: get()).
     if (parsed.unrunnable) throw parsed.unrunnable;
     const async = parsed.asyncActivities?.[0];
     if (async && !this.asyncContinuations) {
@@ -62,24 +71,69 @@ export class Definitions {
         async.id,
       );
     }
-    const hash = crypto.createHash('sha256').update(xml).digest('hex');
+    return parsed;
+  }
+
+  /** One deployment transaction, again when another node deployed at the same moment (unique key, version, seq or file). */
+  private async retrying<T>(fn: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
     for (let attempt = 0; ; attempt++) {
       try {
-        return await this.db.knex.transaction(async (trx) => {
-          const latest = await repo.latestDefinition(trx, parsed.key);
-          if (latest && latest.hash === hash) return { row: latest, created: false };
-          const row = await repo.insertDefinitionVersion(trx, {
-            key: parsed.key, name: parsed.name, category: parsed.category ?? null, resourceName, hash, xml,
-          });
-          this.cache.set(row.id, Promise.resolve({ row, parsed }));
-          return { row, created: true };
-        });
+        return await this.db.knex.transaction(fn);
       } catch (e) {
-        // Another node deployed the same file at the same moment: look again.
-        if (isUniqueViolation(e) && attempt < 5) continue;
+        if ((isUniqueViolation(e) || isLostRace(e)) && attempt < 5) continue;
         throw e;
       }
     }
+  }
+
+  private async insertVersion(trx: Knex.Transaction, parsed: ParsedDefinition, xml: string, hash: string, resourceName: string): Promise<repo.DefinitionRow> {
+    const row = await repo.insertDefinitionVersion(trx, {
+      key: parsed.key, name: parsed.name, category: parsed.category ?? null, resourceName, hash, xml,
+    });
+    // Cached once committed: a rolled-back insert (a lost race) must not leave its id behind.
+    trx.executionPromise.then(() => this.cache.set(row.id, Promise.resolve({ row, parsed })), () => undefined);
+    return row;
+  }
+
+  /**
+   * An explicit deployment (REST, the kit): a new version of the key unless its latest version has
+   * the same content. `resourceName` names the version's lineage; naming a file of the process folder
+   * makes the upload the newest of that file's lineage (docs/modeling.md, Versions).
+   */
+  async deployXml(xml: string, resourceName: string): Promise<{ row: repo.DefinitionRow; created: boolean }> {
+    const parsed = await this.runnable(xml, resourceName);
+    const hash = sha256(xml);
+    return this.retrying(async (trx) => {
+      const latest = await repo.latestDefinition(trx, parsed.key);
+      if (latest && latest.hash === hash) return { row: latest, created: false };
+      return { row: await this.insertVersion(trx, parsed, xml, hash, resourceName), created: true };
+    });
+  }
+
+  /**
+   * A file of the process folder (at start, and by the watch), deployed as Camunda's duplicate
+   * filtering does, by file: only when its content changed since the folder last held it
+   * (process_folder_file), so a restart never supersedes a version deployed over REST. A changed
+   * file that equals the newest version of its lineage (its resource name, from the folder or an
+   * upload naming it) or of its key is recorded without a new version.
+   */
+  async deployFile(xml: string, file: string): Promise<{ row: repo.DefinitionRow; created: boolean }> {
+    const parsed = await this.runnable(xml, file);
+    const hash = sha256(xml);
+    return this.retrying(async (trx) => {
+      const seen = await repo.readFolderFile(trx, file);
+      // A version deleted since (DELETE …/processdefinition/{id}) comes back from its file.
+      const seenRow = seen && seen.hash === hash ? await repo.readDefinition(trx, seen.definitionId) : null;
+      if (seenRow) return { row: seenRow, created: false };
+      const lineage = await repo.latestDefinitionOfResource(trx, file);
+      const latest = await repo.latestDefinition(trx, parsed.key);
+      const same = [lineage, latest].find((r) => r && r.hash === hash && r.key === parsed.key);
+      const row = same ?? (await this.insertVersion(trx, parsed, xml, hash, file));
+      const record = { resourceName: file, hash, definitionId: row.id, readAt: new Date().toISOString() };
+      if (!seen) await repo.insertFolderFile(trx, record);
+      else if (!(await repo.updateFolderFile(trx, record, seen.hash))) throw new LostRace(`${file} was deployed concurrently by another node`);
+      return { row, created: !same };
+    });
   }
 
   async deployDirectory(dir: string): Promise<DeployReport> {
@@ -87,7 +141,7 @@ export class Definitions {
     if (!fs.existsSync(dir)) return report;
     for (const file of fs.readdirSync(dir).filter(isProcessFile).sort()) {
       try {
-        const { row, created } = await this.deployXml(fs.readFileSync(path.join(dir, file), 'utf8'), file);
+        const { row, created } = await this.deployFile(fs.readFileSync(path.join(dir, file), 'utf8'), file);
         if (created) {
           report.deployed.push(row);
           this.log.info(`deployed ${file} as ${row.id}`);

@@ -94,6 +94,8 @@ class Run {
   private execution: ExecutionLike | undefined;
   private readonly openTasks = new Map<string, OpenTask>();
   private readonly jobs: RunResult['jobs'] = [];
+  /** Activities and events completed during this run, in order (RunResult.passed). */
+  private readonly passed: string[] = [];
   private processEnv: EnvironmentLike | undefined;
   private lastEndEvent: string | undefined;
   private lastErrorActivity: string | undefined;
@@ -140,6 +142,7 @@ class Run {
           if (this.compiled.tasks.has(api.id)) this.onUserTaskWait(api);
           break;
         case 'activity.end': {
+          this.passed.push(api.id);
           const topic = this.compiled.jobTopics.get(api.id);
           if (topic) this.jobs.push({ topic, activityId: api.id });
           // api.type is the event definition's type for events with one: match on ids instead.
@@ -293,7 +296,7 @@ class Run {
       const activityId = this.compiled.asyncBoundaries.get(api.id)!.activityId;
       if (!this.jobs.some((j) => j.topic === CONTINUE_TOPIC && j.activityId === activityId)) this.jobs.push({ topic: CONTINUE_TOPIC, activityId });
     }
-    const base = { variables: this.variables(), jobs: this.jobs };
+    const base = { variables: this.variables(), jobs: this.jobs, passed: this.passed };
     if (this.failure) return { status: 'failed', openTasks: [], timers: [], ...base, error: this.failure };
     if (this.ended) {
       return { status: 'ended', openTasks: [], timers: [], ...base, ...(this.lastEndEvent && { endActivityId: this.lastEndEvent }) };

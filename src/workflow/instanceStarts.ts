@@ -4,6 +4,7 @@
 import type { Knex } from 'knex';
 import { Conflict, NotFound } from '../errors';
 import { isUniqueViolation } from '../repo/dialect';
+import { insertActivityHistory, type NewActivityHistory } from '../repo/activityHistory';
 import * as instances from '../repo/processInstances';
 import * as tasks from '../repo/tasks';
 import type { LoadedDefinition } from './definitions';
@@ -154,6 +155,7 @@ async function insertWaiting(rt: RuntimeContext, pending: Pending[], out: (Start
       unkeyed.sort((a, b) => a - b);
       let next = 0;
       const taskRows: tasks.NewTask[] = [];
+      const history: NewActivityHistory[] = [];
       part.forEach((p, j) => {
         const id = rows[j].openKey ? byKey.get(rows[j].openKey!) : unkeyed[next++];
         if (id === undefined) {
@@ -163,8 +165,10 @@ async function insertWaiting(rt: RuntimeContext, pending: Pending[], out: (Start
         out[p.index] = { instance: { ...rows[j], id, version: 1 }, created: true };
         stored.push({ req: p.req, instance: out[p.index]!.instance });
         for (const t of p.result.openTasks) taskRows.push(taskRow(id, p.def.row.id, t, startTime));
+        if (p.result.passed?.length) history.push({ processInstanceId: id, activityIds: p.result.passed, recordedAt: startTime });
       });
       for (let k = 0; k < taskRows.length; k += TASK_CHUNK) await tasks.insertTasks(trx, taskRows.slice(k, k + TASK_CHUNK));
+      await insertActivityHistory(trx, history); // at most INSERT_CHUNK rows
     }
     if (opts.onStored && stored.length) await opts.onStored(trx, stored);
   });

@@ -1,6 +1,7 @@
 // Reading and canceling stored instances (the admin's views of them; starts are instanceStarts.ts).
 import type { Filter } from '../crest/queryFilter';
 import { Conflict, NotFound } from '../errors';
+import { activityHistoryOf } from '../repo/activityHistory';
 import * as instances from '../repo/processInstances';
 import * as tasks from '../repo/tasks';
 import type { RuntimeContext } from './runtimeContext';
@@ -20,6 +21,11 @@ export function readInstance(rt: RuntimeContext, id: number): Promise<instances.
 /** The task rows of an instance (as stored: form values only), oldest first. */
 export function tasksOfInstance(rt: RuntimeContext, id: number): Promise<tasks.TaskRow[]> {
   return tasks.tasksOfInstance(rt.db.knex, id);
+}
+
+/** The ids of the activities and events an instance has completed, in order, across all its runs. */
+export async function passedActivities(rt: RuntimeContext, id: number): Promise<string[]> {
+  return (await activityHistoryOf(rt.db.knex, id)).flatMap((r) => r.activityIds);
 }
 
 /** Ends an active instance as canceled: its tasks go, its open key is free again. */

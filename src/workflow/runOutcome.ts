@@ -3,6 +3,7 @@
 import type { Knex } from 'knex';
 import { Conflict } from '../errors';
 import { enqueue } from '../jobs';
+import { insertActivityHistory } from '../repo/activityHistory';
 import * as instances from '../repo/processInstances';
 import * as tasks from '../repo/tasks';
 import { CONTINUE_TOPIC } from './asyncBoundaries';
@@ -63,6 +64,8 @@ export async function storeRun(
   }
   if (!(await instances.updateInstance(trx, inst.id, inst.version, changes))) throw new Conflict(`Process instance ${inst.id} was changed concurrently; try again`);
   const next = { ...inst, ...changes, version: inst.version + 1 };
+  // The path this run took, in the same transaction as its outcome (kit: expectPassed; REST: history).
+  if (result.passed?.length) await insertActivityHistory(trx, [{ processInstanceId: inst.id, activityIds: result.passed, recordedAt: now }]);
   // Task rows mirror exactly the user tasks that wait now.
   if (result.status === 'waiting') {
     const open = new Set(result.openTasks.map((t) => t.executionId));

@@ -65,6 +65,11 @@ export class WorkflowRuntime {
     return instances.tasksOfInstance(this.rt, id);
   }
 
+  /** The activities and events the instance completed, in order, across restarts (activity_history). */
+  passedActivities(id: number): Promise<string[]> {
+    return instances.passedActivities(this.rt, id);
+  }
+
   cancel(id: number): Promise<instances.InstanceRow> {
     return instances.cancel(this.rt, id);
   }

@@ -216,7 +216,9 @@ export async function buildTemplate(compiled: CompiledDefinition, run: EngineRun
       timers.push({ activityId: t.activityId, executionId: canonical(captured.executionId, indexA), expression: t.expression });
     }
     const fingerprint = crypto.createHash('sha256').update(JSON.stringify([json, taskExecution, timers])).digest('hex').slice(0, 16);
-    return new Template(fingerprint, json, shape.task, taskExecution, timers);
+    // The path to the wait is the engine's own (RunResult.passed), the same for every instance.
+    if (JSON.stringify(a.result.passed ?? []) !== JSON.stringify(b.result.passed ?? [])) continue;
+    return new Template(fingerprint, json, shape.task, taskExecution, timers, a.result.passed ?? []);
   }
   return undefined;
 }
@@ -228,6 +230,7 @@ class Template implements WorkflowTemplate {
     private readonly task: TaskDefinition,
     private readonly taskExecution: string,
     private readonly timers: TemplateTimer[],
+    private readonly passed: readonly string[],
   ) {}
 
   get taskId(): string {
@@ -270,6 +273,7 @@ class Template implements WorkflowTemplate {
       timers: [...timers].sort((x, y) => x.expireAt - y.expireAt),
       variables: { ...vars },
       jobs: [],
+      passed: [...this.passed],
     };
   }
 

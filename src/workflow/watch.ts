@@ -1,7 +1,7 @@
 // Hot deployment from the processes folder (conf/workflow.json "watch": true): a change to a
 // *.bpmn / *.bpmn20.xml file deploys the folder again, 300 ms after the last change, through
-// Definitions.deployDirectory. A changed file becomes a new version (running instances stay on
-// theirs); an unchanged one is skipped; a file that does not parse is logged and deploys nothing,
+// Definitions.deployDirectory. A file changed since the folder last held it becomes a new version
+// (running instances stay on theirs; Definitions.deployFile has the rule); an unchanged one is skipped; a file that does not parse is logged and deploys nothing,
 // so the last good version stays the latest.
 import fs from 'node:fs';
 import { Logger } from '../context';
