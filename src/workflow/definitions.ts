@@ -8,10 +8,12 @@ import { Conflict, NotFound } from '../errors';
 import { Db } from '../repo/db';
 import { isUniqueViolation, Q } from '../repo/dialect';
 import * as repo from '../repo/processDefinitions';
+import { deleteSubscriptionsOfDefinition } from '../repo/eventSubscriptions';
 import { countActiveInstancesOf } from '../repo/processInstances';
 import { CONTINUE_TOPIC } from './asyncBoundaries';
 import { parseDefinition } from './engine';
 import { DefinitionError, ParsedDefinition } from './interfaces';
+import { storeStartSubscriptions } from './subscriptions';
 
 export interface LoadedDefinition {
   row: repo.DefinitionRow;
@@ -67,10 +69,16 @@ export class Definitions {
       try {
         return await this.db.knex.transaction(async (trx) => {
           const latest = await repo.latestDefinition(trx, parsed.key);
-          if (latest && latest.hash === hash) return { row: latest, created: false };
+          if (latest && latest.hash === hash) {
+            // Idempotent: also records the start events of a version deployed before subscriptions existed.
+            await storeStartSubscriptions(trx, latest, parsed);
+            return { row: latest, created: false };
+          }
           const row = await repo.insertDefinitionVersion(trx, {
             key: parsed.key, name: parsed.name, category: parsed.category ?? null, resourceName, hash, xml,
           });
+          // A message or signal start event starts the latest version of its key (see eventSubscriptions).
+          await storeStartSubscriptions(trx, row, parsed);
           this.cache.set(row.id, Promise.resolve({ row, parsed }));
           return { row, created: true };
         });
@@ -135,6 +143,7 @@ export class Definitions {
       const running = await countActiveInstancesOf(trx, id);
       if (running > 0) throw new Conflict(`Process definition ${id} has ${running} running instance(s)`);
       await repo.deleteDefinition(trx, id);
+      await deleteSubscriptionsOfDefinition(trx, id);
       this.cache.delete(id);
       return row;
     });

@@ -10,9 +10,11 @@ import type { ParsedDefinition, RunOptions, RunResult, WaitingExecution } from '
 
 export type EventKind = 'trigger' | 'message' | 'signal';
 
-/** Which waits of an instance to resume: one execution, or every wait of a kind and name. */
+/** Which waits of an instance to resume: one execution, some, or every wait of a kind and name. */
 export interface WaitTarget {
   executionId?: string;
+  /** several executions of the instance, in turn (those a former one ended are skipped) */
+  executionIds?: string[];
   kind?: EventKind;
   name?: string;
 }
@@ -25,6 +27,7 @@ function notWaiting(message: string): Error {
 
 function describe(t: WaitTarget): string {
   if (t.executionId) return `execution ${t.executionId}`;
+  if (t.executionIds) return `execution ${t.executionIds.join(', ')}`;
   return `a ${t.kind ?? 'waiting'} ${t.name ? `"${t.name}"` : 'execution'}`;
 }
 
@@ -34,6 +37,7 @@ function targetsOf(run: Run, t: WaitTarget): WaitingExecution[] {
     (w) =>
       EVENT_KINDS.has(w.kind) &&
       (t.executionId === undefined || w.executionId === t.executionId) &&
+      (t.executionIds === undefined || t.executionIds.includes(w.executionId)) &&
       (t.kind === undefined || w.kind === t.kind) &&
       (t.name === undefined || w.name === t.name),
   );
