@@ -147,6 +147,22 @@ describe('workflow events REST', () => {
     expect((await t.call('GET', `/workflow/processinstance/${s.body.started[0]}`, { headers: ADMIN })).body.processVariables).toEqual({ campaign: 'c1' });
   });
 
+  it('a message starts the latest version only; a removed version starts nothing', async () => {
+    const v2 = fixture('h-events-start.bpmn').replace('name="applicationReceived"', 'name="applicationFiled"');
+    const deployed = await t.call('POST', '/workflow/processdefinition?resourceName=h-events-start-v2.bpmn', { headers: { ...ADMIN, 'Content-Type': 'application/xml' }, raw: v2 });
+    expect(deployed.status).toBe(201);
+    expect((await message(t, { messageName: 'applicationReceived' })).status).toBe(400);
+    const r = await message(t, { messageName: 'applicationFiled' });
+    expect(r.status).toBe(200);
+    expect((await history(t, r.body[0].processInstanceId)).processDefinitionId).toBe(deployed.body._id);
+    // Back to the first name: the old name starts the newest version again.
+    const v3 = await t.call('POST', '/workflow/processdefinition?resourceName=h-events-start.bpmn', { headers: { ...ADMIN, 'Content-Type': 'application/xml' }, raw: fixture('h-events-start.bpmn') });
+    expect(v3.status).toBe(201);
+    const again = await message(t, { messageName: 'applicationReceived' });
+    expect((await history(t, again.body[0].processInstanceId)).processDefinitionId).toBe(v3.body._id);
+    expect((await message(t, { messageName: 'applicationFiled' })).status).toBe(400);
+  });
+
   it('a run that fails stores nothing and answers 500 naming the activity', async () => {
     const id = await start(t, 'hFails');
     const r = await message(t, { messageName: 'go', processVariables: { crash: true } });
