@@ -2,7 +2,7 @@
 // reported in RunResult.waits, survives a stored state, and resumes through triggers.ts.
 import fs from 'node:fs';
 import path from 'node:path';
-import { completeTask, fireDueTimers, parseDefinition, startInstance, type ParsedDefinition, type RunResult } from '../../../src/workflow/engine';
+import { completeTask, fireDueTimers, hasStartTemplate, parseDefinition, startInstance, type ParsedDefinition, type RunResult } from '../../../src/workflow/engine';
 import { resumeWaits, startByEvent } from '../../../src/workflow/triggers';
 
 const fixture = (name: string) => fs.readFileSync(path.resolve(__dirname, '../../fixtures/bpmn', name), 'utf8');
@@ -153,6 +153,20 @@ describe('message and signal boundary events', () => {
     expect(kinds(pinged)).toEqual(['onStop:signal:stopAll', 'onWithdraw:message:withdrawn']);
     const done = await completeTask(def, pinged.state!, pinged.openTasks[0].executionId, {});
     expect(done).toMatchObject({ status: 'ended', endActivityId: 'done', variables: { note: 'hi' } });
+  });
+});
+
+describe('a wait after a user task of a template-started instance', () => {
+  it('the completion runs the engine to the message catch, which then resumes', async () => {
+    const def = await load('h-events-task-then-message.bpmn');
+    expect(await hasStartTemplate(def)).toBe(true);
+    const started = await startInstance(def, { who: 'x' }, { externalVariables: true });
+    expect(started.openTasks.map((t) => t.taskDefinitionKey)).toEqual(['approve']);
+    const approved = await completeTask(def, started.state!, started.openTasks[0].executionId, {}, { variables: started.variables });
+    expect(approved.status).toBe('waiting');
+    expect(kinds(approved)).toEqual(['ack:message:acknowledged']);
+    const ended = await resumeWaits(def, approved.state!, { kind: 'message', name: 'acknowledged' }, {}, { variables: approved.variables });
+    expect(ended).toMatchObject({ status: 'ended', endActivityId: 'done', variables: { who: 'x' } });
   });
 });
 
