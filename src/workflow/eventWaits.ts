@@ -45,7 +45,9 @@ export function eventWaitsOf(processId: string, flowElements: ModdleElement[]): 
     if (!id) continue;
     const atTop = (el.$parent as ModdleElement | undefined)?.id === processId;
     if (el.$type === 'bpmn:StartEvent' && atTop) starts.add(id);
-    if (el.$type === 'bpmn:ManualTask') byActivity.set(id, { kind: 'trigger' });
+    // bpmn-elements waits at an intermediate catch event without a definition until it is signalled.
+    const bare = el.$type === 'bpmn:IntermediateCatchEvent' && !((el.eventDefinitions as unknown[] | undefined) ?? []).length;
+    if (el.$type === 'bpmn:ManualTask' || bare) byActivity.set(id, { kind: 'trigger' });
     else if (el.$type === 'bpmn:ReceiveTask') {
       const name = nameOf(el.messageRef);
       byActivity.set(id, name ? { kind: 'message', name } : { kind: 'trigger' });

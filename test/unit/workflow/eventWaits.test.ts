@@ -156,6 +156,28 @@ describe('message and signal boundary events', () => {
   });
 });
 
+describe('an intermediate catch event without a definition', () => {
+  it('waits as a trigger, and continues when triggered', async () => {
+    const def = await parseDefinition(
+      `<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d" targetNamespace="t">
+  <bpmn:process id="p" isExecutable="true">
+    <bpmn:startEvent id="start" />
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="hold" />
+    <bpmn:intermediateCatchEvent id="hold" />
+    <bpmn:sequenceFlow id="f2" sourceRef="hold" targetRef="end" />
+    <bpmn:endEvent id="end" />
+  </bpmn:process>
+</bpmn:definitions>`,
+      'bare.bpmn',
+    );
+    const started = await startInstance(def, {});
+    expect(kinds(started)).toEqual(['hold:trigger']);
+    const ended = await resumeWaits(def, started.state!, { executionId: idOf(started, 'hold') }, {});
+    expect(ended).toMatchObject({ status: 'ended', endActivityId: 'end' });
+  });
+});
+
 describe('a wait after a user task of a template-started instance', () => {
   it('the completion runs the engine to the message catch, which then resumes', async () => {
     const def = await load('h-events-task-then-message.bpmn');
