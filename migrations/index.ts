@@ -8,6 +8,7 @@ import * as instanceDueIndex from './20261127000004_instance_due_index';
 import * as authSessions from './20261201000001_auth_sessions';
 import * as approvalOutcomes from './20261201000002_approval_outcomes';
 import * as reconSafety from './20261201000003_recon_safety';
+import * as eventSubscriptions from './20261207000002_event_subscriptions';
 import * as activityHistory from './20261207000007_activity_history';
 import * as processFolderFile from './20261207000008_process_folder_file';
 
@@ -19,6 +20,7 @@ const migrations: Record<string, Knex.Migration> = {
   '20261201000001_auth_sessions': authSessions,
   '20261201000002_approval_outcomes': approvalOutcomes,
   '20261201000003_recon_safety': reconSafety,
+  '20261207000002_event_subscriptions': eventSubscriptions,
   '20261207000007_activity_history': activityHistory,
   '20261207000008_process_folder_file': processFolderFile,
 };

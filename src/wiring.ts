@@ -6,6 +6,7 @@ import { reconRouter } from './api/recon';
 import { systemRouter } from './api/system';
 import { uiRouter } from './api/ui';
 import { workflowRouter } from './api/workflow';
+import { workflowEventsRouter } from './api/workflowEvents';
 import { AppContext } from './context';
 import { JobHandler } from './jobs/interfaces';
 import { defaultWorkerOptions, Worker } from './jobs/worker';
@@ -107,6 +108,7 @@ export function defaultHooks(onServices?: (s: Services) => void): ServerHooks {
     publicRouters: [uiRouter],
     routers: [
       (ctx) => workflowRouter(need().runtime)(ctx),
+      (ctx) => workflowEventsRouter(need().runtime)(ctx),
       (ctx) => reconRouter(need().reconciler)(ctx),
       (ctx) => systemRouter(need().connectors)(ctx),
       (ctx) => jobsRouter(() => need().worker.nudge())(ctx),

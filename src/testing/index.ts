@@ -24,10 +24,10 @@ import { query as queryJobs, type Job } from '../jobs';
 import { Db, migrate, openDb } from '../repo/db';
 import { Definitions, LoadedDefinition } from '../workflow/definitions';
 import { EndEventDef, TaskDefinition, TimerInfo } from '../workflow/interfaces';
-import { FinishedEvent, InstanceRow, RuntimeHooks, TaskRow, WorkflowRuntime } from '../workflow/runtime';
+import { Broadcasted, Correlated, FinishedEvent, InstanceRow, MessageCorrelation, RuntimeHooks, TaskRow, WaitingSubscription, WorkflowRuntime } from '../workflow/runtime';
 import { addIsoDuration } from '../workflow/timers';
 
-export type { InstanceRow, TaskRow } from '../workflow/runtime';
+export type { Broadcasted, Correlated, InstanceRow, MessageCorrelation, TaskRow, WaitingSubscription } from '../workflow/runtime';
 export type { Job } from '../jobs/interfaces';
 export type { TimerInfo } from '../workflow/interfaces';
 
@@ -278,6 +278,25 @@ export class ProcessHandle {
     await this.kit.runtime.complete(task.id, values, opts.as !== undefined ? principalOf(opts.as) : defaultActor(task)).catch(asCrestError);
   }
 
+  /** The executions of this instance waiting for a trigger, a message or a signal (GET …/workflow/execution). */
+  async waits(): Promise<WaitingSubscription[]> {
+    return (await this.kit.runtime.waitingExecutions({ offset: 0 })).filter((w) => w.processInstanceId === this.id);
+  }
+
+  /**
+   * Triggers the one waiting execution at `activityId` (a manual or receive task, a message or signal
+   * catch) as `POST …/workflow/execution/{id}?_action=trigger` does; the variables become process variables.
+   */
+  async trigger(activityId: string, variables: Record<string, unknown> = {}): Promise<void> {
+    const waits = await this.waits();
+    const at = waits.filter((w) => w.activityId === activityId);
+    if (at.length !== 1) {
+      const where = waits.map((w) => `${w.activityId} (${w.kind}${w.name ? ` ${w.name}` : ''})`).join(', ') || 'nothing';
+      throw new Error(`process instance ${this.id} has ${at.length} waiting executions at "${activityId}"; it waits at ${where}`);
+    }
+    await this.kit.runtime.trigger(at[0].id, variables).catch(asCrestError);
+  }
+
   /** Claims the open task for `userId` (the actor defaults to that user). */
   async claim(taskDefinitionKey: string, userId: string, opts: { as?: Actor } = {}): Promise<void> {
     const task = await this.task(taskDefinitionKey);
@@ -492,6 +511,16 @@ export class ProcessTestKit {
       out.push(t);
     }
     return out;
+  }
+
+  /** Correlates a message as `POST …/workflow/message` does (a 400 CrestError when nothing matches). */
+  async message(messageName: string, opts: Omit<MessageCorrelation, 'messageName'> = {}): Promise<Correlated[]> {
+    return this.runtime.correlateMessage({ messageName, ...opts }).catch(asCrestError);
+  }
+
+  /** Broadcasts a signal as `POST …/workflow/signal` does; the instances it reached. */
+  async signal(name: string, variables: Record<string, unknown> = {}): Promise<Broadcasted> {
+    return this.runtime.broadcastSignal({ name, variables }).catch(asCrestError);
   }
 
   /** Every job enqueued so far (optionally of one topic), oldest first. Jobs are not run. */

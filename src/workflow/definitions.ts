@@ -9,10 +9,12 @@ import { Conflict, NotFound } from '../errors';
 import { Db } from '../repo/db';
 import { isUniqueViolation, Q } from '../repo/dialect';
 import * as repo from '../repo/processDefinitions';
+import { deleteSubscriptionsOfDefinition } from '../repo/eventSubscriptions';
 import { countActiveInstancesOf } from '../repo/processInstances';
 import { CONTINUE_TOPIC } from './asyncBoundaries';
 import { parseDefinition } from './engine';
 import { DefinitionError, ParsedDefinition } from './interfaces';
+import { storeStartSubscriptions } from './subscriptions';
 
 export interface LoadedDefinition {
   row: repo.DefinitionRow;
@@ -90,6 +92,8 @@ export class Definitions {
     const row = await repo.insertDefinitionVersion(trx, {
       key: parsed.key, name: parsed.name, category: parsed.category ?? null, resourceName, hash, xml,
     });
+    // A message or signal start event starts the latest version of its key (see eventSubscriptions).
+    await storeStartSubscriptions(trx, row, parsed);
     // Cached once committed: a rolled-back insert (a lost race) must not leave its id behind.
     trx.executionPromise.then(() => this.cache.set(row.id, Promise.resolve({ row, parsed })), () => undefined);
     return row;
@@ -105,7 +109,11 @@ export class Definitions {
     const hash = sha256(xml);
     return this.retrying(async (trx) => {
       const latest = await repo.latestDefinition(trx, parsed.key);
-      if (latest && latest.hash === hash) return { row: latest, created: false };
+      if (latest && latest.hash === hash) {
+        // Idempotent: also records the start events of a version deployed before subscriptions existed.
+        await storeStartSubscriptions(trx, latest, parsed);
+        return { row: latest, created: false };
+      }
       return { row: await this.insertVersion(trx, parsed, xml, hash, resourceName), created: true };
     });
   }
@@ -124,10 +132,14 @@ export class Definitions {
       const seen = await repo.readFolderFile(trx, file);
       // A version deleted since (DELETE …/processdefinition/{id}) comes back from its file.
       const seenRow = seen && seen.hash === hash ? await repo.readDefinition(trx, seen.definitionId) : null;
-      if (seenRow) return { row: seenRow, created: false };
+      if (seenRow) {
+        await storeStartSubscriptions(trx, seenRow, parsed);
+        return { row: seenRow, created: false };
+      }
       const lineage = await repo.latestDefinitionOfResource(trx, file);
       const latest = await repo.latestDefinition(trx, parsed.key);
       const same = [lineage, latest].find((r) => r && r.hash === hash && r.key === parsed.key);
+      if (same) await storeStartSubscriptions(trx, same, parsed);
       const row = same ?? (await this.insertVersion(trx, parsed, xml, hash, file));
       const record = { resourceName: file, hash, definitionId: row.id, readAt: new Date().toISOString() };
       if (!seen) await repo.insertFolderFile(trx, record);
@@ -189,6 +201,7 @@ export class Definitions {
       const running = await countActiveInstancesOf(trx, id);
       if (running > 0) throw new Conflict(`Process definition ${id} has ${running} running instance(s)`);
       await repo.deleteDefinition(trx, id);
+      await deleteSubscriptionsOfDefinition(trx, id);
       this.cache.delete(id);
       return row;
     });

@@ -6,8 +6,9 @@
 
 import { CONTINUE_TOPIC } from './asyncBoundaries';
 import { CompletionPlan, type Prediction } from './completionPlan';
+import { collectWaits } from './eventWaits';
 import { engineExpressions } from './expressions';
-import type { OpenTask, ParsedDefinition, RunOptions, RunResult } from './interfaces';
+import type { OpenTask, ParsedDefinition, RunOptions, RunResult, WaitingExecution } from './interfaces';
 import { compiledOf, type CompiledDefinition } from './parse';
 import { SandboxScripts } from './scripts';
 import { compactEngineState, decodeState, decodeTemplateRef, encodeState, isTemplateRef, StateFormatError, type EngineState, type StoredState } from './stateCodec';
@@ -18,7 +19,7 @@ import { CapturingTimers } from './timers';
 export { parseDefinition } from './parse';
 export { DefinitionError } from './interfaces';
 export type {
-  EndEventDef, FormPropertyDef, FormPropertyType, OpenTask, ParsedDefinition, ResolvedFormProperty, RunOptions, RunResult, TaskDefinition, TimerInfo,
+  EndEventDef, FormPropertyDef, FormPropertyType, OpenTask, ParsedDefinition, ResolvedFormProperty, RunOptions, RunResult, TaskDefinition, TimerInfo, WaitingExecution,
 } from './interfaces';
 
 /* eslint-disable @typescript-eslint/no-require-imports */
@@ -38,6 +39,7 @@ interface ElementApi {
   content: Record<string, unknown>;
   environment: EnvironmentLike;
   signal(message?: unknown): void;
+  discard(): void;
   /** Waiting children of a sub-process or multi-instance execution (undefined for a plain activity). */
   getPostponed?(): ElementApi[] | undefined;
 }
@@ -88,7 +90,7 @@ function errorActivityId(err: unknown): string | undefined {
   return typeof source?.content?.id === 'string' ? source.content.id : undefined;
 }
 
-class Run {
+export class Run {
   readonly timers: CapturingTimers;
   private readonly engine: BpmnEngine;
   private execution: ExecutionLike | undefined;
@@ -255,6 +257,34 @@ class Run {
     });
   }
 
+  /**
+   * Resumes a waiting execution that is not a user task (triggers.ts picks it): the variables become
+   * process variables, as a task's submitted values do (start variables stay as they are).
+   */
+  async resumeAt(api: ElementApi, variables: Record<string, unknown>): Promise<void> {
+    const current = api.environment.variables;
+    guardStartVariables(this.startKeys ?? presumedStartKeys(this.compiled.tasks.values(), current), current, variables);
+    await this.step(() => {
+      Object.assign(api.environment.variables, variables);
+      api.signal({ ...variables });
+    });
+  }
+
+  /** The waits other than user tasks and timers, as RunResult.waits reports them (eventWaits.ts). */
+  waits(): WaitingExecution[] {
+    return collectWaits(this.compiled.eventWaits, this.waitingExecutions());
+  }
+
+  /** The start events of the process itself. */
+  get startEventIds(): ReadonlySet<string> {
+    return this.compiled.eventWaits.starts;
+  }
+
+  /** Ends a waiting execution without taking its outbound flows (a start event not taken). */
+  async discardAt(api: ElementApi): Promise<void> {
+    await this.step(() => api.discard());
+  }
+
   async fireDue(now: number): Promise<void> {
     while (!this.done) {
       let fired = false;
@@ -313,12 +343,13 @@ class Run {
       if (task) openTasks.push(task);
     }
     const timers = this.timers.list();
+    const waits = this.waits();
     this.storedState = {
       engine: compactEngineState({ definitions: execution.definitions.map((d) => d.getState()) as EngineState['definitions'] }),
       timers,
       ...(this.startKeys && { start: this.startKeys }),
     };
-    return { status: 'waiting', state: encodeState(this.storedState), openTasks, timers, ...base };
+    return { status: 'waiting', state: encodeState(this.storedState), openTasks, timers, ...base, ...(waits.length && { waits }) };
   }
 
   /** The compact state behind the last waiting result(). */
@@ -474,6 +505,22 @@ export async function continueAsync(def: ParsedDefinition, state: Buffer, opts: 
   if (!waiting.length) return undefined;
   for (const api of waiting) await run.continueAt(api);
   return run.result();
+}
+
+/** A Run recovered from a stored state, for triggers.ts (a state that cannot be recovered is a failed run). */
+export async function recoverRun(def: ParsedDefinition, state: Buffer, opts: ResumeOptions = {}): Promise<Run> {
+  const compiled = compiledOf(def);
+  const stored = await decodeFor(compiled, state, opts);
+  const run = new Run(compiled, opts.now ?? Date.now, knownTimers(stored.timers));
+  await run.recover(stored);
+  return run;
+}
+
+/** A Run of bpmn-engine from the start events (never a template), for triggers.ts. */
+export async function startRun(def: ParsedDefinition, variables: Record<string, unknown>, opts: RunOptions = {}): Promise<Run> {
+  const run = new Run(compiledOf(def), opts.now ?? Date.now);
+  await run.start(variables);
+  return run;
 }
 
 /** The due times of a stored state's timers (for a failing timer's backoff). */

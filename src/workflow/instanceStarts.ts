@@ -7,6 +7,7 @@ import { isUniqueViolation } from '../repo/dialect';
 import { insertActivityHistory, type NewActivityHistory } from '../repo/activityHistory';
 import * as instances from '../repo/processInstances';
 import * as tasks from '../repo/tasks';
+import { deleteSubscriptionsOfInstance } from '../repo/eventSubscriptions';
 import type { LoadedDefinition } from './definitions';
 import { startInstance } from './engine';
 import type { RunResult } from './interfaces';
@@ -120,7 +121,7 @@ export async function startMany(rt: RuntimeContext, reqs: StartRequest[], opts: 
     const def = await definitionOf(req);
     const result = await startInstance(def.parsed, req.variables, { ...rt.runOptions, externalVariables: true });
     // Anything but a plain wait (an end, a failure, jobs) takes the one-by-one path with its hooks.
-    if (result.status === 'waiting' && !result.jobs.length && result.state) simple.push({ index, req, def, result });
+    if (result.status === 'waiting' && !result.jobs.length && !result.waits?.length && result.state) simple.push({ index, req, def, result });
     else out[index] = await startOne(rt, req, def, result, opts);
   }
   if (simple.length) await insertWaiting(rt, simple, out, opts);
@@ -178,8 +179,8 @@ async function insertWaiting(rt: RuntimeContext, pending: Pending[], out: (Start
   }
 }
 
-/** One instance, stored by storeRun (hooks, jobs, an immediate end). */
-async function startOne(rt: RuntimeContext, req: StartRequest, def: LoadedDefinition, result: RunResult, opts: StartManyOptions = {}): Promise<StartResult> {
+/** One instance, stored by storeRun (hooks, jobs, an immediate end, subscriptions). */
+export async function startOne(rt: RuntimeContext, req: StartRequest, def: LoadedDefinition, result: RunResult, opts: StartManyOptions = {}): Promise<StartResult> {
   try {
     const instance = await rt.db.knex.transaction(async (trx) => {
       await endSuperseded(rt, trx, [req], opts);
@@ -211,5 +212,6 @@ async function endSuperseded(rt: RuntimeContext, trx: Knex.Transaction, reqs: St
     const changes: Partial<instances.InstanceRow> = { status: 'canceled', state: null, endTime: rt.iso(), openKey: null, wakeAt: null, error: old.reason };
     if (!(await instances.updateInstance(trx, inst.id, inst.version, changes))) throw new Conflict(`Process instance ${inst.id} was changed concurrently`);
     await tasks.deleteTasksOfInstance(trx, inst.id);
+    await deleteSubscriptionsOfInstance(trx, inst.id);
   }
 }

@@ -4,6 +4,7 @@ import { Conflict, NotFound } from '../errors';
 import { activityHistoryOf } from '../repo/activityHistory';
 import * as instances from '../repo/processInstances';
 import * as tasks from '../repo/tasks';
+import { deleteSubscriptionsOfInstance } from '../repo/eventSubscriptions';
 import type { RuntimeContext } from './runtimeContext';
 
 export type { InstanceRow, InstanceStatus } from '../repo/processInstances';
@@ -36,6 +37,7 @@ export function cancel(rt: RuntimeContext, id: number): Promise<instances.Instan
     const changes: Partial<instances.InstanceRow> = { status: 'canceled', state: null, endTime: rt.iso(), openKey: null, wakeAt: null };
     if (!(await instances.updateInstance(trx, id, inst.version, changes))) throw new Conflict(`Process instance ${id} was changed concurrently`);
     await tasks.deleteTasksOfInstance(trx, id);
+    await deleteSubscriptionsOfInstance(trx, id);
     return { ...inst, ...changes, version: inst.version + 1 };
   });
 }

@@ -8,6 +8,7 @@ import camundaDescriptor from 'camunda-bpmn-moddle/resources/camunda.json';
 import { DefinitionError, type EndEventDef, type ParsedDefinition, type TaskDefinition } from './interfaces';
 import { vendorDescriptors } from './vendorPrefixes';
 import { asyncFlags, placementProblem, spliceBoundary, type AsyncBoundary, type ModdleReference } from './asyncBoundaries';
+import { eventWaitsOf, type EventWaits } from './eventWaits';
 import { LearnedState } from './learned';
 import { findUnrunnable } from './runnable';
 import { documentationOf, extractTaskDefinition, formPropertiesOf, type ModdleElement } from './taskDefinitions';
@@ -57,6 +58,8 @@ export interface CompiledDefinition {
   readonly endEventIds: ReadonlySet<string>;
   /** synthetic wait id → the asynchronous continuation it stands for (asyncBoundaries.ts) */
   readonly asyncBoundaries: ReadonlyMap<string, AsyncBoundary>;
+  /** manual/receive tasks and message/signal catches: what each waits for (eventWaits.ts) */
+  readonly eventWaits: EventWaits;
   /** What running this definition has taught the engine layer (template, completion plan): learned.ts */
   readonly learned: LearnedState;
 }
@@ -194,6 +197,7 @@ export async function parseDefinition(xml: string, resourceName?: string): Promi
     jobTopics,
     endEventIds: new Set(endEvents.map((e) => e.id)),
     asyncBoundaries,
+    eventWaits: eventWaitsOf(key, flowElements),
     learned: new LearnedState(),
   };
   const definition: ParsedDefinition = {

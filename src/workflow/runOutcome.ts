@@ -10,6 +10,7 @@ import { CONTINUE_TOPIC } from './asyncBoundaries';
 import type { LoadedDefinition } from './definitions';
 import type { OpenTask, ResolvedFormProperty, RunResult } from './interfaces';
 import type { RuntimeContext } from './runtimeContext';
+import { storeWaits } from './subscriptions';
 
 /** What a task row keeps of its form: the resolved values only (labels and types stay in the definition). */
 function formValues(form: ResolvedFormProperty[]): Record<string, unknown> {
@@ -74,6 +75,8 @@ export async function storeRun(
   } else {
     await tasks.deleteTasksOfInstance(trx, inst.id);
   }
+  // Subscriptions mirror exactly the other waits (messages, signals, triggers).
+  await storeWaits(trx, inst.id, def.row, result, now);
   for (const job of result.jobs) {
     if (job.topic === CONTINUE_TOPIC) {
       // One continuation per stored version: a later boundary of the same instance gets its own job.

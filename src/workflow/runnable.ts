@@ -2,6 +2,7 @@
 // format without an engine, a Java delegate, a service-like task (no services are registered),
 // listeners and I/O mappings (bpmn-engine would skip them silently). Asynchronous continuations
 // are placed (or refused) by asyncBoundaries.ts.
+import { catchDefinition } from './eventWaits';
 import { DefinitionError } from './interfaces';
 import type { ModdleElement } from './taskDefinitions';
 
@@ -50,6 +51,8 @@ function check(el: ModdleElement): string | undefined {
     }
     if (typeof el.script !== 'string' || !el.script.trim()) return `${named(el)} has no inline script (external script resources are not supported)`;
   }
+  const waitProblem = unresumable(el);
+  if (waitProblem) return waitProblem;
   const condition = el.conditionExpression as ModdleElement | undefined;
   if (condition && typeof condition.language === 'string' && !JAVASCRIPT.test(condition.language.trim())) {
     return `${named(el)} has a condition in language "${condition.language}": ${condition.language} is not supported yet; use a \${…} expression or language="javascript"`;
@@ -63,11 +66,54 @@ function check(el: ModdleElement): string | undefined {
   return undefined;
 }
 
+const hasName = (ref: unknown) => {
+  const name = (ref as { name?: unknown } | undefined)?.name;
+  return typeof name === 'string' && name.trim() !== '';
+};
+
+/** A wait nothing could resume (eventWaits.ts names what can): a message or signal without a name, a condition. */
+function unresumable(el: ModdleElement): string | undefined {
+  for (const ed of (el.eventDefinitions as ModdleElement[] | undefined) ?? []) {
+    if (ed.$type === 'bpmn:ConditionalEventDefinition') {
+      return `${named(el)} has a conditionalEventDefinition: nothing re-evaluates its condition, so it would wait for ever; use an exclusive gateway, a message or a signal`;
+    }
+  }
+  const c = catchDefinition(el);
+  if (c && !hasName(c.ref)) {
+    const attr = c.kind === 'message' ? 'messageRef' : 'signalRef';
+    return `${named(el)} waits for a ${c.kind} without a name (${attr} missing, or its bpmn:${c.kind} has no name): nothing could ${c.kind === 'message' ? 'correlate' : 'broadcast'} it; give the ${c.kind} a name`;
+  }
+  if (c && el.$type === 'bpmn:StartEvent' && (el.$parent as ModdleElement | undefined)?.$type !== 'bpmn:Process') {
+    return `${named(el)} is a ${c.kind} start event of a sub-process: an event sub-process started by a ${c.kind} is not supported yet`;
+  }
+  if (el.$type === 'bpmn:ReceiveTask' && el.messageRef && !hasName(el.messageRef)) {
+    return `${named(el)} waits for a message without a name: nothing could correlate it; give the message a name (or drop messageRef to trigger the task by its execution)`;
+  }
+  return undefined;
+}
+
+/**
+ * A process with a none start event and message or signal start events: bpmn-elements runs every
+ * start event of a process at once, so a start by message would also take the none start's path.
+ */
+function mixedStarts(elements: ModdleElement[]): string | undefined {
+  const starts = elements.filter((el) => el.$type === 'bpmn:StartEvent' && (el.$parent as ModdleElement | undefined)?.$type === 'bpmn:Process');
+  const plain = starts.find((el) => !((el.eventDefinitions as unknown[] | undefined) ?? []).length);
+  const evented = starts.find((el) => catchDefinition(el));
+  if (!plain || !evented) return undefined;
+  return `${named(evented)} is a ${catchDefinition(evented)!.kind} start event next to the none start event "${plain.id ?? '?'}": bpmn-engine starts every start event of a process at once, so a start by ${catchDefinition(evented)!.kind} would also run the none start's path; deploy them as two processes`;
+}
+
 /** The first element of the process the runtime cannot run, as a DefinitionError naming it. */
 export function findUnrunnable(elements: ModdleElement[], where: string): DefinitionError | undefined {
   for (const el of elements) {
     const problem = check(el);
     if (problem) return new DefinitionError(`Cannot deploy${where}: ${problem}`, el.id);
+  }
+  const mixed = mixedStarts(elements);
+  if (mixed) {
+    const id = /"([^"]+)"/.exec(mixed)?.[1];
+    return new DefinitionError(`Cannot deploy${where}: ${mixed}`, id);
   }
   return undefined;
 }

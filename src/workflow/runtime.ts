@@ -5,7 +5,8 @@
 // WorkflowRuntime is the room's service: its methods are what routers, recon and the job worker
 // call. Each job lives in its own file: instanceStarts.ts (start, startMany), instances.ts (read,
 // query, cancel), tasks.ts (read, list, claim, update), taskCompletion.ts (complete), timerRuns.ts
-// (the timer scheduler), continuation.ts (the workflow.continue job), runOutcome.ts (storing a run).
+// (the timer scheduler), continuation.ts (the workflow.continue job), runOutcome.ts (storing a run),
+// executionTrigger.ts (waiting executions, trigger), messageCorrelation.ts, signalBroadcast.ts.
 import type { Principal } from '../auth/interfaces';
 import { mayWorkOn, type TaskAudience } from '../auth/taskAccess';
 import type { Logger } from '../context';
@@ -14,6 +15,9 @@ import type { JobHandler } from '../jobs';
 import type { Db } from '../repo/db';
 import type { Q } from '../repo/dialect';
 import { continueJob } from './continuation';
+import { listWaiting, trigger, type WaitingSubscription } from './executionTrigger';
+import { correlateMessage, type Correlated, type MessageCorrelation } from './messageCorrelation';
+import { broadcastSignal, type Broadcasted, type SignalBroadcast } from './signalBroadcast';
 import type { Definitions } from './definitions';
 import { startMany, type StartManyOptions, type StartRequest, type StartResult } from './instanceStarts';
 import * as instances from './instances';
@@ -28,6 +32,9 @@ export type { StartManyOptions, StartRequest, StartResult } from './instanceStar
 export type { InstanceRow, InstanceStatus } from './instances';
 export type { EndedEvent, FinishedEvent, RuntimeHooks } from './runtimeContext';
 export type { TaskRow, TaskWithForm } from './tasks';
+export type { WaitingSubscription } from './executionTrigger';
+export type { Correlated, MessageCorrelation } from './messageCorrelation';
+export type { Broadcasted, SignalBroadcast } from './signalBroadcast';
 export { timerRetryDelay } from './timerRuns';
 
 export class WorkflowRuntime {
@@ -108,6 +115,28 @@ export class WorkflowRuntime {
 
   updateTask(taskId: number, changes: Partial<Pick<tasks.TaskRow, 'assignee' | 'owner' | 'name' | 'description'>>, expectedRev: number | null): Promise<void> {
     return tasks.updateTask(this.rt, taskId, changes, expectedRev);
+  }
+
+  // --- waiting executions, messages, signals ---
+
+  /** The waiting executions other than user tasks and timers (manual/receive tasks, catches), by id. */
+  waitingExecutions(opts: { offset: number; limit?: number }): Promise<WaitingSubscription[]> {
+    return listWaiting(this.rt, opts);
+  }
+
+  /** Resumes one waiting execution exactly once (executionTrigger.ts). */
+  trigger(id: number, variables: Record<string, unknown>): Promise<instances.InstanceRow> {
+    return trigger(this.rt, id, variables);
+  }
+
+  /** Delivers a message to the waiting executions it matches, or starts an instance (messageCorrelation.ts). */
+  correlateMessage(req: MessageCorrelation): Promise<Correlated[]> {
+    return correlateMessage(this.rt, req);
+  }
+
+  /** Delivers a signal to every execution waiting for it and starts at every signal start event (signalBroadcast.ts). */
+  broadcastSignal(req: SignalBroadcast): Promise<Broadcasted> {
+    return broadcastSignal(this.rt, req);
   }
 
   // --- timers and continuations ---

@@ -1,6 +1,7 @@
 // OpenIDM's JSON shapes for definitions, instances and tasks.
 import { DefinitionRow } from '../repo/processDefinitions';
 import { InstanceRow } from '../repo/processInstances';
+import type { WaitingSubscription } from '../repo/eventSubscriptions';
 import { TaskRow } from '../repo/tasks';
 import { FormPropertyDef, ParsedDefinition, ResolvedFormProperty } from './interfaces';
 
@@ -100,5 +101,21 @@ export function taskView(t: TaskRow, full = false) {
     formProperties: (t.form as ResolvedFormProperty[]).map(formPropertyView),
     variables: t.processVariables ?? {},
     candidates: { candidateUsers: t.candidateUsers, candidateGroups: t.candidateGroups },
+  };
+}
+
+/** A waiting execution other than a user task or a timer (GET workflow/execution). */
+export function executionView(s: WaitingSubscription) {
+  return {
+    _id: String(s.id),
+    id: String(s.id),
+    processInstanceId: String(s.processInstanceId),
+    processDefinitionId: s.definitionId,
+    activityId: s.activityId,
+    executionId: s.executionId,
+    kind: s.kind,
+    name: s.name,
+    businessKey: s.businessKey,
+    created: s.created,
   };
 }
