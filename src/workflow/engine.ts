@@ -5,9 +5,10 @@
 // plan) is kept on that parsed definition (CompiledDefinition.learned, see learned.ts).
 
 import { CONTINUE_TOPIC } from './asyncBoundaries';
+import { callReturn, callWait, CallActivityError, type CallOutcome } from './callActivities';
 import { CompletionPlan, type Prediction } from './completionPlan';
 import { engineExpressions } from './expressions';
-import type { OpenTask, ParsedDefinition, RunOptions, RunResult } from './interfaces';
+import type { OpenTask, ParsedDefinition, RunOptions, RunResult, WaitingExecution } from './interfaces';
 import { compiledOf, type CompiledDefinition } from './parse';
 import { SandboxScripts } from './scripts';
 import { compactEngineState, decodeState, decodeTemplateRef, encodeState, isTemplateRef, StateFormatError, type EngineState, type StoredState } from './stateCodec';
@@ -276,6 +277,26 @@ class Run {
     return out;
   }
 
+  /** Returns a called instance's outcome to the waiting call activity `api` (callActivities.ts). */
+  async returnFromCall(api: ElementApi, outcome: CallOutcome): Promise<void> {
+    if ('failure' in outcome) return this.fail(new Error(outcome.failure), api.id);
+    let step: () => void;
+    try {
+      step = callReturn(this.compiled.calls.get(api.id)!, api, outcome);
+    } catch (err) {
+      return this.fail(err, api.id);
+    }
+    await this.step(step);
+  }
+
+  /** The call activities waiting now, with what their called instances start with. */
+  private callWaits(): WaitingExecution[] {
+    if (!this.compiled.calls.size) return [];
+    return this.waitingExecutions()
+      .filter((api) => this.compiled.calls.has(api.id))
+      .map((api) => callWait(this.compiled.calls.get(api.id)!, api.executionId, api.environment.variables));
+  }
+
   /** Asynchronous continuation boundaries waiting now (asyncBoundaries.ts). */
   waitingBoundaries(): ElementApi[] {
     if (this.done || !this.compiled.asyncBoundaries.size) return [];
@@ -309,13 +330,21 @@ class Run {
       const task = this.openTasks.get(api.executionId);
       if (task) openTasks.push(task);
     }
+    let waits: WaitingExecution[];
+    try {
+      waits = this.callWaits();
+    } catch (err) {
+      // A calledElement or in mapping that cannot be resolved fails the step that reached it.
+      this.fail(err, err instanceof CallActivityError ? err.activityId : undefined);
+      return this.result();
+    }
     const timers = this.timers.list();
     this.storedState = {
       engine: compactEngineState({ definitions: execution.definitions.map((d) => d.getState()) as EngineState['definitions'] }),
       timers,
       ...(this.startKeys && { start: this.startKeys }),
     };
-    return { status: 'waiting', state: encodeState(this.storedState), openTasks, timers, ...base };
+    return { status: 'waiting', state: encodeState(this.storedState), openTasks, timers, ...base, ...(waits.length && { waits }) };
   }
 
   /** The compact state behind the last waiting result(). */
@@ -470,6 +499,23 @@ export async function continueAsync(def: ParsedDefinition, state: Buffer, opts: 
   const waiting = run.waitingBoundaries();
   if (!waiting.length) return undefined;
   for (const api of waiting) await run.continueAt(api);
+  return run.result();
+}
+
+/**
+ * Returns a called instance's outcome to the waiting call activity execution `executionId` of a
+ * stored instance (its out mappings applied) and runs on to the next wait state. Throws (code
+ * CALL_NOT_WAITING) when no such call activity waits (it was already returned to).
+ */
+export async function resumeCall(def: ParsedDefinition, state: Buffer, executionId: string, outcome: CallOutcome, opts: ResumeOptions = {}): Promise<RunResult> {
+  const compiled = compiledOf(def);
+  const stored = await decodeFor(compiled, state, opts);
+  const run = new Run(compiled, opts.now ?? Date.now, knownTimers(stored.timers));
+  await run.recover(stored);
+  if (run.failed) return run.result();
+  const api = run.waitingExecution(executionId);
+  if (!api || !compiled.calls.has(api.id)) throw errorCode(`call activity execution ${executionId} is not waiting`, 'CALL_NOT_WAITING');
+  await run.returnFromCall(api, outcome);
   return run.result();
 }
 
