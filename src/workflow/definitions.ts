@@ -10,6 +10,7 @@ import { isUniqueViolation, Q } from '../repo/dialect';
 import * as repo from '../repo/processDefinitions';
 import { countActiveInstancesOf } from '../repo/processInstances';
 import { CONTINUE_TOPIC } from './asyncBoundaries';
+import { CALL_RETURN_TOPIC, checkCalledKeys, deploymentOrder } from './calledInstances';
 import { parseDefinition } from './engine';
 import { DefinitionError, ParsedDefinition } from './interfaces';
 
@@ -47,11 +48,16 @@ export class Definitions {
    * job worker runs WorkflowRuntime.continueJob under CONTINUE_TOPIC (wiring sets this with it).
    */
   asyncContinuations = false;
+  /**
+   * Whether call activities may be deployed: only where the job worker runs
+   * WorkflowRuntime.callReturnJob under CALL_RETURN_TOPIC (a caller would wait for ever otherwise).
+   */
+  callActivities = false;
 
   constructor(private db: Db, private log: Logger) {}
 
   /** Parses and stores a new version unless the latest version of that key has the same content. */
-  async deployXml(xml: string, resourceName: string): Promise<{ row: repo.DefinitionRow; created: boolean }> {
+  async deployXml(xml: string, resourceName: string, batch: { pendingKeys?: ReadonlySet<string> } = {}): Promise<{ row: repo.DefinitionRow; created: boolean }> {
     const parsed = await parseDefinition(xml, resourceName);
     // Never deploy what cannot run (a version stored before this check still loads: get()).
     if (parsed.unrunnable) throw parsed.unrunnable;
@@ -62,6 +68,11 @@ export class Definitions {
         async.id,
       );
     }
+    const call = parsed.calledElements?.[0];
+    if (call && !this.callActivities) {
+      throw new DefinitionError(`Cannot deploy ${resourceName}: callActivity "${call.activityId}" needs the ${CALL_RETURN_TOPIC} job handler, which this server does not run`, call.activityId);
+    }
+    await checkCalledKeys(this.db.knex, parsed, resourceName, batch.pendingKeys);
     const hash = crypto.createHash('sha256').update(xml).digest('hex');
     for (let attempt = 0; ; attempt++) {
       try {
@@ -85,9 +96,13 @@ export class Definitions {
   async deployDirectory(dir: string): Promise<DeployReport> {
     const report: DeployReport = { deployed: [], unchanged: [], failed: [] };
     if (!fs.existsSync(dir)) return report;
-    for (const file of fs.readdirSync(dir).filter(isProcessFile).sort()) {
+    const files = fs.readdirSync(dir).filter(isProcessFile).sort().map((file) => ({ file, xml: fs.readFileSync(path.join(dir, file), 'utf8') }));
+    // Called processes first; a caller may name a key another file of this folder is still to deploy.
+    const ordered = await deploymentOrder(files);
+    const pendingKeys = new Set(ordered.map((f) => f.key).filter((k): k is string => !!k));
+    for (const { file, xml, key } of ordered) {
       try {
-        const { row, created } = await this.deployXml(fs.readFileSync(path.join(dir, file), 'utf8'), file);
+        const { row, created } = await this.deployXml(xml, file, { pendingKeys });
         if (created) {
           report.deployed.push(row);
           this.log.info(`deployed ${file} as ${row.id}`);
@@ -97,6 +112,9 @@ export class Definitions {
         const elementId = e instanceof DefinitionError ? e.elementId : undefined;
         report.failed.push({ file, reason, elementId });
         this.log.error(`cannot deploy ${file}: ${reason}`);
+      } finally {
+        // Deployed (the repository has it now) or refused (its callers must be too).
+        if (key) pendingKeys.delete(key);
       }
     }
     return report;

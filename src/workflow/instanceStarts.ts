@@ -119,7 +119,7 @@ export async function startMany(rt: RuntimeContext, reqs: StartRequest[], opts: 
     const def = await definitionOf(req);
     const result = await startInstance(def.parsed, req.variables, { ...rt.runOptions, externalVariables: true });
     // Anything but a plain wait (an end, a failure, jobs) takes the one-by-one path with its hooks.
-    if (result.status === 'waiting' && !result.jobs.length && result.state) simple.push({ index, req, def, result });
+    if (result.status === 'waiting' && !result.jobs.length && !result.waits?.length && result.state) simple.push({ index, req, def, result });
     else out[index] = await startOne(rt, req, def, result, opts);
   }
   if (simple.length) await insertWaiting(rt, simple, out, opts);

@@ -3,6 +3,7 @@ import type { Filter } from '../crest/queryFilter';
 import { Conflict, NotFound } from '../errors';
 import * as instances from '../repo/processInstances';
 import * as tasks from '../repo/tasks';
+import { cancelCalled, canceledCalled } from './calledInstances';
 import type { RuntimeContext } from './runtimeContext';
 
 export type { InstanceRow, InstanceStatus } from '../repo/processInstances';
@@ -22,7 +23,7 @@ export function tasksOfInstance(rt: RuntimeContext, id: number): Promise<tasks.T
   return tasks.tasksOfInstance(rt.db.knex, id);
 }
 
-/** Ends an active instance as canceled: its tasks go, its open key is free again. */
+/** Ends an active instance as canceled: its tasks go, its open key is free again, the instances it called are canceled. */
 export function cancel(rt: RuntimeContext, id: number): Promise<instances.InstanceRow> {
   return rt.db.knex.transaction(async (trx) => {
     const inst = await instances.readInstance(trx, id);
@@ -30,6 +31,10 @@ export function cancel(rt: RuntimeContext, id: number): Promise<instances.Instan
     const changes: Partial<instances.InstanceRow> = { status: 'canceled', state: null, endTime: rt.iso(), openKey: null, wakeAt: null };
     if (!(await instances.updateInstance(trx, id, inst.version, changes))) throw new Conflict(`Process instance ${id} was changed concurrently`);
     await tasks.deleteTasksOfInstance(trx, id);
-    return { ...inst, ...changes, version: inst.version + 1 };
+    const next = { ...inst, ...changes, version: inst.version + 1 };
+    // The instances it called go with it; a called instance's caller learns it was canceled.
+    await cancelCalled(rt, trx, id);
+    await canceledCalled(trx, next);
+    return next;
   });
 }

@@ -13,6 +13,7 @@ import type { Filter } from '../crest/queryFilter';
 import type { JobHandler } from '../jobs';
 import type { Db } from '../repo/db';
 import type { Q } from '../repo/dialect';
+import { callReturnJob } from './calledInstances';
 import { continueJob } from './continuation';
 import type { Definitions } from './definitions';
 import { startMany, type StartManyOptions, type StartRequest, type StartResult } from './instanceStarts';
@@ -37,6 +38,7 @@ export class WorkflowRuntime {
     const now = () => (runOptions.now ?? Date.now)();
     this.rt = { db, definitions, log, hooks, runOptions, pool: new EnginePool(runOptions.engineThreads ?? defaultPoolSize()), now, iso: () => new Date(now()).toISOString() };
     this.continueJob = continueJob(this.rt);
+    this.callReturnJob = callReturnJob(this.rt);
   }
 
   // --- instances ---
@@ -112,6 +114,12 @@ export class WorkflowRuntime {
    * definitions.asyncContinuations): see continuation.ts.
    */
   readonly continueJob: JobHandler;
+
+  /**
+   * The job handler of topic workflow.callReturn (register it under CALL_RETURN_TOPIC, and set
+   * definitions.callActivities): returns a finished called instance to its caller (calledInstances.ts).
+   */
+  readonly callReturnJob: JobHandler;
 
   /** Fires the due timers of one instance; false when another node got there first. */
   fireTimers(id: number): Promise<boolean> {

@@ -1,0 +1,236 @@
+// Call activities, durably (on SQLite, and on PostgreSQL with DATABASE_URL): the called instance
+// starts in the transaction that stores its caller, linked to it; a fresh runtime over the same
+// database (a restart) completes the called task; the workflow.callReturn job returns the out
+// variables to the caller exactly once, and the gateway after the call reads them. Also: the
+// version binding, an error end caught by a boundary or failing the caller, a canceled called
+// instance failing its caller, a canceled caller canceling its called instances, and what deploy
+// and run time refuse.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Principal } from '../../src/auth/interfaces';
+import { ProcessDefect } from '../../src/errors';
+import { Worker, defaultWorkerOptions } from '../../src/jobs/worker';
+import * as instances from '../../src/repo/processInstances';
+import * as tasks from '../../src/repo/tasks';
+import { CALL_RETURN_TOPIC } from '../../src/workflow/calledInstances';
+import { Definitions } from '../../src/workflow/definitions';
+import { DefinitionError } from '../../src/workflow/interfaces';
+import { WorkflowRuntime } from '../../src/workflow/runtime';
+import { instanceView } from '../../src/workflow/views';
+import { createTestDb, TestDb } from '../helpers/db';
+import { eventually } from '../helpers/server';
+
+const FIXTURES = path.resolve(__dirname, '../fixtures/bpmn');
+const xmlOf = (name: string) => fs.readFileSync(path.join(FIXTURES, name), 'utf8');
+const log = { info() {}, warn() {}, error() {} };
+const admin: Principal = { component: 'internal/user', id: 'openidm-admin', userName: 'openidm-admin', roles: ['openidm-admin'] };
+
+/** A runtime as the server wires it (the callReturn handler registered), over `db`. */
+function runtimeOver(db: TestDb): { definitions: Definitions; runtime: WorkflowRuntime } {
+  const definitions = new Definitions(db, log);
+  definitions.callActivities = true;
+  return { definitions, runtime: new WorkflowRuntime(db, definitions, log) };
+}
+
+describe('call activities, durably', () => {
+  let db: TestDb;
+  let definitions: Definitions;
+  let runtime: WorkflowRuntime;
+  beforeAll(async () => {
+    db = await createTestDb();
+    ({ definitions, runtime } = runtimeOver(db));
+    await definitions.deployXml(xmlOf('h-call-child.bpmn'), 'h-call-child.bpmn');
+    await definitions.deployXml(xmlOf('h-call-parent.bpmn'), 'h-call-parent.bpmn');
+  });
+  afterAll(async () => {
+    await runtime.close();
+    await db.destroy();
+  });
+
+  const openTasks = (id: number) => tasks.tasksOfInstance(db.knex, id);
+  const read = async (id: number) => (await instances.readInstance(db.knex, id))!;
+  const childrenOf = async (id: number) => (await db.knex('process_instance').where({ super_instance_id: id }).orderBy('id')).map((r: { id: unknown }) => Number(r.id));
+  const returnJobs = () => db.knex('job').where({ type: CALL_RETURN_TOPIC }).orderBy('id');
+  /** Runs the callReturn job of a called instance as the worker would (its own transaction). */
+  const runReturn = async (rt: WorkflowRuntime, childId: number) => {
+    const job = await db.knex('job').where({ key: `callReturn:${childId}` }).first();
+    expect(job).toBeDefined();
+    return db.knex.transaction((trx) => rt.callReturnJob(trx, JSON.parse(job.payload), job));
+  };
+
+  it('starts the called instance with the caller step, survives a restart, and returns the out variables to the gateway', async () => {
+    const { instance: parent } = await runtime.start({ key: 'hCallParent', businessKey: 'order-1', variables: {} });
+    const [prepare] = await openTasks(parent.id);
+    expect(prepare.taskDefinitionKey).toBe('prepare');
+    await runtime.complete(prepare.id, { amount: '150' }, admin);
+
+    // One transaction stored the caller at its call activity and the called instance at its task.
+    const [childId] = await childrenOf(parent.id);
+    const child = await read(childId);
+    const waiting = await read(parent.id);
+    expect(waiting).toMatchObject({ status: 'active', variables: { amount: 150 } });
+    expect(await openTasks(parent.id)).toEqual([]);
+    expect(child).toMatchObject({
+      status: 'active', definitionKey: 'hCallChild', businessKey: 'order-1', superInstanceId: parent.id,
+      superExecutionId: expect.stringMatching(/^review_/), variables: { requested: 150, limit: 300 },
+    });
+    expect(instanceView(child).superProcessInstanceId).toBe(String(parent.id));
+    expect(instanceView(waiting).superProcessInstanceId).toBeNull();
+
+    // A restart: a fresh runtime over the same database completes the called task.
+    const restarted = runtimeOver(db);
+    try {
+      const [decide] = await openTasks(childId);
+      expect(decide).toMatchObject({ taskDefinitionKey: 'decide', name: 'Decide' });
+      await restarted.runtime.complete(decide.id, { decision: 'approve' }, admin);
+      expect(await read(childId)).toMatchObject({ status: 'ended', endActivityId: 'done' });
+      // The called instance's end enqueued the return in its own transaction; the caller still waits.
+      expect((await returnJobs()).map((j: { key: string; state: string }) => [j.key, j.state])).toEqual([[`callReturn:${childId}`, 'queued']]);
+      expect((await read(parent.id)).status).toBe('active');
+
+      expect(await runReturn(restarted.runtime, childId)).toMatchObject({ returned: childId, to: parent.id, status: 'ended' });
+      expect(await read(parent.id)).toMatchObject({ status: 'ended', endActivityId: 'approvedEnd', variables: { amount: 150, reviewDecision: 'approve', large: true } });
+      // Exactly once: the job run again finds the caller finished.
+      expect(await runReturn(restarted.runtime, childId)).toMatchObject({ skipped: expect.stringMatching(/is not active/) });
+    } finally {
+      await restarted.runtime.close();
+    }
+  });
+
+  it('a called instance ended at an uncaught error end fails its caller, naming it', async () => {
+    const { instance: parent } = await runtime.start({ key: 'hCallParent', variables: {} });
+    await runtime.complete((await openTasks(parent.id))[0].id, { amount: '5' }, admin);
+    const [childId] = await childrenOf(parent.id);
+    await runtime.complete((await openTasks(childId))[0].id, { decision: 'refuse' }, admin);
+    expect(await read(childId)).toMatchObject({ status: 'ended', endActivityId: 'refused' });
+    await runReturn(runtime, childId);
+    const failed = await read(parent.id);
+    expect(failed).toMatchObject({ status: 'failed', endActivityId: 'review' });
+    expect(failed.error).toMatch(new RegExp(`called process instance ${childId} \\(hCallChild:1:\\d+\\) ended at error end event "refused" \\(error REJECTED\\)`));
+  });
+
+  it('a canceled called instance fails its caller; a canceled caller cancels its called instances', async () => {
+    const a = (await runtime.start({ key: 'hCallParent', variables: {} })).instance;
+    await runtime.complete((await openTasks(a.id))[0].id, { amount: '1' }, admin);
+    const [childA] = await childrenOf(a.id);
+    await runtime.cancel(childA);
+    await runReturn(runtime, childA);
+    expect(await read(a.id)).toMatchObject({ status: 'failed', error: expect.stringContaining(`called process instance ${childA} (hCallChild:1:`) });
+    expect((await read(a.id)).error).toMatch(/was canceled/);
+
+    const b = (await runtime.start({ key: 'hCallParent', variables: {} })).instance;
+    await runtime.complete((await openTasks(b.id))[0].id, { amount: '1' }, admin);
+    const [childB] = await childrenOf(b.id);
+    await runtime.cancel(b.id);
+    expect(await read(childB)).toMatchObject({ status: 'canceled', error: `its calling process instance ${b.id} was canceled` });
+    expect(await openTasks(childB)).toEqual([]);
+    expect(await db.knex('job').where({ key: `callReturn:${childB}` })).toEqual([]);
+  });
+
+  it('binds to a version: a version-bound call starts version 1 after version 2 is deployed; an error boundary catches its error end', async () => {
+    const v2 = xmlOf('h-call-child.bpmn').replace('name="Decide"', 'name="Decide (v2)"');
+    const { row } = await definitions.deployXml(v2, 'h-call-child.bpmn');
+    expect(row.version).toBe(2);
+    await definitions.deployXml(xmlOf('h-call-boundary.bpmn'), 'h-call-boundary.bpmn');
+    try {
+      const { instance: bound } = await runtime.start({ key: 'hCallBoundary', variables: { requested: 9 } });
+      const [boundChild] = await childrenOf(bound.id);
+      expect((await read(boundChild)).definitionId).toMatch(/^hCallChild:1:/);
+      await runtime.complete((await openTasks(boundChild))[0].id, { decision: 'refuse' }, admin);
+      await runReturn(runtime, boundChild);
+      expect(await read(bound.id)).toMatchObject({ status: 'ended', endActivityId: 'caught' });
+
+      // The latest binding (hCallParent) starts version 2.
+      const { instance: latest } = await runtime.start({ key: 'hCallParent', variables: {} });
+      await runtime.complete((await openTasks(latest.id))[0].id, { amount: '2' }, admin);
+      const [latestChild] = await childrenOf(latest.id);
+      expect((await read(latestChild)).definitionId).toBe(row.id);
+      expect((await openTasks(latestChild))[0].name).toBe('Decide (v2)');
+    } finally {
+      await definitions.remove(row.id).catch(() => undefined);
+    }
+  });
+
+  it('the job worker returns to the caller on its own', async () => {
+    const worker = new Worker(db.knex, { [CALL_RETURN_TOPIC]: runtime.callReturnJob }, { ...defaultWorkerOptions('test'), pollMs: 20 }, log);
+    worker.start();
+    try {
+      const { instance: parent } = await runtime.start({ key: 'hCallParent', variables: {} });
+      await runtime.complete((await openTasks(parent.id))[0].id, { amount: '3' }, admin);
+      const [childId] = await childrenOf(parent.id);
+      const decide = (await openTasks(childId))[0];
+      await runtime.complete(decide.id, { decision: 'no' }, admin);
+      const ended = await eventually(async () => {
+        const row = await read(parent.id);
+        return row.status === 'ended' ? row : undefined;
+      }, 10_000, 'the caller ends');
+      expect(ended).toMatchObject({ endActivityId: 'rejectedEnd', variables: { reviewDecision: 'no' } });
+    } finally {
+      await worker.stop();
+    }
+  });
+});
+
+describe('call activities at deploy and at run time', () => {
+  let db: TestDb;
+  beforeEach(async () => {
+    db = await createTestDb();
+  });
+  afterEach(() => db.destroy());
+
+  it('are refused where no callReturn handler runs', async () => {
+    const definitions = new Definitions(db, log);
+    await expect(definitions.deployXml(xmlOf('h-call-parent.bpmn'), 'h-call-parent.bpmn')).rejects.toThrow(/callActivity "review" needs the workflow.callReturn job handler/);
+  });
+
+  it('refuse a literal key that is not deployed, naming the element and the key', async () => {
+    const { definitions } = runtimeOver(db);
+    const deployed = definitions.deployXml(xmlOf('h-call-parent.bpmn'), 'h-call-parent.bpmn');
+    await expect(deployed).rejects.toThrow(DefinitionError);
+    await expect(definitions.deployXml(xmlOf('h-call-parent.bpmn'), 'h-call-parent.bpmn')).rejects.toThrow(
+      'Cannot deploy h-call-parent.bpmn: callActivity "review" calls process "hCallChild", which is not deployed; deploy it first (or in the same process folder)',
+    );
+    // An expression is resolved at run time: deployed.
+    await expect(definitions.deployXml(xmlOf('h-call-activiti.bpmn20.xml'), 'h-call-activiti.bpmn20.xml')).resolves.toMatchObject({ created: true });
+  });
+
+  it('deploy a folder where the caller sorts before the called process, called process first', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'h-call-'));
+    try {
+      fs.writeFileSync(path.join(dir, 'a-order.bpmn'), xmlOf('h-call-parent.bpmn'));
+      fs.writeFileSync(path.join(dir, 'b-review.bpmn'), xmlOf('h-call-child.bpmn'));
+      const { definitions } = runtimeOver(db);
+      const report = await definitions.deployDirectory(dir);
+      expect(report.failed).toEqual([]);
+      expect(report.deployed.map((d) => d.key)).toEqual(['hCallChild', 'hCallParent']);
+      // A folder whose called process cannot deploy refuses its caller too.
+      const db2 = await createTestDb();
+      try {
+        fs.writeFileSync(path.join(dir, 'b-review.bpmn'), xmlOf('h-call-child.bpmn').replace('<bpmn:startEvent id="start" />', '<bpmn:startEvent id="start" /><bpmn:serviceTask id="svc" />'));
+        const again = await runtimeOver(db2).definitions.deployDirectory(dir);
+        expect(again.failed.map((f) => [f.file, f.elementId])).toEqual([['b-review.bpmn', 'svc'], ['a-order.bpmn', 'review']]);
+      } finally {
+        await db2.destroy();
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('fail the step, all or nothing, when the called key is missing at run time', async () => {
+    const { definitions, runtime } = runtimeOver(db);
+    try {
+      await definitions.deployXml(xmlOf('h-call-activiti.bpmn20.xml'), 'h-call-activiti.bpmn20.xml');
+      const start = runtime.start({ key: 'hCallActiviti', variables: { subProcessKey: 'nowhere', amount: 1 } });
+      await expect(start).rejects.toThrow(ProcessDefect);
+      await expect(runtime.start({ key: 'hCallActiviti', variables: { subProcessKey: 'nowhere', amount: 1 } })).rejects.toThrow(
+        /Call activity "call" of hCallActiviti:1:\d+ calls process "nowhere", which is not deployed/,
+      );
+      expect(await db.knex('process_instance').count({ n: '*' })).toEqual([{ n: expect.anything() }]);
+      expect(Number((await db.knex('process_instance').count({ n: '*' }))[0].n)).toBe(0);
+    } finally {
+      await runtime.close();
+    }
+  });
+});
