@@ -165,8 +165,12 @@ export async function parseDefinition(xml: string, resourceName?: string): Promi
     if (el.$type === 'bpmn:UserTask') tasks.push(extractTaskDefinition(el));
     if (el.$type === 'bpmn:CallActivity') {
       const call = callActivityOf(el);
-      if (typeof call !== 'string') calls.set(id, call);
-      else if (!unrunnable) unrunnable = new DefinitionError(`Cannot deploy${where}: ${call}`, id);
+      if (typeof call !== 'string') {
+        calls.set(id, call);
+        // bpmn-elements would run a called process of this same file inline, inside the caller's
+        // state: every call goes to a deployed version, durably (calledInstances.ts), instead.
+        el.calledElement = undefined;
+      } else if (!unrunnable) unrunnable = new DefinitionError(`Cannot deploy${where}: ${call}`, id);
     }
     const errorEnd = errorEndOf(el);
     if (errorEnd) errorEnds.set(id, errorEnd);

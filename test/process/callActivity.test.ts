@@ -172,6 +172,82 @@ describe('call activities, durably', () => {
   });
 });
 
+/** A process `id` whose only step is a call activity (inner XML given), or a script-only process. */
+function tinyProcess(id: string, body: string): string {
+  return `<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="${id}Definitions" targetNamespace="t">
+  <bpmn:process id="${id}" isExecutable="true">
+    <bpmn:startEvent id="start" /><bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="step" />
+    ${body}
+    <bpmn:sequenceFlow id="f2" sourceRef="step" targetRef="end" /><bpmn:endEvent id="end" />
+  </bpmn:process>
+</bpmn:definitions>`;
+}
+
+describe('call activities and time, nesting and recursion', () => {
+  let db: TestDb;
+  let now = Date.UTC(2030, 0, 1);
+  let definitions: Definitions;
+  let runtime: WorkflowRuntime;
+  beforeAll(async () => {
+    db = await createTestDb();
+    definitions = new Definitions(db, log);
+    definitions.callActivities = true;
+    runtime = new WorkflowRuntime(db, definitions, log, {}, { now: () => now });
+    await definitions.deployXml(xmlOf('h-call-child.bpmn'), 'h-call-child.bpmn');
+  });
+  afterAll(async () => {
+    await runtime.close();
+    await db.destroy();
+  });
+  const read = async (id: number) => (await instances.readInstance(db.knex, id))!;
+  const childrenOf = async (id: number) => (await db.knex('process_instance').where({ super_instance_id: id }).orderBy('id')).map((r: { id: unknown }) => Number(r.id));
+  const runReturn = async (childId: number) => {
+    const job = await db.knex('job').where({ key: `callReturn:${childId}` }).first();
+    return db.knex.transaction((trx) => runtime.callReturnJob(trx, JSON.parse(job.payload), job));
+  };
+
+  it('an interrupting timer on the call activity cancels the called instance; it returns nothing', async () => {
+    await definitions.deployXml(xmlOf('h-call-timeout.bpmn'), 'h-call-timeout.bpmn');
+    const { instance } = await runtime.start({ key: 'hCallTimeout', variables: { amount: 4 } });
+    const [child] = await childrenOf(instance.id);
+    expect(await read(child)).toMatchObject({ status: 'active', variables: { requested: 4 } });
+    now += 2 * 3600_000;
+    expect(await runtime.fireDue()).toBe(1);
+    expect(await read(instance.id)).toMatchObject({ status: 'ended', endActivityId: 'timedOut' });
+    expect(await read(child)).toMatchObject({ status: 'canceled', error: `its calling process instance ${instance.id} no longer waits for it` });
+    expect(await tasks.tasksOfInstance(db.knex, child)).toEqual([]);
+    expect(await db.knex('job').where({ key: `callReturn:${child}` })).toEqual([]);
+  });
+
+  it('a called process that ends at once returns through the job; calls nest', async () => {
+    await definitions.deployXml(tinyProcess('hCallQuick', '<bpmn:scriptTask id="step" scriptFormat="javascript"><bpmn:script>variables.doubled = variables.n * 2;</bpmn:script></bpmn:scriptTask>'), 'quick.bpmn');
+    await definitions.deployXml(
+      tinyProcess('hCallMiddle', '<bpmn:callActivity id="step" calledElement="hCallQuick"><bpmn:extensionElements><camunda:in variables="all" /><camunda:out source="doubled" target="result" /></bpmn:extensionElements></bpmn:callActivity>'),
+      'middle.bpmn',
+    );
+    await definitions.deployXml(
+      tinyProcess('hCallTop', '<bpmn:callActivity id="step" calledElement="hCallMiddle"><bpmn:extensionElements><camunda:in source="n" target="n" /><camunda:out source="result" target="answer" /></bpmn:extensionElements></bpmn:callActivity>'),
+      'top.bpmn',
+    );
+    const { instance: top } = await runtime.start({ key: 'hCallTop', variables: { n: 21 } });
+    const [middle] = await childrenOf(top.id);
+    const [quick] = await childrenOf(middle);
+    // The innermost ended in the start's transaction; its caller learns it from the job.
+    expect(await read(quick)).toMatchObject({ status: 'ended', superInstanceId: middle, variables: { n: 21, doubled: 42 } });
+    expect((await read(middle)).status).toBe('active');
+    expect(await runReturn(quick)).toMatchObject({ returned: quick, to: middle, status: 'ended' });
+    expect(await runReturn(middle)).toMatchObject({ returned: middle, to: top.id, status: 'ended' });
+    expect(await read(top.id)).toMatchObject({ status: 'ended', variables: { n: 21, answer: 42 } });
+  });
+
+  it('a process that calls itself for ever fails its step at a bounded depth', async () => {
+    await definitions.deployXml(tinyProcess('hCallSelf', '<bpmn:callActivity id="step" calledElement="hCallSelf" />'), 'self.bpmn');
+    await expect(runtime.start({ key: 'hCallSelf', variables: {} })).rejects.toThrow(/called processes nest deeper than 32 in one step/);
+    expect(await db.knex('process_instance').where({ definition_key: 'hCallSelf' })).toEqual([]);
+  });
+});
+
 describe('call activities at deploy and at run time', () => {
   let db: TestDb;
   beforeEach(async () => {

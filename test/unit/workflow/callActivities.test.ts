@@ -103,6 +103,18 @@ describe('a call activity in the engine', () => {
     expect(await resumeCall(def, started.state!, w.executionId, { variables: { decision: 'approve' } })).toMatchObject({ status: 'ended', variables: { amount: 4, flowableDecision: 'approve' } });
   });
 
+  it('never runs a process of the same file inline: the call waits for a deployed version', async () => {
+    const xml = callProcess('<bpmn:callActivity id="call" calledElement="p" />').replace(
+      '</bpmn:definitions>',
+      '<bpmn:process id="sub" isExecutable="false"><bpmn:startEvent id="subStart" /></bpmn:process></bpmn:definitions>',
+    );
+    for (const key of ['p', 'sub']) {
+      const def = await parseDefinition(xml.replace('calledElement="p"', `calledElement="${key}"`));
+      const w = waitOf(await startInstance(def, {}));
+      expect(w).toMatchObject({ kind: 'call', name: key, activityId: 'call' });
+    }
+  });
+
   it.each([
     ['<bpmn:callActivity id="call" />', /callActivity "call" has no calledElement/],
     ['<bpmn:callActivity id="call" calledElement="c" camunda:calledElementBinding="versionTag" camunda:calledElementVersionTag="v1" />', /calledElementBinding="versionTag": reconflow supports latest, version and deployment/],
