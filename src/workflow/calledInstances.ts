@@ -8,7 +8,7 @@
 // called instance. A caller that stops waiting (canceled, failed, interrupted by a boundary event)
 // cancels the called instances it no longer waits for.
 import type { Knex } from 'knex';
-import { ProcessDefect } from '../errors';
+import { Conflict, ProcessDefect } from '../errors';
 import { enqueue, type JobHandler } from '../jobs';
 import type { Q } from '../repo/dialect';
 import * as definitionsRepo from '../repo/processDefinitions';
@@ -109,7 +109,7 @@ async function cancelTree(rt: RuntimeContext, trx: Knex.Transaction, id: number,
   const inst = await instances.readInstance(trx, id);
   if (!inst || inst.status !== 'active') return;
   const changes: Partial<instances.InstanceRow> = { status: 'canceled', state: null, endTime: rt.iso(), openKey: null, wakeAt: null, error: reason };
-  if (!(await instances.updateInstance(trx, id, inst.version, changes))) throw new Error(`process instance ${id} was changed concurrently`);
+  if (!(await instances.updateInstance(trx, id, inst.version, changes))) throw new Conflict(`Called process instance ${id} was changed concurrently; try again`);
   await tasks.deleteTasksOfInstance(trx, id);
   await cancelCalled(rt, trx, id);
 }

@@ -30,7 +30,7 @@ describe('call activities over REST', () => {
     (await t.call('GET', `/workflow/taskinstance?_queryFilter=${encodeURIComponent(`processInstanceId eq ${instanceId}`)}`, { headers: ADMIN })).body.result as { _id: string; taskDefinitionKey: string }[];
   const history = async (id: string) => (await t.call('GET', `/workflow/processinstance/history/${id}`, { headers: ADMIN })).body;
   const calledBy = async (id: string) =>
-    (await t.call('GET', `/workflow/processinstance/history?_queryFilter=${encodeURIComponent(`superProcessInstanceId eq ${id}`)}`, { headers: ADMIN })).body.result as { _id: string }[];
+    (await t.call('GET', `/workflow/processinstance/history?_queryFilter=${encodeURIComponent(`superProcessInstanceId eq "${id}"`)}`, { headers: ADMIN })).body.result as { _id: string }[];
   const complete = (taskId: string, body: Record<string, unknown>) => t.call('POST', `/workflow/taskinstance/${taskId}?_action=complete`, { headers: ADMIN, body });
   const startOrder = async () => {
     const r = await t.call('POST', '/workflow/processinstance?_action=create', { headers: ADMIN, body: { _key: 'hCallParent', _businessKey: 'order-7' } });

@@ -294,6 +294,25 @@ describe('call activities at deploy and at run time', () => {
     }
   });
 
+  it('fail a completion, all or nothing, when the called process is gone: 500 naming the call activity, the task still open', async () => {
+    const { definitions, runtime } = runtimeOver(db);
+    try {
+      const { row: child } = await definitions.deployXml(xmlOf('h-call-child.bpmn'), 'h-call-child.bpmn');
+      await definitions.deployXml(xmlOf('h-call-parent.bpmn'), 'h-call-parent.bpmn');
+      const { instance } = await runtime.start({ key: 'hCallParent', variables: {} });
+      await definitions.remove(child.id);
+      const [prepare] = await tasks.tasksOfInstance(db.knex, instance.id);
+      const completed = runtime.complete(prepare.id, { amount: '1' }, admin);
+      await expect(completed).rejects.toThrow(ProcessDefect);
+      await expect(runtime.complete(prepare.id, { amount: '1' }, admin)).rejects.toThrow(/Call activity "review" of hCallParent:1:\d+ calls process "hCallChild", which is not deployed/);
+      expect(await instances.readInstance(db.knex, instance.id)).toMatchObject({ status: 'active', version: instance.version, variables: {} });
+      expect((await tasks.tasksOfInstance(db.knex, instance.id)).map((t) => t.id)).toEqual([prepare.id]);
+      expect(await db.knex('process_instance').whereNotNull('super_instance_id')).toEqual([]);
+    } finally {
+      await runtime.close();
+    }
+  });
+
   it('fail the step, all or nothing, when the called key is missing at run time', async () => {
     const { definitions, runtime } = runtimeOver(db);
     try {
