@@ -241,6 +241,22 @@ describe('call activities and time, nesting and recursion', () => {
     expect(await read(top.id)).toMatchObject({ status: 'ended', variables: { n: 21, answer: 42 } });
   });
 
+  it('a timer run that reaches a call whose process is gone keeps the state and is retried after a backoff', async () => {
+    const xml = tinyProcess('hCallLater', '<bpmn:callActivity id="step" calledElement="${target}" />').replace(
+      '<bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="step" />',
+      '<bpmn:sequenceFlow id="f0" sourceRef="start" targetRef="wait" /><bpmn:intermediateCatchEvent id="wait"><bpmn:timerEventDefinition><bpmn:timeDuration>PT1M</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:intermediateCatchEvent><bpmn:sequenceFlow id="f1" sourceRef="wait" targetRef="step" />',
+    );
+    await definitions.deployXml(xml, 'later.bpmn');
+    const { instance } = await runtime.start({ key: 'hCallLater', variables: { target: 'nowhere' } });
+    now += 2 * 60_000;
+    expect(await runtime.fireDue()).toBe(1);
+    const kept = await read(instance.id);
+    expect(kept).toMatchObject({ status: 'active', version: instance.version + 1, error: expect.stringMatching(/^timer run failed at step: Call activity "step" of hCallLater:1:\d+ calls process "nowhere", which is not deployed/) });
+    expect(kept.wakeAt).toBe(now + 60_000);
+    expect(await runtime.fireDue()).toBe(0);
+    expect(await childrenOf(instance.id)).toEqual([]);
+  });
+
   it('a process that calls itself for ever fails its step at a bounded depth', async () => {
     await definitions.deployXml(tinyProcess('hCallSelf', '<bpmn:callActivity id="step" calledElement="hCallSelf" />'), 'self.bpmn');
     await expect(runtime.start({ key: 'hCallSelf', variables: {} })).rejects.toThrow(/called processes nest deeper than 32 in one step/);
