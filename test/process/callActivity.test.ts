@@ -128,7 +128,12 @@ describe('call activities, durably', () => {
     expect(await db.knex('job').where({ key: `callReturn:${childB}` })).toEqual([]);
   });
 
-  it('binds to a version: a version-bound call starts version 1 after version 2 is deployed; an error boundary catches its error end', async () => {
+  it('binds to a version or a deployment: such calls start version 1 after version 2 is deployed; an error boundary catches its error end', async () => {
+    // Bound to its deployment: the version of hCallChild deployed at or before it (version 1).
+    const deploymentBound = xmlOf('h-call-boundary.bpmn')
+      .replace(/hCallBoundary/g, 'hCallDeploymentBound')
+      .replace('camunda:calledElementBinding="version" camunda:calledElementVersion="1"', 'camunda:calledElementBinding="deployment"');
+    await definitions.deployXml(deploymentBound, 'h-call-deployment.bpmn');
     const v2 = xmlOf('h-call-child.bpmn').replace('name="Decide"', 'name="Decide (v2)"');
     const { row } = await definitions.deployXml(v2, 'h-call-child.bpmn');
     expect(row.version).toBe(2);
@@ -140,6 +145,9 @@ describe('call activities, durably', () => {
       await runtime.complete((await openTasks(boundChild))[0].id, { decision: 'refuse' }, admin);
       await runReturn(runtime, boundChild);
       expect(await read(bound.id)).toMatchObject({ status: 'ended', endActivityId: 'caught' });
+
+      const { instance: byDeployment } = await runtime.start({ key: 'hCallDeploymentBound', variables: {} });
+      expect((await read((await childrenOf(byDeployment.id))[0])).definitionId).toMatch(/^hCallChild:1:/);
 
       // The latest binding (hCallParent) starts version 2.
       const { instance: latest } = await runtime.start({ key: 'hCallParent', variables: {} });
