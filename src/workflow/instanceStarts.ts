@@ -7,6 +7,7 @@ import { isUniqueViolation } from '../repo/dialect';
 import * as instances from '../repo/processInstances';
 import * as tasks from '../repo/tasks';
 import type { LoadedDefinition } from './definitions';
+import { cancelCalled } from './calledInstances';
 import { startInstance } from './engine';
 import type { RunResult } from './interfaces';
 import { storeRun, taskRow } from './runOutcome';
@@ -207,5 +208,6 @@ async function endSuperseded(rt: RuntimeContext, trx: Knex.Transaction, reqs: St
     const changes: Partial<instances.InstanceRow> = { status: 'canceled', state: null, endTime: rt.iso(), openKey: null, wakeAt: null, error: old.reason };
     if (!(await instances.updateInstance(trx, inst.id, inst.version, changes))) throw new Conflict(`Process instance ${inst.id} was changed concurrently`);
     await tasks.deleteTasksOfInstance(trx, inst.id);
+    await cancelCalled(rt, trx, inst.id);
   }
 }

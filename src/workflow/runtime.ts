@@ -5,7 +5,8 @@
 // WorkflowRuntime is the room's service: its methods are what routers, recon and the job worker
 // call. Each job lives in its own file: instanceStarts.ts (start, startMany), instances.ts (read,
 // query, cancel), tasks.ts (read, list, claim, update), taskCompletion.ts (complete), timerRuns.ts
-// (the timer scheduler), continuation.ts (the workflow.continue job), runOutcome.ts (storing a run).
+// (the timer scheduler), continuation.ts (the workflow.continue job), calledInstances.ts (call
+// activities: the called instance, the workflow.callReturn job), runOutcome.ts (storing a run).
 import type { Principal } from '../auth/interfaces';
 import { mayWorkOn, type TaskAudience } from '../auth/taskAccess';
 import type { Logger } from '../context';

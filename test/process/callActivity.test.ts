@@ -128,6 +128,16 @@ describe('call activities, durably', () => {
     expect(await db.knex('job').where({ key: `callReturn:${childB}` })).toEqual([]);
   });
 
+  it('a superseded caller (a new start taking its open key) cancels its called instances too', async () => {
+    const { instance: old } = await runtime.start({ key: 'hCallParent', openKey: 'order:42', variables: {} });
+    await runtime.complete((await openTasks(old.id))[0].id, { amount: '1' }, admin);
+    const [child] = await childrenOf(old.id);
+    const [fresh] = await runtime.startMany([{ key: 'hCallParent', openKey: 'order:42', variables: {} }], { supersede: new Map([['order:42', { instanceId: old.id, reason: 'asked again' }]]) });
+    expect(fresh.created).toBe(true);
+    expect(await read(old.id)).toMatchObject({ status: 'canceled', error: 'asked again' });
+    expect(await read(child)).toMatchObject({ status: 'canceled', error: `its calling process instance ${old.id} was canceled` });
+  });
+
   it('binds to a version or a deployment: such calls start version 1 after version 2 is deployed; an error boundary catches its error end', async () => {
     // Bound to its deployment: the version of hCallChild deployed at or before it (version 1).
     const deploymentBound = xmlOf('h-call-boundary.bpmn')
