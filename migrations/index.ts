@@ -11,6 +11,7 @@ import * as reconSafety from './20261201000003_recon_safety';
 import * as eventSubscriptions from './20261207000002_event_subscriptions';
 import * as activityHistory from './20261207000007_activity_history';
 import * as processFolderFile from './20261207000008_process_folder_file';
+import * as callActivityLinks from './20261207000003_call_activity_links';
 
 const migrations: Record<string, Knex.Migration> = {
   '20261127000001_initial': initial,
@@ -23,6 +24,7 @@ const migrations: Record<string, Knex.Migration> = {
   '20261207000002_event_subscriptions': eventSubscriptions,
   '20261207000007_activity_history': activityHistory,
   '20261207000008_process_folder_file': processFolderFile,
+  '20261207000003_call_activity_links': callActivityLinks,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -22,6 +22,7 @@ import { ServerHooks } from './server';
 import { Definitions, ProcessFolderRefused } from './workflow/definitions';
 import { WorkflowRuntime } from './workflow/runtime';
 import { CONTINUE_TOPIC } from './workflow/asyncBoundaries';
+import { CALL_RETURN_TOPIC } from './workflow/calledInstances';
 import { watchProcesses } from './workflow/watch';
 
 export interface Services {
@@ -55,8 +56,10 @@ export async function buildServices(ctx: AppContext): Promise<Services> {
   const handlers: Record<string, JobHandler> = {
     createUser: createUserHandler({ mappings, connectors, users: ctx.users }),
     [CONTINUE_TOPIC]: (trx, payload, job) => runtime.continueJob(trx, payload, job),
+    [CALL_RETURN_TOPIC]: (trx, payload, job) => runtime.callReturnJob(trx, payload, job),
   };
   definitions.asyncContinuations = true;
+  definitions.callActivities = true;
   const worker = new Worker(ctx.db.knex, handlers, defaultWorkerOptions(ctx.options.nodeId), ctx.log, recordDeadJob);
   const runtime: WorkflowRuntime = new WorkflowRuntime(ctx.db, definitions, ctx.log, { onFinished: recordDecision, onJobsEnqueued: () => worker.nudge() }, {
     templates: ctx.config.workflow.templates,

@@ -34,6 +34,18 @@ export async function latestDefinition(q: Q, key: string): Promise<DefinitionRow
   return r ? fromColumns(r) : null;
 }
 
+/** Version `version` of key (a call activity bound to a version). */
+export async function definitionVersion(q: Q, key: string, version: number): Promise<DefinitionRow | null> {
+  const r = await q('process_definition').where({ key, version }).first();
+  return r ? fromColumns(r) : null;
+}
+
+/** The latest version of key deployed at or before deployment sequence `seq` (a call activity bound to its deployment). */
+export async function latestDefinitionUpTo(q: Q, key: string, seq: number): Promise<DefinitionRow | null> {
+  const r = await q('process_definition').where({ key }).andWhere('seq', '<=', seq).orderBy('version', 'desc').first();
+  return r ? fromColumns(r) : null;
+}
+
 export async function readDefinition(q: Q, id: string): Promise<DefinitionRow | null> {
   const r = await q('process_definition').where({ id }).first();
   return r ? fromColumns(r) : null;

@@ -24,6 +24,9 @@ export interface InstanceRow {
   wakeAt: number | null;
   openKey: string | null;
   version: number;
+  /** A called instance's caller: the calling instance and its waiting call activity execution. */
+  superInstanceId?: number | null;
+  superExecutionId?: string | null;
 }
 
 export type NewInstance = Omit<InstanceRow, 'id' | 'version'>;
@@ -46,6 +49,8 @@ function fromColumns(r: Record<string, unknown>): InstanceRow {
     wakeAt: r.wake_at === null || r.wake_at === undefined ? null : Number(r.wake_at),
     openKey: (r.open_key as string) ?? null,
     version: Number(r.version),
+    superInstanceId: r.super_instance_id === null || r.super_instance_id === undefined ? null : Number(r.super_instance_id),
+    superExecutionId: (r.super_execution_id as string) ?? null,
   };
 }
 
@@ -65,6 +70,8 @@ function toColumns(i: Partial<InstanceRow>): Record<string, unknown> {
   if (i.error !== undefined) c.error = i.error;
   if (i.wakeAt !== undefined) c.wake_at = i.wakeAt;
   if (i.openKey !== undefined) c.open_key = i.openKey;
+  if (i.superInstanceId !== undefined) c.super_instance_id = i.superInstanceId;
+  if (i.superExecutionId !== undefined) c.super_execution_id = i.superExecutionId;
   return c;
 }
 
@@ -90,7 +97,7 @@ export async function readInstance(q: Q, id: number): Promise<InstanceRow | null
   return r ? fromColumns(r) : null;
 }
 
-const INSTANCE_COLUMNS = ['id', 'definition_id', 'definition_key', 'business_key', 'status', 'state', 'variables', 'start_time', 'start_user_id', 'start_activity_id', 'end_time', 'end_activity_id', 'error', 'wake_at', 'open_key', 'version'];
+const INSTANCE_COLUMNS = ['id', 'definition_id', 'definition_key', 'business_key', 'status', 'state', 'variables', 'start_time', 'start_user_id', 'start_activity_id', 'end_time', 'end_activity_id', 'error', 'wake_at', 'open_key', 'version', 'super_instance_id', 'super_execution_id'];
 
 /**
  * A task's row (as tasks.ts reads it) and its instance's, in one query: a completion needs both,
@@ -141,6 +148,15 @@ export async function wakeFailedTimersNow(q: Q, id: number): Promise<boolean> {
   return n === 1;
 }
 
+/** The instances a call activity of this instance started (any status), oldest first. */
+export async function calledInstancesOf(q: Q, superInstanceId: number): Promise<{ id: number; status: InstanceStatus; superExecutionId: string }[]> {
+  const rows: { id: unknown; status: InstanceStatus; super_execution_id: string }[] = await q('process_instance')
+    .select('id', 'status', 'super_execution_id')
+    .where({ super_instance_id: superInstanceId })
+    .orderBy('id');
+  return rows.map((r) => ({ id: Number(r.id), status: r.status, superExecutionId: r.super_execution_id }));
+}
+
 export async function countActiveInstancesOf(q: Q, definitionId: string): Promise<number> {
   const [{ n }] = await q('process_instance').where({ definition_id: definitionId }).whereIn('status', ['active']).count({ n: '*' });
   return Number(n);
@@ -154,12 +170,12 @@ export async function dueInstanceIds(q: Q, now: number, limit: number): Promise<
 const COLUMNS: Record<string, string> = {
   _id: 'id', processInstanceId: 'id', processDefinitionId: 'definition_id', processDefinitionKey: 'definition_key',
   businessKey: 'business_key', status: 'status', startTime: 'start_time', endTime: 'end_time',
-  startUserId: 'start_user_id', endActivityId: 'end_activity_id',
+  startUserId: 'start_user_id', endActivityId: 'end_activity_id', superProcessInstanceId: 'super_instance_id',
 };
 
 export function instanceResolver(field: string[]): FieldTarget {
   if (field.length === 1 && Object.prototype.hasOwnProperty.call(COLUMNS, field[0])) {
-    return { kind: 'column', column: COLUMNS[field[0]], type: field[0] === '_id' || field[0] === 'processInstanceId' ? 'id' : 'string' };
+    return { kind: 'column', column: COLUMNS[field[0]], type: field[0] === '_id' || field[0] === 'processInstanceId' || field[0] === 'superProcessInstanceId' ? 'id' : 'string' };
   }
   // processVariables/x or variables/x filter on the stored variables.
   if (field.length >= 2 && (field[0] === 'processVariables' || field[0] === 'variables')) {
@@ -171,7 +187,7 @@ export function instanceResolver(field: string[]): FieldTarget {
 
 export async function queryInstances(q: Q, filter: Filter, opts: { statuses: InstanceStatus[]; offset: number; limit?: number; sort?: { field: string[]; descending: boolean }[] }): Promise<InstanceRow[]> {
   const dialect = dialectOf(q);
-  const qb = applyFilter(q('process_instance').select('id', 'definition_id', 'definition_key', 'business_key', 'status', 'variables', 'start_time', 'start_user_id', 'start_activity_id', 'end_time', 'end_activity_id', 'error', 'wake_at', 'open_key', 'version'), filter, instanceResolver, dialect);
+  const qb = applyFilter(q('process_instance').select('id', 'definition_id', 'definition_key', 'business_key', 'status', 'variables', 'start_time', 'start_user_id', 'start_activity_id', 'end_time', 'end_activity_id', 'error', 'wake_at', 'open_key', 'version', 'super_instance_id', 'super_execution_id'), filter, instanceResolver, dialect);
   qb.whereIn('status', opts.statuses).orderBy('id');
   if (opts.offset) qb.offset(opts.offset);
   if (opts.limit !== undefined) qb.limit(opts.limit);

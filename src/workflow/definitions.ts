@@ -12,6 +12,7 @@ import * as repo from '../repo/processDefinitions';
 import { deleteSubscriptionsOfDefinition } from '../repo/eventSubscriptions';
 import { countActiveInstancesOf } from '../repo/processInstances';
 import { CONTINUE_TOPIC } from './asyncBoundaries';
+import { CALL_RETURN_TOPIC, checkCalledKeys, deploymentOrder } from './calledInstances';
 import { parseDefinition } from './engine';
 import { DefinitionError, ParsedDefinition } from './interfaces';
 import { storeStartSubscriptions } from './subscriptions';
@@ -59,11 +60,16 @@ export class Definitions {
    * job worker runs WorkflowRuntime.continueJob under CONTINUE_TOPIC (wiring sets this with it).
    */
   asyncContinuations = false;
+  /**
+   * Whether call activities may be deployed: only where the job worker runs
+   * WorkflowRuntime.callReturnJob under CALL_RETURN_TOPIC (a caller would wait for ever otherwise).
+   */
+  callActivities = false;
 
   constructor(private db: Db, private log: Logger) {}
 
   /** Parses a file and refuses what cannot run here (a version stored before these checks still loads: get()). */
-  private async runnable(xml: string, resourceName: string): Promise<ParsedDefinition> {
+  private async runnable(xml: string, resourceName: string, pendingKeys?: ReadonlySet<string>): Promise<ParsedDefinition> {
     const parsed = await parseDefinition(xml, resourceName);
     if (parsed.unrunnable) throw parsed.unrunnable;
     const async = parsed.asyncActivities?.[0];
@@ -73,6 +79,11 @@ export class Definitions {
         async.id,
       );
     }
+    const call = parsed.calledElements?.[0];
+    if (call && !this.callActivities) {
+      throw new DefinitionError(`Cannot deploy ${resourceName}: callActivity "${call.activityId}" needs the ${CALL_RETURN_TOPIC} job handler, which this server does not run`, call.activityId);
+    }
+    await checkCalledKeys(this.db.knex, parsed, resourceName, pendingKeys);
     return parsed;
   }
 
@@ -125,8 +136,8 @@ export class Definitions {
    * file that equals the newest version of its lineage (its resource name, from the folder or an
    * upload naming it) or of its key is recorded without a new version.
    */
-  async deployFile(xml: string, file: string): Promise<{ row: repo.DefinitionRow; created: boolean }> {
-    const parsed = await this.runnable(xml, file);
+  async deployFile(xml: string, file: string, batch: { pendingKeys?: ReadonlySet<string> } = {}): Promise<{ row: repo.DefinitionRow; created: boolean }> {
+    const parsed = await this.runnable(xml, file, batch.pendingKeys);
     const hash = sha256(xml);
     return this.retrying(async (trx) => {
       const seen = await repo.readFolderFile(trx, file);
@@ -151,9 +162,13 @@ export class Definitions {
   async deployDirectory(dir: string): Promise<DeployReport> {
     const report: DeployReport = { deployed: [], unchanged: [], failed: [] };
     if (!fs.existsSync(dir)) return report;
-    for (const file of fs.readdirSync(dir).filter(isProcessFile).sort()) {
+    const files = fs.readdirSync(dir).filter(isProcessFile).sort().map((file) => ({ file, xml: fs.readFileSync(path.join(dir, file), 'utf8') }));
+    // Called processes first; a caller may name a key another file of this folder is still to deploy.
+    const ordered = await deploymentOrder(files);
+    const pendingKeys = new Set(ordered.map((f) => f.key).filter((k): k is string => !!k));
+    for (const { file, xml, key } of ordered) {
       try {
-        const { row, created } = await this.deployFile(fs.readFileSync(path.join(dir, file), 'utf8'), file);
+        const { row, created } = await this.deployFile(xml, file, { pendingKeys });
         if (created) {
           report.deployed.push(row);
           this.log.info(`deployed ${file} as ${row.id}`);
@@ -163,6 +178,9 @@ export class Definitions {
         const elementId = e instanceof DefinitionError ? e.elementId : undefined;
         report.failed.push({ file, reason, elementId });
         this.log.error(`cannot deploy ${file}: ${reason}`);
+      } finally {
+        // Deployed (the repository has it now) or refused (its callers must be too).
+        if (key) pendingKeys.delete(key);
       }
     }
     return report;

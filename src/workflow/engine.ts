@@ -5,6 +5,7 @@
 // plan) is kept on that parsed definition (CompiledDefinition.learned, see learned.ts).
 
 import { CONTINUE_TOPIC } from './asyncBoundaries';
+import { callReturn, callWait, CallActivityError, type CallOutcome } from './callActivities';
 import { CompletionPlan, type Prediction } from './completionPlan';
 import { collectWaits } from './eventWaits';
 import { engineExpressions } from './expressions';
@@ -272,7 +273,7 @@ export class Run {
 
   /** The waits other than user tasks and timers, as RunResult.waits reports them (eventWaits.ts). */
   waits(): WaitingExecution[] {
-    return collectWaits(this.compiled.eventWaits, this.waitingExecutions());
+    return [...collectWaits(this.compiled.eventWaits, this.waitingExecutions()), ...this.callWaits()];
   }
 
   /** The start events of the process itself. */
@@ -309,6 +310,26 @@ export class Run {
     return out;
   }
 
+  /** Returns a called instance's outcome to the waiting call activity `api` (callActivities.ts). */
+  async returnFromCall(api: ElementApi, outcome: CallOutcome): Promise<void> {
+    if ('failure' in outcome) return this.fail(new Error(outcome.failure), api.id);
+    let step: () => void;
+    try {
+      step = callReturn(this.compiled.calls.get(api.id)!, api, outcome);
+    } catch (err) {
+      return this.fail(err, api.id);
+    }
+    await this.step(step);
+  }
+
+  /** The call activities waiting now, with what their called instances start with. */
+  private callWaits(): WaitingExecution[] {
+    if (!this.compiled.calls.size) return [];
+    return this.waitingExecutions()
+      .filter((api) => this.compiled.calls.has(api.id))
+      .map((api) => callWait(this.compiled.calls.get(api.id)!, api.executionId, api.environment.variables));
+  }
+
   /** Asynchronous continuation boundaries waiting now (asyncBoundaries.ts). */
   waitingBoundaries(): ElementApi[] {
     if (this.done || !this.compiled.asyncBoundaries.size) return [];
@@ -342,8 +363,15 @@ export class Run {
       const task = this.openTasks.get(api.executionId);
       if (task) openTasks.push(task);
     }
+    let waits: WaitingExecution[];
+    try {
+      waits = this.waits();
+    } catch (err) {
+      // A calledElement or in mapping that cannot be resolved fails the step that reached it.
+      this.fail(err, err instanceof CallActivityError ? err.activityId : undefined);
+      return this.result();
+    }
     const timers = this.timers.list();
-    const waits = this.waits();
     this.storedState = {
       engine: compactEngineState({ definitions: execution.definitions.map((d) => d.getState()) as EngineState['definitions'] }),
       timers,
@@ -521,6 +549,21 @@ export async function startRun(def: ParsedDefinition, variables: Record<string, 
   const run = new Run(compiledOf(def), opts.now ?? Date.now);
   await run.start(variables);
   return run;
+}
+
+/**
+ * Returns a called instance's outcome to the waiting call activity execution `executionId` of a
+ * stored instance (its out mappings applied) and runs on to the next wait state. Throws (code
+ * CALL_NOT_WAITING) when no such call activity waits (it was already returned to).
+ */
+export async function resumeCall(def: ParsedDefinition, state: Buffer, executionId: string, outcome: CallOutcome, opts: ResumeOptions = {}): Promise<RunResult> {
+  const compiled = compiledOf(def);
+  const run = await recoverRun(def, state, opts);
+  if (run.failed) return run.result();
+  const api = run.waitingExecution(executionId);
+  if (!api || !compiled.calls.has(api.id)) throw errorCode(`call activity execution ${executionId} is not waiting`, 'CALL_NOT_WAITING');
+  await run.returnFromCall(api, outcome);
+  return run.result();
 }
 
 /** The due times of a stored state's timers (for a failing timer's backoff). */

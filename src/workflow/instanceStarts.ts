@@ -9,6 +9,7 @@ import * as instances from '../repo/processInstances';
 import * as tasks from '../repo/tasks';
 import { deleteSubscriptionsOfInstance } from '../repo/eventSubscriptions';
 import type { LoadedDefinition } from './definitions';
+import { cancelCalled } from './calledInstances';
 import { startInstance } from './engine';
 import type { RunResult } from './interfaces';
 import { storeRun, taskRow } from './runOutcome';
@@ -213,5 +214,6 @@ async function endSuperseded(rt: RuntimeContext, trx: Knex.Transaction, reqs: St
     if (!(await instances.updateInstance(trx, inst.id, inst.version, changes))) throw new Conflict(`Process instance ${inst.id} was changed concurrently`);
     await tasks.deleteTasksOfInstance(trx, inst.id);
     await deleteSubscriptionsOfInstance(trx, inst.id);
+    await cancelCalled(rt, trx, inst.id);
   }
 }

@@ -5,6 +5,7 @@ import { activityHistoryOf } from '../repo/activityHistory';
 import * as instances from '../repo/processInstances';
 import * as tasks from '../repo/tasks';
 import { deleteSubscriptionsOfInstance } from '../repo/eventSubscriptions';
+import { cancelCalled, canceledCalled } from './calledInstances';
 import type { RuntimeContext } from './runtimeContext';
 
 export type { InstanceRow, InstanceStatus } from '../repo/processInstances';
@@ -29,7 +30,7 @@ export async function passedActivities(rt: RuntimeContext, id: number): Promise<
   return (await activityHistoryOf(rt.db.knex, id)).flatMap((r) => r.activityIds);
 }
 
-/** Ends an active instance as canceled: its tasks go, its open key is free again. */
+/** Ends an active instance as canceled: its tasks go, its open key is free again, the instances it called are canceled. */
 export function cancel(rt: RuntimeContext, id: number): Promise<instances.InstanceRow> {
   return rt.db.knex.transaction(async (trx) => {
     const inst = await instances.readInstance(trx, id);
@@ -38,6 +39,10 @@ export function cancel(rt: RuntimeContext, id: number): Promise<instances.Instan
     if (!(await instances.updateInstance(trx, id, inst.version, changes))) throw new Conflict(`Process instance ${id} was changed concurrently`);
     await tasks.deleteTasksOfInstance(trx, id);
     await deleteSubscriptionsOfInstance(trx, id);
-    return { ...inst, ...changes, version: inst.version + 1 };
+    const next = { ...inst, ...changes, version: inst.version + 1 };
+    // The instances it called go with it; a called instance's caller learns it was canceled.
+    await cancelCalled(rt, trx, id);
+    await canceledCalled(trx, next);
+    return next;
   });
 }

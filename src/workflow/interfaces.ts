@@ -59,6 +59,8 @@ export interface ParsedDefinition {
   unrunnable?: DefinitionError;
   /** Elements with an asynchronous continuation (camunda:asyncBefore, …), as written. */
   asyncActivities?: { id: string; attribute: string }[];
+  /** Call activities and the process each calls (a literal key, or none when an expression names it). */
+  calledElements?: { activityId: string; key?: string; binding: 'latest' | 'version' | 'deployment'; version?: string }[];
 }
 
 export interface ResolvedFormProperty extends FormPropertyDef {

@@ -9,6 +9,7 @@ import { DefinitionError, type EndEventDef, type ParsedDefinition, type TaskDefi
 import { vendorDescriptors } from './vendorPrefixes';
 import { asyncFlags, placementProblem, spliceBoundary, type AsyncBoundary, type ModdleReference } from './asyncBoundaries';
 import { eventWaitsOf, type EventWaits } from './eventWaits';
+import { callActivityOf, calledElementRef, errorEndOf, type CallActivityDef } from './callActivities';
 import { LearnedState } from './learned';
 import { findUnrunnable } from './runnable';
 import { documentationOf, extractTaskDefinition, formPropertiesOf, type ModdleElement } from './taskDefinitions';
@@ -60,6 +61,10 @@ export interface CompiledDefinition {
   readonly asyncBoundaries: ReadonlyMap<string, AsyncBoundary>;
   /** manual/receive tasks and message/signal catches: what each waits for (eventWaits.ts) */
   readonly eventWaits: EventWaits;
+  /** call activities by id (callActivities.ts) */
+  readonly calls: ReadonlyMap<string, CallActivityDef>;
+  /** error end events by id → the error they end with (a called process's error end reaches its caller) */
+  readonly errorEnds: ReadonlyMap<string, { code?: string; name?: string }>;
   /** What running this definition has taught the engine layer (template, completion plan): learned.ts */
   readonly learned: LearnedState;
 }
@@ -149,6 +154,8 @@ export async function parseDefinition(xml: string, resourceName?: string): Promi
   const tasks: TaskDefinition[] = [];
   const endEvents: EndEventDef[] = [];
   const jobTopics = new Map<string, string>();
+  const calls = new Map<string, CallActivityDef>();
+  const errorEnds = new Map<string, { code?: string; name?: string }>();
   let startFormProperties: ReturnType<typeof formPropertiesOf> = [];
   for (const el of flowElements) {
     const id = el.id ?? '';
@@ -159,6 +166,17 @@ export async function parseDefinition(xml: string, resourceName?: string): Promi
       throw new DefinitionError(`Invalid BPMN${where}: boundaryEvent "${id}" is not attached to an activity`, id);
     }
     if (el.$type === 'bpmn:UserTask') tasks.push(extractTaskDefinition(el));
+    if (el.$type === 'bpmn:CallActivity') {
+      const call = callActivityOf(el);
+      if (typeof call !== 'string') {
+        calls.set(id, call);
+        // bpmn-elements would run a called process of this same file inline, inside the caller's
+        // state: every call goes to a deployed version, durably (calledInstances.ts), instead.
+        el.calledElement = undefined;
+      } else if (!unrunnable) unrunnable = new DefinitionError(`Cannot deploy${where}: ${call}`, id);
+    }
+    const errorEnd = errorEndOf(el);
+    if (errorEnd) errorEnds.set(id, errorEnd);
     if (el.$type === 'bpmn:StartEvent' && !startFormProperties.length) startFormProperties = formPropertiesOf(el);
     if (el.$type === 'bpmn:EndEvent' || el.$type === 'bpmn:IntermediateThrowEvent') {
       const topic = jobTopicOf(el);
@@ -198,6 +216,8 @@ export async function parseDefinition(xml: string, resourceName?: string): Promi
     endEventIds: new Set(endEvents.map((e) => e.id)),
     asyncBoundaries,
     eventWaits: eventWaitsOf(key, flowElements),
+    calls,
+    errorEnds,
     learned: new LearnedState(),
   };
   const definition: ParsedDefinition = {
@@ -210,6 +230,7 @@ export async function parseDefinition(xml: string, resourceName?: string): Promi
     context,
   };
   if (unrunnable) definition.unrunnable = unrunnable;
+  if (calls.size) definition.calledElements = [...calls.values()].map(calledElementRef);
   if (marked.length) definition.asyncActivities = marked.map((m) => ({ id: m.boundary.activityId, attribute: m.boundary.attribute }));
   // Activiti (and so IDM) reports the definitions' targetNamespace as the process category.
   if (typeof root.targetNamespace === 'string' && root.targetNamespace) definition.category = root.targetNamespace;

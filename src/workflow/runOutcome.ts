@@ -7,6 +7,7 @@ import { insertActivityHistory } from '../repo/activityHistory';
 import * as instances from '../repo/processInstances';
 import * as tasks from '../repo/tasks';
 import { CONTINUE_TOPIC } from './asyncBoundaries';
+import { afterStore } from './calledInstances';
 import type { LoadedDefinition } from './definitions';
 import type { OpenTask, ResolvedFormProperty, RunResult } from './interfaces';
 import type { RuntimeContext } from './runtimeContext';
@@ -85,6 +86,8 @@ export async function storeRun(
     }
     await enqueue(trx, { key: `${job.topic}:${inst.id}`, type: job.topic, payload: { processInstanceId: inst.id, activityId: job.activityId, variables: result.variables } });
   }
+  // Call activities: the called instances this run waits for start here; a finished called instance tells its caller.
+  await afterStore(rt, trx, next, def, result);
   if (result.status !== 'waiting' && rt.hooks.onFinished) await rt.hooks.onFinished(trx, { instance: next, result, definition: def, ...by });
   return next;
 }

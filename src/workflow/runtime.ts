@@ -5,7 +5,8 @@
 // WorkflowRuntime is the room's service: its methods are what routers, recon and the job worker
 // call. Each job lives in its own file: instanceStarts.ts (start, startMany), instances.ts (read,
 // query, cancel), tasks.ts (read, list, claim, update), taskCompletion.ts (complete), timerRuns.ts
-// (the timer scheduler), continuation.ts (the workflow.continue job), runOutcome.ts (storing a run),
+// (the timer scheduler), continuation.ts (the workflow.continue job), calledInstances.ts (call
+// activities: the called instance, the workflow.callReturn job), runOutcome.ts (storing a run),
 // executionTrigger.ts (waiting executions, trigger), messageCorrelation.ts, signalBroadcast.ts.
 import type { Principal } from '../auth/interfaces';
 import { mayWorkOn, type TaskAudience } from '../auth/taskAccess';
@@ -14,6 +15,7 @@ import type { Filter } from '../crest/queryFilter';
 import type { JobHandler } from '../jobs';
 import type { Db } from '../repo/db';
 import type { Q } from '../repo/dialect';
+import { callReturnJob } from './calledInstances';
 import { continueJob } from './continuation';
 import { listWaiting, trigger, type WaitingSubscription } from './executionTrigger';
 import { correlateMessage, type Correlated, type MessageCorrelation } from './messageCorrelation';
@@ -44,6 +46,7 @@ export class WorkflowRuntime {
     const now = () => (runOptions.now ?? Date.now)();
     this.rt = { db, definitions, log, hooks, runOptions, pool: new EnginePool(runOptions.engineThreads ?? defaultPoolSize()), now, iso: () => new Date(now()).toISOString() };
     this.continueJob = continueJob(this.rt);
+    this.callReturnJob = callReturnJob(this.rt);
   }
 
   // --- instances ---
@@ -146,6 +149,12 @@ export class WorkflowRuntime {
    * definitions.asyncContinuations): see continuation.ts.
    */
   readonly continueJob: JobHandler;
+
+  /**
+   * The job handler of topic workflow.callReturn (register it under CALL_RETURN_TOPIC, and set
+   * definitions.callActivities): returns a finished called instance to its caller (calledInstances.ts).
+   */
+  readonly callReturnJob: JobHandler;
 
   /** Fires the due timers of one instance; false when another node got there first. */
   fireTimers(id: number): Promise<boolean> {

@@ -1,6 +1,6 @@
 // Timers of stored instances: the scheduler's pass over the due instances, one instance's firing,
 // and what a failing timer run leaves (the state kept, the error named, a retry after a backoff).
-import { Conflict } from '../errors';
+import { Conflict, ProcessDefect } from '../errors';
 import * as instances from '../repo/processInstances';
 import { fireDueTimers, storedDueTimes } from './engine';
 import type { RunResult, TimerInfo } from './interfaces';
@@ -25,7 +25,11 @@ export async function fireTimers(rt: RuntimeContext, id: number): Promise<boolea
     else await rt.db.knex.transaction((trx) => storeRun(rt, trx, inst, def, result, {}));
   } catch (e) {
     if (e instanceof Conflict) return false;
-    throw e;
+    // A step that fails while being stored (a call activity whose process is not deployed) is a
+    // failed timer run: state kept, retried after the backoff, not on every scheduler pass.
+    if (!(e instanceof ProcessDefect)) throw e;
+    const activityId = (e.detail as { activityId?: string } | undefined)?.activityId;
+    await recordTimerFailure(rt, inst, { ...result, status: 'failed', error: { message: e.message, ...(activityId && { activityId }) } });
   }
   if (result.jobs.length) rt.hooks.onJobsEnqueued?.();
   return true;

@@ -29,6 +29,9 @@ function descriptor(name: string, prefix: VendorPrefix, uri: string) {
         ],
       },
       { name: 'Value', superClass: ['Element'], properties: stringAttrs('id', 'name') },
+      // Call activity variable mappings (callActivities.ts), as camunda:in / camunda:out.
+      { name: 'In', superClass: ['Element'], meta: { allowedIn: ['bpmn:CallActivity'] }, properties: stringAttrs('source', 'sourceExpression', 'target', 'variables', 'businessKey', 'local') },
+      { name: 'Out', superClass: ['Element'], meta: { allowedIn: ['bpmn:CallActivity'] }, properties: stringAttrs('source', 'sourceExpression', 'target', 'variables', 'local') },
     ],
   };
 }

@@ -68,6 +68,8 @@ export function instanceView(i: InstanceRow, withTasks?: TaskRow[]) {
     /** An active instance's last failed timer run (kept at its previous state, retried), or why it failed. */
     error: i.error,
     processVariables: i.variables,
+    /** the instance whose call activity started this one (Activiti's/Camunda's superProcessInstanceId) */
+    superProcessInstanceId: i.superInstanceId != null ? String(i.superInstanceId) : null,
     ...(withTasks ? { tasks: withTasks.map((t) => taskView(t)) } : {}),
   };
 }
