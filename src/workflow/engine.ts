@@ -7,7 +7,8 @@
 import { CONTINUE_TOPIC } from './asyncBoundaries';
 import { CompletionPlan, type Prediction } from './completionPlan';
 import { engineExpressions } from './expressions';
-import type { OpenTask, ParsedDefinition, RunOptions, RunResult } from './interfaces';
+import { deliverOutcome, resolvePriority, uncaughtBpmnError, type ExternalOutcome } from './externalTasks';
+import type { OpenTask, ParsedDefinition, RunOptions, RunResult, WaitingExecution } from './interfaces';
 import { compiledOf, type CompiledDefinition } from './parse';
 import { SandboxScripts } from './scripts';
 import { compactEngineState, decodeState, decodeTemplateRef, encodeState, isTemplateRef, StateFormatError, type EngineState, type StoredState } from './stateCodec';
@@ -38,6 +39,7 @@ interface ElementApi {
   content: Record<string, unknown>;
   environment: EnvironmentLike;
   signal(message?: unknown): void;
+  sendApiMessage(action: string, content?: unknown): void;
   /** Waiting children of a sub-process or multi-instance execution (undefined for a plain activity). */
   getPostponed?(): ElementApi[] | undefined;
 }
@@ -93,6 +95,8 @@ class Run {
   private readonly engine: BpmnEngine;
   private execution: ExecutionLike | undefined;
   private readonly openTasks = new Map<string, OpenTask>();
+  /** external service tasks waiting, by execution id (externalTasks.ts) */
+  private readonly externalWaits = new Map<string, WaitingExecution>();
   private readonly jobs: RunResult['jobs'] = [];
   private processEnv: EnvironmentLike | undefined;
   private lastEndEvent: string | undefined;
@@ -138,6 +142,7 @@ class Run {
       switch (key) {
         case 'activity.wait':
           if (this.compiled.tasks.has(api.id)) this.onUserTaskWait(api);
+          else if (this.compiled.externalTasks.has(api.id)) this.onExternalWait(api);
           break;
         case 'activity.end': {
           const topic = this.compiled.jobTopics.get(api.id);
@@ -159,6 +164,30 @@ class Run {
   private onUserTaskWait(api: ElementApi): void {
     const def = this.compiled.tasks.get(api.id)!;
     this.openTasks.set(api.executionId, resolveOpenTask(def, api.executionId, api.environment.variables, this.timers.clock()));
+  }
+
+  private onExternalWait(api: ElementApi): void {
+    const def = this.compiled.externalTasks.get(api.id)!;
+    const priority = resolvePriority(def, api.environment.variables);
+    this.externalWaits.set(api.executionId, { executionId: api.executionId, activityId: api.id, kind: 'external', name: def.topic, detail: { priority } });
+  }
+
+  /** The waiting external service task with this execution id, after recover. */
+  waitingExternal(executionId: string): ElementApi | undefined {
+    const api = this.waitingExecution(executionId);
+    return api && this.compiled.externalTasks.has(api.id) ? api : undefined;
+  }
+
+  /** A worker's outcome (complete, BPMN error) for a waiting external task; the run goes on. */
+  async deliver(api: ElementApi, outcome: ExternalOutcome): Promise<void> {
+    await this.step(() => {
+      this.externalWaits.delete(api.executionId);
+      deliverOutcome(api, outcome);
+    });
+    // An uncaught BPMN error fails the instance, in words that name it (never a silent end).
+    if (outcome.kind === 'bpmnError' && this.failure && this.failure.activityId === api.id) {
+      this.failure = { message: uncaughtBpmnError(api.id, outcome.errorCode, outcome.errorMessage), activityId: api.id };
+    }
   }
 
   get failed(): boolean {
@@ -309,13 +338,14 @@ class Run {
       const task = this.openTasks.get(api.executionId);
       if (task) openTasks.push(task);
     }
+    const waits = this.waitingExecutions().flatMap((api) => this.externalWaits.get(api.executionId) ?? []);
     const timers = this.timers.list();
     this.storedState = {
       engine: compactEngineState({ definitions: execution.definitions.map((d) => d.getState()) as EngineState['definitions'] }),
       timers,
       ...(this.startKeys && { start: this.startKeys }),
     };
-    return { status: 'waiting', state: encodeState(this.storedState), openTasks, timers, ...base };
+    return { status: 'waiting', state: encodeState(this.storedState), openTasks, timers, ...base, ...(waits.length && { waits }) };
   }
 
   /** The compact state behind the last waiting result(). */
@@ -470,6 +500,24 @@ export async function continueAsync(def: ParsedDefinition, state: Buffer, opts: 
   const waiting = run.waitingBoundaries();
   if (!waiting.length) return undefined;
   for (const api of waiting) await run.continueAt(api);
+  return run.result();
+}
+
+/**
+ * Resumes the external service task waiting at `executionId` of a stored instance with a worker's
+ * outcome (externalTasks.ts) and runs to the next wait state. Throws (code TASK_NOT_WAITING) when
+ * no such external task waits. A BPMN error that no boundary catches is a failed result whose
+ * message names the error code.
+ */
+export async function resumeExternalTask(def: ParsedDefinition, state: Buffer, executionId: string, outcome: ExternalOutcome, opts: ResumeOptions = {}): Promise<RunResult> {
+  const compiled = compiledOf(def);
+  const stored = await decodeFor(compiled, state, opts);
+  const run = new Run(compiled, opts.now ?? Date.now, knownTimers(stored.timers));
+  await run.recover(stored);
+  if (run.failed) return run.result();
+  const api = run.waitingExternal(executionId);
+  if (!api) throw errorCode(`external task execution ${executionId} is not waiting`, 'TASK_NOT_WAITING');
+  await run.deliver(api, outcome);
   return run.result();
 }
 

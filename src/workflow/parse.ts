@@ -8,6 +8,7 @@ import camundaDescriptor from 'camunda-bpmn-moddle/resources/camunda.json';
 import { DefinitionError, type EndEventDef, type ParsedDefinition, type TaskDefinition } from './interfaces';
 import { vendorDescriptors } from './vendorPrefixes';
 import { asyncFlags, placementProblem, spliceBoundary, type AsyncBoundary, type ModdleReference } from './asyncBoundaries';
+import { externalTaskOf, ExternalTaskBehaviour, type ExternalTaskDef } from './externalTasks';
 import { LearnedState } from './learned';
 import { findUnrunnable } from './runnable';
 import { documentationOf, extractTaskDefinition, formPropertiesOf, type ModdleElement } from './taskDefinitions';
@@ -55,6 +56,8 @@ export interface CompiledDefinition {
   /** end and intermediate throw events with an external job (camunda:type="external"), id → topic */
   readonly jobTopics: ReadonlyMap<string, string>;
   readonly endEventIds: ReadonlySet<string>;
+  /** external service tasks (camunda:type="external"), id → definition (externalTasks.ts) */
+  readonly externalTasks: ReadonlyMap<string, ExternalTaskDef>;
   /** synthetic wait id → the asynchronous continuation it stands for (asyncBoundaries.ts) */
   readonly asyncBoundaries: ReadonlyMap<string, AsyncBoundary>;
   /** What running this definition has taught the engine layer (template, completion plan): learned.ts */
@@ -146,6 +149,7 @@ export async function parseDefinition(xml: string, resourceName?: string): Promi
   const tasks: TaskDefinition[] = [];
   const endEvents: EndEventDef[] = [];
   const jobTopics = new Map<string, string>();
+  const externalTasks = new Map<string, ExternalTaskDef>();
   let startFormProperties: ReturnType<typeof formPropertiesOf> = [];
   for (const el of flowElements) {
     const id = el.id ?? '';
@@ -156,6 +160,9 @@ export async function parseDefinition(xml: string, resourceName?: string): Promi
       throw new DefinitionError(`Invalid BPMN${where}: boundaryEvent "${id}" is not attached to an activity`, id);
     }
     if (el.$type === 'bpmn:UserTask') tasks.push(extractTaskDefinition(el));
+    // A topic-less external type was refused above (runnable.ts): only well-formed ones land here.
+    const external = unrunnable ? undefined : externalTaskOf(el);
+    if (external) externalTasks.set(id, external);
     if (el.$type === 'bpmn:StartEvent' && !startFormProperties.length) startFormProperties = formPropertiesOf(el);
     if (el.$type === 'bpmn:EndEvent' || el.$type === 'bpmn:IntermediateThrowEvent') {
       const topic = jobTopicOf(el);
@@ -182,7 +189,12 @@ export async function parseDefinition(xml: string, resourceName?: string): Promi
 
   let sourceContext: SourceContext;
   try {
-    sourceContext = Serializer(moddleContext, TypeResolver(Elements));
+    const resolve = TypeResolver(Elements) as (entity: { id?: string; Behaviour?: unknown }) => void;
+    // An external service task runs as a wait state (externalTasks.ts), not as bpmn-elements' ServiceTask.
+    sourceContext = Serializer(moddleContext, (entity: { id?: string; Behaviour?: unknown }) => {
+      resolve(entity);
+      if (entity.id !== undefined && externalTasks.has(entity.id)) entity.Behaviour = ExternalTaskBehaviour;
+    });
   } catch (err) {
     throw new DefinitionError(`Invalid BPMN${where}: ${(err as Error).message}`);
   }
@@ -192,6 +204,7 @@ export async function parseDefinition(xml: string, resourceName?: string): Promi
     processId: key,
     tasks: new Map(tasks.map((t) => [t.id, t])),
     jobTopics,
+    externalTasks,
     endEventIds: new Set(endEvents.map((e) => e.id)),
     asyncBoundaries,
     learned: new LearnedState(),
