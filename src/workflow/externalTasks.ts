@@ -22,6 +22,17 @@ export interface ExternalTaskDef {
   priority?: string;
   /** the attribute that made it external, e.g. camunda:type */
   attribute: string;
+  /** camunda:properties of the element (fetchAndLock's includeExtensionProperties) */
+  properties?: Record<string, string>;
+}
+
+function propertiesOf(el: ModdleElement): Record<string, string> | undefined {
+  const out: Record<string, string> = {};
+  for (const ext of ((el.extensionElements as { values?: ModdleElement[] } | undefined)?.values ?? []) as ModdleElement[]) {
+    if (!/:Properties$/.test(ext.$type)) continue;
+    for (const p of (ext.values as ModdleElement[] | undefined) ?? []) if (typeof p.name === 'string') out[p.name] = typeof p.value === 'string' ? p.value : '';
+  }
+  return Object.keys(out).length ? out : undefined;
 }
 
 /**
@@ -39,7 +50,8 @@ export function externalTaskOf(el: ModdleElement): ExternalTaskDef | undefined {
   const topic = typeof found.topic === 'string' ? found.topic.trim() : '';
   if (!topic) throw new DefinitionError(`${kind} "${id}" has ${found.attribute}="${found.attribute.startsWith('flowable') ? 'external-worker' : 'external'}" but no topic: add ${found.attribute.split(':')[0]}:topic="…"`, id);
   const priority = typeof el.taskPriority === 'string' && el.taskPriority.trim() ? el.taskPriority.trim() : undefined;
-  return { activityId: id, topic, attribute: found.attribute, ...(priority !== undefined && { priority }) };
+  const properties = propertiesOf(el);
+  return { activityId: id, topic, attribute: found.attribute, ...(priority !== undefined && { priority }), ...(properties && { properties }) };
 }
 
 /**

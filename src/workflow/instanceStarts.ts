@@ -4,6 +4,7 @@
 import type { Knex } from 'knex';
 import { Conflict, NotFound } from '../errors';
 import { isUniqueViolation } from '../repo/dialect';
+import * as externalTasks from '../repo/externalTasks';
 import * as instances from '../repo/processInstances';
 import * as tasks from '../repo/tasks';
 import type { LoadedDefinition } from './definitions';
@@ -118,8 +119,9 @@ export async function startMany(rt: RuntimeContext, reqs: StartRequest[], opts: 
     if (index % 32 === 31) await new Promise((resolve) => setImmediate(resolve));
     const def = await definitionOf(req);
     const result = await startInstance(def.parsed, req.variables, { ...rt.runOptions, externalVariables: true });
-    // Anything but a plain wait (an end, a failure, jobs) takes the one-by-one path with its hooks.
-    if (result.status === 'waiting' && !result.jobs.length && result.state) simple.push({ index, req, def, result });
+    // Anything but a plain wait (an end, a failure, jobs, a wait beyond user tasks and timers)
+    // takes the one-by-one path with its hooks.
+    if (result.status === 'waiting' && !result.jobs.length && !result.waits?.length && result.state) simple.push({ index, req, def, result });
     else out[index] = await startOne(rt, req, def, result, opts);
   }
   if (simple.length) await insertWaiting(rt, simple, out, opts);
@@ -207,5 +209,6 @@ async function endSuperseded(rt: RuntimeContext, trx: Knex.Transaction, reqs: St
     const changes: Partial<instances.InstanceRow> = { status: 'canceled', state: null, endTime: rt.iso(), openKey: null, wakeAt: null, error: old.reason };
     if (!(await instances.updateInstance(trx, inst.id, inst.version, changes))) throw new Conflict(`Process instance ${inst.id} was changed concurrently`);
     await tasks.deleteTasksOfInstance(trx, inst.id);
+    await externalTasks.deleteExternalTasksOfInstance(trx, inst.id);
   }
 }

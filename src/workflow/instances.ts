@@ -1,6 +1,7 @@
 // Reading and canceling stored instances (the admin's views of them; starts are instanceStarts.ts).
 import type { Filter } from '../crest/queryFilter';
 import { Conflict, NotFound } from '../errors';
+import * as externalTasks from '../repo/externalTasks';
 import * as instances from '../repo/processInstances';
 import * as tasks from '../repo/tasks';
 import type { RuntimeContext } from './runtimeContext';
@@ -30,6 +31,7 @@ export function cancel(rt: RuntimeContext, id: number): Promise<instances.Instan
     const changes: Partial<instances.InstanceRow> = { status: 'canceled', state: null, endTime: rt.iso(), openKey: null, wakeAt: null };
     if (!(await instances.updateInstance(trx, id, inst.version, changes))) throw new Conflict(`Process instance ${id} was changed concurrently`);
     await tasks.deleteTasksOfInstance(trx, id);
+    await externalTasks.deleteExternalTasksOfInstance(trx, id);
     return { ...inst, ...changes, version: inst.version + 1 };
   });
 }

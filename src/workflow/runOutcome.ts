@@ -7,6 +7,7 @@ import * as instances from '../repo/processInstances';
 import * as tasks from '../repo/tasks';
 import { CONTINUE_TOPIC } from './asyncBoundaries';
 import type { LoadedDefinition } from './definitions';
+import { syncExternalTasks, type HeldExternalTask } from './externalTaskRows';
 import type { OpenTask, ResolvedFormProperty, RunResult } from './interfaces';
 import type { RuntimeContext } from './runtimeContext';
 
@@ -38,6 +39,11 @@ export function taskRow(processInstanceId: number, definitionId: string, t: Open
   };
 }
 
+/** Who finished the instance, for the hooks (the external task's lock is storeRun's own business). */
+function who({ externalTask: _held, ...by }: { taskId?: number; completedBy?: string; externalTask?: HeldExternalTask }): { taskId?: number; completedBy?: string } {
+  return by;
+}
+
 /**
  * Writes a run's outcome; the caller's transaction must already hold the instance's version (a
  * Conflict when another writer got there first). A finished instance (ended or failed) is reported
@@ -49,7 +55,7 @@ export async function storeRun(
   inst: instances.InstanceRow,
   def: LoadedDefinition,
   result: RunResult,
-  by: { taskId?: number; completedBy?: string },
+  by: { taskId?: number; completedBy?: string; externalTask?: HeldExternalTask },
 ): Promise<instances.InstanceRow> {
   const now = rt.iso();
   let changes: Partial<instances.InstanceRow>;
@@ -71,6 +77,7 @@ export async function storeRun(
   } else {
     await tasks.deleteTasksOfInstance(trx, inst.id);
   }
+  await syncExternalTasks(trx, inst, def, result, now, by.externalTask);
   for (const job of result.jobs) {
     if (job.topic === CONTINUE_TOPIC) {
       // One continuation per stored version: a later boundary of the same instance gets its own job.
@@ -79,6 +86,6 @@ export async function storeRun(
     }
     await enqueue(trx, { key: `${job.topic}:${inst.id}`, type: job.topic, payload: { processInstanceId: inst.id, activityId: job.activityId, variables: result.variables } });
   }
-  if (result.status !== 'waiting' && rt.hooks.onFinished) await rt.hooks.onFinished(trx, { instance: next, result, definition: def, ...by });
+  if (result.status !== 'waiting' && rt.hooks.onFinished) await rt.hooks.onFinished(trx, { instance: next, result, definition: def, ...who(by) });
   return next;
 }

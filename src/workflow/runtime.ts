@@ -15,6 +15,7 @@ import type { Db } from '../repo/db';
 import type { Q } from '../repo/dialect';
 import { continueJob } from './continuation';
 import type { Definitions } from './definitions';
+import { ExternalTaskService } from './externalTaskService';
 import { startMany, type StartManyOptions, type StartRequest, type StartResult } from './instanceStarts';
 import * as instances from './instances';
 import type { RunOptions, TimerInfo } from './interfaces';
@@ -37,7 +38,11 @@ export class WorkflowRuntime {
     const now = () => (runOptions.now ?? Date.now)();
     this.rt = { db, definitions, log, hooks, runOptions, pool: new EnginePool(runOptions.engineThreads ?? defaultPoolSize()), now, iso: () => new Date(now()).toISOString() };
     this.continueJob = continueJob(this.rt);
+    this.externalTasks = new ExternalTaskService(this.rt);
   }
+
+  /** External service tasks for workers: fetch and lock, complete, failure, BPMN error (externalTaskService.ts). */
+  readonly externalTasks: ExternalTaskService;
 
   // --- instances ---
 
@@ -138,6 +143,7 @@ export class WorkflowRuntime {
    * the server calls it at stop, the process-testing kit at close().
    */
   close(): Promise<void> {
+    this.externalTasks.close();
     return this.rt.pool.close();
   }
 }
