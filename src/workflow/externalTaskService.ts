@@ -143,8 +143,8 @@ export class ExternalTaskService {
   }
 
   /**
-   * Throws a BPMN error at the task: an error boundary event (or event sub-process) with that code
-   * catches it; when none does, the instance fails with the code in its error (an incident).
+   * Throws a BPMN error at the task: an error boundary event with that code (or without an
+   * errorRef) catches it; when none does, the instance fails with the code in its error (an incident).
    */
   bpmnError(id: number, workerId: string, errorCode: string, errorMessage: string | undefined, variables: Record<string, unknown>): Promise<void> {
     return this.resume(id, workerId, 'reported a BPMN error', { kind: 'bpmnError', errorCode, ...(errorMessage !== undefined && { errorMessage }), variables });

@@ -146,10 +146,10 @@ describe('external tasks with camunda-external-task-client-js', () => {
     // Completed and moved-on tasks are gone; only the failing one is left.
     const left = await s.call('GET', '/external-task', { headers: ADMIN });
     expect(left.body.map((t: { processInstanceId: string }) => t.processInstanceId)).toEqual([String(fail.id)]);
-  });
+  }, 60_000);
 
   it('two workers racing handle each task exactly once', async () => {
-    const started = [];
+    const started: { id: number }[] = [];
     for (let i = 0; i < 24; i++) started.push(await start(`race-${i}`, { scenario: 'charge' }));
     const a = startWorker(s.base, 'racer-a', { MAX_TASKS: '3' });
     const b = startWorker(s.base, 'racer-b', { MAX_TASKS: '3' });
@@ -167,7 +167,7 @@ describe('external tasks with camunda-external-task-client-js', () => {
     expect(new Set(fetched.map((e) => e.id)).size).toBe(24);
     expect(done.length).toBeGreaterThanOrEqual(24);
     expect([...a.events, ...b.events].filter((e) => e.event.endsWith(':error'))).toEqual([]);
-  });
+  }, 60_000);
 
   it('answers a worker without the lock 400 and an unknown task 404 (CREST error shape); refuses bad bodies', async () => {
     const inst = await start('order-lock', { scenario: 'charge' });
@@ -215,4 +215,25 @@ describe('external tasks with camunda-external-task-client-js', () => {
     const got = await polling;
     expect(got.body).toEqual([expect.objectContaining({ processInstanceId: String(inst.id), workerId: 'lp' })]);
   });
+
+  it('a waiting external task survives a restart: another server completes it from the stored state', async () => {
+    const first = await startTestServer({ workers: false, keepDb: true });
+    let second: TestServer | undefined;
+    try {
+      await first.services.definitions.deployXml(BPMN, 'h-external-payment.bpmn');
+      const { instance: inst } = await first.services.runtime.start({ key: 'payment', businessKey: 'restart-1', variables: { scenario: 'charge', priority: 1 } });
+      const locked = await first.call('POST', '/external-task/fetchAndLock', { headers: ADMIN, body: { workerId: 'w', maxTasks: 1, topics: [{ topicName: 'charge-card', lockDuration: 60_000 }] } });
+      expect(locked.body).toHaveLength(1);
+      await first.close();
+      second = await startTestServer({ workers: false, db: first.db });
+      // The lock outlived the restart: the same worker completes; the gateway reads its variable.
+      const done = await second.call('POST', `/external-task/${locked.body[0].id}/complete`, { headers: ADMIN, body: { workerId: 'w', variables: { charged: { value: false, type: 'Boolean' } } } });
+      expect(done.status).toBe(204);
+      expect(await second.services.runtime.readInstance(inst.id)).toMatchObject({ status: 'ended', endActivityId: 'rejectedEnd', variables: { charged: false } });
+    } finally {
+      if (second) await second.close();
+      else await first.close().catch(() => undefined);
+    }
+    // Two server starts and a stop (its node id released) on a shared machine.
+  }, 90_000);
 });
