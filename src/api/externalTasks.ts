@@ -240,8 +240,8 @@ export function externalTaskRouter(service: ExternalTaskService) {
       sendJson(res, (await service.query(queryOf(req))).map(externalTaskDto));
     });
     r.get('/external-task/count', async (req, res) => {
-      const q = queryOf(req);
-      sendJson(res, { count: (await service.query({ ...q, offset: 0, limit: 1_000_000 })).length });
+      const { offset: _o, limit: _l, ...q } = queryOf(req);
+      sendJson(res, { count: await service.count(q) });
     });
     r.get('/external-task/:id', async (req, res) => {
       sendJson(res, externalTaskDto(await service.read(taskId(req))));

@@ -220,11 +220,11 @@ export interface ExternalTaskQuery {
   limit: number;
 }
 
-/** External tasks matching Camunda's list filters, by id. */
-export async function queryExternalTasks(q: Q, f: ExternalTaskQuery): Promise<ExternalTaskRow[]> {
+/** Camunda's list filters on a query of external_task. */
+function filtered(q: Q, f: Omit<ExternalTaskQuery, 'offset' | 'limit'>) {
   const now = nowMsSql(dialectOf(q));
-  const qb = q('external_task').select('*');
-  const eq: [keyof ExternalTaskQuery, string][] = [
+  const qb = q('external_task');
+  const eq: [keyof Omit<ExternalTaskQuery, 'offset' | 'limit'>, string][] = [
     ['id', 'id'], ['topicName', 'topic_name'], ['workerId', 'worker_id'], ['processInstanceId', 'process_instance_id'], ['processDefinitionId', 'definition_id'],
     ['processDefinitionKey', 'definition_key'], ['activityId', 'activity_id'], ['executionId', 'execution_id'],
   ];
@@ -233,8 +233,18 @@ export async function queryExternalTasks(q: Q, f: ExternalTaskQuery): Promise<Ex
   if (f.notLocked) qb.where((w) => w.whereNull('lock_expiration').orWhereRaw(`lock_expiration <= ${now}`));
   if (f.withRetriesLeft) qb.where((w) => w.whereNull('retries').orWhere('retries', '>', 0));
   if (f.noRetriesLeft) qb.where('retries', 0);
-  qb.orderBy('id').offset(f.offset).limit(f.limit);
-  return (await qb).map(fromColumns);
+  return qb;
+}
+
+/** External tasks matching Camunda's list filters, by id. */
+export async function queryExternalTasks(q: Q, f: ExternalTaskQuery): Promise<ExternalTaskRow[]> {
+  return (await filtered(q, f).select('*').orderBy('id').offset(f.offset).limit(f.limit)).map(fromColumns);
+}
+
+/** How many external tasks match Camunda's list filters. */
+export async function countExternalTasks(q: Q, f: Omit<ExternalTaskQuery, 'offset' | 'limit'>): Promise<number> {
+  const [{ n }] = await filtered(q, f).count({ n: '*' });
+  return Number(n);
 }
 
 /** Tasks out of retries (incidents), oldest first, at most `limit`. */

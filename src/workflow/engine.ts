@@ -42,6 +42,8 @@ interface ElementApi {
   sendApiMessage(action: string, content?: unknown): void;
   /** Waiting children of a sub-process or multi-instance execution (undefined for a plain activity). */
   getPostponed?(): ElementApi[] | undefined;
+  /** The activity behind the api; its execution lists a multi-instance task's iterations. */
+  owner?: { execution?: { getPostponed?(): ElementApi[] } };
 }
 
 interface DefinitionLike {
@@ -251,6 +253,8 @@ class Run {
         seen.add(api.executionId);
         out.push(api);
         visit(api.getPostponed?.());
+        // A multi-instance task's iterations are its execution's postponed (its Api lists none).
+        visit(api.owner?.execution?.getPostponed?.());
       }
     };
     visit(this.execution.getPostponed());

@@ -124,6 +124,10 @@ export class ExternalTaskService {
     return rows.queryExternalTasks(this.rt.db.knex, q);
   }
 
+  count(q: Omit<rows.ExternalTaskQuery, 'offset' | 'limit'>): Promise<number> {
+    return rows.countExternalTasks(this.rt.db.knex, q);
+  }
+
   /** Camunda refuses every report but unlock from a worker that does not hold the task's lock (400). */
   private async held(id: number, workerId: string, what: string): Promise<ExternalTaskRow> {
     const task = await this.read(id);

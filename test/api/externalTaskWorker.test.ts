@@ -88,6 +88,7 @@ describe('external tasks with camunda-external-task-client-js', () => {
     const listed = await s.call('GET', '/external-task?topicName=charge-card', { headers: ADMIN });
     expect(listed.status).toBe(200);
     expect(listed.body).toHaveLength(6);
+    expect((await s.call('GET', '/external-task/count?topicName=charge-card&notLocked=true', { headers: ADMIN })).body).toEqual({ count: 6 });
     expect(listed.body[0]).toMatchObject({ topicName: 'charge-card', activityId: 'charge', processDefinitionKey: 'payment', businessKey: 'order-1', priority: 5, retries: null, workerId: null, lockExpirationTime: null });
 
     const goFile = path.join(goDir, 'go');

@@ -3,7 +3,7 @@
 // gateway, a BPMN error is caught by the error boundary with that code, and an uncaught one fails
 // the run in words that name it.
 import fs from 'node:fs';
-import { parseDefinition, resumeExternalTask, startInstance, type ParsedDefinition, type RunResult } from '../../../src/workflow/engine';
+import { fireDueTimers, parseDefinition, resumeExternalTask, startInstance, type ParsedDefinition, type RunResult } from '../../../src/workflow/engine';
 
 const FILE = 'test/fixtures/bpmn/h-external-payment.bpmn';
 
@@ -67,5 +67,55 @@ describe('external service tasks (engine)', () => {
     expect(d.unrunnable).toBeUndefined();
     const r = await startInstance(d, {});
     expect(r.waits).toEqual([expect.objectContaining({ activityId: 'charge', kind: 'external', name: 'charge-card', detail: { priority: 0 } })]);
+  });
+});
+
+describe('external service tasks in other shapes', () => {
+  const doc = (inner: string) => `<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="d" targetNamespace="t">
+  <bpmn:process id="shapes" isExecutable="true">
+    <bpmn:startEvent id="start" /><bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="work" />
+    ${inner}
+    <bpmn:sequenceFlow id="f2" sourceRef="work" targetRef="end" /><bpmn:endEvent id="end" />
+  </bpmn:process>
+</bpmn:definitions>`;
+
+  it('a sendTask and a businessRuleTask are external tasks too', async () => {
+    for (const type of ['sendTask', 'businessRuleTask']) {
+      const def = await parseDefinition(doc(`<bpmn:${type} id="work" camunda:type="external" camunda:topic="t-${type}" />`));
+      expect(def.unrunnable).toBeUndefined();
+      const r = await startInstance(def, {});
+      expect(r.waits).toEqual([expect.objectContaining({ activityId: 'work', name: `t-${type}` })]);
+      const done = await resumeExternalTask(def, r.state!, r.waits![0].executionId, { kind: 'complete', variables: {} });
+      expect(done).toMatchObject({ status: 'ended', endActivityId: 'end' });
+    }
+  });
+
+  it('a parallel multi-instance external task waits once per instance; the last completion moves on', async () => {
+    const def = await parseDefinition(
+      doc(`<bpmn:serviceTask id="work" camunda:type="external" camunda:topic="mi"><bpmn:multiInstanceLoopCharacteristics><bpmn:loopCardinality>3</bpmn:loopCardinality></bpmn:multiInstanceLoopCharacteristics></bpmn:serviceTask>`),
+    );
+    let r = await startInstance(def, {});
+    expect(r.waits).toHaveLength(3);
+    expect(new Set(r.waits!.map((w) => w.executionId)).size).toBe(3);
+    for (let i = 0; i < 3; i++) {
+      expect(r.status).toBe('waiting');
+      r = await resumeExternalTask(def, r.state!, r.waits![0].executionId, { kind: 'complete', variables: { [`v${i}`]: i } });
+    }
+    expect(r).toMatchObject({ status: 'ended', variables: { v0: 0, v1: 1, v2: 2 } });
+  });
+
+  it('an interrupting timer on the task moves the execution on: the wait is gone', async () => {
+    const def = await parseDefinition(
+      doc(`<bpmn:serviceTask id="work" camunda:type="external" camunda:topic="t" />
+      <bpmn:boundaryEvent id="late" attachedToRef="work"><bpmn:timerEventDefinition><bpmn:timeDuration>PT1M</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:boundaryEvent>
+      <bpmn:sequenceFlow id="f3" sourceRef="late" targetRef="lateTask" /><bpmn:userTask id="lateTask" />`),
+    );
+    const r = await startInstance(def, {}, { now: () => 0 });
+    expect(r.waits).toHaveLength(1);
+    const fired = await fireDueTimers(def, r.state!, 120_000);
+    expect(fired.status).toBe('waiting');
+    expect(fired.waits).toBeUndefined();
+    expect(fired.openTasks.map((t) => t.taskDefinitionKey)).toEqual(['lateTask']);
   });
 });
