@@ -66,6 +66,8 @@ export class ExternalTaskService {
    * fetchable, waits up to asyncResponseTimeout (bounded) for one, looking every 200 ms.
    */
   async fetchAndLock(req: FetchRequest, signal?: AbortSignal): Promise<LockedExternalTask[]> {
+    // Nothing could ever be fetched: answer at once rather than hold the request.
+    if (req.maxTasks === 0 || !req.topics.some((t) => !t.matchesNothing)) return [];
     const deadline = Date.now() + Math.min(req.asyncResponseTimeout, MAX_ASYNC_RESPONSE_MS);
     for (;;) {
       const locked = await this.lockOnce(req);
