@@ -12,6 +12,7 @@ import * as eventSubscriptions from './20261207000002_event_subscriptions';
 import * as activityHistory from './20261207000007_activity_history';
 import * as processFolderFile from './20261207000008_process_folder_file';
 import * as callActivityLinks from './20261207000003_call_activity_links';
+import * as externalTasks from './20261207000004_external_tasks';
 
 const migrations: Record<string, Knex.Migration> = {
   '20261127000001_initial': initial,
@@ -25,6 +26,7 @@ const migrations: Record<string, Knex.Migration> = {
   '20261207000007_activity_history': activityHistory,
   '20261207000008_process_folder_file': processFolderFile,
   '20261207000003_call_activity_links': callActivityLinks,
+  '20261207000004_external_tasks': externalTasks,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

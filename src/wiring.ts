@@ -1,6 +1,7 @@
 // Builds the rooms beyond the foundation (workflow, recon, jobs) and plugs them into the server:
 // conf validators, routers, and the background work that start-up begins and shutdown ends.
 import path from 'node:path';
+import { externalTaskRouter } from './api/externalTasks';
 import { jobsRouter } from './api/jobs';
 import { reconRouter } from './api/recon';
 import { systemRouter } from './api/system';
@@ -116,6 +117,7 @@ export function defaultHooks(onServices?: (s: Services) => void): ServerHooks {
       (ctx) => systemRouter(need().connectors)(ctx),
       (ctx) => jobsRouter(() => need().worker.nudge())(ctx),
       (ctx) => incidentsRouter(() => need().worker.nudge())(ctx),
+      (ctx) => externalTaskRouter(need().runtime.externalTasks)(ctx),
     ],
   };
 }

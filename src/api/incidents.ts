@@ -1,7 +1,8 @@
-// workflow/incident (administrators): dead jobs and failed instance steps, read and retried.
+// workflow/incident (administrators): dead jobs, failed instance steps and external tasks out of
+// retries, read and retried.
 //   GET  /workflow/incident?_queryFilter=…   CREST envelope of {_id, type, processInstanceId, processDefinitionId,
 //                                            activityId, jobId, jobType, cause, time, attempts}
-//   GET  /workflow/incident/{id}             one ("job-12" or "instance-34"), 404 when none
+//   GET  /workflow/incident/{id}             one ("job-12", "instance-34", "externalTask-5"), 404 when none
 //   POST /workflow/incident/{id}?_action=retry → {_id, status: "retried"}
 import { Router } from 'express';
 import { requireAdmin } from '../auth/authorize';

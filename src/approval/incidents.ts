@@ -1,4 +1,5 @@
-// Incidents (workflow/incident): every dead job and every failed instance step, listed for
+// Incidents (workflow/incident): every dead job, every failed instance step and every external task
+// a worker failed with no retries left, listed for
 // operators with the activity, the cause, the time and a retry. Retrying a dead job queues it with
 // fresh attempts (a createUser job's outcome goes back to pending); a failed instance step cannot
 // be re-run by this runtime (its engine state is from before the step), which the retry says; a
@@ -10,6 +11,7 @@ import { retry } from '../jobs';
 import type { Q } from '../repo/dialect';
 import { setOutcome } from '../repo/decisions';
 import { wakeFailedTimersNow } from '../repo/processInstances';
+import { setExternalTaskRetries } from '../repo/externalTasks';
 import { IncidentRow, listIncidents, readIncident } from '../repo/incidents';
 
 export type Incident = IncidentRow;
@@ -31,6 +33,11 @@ export async function getIncident(q: Q, id: string): Promise<Incident> {
 /** Retries an incident (see the header): a dead job is queued again, a failed timer made due. */
 export async function retryIncident(q: Knex, id: string): Promise<{ _id: string; status: 'retried' }> {
   const incident = await getIncident(q, id);
+  // An external task out of retries gets one more: workers fetch it again (PUT …/retries sets more).
+  if (incident.type === 'failedExternalTask') {
+    if (await setExternalTaskRetries(q, Number(incident.externalTaskId), 1)) return { _id: incident._id, status: 'retried' };
+    throw new Conflict(`External task ${incident.externalTaskId} no longer exists`);
+  }
   if (incident.type === 'failedInstance') {
     if (await wakeFailedTimersNow(q, Number(incident.processInstanceId))) return { _id: incident._id, status: 'retried' };
     throw new Conflict(`Process instance ${incident.processInstanceId} failed at ${incident.activityId ?? 'a step'} (${incident.cause}); a failed step cannot be re-run: correct the process, then start the request again (a reconciliation asks again for rows whose approval failed)`);

@@ -1,14 +1,18 @@
-// SQL for incidents: dead jobs and failed process instances, with what an operator needs to act.
+// SQL for incidents: dead jobs, failed process instances and external tasks out of retries, with
+// what an operator needs to act.
 import { parseJson, Q } from './dialect';
+import { externalTasksWithoutRetries, readExternalTask, type ExternalTaskRow } from './externalTasks';
 
 export interface IncidentRow {
   _id: string;
-  type: 'failedJob' | 'failedInstance';
+  type: 'failedJob' | 'failedInstance' | 'failedExternalTask';
   processInstanceId: string | null;
   processDefinitionId: string | null;
   activityId: string | null;
   jobId: string | null;
   jobType: string | null;
+  /** the external task out of retries (type failedExternalTask) */
+  externalTaskId?: string;
   cause: string;
   time: string;
   attempts: number;
@@ -40,6 +44,15 @@ function instanceIncident(r: Record<string, unknown>): IncidentRow {
   };
 }
 
+/** An external task a worker failed with no retries left (Camunda's failedExternalTask incident). */
+function externalTaskIncident(t: ExternalTaskRow): IncidentRow {
+  return {
+    _id: `externalTask-${t.id}`, type: 'failedExternalTask', processInstanceId: String(t.processInstanceId), processDefinitionId: t.definitionId,
+    activityId: t.activityId, jobId: null, jobType: null, externalTaskId: String(t.id),
+    cause: t.errorMessage || `The external task (topic ${t.topicName}) has no retries left`, time: t.failedAt ?? t.createTime, attempts: 1,
+  };
+}
+
 const INSTANCE_COLUMNS = ['id', 'status', 'definition_id', 'end_activity_id', 'error', 'end_time', 'start_time'];
 
 function failedInstances(q: Q) {
@@ -61,13 +74,18 @@ export async function listIncidents(q: Q): Promise<IncidentRow[]> {
   const jobs = await q('job').where({ state: 'dead' }).orderBy('id').limit(LIMIT);
   const failed = await failedInstances(q).orderBy('id').limit(LIMIT);
   const definitions = await definitionsOf(q, jobs);
-  return [...jobs.map((j) => jobIncident(j, definitions)), ...failed.map(instanceIncident)];
+  const external = await externalTasksWithoutRetries(q, LIMIT);
+  return [...jobs.map((j) => jobIncident(j, definitions)), ...failed.map(instanceIncident), ...external.map(externalTaskIncident)];
 }
 
 /** One incident by its _id ("job-12", "instance-34"), or null when there is none. */
 export async function readIncident(q: Q, id: string): Promise<IncidentRow | null> {
-  const m = /^(job|instance)-(\d{1,15})$/.exec(id);
+  const m = /^(job|instance|externalTask)-(\d{1,15})$/.exec(id);
   if (!m) return null;
+  if (m[1] === 'externalTask') {
+    const t = await readExternalTask(q, Number(m[2]));
+    return t && t.retries === 0 ? externalTaskIncident(t) : null;
+  }
   if (m[1] === 'job') {
     const r = await q('job').where({ id: Number(m[2]), state: 'dead' }).first();
     return r ? jobIncident(r, await definitionsOf(q, [r])) : null;

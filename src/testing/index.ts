@@ -25,9 +25,11 @@ import { Db, migrate, openDb } from '../repo/db';
 import { Definitions, LoadedDefinition } from '../workflow/definitions';
 import { EndEventDef, TaskDefinition, TimerInfo } from '../workflow/interfaces';
 import { Broadcasted, Correlated, FinishedEvent, InstanceRow, MessageCorrelation, RuntimeHooks, TaskRow, WaitingSubscription, WorkflowRuntime } from '../workflow/runtime';
+import type { ExternalTaskRow } from '../workflow/externalTaskService';
 import { addIsoDuration } from '../workflow/timers';
 
 export type { Broadcasted, Correlated, InstanceRow, MessageCorrelation, TaskRow, WaitingSubscription } from '../workflow/runtime';
+export type { ExternalTaskRow } from '../workflow/externalTaskService';
 export type { Job } from '../jobs/interfaces';
 export type { TimerInfo } from '../workflow/interfaces';
 
@@ -420,6 +422,40 @@ export class ProcessHandle {
       .map(([k, v]) => `${k}: expected ${v === undefined ? 'absent' : show(v)}, found ${k in vars ? show(vars[k]) : 'absent'}`);
     if (wrong.length) throw new Error(`variables of process instance ${this.id} are not as expected:\n  ${wrong.join('\n  ')}`);
     return vars;
+  }
+
+  /** The external service tasks this instance waits at (camunda:type="external"). */
+  async externalTasks(): Promise<ExternalTaskRow[]> {
+    return this.kit.runtime.externalTasks.query({ processInstanceId: this.id, offset: 0, limit: 1000 });
+  }
+
+  /** Asserts the instance waits at an external service task of this topic; returns it. */
+  async expectExternalTask(topic: string): Promise<ExternalTaskRow> {
+    const all = await this.externalTasks();
+    const found = all.find((t) => t.topicName === topic);
+    if (!found) throw new Error(`expected process instance ${this.id} to wait at an external task of topic "${topic}", but found ${all.length ? all.map((t) => `"${t.topicName}" (${t.activityId})`).join(', ') : 'none'}`);
+    return found;
+  }
+
+  private async lockExternal(activityId: string, workerId: string): Promise<ExternalTaskRow> {
+    const task = (await this.externalTasks()).find((t) => t.activityId === activityId);
+    if (!task) throw new Error(`process instance ${this.id} does not wait at external task "${activityId}"`);
+    await this.kit.runtime.externalTasks.lock(task.id, workerId, 60_000).catch(asCrestError);
+    return task;
+  }
+
+  /** Does the external task at `activityId` as a worker would: locks it, completes it with these process variables. */
+  async completeExternal(activityId: string, variables: Record<string, unknown> = {}, opts: { workerId?: string } = {}): Promise<void> {
+    const workerId = opts.workerId ?? 'test-worker';
+    const task = await this.lockExternal(activityId, workerId);
+    await this.kit.runtime.externalTasks.complete(task.id, workerId, variables, {}).catch(asCrestError);
+  }
+
+  /** Reports a BPMN error for the external task at `activityId` as a worker would (an error boundary with that code catches it). */
+  async throwExternalBpmnError(activityId: string, errorCode: string, opts: { errorMessage?: string; variables?: Record<string, unknown>; workerId?: string } = {}): Promise<void> {
+    const workerId = opts.workerId ?? 'test-worker';
+    const task = await this.lockExternal(activityId, workerId);
+    await this.kit.runtime.externalTasks.bpmnError(task.id, workerId, errorCode, opts.errorMessage, opts.variables ?? {}).catch(asCrestError);
   }
 
   /** The jobs this instance enqueued. */

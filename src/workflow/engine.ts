@@ -9,6 +9,7 @@ import { callReturn, callWait, CallActivityError, type CallOutcome } from './cal
 import { CompletionPlan, type Prediction } from './completionPlan';
 import { collectWaits } from './eventWaits';
 import { engineExpressions } from './expressions';
+import { deliverOutcome, resolvePriority, uncaughtBpmnError, type ExternalOutcome } from './externalTasks';
 import type { OpenTask, ParsedDefinition, RunOptions, RunResult, WaitingExecution } from './interfaces';
 import { compiledOf, type CompiledDefinition } from './parse';
 import { SandboxScripts } from './scripts';
@@ -41,8 +42,11 @@ interface ElementApi {
   environment: EnvironmentLike;
   signal(message?: unknown): void;
   discard(): void;
+  sendApiMessage(action: string, content?: unknown): void;
   /** Waiting children of a sub-process or multi-instance execution (undefined for a plain activity). */
   getPostponed?(): ElementApi[] | undefined;
+  /** The activity behind the api; its execution lists a multi-instance task's iterations. */
+  owner?: { execution?: { getPostponed?(): ElementApi[] } };
 }
 
 interface DefinitionLike {
@@ -96,6 +100,8 @@ export class Run {
   private readonly engine: BpmnEngine;
   private execution: ExecutionLike | undefined;
   private readonly openTasks = new Map<string, OpenTask>();
+  /** external service tasks waiting, by execution id (externalTasks.ts) */
+  private readonly externalWaits = new Map<string, WaitingExecution>();
   private readonly jobs: RunResult['jobs'] = [];
   /** Activities and events completed during this run, in order (RunResult.passed). */
   private readonly passed: string[] = [];
@@ -143,6 +149,7 @@ export class Run {
       switch (key) {
         case 'activity.wait':
           if (this.compiled.tasks.has(api.id)) this.onUserTaskWait(api);
+          else if (this.compiled.externalTasks.has(api.id)) this.onExternalWait(api);
           break;
         case 'activity.end': {
           this.passed.push(api.id);
@@ -165,6 +172,30 @@ export class Run {
   private onUserTaskWait(api: ElementApi): void {
     const def = this.compiled.tasks.get(api.id)!;
     this.openTasks.set(api.executionId, resolveOpenTask(def, api.executionId, api.environment.variables, this.timers.clock()));
+  }
+
+  private onExternalWait(api: ElementApi): void {
+    const def = this.compiled.externalTasks.get(api.id)!;
+    const priority = resolvePriority(def, api.environment.variables);
+    this.externalWaits.set(api.executionId, { executionId: api.executionId, activityId: api.id, kind: 'external', name: def.topic, detail: { priority } });
+  }
+
+  /** The waiting external service task with this execution id, after recover. */
+  waitingExternal(executionId: string): ElementApi | undefined {
+    const api = this.waitingExecution(executionId);
+    return api && this.compiled.externalTasks.has(api.id) ? api : undefined;
+  }
+
+  /** A worker's outcome (complete, BPMN error) for a waiting external task; the run goes on. */
+  async deliver(api: ElementApi, outcome: ExternalOutcome): Promise<void> {
+    await this.step(() => {
+      this.externalWaits.delete(api.executionId);
+      deliverOutcome(api, outcome);
+    });
+    // An uncaught BPMN error fails the instance, in words that name it (never a silent end).
+    if (outcome.kind === 'bpmnError' && this.failure && this.failure.activityId === api.id) {
+      this.failure = { message: uncaughtBpmnError(api.id, outcome.errorCode, outcome.errorMessage), activityId: api.id };
+    }
   }
 
   get failed(): boolean {
@@ -228,6 +259,8 @@ export class Run {
         seen.add(api.executionId);
         out.push(api);
         visit(api.getPostponed?.());
+        // A multi-instance task's iterations are its execution's postponed (its Api lists none).
+        visit(api.owner?.execution?.getPostponed?.());
       }
     };
     visit(this.execution.getPostponed());
@@ -273,7 +306,9 @@ export class Run {
 
   /** The waits other than user tasks and timers, as RunResult.waits reports them (eventWaits.ts). */
   waits(): WaitingExecution[] {
-    return [...collectWaits(this.compiled.eventWaits, this.waitingExecutions()), ...this.callWaits()];
+    const waiting = this.waitingExecutions();
+    const external = waiting.flatMap((api) => this.externalWaits.get(api.executionId) ?? []);
+    return [...collectWaits(this.compiled.eventWaits, waiting), ...this.callWaits(), ...external];
   }
 
   /** The start events of the process itself. */
@@ -563,6 +598,21 @@ export async function resumeCall(def: ParsedDefinition, state: Buffer, execution
   const api = run.waitingExecution(executionId);
   if (!api || !compiled.calls.has(api.id)) throw errorCode(`call activity execution ${executionId} is not waiting`, 'CALL_NOT_WAITING');
   await run.returnFromCall(api, outcome);
+  return run.result();
+}
+
+/**
+ * Resumes the external service task waiting at `executionId` of a stored instance with a worker's
+ * outcome (externalTasks.ts) and runs to the next wait state. Throws (code TASK_NOT_WAITING) when
+ * no such external task waits. A BPMN error that no boundary catches is a failed result whose
+ * message names the error code.
+ */
+export async function resumeExternalTask(def: ParsedDefinition, state: Buffer, executionId: string, outcome: ExternalOutcome, opts: ResumeOptions = {}): Promise<RunResult> {
+  const run = await recoverRun(def, state, opts);
+  if (run.failed) return run.result();
+  const api = run.waitingExternal(executionId);
+  if (!api) throw errorCode(`external task execution ${executionId} is not waiting`, 'TASK_NOT_WAITING');
+  await run.deliver(api, outcome);
   return run.result();
 }
 

@@ -5,6 +5,7 @@ import type { Knex } from 'knex';
 import { Conflict, NotFound } from '../errors';
 import { isUniqueViolation } from '../repo/dialect';
 import { insertActivityHistory, type NewActivityHistory } from '../repo/activityHistory';
+import * as externalTasks from '../repo/externalTasks';
 import * as instances from '../repo/processInstances';
 import * as tasks from '../repo/tasks';
 import { deleteSubscriptionsOfInstance } from '../repo/eventSubscriptions';
@@ -121,7 +122,8 @@ export async function startMany(rt: RuntimeContext, reqs: StartRequest[], opts: 
     if (index % 32 === 31) await new Promise((resolve) => setImmediate(resolve));
     const def = await definitionOf(req);
     const result = await startInstance(def.parsed, req.variables, { ...rt.runOptions, externalVariables: true });
-    // Anything but a plain wait (an end, a failure, jobs) takes the one-by-one path with its hooks.
+    // Anything but a plain wait (an end, a failure, jobs, a wait beyond user tasks and timers)
+    // takes the one-by-one path with its hooks.
     if (result.status === 'waiting' && !result.jobs.length && !result.waits?.length && result.state) simple.push({ index, req, def, result });
     else out[index] = await startOne(rt, req, def, result, opts);
   }
@@ -215,5 +217,6 @@ async function endSuperseded(rt: RuntimeContext, trx: Knex.Transaction, reqs: St
     await tasks.deleteTasksOfInstance(trx, inst.id);
     await deleteSubscriptionsOfInstance(trx, inst.id);
     await cancelCalled(rt, trx, inst.id);
+    await externalTasks.deleteExternalTasksOfInstance(trx, inst.id);
   }
 }

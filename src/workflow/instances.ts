@@ -2,6 +2,7 @@
 import type { Filter } from '../crest/queryFilter';
 import { Conflict, NotFound } from '../errors';
 import { activityHistoryOf } from '../repo/activityHistory';
+import * as externalTasks from '../repo/externalTasks';
 import * as instances from '../repo/processInstances';
 import * as tasks from '../repo/tasks';
 import { deleteSubscriptionsOfInstance } from '../repo/eventSubscriptions';
@@ -39,6 +40,7 @@ export function cancel(rt: RuntimeContext, id: number): Promise<instances.Instan
     if (!(await instances.updateInstance(trx, id, inst.version, changes))) throw new Conflict(`Process instance ${id} was changed concurrently`);
     await tasks.deleteTasksOfInstance(trx, id);
     await deleteSubscriptionsOfInstance(trx, id);
+    await externalTasks.deleteExternalTasksOfInstance(trx, id);
     const next = { ...inst, ...changes, version: inst.version + 1 };
     // The instances it called go with it; a called instance's caller learns it was canceled.
     await cancelCalled(rt, trx, id);

@@ -10,6 +10,7 @@ import { vendorDescriptors } from './vendorPrefixes';
 import { asyncFlags, placementProblem, spliceBoundary, type AsyncBoundary, type ModdleReference } from './asyncBoundaries';
 import { eventWaitsOf, type EventWaits } from './eventWaits';
 import { callActivityOf, calledElementRef, errorEndOf, type CallActivityDef } from './callActivities';
+import { externalTaskOf, ExternalTaskBehaviour, type ExternalTaskDef } from './externalTasks';
 import { LearnedState } from './learned';
 import { findUnrunnable } from './runnable';
 import { documentationOf, extractTaskDefinition, formPropertiesOf, type ModdleElement } from './taskDefinitions';
@@ -57,6 +58,8 @@ export interface CompiledDefinition {
   /** end and intermediate throw events with an external job (camunda:type="external"), id → topic */
   readonly jobTopics: ReadonlyMap<string, string>;
   readonly endEventIds: ReadonlySet<string>;
+  /** external service tasks (camunda:type="external"), id → definition (externalTasks.ts) */
+  readonly externalTasks: ReadonlyMap<string, ExternalTaskDef>;
   /** synthetic wait id → the asynchronous continuation it stands for (asyncBoundaries.ts) */
   readonly asyncBoundaries: ReadonlyMap<string, AsyncBoundary>;
   /** manual/receive tasks and message/signal catches: what each waits for (eventWaits.ts) */
@@ -156,6 +159,7 @@ export async function parseDefinition(xml: string, resourceName?: string): Promi
   const jobTopics = new Map<string, string>();
   const calls = new Map<string, CallActivityDef>();
   const errorEnds = new Map<string, { code?: string; name?: string }>();
+  const externalTasks = new Map<string, ExternalTaskDef>();
   let startFormProperties: ReturnType<typeof formPropertiesOf> = [];
   for (const el of flowElements) {
     const id = el.id ?? '';
@@ -177,6 +181,9 @@ export async function parseDefinition(xml: string, resourceName?: string): Promi
     }
     const errorEnd = errorEndOf(el);
     if (errorEnd) errorEnds.set(id, errorEnd);
+    // A topic-less external type was refused above (runnable.ts): only well-formed ones land here.
+    const external = unrunnable ? undefined : externalTaskOf(el);
+    if (external) externalTasks.set(id, external);
     if (el.$type === 'bpmn:StartEvent' && !startFormProperties.length) startFormProperties = formPropertiesOf(el);
     if (el.$type === 'bpmn:EndEvent' || el.$type === 'bpmn:IntermediateThrowEvent') {
       const topic = jobTopicOf(el);
@@ -203,7 +210,12 @@ export async function parseDefinition(xml: string, resourceName?: string): Promi
 
   let sourceContext: SourceContext;
   try {
-    sourceContext = Serializer(moddleContext, TypeResolver(Elements));
+    const resolve = TypeResolver(Elements) as (entity: { id?: string; Behaviour?: unknown }) => void;
+    // An external service task runs as a wait state (externalTasks.ts), not as bpmn-elements' ServiceTask.
+    sourceContext = Serializer(moddleContext, (entity: { id?: string; Behaviour?: unknown }) => {
+      resolve(entity);
+      if (entity.id !== undefined && externalTasks.has(entity.id)) entity.Behaviour = ExternalTaskBehaviour;
+    });
   } catch (err) {
     throw new DefinitionError(`Invalid BPMN${where}: ${(err as Error).message}`);
   }
@@ -213,6 +225,7 @@ export async function parseDefinition(xml: string, resourceName?: string): Promi
     processId: key,
     tasks: new Map(tasks.map((t) => [t.id, t])),
     jobTopics,
+    externalTasks,
     endEventIds: new Set(endEvents.map((e) => e.id)),
     asyncBoundaries,
     eventWaits: eventWaitsOf(key, flowElements),

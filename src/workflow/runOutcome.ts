@@ -9,9 +9,10 @@ import * as tasks from '../repo/tasks';
 import { CONTINUE_TOPIC } from './asyncBoundaries';
 import { afterStore } from './calledInstances';
 import type { LoadedDefinition } from './definitions';
+import { syncExternalTasks, type HeldExternalTask } from './externalTaskRows';
 import type { OpenTask, ResolvedFormProperty, RunResult } from './interfaces';
 import type { RuntimeContext } from './runtimeContext';
-import { storeWaits } from './subscriptions';
+import { mayWaitBeyondTasks, storeWaits } from './subscriptions';
 
 /** What a task row keeps of its form: the resolved values only (labels and types stay in the definition). */
 function formValues(form: ResolvedFormProperty[]): Record<string, unknown> {
@@ -41,6 +42,11 @@ export function taskRow(processInstanceId: number, definitionId: string, t: Open
   };
 }
 
+/** Who finished the instance, for the hooks (the external task's lock is storeRun's own business). */
+function who({ externalTask: _held, ...by }: { taskId?: number; completedBy?: string; externalTask?: HeldExternalTask }): { taskId?: number; completedBy?: string } {
+  return by;
+}
+
 /**
  * Writes a run's outcome; the caller's transaction must already hold the instance's version (a
  * Conflict when another writer got there first). A finished instance (ended or failed) is reported
@@ -52,7 +58,7 @@ export async function storeRun(
   inst: instances.InstanceRow,
   def: LoadedDefinition,
   result: RunResult,
-  by: { taskId?: number; completedBy?: string },
+  by: { taskId?: number; completedBy?: string; externalTask?: HeldExternalTask },
 ): Promise<instances.InstanceRow> {
   const now = rt.iso();
   let changes: Partial<instances.InstanceRow>;
@@ -77,7 +83,8 @@ export async function storeRun(
     await tasks.deleteTasksOfInstance(trx, inst.id);
   }
   // Subscriptions mirror exactly the other waits (messages, signals, triggers).
-  await storeWaits(trx, inst.id, def.row, result, now);
+  if (mayWaitBeyondTasks(def.parsed)) await storeWaits(trx, inst.id, def.row, result, now);
+  await syncExternalTasks(trx, inst, def, result, now, by.externalTask);
   for (const job of result.jobs) {
     if (job.topic === CONTINUE_TOPIC) {
       // One continuation per stored version: a later boundary of the same instance gets its own job.
@@ -88,6 +95,6 @@ export async function storeRun(
   }
   // Call activities: the called instances this run waits for start here; a finished called instance tells its caller.
   await afterStore(rt, trx, next, def, result);
-  if (result.status !== 'waiting' && rt.hooks.onFinished) await rt.hooks.onFinished(trx, { instance: next, result, definition: def, ...by });
+  if (result.status !== 'waiting' && rt.hooks.onFinished) await rt.hooks.onFinished(trx, { instance: next, result, definition: def, ...who(by) });
   return next;
 }

@@ -3,6 +3,7 @@
 // listeners and I/O mappings (bpmn-engine would skip them silently). Asynchronous continuations
 // are placed (or refused) by asyncBoundaries.ts.
 import { catchDefinition } from './eventWaits';
+import { externalTaskOf } from './externalTasks';
 import { DefinitionError } from './interfaces';
 import type { ModdleElement } from './taskDefinitions';
 
@@ -41,7 +42,16 @@ function check(el: ModdleElement): string | undefined {
     }
   }
   if (SERVICE_LIKE.has(el.$type)) {
-    return `${named(el)} cannot run: reconflow registers no services; model the work as an external job (an end or intermediate throw event with messageEventDefinition camunda:type="external" camunda:topic="…")`;
+    // The external task form (camunda:type="external" + topic) is a wait state a worker resumes.
+    let external;
+    try {
+      external = externalTaskOf(el);
+    } catch (e) {
+      return (e as Error).message;
+    }
+    if (!external) {
+      return `${named(el)} cannot run: reconflow registers no services; make it an external service task (camunda:type="external" camunda:topic="…", done by a worker over /openidm/external-task) or model the work as an external job (an end or intermediate throw event with messageEventDefinition camunda:type="external" camunda:topic="…")`;
+    }
   }
   if (el.$type === 'bpmn:ScriptTask') {
     const format = typeof el.scriptFormat === 'string' ? el.scriptFormat.trim() : '';

@@ -21,6 +21,7 @@ import { listWaiting, trigger, type WaitingSubscription } from './executionTrigg
 import { correlateMessage, type Correlated, type MessageCorrelation } from './messageCorrelation';
 import { broadcastSignal, type Broadcasted, type SignalBroadcast } from './signalBroadcast';
 import type { Definitions } from './definitions';
+import { ExternalTaskService } from './externalTaskService';
 import { startMany, type StartManyOptions, type StartRequest, type StartResult } from './instanceStarts';
 import * as instances from './instances';
 import type { RunOptions, TimerInfo } from './interfaces';
@@ -47,7 +48,11 @@ export class WorkflowRuntime {
     this.rt = { db, definitions, log, hooks, runOptions, pool: new EnginePool(runOptions.engineThreads ?? defaultPoolSize()), now, iso: () => new Date(now()).toISOString() };
     this.continueJob = continueJob(this.rt);
     this.callReturnJob = callReturnJob(this.rt);
+    this.externalTasks = new ExternalTaskService(this.rt);
   }
+
+  /** External service tasks for workers: fetch and lock, complete, failure, BPMN error (externalTaskService.ts). */
+  readonly externalTasks: ExternalTaskService;
 
   // --- instances ---
 
@@ -181,6 +186,7 @@ export class WorkflowRuntime {
    * the server calls it at stop, the process-testing kit at close().
    */
   close(): Promise<void> {
+    this.externalTasks.close();
     return this.rt.pool.close();
   }
 }

@@ -6,6 +6,12 @@ import type { DefinitionRow } from '../repo/processDefinitions';
 import { compiledOf } from './parse';
 import type { ParsedDefinition, RunResult } from './interfaces';
 
+/** Whether a definition has any wait a subscription could stand for (the shipped approval has none: no query). */
+export function mayWaitBeyondTasks(parsed: ParsedDefinition): boolean {
+  const c = compiledOf(parsed);
+  return c.eventWaits.byActivity.size > 0 || c.calls.size > 0 || c.externalTasks.size > 0;
+}
+
 /** Makes the instance's subscriptions exactly the waits of this run (none once it ended or failed). */
 export async function storeWaits(trx: Knex.Transaction, instanceId: number, def: DefinitionRow, result: RunResult, now: string): Promise<void> {
   const waits = result.status === 'waiting' ? (result.waits ?? []) : [];
