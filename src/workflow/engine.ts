@@ -6,7 +6,7 @@
 
 import { CONTINUE_TOPIC } from './asyncBoundaries';
 import { CompletionPlan, type Prediction } from './completionPlan';
-import { engineExpressions } from './expressions';
+import { engineExpressions, scopeVariables } from './expressions';
 import type { OpenTask, ParsedDefinition, RunOptions, RunResult } from './interfaces';
 import { compiledOf, type CompiledDefinition } from './parse';
 import { SandboxScripts } from './scripts';
@@ -38,8 +38,10 @@ interface ElementApi {
   content: Record<string, unknown>;
   environment: EnvironmentLike;
   signal(message?: unknown): void;
-  /** Waiting children of a sub-process or multi-instance execution (undefined for a plain activity). */
+  /** A sub-process's waiting executions: its own and its postponed children's (absent for a plain activity). */
   getPostponed?(): ElementApi[] | undefined;
+  /** The other executions of the same activity: a multi-instance body's iterations. */
+  getExecuting?(): ElementApi[] | undefined;
 }
 
 interface DefinitionLike {
@@ -142,8 +144,9 @@ class Run {
         case 'activity.end': {
           const topic = this.compiled.jobTopics.get(api.id);
           if (topic) this.jobs.push({ topic, activityId: api.id });
-          // api.type is the event definition's type for events with one: match on ids instead.
-          if (this.compiled.endEventIds.has(api.id)) this.lastEndEvent = api.id;
+          // api.type is the event definition's type for events with one: match on ids instead. The
+          // process ends at one of its own end events, not at a sub-process's.
+          if (this.compiled.endEventIds.has(api.id) && (api.content.parent as { id?: unknown } | undefined)?.id === this.compiled.processId) this.lastEndEvent = api.id;
           break;
         }
         case 'activity.error':
@@ -155,10 +158,12 @@ class Run {
     }
   }
 
-  // Resolved when the task starts waiting; resume() re-emits the wait of every waiting task.
+  // Resolved when the task starts waiting; resume() re-emits the wait of every waiting task, at any
+  // depth. Its expressions see its scope: a sub-process's variables, a multi-instance iteration's
+  // loop variables (${approver}), then the process's.
   private onUserTaskWait(api: ElementApi): void {
     const def = this.compiled.tasks.get(api.id)!;
-    this.openTasks.set(api.executionId, resolveOpenTask(def, api.executionId, api.environment.variables, this.timers.clock()));
+    this.openTasks.set(api.executionId, resolveOpenTask(def, api.executionId, scopeVariables(api.environment.variables, api.content), this.timers.clock()));
   }
 
   get failed(): boolean {
@@ -208,23 +213,32 @@ class Run {
     });
   }
 
+  /** Environments of the scopes around each waiting execution (innermost first), from the last walk. */
+  private readonly outerScopes = new Map<string, EnvironmentLike[]>();
+
   /**
-   * Every waiting activity execution at any depth: top level, inside (nested) sub-processes and
-   * multi-instance bodies. The one place that walks bpmn-engine's postponed tree.
+   * Every waiting activity execution at any depth: top level, inside (nested, event) sub-processes
+   * and multi-instance bodies (the body and each waiting iteration). The one place that walks
+   * bpmn-engine's postponed tree: an activity's getExecuting() lists its other executions (a
+   * multi-instance body's iterations, in the same scope), a sub-process's getPostponed() its own
+   * execution messages (again) and the postponed children of every execution it runs, so each
+   * execution id is kept once, where it is first met (the shallowest place).
    */
   waitingExecutions(): ElementApi[] {
     if (this.done || !this.execution) return [];
     const out: ElementApi[] = [];
-    const seen = new Set<string>();
-    const visit = (apis: ElementApi[] | undefined) => {
+    this.outerScopes.clear();
+    const visit = (apis: ElementApi[] | undefined, outer: EnvironmentLike[]) => {
       for (const api of apis ?? []) {
-        if (seen.has(api.executionId)) continue;
-        seen.add(api.executionId);
+        if (this.outerScopes.has(api.executionId)) continue;
+        this.outerScopes.set(api.executionId, outer);
         out.push(api);
-        visit(api.getPostponed?.());
+        const inner = [api.environment, ...outer];
+        visit(api.getExecuting?.(), outer);
+        visit(api.getPostponed?.(), inner);
       }
     };
-    visit(this.execution.getPostponed());
+    visit(this.execution.getPostponed(), []);
     return out;
   }
 
@@ -244,9 +258,12 @@ class Run {
     const current = task.environment.variables;
     // Throws out of the run (a form error, nothing ran): the caller stores nothing.
     guardStartVariables(this.startKeys ?? presumedStartKeys(this.compiled.tasks.values(), current), current, vars);
+    // A sub-process runs on a copy of its parent's variables: submitted values are set in every
+    // scope up to the process (as Camunda's setVariable on a task), so what follows the
+    // sub-process, and the stored variables, see them.
+    const scopes = new Set([task.environment, ...(this.outerScopes.get(task.executionId) ?? [])]);
     await this.step(() => {
-      // The task's environment is its process's: gateway conditions read these as variables.
-      Object.assign(task.environment.variables, vars);
+      for (const env of scopes) Object.assign(env.variables, vars);
       this.openTasks.delete(task.executionId);
       task.signal(vars);
     });
@@ -299,7 +316,7 @@ class Run {
       return { status: 'ended', openTasks: [], timers: [], ...base, ...(this.lastEndEvent && { endActivityId: this.lastEndEvent }) };
     }
     const execution = this.execution;
-    const postponed = execution?.getPostponed() ?? [];
+    const postponed = this.waitingExecutions();
     if (!execution || !postponed.length) {
       // e.g. a state recovered with a context whose waiting activity no longer exists: bpmn-engine just idles.
       return { status: 'failed', openTasks: [], timers: [], ...base, error: { message: 'instance neither waits nor ended' } };

@@ -8,7 +8,9 @@ import camundaDescriptor from 'camunda-bpmn-moddle/resources/camunda.json';
 import { DefinitionError, type EndEventDef, type ParsedDefinition, type TaskDefinition } from './interfaces';
 import { vendorDescriptors } from './vendorPrefixes';
 import { asyncFlags, placementProblem, spliceBoundary, type AsyncBoundary, type ModdleReference } from './asyncBoundaries';
+import { extendTypes } from './elementTypes';
 import { LearnedState } from './learned';
+import { adoptVendorLoopAttributes } from './multiInstance';
 import { findUnrunnable } from './runnable';
 import { documentationOf, extractTaskDefinition, formPropertiesOf, type ModdleElement } from './taskDefinitions';
 
@@ -21,7 +23,7 @@ const BpmnModdle = require(require.resolve('bpmn-moddle', { paths: [path.dirname
 const Elements = require('bpmn-elements') as Record<string, unknown>;
 const { default: Serializer, TypeResolver } = require('moddle-context-serializer') as {
   default: (ctx: ModdleContext, resolver: unknown) => SourceContext;
-  TypeResolver: (types: Record<string, unknown>) => unknown;
+  TypeResolver: (types: Record<string, unknown>, extender?: (typeMapper: Record<string, unknown>) => void) => unknown;
 };
 /* eslint-enable @typescript-eslint/no-require-imports */
 
@@ -156,6 +158,7 @@ export async function parseDefinition(xml: string, resourceName?: string): Promi
       throw new DefinitionError(`Invalid BPMN${where}: boundaryEvent "${id}" is not attached to an activity`, id);
     }
     if (el.$type === 'bpmn:UserTask') tasks.push(extractTaskDefinition(el));
+    adoptVendorLoopAttributes(el);
     if (el.$type === 'bpmn:StartEvent' && !startFormProperties.length) startFormProperties = formPropertiesOf(el);
     if (el.$type === 'bpmn:EndEvent' || el.$type === 'bpmn:IntermediateThrowEvent') {
       const topic = jobTopicOf(el);
@@ -182,7 +185,7 @@ export async function parseDefinition(xml: string, resourceName?: string): Promi
 
   let sourceContext: SourceContext;
   try {
-    sourceContext = Serializer(moddleContext, TypeResolver(Elements));
+    sourceContext = Serializer(moddleContext, TypeResolver(Elements, extendTypes));
   } catch (err) {
     throw new DefinitionError(`Invalid BPMN${where}: ${(err as Error).message}`);
   }
