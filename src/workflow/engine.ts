@@ -46,8 +46,12 @@ interface ElementApi {
 
 interface DefinitionLike {
   getState(): Record<string, unknown>;
-  getProcesses(): { id: string; environment: EnvironmentLike }[];
+  getProcesses(): { id: string; environment: EnvironmentLike; execution?: Record<symbol, unknown> }[];
 }
+
+/** bpmn-elements' ActivityTracker of a process execution (a global symbol): the ids it counts as executing. */
+const TRACKER = Symbol.for('activity tracker');
+type Tracker = { status?: { execute?: Set<string> } } | undefined;
 
 interface ExecutionLike {
   readonly definitions: DefinitionLike[];
@@ -174,10 +178,24 @@ class Run {
     return this.ended || this.failure !== undefined;
   }
 
+  /**
+   * Whether an activity still runs (a script in the script host). bpmn-elements' tracker keeps
+   * counting an activity whose scope an error ended before it left (an error end event in a
+   * sub-process caught by a boundary): only an execution that still exists can be running.
+   */
+  private get executing(): boolean {
+    if (this.execution?.activityStatus !== 'executing') return false;
+    const trackers = this.execution.definitions.flatMap((d) => d.getProcesses()).map((p) => p.execution?.[TRACKER] as Tracker);
+    const ids = trackers.flatMap((t) => [...(t?.status?.execute ?? [])]);
+    if (!ids.length || trackers.some((t) => !t?.status?.execute)) return true;
+    const live = new Set(this.waitingExecutions().map((api) => api.executionId));
+    return ids.some((id) => live.has(id));
+  }
+
   /** Lets asynchronous work finish: everything synchronous has already run when execute() returns. */
   private async settle(): Promise<void> {
     const deadline = Date.now() + SETTLE_TIMEOUT_MS;
-    while (!this.done && this.execution?.activityStatus === 'executing') {
+    while (!this.done && this.executing) {
       if (Date.now() > deadline) {
         this.fail(new Error(`no wait state reached within ${SETTLE_TIMEOUT_MS} ms`));
         return;
