@@ -102,6 +102,7 @@ class Run {
   private readonly jobs: RunResult['jobs'] = [];
   private processEnv: EnvironmentLike | undefined;
   private lastEndEvent: string | undefined;
+  private lastInnerEndEvent: string | undefined;
   private lastErrorActivity: string | undefined;
   private ended = false;
   private failure: RunResult['error'];
@@ -149,8 +150,12 @@ class Run {
           const topic = this.compiled.jobTopics.get(api.id);
           if (topic) this.jobs.push({ topic, activityId: api.id });
           // api.type is the event definition's type for events with one: match on ids instead. The
-          // process ends at one of its own end events, not at a sub-process's.
-          if (this.compiled.endEventIds.has(api.id) && (api.content.parent as { id?: unknown } | undefined)?.id === this.compiled.processId) this.lastEndEvent = api.id;
+          // process ends at one of its own end events; at a sub-process's (an event sub-process
+          // finishing last) only when it reached none of its own in the run that ended it.
+          if (this.compiled.endEventIds.has(api.id)) {
+            if ((api.content.parent as { id?: unknown } | undefined)?.id === this.compiled.processId) this.lastEndEvent = api.id;
+            else this.lastInnerEndEvent = api.id;
+          }
           break;
         }
         case 'activity.error':
@@ -331,7 +336,8 @@ class Run {
     const base = { variables: this.variables(), jobs: this.jobs };
     if (this.failure) return { status: 'failed', openTasks: [], timers: [], ...base, error: this.failure };
     if (this.ended) {
-      return { status: 'ended', openTasks: [], timers: [], ...base, ...(this.lastEndEvent && { endActivityId: this.lastEndEvent }) };
+      const end = this.lastEndEvent ?? this.lastInnerEndEvent;
+      return { status: 'ended', openTasks: [], timers: [], ...base, ...(end && { endActivityId: end }) };
     }
     const execution = this.execution;
     const postponed = this.waitingExecutions();
