@@ -3,6 +3,7 @@
 // listeners and I/O mappings (bpmn-engine would skip them silently). Asynchronous continuations
 // are placed (or refused) by asyncBoundaries.ts.
 import { DefinitionError } from './interfaces';
+import { flowProblem } from './runnableFlow';
 import type { ModdleElement } from './taskDefinitions';
 
 const JAVASCRIPT = /^(javascript|js|ecmascript)$/i;
@@ -50,6 +51,8 @@ function check(el: ModdleElement): string | undefined {
     }
     if (typeof el.script !== 'string' || !el.script.trim()) return `${named(el)} has no inline script (external script resources are not supported)`;
   }
+  const flow = flowProblem(el, named(el));
+  if (flow) return flow;
   const condition = el.conditionExpression as ModdleElement | undefined;
   if (condition && typeof condition.language === 'string' && !JAVASCRIPT.test(condition.language.trim())) {
     return `${named(el)} has a condition in language "${condition.language}": ${condition.language} is not supported yet; use a \${…} expression or language="javascript"`;
