@@ -1,6 +1,6 @@
 // User tasks below the top level — embedded sub-processes (nested), an event sub-process — are
 // tasks with their own execution id, completable, recovered by a fresh engine at every step.
-import { completeTask } from '../../../src/workflow/engine';
+import { completeTask, parseDefinition } from '../../../src/workflow/engine';
 import { EngineRun, loadFixture } from '../../helpers/engineRun';
 import type { ParsedDefinition } from '../../../src/workflow/engine';
 
@@ -65,5 +65,32 @@ describe('user tasks in sub-processes (h-tasks-subprocess.bpmn)', () => {
     // The old state still has it: completing again from there works (the runtime's version guard decides).
     const again = await completeTask(def, before, check.executionId, {}, { templates: false });
     expect(again.openTasks.map((t) => t.taskDefinitionKey)).toEqual(['sign']);
+  });
+});
+
+describe('an event sub-process started by an error end event', () => {
+  const xml = `<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d" targetNamespace="t">
+  <bpmn:error id="rejectedError" errorCode="REJECTED" />
+  <bpmn:process id="p" isExecutable="true">
+    <bpmn:startEvent id="start" /><bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="review" />
+    <bpmn:userTask id="review" /><bpmn:sequenceFlow id="f2" sourceRef="review" targetRef="rejected" />
+    <bpmn:endEvent id="rejected"><bpmn:errorEventDefinition errorRef="rejectedError" /></bpmn:endEvent>
+    <bpmn:subProcess id="onRejected" triggeredByEvent="true">
+      <bpmn:startEvent id="caught"><bpmn:errorEventDefinition errorRef="rejectedError" /></bpmn:startEvent>
+      <bpmn:sequenceFlow id="g1" sourceRef="caught" targetRef="explain" />
+      <bpmn:userTask id="explain" /><bpmn:sequenceFlow id="g2" sourceRef="explain" targetRef="explained" />
+      <bpmn:endEvent id="explained" />
+    </bpmn:subProcess>
+  </bpmn:process>
+</bpmn:definitions>`;
+
+  it('opens the event sub-process task, which completes like any other', async () => {
+    const def = await parseDefinition(xml, 'p.bpmn');
+    const run = await EngineRun.start(def);
+    await run.complete('review');
+    expect(run.keys).toEqual(['explain']);
+    await run.complete('explain');
+    expect(run.result).toMatchObject({ status: 'ended', endActivityId: 'explained' });
   });
 });
