@@ -74,6 +74,7 @@ const silentLogger = () => ({ debug() {}, error() {}, warn() {} });
 
 /** Waiting for asynchronous work (none in the shipped processes) is bounded. */
 const SETTLE_TIMEOUT_MS = 10_000;
+const STALE_CHECK_MS = 20;
 
 // Keys bpmn-elements copies from the process run message into the process variables.
 const RUN_MESSAGE_KEYS = ['fields', 'content', 'properties'];
@@ -188,7 +189,7 @@ class Run {
    * counting an activity whose scope an error ended before it left (an error end event in a
    * sub-process caught by a boundary): only an execution that still exists can be running.
    */
-  private get executing(): boolean {
+  private stillExecuting(): boolean {
     if (this.execution?.activityStatus !== 'executing') return false;
     const trackers = this.execution.definitions.flatMap((d) => d.getProcesses()).map((p) => p.execution?.[TRACKER] as Tracker);
     const ids = trackers.flatMap((t) => [...(t?.status?.execute ?? [])]);
@@ -200,7 +201,14 @@ class Run {
   /** Lets asynchronous work finish: everything synchronous has already run when execute() returns. */
   private async settle(): Promise<void> {
     const deadline = Date.now() + SETTLE_TIMEOUT_MS;
-    while (!this.done && this.executing) {
+    // The tracker's status is cheap; the walk behind a stale one is not: look again every few ms,
+    // not on every turn of the loop (a script's time limit is measured on this thread).
+    let nextCheck = 0;
+    while (!this.done && this.execution?.activityStatus === 'executing') {
+      if (Date.now() >= nextCheck) {
+        if (!this.stillExecuting()) return;
+        nextCheck = Date.now() + STALE_CHECK_MS;
+      }
       if (Date.now() > deadline) {
         this.fail(new Error(`no wait state reached within ${SETTLE_TIMEOUT_MS} ms`));
         return;

@@ -87,3 +87,37 @@ describe.each([
     expect(run.result.error?.message).toMatch(/vote.*collection "approvers" is not a list/);
   });
 });
+
+describe('loop variables', () => {
+  const xml = (loop: string) => `<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d" targetNamespace="t">
+  <bpmn:process id="p" isExecutable="true">
+    <bpmn:startEvent id="start" /><bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="t" />
+    <bpmn:userTask id="t" name="\${loopCounter}/\${nrOfInstances}/\${nrOfCompletedInstances}/\${nrOfActiveInstances}">${loop}</bpmn:userTask>
+    <bpmn:sequenceFlow id="f2" sourceRef="t" targetRef="end" /><bpmn:endEvent id="end" />
+  </bpmn:process>
+</bpmn:definitions>`;
+
+  it('parallel: counters as each iteration starts; the completion condition sees them after each completes', async () => {
+    const def = await parseDefinition(
+      xml('<bpmn:multiInstanceLoopCharacteristics><bpmn:loopCardinality>3</bpmn:loopCardinality><bpmn:completionCondition>${nrOfCompletedInstances == 2 &amp;&amp; nrOfActiveInstances == 1}</bpmn:completionCondition></bpmn:multiInstanceLoopCharacteristics>'),
+      'p.bpmn',
+    );
+    const run = await EngineRun.start(def);
+    expect(run.tasks.map((t) => t.name)).toEqual(['0/3/0/3', '1/3/0/3', '2/3/0/3']);
+    await run.complete(run.tasks[1]);
+    expect(run.tasks.map((t) => t.name)).toEqual(['0/3/0/3', '2/3/0/3']);
+    await run.complete(run.tasks[0]);
+    expect(run.result).toMatchObject({ status: 'ended', endActivityId: 'end' });
+  });
+
+  it('sequential: one active, loopCounter and completed counting up', async () => {
+    const def = await parseDefinition(xml('<bpmn:multiInstanceLoopCharacteristics isSequential="true"><bpmn:loopCardinality>2</bpmn:loopCardinality></bpmn:multiInstanceLoopCharacteristics>'), 'p.bpmn');
+    const run = await EngineRun.start(def);
+    expect(run.tasks.map((t) => t.name)).toEqual(['0/2/0/1']);
+    await run.complete('t');
+    expect(run.tasks.map((t) => t.name)).toEqual(['1/2/1/1']);
+    await run.complete('t');
+    expect(run.result.status).toBe('ended');
+  });
+});
