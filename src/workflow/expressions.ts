@@ -472,8 +472,3 @@ export const engineExpressions = {
   isExpression,
   hasExpression,
 };
-
-/** A sequence flow's (or completion) condition as JUEL decides it: the expression's value coerced to Boolean. */
-export function conditionHolds(text: unknown, context?: EngineExpressionContext): boolean {
-  return truthy(engineExpressions.resolveExpression(text, context));
-}
