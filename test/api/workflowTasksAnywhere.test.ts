@@ -7,6 +7,9 @@ import path from 'node:path';
 import { createTestDb, TestDb } from '../helpers/db';
 import { ADMIN, startTestServer, TestServer } from '../helpers/server';
 
+// Each test restarts the server two or three times: allow for a loaded machine.
+jest.setTimeout(180_000);
+
 const fixture = (name: string) => fs.readFileSync(path.join(__dirname, '..', 'fixtures', 'bpmn', name), 'utf8');
 
 describe('user tasks anywhere over REST', () => {
