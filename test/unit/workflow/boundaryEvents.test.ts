@@ -96,3 +96,18 @@ describe('terminate end event (h-tasks-terminate.bpmn)', () => {
     expect(run.result).toMatchObject({ status: 'ended', endActivityId: 'vetoed', openTasks: [] });
   });
 });
+
+describe('a non-interrupting timer inside a multi-instance sub-process (h-tasks-mi-timer.bpmn)', () => {
+  it('fires once per iteration, each nudge task names its iteration, and the body ends with the last task', async () => {
+    const def = await loadFixture('h-tasks-mi-timer.bpmn');
+    const run = await EngineRun.start(def, { regions: ['eu', 'us'] });
+    expect(run.tasks.map((t) => t.name)).toEqual(['Review eu', 'Review us']);
+    expect(run.result.timers.map((t) => t.activityId)).toEqual(['nudge', 'nudge']);
+    await run.advance(HOUR);
+    expect(run.tasks.map((t) => t.name).sort()).toEqual(['Nudge eu', 'Nudge us', 'Review eu', 'Review us']);
+    for (const name of ['Nudge eu', 'Review eu', 'Nudge us']) await run.complete(run.task(name.startsWith('Nudge') ? 'n' : 't', (t) => t.name === name));
+    expect(run.tasks.map((t) => t.name)).toEqual(['Review us']);
+    await run.complete('t');
+    expect(run.result).toMatchObject({ status: 'ended', endActivityId: 'end' });
+  });
+});
