@@ -10,7 +10,7 @@
 // that same path, produced the same result; one disagreement turns the plan off for the
 // definition version. Everything else — another shape, a condition that fails or reads engine
 // internals, a state the engine has stored since (a fired timer) — runs the engine.
-import { engineExpressions } from './expressions';
+import { engineExpressions, truthy } from './expressions';
 import type { CompiledDefinition } from './parse';
 import type { RunResult } from './interfaces';
 import type { TemplateRef } from './stateCodec';
@@ -123,7 +123,7 @@ export class CompletionPlan {
       } catch {
         return undefined; // the engine reports the failure in its own words
       }
-      if (value) return f;
+      if (truthy(value)) return f; // JUEL's Boolean coercion, as the engine's flows (elementTypes.ts)
     }
     return undefined; // "no conditional flow taken": the engine's error
   }

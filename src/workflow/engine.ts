@@ -8,7 +8,7 @@ import { CONTINUE_TOPIC } from './asyncBoundaries';
 import { callReturn, callWait, CallActivityError, type CallOutcome } from './callActivities';
 import { CompletionPlan, type Prediction } from './completionPlan';
 import { collectWaits } from './eventWaits';
-import { engineExpressions } from './expressions';
+import { engineExpressions, scopeVariables } from './expressions';
 import { deliverOutcome, resolvePriority, uncaughtBpmnError, type ExternalOutcome } from './externalTasks';
 import type { OpenTask, ParsedDefinition, RunOptions, RunResult, WaitingExecution } from './interfaces';
 import { compiledOf, type CompiledDefinition } from './parse';
@@ -43,16 +43,20 @@ interface ElementApi {
   signal(message?: unknown): void;
   discard(): void;
   sendApiMessage(action: string, content?: unknown): void;
-  /** Waiting children of a sub-process or multi-instance execution (undefined for a plain activity). */
+  /** A sub-process's waiting executions: its own and its postponed children's (absent for a plain activity). */
   getPostponed?(): ElementApi[] | undefined;
-  /** The activity behind the api; its execution lists a multi-instance task's iterations. */
-  owner?: { execution?: { getPostponed?(): ElementApi[] } };
+  /** The other executions of the same activity: a multi-instance body's iterations. */
+  getExecuting?(): ElementApi[] | undefined;
 }
 
 interface DefinitionLike {
   getState(): Record<string, unknown>;
-  getProcesses(): { id: string; environment: EnvironmentLike }[];
+  getProcesses(): { id: string; environment: EnvironmentLike; execution?: Record<symbol, unknown> }[];
 }
+
+/** bpmn-elements' ActivityTracker of a process execution (a global symbol): the ids it counts as executing. */
+const TRACKER = Symbol.for('activity tracker');
+type Tracker = { status?: { execute?: Set<string> } } | undefined;
 
 interface ExecutionLike {
   readonly definitions: DefinitionLike[];
@@ -75,6 +79,7 @@ const silentLogger = () => ({ debug() {}, error() {}, warn() {} });
 
 /** Waiting for asynchronous work (none in the shipped processes) is bounded. */
 const SETTLE_TIMEOUT_MS = 10_000;
+const STALE_CHECK_MS = 20;
 
 // Keys bpmn-elements copies from the process run message into the process variables.
 const RUN_MESSAGE_KEYS = ['fields', 'content', 'properties'];
@@ -107,6 +112,7 @@ export class Run {
   private readonly passed: string[] = [];
   private processEnv: EnvironmentLike | undefined;
   private lastEndEvent: string | undefined;
+  private lastInnerEndEvent: string | undefined;
   private lastErrorActivity: string | undefined;
   private ended = false;
   private failure: RunResult['error'];
@@ -155,8 +161,13 @@ export class Run {
           this.passed.push(api.id);
           const topic = this.compiled.jobTopics.get(api.id);
           if (topic) this.jobs.push({ topic, activityId: api.id });
-          // api.type is the event definition's type for events with one: match on ids instead.
-          if (this.compiled.endEventIds.has(api.id)) this.lastEndEvent = api.id;
+          // api.type is the event definition's type for events with one: match on ids instead. The
+          // process ends at one of its own end events; at a sub-process's (an event sub-process
+          // finishing last) only when it reached none of its own in the run that ended it.
+          if (this.compiled.endEventIds.has(api.id)) {
+            if ((api.content.parent as { id?: unknown } | undefined)?.id === this.compiled.processId) this.lastEndEvent = api.id;
+            else this.lastInnerEndEvent = api.id;
+          }
           break;
         }
         case 'activity.error':
@@ -168,10 +179,12 @@ export class Run {
     }
   }
 
-  // Resolved when the task starts waiting; resume() re-emits the wait of every waiting task.
+  // Resolved when the task starts waiting; resume() re-emits the wait of every waiting task, at any
+  // depth. Its expressions see its scope: a sub-process's variables, a multi-instance iteration's
+  // loop variables (${approver}), then the process's.
   private onUserTaskWait(api: ElementApi): void {
     const def = this.compiled.tasks.get(api.id)!;
-    this.openTasks.set(api.executionId, resolveOpenTask(def, api.executionId, api.environment.variables, this.timers.clock()));
+    this.openTasks.set(api.executionId, resolveOpenTask(def, api.executionId, scopeVariables(api.environment.variables, api.content), this.timers.clock()));
   }
 
   private onExternalWait(api: ElementApi): void {
@@ -206,10 +219,31 @@ export class Run {
     return this.ended || this.failure !== undefined;
   }
 
+  /**
+   * Whether an activity still runs (a script in the script host). bpmn-elements' tracker keeps
+   * counting an activity whose scope an error ended before it left (an error end event in a
+   * sub-process caught by a boundary): only an execution that still exists can be running.
+   */
+  private stillExecuting(): boolean {
+    if (this.execution?.activityStatus !== 'executing') return false;
+    const trackers = this.execution.definitions.flatMap((d) => d.getProcesses()).map((p) => p.execution?.[TRACKER] as Tracker);
+    const ids = trackers.flatMap((t) => [...(t?.status?.execute ?? [])]);
+    if (!ids.length || trackers.some((t) => !t?.status?.execute)) return true;
+    const live = new Set(this.waitingExecutions().map((api) => api.executionId));
+    return ids.some((id) => live.has(id));
+  }
+
   /** Lets asynchronous work finish: everything synchronous has already run when execute() returns. */
   private async settle(): Promise<void> {
     const deadline = Date.now() + SETTLE_TIMEOUT_MS;
+    // The tracker's status is cheap; the walk behind a stale one is not: look again every few ms,
+    // not on every turn of the loop (a script's time limit is measured on this thread).
+    let nextCheck = 0;
     while (!this.done && this.execution?.activityStatus === 'executing') {
+      if (Date.now() >= nextCheck) {
+        if (!this.stillExecuting()) return;
+        nextCheck = Date.now() + STALE_CHECK_MS;
+      }
       if (Date.now() > deadline) {
         this.fail(new Error(`no wait state reached within ${SETTLE_TIMEOUT_MS} ms`));
         return;
@@ -245,25 +279,32 @@ export class Run {
     });
   }
 
+  /** Environments of the scopes around each waiting execution (innermost first), from the last walk. */
+  private readonly outerScopes = new Map<string, EnvironmentLike[]>();
+
   /**
-   * Every waiting activity execution at any depth: top level, inside (nested) sub-processes and
-   * multi-instance bodies. The one place that walks bpmn-engine's postponed tree.
+   * Every waiting activity execution at any depth: top level, inside (nested, event) sub-processes
+   * and multi-instance bodies (the body and each waiting iteration). The one place that walks
+   * bpmn-engine's postponed tree: an activity's getExecuting() lists its other executions (a
+   * multi-instance body's iterations, in the same scope), a sub-process's getPostponed() its own
+   * execution messages (again) and the postponed children of every execution it runs, so each
+   * execution id is kept once, where it is first met (the shallowest place).
    */
   waitingExecutions(): ElementApi[] {
     if (this.done || !this.execution) return [];
     const out: ElementApi[] = [];
-    const seen = new Set<string>();
-    const visit = (apis: ElementApi[] | undefined) => {
+    this.outerScopes.clear();
+    const visit = (apis: ElementApi[] | undefined, outer: EnvironmentLike[]) => {
       for (const api of apis ?? []) {
-        if (seen.has(api.executionId)) continue;
-        seen.add(api.executionId);
+        if (this.outerScopes.has(api.executionId)) continue;
+        this.outerScopes.set(api.executionId, outer);
         out.push(api);
-        visit(api.getPostponed?.());
-        // A multi-instance task's iterations are its execution's postponed (its Api lists none).
-        visit(api.owner?.execution?.getPostponed?.());
+        const inner = [api.environment, ...outer];
+        visit(api.getExecuting?.(), outer);
+        visit(api.getPostponed?.(), inner);
       }
     };
-    visit(this.execution.getPostponed());
+    visit(this.execution.getPostponed(), []);
     return out;
   }
 
@@ -283,9 +324,12 @@ export class Run {
     const current = task.environment.variables;
     // Throws out of the run (a form error, nothing ran): the caller stores nothing.
     guardStartVariables(this.startKeys ?? presumedStartKeys(this.compiled.tasks.values(), current), current, vars);
+    // A sub-process runs on a copy of its parent's variables: submitted values are set in every
+    // scope up to the process (as Camunda's setVariable on a task), so what follows the
+    // sub-process, and the stored variables, see them.
+    const scopes = new Set([task.environment, ...(this.outerScopes.get(task.executionId) ?? [])]);
     await this.step(() => {
-      // The task's environment is its process's: gateway conditions read these as variables.
-      Object.assign(task.environment.variables, vars);
+      for (const env of scopes) Object.assign(env.variables, vars);
       this.openTasks.delete(task.executionId);
       task.signal(vars);
     });
@@ -385,10 +429,11 @@ export class Run {
     const base = { variables: this.variables(), jobs: this.jobs, passed: this.passed };
     if (this.failure) return { status: 'failed', openTasks: [], timers: [], ...base, error: this.failure };
     if (this.ended) {
-      return { status: 'ended', openTasks: [], timers: [], ...base, ...(this.lastEndEvent && { endActivityId: this.lastEndEvent }) };
+      const end = this.lastEndEvent ?? this.lastInnerEndEvent;
+      return { status: 'ended', openTasks: [], timers: [], ...base, ...(end && { endActivityId: end }) };
     }
     const execution = this.execution;
-    const postponed = execution?.getPostponed() ?? [];
+    const postponed = this.waitingExecutions();
     if (!execution || !postponed.length) {
       // e.g. a state recovered with a context whose waiting activity no longer exists: bpmn-engine just idles.
       return { status: 'failed', openTasks: [], timers: [], ...base, error: { message: 'instance neither waits nor ended' } };

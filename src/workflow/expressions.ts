@@ -213,24 +213,19 @@ export function ownValue(obj: unknown, key: unknown): unknown {
   return Object.getOwnPropertyDescriptor(obj, name)?.value;
 }
 
+/** JUEL coercion to Number (EL 2.2 §1.18.3): null and "" are 0, a String is parsed (NaN if it is no number). */
 function toNumber(v: unknown): number {
   if (typeof v === 'number') return v;
   if (v === null || v === undefined) return 0;
-  if (typeof v === 'string' && v.trim() !== '') return Number(v);
+  if (typeof v === 'string') return v.trim() === '' ? 0 : Number(v);
   return NaN;
 }
 
-function toBooleanOrUndefined(v: unknown): boolean | undefined {
-  if (typeof v === 'boolean') return v;
-  if (typeof v === 'string') {
-    const s = v.toLowerCase();
-    if (s === 'true') return true;
-    if (s === 'false') return false;
-  }
-  return undefined;
-}
-
-/** JUEL coercion to boolean: null is false, strings only count when "true". */
+/**
+ * JUEL coercion to Boolean (EL 2.2 §1.18.5), for conditions, `!`, `&&`, `||`, `?:` and `==` with a
+ * boolean: null and "" are false, a String is Boolean.valueOf's ("true" in any case, anything else
+ * — "FALSE", "yes" — false). Numbers and objects, which JUEL refuses, keep JavaScript's truthiness.
+ */
 export function truthy(v: unknown): boolean {
   if (typeof v === 'boolean') return v;
   if (v === null || v === undefined) return false;
@@ -239,7 +234,8 @@ export function truthy(v: unknown): boolean {
   return true;
 }
 
-// JUEL-like equality: so `${requestApproved == 'true'}` also holds for the boolean true.
+// JUEL equality (EL 2.2 §1.8.2): numbers first, then booleans, then strings; so
+// `${requestApproved == 'true'}` holds for the boolean true, and `${x == false}` for "no".
 function equals(a: unknown, b: unknown): boolean {
   if (a === b) return true;
   if (a === null || a === undefined || b === null || b === undefined) return (a ?? null) === (b ?? null);
@@ -247,10 +243,7 @@ function equals(a: unknown, b: unknown): boolean {
     const x = toNumber(a);
     return !Number.isNaN(x) && x === toNumber(b);
   }
-  if (typeof a === 'boolean' || typeof b === 'boolean') {
-    const x = toBooleanOrUndefined(a);
-    return x !== undefined && x === toBooleanOrUndefined(b);
-  }
+  if (typeof a === 'boolean' || typeof b === 'boolean') return truthy(a) === truthy(b);
   if (typeof a === 'string' || typeof b === 'string') {
     return typeof a !== 'object' && typeof b !== 'object' && String(a) === String(b);
   }
@@ -430,10 +423,32 @@ interface EngineExpressionContext {
   properties?: unknown;
 }
 
+/**
+ * The content key under which a multi-instance iteration carries its loop variables (element
+ * variable, loopCounter, nrOfInstances, …; multiInstance.ts): an expression of the iteration sees
+ * them (its message's content), and so do the elements of a multi-instance sub-process (whose
+ * environment holds the iteration's content as `content`), before the process variables.
+ */
+export const LOOP_VARIABLES = 'loopVariables';
+
+function loopVariables(content: unknown): Record<string, unknown> | undefined {
+  const v = content && typeof content === 'object' ? Object.getOwnPropertyDescriptor(content, LOOP_VARIABLES)?.value : undefined;
+  return isPlainObject(v) ? v : undefined;
+}
+
+/** The variables an activity's expressions see: its process's (or sub-process's), under the loop variables of its iteration. */
+export function scopeVariables(variables: Record<string, unknown>, content?: unknown): Record<string, unknown> {
+  const outer = loopVariables(variables.content);
+  const own = loopVariables(content);
+  return outer || own ? { ...variables, ...outer, ...own } : variables;
+}
+
 function engineLookup(context: EngineExpressionContext | undefined): Lookup {
   const env = context?.environment;
   const variables = env?.variables ?? {};
+  const locals = [loopVariables(context?.content), loopVariables(variables.content)].filter((l) => l !== undefined);
   return (name) => {
+    for (const l of locals) if (Object.hasOwn(l, name) && !FORBIDDEN_KEYS.has(name)) return l[name];
     switch (name) {
       // bpmn-engine's own forms: ${environment.variables.x}, ${content.x}, … (services stay out of reach).
       case 'environment':

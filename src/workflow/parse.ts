@@ -11,7 +11,9 @@ import { asyncFlags, placementProblem, spliceBoundary, type AsyncBoundary, type 
 import { eventWaitsOf, type EventWaits } from './eventWaits';
 import { callActivityOf, calledElementRef, errorEndOf, type CallActivityDef } from './callActivities';
 import { externalTaskOf, ExternalTaskBehaviour, type ExternalTaskDef } from './externalTasks';
+import { extendTypes } from './elementTypes';
 import { LearnedState } from './learned';
+import { adoptVendorLoopAttributes } from './multiInstance';
 import { findUnrunnable } from './runnable';
 import { documentationOf, extractTaskDefinition, formPropertiesOf, type ModdleElement } from './taskDefinitions';
 
@@ -24,7 +26,7 @@ const BpmnModdle = require(require.resolve('bpmn-moddle', { paths: [path.dirname
 const Elements = require('bpmn-elements') as Record<string, unknown>;
 const { default: Serializer, TypeResolver } = require('moddle-context-serializer') as {
   default: (ctx: ModdleContext, resolver: unknown) => SourceContext;
-  TypeResolver: (types: Record<string, unknown>) => unknown;
+  TypeResolver: (types: Record<string, unknown>, extender?: (typeMapper: Record<string, unknown>) => void) => unknown;
 };
 /* eslint-enable @typescript-eslint/no-require-imports */
 
@@ -184,6 +186,7 @@ export async function parseDefinition(xml: string, resourceName?: string): Promi
     // A topic-less external type was refused above (runnable.ts): only well-formed ones land here.
     const external = unrunnable ? undefined : externalTaskOf(el);
     if (external) externalTasks.set(id, external);
+    adoptVendorLoopAttributes(el);
     if (el.$type === 'bpmn:StartEvent' && !startFormProperties.length) startFormProperties = formPropertiesOf(el);
     if (el.$type === 'bpmn:EndEvent' || el.$type === 'bpmn:IntermediateThrowEvent') {
       const topic = jobTopicOf(el);
@@ -210,14 +213,15 @@ export async function parseDefinition(xml: string, resourceName?: string): Promi
 
   let sourceContext: SourceContext;
   try {
-    const resolve = TypeResolver(Elements) as (entity: { id?: string; Behaviour?: unknown }) => void;
+    const resolve = TypeResolver(Elements, extendTypes) as (entity: { id?: string; Behaviour?: unknown }) => void;
     // An external service task runs as a wait state (externalTasks.ts), not as bpmn-elements' ServiceTask.
     sourceContext = Serializer(moddleContext, (entity: { id?: string; Behaviour?: unknown }) => {
       resolve(entity);
       if (entity.id !== undefined && externalTasks.has(entity.id)) entity.Behaviour = ExternalTaskBehaviour;
     });
   } catch (err) {
-    throw new DefinitionError(`Invalid BPMN${where}: ${(err as Error).message}`);
+    // bpmn-engine has no type for some elements (complexGateway): the refusal naming it says more.
+    throw unrunnable ?? new DefinitionError(`Invalid BPMN${where}: ${(err as Error).message}`);
   }
 
   const context: CompiledDefinition = {

@@ -5,6 +5,7 @@
 import { catchDefinition } from './eventWaits';
 import { externalTaskOf } from './externalTasks';
 import { DefinitionError } from './interfaces';
+import { flowProblem } from './runnableFlow';
 import type { ModdleElement } from './taskDefinitions';
 
 const JAVASCRIPT = /^(javascript|js|ecmascript)$/i;
@@ -63,6 +64,8 @@ function check(el: ModdleElement): string | undefined {
   }
   const waitProblem = unresumable(el);
   if (waitProblem) return waitProblem;
+  const flow = flowProblem(el, named(el));
+  if (flow) return flow;
   const condition = el.conditionExpression as ModdleElement | undefined;
   if (condition && typeof condition.language === 'string' && !JAVASCRIPT.test(condition.language.trim())) {
     return `${named(el)} has a condition in language "${condition.language}": ${condition.language} is not supported yet; use a \${…} expression or language="javascript"`;

@@ -2,7 +2,7 @@
 // activiti:/flowable: attributes and form properties), resolved against process variables when a task
 // starts waiting.
 
-import { FORBIDDEN_KEYS, ownValue, resolveTemplate, resolveValue } from './expressions';
+import { FORBIDDEN_KEYS, hasExpression, ownValue, resolveTemplate, resolveValue } from './expressions';
 import { addIsoDuration } from './timers';
 import type { FormPropertyDef, FormPropertyType, OpenTask, ResolvedFormProperty, TaskDefinition } from './interfaces';
 
@@ -160,7 +160,8 @@ export function resolveOpenTask(def: TaskDefinition, executionId: string, vars: 
   const task: OpenTask = {
     executionId,
     taskDefinitionKey: def.id,
-    name: def.name,
+    // Camunda and Activiti resolve a name's expressions too ("Vote ${loopCounter + 1} of ${nrOfInstances}").
+    name: hasExpression(def.name) ? resolveTemplate(def.name, vars) : def.name,
     candidateUsers: list(at(def.candidateUsers)),
     candidateGroups: list(at(def.candidateGroups)),
     priority: Number.isFinite(priority) ? Math.trunc(priority) : 50,

@@ -104,7 +104,7 @@ function shapeOf(compiled: CompiledDefinition): { task: TaskDefinition; timers: 
   if (Object.keys(tb).some((k) => !TASK_ALLOWED.has(k)) || !onlyFormExtensions(tb)) return `user task ${target.id} has behaviour the template cannot reproduce`;
   const task = compiled.tasks.get(target.id);
   if (!task) return 'user task not compiled';
-  const expressions = [task.assignee, task.candidateUsers, task.candidateGroups, task.formKey, task.dueDate, task.priority, task.documentation, ...task.formProperties.map((p) => p.defaultExpression)];
+  const expressions = [task.name, task.assignee, task.candidateUsers, task.candidateGroups, task.formKey, task.dueDate, task.priority, task.documentation, ...task.formProperties.map((p) => p.defaultExpression)];
   if (expressions.some(mentionsEngine)) return 'a task expression reads engine internals';
   const timers: { activityId: string; expression: string }[] = [];
   for (const b of activities.filter((a) => a.type === 'bpmn:BoundaryEvent')) {
