@@ -300,7 +300,9 @@ export class Run {
         this.outerScopes.set(api.executionId, outer);
         out.push(api);
         const inner = [api.environment, ...outer];
-        visit(api.getExecuting?.(), outer);
+        // Only a multi-instance body's iterations: an event's definition executions (a message
+        // catch's inner execution) are the same wait, not another one.
+        visit(api.getExecuting?.()?.filter((x) => x.content?.isMultiInstance === true), outer);
         visit(api.getPostponed?.(), inner);
       }
     };
