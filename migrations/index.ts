@@ -8,6 +8,7 @@ import * as instanceDueIndex from './20261127000004_instance_due_index';
 import * as authSessions from './20261201000001_auth_sessions';
 import * as approvalOutcomes from './20261201000002_approval_outcomes';
 import * as reconSafety from './20261201000003_recon_safety';
+import * as workflowTemplates from './20261207000006_workflow_templates';
 
 const migrations: Record<string, Knex.Migration> = {
   '20261127000001_initial': initial,
@@ -17,6 +18,7 @@ const migrations: Record<string, Knex.Migration> = {
   '20261201000001_auth_sessions': authSessions,
   '20261201000002_approval_outcomes': approvalOutcomes,
   '20261201000003_recon_safety': reconSafety,
+  '20261207000006_workflow_templates': workflowTemplates,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

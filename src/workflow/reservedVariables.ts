@@ -1,0 +1,19 @@
+// Variable names the engine owns: bpmn-elements copies its run message (fields, content, properties)
+// into the process variables, so a variable of that name would be overwritten or dropped depending
+// on the path the run takes. Both paths (the engine and the start template / completion plan)
+// refuse such a name up front, naming it, instead of losing it silently (issue 15).
+import { FormValidationError } from './taskDefinitions';
+
+export const RESERVED_VARIABLES: ReadonlySet<string> = new Set(['fields', 'content', 'properties']);
+
+/** Throws FORM_VALIDATION (a 400 naming the key) when a variable name is reserved. */
+export function refuseReservedVariables(variables: Record<string, unknown> | undefined, when: 'start' | 'completion'): void {
+  for (const key of Object.keys(variables ?? {})) {
+    if (RESERVED_VARIABLES.has(key)) {
+      throw new FormValidationError(
+        `'${key}' is a reserved variable name (the engine's own ${[...RESERVED_VARIABLES].join(', ')}): a ${when} cannot set it; use another name`,
+        key,
+      );
+    }
+  }
+}
