@@ -9,6 +9,7 @@ import { DefinitionError, type EndEventDef, type ParsedDefinition, type TaskDefi
 import { vendorDescriptors } from './vendorPrefixes';
 import { asyncFlags, placementProblem, spliceBoundary, type AsyncBoundary, type ModdleReference } from './asyncBoundaries';
 import { LearnedState } from './learned';
+import { reservedFormField } from './reservedVariables';
 import { findUnrunnable } from './runnable';
 import { documentationOf, extractTaskDefinition, formPropertiesOf, type ModdleElement } from './taskDefinitions';
 
@@ -205,6 +206,7 @@ export async function parseDefinition(xml: string, resourceName?: string): Promi
     startFormProperties,
     context,
   };
+  unrunnable ??= reservedFormField(tasks, startFormProperties, where);
   if (unrunnable) definition.unrunnable = unrunnable;
   if (marked.length) definition.asyncActivities = marked.map((m) => ({ id: m.boundary.activityId, attribute: m.boundary.attribute }));
   // Activiti (and so IDM) reports the definitions' targetNamespace as the process category.

@@ -230,4 +230,17 @@ describe('the template and the engine agree', () => {
       ).rejects.toMatchObject({ code: 'FORM_VALIDATION', field: key });
     }
   });
+
+  it('a form field whose variable is reserved is refused at deploy, naming the field and the task', async () => {
+    const xml = `<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="d" targetNamespace="t">
+  <bpmn:process id="p" isExecutable="true">
+    <bpmn:startEvent id="start" />
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="ask" />
+    <bpmn:userTask id="ask"><bpmn:extensionElements><camunda:formData><camunda:formField id="content" type="string" /></camunda:formData></bpmn:extensionElements></bpmn:userTask>
+  </bpmn:process>
+</bpmn:definitions>`;
+    const parsed = await parseDefinition(xml, 'reserved.bpmn');
+    expect(parsed.unrunnable).toMatchObject({ elementId: 'ask', message: expect.stringContaining('form field "content" of userTask "ask" sets the variable "content", a reserved name') });
+  });
 });
