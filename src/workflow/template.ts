@@ -325,9 +325,11 @@ class Template implements WorkflowTemplate {
     return { engine, timers: timers.sort((x, y) => x.expireAt - y.expireAt), start: Object.keys(variables) };
   }
 
+  private recorded: TemplateRecord | undefined;
+
   record(): TemplateRecord {
     const body = { v: RECORD_VERSION, taskId: this.task.id, json: this.json, taskExecution: this.taskExecution, timers: this.timers };
-    return { fingerprint: this.fingerprint, body: JSON.stringify(body) };
+    return (this.recorded ??= { fingerprint: this.fingerprint, body: JSON.stringify(body) });
   }
 }
 
