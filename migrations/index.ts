@@ -13,6 +13,7 @@ import * as activityHistory from './20261207000007_activity_history';
 import * as processFolderFile from './20261207000008_process_folder_file';
 import * as callActivityLinks from './20261207000003_call_activity_links';
 import * as externalTasks from './20261207000004_external_tasks';
+import * as workflowTemplates from './20261207000006_workflow_templates';
 
 const migrations: Record<string, Knex.Migration> = {
   '20261127000001_initial': initial,
@@ -27,6 +28,7 @@ const migrations: Record<string, Knex.Migration> = {
   '20261207000008_process_folder_file': processFolderFile,
   '20261207000003_call_activity_links': callActivityLinks,
   '20261207000004_external_tasks': externalTasks,
+  '20261207000006_workflow_templates': workflowTemplates,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -91,6 +91,8 @@ export function defaultHooks(onServices?: (s: Services) => void): ServerHooks {
           const report = await s.definitions.deployDirectory(processesDir);
           if (report.failed.length) throw new ProcessFolderRefused(processesDir, report.failed);
         }
+        // Waiting instances stored as template references before templates were stored (issue 15).
+        if (ctx.config.workflow.enabled) await s.definitions.storeTemplatesOfActiveDefinitions();
         const stopWatching = ctx.config.workflow.enabled && ctx.config.workflow.watch ? watchProcesses(processesDir, s.definitions, ctx.log) : null;
         await s.reconciler.start();
         if (ctx.options.workers) s.worker.start();

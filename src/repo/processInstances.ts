@@ -193,3 +193,9 @@ export async function queryInstances(q: Q, filter: Filter, opts: { statuses: Ins
   if (opts.limit !== undefined) qb.limit(opts.limit);
   return (await qb).map(fromColumns);
 }
+
+/** The definition versions that active instances with a stored state run on. */
+export async function activeDefinitionIds(q: Q): Promise<string[]> {
+  const rows = await q('process_instance').distinct('definition_id').where('status', 'active').whereNotNull('state');
+  return rows.map((r: { definition_id: string }) => r.definition_id);
+}

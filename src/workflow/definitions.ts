@@ -10,10 +10,11 @@ import { Db } from '../repo/db';
 import { isUniqueViolation, Q } from '../repo/dialect';
 import * as repo from '../repo/processDefinitions';
 import { deleteSubscriptionsOfDefinition } from '../repo/eventSubscriptions';
-import { countActiveInstancesOf } from '../repo/processInstances';
+import { activeDefinitionIds, countActiveInstancesOf } from '../repo/processInstances';
+import * as templates from '../repo/workflowTemplates';
 import { CONTINUE_TOPIC } from './asyncBoundaries';
 import { CALL_RETURN_TOPIC, checkCalledKeys, deploymentOrder } from './calledInstances';
-import { parseDefinition } from './engine';
+import { parseDefinition, saveStartTemplate, useTemplateStore, type TemplateStore } from './engine';
 import { DefinitionError, ParsedDefinition } from './interfaces';
 import { storeStartSubscriptions } from './subscriptions';
 
@@ -105,6 +106,7 @@ export class Definitions {
     });
     // A message or signal start event starts the latest version of its key (see eventSubscriptions).
     await storeStartSubscriptions(trx, row, parsed);
+    useTemplateStore(parsed, this.templateStore(row.id));
     // Cached once committed: a rolled-back insert (a lost race) must not leave its id behind.
     trx.executionPromise.then(() => this.cache.set(row.id, Promise.resolve({ row, parsed })), () => undefined);
     return row;
@@ -193,12 +195,41 @@ export class Definitions {
       p = (async () => {
         const row = await repo.readDefinition(q, id);
         if (!row) throw new NotFound(`Process definition ${id} not found`);
-        return { row, parsed: await parseDefinition(row.xml, row.resourceName ?? undefined) };
+        const parsed = await parseDefinition(row.xml, row.resourceName ?? undefined);
+        // The templates stored references name: they expand by these, whichever engine is installed.
+        useTemplateStore(parsed, this.templateStore(id), await templates.templatesOfDefinition(q, id));
+        return { row, parsed };
       })();
       this.cache.set(id, p);
       p.catch(() => this.cache.delete(id));
     }
     return p;
+  }
+
+  /** The repository as the engine layer's template store of one definition version. */
+  private templateStore(definitionId: string): TemplateStore {
+    const knex = this.db.knex;
+    return {
+      save: (r) => templates.insertTemplateIfAbsent(knex, { definitionId, fingerprint: r.fingerprint, body: r.body }),
+      load: async (fingerprint) => (await templates.readTemplate(knex, definitionId, fingerprint)) ?? undefined,
+    };
+  }
+
+  /**
+   * Stores the start template of every definition version that active instances run on. Instances
+   * started before templates were stored refer to the template the installed engine builds: storing
+   * it now, before any engine upgrade, keeps them loadable after one. Run at server start.
+   */
+  async storeTemplatesOfActiveDefinitions(): Promise<number> {
+    let stored = 0;
+    for (const id of await activeDefinitionIds(this.db.knex)) {
+      try {
+        if (await saveStartTemplate((await this.get(id)).parsed)) stored++;
+      } catch (e) {
+        this.log.error(`cannot store the start template of ${id}`, e);
+      }
+    }
+    return stored;
   }
 
   async latest(key: string): Promise<LoadedDefinition> {
@@ -218,6 +249,7 @@ export class Definitions {
       if (!row) throw new NotFound(`Process definition ${id} not found`);
       const running = await countActiveInstancesOf(trx, id);
       if (running > 0) throw new Conflict(`Process definition ${id} has ${running} running instance(s)`);
+      await templates.deleteTemplatesOfDefinition(trx, id);
       await repo.deleteDefinition(trx, id);
       await deleteSubscriptionsOfDefinition(trx, id);
       this.cache.delete(id);

@@ -15,11 +15,15 @@ import { compiledOf, type CompiledDefinition } from './parse';
 import { SandboxScripts } from './scripts';
 import { compactEngineState, decodeState, decodeTemplateRef, encodeState, isTemplateRef, StateFormatError, type EngineState, type StoredState } from './stateCodec';
 import { guardStartVariables, presumedStartKeys, resolveOpenTask, submittedVariables } from './taskDefinitions';
-import { buildTemplate, type WorkflowTemplate } from './template';
+import type { TemplateStore } from './learned';
+import { refuseReservedVariables } from './reservedVariables';
+import { buildTemplate, type TemplateRecord, type WorkflowTemplate } from './template';
 import { CapturingTimers } from './timers';
 
 export { parseDefinition } from './parse';
 export { DefinitionError } from './interfaces';
+export type { TemplateStore } from './learned';
+export type { TemplateRecord } from './template';
 export type {
   EndEventDef, FormPropertyDef, FormPropertyType, OpenTask, ParsedDefinition, ResolvedFormProperty, RunOptions, RunResult, TaskDefinition, TimerInfo, WaitingExecution,
 } from './interfaces';
@@ -493,7 +497,37 @@ function templateFor(compiled: CompiledDefinition): Promise<WorkflowTemplate | u
     await run.start(variables);
     const result = run.result();
     return { result, stored: run.storedState };
-  }).catch(() => undefined));
+  })
+    .then((t) => {
+      if (t) compiled.learned.known.set(t.fingerprint, t);
+      return t;
+    })
+    .catch(() => undefined));
+}
+
+/**
+ * Where this definition's templates are kept (Definitions sets the repository) and the records
+ * already stored there: references expand by these, never by what the installed engine would build.
+ */
+export function useTemplateStore(def: ParsedDefinition, store: TemplateStore | undefined, records: TemplateRecord[] = []): void {
+  const learned = compiledOf(def).learned;
+  learned.store = store;
+  learned.register(compiledOf(def), records);
+}
+
+/** The stored template a state refers to (for a worker thread that expands it); undefined for a full state. */
+export async function referencedTemplate(def: ParsedDefinition, state: Buffer): Promise<TemplateRecord | undefined> {
+  if (!isTemplateRef(state)) return undefined;
+  const compiled = compiledOf(def);
+  const fingerprint = decodeTemplateRef(state).fingerprint;
+  return (await compiled.learned.byFingerprint(compiled, fingerprint, () => templateFor(compiled))).record();
+}
+
+/** Builds and stores (TemplateStore) the definition's start template; false when it has none or the store failed. */
+export async function saveStartTemplate(def: ParsedDefinition): Promise<boolean> {
+  const compiled = compiledOf(def);
+  const template = await templateFor(compiled);
+  return template !== undefined && (await compiled.learned.ensureSaved(template));
 }
 
 /** Whether new instances of this definition start from its template (for diagnostics and benchmarks). */
@@ -511,12 +545,9 @@ export function expandState(def: ParsedDefinition, state: Buffer, variables?: Re
 
 async function decodeFor(compiled: CompiledDefinition, state: Buffer, opts: ResumeOptions): Promise<StoredState> {
   if (!isTemplateRef(state)) return decodeState(state);
-  // A template reference is expanded by this definition's own template, never another one's.
+  // A reference expands by the template it names, as stored when the instance started.
   const ref = decodeTemplateRef(state);
-  const template = await templateFor(compiled);
-  if (!template || template.fingerprint !== ref.fingerprint) {
-    throw new StateFormatError(`instance state refers to workflow template ${ref.fingerprint}, which this definition does not produce`);
-  }
+  const template = await compiled.learned.byFingerprint(compiled, ref.fingerprint, () => templateFor(compiled));
   const variables = ref.variables ?? opts.variables;
   if (!variables) throw new StateFormatError('instance state keeps its variables outside; they are needed to recover it');
   return template.expand(ref, variables);
@@ -530,14 +561,23 @@ function knownTimers(timers: { executionId: string; expireAt: number }[]): Map<s
 export async function startInstance(def: ParsedDefinition, variables: Record<string, unknown>, opts: StartOptions = {}): Promise<RunResult> {
   const compiled = compiledOf(def);
   const now = opts.now ?? Date.now;
+  refuseReservedVariables(variables, 'start');
   if (opts.start !== 'engine' && opts.templates !== false) {
     const template = await templateFor(compiled);
-    const result = template?.instantiate(variables ?? {}, now(), !opts.externalVariables);
+    // Stored before any instance refers to it; a store that fails means a full state instead.
+    const result = template && (await compiled.learned.ensureSaved(template)) ? template.instantiate(variables ?? {}, now(), !opts.externalVariables) : undefined;
     if (result) return result;
   }
   const run = new Run(compiled, now);
   await run.start(variables ?? {});
   return run.result();
+}
+
+/** The variable names a submission would set, whichever task takes it (a form field may rename its variable). */
+function submittedNames(compiled: CompiledDefinition, values: Record<string, unknown>): Record<string, unknown> {
+  const names: Record<string, unknown> = { ...values };
+  for (const task of compiled.tasks.values()) for (const p of task.formProperties) if (p.variableName && Object.hasOwn(values, p.id)) names[p.variableName] = true;
+  return names;
 }
 
 /** The definition's completion plan: one per template. */
@@ -572,6 +612,7 @@ export async function completeTask(
   engine?: EngineCompletion,
 ): Promise<RunResult> {
   const compiled = compiledOf(def);
+  refuseReservedVariables(submittedNames(compiled, values ?? {}), 'completion');
   let plan: CompletionPlan | undefined;
   let predicted: Prediction | undefined;
   if (opts.templates !== false && isTemplateRef(state)) {

@@ -1,7 +1,7 @@
 // Runs engine.ts calls in a worker thread for EnginePool (pool.ts): one parsed definition per id,
 // parsed from the XML the pool sends with the first call for that id.
 import { parentPort } from 'node:worker_threads';
-import { completeTask, fireDueTimers, parseDefinition } from './engine';
+import { completeTask, fireDueTimers, parseDefinition, useTemplateStore } from './engine';
 import type { ParsedDefinition, RunResult } from './interfaces';
 import type { PoolRequest, PoolResponse } from './pool';
 
@@ -20,6 +20,8 @@ function definition(req: PoolRequest): Promise<ParsedDefinition> {
 
 async function handle(req: PoolRequest): Promise<RunResult> {
   const def = await definition(req);
+  // The stored template a reference names: the calling thread sends it the first time.
+  if (req.template) useTemplateStore(def, undefined, [req.template]);
   const state = Buffer.from(req.state.buffer, req.state.byteOffset, req.state.byteLength);
   const opts = { now: () => req.now, variables: req.variables };
   // The calling thread keeps the completion plan: here the engine always runs.

@@ -2,7 +2,7 @@
 // then the instance is stored; a batch of plain waits is stored with multi-row inserts. An open key
 // (one approval per mapping and source id) is held by at most one active instance.
 import type { Knex } from 'knex';
-import { Conflict, NotFound } from '../errors';
+import { Conflict, InvalidInput, NotFound } from '../errors';
 import { isUniqueViolation } from '../repo/dialect';
 import { insertActivityHistory, type NewActivityHistory } from '../repo/activityHistory';
 import * as externalTasks from '../repo/externalTasks';
@@ -121,7 +121,12 @@ export async function startMany(rt: RuntimeContext, reqs: StartRequest[], opts: 
     // Engine runs (and template fills) resolve through microtasks only: let I/O in now and then.
     if (index % 32 === 31) await new Promise((resolve) => setImmediate(resolve));
     const def = await definitionOf(req);
-    const result = await startInstance(def.parsed, req.variables, { ...rt.runOptions, externalVariables: true });
+    const result = await startInstance(def.parsed, req.variables, { ...rt.runOptions, externalVariables: true }).catch((e: unknown) => {
+      // A reserved variable name (reservedVariables.ts): refused, naming it, before anything is stored.
+      const err = e as { code?: string; message?: string; field?: string };
+      if (err?.code === 'FORM_VALIDATION') throw new InvalidInput(String(err.message), { field: err.field ?? null });
+      throw e;
+    });
     // Anything but a plain wait (an end, a failure, jobs, a wait beyond user tasks and timers)
     // takes the one-by-one path with its hooks.
     if (result.status === 'waiting' && !result.jobs.length && !result.waits?.length && result.state) simple.push({ index, req, def, result });

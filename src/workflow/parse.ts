@@ -14,6 +14,7 @@ import { externalTaskOf, ExternalTaskBehaviour, type ExternalTaskDef } from './e
 import { extendTypes } from './elementTypes';
 import { LearnedState } from './learned';
 import { adoptVendorLoopAttributes } from './multiInstance';
+import { reservedFormField } from './reservedVariables';
 import { findUnrunnable } from './runnable';
 import { documentationOf, extractTaskDefinition, formPropertiesOf, type ModdleElement } from './taskDefinitions';
 
@@ -246,6 +247,7 @@ export async function parseDefinition(xml: string, resourceName?: string): Promi
     startFormProperties,
     context,
   };
+  unrunnable ??= reservedFormField(tasks, startFormProperties, where);
   if (unrunnable) definition.unrunnable = unrunnable;
   if (calls.size) definition.calledElements = [...calls.values()].map(calledElementRef);
   if (marked.length) definition.asyncActivities = marked.map((m) => ({ id: m.boundary.activityId, attribute: m.boundary.attribute }));

@@ -2,7 +2,8 @@
 // task and firing timers (recover + resume + signal/fire + getState, ~5 ms of smqp messaging and GC
 // each). The main thread keeps HTTP, SQL and the job worker; the engine work of concurrent requests
 // spreads over the other cores. Each worker parses a definition version once, from the XML sent with
-// its first call, and builds the same start template (its fingerprint is deterministic).
+// its first call; a state that is a template reference comes with the stored template it names
+// (once per worker), so that the worker expands it exactly as the calling thread would.
 //
 // Used only when the compiled worker script exists (dist/, i.e. `npm start`): under ts-jest the
 // engine runs in the calling thread. ENGINE_THREADS sets the number of workers (0 turns the pool
@@ -11,13 +12,16 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { RunResult } from './interfaces';
+import { referencedTemplate, type TemplateRecord } from './engine';
+import type { ParsedDefinition, RunResult } from './interfaces';
 
 export interface PoolRequest {
   id: number;
   op: 'complete' | 'fire';
   definitionId: string;
   xml?: string;
+  /** The stored template the state refers to, the first time this worker meets it. */
+  template?: TemplateRecord;
   state: Uint8Array;
   executionId?: string;
   values?: Record<string, unknown>;
@@ -104,13 +108,19 @@ export class EnginePool {
     return this.slots.reduce((a, b) => (b.pending.size < a.pending.size ? b : a));
   }
 
-  run(req: Omit<PoolRequest, 'id' | 'xml'>, xml: string): Promise<RunResult> {
+  async run(req: Omit<PoolRequest, 'id' | 'xml' | 'template'>, xml: string, parsed: ParsedDefinition): Promise<RunResult> {
+    const template = await referencedTemplate(parsed, Buffer.from(req.state));
     const slot = this.pick();
     const id = this.nextId++;
     const msg: PoolRequest = { ...req, id };
     if (!slot.loaded.has(req.definitionId)) {
       msg.xml = xml;
       slot.loaded.add(req.definitionId);
+    }
+    const templateKey = template && `${req.definitionId}#${template.fingerprint}`;
+    if (templateKey && !slot.loaded.has(templateKey)) {
+      msg.template = template;
+      slot.loaded.add(templateKey);
     }
     return new Promise<RunResult>((resolve, reject) => {
       slot.pending.set(id, { resolve, reject });

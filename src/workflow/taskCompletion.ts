@@ -34,7 +34,7 @@ export async function complete(rt: RuntimeContext, taskId: number, submitted: Re
   try {
     const state = inst.state;
     const inWorker = rt.pool.enabled
-      ? () => rt.pool.run({ op: 'complete', definitionId: def.row.id, state, executionId: task.executionId, values, variables: inst.variables, now: rt.now() }, def.row.xml)
+      ? () => rt.pool.run({ op: 'complete', definitionId: def.row.id, state, executionId: task.executionId, values, variables: inst.variables, now: rt.now() }, def.row.xml, def.parsed)
       : undefined;
     result = await completeTask(def.parsed, state, task.executionId, values, { ...rt.runOptions, variables: inst.variables }, inWorker);
   } catch (e) {

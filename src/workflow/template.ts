@@ -8,15 +8,24 @@
 // Engine recovers, resumes, signals and finishes exactly like one it had started itself (proved by
 // test/unit/workflow/template.test.ts: approve, reject, timer escalation).
 //
+// A reference must not depend on the installed engine's exact serialization: the template it names
+// is stored once per definition version (TemplateRecord, kept in the repository by the runtime,
+// keyed by its content fingerprint) before any instance refers to it, and a reference expands by
+// that record — the exact state the engine of that day produced — never by whatever the engine
+// installed now would produce. bpmn-engine's own recover compatibility then applies, as for a full
+// stored state.
+//
 // Anything the template cannot reproduce exactly falls back to running the engine: another shape of
 // process, an expression that reads engine internals (content, fields, properties, environment), an
-// expression that fails, a duration the timer clock cannot add, variables that are not plain JSON.
+// expression that fails, a duration the engine would not take as it is (surrounding whitespace) or
+// the timer clock cannot add, variables that are not plain JSON.
 
 import crypto from 'node:crypto';
 import { engineExpressions } from './expressions';
 import type { OpenTask, RunResult, TaskDefinition, TimerInfo } from './interfaces';
 import type { CompiledDefinition } from './parse';
-import { encodeTemplateRef, type EngineState, type StoredState, type TemplateRef } from './stateCodec';
+import { RESERVED_VARIABLES } from './reservedVariables';
+import { encodeTemplateRef, StateFormatError, type EngineState, type StoredState, type TemplateRef } from './stateCodec';
 import { resolveOpenTask } from './taskDefinitions';
 import { addIsoDuration } from './timers';
 
@@ -40,15 +49,33 @@ export interface WorkflowTemplate {
   /** The waiting state as one RunResult, or undefined when this instance needs the engine. */
   instantiate(variables: Record<string, unknown>, now: number, embedVariables: boolean): RunResult | undefined;
   expand(ref: TemplateRef, variables: Record<string, unknown>): StoredState;
+  /** What the runtime stores once per definition version, and expands references by after any upgrade. */
+  record(): TemplateRecord;
+}
+
+/**
+ * A template as stored (and sent to engine worker threads): its content, keyed by its fingerprint.
+ * Never rewritten: a reference names one record for the lifetime of its instance.
+ */
+export interface TemplateRecord {
+  fingerprint: string;
+  /** JSON: { v: 1, taskId, json, taskExecution, timers, passed? } */
+  body: string;
+}
+
+const RECORD_VERSION = 1;
+
+function fingerprintOf(json: string, taskExecution: string, timers: TemplateTimer[]): string {
+  return crypto.createHash('sha256').update(JSON.stringify([json, taskExecution, timers])).digest('hex').slice(0, 16);
 }
 
 // Engine internals an expression could read: the template cannot promise the same values.
 const ENGINE_NAMES = /\b(content|fields|properties|environment)\b/;
-const RUN_MESSAGE_KEYS = new Set(['fields', 'content', 'properties']);
 // bpmn-elements' generateId(): 10 hex digits after an underscore, not followed by more id characters.
 const TOKEN = /_([0-9a-f]{10})(?![0-9A-Za-z])/g;
 const PLACEHOLDER = /@@(\d+)@@/g;
-const VARIABLES = '"@@V@@"';
+// Every placeholder of a template's text, matched in one pass (see Template.expand).
+const ANY_PLACEHOLDER = /"@@V@@"|"@@D:([^"@]+)@@"|@@(\d+)@@/g;
 const MAX_TOKENS = 200;
 
 type Obj = Record<string, unknown>;
@@ -215,10 +242,9 @@ export async function buildTemplate(compiled: CompiledDefinition, run: EngineRun
       if (!captured) return undefined;
       timers.push({ activityId: t.activityId, executionId: canonical(captured.executionId, indexA), expression: t.expression });
     }
-    const fingerprint = crypto.createHash('sha256').update(JSON.stringify([json, taskExecution, timers])).digest('hex').slice(0, 16);
     // The path to the wait is the engine's own (RunResult.passed), the same for every instance.
     if (JSON.stringify(a.result.passed ?? []) !== JSON.stringify(b.result.passed ?? [])) continue;
-    return new Template(fingerprint, json, shape.task, taskExecution, timers, a.result.passed ?? []);
+    return new Template(fingerprintOf(json, taskExecution, timers), json, shape.task, taskExecution, timers, a.result.passed ?? []);
   }
   return undefined;
 }
@@ -249,7 +275,7 @@ class Template implements WorkflowTemplate {
   }
 
   instantiate(variables: Record<string, unknown>, now: number, embedVariables: boolean): RunResult | undefined {
-    if (!isPlainJson(variables) || Object.keys(variables).some((k) => RUN_MESSAGE_KEYS.has(k))) return undefined;
+    if (!isPlainJson(variables) || Object.keys(variables).some((k) => RESERVED_VARIABLES.has(k))) return undefined;
     const vars = JSON.parse(JSON.stringify(variables)) as Record<string, unknown>;
     const seed = crypto.randomBytes(4).toString('hex');
     let openTask: OpenTask;
@@ -257,7 +283,11 @@ class Template implements WorkflowTemplate {
     try {
       openTask = resolveOpenTask(this.task, fill(this.taskExecution, seed), vars, now);
       for (const t of this.timers) {
-        const expireAt = addIsoDuration(now, this.duration(t, vars));
+        const duration = this.duration(t, vars);
+        // bpmn-elements' parser refuses surrounding whitespace (" PT1H "): so does the template, and
+        // the engine run that follows fails the start in its own words, as an engine start does.
+        if (duration !== duration.trim()) return undefined;
+        const expireAt = addIsoDuration(now, duration);
         if (expireAt === undefined || Number.isNaN(expireAt)) return undefined;
         timers.push({ executionId: fill(t.executionId, seed), activityId: t.activityId, expireAt });
       }
@@ -278,14 +308,59 @@ class Template implements WorkflowTemplate {
   }
 
   expand(ref: TemplateRef, variables: Record<string, unknown>): StoredState {
-    if (ref.dues.length !== this.timers.length) throw Object.assign(new Error('instance state does not match its template (timers)'), { code: 'STATE_INVALID' });
+    if (ref.dues.length !== this.timers.length) throw new StateFormatError('instance state does not match its template (timers)');
     const varsJson = JSON.stringify(variables);
-    let text = fill(this.json, ref.seed).split(VARIABLES).join(varsJson);
-    for (const t of this.timers) text = text.split(`"@@D:${t.activityId}@@"`).join(JSON.stringify(this.duration(t, variables)));
+    const durations = new Map(this.timers.map((t) => [t.activityId, t]));
+    // One pass over the template's own text: what is filled in (variables, durations) is never
+    // scanned again, so a variable whose text looks like a placeholder stays as it is.
+    const text = this.json.replace(ANY_PLACEHOLDER, (m, timerId: string | undefined, token: string | undefined) => {
+      if (m === '"@@V@@"') return varsJson;
+      if (timerId !== undefined) {
+        const t = durations.get(timerId);
+        if (!t) throw new StateFormatError(`template ${this.fingerprint} names an unknown timer ${timerId}`);
+        return JSON.stringify(this.duration(t, variables));
+      }
+      return ref.seed + (16 + Number(token)).toString(16);
+    });
     const engine = JSON.parse(text) as EngineState;
     const timers = this.timers.map((t, i) => ({ executionId: fill(t.executionId, ref.seed), activityId: t.activityId, expireAt: ref.dues[i] }));
     // A template reference stands for an instance no step has run on since its start: its
     // variables are still exactly its start variables.
     return { engine, timers: timers.sort((x, y) => x.expireAt - y.expireAt), start: Object.keys(variables) };
   }
+
+  private recorded: TemplateRecord | undefined;
+
+  record(): TemplateRecord {
+    const body = { v: RECORD_VERSION, taskId: this.task.id, json: this.json, taskExecution: this.taskExecution, timers: this.timers, passed: this.passed };
+    return (this.recorded ??= { fingerprint: this.fingerprint, body: JSON.stringify(body) });
+  }
+}
+
+/**
+ * The template a stored record describes, for expanding references to it (whatever engine built it).
+ * Throws STATE_INVALID when the record is not one of this definition's (unknown task, altered content).
+ */
+export function templateFromRecord(compiled: CompiledDefinition, record: TemplateRecord): WorkflowTemplate {
+  let body: { v?: unknown; taskId?: unknown; json?: unknown; taskExecution?: unknown; timers?: unknown; passed?: unknown };
+  try {
+    body = JSON.parse(record.body);
+  } catch (err) {
+    throw new StateFormatError(`stored workflow template ${record.fingerprint} cannot be read: ${(err as Error).message}`);
+  }
+  const timers = body.timers as TemplateTimer[];
+  const wellFormed =
+    body.v === RECORD_VERSION && typeof body.taskId === 'string' && typeof body.json === 'string' && typeof body.taskExecution === 'string' &&
+    Array.isArray(timers) && timers.every((t) => typeof t?.activityId === 'string' && typeof t.executionId === 'string' && typeof t.expression === 'string');
+  if (!wellFormed) throw new StateFormatError(`stored workflow template ${record.fingerprint} has an unknown layout`);
+  const task = compiled.tasks.get(body.taskId as string);
+  if (!task) throw new StateFormatError(`stored workflow template ${record.fingerprint} waits in ${String(body.taskId)}, which this definition does not have`);
+  const json = body.json as string;
+  const taskExecution = body.taskExecution as string;
+  // Content-addressed: a record whose content does not hash to its name was altered.
+  const timersCopy = timers.map((t) => ({ activityId: t.activityId, executionId: t.executionId, expression: t.expression }));
+  if (fingerprintOf(json, taskExecution, timersCopy) !== record.fingerprint) throw new StateFormatError(`stored workflow template ${record.fingerprint} does not match its fingerprint`);
+  // The path to the wait (activity history) came later than the first records: absent is unknown, not wrong.
+  const passed = Array.isArray(body.passed) && body.passed.every((p) => typeof p === 'string') ? (body.passed as string[]) : [];
+  return new Template(record.fingerprint, json, task, taskExecution, timersCopy, passed);
 }

@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { CompletionPlan } from '../../../src/workflow/completionPlan';
-import { completeTask, completionPlanState, parseDefinition, startInstance, type ParsedDefinition, type RunResult } from '../../../src/workflow/engine';
+import { completeTask, completionPlanState, parseDefinition, referencedTemplate, startInstance, useTemplateStore, type ParsedDefinition, type RunResult } from '../../../src/workflow/engine';
 import { compiledOf } from '../../../src/workflow/parse';
 import { decodeTemplateRef, isTemplateRef } from '../../../src/workflow/stateCodec';
 
@@ -117,6 +117,37 @@ describe('planned completion of managedUserApproval', () => {
     expect(plan.confirm(predicted, { ...engine, variables: { ...engine.variables, extra: 1 } })).toBe(false);
     expect(plan.disabled).toMatch(/disagreed/);
     expect(plan.predict(ref, v, started.openTasks[0].executionId, { requestApproved: 'true' })).toBeUndefined();
+  });
+});
+
+describe('planned completion and stored templates', () => {
+  it('answers only references to the template the installed engine builds: one to an older stored template runs the engine', async () => {
+    /* eslint-disable @typescript-eslint/no-require-imports */
+    const elements = require('bpmn-elements') as { Definition: { prototype: { getState(): Record<string, unknown> } } };
+    /* eslint-enable @typescript-eslint/no-require-imports */
+    // An "older release": its engine saved one field more, so its template has another fingerprint.
+    const older = await parseDefinition(shippedXml);
+    const original = elements.Definition.prototype.getState;
+    elements.Definition.prototype.getState = function getState(this: unknown) {
+      return { ...original.call(this), savedByAnOlderRelease: true };
+    };
+    const oldStarts: RunResult[] = [];
+    try {
+      for (let i = 0; i < 3; i++) oldStarts.push(await startDetached(older, vars(`old${i}`)));
+    } finally {
+      elements.Definition.prototype.getState = original;
+    }
+    const def = await parseDefinition(shippedXml);
+    useTemplateStore(def, undefined, [(await referencedTemplate(older, oldStarts[0].state!))!]);
+    const { counter, complete } = completer(def);
+    for (const [i, started] of oldStarts.entries()) {
+      const done = await complete(started, { requestApproved: 'true' }, vars(`old${i}`));
+      expect(done).toMatchObject({ status: 'ended', endActivityId: 'approved' });
+    }
+    expect(counter.engine).toBe(3);
+    // Its own references are planned once the engine has taken the path.
+    for (let i = 0; i < 2; i++) await complete(await startDetached(def, vars(`new${i}`)), { requestApproved: 'true' }, vars(`new${i}`));
+    expect(counter.engine).toBe(4);
   });
 });
 

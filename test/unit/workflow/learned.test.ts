@@ -3,7 +3,7 @@
 // a template reference is expanded only by a definition that produces it.
 import fs from 'node:fs';
 import path from 'node:path';
-import { completeTask, completionPlanState, expandState, parseDefinition, startInstance } from '../../../src/workflow/engine';
+import { completeTask, completionPlanState, expandState, parseDefinition, referencedTemplate, startInstance, useTemplateStore, type TemplateRecord } from '../../../src/workflow/engine';
 import type { CompiledDefinition } from '../../../src/workflow/parse';
 import { decodeState, isTemplateRef, StateFormatError } from '../../../src/workflow/stateCodec';
 
@@ -36,5 +36,44 @@ describe('learned state', () => {
     // Another parse has built no template yet: it builds its own, with the same deterministic fingerprint.
     const other = await parseDefinition(xml);
     expect((await expandState(other, s.state!)).timers).toEqual(s.timers);
+  });
+
+  it('a template is saved to the store before the first instance refers to it; a store that fails means a full state', async () => {
+    const def = await parseDefinition(xml);
+    const saved: TemplateRecord[] = [];
+    let fail = true;
+    useTemplateStore(def, {
+      save: async (r) => {
+        if (fail) throw new Error('disk full');
+        saved.push(r);
+      },
+      load: async () => undefined,
+    });
+    const first = await startInstance(def, VARS);
+    expect(isTemplateRef(first.state!)).toBe(false);
+    expect(saved).toEqual([]);
+    fail = false;
+    const second = await startInstance(def, VARS);
+    const third = await startInstance(def, VARS);
+    expect(isTemplateRef(second.state!) && isTemplateRef(third.state!)).toBe(true);
+    expect(saved.map((r) => r.fingerprint)).toEqual([(await referencedTemplate(def, second.state!))!.fingerprint]);
+  });
+
+  it('a reference expands by its stored record, even where the installed engine builds another template', async () => {
+    const a = await parseDefinition(xml);
+    const s = await startInstance(a, VARS);
+    const record = (await referencedTemplate(a, s.state!))!;
+    // Another "release": its parse holds the record only, and its own template is not built yet.
+    const b = await parseDefinition(xml);
+    const loads: string[] = [];
+    useTemplateStore(b, { save: async () => undefined, load: async (fp) => (loads.push(fp), fp === record.fingerprint ? record : undefined) });
+    expect((await expandState(b, s.state!)).timers).toEqual(s.timers);
+    expect(loads).toEqual([record.fingerprint]);
+    expect(learned(b).template).toBeUndefined();
+    // A record whose content was altered is refused, naming it.
+    const c = await parseDefinition(xml);
+    const body = JSON.parse(record.body);
+    body.json = body.json.replace('"stopped":false', '"stopped":true');
+    expect(() => useTemplateStore(c, undefined, [{ fingerprint: record.fingerprint, body: JSON.stringify(body) }])).toThrow(/does not match its fingerprint/);
   });
 });

@@ -181,3 +181,66 @@ describe('definitions without a deterministic path to the first wait', () => {
     expect(isTemplateRef(run.state!)).toBe(false);
   });
 });
+
+// The three ways the shortcut differed from the engine (issue 15), each on the same file both ways.
+describe('the template and the engine agree', () => {
+  let def: ParsedDefinition;
+  const now = () => T0;
+  beforeAll(async () => {
+    def = await parseDefinition(sampleXml, 'managedUserApproval.bpmn');
+  });
+
+  it('a duration with surrounding whitespace fails the start on both paths, in the engine\'s words (never later, after an approver\'s 200)', async () => {
+    const a = await startInstance(def, { ...vars, escalationDuration: ' PT1H ' }, { now });
+    const b = await startInstance(def, { ...vars, escalationDuration: ' PT1H ' }, { now, templates: false });
+    expect(a).toMatchObject({ status: 'failed', error: { activityId: 'escalationTimer', message: expect.stringMatching(/Invalid ISO 8601 interval " PT1H "/) } });
+    expect(comparable(a)).toBe(comparable(b));
+    // The same duration without the whitespace is taken by both.
+    const c = await startInstance(def, { ...vars, escalationDuration: 'PT1H' }, { now });
+    expect(isTemplateRef(c.state!)).toBe(true);
+  });
+
+  it('a variable whose text is one of the template\'s placeholders is kept as it is', async () => {
+    const tricky = { ...vars, note: '@@D:escalationTimer@@', whole: '@@V@@', token: '_@@0@@', both: '"@@V@@" @@1@@' };
+    const a = await startInstance(def, tricky, { now });
+    const b = await startInstance(def, tricky, { now, templates: false });
+    expect(isTemplateRef(a.state!)).toBe(true);
+    expect(normalized(await expandState(def, a.state!))).toBe(normalized(decodeState(b.state!)));
+    for (const values of [{ requestApproved: 'true' }, { requestApproved: 'false' }]) {
+      const doneA = await completeTask(def, a.state!, a.openTasks[0].executionId, values, { now, templates: false });
+      const doneB = await completeTask(def, b.state!, b.openTasks[0].executionId, values, { now, templates: false });
+      expect(doneA.variables).toEqual({ ...tricky, ...values });
+      expect(comparable(doneA)).toBe(comparable(doneB));
+    }
+    const fired = await fireDueTimers(def, a.state!, T0 + 3 * DAY);
+    expect(fired.variables).toEqual(tricky);
+  });
+
+  it.each(['fields', 'content', 'properties'])('a start variable named %s is refused on both paths, naming it (never dropped silently)', async (key) => {
+    for (const templates of [true, false]) {
+      await expect(startInstance(def, { ...vars, [key]: 'x' }, { now, templates })).rejects.toMatchObject({ code: 'FORM_VALIDATION', field: key, message: expect.stringContaining(`'${key}' is a reserved variable name`) });
+    }
+  });
+
+  it.each(['fields', 'content', 'properties'])('a submitted key named %s is refused on both paths, naming it', async (key) => {
+    const started = await startInstance(def, vars, { now, externalVariables: true });
+    for (const templates of [true, false, true]) {
+      await expect(
+        completeTask(def, started.state!, started.openTasks[0].executionId, { requestApproved: 'true', [key]: 'x' }, { now, templates, variables: vars }),
+      ).rejects.toMatchObject({ code: 'FORM_VALIDATION', field: key });
+    }
+  });
+
+  it('a form field whose variable is reserved is refused at deploy, naming the field and the task', async () => {
+    const xml = `<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="d" targetNamespace="t">
+  <bpmn:process id="p" isExecutable="true">
+    <bpmn:startEvent id="start" />
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="ask" />
+    <bpmn:userTask id="ask"><bpmn:extensionElements><camunda:formData><camunda:formField id="content" type="string" /></camunda:formData></bpmn:extensionElements></bpmn:userTask>
+  </bpmn:process>
+</bpmn:definitions>`;
+    const parsed = await parseDefinition(xml, 'reserved.bpmn');
+    expect(parsed.unrunnable).toMatchObject({ elementId: 'ask', message: expect.stringContaining('form field "content" of userTask "ask" sets the variable "content", a reserved name') });
+  });
+});
