@@ -117,10 +117,17 @@ async function drive(def: ParsedDefinition, variables: Record<string, unknown>, 
   return steps;
 }
 
+/** Key order says nothing about a run: objects are compared with sorted keys. */
+function sortedKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortedKeys);
+  if (value === null || typeof value !== 'object' || Buffer.isBuffer(value)) return value;
+  return Object.fromEntries(Object.keys(value).sort().map((k) => [k, sortedKeys((value as Record<string, unknown>)[k])]));
+}
+
 /** Execution ids are random per instance: numbered in order of appearance. */
 function normalized(value: unknown): string {
   const ids = new Map<string, string>();
-  return JSON.stringify(value, null, 1).replace(/_[0-9a-f]{10}(?![0-9A-Za-z])/g, (m) => {
+  return JSON.stringify(sortedKeys(value), null, 1).replace(/_[0-9a-f]{10}(?![0-9A-Za-z])/g, (m) => {
     if (!ids.has(m)) ids.set(m, `_#${ids.size}`);
     return ids.get(m)!;
   });
