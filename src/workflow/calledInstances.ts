@@ -76,7 +76,8 @@ async function startCalled(rt: RuntimeContext, trx: Knex.Transaction, caller: in
   }
   const detail = w.detail as unknown as CallDetail;
   const def = await calledDefinition(rt, trx, callerDef, w, detail);
-  const result = await startInstance(def.parsed, detail.variables, { ...rt.runOptions, externalVariables: true });
+  // Inside the caller's transaction: the engine runs the start (a template would be saved outside it).
+  const result = await startInstance(def.parsed, detail.variables, { ...rt.runOptions, externalVariables: true, start: 'engine' });
   // As Camunda runs a called process in the caller's transaction: a called start that fails fails the step.
   if (result.status === 'failed') {
     const cause = result.error?.message ?? 'failed';
