@@ -8,6 +8,7 @@ import { CONTINUE_TOPIC } from './asyncBoundaries';
 import { CompletionPlan, type Prediction } from './completionPlan';
 import { engineExpressions } from './expressions';
 import type { OpenTask, ParsedDefinition, RunOptions, RunResult } from './interfaces';
+import { ListenerRuntime } from './listeners';
 import { compiledOf, type CompiledDefinition } from './parse';
 import { SandboxScripts } from './scripts';
 import { compactEngineState, decodeState, decodeTemplateRef, encodeState, isTemplateRef, StateFormatError, type EngineState, type StoredState } from './stateCodec';
@@ -103,6 +104,8 @@ class Run {
   private startKeys: string[] | undefined;
 
   private readonly listener = { emit: (key: string, api: ElementApi | undefined) => this.onEvent(key, api) };
+  /** Task/execution listeners and I/O mappings of the definition (listeners.ts). */
+  private readonly hooks: ListenerRuntime;
 
   constructor(
     private readonly compiled: CompiledDefinition,
@@ -110,12 +113,14 @@ class Run {
     knownTimers: ReadonlyMap<string, number> = new Map(),
   ) {
     this.timers = new CapturingTimers(now, knownTimers);
+    this.hooks = new ListenerRuntime(compiled.hooks, compiled.processId, (err, id) => this.fail(err, id));
     this.engine = new Engine({
       name: compiled.processId,
       sourceContext: compiled.sourceContext,
       timers: this.timers,
       expressions: engineExpressions,
       scripts: new SandboxScripts(),
+      ...(this.hooks.active && { extensions: this.hooks.extensions }),
       ...(!process.env.DEBUG && { Logger: silentLogger }),
     });
     // Without an 'error' listener EventEmitter would throw the engine error out of a broker callback.
@@ -158,7 +163,8 @@ class Run {
   // Resolved when the task starts waiting; resume() re-emits the wait of every waiting task.
   private onUserTaskWait(api: ElementApi): void {
     const def = this.compiled.tasks.get(api.id)!;
-    this.openTasks.set(api.executionId, resolveOpenTask(def, api.executionId, api.environment.variables, this.timers.clock()));
+    const task = resolveOpenTask(def, api.executionId, this.hooks.scopeVariables(api), this.timers.clock());
+    this.openTasks.set(api.executionId, this.hooks.taskCreated(api, task));
   }
 
   get failed(): boolean {

@@ -9,6 +9,7 @@ import { DefinitionError, type EndEventDef, type ParsedDefinition, type TaskDefi
 import { vendorDescriptors } from './vendorPrefixes';
 import { asyncFlags, placementProblem, spliceBoundary, type AsyncBoundary, type ModdleReference } from './asyncBoundaries';
 import { LearnedState } from './learned';
+import { collectHooks, type ElementHooks } from './listeners';
 import { findUnrunnable } from './runnable';
 import { documentationOf, extractTaskDefinition, formPropertiesOf, type ModdleElement } from './taskDefinitions';
 
@@ -57,6 +58,8 @@ export interface CompiledDefinition {
   readonly endEventIds: ReadonlySet<string>;
   /** synthetic wait id → the asynchronous continuation it stands for (asyncBoundaries.ts) */
   readonly asyncBoundaries: ReadonlyMap<string, AsyncBoundary>;
+  /** Listeners and I/O mappings by element id (listeners.ts) */
+  readonly hooks: ReadonlyMap<string, ElementHooks>;
   /** What running this definition has taught the engine layer (template, completion plan): learned.ts */
   readonly learned: LearnedState;
 }
@@ -134,6 +137,8 @@ export async function parseDefinition(xml: string, resourceName?: string): Promi
 
   const flowElements = allFlowElements(proc);
   let unrunnable = findUnrunnable([proc, ...flowElements], where);
+  const hooks = collectHooks(proc, flowElements, where);
+  unrunnable ??= hooks.error;
   const flows = flowElements.filter((el) => el.$type === 'bpmn:SequenceFlow');
   const marked: { el: FlowNode; boundary: AsyncBoundary }[] = [];
   for (const el of flowElements) {
@@ -194,8 +199,11 @@ export async function parseDefinition(xml: string, resourceName?: string): Promi
     jobTopics,
     endEventIds: new Set(endEvents.map((e) => e.id)),
     asyncBoundaries,
+    hooks: hooks.hooks,
     learned: new LearnedState(),
   };
+  // A start template or completion plan would skip the listeners: such a definition always runs the engine.
+  if (hooks.hooks.size) context.learned.template = Promise.resolve(undefined);
   const definition: ParsedDefinition = {
     key,
     name: proc.name ?? key,

@@ -1,7 +1,7 @@
 // What the runtime can never run, found at deploy so that it never reaches an approver: a script
 // format without an engine, a Java delegate, a service-like task (no services are registered),
-// listeners and I/O mappings (bpmn-engine would skip them silently). Asynchronous continuations
-// are placed (or refused) by asyncBoundaries.ts.
+// connectors (bpmn-engine would skip them silently). Listeners and I/O mappings are run or refused
+// by listeners.ts. Asynchronous continuations are placed (or refused) by asyncBoundaries.ts.
 import { DefinitionError } from './interfaces';
 import type { ModdleElement } from './taskDefinitions';
 
@@ -10,7 +10,7 @@ const DIALECTS = ['activiti', 'flowable'];
 const SERVICE_LIKE = new Set(['bpmn:ServiceTask', 'bpmn:SendTask', 'bpmn:BusinessRuleTask']);
 const DELEGATES = ['class', 'delegateExpression', 'expression'];
 // Extension elements bpmn-engine does not run: accepting them would ignore them silently.
-const IGNORED_EXTENSIONS = /:(ExecutionListener|TaskListener|InputOutput|Connector|executionListener|taskListener)$/;
+const IGNORED_EXTENSIONS = /:(Connector)$/;
 
 const kind = (el: ModdleElement) => el.$type.replace(/^bpmn:/, '').replace(/^./, (c) => c.toLowerCase());
 const named = (el: ModdleElement) => `${kind(el)} "${el.id ?? '?'}"`;
