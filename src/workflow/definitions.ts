@@ -12,6 +12,7 @@ import { countActiveInstancesOf } from '../repo/processInstances';
 import { CONTINUE_TOPIC } from './asyncBoundaries';
 import { parseDefinition } from './engine';
 import { DefinitionError, ParsedDefinition } from './interfaces';
+import { decodeXml } from './xmlEncoding';
 
 export interface LoadedDefinition {
   row: repo.DefinitionRow;
@@ -87,7 +88,7 @@ export class Definitions {
     if (!fs.existsSync(dir)) return report;
     for (const file of fs.readdirSync(dir).filter(isProcessFile).sort()) {
       try {
-        const { row, created } = await this.deployXml(fs.readFileSync(path.join(dir, file), 'utf8'), file);
+        const { row, created } = await this.deployXml(decodeXml(fs.readFileSync(path.join(dir, file)), ` ${file}`), file);
         if (created) {
           report.deployed.push(row);
           this.log.info(`deployed ${file} as ${row.id}`);

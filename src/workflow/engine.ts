@@ -340,6 +340,11 @@ export interface StartOptions extends RunOptions {
    * a template-started state then leaves them out.
    */
   externalVariables?: boolean;
+  /**
+   * The starting user's id: set in the start event's initiator variable (camunda:initiator, …) when
+   * the definition names one, null when nobody is signed in (as Activiti and Camunda do).
+   */
+  startUserId?: string | null;
 }
 
 /** Options of completeTask / fireDueTimers beyond RunOptions. */
@@ -392,6 +397,7 @@ function knownTimers(timers: { executionId: string; expireAt: number }[]): Map<s
 export async function startInstance(def: ParsedDefinition, variables: Record<string, unknown>, opts: StartOptions = {}): Promise<RunResult> {
   const compiled = compiledOf(def);
   const now = opts.now ?? Date.now;
+  if (def.initiator) variables = { ...variables, [def.initiator]: opts.startUserId ?? null };
   if (opts.start !== 'engine' && opts.templates !== false) {
     const template = await templateFor(compiled);
     const result = template?.instantiate(variables ?? {}, now(), !opts.externalVariables);

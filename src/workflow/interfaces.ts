@@ -57,6 +57,8 @@ export interface ParsedDefinition {
    * refuses the definition; a version stored before the check still loads, and fails where it runs.
    */
   unrunnable?: DefinitionError;
+  /** The start event's camunda:/activiti:/flowable:initiator: the variable set to the starting user's id. */
+  initiator?: string;
   /** Elements with an asynchronous continuation (camunda:asyncBefore, …), as written. */
   asyncActivities?: { id: string; attribute: string }[];
 }

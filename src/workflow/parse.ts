@@ -11,7 +11,7 @@ import { asyncFlags, placementProblem, spliceBoundary, type AsyncBoundary, type 
 import { LearnedState } from './learned';
 import { collectHooks, type ElementHooks } from './listeners';
 import { findUnrunnable } from './runnable';
-import { documentationOf, extractTaskDefinition, formPropertiesOf, type ModdleElement } from './taskDefinitions';
+import { documentationOf, extractTaskDefinition, formPropertiesOf, initiatorOf, type ModdleElement } from './taskDefinitions';
 
 /* eslint-disable @typescript-eslint/no-require-imports */
 // bpmn-engine 25 bundles bpmn-moddle 9 (CommonJS); the top-level bpmn-moddle may be a newer ESM-only
@@ -81,6 +81,8 @@ function checkWarnings(warnings: ModdleWarning[], where: string): void {
   for (const w of warnings) {
     // Attributes of known namespaces that no descriptor declares (activiti:assignee, …) are read from $attrs.
     if (/^unknown attribute/.test(w.message)) continue;
+    // The text is already decoded (xmlEncoding.ts): the declaration's encoding has been honoured.
+    if (/^unsupported document encoding/.test(w.message)) continue;
     const elementId = w.element?.id;
     const missing = /^unresolved reference <(.*)>/.exec(w.message);
     if (missing) {
@@ -127,7 +129,11 @@ export async function parseDefinition(xml: string, resourceName?: string): Promi
 
   const root = moddleContext.rootElement;
   if (root?.$type !== 'bpmn:Definitions') throw new DefinitionError(`Invalid BPMN${where}: root element is not bpmn:definitions`);
-  const processes = ((root.rootElements as FlowNode[] | undefined) ?? []).filter((el) => el.$type === 'bpmn:Process' && el.isExecutable === true);
+  const all = ((root.rootElements as FlowNode[] | undefined) ?? []).filter((el) => el.$type === 'bpmn:Process');
+  let processes = all.filter((el) => el.isExecutable === true);
+  // Activiti and Flowable treat a single process without isExecutable as executable (BPMN's own
+  // default is false, hence only when nothing says otherwise).
+  if (!processes.length && all.length === 1 && all[0].isExecutable === undefined) processes = all;
   if (processes.length !== 1) {
     throw new DefinitionError(`Invalid BPMN${where}: expected exactly one executable process, found ${processes.length}`);
   }
@@ -152,6 +158,7 @@ export async function parseDefinition(xml: string, resourceName?: string): Promi
   const endEvents: EndEventDef[] = [];
   const jobTopics = new Map<string, string>();
   let startFormProperties: ReturnType<typeof formPropertiesOf> = [];
+  let initiator: string | undefined;
   for (const el of flowElements) {
     const id = el.id ?? '';
     if (el.$type === 'bpmn:SequenceFlow' && (!el.sourceRef || !el.targetRef)) {
@@ -162,6 +169,7 @@ export async function parseDefinition(xml: string, resourceName?: string): Promi
     }
     if (el.$type === 'bpmn:UserTask') tasks.push(extractTaskDefinition(el));
     if (el.$type === 'bpmn:StartEvent' && !startFormProperties.length) startFormProperties = formPropertiesOf(el);
+    if (el.$type === 'bpmn:StartEvent' && !initiator && proc.flowElements?.includes(el)) initiator = initiatorOf(el);
     if (el.$type === 'bpmn:EndEvent' || el.$type === 'bpmn:IntermediateThrowEvent') {
       const topic = jobTopicOf(el);
       if (topic) jobTopics.set(id, topic);
@@ -214,6 +222,7 @@ export async function parseDefinition(xml: string, resourceName?: string): Promi
     context,
   };
   if (unrunnable) definition.unrunnable = unrunnable;
+  if (initiator) definition.initiator = initiator;
   if (marked.length) definition.asyncActivities = marked.map((m) => ({ id: m.boundary.activityId, attribute: m.boundary.attribute }));
   // Activiti (and so IDM) reports the definitions' targetNamespace as the process category.
   if (typeof root.targetNamespace === 'string' && root.targetNamespace) definition.category = root.targetNamespace;

@@ -109,6 +109,11 @@ export function camundaProperty(el: ModdleElement, name: string): string | undef
   return undefined;
 }
 
+/** camunda:initiator / activiti:initiator / flowable:initiator of a start event: the variable that gets the starting user's id. */
+export function initiatorOf(el: ModdleElement): string | undefined {
+  return attribute(el, 'initiator')?.trim() || undefined;
+}
+
 export const FREE_VARIABLES_PROPERTY = 'reconflow:freeVariables';
 
 export function extractTaskDefinition(el: ModdleElement): TaskDefinition {
