@@ -133,7 +133,10 @@ export async function parseDefinition(xml: string, resourceName?: string): Promi
   let processes = all.filter((el) => el.isExecutable === true);
   // Activiti and Flowable treat a single process without isExecutable as executable (BPMN's own
   // default is false, hence only when nothing says otherwise).
-  if (!processes.length && all.length === 1 && all[0].isExecutable === undefined) processes = all;
+  if (!processes.length && all.length === 1 && all[0].isExecutable === undefined) {
+    processes = all;
+    all[0].isExecutable = true; // bpmn-elements runs executable processes only
+  }
   if (processes.length !== 1) {
     throw new DefinitionError(`Invalid BPMN${where}: expected exactly one executable process, found ${processes.length}`);
   }

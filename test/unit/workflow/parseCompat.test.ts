@@ -19,6 +19,8 @@ describe('files as modelers write them', () => {
     const def = await parseDefinition(decodeXml(fixtureBytes('h-listeners-activiti.bpmn20.xml')), 'h-listeners-activiti.bpmn20.xml');
     expect(def.key).toBe('activitiListeners');
     expect(def.unrunnable).toBeUndefined();
+    // bpmn-engine runs it too (it runs executable processes only).
+    expect((await startInstance(def, {})).status).toBe('waiting');
   });
 
   it('isExecutable="false" stays not executable, and two processes without it are refused', async () => {
