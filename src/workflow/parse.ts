@@ -11,6 +11,7 @@ import { asyncFlags, placementProblem, spliceBoundary, type AsyncBoundary, type 
 import { LearnedState } from './learned';
 import { collectHooks, type ElementHooks } from './listeners';
 import { findUnrunnable } from './runnable';
+import { TimerEventDefinition } from './timers';
 import { documentationOf, extractTaskDefinition, formPropertiesOf, initiatorOf, type ModdleElement } from './taskDefinitions';
 
 /* eslint-disable @typescript-eslint/no-require-imports */
@@ -198,7 +199,7 @@ export async function parseDefinition(xml: string, resourceName?: string): Promi
 
   let sourceContext: SourceContext;
   try {
-    sourceContext = Serializer(moddleContext, TypeResolver(Elements));
+    sourceContext = Serializer(moddleContext, TypeResolver({ ...Elements, TimerEventDefinition }));
   } catch (err) {
     throw new DefinitionError(`Invalid BPMN${where}: ${(err as Error).message}`);
   }

@@ -4,6 +4,7 @@
 // by listeners.ts. Asynchronous continuations are placed (or refused) by asyncBoundaries.ts.
 import { DefinitionError } from './interfaces';
 import type { ModdleElement } from './taskDefinitions';
+import { parseTimer } from './timers';
 
 const JAVASCRIPT = /^(javascript|js|ecmascript)$/i;
 const DIALECTS = ['activiti', 'flowable'];
@@ -53,6 +54,19 @@ function check(el: ModdleElement): string | undefined {
   const condition = el.conditionExpression as ModdleElement | undefined;
   if (condition && typeof condition.language === 'string' && !JAVASCRIPT.test(condition.language.trim())) {
     return `${named(el)} has a condition in language "${condition.language}": ${condition.language} is not supported yet; use a \${…} expression or language="javascript"`;
+  }
+  for (const ed of (el.eventDefinitions as ModdleElement[] | undefined) ?? []) {
+    if (ed.$type !== 'bpmn:TimerEventDefinition') continue;
+    for (const type of ['timeDate', 'timeDuration', 'timeCycle'] as const) {
+      const body = (ed[type] as { body?: unknown } | undefined)?.body;
+      // An expression is read when the timer starts (a bad value then fails the instance there).
+      if (typeof body !== 'string' || /[$#]\{/.test(body)) continue;
+      try {
+        parseTimer(type, body);
+      } catch (err) {
+        return `${named(el)} has ${type} "${body.trim()}", which cannot be read: ${(err as Error).message}`;
+      }
+    }
   }
   for (const ext of extensionsOf(el)) {
     if (IGNORED_EXTENSIONS.test(ext.$type)) {
