@@ -25,6 +25,11 @@ export interface TaskDefinition {
   assignee?: string;
   candidateUsers?: string;
   candidateGroups?: string;
+  /**
+   * <potentialOwner> resource assignments as Activiti/Camunda read them: `user(x)` a candidate
+   * user, `group(y)` or a bare name a candidate group (each may hold ${…} expressions).
+   */
+  potentialOwners?: { kind: 'user' | 'group'; expression: string }[];
   formKey?: string;
   dueDate?: string;
   priority?: string;

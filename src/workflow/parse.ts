@@ -171,7 +171,14 @@ export async function parseDefinition(xml: string, resourceName?: string): Promi
     if (el.$type === 'bpmn:BoundaryEvent' && !el.attachedToRef) {
       throw new DefinitionError(`Invalid BPMN${where}: boundaryEvent "${id}" is not attached to an activity`, id);
     }
-    if (el.$type === 'bpmn:UserTask') tasks.push(extractTaskDefinition(el));
+    if (el.$type === 'bpmn:UserTask') {
+      try {
+        tasks.push(extractTaskDefinition(el));
+      } catch (err) {
+        if (err instanceof DefinitionError) throw new DefinitionError(err.message.replace(/^Invalid BPMN:/, `Invalid BPMN${where}:`), err.elementId);
+        throw err;
+      }
+    }
     if (el.$type === 'bpmn:StartEvent' && !startFormProperties.length) startFormProperties = formPropertiesOf(el);
     if (el.$type === 'bpmn:StartEvent' && !initiator && proc.flowElements?.includes(el)) initiator = initiatorOf(el);
     if (el.$type === 'bpmn:EndEvent' || el.$type === 'bpmn:IntermediateThrowEvent') {
