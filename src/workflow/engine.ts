@@ -119,7 +119,7 @@ class Run {
       sourceContext: compiled.sourceContext,
       timers: this.timers,
       expressions: engineExpressions,
-      scripts: new SandboxScripts(),
+      scripts: new SandboxScripts(this.hooks),
       ...(this.hooks.active && { extensions: this.hooks.extensions }),
       ...(!process.env.DEBUG && { Logger: silentLogger }),
     });

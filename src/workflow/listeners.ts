@@ -25,6 +25,7 @@
 import { DefinitionError, type OpenTask } from './interfaces';
 import { resolveValue } from './expressions';
 import { scriptHost } from '../scripts/host';
+import type { LocalScopes } from './scripts';
 import type { ModdleElement } from './taskDefinitions';
 
 export const LISTENER_TIMEOUT_MS = 1000;
@@ -324,7 +325,7 @@ export interface RunIdentity {
 }
 
 /** One run's listeners: the `extensions` option for its Engine, and the user-task hooks engine.ts calls. */
-export class ListenerRuntime {
+export class ListenerRuntime implements LocalScopes {
   private readonly started = new Set<string>();
   private readonly locals = new Map<string, Record<string, unknown>>();
   private tag = 0;
@@ -420,7 +421,8 @@ export class ListenerRuntime {
     this.locals.delete(executionId);
   }
 
-  private localsOf(executionId: string, content: Record<string, unknown> | undefined): Record<string, unknown> {
+  /** The local variables (inputs) of an activity execution: kept in memory during a run, else from its stored message. */
+  localsOf(executionId: string, content: Record<string, unknown> | undefined): Record<string, unknown> {
     let locals = this.locals.get(executionId);
     if (!locals) {
       const stored = content?.[LOCALS_KEY];
