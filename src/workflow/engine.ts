@@ -111,9 +111,10 @@ class Run {
     private readonly compiled: CompiledDefinition,
     now: () => number,
     knownTimers: ReadonlyMap<string, number> = new Map(),
+    instance: RunOptions['instance'] = {},
   ) {
     this.timers = new CapturingTimers(now, knownTimers);
-    this.hooks = new ListenerRuntime(compiled.hooks, compiled.processId, (err, id) => this.fail(err, id));
+    this.hooks = new ListenerRuntime(compiled.hooks, compiled.processId, (err, id) => this.fail(err, id), { processInstanceId: instance.id, businessKey: instance.businessKey ?? null });
     this.engine = new Engine({
       name: compiled.processId,
       sourceContext: compiled.sourceContext,
@@ -403,7 +404,7 @@ export async function startInstance(def: ParsedDefinition, variables: Record<str
     const result = template?.instantiate(variables ?? {}, now(), !opts.externalVariables);
     if (result) return result;
   }
-  const run = new Run(compiled, now);
+  const run = new Run(compiled, now, undefined, opts.instance);
   await run.start(variables ?? {});
   return run.result();
 }
@@ -459,7 +460,7 @@ export async function completeTask(
 
 async function completeWithEngine(compiled: CompiledDefinition, state: Buffer, executionId: string, values: Record<string, unknown>, opts: ResumeOptions): Promise<RunResult> {
   const stored = await decodeFor(compiled, state, opts);
-  const run = new Run(compiled, opts.now ?? Date.now, knownTimers(stored.timers));
+  const run = new Run(compiled, opts.now ?? Date.now, knownTimers(stored.timers), opts.instance);
   await run.recover(stored);
   // A state that cannot be recovered is a failed instance, not a missing task.
   if (run.failed) return run.result();
@@ -476,7 +477,7 @@ async function completeWithEngine(compiled: CompiledDefinition, state: Buffer, e
 export async function continueAsync(def: ParsedDefinition, state: Buffer, opts: ResumeOptions = {}): Promise<RunResult | undefined> {
   const compiled = compiledOf(def);
   const stored = await decodeFor(compiled, state, opts);
-  const run = new Run(compiled, opts.now ?? Date.now, knownTimers(stored.timers));
+  const run = new Run(compiled, opts.now ?? Date.now, knownTimers(stored.timers), opts.instance);
   await run.recover(stored);
   if (run.failed) return run.result();
   const waiting = run.waitingBoundaries();
@@ -499,7 +500,7 @@ export async function fireDueTimers(def: ParsedDefinition, state: Buffer, now: n
   // `now` is the clock of this call (opts.now is not used here).
   const compiled = compiledOf(def);
   const stored = await decodeFor(compiled, state, opts);
-  const run = new Run(compiled, () => now, knownTimers(stored.timers));
+  const run = new Run(compiled, () => now, knownTimers(stored.timers), opts.instance);
   await run.recover(stored);
   await run.fireDue(now);
   return run.result();

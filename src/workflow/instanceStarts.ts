@@ -117,7 +117,7 @@ export async function startMany(rt: RuntimeContext, reqs: StartRequest[], opts: 
     // Engine runs (and template fills) resolve through microtasks only: let I/O in now and then.
     if (index % 32 === 31) await new Promise((resolve) => setImmediate(resolve));
     const def = await definitionOf(req);
-    const result = await startInstance(def.parsed, req.variables, { ...rt.runOptions, externalVariables: true, startUserId: req.startUserId ?? null });
+    const result = await startInstance(def.parsed, req.variables, { ...rt.runOptions, externalVariables: true, startUserId: req.startUserId ?? null, instance: { businessKey: req.businessKey ?? null } });
     // Anything but a plain wait (an end, a failure, jobs) takes the one-by-one path with its hooks.
     if (result.status === 'waiting' && !result.jobs.length && result.state) simple.push({ index, req, def, result });
     else out[index] = await startOne(rt, req, def, result, opts);

@@ -133,6 +133,11 @@ export interface RunOptions {
   /** clock for timer due times and relative due dates (default Date.now) */
   now?: () => number;
   /**
+   * The instance this run belongs to, for listener scripts (`execution.processInstanceId`,
+   * `execution.businessKey`); a start does not know its instance id yet.
+   */
+  instance?: { id?: string; businessKey?: string | null };
+  /**
    * false: bpmn-engine runs every start and every completion. Default true: a definition's start
    * template (template.ts) and completion plan (completionPlan.ts) answer where they can.
    */

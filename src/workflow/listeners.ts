@@ -276,7 +276,7 @@ const EPILOGUE = `
 ;({ l: __rf.l, t: __rf.t, r: undefined })`;
 
 interface ScriptMeta {
-  e: { id: string; activityId: string; eventName: string; processInstanceId?: string; businessKey?: string | null; processDefinitionKey: string };
+  e: { id: string; activityId: string; eventName: string; processInstanceId: string | null; businessKey: string | null; processDefinitionKey: string };
   l: Record<string, unknown>;
   t?: TaskData;
 }
@@ -535,7 +535,7 @@ export class ListenerRuntime implements LocalScopes {
   ): void {
     for (const l of listeners) {
       const meta: ScriptMeta = {
-        e: { ...exec, activityId, processDefinitionKey: this.processId, ...this.identity },
+        e: { ...exec, activityId, processDefinitionKey: this.processId, processInstanceId: this.identity.processInstanceId ?? null, businessKey: this.identity.businessKey ?? null },
         l: locals,
         ...(task && { t: { ...task, candidateUsers: [...task.candidateUsers], candidateGroups: [...task.candidateGroups] } }),
       };

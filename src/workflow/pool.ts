@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { RunResult } from './interfaces';
+import type { RunOptions, RunResult } from './interfaces';
 
 export interface PoolRequest {
   id: number;
@@ -23,6 +23,7 @@ export interface PoolRequest {
   values?: Record<string, unknown>;
   variables?: Record<string, unknown>;
   now: number;
+  instance?: RunOptions['instance'];
 }
 
 export interface PoolResponse {

@@ -37,9 +37,9 @@ describe('Activiti and Flowable script listener classes', () => {
     expect(started.error).toBeUndefined();
     expect(started.variables).toEqual({ initiator: 'openidm-admin', created: true });
     expect(started.openTasks[0].assignee).toBe('admin.reviewer');
-    const done = await completeTask(def, started.state!, started.openTasks[0].executionId, { decision: 'approve' });
+    const done = await completeTask(def, started.state!, started.openTasks[0].executionId, { decision: 'approve' }, { instance: { id: '42', businessKey: 'sourceId: bjensen' } });
     expect(done.status).toBe('ended');
-    expect(done.variables.outcome).toBe('approved');
+    expect(done.variables).toMatchObject({ outcome: 'approved', closedFor: 'sourceId: bjensen#42' });
   });
 
   it('runs Flowable ScriptTaskListener with <flowable:string> fields', async () => {
