@@ -25,6 +25,7 @@ import { Db, migrate, openDb } from '../repo/db';
 import { Definitions, LoadedDefinition } from '../workflow/definitions';
 import { EndEventDef, TaskDefinition, TimerInfo } from '../workflow/interfaces';
 import { FinishedEvent, InstanceRow, RuntimeHooks, TaskRow, WorkflowRuntime } from '../workflow/runtime';
+import { readProcessFile } from '../workflow/scriptResources';
 import { addIsoDuration } from '../workflow/timers';
 
 export type { InstanceRow, TaskRow } from '../workflow/runtime';
@@ -390,7 +391,7 @@ export class ProcessTestKit {
   /** Deploys a .bpmn / .bpmn20.xml file (relative to baseDir) as a new version of its process. */
   async deploy(file: string): Promise<DeployedDefinition> {
     const full = path.resolve(this.baseDir, file);
-    return this.deployXml(fs.readFileSync(full, 'utf8'), path.basename(full));
+    return this.deployXml(readProcessFile(full), path.basename(full));
   }
 
   /** Deploys BPMN text; a DefinitionError (message and elementId) when it cannot be deployed. */

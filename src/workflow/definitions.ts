@@ -12,7 +12,7 @@ import { countActiveInstancesOf } from '../repo/processInstances';
 import { CONTINUE_TOPIC } from './asyncBoundaries';
 import { parseDefinition } from './engine';
 import { DefinitionError, ParsedDefinition } from './interfaces';
-import { decodeXml } from './xmlEncoding';
+import { readProcessFile } from './scriptResources';
 
 export interface LoadedDefinition {
   row: repo.DefinitionRow;
@@ -88,7 +88,7 @@ export class Definitions {
     if (!fs.existsSync(dir)) return report;
     for (const file of fs.readdirSync(dir).filter(isProcessFile).sort()) {
       try {
-        const { row, created } = await this.deployXml(decodeXml(fs.readFileSync(path.join(dir, file)), ` ${file}`), file);
+        const { row, created } = await this.deployXml(readProcessFile(path.join(dir, file)), file);
         if (created) {
           report.deployed.push(row);
           this.log.info(`deployed ${file} as ${row.id}`);

@@ -5,9 +5,10 @@
 // Deploy (collectHooks): every listener is read from the moddle tree. A JavaScript listener runs: a
 // camunda:script (inline, scriptFormat javascript), or Activiti's/Flowable's designer form, a
 // ScriptTaskListener / ScriptExecutionListener class with its `script` and `language` fields. Anything
-// else (another class, a delegateExpression or expression listener, groovy, a script resource) is
-// refused, naming the element: reconflow runs no Java, and a listener that is skipped silently would
-// be a false success.
+// else (another class, a delegateExpression or expression listener, groovy, a script resource left
+// in the XML — scriptResources.ts inlines those of process-folder files at deploy) is refused,
+// naming the element: reconflow runs no Java, and a listener that is skipped silently would be a
+// false success.
 //
 // Run: execution `start` listeners (after the input mapping) run on the activity's start event,
 // before it executes; `end` listeners (after the output mapping) when its execution completes, before
@@ -90,7 +91,7 @@ function listenerScript(el: ModdleElement, listener: ModdleElement, type: 'task'
     if (cls || listener.expression || listener.delegateExpression) return `${what} names both a script and a delegate`;
     language = str(script.scriptFormat);
     if (str(script.resource)) {
-      return `${what} has a script resource ("${script.resource}"): reconflow runs inline scripts only; put the script in the file (a deployed version must not depend on another file)`;
+      return `${what} has a script resource ("${script.resource}"), which is read only when a file of the process folder is deployed (an upload carries no script files): put the script inline`;
     }
     source = str(script.value);
   } else if ((cls && SCRIPT_LISTENER_CLASS.test(cls)) || str(listener.type) === 'script') {
@@ -137,7 +138,7 @@ function ioValueOf(param: ModdleElement, where: string): IoValue | string {
     case 'camunda:Script': {
       const lang = (str(def.scriptFormat) ?? '').trim();
       if (!JAVASCRIPT.test(lang)) return `${where} has a script in "${lang || '(no language)'}": ${lang ? `${lang} is not supported yet; ` : ''}reconflow runs JavaScript only`;
-      if (str(def.resource)) return `${where} has a script resource ("${def.resource}"): reconflow runs inline scripts only`;
+      if (str(def.resource)) return `${where} has a script resource ("${def.resource}"), which is read only when a file of the process folder is deployed (an upload carries no script files): put the script inline`;
       const source = str(def.value);
       if (!source?.trim()) return `${where} has an empty script`;
       return { kind: 'script', source, name: where };
