@@ -211,7 +211,9 @@ class Run {
     await this.step(async () => {
       this.engine.recover(stored.engine);
       // A signal sent before resume() is dropped silently: resume first, always.
+      this.hooks.resuming = true; // the waits resume() re-emits are not new tasks
       this.execution = await this.engine.resume({ listener: this.listener });
+      this.hooks.resuming = false;
     });
   }
 

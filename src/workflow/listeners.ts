@@ -328,6 +328,8 @@ export interface RunIdentity {
 /** One run's listeners: the `extensions` option for its Engine, and the user-task hooks engine.ts calls. */
 export class ListenerRuntime implements LocalScopes {
   private readonly started = new Set<string>();
+  /** Set by the engine layer while bpmn-engine resumes a stored state (it re-emits every wait). */
+  resuming = false;
   private readonly locals = new Map<string, Record<string, unknown>>();
   private tag = 0;
 
@@ -446,7 +448,7 @@ export class ListenerRuntime implements LocalScopes {
    */
   taskCreated(api: { id: string; executionId: string; content?: Record<string, unknown>; environment: { variables: Record<string, unknown> } }, task: OpenTask): OpenTask {
     const listeners = this.hooks.get(api.id)?.task ?? [];
-    if (!listeners.length || !this.started.has(api.executionId)) return task;
+    if (!listeners.length || !this.isNew(api)) return task;
     const locals = this.localsOf(api.executionId, api.content);
     const data: TaskData = {
       id: api.executionId,
@@ -488,6 +490,15 @@ export class ListenerRuntime implements LocalScopes {
       out.dueDate = new Date(due).toISOString();
     } else delete out.dueDate;
     return out;
+  }
+
+  /**
+   * Whether a waiting task was created in this run: its execution (or, for a multi-instance
+   * iteration, its parent's) started in it, or it started waiting after the stored state was resumed.
+   */
+  private isNew(api: { executionId: string; content?: Record<string, unknown> }): boolean {
+    const parent = (api.content?.parent as { executionId?: unknown } | undefined)?.executionId;
+    return this.started.has(api.executionId) || (typeof parent === 'string' && this.started.has(parent)) || !this.resuming;
   }
 
   private taskData(activityId: string, executionId: string, eventName: string, content: Record<string, unknown>): TaskData {
