@@ -328,6 +328,8 @@ export interface RunIdentity {
 /** One run's listeners: the `extensions` option for its Engine, and the user-task hooks engine.ts calls. */
 export class ListenerRuntime implements LocalScopes {
   private readonly started = new Set<string>();
+  /** The user tasks waiting in this run, as resolved (what a `complete` listener's `task` shows). */
+  private readonly tasks = new Map<string, OpenTask>();
   /** Set by the engine layer while bpmn-engine resumes a stored state (it re-emits every wait). */
   resuming = false;
   private readonly locals = new Map<string, Record<string, unknown>>();
@@ -448,7 +450,11 @@ export class ListenerRuntime implements LocalScopes {
    */
   taskCreated(api: { id: string; executionId: string; content?: Record<string, unknown>; environment: { variables: Record<string, unknown> } }, task: OpenTask): OpenTask {
     const listeners = this.hooks.get(api.id)?.task ?? [];
-    if (!listeners.length || !this.isNew(api)) return task;
+    if (!listeners.length) return task;
+    if (!this.isNew(api)) {
+      this.tasks.set(api.executionId, task);
+      return task;
+    }
     const locals = this.localsOf(api.executionId, api.content);
     const data: TaskData = {
       id: api.executionId,
@@ -489,6 +495,7 @@ export class ListenerRuntime implements LocalScopes {
       }
       out.dueDate = new Date(due).toISOString();
     } else delete out.dueDate;
+    this.tasks.set(api.executionId, out);
     return out;
   }
 
@@ -502,18 +509,19 @@ export class ListenerRuntime implements LocalScopes {
   }
 
   private taskData(activityId: string, executionId: string, eventName: string, content: Record<string, unknown>): TaskData {
+    const t = this.tasks.get(executionId);
     return {
       id: executionId,
       taskDefinitionKey: activityId,
       eventName,
-      name: typeof content.name === 'string' ? content.name : activityId,
-      description: null,
-      assignee: null,
+      name: t?.name ?? (typeof content.name === 'string' ? content.name : activityId),
+      description: t?.documentation ?? null,
+      assignee: t?.assignee ?? null,
       owner: null,
-      priority: 50,
-      dueDate: null,
-      candidateUsers: [],
-      candidateGroups: [],
+      priority: t?.priority ?? 50,
+      dueDate: t?.dueDate ?? null,
+      candidateUsers: [...(t?.candidateUsers ?? [])],
+      candidateGroups: [...(t?.candidateGroups ?? [])],
     };
   }
 

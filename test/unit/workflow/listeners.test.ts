@@ -23,7 +23,7 @@ describe('camunda JavaScript listeners', () => {
     expect(done.endActivityId).toBe('yes');
     expect(done.variables.trail).toEqual([
       'process start', 'start end', 'take toReview', 'review start', 'assignment bjensen.lead', 'create Review',
-      'complete true', 'review end yes', 'process end',
+      'complete true by bjensen.lead', 'review end yes', 'process end',
     ]);
   });
 });
