@@ -141,7 +141,11 @@ const { TimerEventDefinition: BpmnTimerEventDefinition } = require('bpmn-element
  * values. Registered by parse.ts through the type resolver.
  */
 export class TimerEventDefinition extends BpmnTimerEventDefinition {
+  /** The value last parsed (expressions resolved): what the captured timer's due time is derived from. */
+  resolvedTimer: { type: TimerType; value: string } | undefined;
+
   parse(timerType: TimerType, value: string): { expireAt?: Date; repeat?: number; delay?: number } {
+    this.resolvedTimer = { type: timerType, value };
     // bpmn-elements measures the timeout on its own `new Date()`: so does this; the due time that
     // counts is re-derived on the engine layer's clock when the timer is captured (dueTime).
     const now = Date.now();
@@ -161,6 +165,8 @@ export class TimerEventDefinition extends BpmnTimerEventDefinition {
 interface TimerOwner {
   id?: string;
   executionId?: string;
+  resolvedTimer?: { type: TimerType; value: string };
+  // bpmn-elements' own TimerEventDefinition (a definition parsed without ours): its raw values
   timerType?: string;
   timeDuration?: string;
   timeCycle?: string;
@@ -170,18 +176,20 @@ interface TimerOwner {
 
 /**
  * Due time of a new timer on our clock (the clock of a firing timer is its due time: a cycle's next
- * occurrence counts from there), by the same parser the definition used.
+ * occurrence counts from there), by the same parser, from the same value (expressions resolved) the
+ * timer definition just parsed.
  */
 function dueTime(owner: TimerOwner | undefined, now: number, delay: number): number {
-  const { timerType } = owner ?? {};
-  if (timerType === 'timeDate' && owner?.expireAt !== undefined) {
+  if (!owner?.resolvedTimer && owner?.timerType === 'timeDate' && owner.expireAt !== undefined) {
     const at = new Date(owner.expireAt).getTime();
     if (!Number.isNaN(at)) return at;
   }
-  const value = timerType === 'timeDuration' ? owner?.timeDuration : timerType === 'timeCycle' ? owner?.timeCycle : timerType === 'timeDate' ? owner?.timeDate : undefined;
-  if (value && timerType) {
+  const type = owner?.timerType as TimerType | undefined;
+  const raw = type && (owner?.[type] as string | undefined);
+  const resolved = owner?.resolvedTimer ?? (type && raw && !/[$#]\{/.test(raw) ? { type, value: raw } : undefined);
+  if (resolved) {
     try {
-      const due = parseTimer(timerType as TimerType, value).dueAfter(now);
+      const due = parseTimer(resolved.type, resolved.value).dueAfter(now);
       if (due !== undefined) return due;
     } catch {
       // the definition's parse has reported it; keep the engine's delay

@@ -60,6 +60,13 @@ describe('a cron timeCycle in a process', () => {
     expect(fired.timers.map((t) => [t.activityId, iso(t.expireAt)])).toEqual([['weekdayReminder', '2026-12-11T09:00:00.000Z']]);
   });
 
+  it('reads a cycle given by an expression the same way, on the engine layer\'s clock', async () => {
+    const def = await parseDefinition(fixture('h-listeners-cron.bpmn').replace('0 0 9 ? * MON-FRI', '${reminderCycle}'));
+    expect(def.unrunnable).toBeUndefined();
+    const started = await startInstance(def, { reminderCycle: '0 30 7 ? * 1' }, { now: () => T0 });
+    expect(started.timers.map((t) => iso(t.expireAt))).toEqual(['2026-12-13T07:30:00.000Z']); // the next Sunday
+  });
+
   it('fails a timer value that cannot be read at its element, with the parser\'s words', async () => {
     const def = await parseDefinition(fixture('h-listeners-cron.bpmn').replace('0 0 9 ? * MON-FRI', '0 0 9 * *'), 'bad.bpmn');
     // Refused at deploy, naming the element …
