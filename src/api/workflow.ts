@@ -8,6 +8,7 @@ import { envelope, parseQueryRequest } from '../crest/query';
 import { matchesFilter } from '../crest/queryFilter';
 import { AppContext } from '../context';
 import { DefinitionError } from '../workflow/interfaces';
+import { decodeXml } from '../workflow/xmlEncoding';
 import { type InstanceStatus, WorkflowRuntime } from '../workflow/runtime';
 import { definitionView, instanceView, taskView } from '../workflow/views';
 import { actionOf, objectBody, queryString, unknownAction } from './http';
@@ -51,16 +52,19 @@ export function workflowRouter(runtime: WorkflowRuntime) {
       sendProjected(res, view, queryString(req, '_fields'));
     });
 
-    r.post('/workflow/processdefinition', express.text({ type: () => true, limit: MAX_BPMN_BYTES }), async (req, res) => {
+    // Raw bytes: the document's own encoding (BOM, declaration) decides how it is read (xmlEncoding.ts).
+    r.post('/workflow/processdefinition', express.raw({ type: () => true, limit: MAX_BPMN_BYTES }), async (req, res) => {
       requireAdmin(principalOf(res));
       const type = req.get('Content-Type') ?? '';
       if (!/^(application|text)\/(xml|bpmn\+xml|octet-stream)/i.test(type) && !/bpmn/i.test(type)) {
         throw new CrestError(415, 'Upload a BPMN file as application/xml or text/xml');
       }
-      if (typeof req.body !== 'string' || !req.body.trim()) throw badRequest('The request body must be the BPMN XML');
+      if (!Buffer.isBuffer(req.body) || !req.body.length) throw badRequest('The request body must be the BPMN XML');
       const name = (queryString(req, 'resourceName') ?? 'upload.bpmn').replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 200);
       try {
-        const { row, created } = await runtime.definitions.deployXml(req.body, name);
+        const xml = decodeXml(req.body, ` ${name}`);
+        if (!xml.trim()) throw badRequest('The request body must be the BPMN XML');
+        const { row, created } = await runtime.definitions.deployXml(xml, name);
         const def = await runtime.definitions.get(row.id);
         res.status(created ? 201 : 200).json(definitionView(def.row, def.parsed));
       } catch (e) {

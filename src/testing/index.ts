@@ -26,6 +26,7 @@ import { Definitions, LoadedDefinition } from '../workflow/definitions';
 import { EndEventDef, TaskDefinition, TimerInfo } from '../workflow/interfaces';
 import { Broadcasted, Correlated, FinishedEvent, InstanceRow, MessageCorrelation, RuntimeHooks, TaskRow, WaitingSubscription, WorkflowRuntime } from '../workflow/runtime';
 import type { ExternalTaskRow } from '../workflow/externalTaskService';
+import { readProcessFile } from '../workflow/scriptResources';
 import { addIsoDuration } from '../workflow/timers';
 
 export type { Broadcasted, Correlated, InstanceRow, MessageCorrelation, TaskRow, WaitingSubscription } from '../workflow/runtime';
@@ -501,7 +502,7 @@ export class ProcessTestKit {
   /** Deploys a .bpmn / .bpmn20.xml file (relative to baseDir) as a new version of its process. */
   async deploy(file: string): Promise<DeployedDefinition> {
     const full = path.resolve(this.baseDir, file);
-    return this.deployXml(fs.readFileSync(full, 'utf8'), path.basename(full));
+    return this.deployXml(readProcessFile(full), path.basename(full));
   }
 
   /** Deploys BPMN text; a DefinitionError (message and elementId) when it cannot be deployed. */

@@ -17,7 +17,7 @@ export function continueJob(rt: RuntimeContext): JobHandler {
     const inst = Number.isSafeInteger(id) ? await instances.readInstance(trx, id) : null;
     if (!inst || inst.status !== 'active' || !inst.state) return { skipped: `process instance ${String(payload.processInstanceId)} is not active` };
     const def = await rt.definitions.get(inst.definitionId, trx);
-    const result = await continueAsync(def.parsed, inst.state, { ...rt.runOptions, variables: inst.variables });
+    const result = await continueAsync(def.parsed, inst.state, { ...rt.runOptions, variables: inst.variables, instance: { id: String(inst.id), businessKey: inst.businessKey } });
     if (!result) return { skipped: `process instance ${id} waits at no continuation boundary` };
     if (result.status === 'failed') {
       throw new Error(`continuing process instance ${id} after ${String(payload.activityId)} failed at ${result.error?.activityId ?? '?'}: ${result.error?.message ?? 'failed'}`);

@@ -17,6 +17,7 @@ import { CALL_RETURN_TOPIC, checkCalledKeys, deploymentOrder } from './calledIns
 import { parseDefinition, saveStartTemplate, useTemplateStore, type TemplateStore } from './engine';
 import { DefinitionError, ParsedDefinition } from './interfaces';
 import { storeStartSubscriptions } from './subscriptions';
+import { readProcessFile } from './scriptResources';
 
 export interface LoadedDefinition {
   row: repo.DefinitionRow;
@@ -164,7 +165,8 @@ export class Definitions {
   async deployDirectory(dir: string): Promise<DeployReport> {
     const report: DeployReport = { deployed: [], unchanged: [], failed: [] };
     if (!fs.existsSync(dir)) return report;
-    const files = fs.readdirSync(dir).filter(isProcessFile).sort().map((file) => ({ file, xml: fs.readFileSync(path.join(dir, file), 'utf8') }));
+    // Decoded by their declared encoding, script resources inlined (scriptResources.ts).
+    const files = fs.readdirSync(dir).filter(isProcessFile).sort().map((file) => ({ file, xml: readProcessFile(path.join(dir, file)) }));
     // Called processes first; a caller may name a key another file of this folder is still to deploy.
     const ordered = await deploymentOrder(files);
     const pendingKeys = new Set(ordered.map((f) => f.key).filter((k): k is string => !!k));

@@ -11,6 +11,7 @@ import { collectWaits } from './eventWaits';
 import { engineExpressions, scopeVariables } from './expressions';
 import { deliverOutcome, resolvePriority, uncaughtBpmnError, type ExternalOutcome } from './externalTasks';
 import type { OpenTask, ParsedDefinition, RunOptions, RunResult, WaitingExecution } from './interfaces';
+import { ListenerRuntime } from './listeners';
 import { compiledOf, type CompiledDefinition } from './parse';
 import { SandboxScripts } from './scripts';
 import { compactEngineState, decodeState, decodeTemplateRef, encodeState, isTemplateRef, StateFormatError, type EngineState, type StoredState } from './stateCodec';
@@ -124,19 +125,24 @@ export class Run {
   private startKeys: string[] | undefined;
 
   private readonly listener = { emit: (key: string, api: ElementApi | undefined) => this.onEvent(key, api) };
+  /** Task/execution listeners and I/O mappings of the definition (listeners.ts). */
+  private readonly hooks: ListenerRuntime;
 
   constructor(
     private readonly compiled: CompiledDefinition,
     now: () => number,
     knownTimers: ReadonlyMap<string, number> = new Map(),
+    instance: RunOptions['instance'] = {},
   ) {
     this.timers = new CapturingTimers(now, knownTimers);
+    this.hooks = new ListenerRuntime(compiled.hooks, compiled.processId, (err, id) => this.fail(err, id), { processInstanceId: instance.id, businessKey: instance.businessKey ?? null });
     this.engine = new Engine({
       name: compiled.processId,
       sourceContext: compiled.sourceContext,
       timers: this.timers,
       expressions: engineExpressions,
-      scripts: new SandboxScripts(),
+      scripts: new SandboxScripts(this.hooks),
+      ...(this.hooks.active && { extensions: this.hooks.extensions }),
       ...(!process.env.DEBUG && { Logger: silentLogger }),
     });
     // Without an 'error' listener EventEmitter would throw the engine error out of a broker callback.
@@ -188,7 +194,9 @@ export class Run {
   // loop variables (${approver}), then the process's.
   private onUserTaskWait(api: ElementApi): void {
     const def = this.compiled.tasks.get(api.id)!;
-    this.openTasks.set(api.executionId, resolveOpenTask(def, api.executionId, scopeVariables(api.environment.variables, api.content), this.timers.clock()));
+    // Loop variables (multi-instance) and the activity's own inputs (camunda:inputOutput) are in scope.
+    const task = resolveOpenTask(def, api.executionId, scopeVariables(this.hooks.scopeVariables(api), api.content), this.timers.clock());
+    this.openTasks.set(api.executionId, this.hooks.taskCreated(api, task));
   }
 
   private onExternalWait(api: ElementApi): void {
@@ -279,7 +287,9 @@ export class Run {
     await this.step(async () => {
       this.engine.recover(stored.engine);
       // A signal sent before resume() is dropped silently: resume first, always.
+      this.hooks.resuming = true; // the waits resume() re-emits are not new tasks
       this.execution = await this.engine.resume({ listener: this.listener });
+      this.hooks.resuming = false;
     });
   }
 
@@ -482,6 +492,11 @@ export interface StartOptions extends RunOptions {
    * a template-started state then leaves them out.
    */
   externalVariables?: boolean;
+  /**
+   * The starting user's id: set in the start event's initiator variable (camunda:initiator, …) when
+   * the definition names one, null when nobody is signed in (as Activiti and Camunda do).
+   */
+  startUserId?: string | null;
 }
 
 /** Options of completeTask / fireDueTimers beyond RunOptions. */
@@ -562,13 +577,14 @@ export async function startInstance(def: ParsedDefinition, variables: Record<str
   const compiled = compiledOf(def);
   const now = opts.now ?? Date.now;
   refuseReservedVariables(variables, 'start');
+  if (def.initiator) variables = { ...variables, [def.initiator]: opts.startUserId ?? null };
   if (opts.start !== 'engine' && opts.templates !== false) {
     const template = await templateFor(compiled);
     // Stored before any instance refers to it; a store that fails means a full state instead.
     const result = template && (await compiled.learned.ensureSaved(template)) ? template.instantiate(variables ?? {}, now(), !opts.externalVariables) : undefined;
     if (result) return result;
   }
-  const run = new Run(compiled, now);
+  const run = new Run(compiled, now, undefined, opts.instance);
   await run.start(variables ?? {});
   return run.result();
 }
@@ -632,7 +648,7 @@ export async function completeTask(
 
 async function completeWithEngine(compiled: CompiledDefinition, state: Buffer, executionId: string, values: Record<string, unknown>, opts: ResumeOptions): Promise<RunResult> {
   const stored = await decodeFor(compiled, state, opts);
-  const run = new Run(compiled, opts.now ?? Date.now, knownTimers(stored.timers));
+  const run = new Run(compiled, opts.now ?? Date.now, knownTimers(stored.timers), opts.instance);
   await run.recover(stored);
   // A state that cannot be recovered is a failed instance, not a missing task.
   if (run.failed) return run.result();
@@ -649,7 +665,7 @@ async function completeWithEngine(compiled: CompiledDefinition, state: Buffer, e
 export async function continueAsync(def: ParsedDefinition, state: Buffer, opts: ResumeOptions = {}): Promise<RunResult | undefined> {
   const compiled = compiledOf(def);
   const stored = await decodeFor(compiled, state, opts);
-  const run = new Run(compiled, opts.now ?? Date.now, knownTimers(stored.timers));
+  const run = new Run(compiled, opts.now ?? Date.now, knownTimers(stored.timers), opts.instance);
   await run.recover(stored);
   if (run.failed) return run.result();
   const waiting = run.waitingBoundaries();
@@ -718,7 +734,7 @@ export async function fireDueTimers(def: ParsedDefinition, state: Buffer, now: n
   // `now` is the clock of this call (opts.now is not used here).
   const compiled = compiledOf(def);
   const stored = await decodeFor(compiled, state, opts);
-  const run = new Run(compiled, () => now, knownTimers(stored.timers));
+  const run = new Run(compiled, () => now, knownTimers(stored.timers), opts.instance);
   await run.recover(stored);
   await run.fireDue(now);
   return run.result();

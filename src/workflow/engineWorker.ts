@@ -23,7 +23,7 @@ async function handle(req: PoolRequest): Promise<RunResult> {
   // The stored template a reference names: the calling thread sends it the first time.
   if (req.template) useTemplateStore(def, undefined, [req.template]);
   const state = Buffer.from(req.state.buffer, req.state.byteOffset, req.state.byteLength);
-  const opts = { now: () => req.now, variables: req.variables };
+  const opts = { now: () => req.now, variables: req.variables, instance: req.instance };
   // The calling thread keeps the completion plan: here the engine always runs.
   if (req.op === 'complete') return completeTask(def, state, req.executionId!, req.values ?? {}, { ...opts, templates: false });
   return fireDueTimers(def, state, req.now, opts);

@@ -121,7 +121,7 @@ export async function startMany(rt: RuntimeContext, reqs: StartRequest[], opts: 
     // Engine runs (and template fills) resolve through microtasks only: let I/O in now and then.
     if (index % 32 === 31) await new Promise((resolve) => setImmediate(resolve));
     const def = await definitionOf(req);
-    const result = await startInstance(def.parsed, req.variables, { ...rt.runOptions, externalVariables: true }).catch((e: unknown) => {
+    const result = await startInstance(def.parsed, req.variables, { ...rt.runOptions, externalVariables: true, startUserId: req.startUserId ?? null, instance: { businessKey: req.businessKey ?? null } }).catch((e: unknown) => {
       // A reserved variable name (reservedVariables.ts): refused, naming it, before anything is stored.
       const err = e as { code?: string; message?: string; field?: string };
       if (err?.code === 'FORM_VALIDATION') throw new InvalidInput(String(err.message), { field: err.field ?? null });

@@ -25,6 +25,11 @@ export interface TaskDefinition {
   assignee?: string;
   candidateUsers?: string;
   candidateGroups?: string;
+  /**
+   * <potentialOwner> resource assignments as Activiti/Camunda read them: `user(x)` a candidate
+   * user, `group(y)` or a bare name a candidate group (each may hold ${…} expressions).
+   */
+  potentialOwners?: { kind: 'user' | 'group'; expression: string }[];
   formKey?: string;
   dueDate?: string;
   priority?: string;
@@ -57,6 +62,8 @@ export interface ParsedDefinition {
    * refuses the definition; a version stored before the check still loads, and fails where it runs.
    */
   unrunnable?: DefinitionError;
+  /** The start event's camunda:/activiti:/flowable:initiator: the variable set to the starting user's id. */
+  initiator?: string;
   /** Elements with an asynchronous continuation (camunda:asyncBefore, …), as written. */
   asyncActivities?: { id: string; attribute: string }[];
   /** Call activities and the process each calls (a literal key, or none when an expression names it). */
@@ -127,6 +134,11 @@ export interface RunResult {
 export interface RunOptions {
   /** clock for timer due times and relative due dates (default Date.now) */
   now?: () => number;
+  /**
+   * The instance this run belongs to, for listener scripts (`execution.processInstanceId`,
+   * `execution.businessKey`); a start does not know its instance id yet.
+   */
+  instance?: { id?: string; businessKey?: string | null };
   /**
    * false: bpmn-engine runs every start and every completion. Default true: a definition's start
    * template (template.ts) and completion plan (completionPlan.ts) answer where they can.

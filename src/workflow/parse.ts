@@ -15,8 +15,10 @@ import { extendTypes } from './elementTypes';
 import { LearnedState } from './learned';
 import { adoptVendorLoopAttributes } from './multiInstance';
 import { reservedFormField } from './reservedVariables';
+import { collectHooks, type ElementHooks } from './listeners';
 import { findUnrunnable } from './runnable';
-import { documentationOf, extractTaskDefinition, formPropertiesOf, type ModdleElement } from './taskDefinitions';
+import { TimerEventDefinition } from './timers';
+import { documentationOf, extractTaskDefinition, formPropertiesOf, initiatorOf, type ModdleElement } from './taskDefinitions';
 
 /* eslint-disable @typescript-eslint/no-require-imports */
 // bpmn-engine 25 bundles bpmn-moddle 9 (CommonJS); the top-level bpmn-moddle may be a newer ESM-only
@@ -71,6 +73,8 @@ export interface CompiledDefinition {
   readonly calls: ReadonlyMap<string, CallActivityDef>;
   /** error end events by id → the error they end with (a called process's error end reaches its caller) */
   readonly errorEnds: ReadonlyMap<string, { code?: string; name?: string }>;
+  /** Listeners and I/O mappings by element id (listeners.ts) */
+  readonly hooks: ReadonlyMap<string, ElementHooks>;
   /** What running this definition has taught the engine layer (template, completion plan): learned.ts */
   readonly learned: LearnedState;
 }
@@ -92,6 +96,8 @@ function checkWarnings(warnings: ModdleWarning[], where: string): void {
   for (const w of warnings) {
     // Attributes of known namespaces that no descriptor declares (activiti:assignee, …) are read from $attrs.
     if (/^unknown attribute/.test(w.message)) continue;
+    // The text is already decoded (xmlEncoding.ts): the declaration's encoding has been honoured.
+    if (/^unsupported document encoding/.test(w.message)) continue;
     const elementId = w.element?.id;
     const missing = /^unresolved reference <(.*)>/.exec(w.message);
     if (missing) {
@@ -138,7 +144,14 @@ export async function parseDefinition(xml: string, resourceName?: string): Promi
 
   const root = moddleContext.rootElement;
   if (root?.$type !== 'bpmn:Definitions') throw new DefinitionError(`Invalid BPMN${where}: root element is not bpmn:definitions`);
-  const processes = ((root.rootElements as FlowNode[] | undefined) ?? []).filter((el) => el.$type === 'bpmn:Process' && el.isExecutable === true);
+  const all = ((root.rootElements as FlowNode[] | undefined) ?? []).filter((el) => el.$type === 'bpmn:Process');
+  let processes = all.filter((el) => el.isExecutable === true);
+  // Activiti and Flowable treat a single process without isExecutable as executable (BPMN's own
+  // default is false, hence only when nothing says otherwise).
+  if (!processes.length && all.length === 1 && all[0].isExecutable === undefined) {
+    processes = all;
+    all[0].isExecutable = true; // bpmn-elements runs executable processes only
+  }
   if (processes.length !== 1) {
     throw new DefinitionError(`Invalid BPMN${where}: expected exactly one executable process, found ${processes.length}`);
   }
@@ -148,6 +161,8 @@ export async function parseDefinition(xml: string, resourceName?: string): Promi
 
   const flowElements = allFlowElements(proc);
   let unrunnable = findUnrunnable([proc, ...flowElements], where);
+  const hooks = collectHooks(proc, flowElements, where);
+  unrunnable ??= hooks.error;
   const flows = flowElements.filter((el) => el.$type === 'bpmn:SequenceFlow');
   const marked: { el: FlowNode; boundary: AsyncBoundary }[] = [];
   for (const el of flowElements) {
@@ -164,6 +179,7 @@ export async function parseDefinition(xml: string, resourceName?: string): Promi
   const errorEnds = new Map<string, { code?: string; name?: string }>();
   const externalTasks = new Map<string, ExternalTaskDef>();
   let startFormProperties: ReturnType<typeof formPropertiesOf> = [];
+  let initiator: string | undefined;
   for (const el of flowElements) {
     const id = el.id ?? '';
     if (el.$type === 'bpmn:SequenceFlow' && (!el.sourceRef || !el.targetRef)) {
@@ -172,7 +188,14 @@ export async function parseDefinition(xml: string, resourceName?: string): Promi
     if (el.$type === 'bpmn:BoundaryEvent' && !el.attachedToRef) {
       throw new DefinitionError(`Invalid BPMN${where}: boundaryEvent "${id}" is not attached to an activity`, id);
     }
-    if (el.$type === 'bpmn:UserTask') tasks.push(extractTaskDefinition(el));
+    if (el.$type === 'bpmn:UserTask') {
+      try {
+        tasks.push(extractTaskDefinition(el));
+      } catch (err) {
+        if (err instanceof DefinitionError) throw new DefinitionError(err.message.replace(/^Invalid BPMN:/, `Invalid BPMN${where}:`), err.elementId);
+        throw err;
+      }
+    }
     if (el.$type === 'bpmn:CallActivity') {
       const call = callActivityOf(el);
       if (typeof call !== 'string') {
@@ -189,6 +212,7 @@ export async function parseDefinition(xml: string, resourceName?: string): Promi
     if (external) externalTasks.set(id, external);
     adoptVendorLoopAttributes(el);
     if (el.$type === 'bpmn:StartEvent' && !startFormProperties.length) startFormProperties = formPropertiesOf(el);
+    if (el.$type === 'bpmn:StartEvent' && !initiator && proc.flowElements?.includes(el)) initiator = initiatorOf(el);
     if (el.$type === 'bpmn:EndEvent' || el.$type === 'bpmn:IntermediateThrowEvent') {
       const topic = jobTopicOf(el);
       if (topic) jobTopics.set(id, topic);
@@ -214,7 +238,7 @@ export async function parseDefinition(xml: string, resourceName?: string): Promi
 
   let sourceContext: SourceContext;
   try {
-    const resolve = TypeResolver(Elements, extendTypes) as (entity: { id?: string; Behaviour?: unknown }) => void;
+    const resolve = TypeResolver({ ...Elements, TimerEventDefinition }, extendTypes) as (entity: { id?: string; Behaviour?: unknown }) => void;
     // An external service task runs as a wait state (externalTasks.ts), not as bpmn-elements' ServiceTask.
     sourceContext = Serializer(moddleContext, (entity: { id?: string; Behaviour?: unknown }) => {
       resolve(entity);
@@ -236,8 +260,11 @@ export async function parseDefinition(xml: string, resourceName?: string): Promi
     eventWaits: eventWaitsOf(key, flowElements),
     calls,
     errorEnds,
+    hooks: hooks.hooks,
     learned: new LearnedState(),
   };
+  // A start template or completion plan would skip the listeners: such a definition always runs the engine.
+  if (hooks.hooks.size) context.learned.template = Promise.resolve(undefined);
   const definition: ParsedDefinition = {
     key,
     name: proc.name ?? key,
@@ -250,6 +277,7 @@ export async function parseDefinition(xml: string, resourceName?: string): Promi
   unrunnable ??= reservedFormField(tasks, startFormProperties, where);
   if (unrunnable) definition.unrunnable = unrunnable;
   if (calls.size) definition.calledElements = [...calls.values()].map(calledElementRef);
+  if (initiator) definition.initiator = initiator;
   if (marked.length) definition.asyncActivities = marked.map((m) => ({ id: m.boundary.activityId, attribute: m.boundary.attribute }));
   // Activiti (and so IDM) reports the definitions' targetNamespace as the process category.
   if (typeof root.targetNamespace === 'string' && root.targetNamespace) definition.category = root.targetNamespace;

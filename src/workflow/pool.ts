@@ -13,7 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { referencedTemplate, type TemplateRecord } from './engine';
-import type { ParsedDefinition, RunResult } from './interfaces';
+import type { ParsedDefinition, RunOptions, RunResult } from './interfaces';
 
 export interface PoolRequest {
   id: number;
@@ -27,6 +27,7 @@ export interface PoolRequest {
   values?: Record<string, unknown>;
   variables?: Record<string, unknown>;
   now: number;
+  instance?: RunOptions['instance'];
 }
 
 export interface PoolResponse {

@@ -1,19 +1,20 @@
 // What the runtime can never run, found at deploy so that it never reaches an approver: a script
 // format without an engine, a Java delegate, a service-like task (no services are registered),
-// listeners and I/O mappings (bpmn-engine would skip them silently). Asynchronous continuations
-// are placed (or refused) by asyncBoundaries.ts.
+// connectors (bpmn-engine would skip them silently). Listeners and I/O mappings are run or refused
+// by listeners.ts. Asynchronous continuations are placed (or refused) by asyncBoundaries.ts.
 import { catchDefinition } from './eventWaits';
 import { externalTaskOf } from './externalTasks';
 import { DefinitionError } from './interfaces';
 import { flowProblem } from './runnableFlow';
 import type { ModdleElement } from './taskDefinitions';
+import { parseTimer } from './timers';
 
 const JAVASCRIPT = /^(javascript|js|ecmascript)$/i;
 const DIALECTS = ['activiti', 'flowable'];
 const SERVICE_LIKE = new Set(['bpmn:ServiceTask', 'bpmn:SendTask', 'bpmn:BusinessRuleTask']);
 const DELEGATES = ['class', 'delegateExpression', 'expression'];
 // Extension elements bpmn-engine does not run: accepting them would ignore them silently.
-const IGNORED_EXTENSIONS = /:(ExecutionListener|TaskListener|InputOutput|Connector|executionListener|taskListener)$/;
+const IGNORED_EXTENSIONS = /:(Connector)$/;
 
 const kind = (el: ModdleElement) => el.$type.replace(/^bpmn:/, '').replace(/^./, (c) => c.toLowerCase());
 const named = (el: ModdleElement) => `${kind(el)} "${el.id ?? '?'}"`;
@@ -69,6 +70,19 @@ function check(el: ModdleElement): string | undefined {
   const condition = el.conditionExpression as ModdleElement | undefined;
   if (condition && typeof condition.language === 'string' && !JAVASCRIPT.test(condition.language.trim())) {
     return `${named(el)} has a condition in language "${condition.language}": ${condition.language} is not supported yet; use a \${…} expression or language="javascript"`;
+  }
+  for (const ed of (el.eventDefinitions as ModdleElement[] | undefined) ?? []) {
+    if (ed.$type !== 'bpmn:TimerEventDefinition') continue;
+    for (const type of ['timeDate', 'timeDuration', 'timeCycle'] as const) {
+      const body = (ed[type] as { body?: unknown } | undefined)?.body;
+      // An expression is read when the timer starts (a bad value then fails the instance there).
+      if (typeof body !== 'string' || /[$#]\{/.test(body)) continue;
+      try {
+        parseTimer(type, body);
+      } catch (err) {
+        return `${named(el)} has ${type} "${body.trim()}", which cannot be read: ${(err as Error).message}`;
+      }
+    }
   }
   for (const ext of extensionsOf(el)) {
     if (IGNORED_EXTENSIONS.test(ext.$type)) {

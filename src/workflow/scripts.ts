@@ -27,6 +27,12 @@ interface ScriptOwner {
 /** What bpmn-elements passes to execute(): ExecutionScope(activity, message). */
 interface ExecutionScope {
   environment?: { variables?: Record<string, unknown> };
+  content?: { executionId?: string; [key: string]: unknown };
+}
+
+/** An activity's local variables (camunda:inputOutput inputs, listeners.ts), by its execution. */
+export interface LocalScopes {
+  localsOf(executionId: string, content?: Record<string, unknown>): Record<string, unknown>;
 }
 
 class SandboxedScript {
@@ -34,16 +40,26 @@ class SandboxedScript {
     readonly id: string,
     readonly language: string,
     private readonly body: string,
+    private readonly scopes?: LocalScopes,
   ) {}
 
   execute(scope: ExecutionScope, callback: Callback): void {
     let output: unknown;
     try {
       const variables = scope.environment?.variables ?? {};
-      const json = scriptHost().task(this.id, this.body, JSON.stringify(variables), SCRIPT_TASK_TIMEOUT_MS);
+      // An activity's input parameters are its local variables: the script sees them over the
+      // process's, and what it assigns to one of them stays local.
+      const executionId = scope.content?.executionId;
+      const locals = this.scopes && executionId ? this.scopes.localsOf(executionId, scope.content) : undefined;
+      const visible = locals && Object.keys(locals).length ? { ...variables, ...locals } : variables;
+      const json = scriptHost().task(this.id, this.body, JSON.stringify(visible), SCRIPT_TASK_TIMEOUT_MS);
       const { v, r } = (json === undefined ? {} : JSON.parse(json)) as { v?: Record<string, unknown>; r?: unknown };
       if (v && typeof v === 'object') {
-        for (const [key, value] of Object.entries(v)) if (key !== '__proto__') variables[key] = value;
+        for (const [key, value] of Object.entries(v)) {
+          if (key === '__proto__') continue;
+          if (locals && Object.hasOwn(locals, key)) locals[key] = value;
+          else variables[key] = value;
+        }
       }
       output = r;
     } catch (err) {
@@ -57,13 +73,15 @@ class SandboxedScript {
 export class SandboxScripts {
   private readonly scripts = new Map<string, SandboxedScript>();
 
+  constructor(private readonly scopes?: LocalScopes) {}
+
   register({ id, type, behaviour }: ScriptOwner): SandboxedScript | undefined {
     const isFlow = type === 'bpmn:SequenceFlow';
     const language = isFlow ? behaviour?.conditionExpression?.language : behaviour?.scriptFormat;
     const body = isFlow ? behaviour?.conditionExpression?.body : behaviour?.script;
     // No dummy scripts: a script task without a JavaScript body fails instead of passing silently.
     if (!language || !body || !/^(javascript|js|ecmascript)$/i.test(language)) return undefined;
-    const script = new SandboxedScript(`${type}/${id}`, language, body);
+    const script = new SandboxedScript(`${type}/${id}`, language, body, this.scopes);
     this.scripts.set(id, script);
     return script;
   }

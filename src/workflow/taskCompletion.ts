@@ -33,10 +33,11 @@ export async function complete(rt: RuntimeContext, taskId: number, submitted: Re
   let result: RunResult;
   try {
     const state = inst.state;
+    const instance = { id: String(inst.id), businessKey: inst.businessKey };
     const inWorker = rt.pool.enabled
-      ? () => rt.pool.run({ op: 'complete', definitionId: def.row.id, state, executionId: task.executionId, values, variables: inst.variables, now: rt.now() }, def.row.xml, def.parsed)
+      ? () => rt.pool.run({ op: 'complete', definitionId: def.row.id, state, executionId: task.executionId, values, variables: inst.variables, now: rt.now(), instance }, def.row.xml, def.parsed)
       : undefined;
-    result = await completeTask(def.parsed, state, task.executionId, values, { ...rt.runOptions, variables: inst.variables }, inWorker);
+    result = await completeTask(def.parsed, state, task.executionId, values, { ...rt.runOptions, variables: inst.variables, instance }, inWorker);
   } catch (e) {
     const err = e as { code?: string; message?: string; field?: string };
     if (err.code === 'TASK_NOT_WAITING') throw new Conflict(`Task ${taskId} is no longer waiting`);

@@ -4,7 +4,7 @@
 
 import { FORBIDDEN_KEYS, hasExpression, ownValue, resolveTemplate, resolveValue } from './expressions';
 import { addIsoDuration } from './timers';
-import type { FormPropertyDef, FormPropertyType, OpenTask, ResolvedFormProperty, TaskDefinition } from './interfaces';
+import { DefinitionError, type FormPropertyDef, type FormPropertyType, type OpenTask, type ResolvedFormProperty, type TaskDefinition } from './interfaces';
 
 /** The parts of a bpmn-moddle element this module reads. */
 export interface ModdleElement {
@@ -109,7 +109,42 @@ export function camundaProperty(el: ModdleElement, name: string): string | undef
   return undefined;
 }
 
+/** camunda:initiator / activiti:initiator / flowable:initiator of a start event: the variable that gets the starting user's id. */
+export function initiatorOf(el: ModdleElement): string | undefined {
+  return attribute(el, 'initiator')?.trim() || undefined;
+}
+
 export const FREE_VARIABLES_PROPERTY = 'reconflow:freeVariables';
+
+/** The formal expression text of a <humanPerformer>/<potentialOwner>. */
+function resourceExpression(role: ModdleElement): string | undefined {
+  const rae = role.resourceAssignmentExpression as { expression?: { body?: unknown } } | undefined;
+  const body = rae?.expression?.body;
+  return typeof body === 'string' && body.trim() ? body.trim() : undefined;
+}
+
+/**
+ * BPMN's standard resource assignments, as Activiti's and Camunda's parsers read them: the
+ * humanPerformer's expression is the assignee; a potentialOwner's is split at commas into
+ * `user(x)` (a candidate user), `group(y)` and bare names (candidate groups).
+ */
+function resourceAssignments(el: ModdleElement, def: TaskDefinition): void {
+  for (const role of (el.resources as ModdleElement[] | undefined) ?? []) {
+    const text = resourceExpression(role);
+    if (role.$type === 'bpmn:HumanPerformer') {
+      if (!text) continue;
+      if (def.assignee !== undefined) {
+        throw new DefinitionError(`Invalid BPMN: userTask "${el.id ?? '?'}" declares its assignee twice (humanPerformer and an assignee attribute)`, el.id);
+      }
+      def.assignee = text;
+    } else if (role.$type === 'bpmn:PotentialOwner' && text) {
+      for (const part of text.split(',').map((p) => p.trim()).filter(Boolean)) {
+        const m = /^(user|group)\((.*)\)$/.exec(part);
+        (def.potentialOwners ??= []).push(m ? { kind: m[1] as 'user' | 'group', expression: m[2].trim() } : { kind: 'group', expression: part });
+      }
+    }
+  }
+}
 
 export function extractTaskDefinition(el: ModdleElement): TaskDefinition {
   const def: TaskDefinition = { id: el.id ?? '', name: el.name ?? el.id ?? '', formProperties: formPropertiesOf(el) };
@@ -120,6 +155,7 @@ export function extractTaskDefinition(el: ModdleElement): TaskDefinition {
     const value = attribute(el, key);
     if (value !== undefined) def[key] = value;
   }
+  resourceAssignments(el, def);
   return def;
 }
 
@@ -153,6 +189,10 @@ function resolveFormProperty(p: FormPropertyDef, vars: Record<string, unknown>):
   return { ...p, type: { ...p.type, ...(p.type.values && { values: { ...p.type.values } }) }, value };
 }
 
+function owners(def: TaskDefinition, kind: 'user' | 'group', at: (raw: string) => unknown): string[] {
+  return (def.potentialOwners ?? []).filter((o) => o.kind === kind).flatMap((o) => list(at(o.expression)));
+}
+
 /** Resolves assignee, candidates, due date, priority and form defaults against current variables. */
 export function resolveOpenTask(def: TaskDefinition, executionId: string, vars: Record<string, unknown>, now: number): OpenTask {
   const at = (raw: string | undefined) => (raw === undefined ? undefined : resolveValue(raw, vars));
@@ -162,8 +202,8 @@ export function resolveOpenTask(def: TaskDefinition, executionId: string, vars: 
     taskDefinitionKey: def.id,
     // Camunda and Activiti resolve a name's expressions too ("Vote ${loopCounter + 1} of ${nrOfInstances}").
     name: hasExpression(def.name) ? resolveTemplate(def.name, vars) : def.name,
-    candidateUsers: list(at(def.candidateUsers)),
-    candidateGroups: list(at(def.candidateGroups)),
+    candidateUsers: [...new Set([...list(at(def.candidateUsers)), ...owners(def, 'user', at)])],
+    candidateGroups: [...new Set([...list(at(def.candidateGroups)), ...owners(def, 'group', at)])],
     priority: Number.isFinite(priority) ? Math.trunc(priority) : 50,
     formProperties: def.formProperties.map((p) => resolveFormProperty(p, vars)),
   };

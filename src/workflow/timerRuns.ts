@@ -18,8 +18,8 @@ export async function fireTimers(rt: RuntimeContext, id: number): Promise<boolea
   if (!inst || inst.status !== 'active' || !inst.state || inst.wakeAt === null || inst.wakeAt > rt.now()) return false;
   const def = await rt.definitions.get(inst.definitionId);
   const result = rt.pool.enabled
-    ? await rt.pool.run({ op: 'fire', definitionId: def.row.id, state: inst.state, variables: inst.variables, now: rt.now() }, def.row.xml, def.parsed)
-    : await fireDueTimers(def.parsed, inst.state, rt.now(), { ...rt.runOptions, variables: inst.variables });
+    ? await rt.pool.run({ op: 'fire', definitionId: def.row.id, state: inst.state, variables: inst.variables, now: rt.now(), instance: { id: String(inst.id), businessKey: inst.businessKey } }, def.row.xml, def.parsed)
+    : await fireDueTimers(def.parsed, inst.state, rt.now(), { ...rt.runOptions, variables: inst.variables, instance: { id: String(inst.id), businessKey: inst.businessKey } });
   try {
     if (result.status === 'failed') await recordTimerFailure(rt, inst, result);
     else await rt.db.knex.transaction((trx) => storeRun(rt, trx, inst, def, result, {}));

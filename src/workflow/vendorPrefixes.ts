@@ -1,6 +1,6 @@
 // BPMN vendor prefixes beyond camunda (nothing to do with repo/dialect's SQL backends): moddle
 // descriptors for Activiti and Flowable extension elements (`activiti:formProperty`,
-// `activiti:value`). Their task attributes (activiti:assignee, …) are NOT declared here: camunda's
+// `activiti:value`, `activiti:taskListener`/`executionListener` with `activiti:field`). Their task attributes (activiti:assignee, …) are NOT declared here: camunda's
 // descriptor already defines `assignee` & co. on bpmn:UserTask and moddle refuses a second package
 // defining the same property name. Undeclared attributes of a registered namespace land in the
 // element's `$attrs` under the registered prefix (whatever prefix the file uses), which is where
@@ -32,6 +32,23 @@ function descriptor(name: string, prefix: VendorPrefix, uri: string) {
       // Call activity variable mappings (callActivities.ts), as camunda:in / camunda:out.
       { name: 'In', superClass: ['Element'], meta: { allowedIn: ['bpmn:CallActivity'] }, properties: stringAttrs('source', 'sourceExpression', 'target', 'variables', 'businessKey', 'local') },
       { name: 'Out', superClass: ['Element'], meta: { allowedIn: ['bpmn:CallActivity'] }, properties: stringAttrs('source', 'sourceExpression', 'target', 'variables', 'local') },
+      // Listeners as Activiti's and Flowable's designers write them (listeners.ts runs the script
+      // ones and refuses the rest by name); without these moddle reports "unparsable content".
+      ...['TaskListener', 'ExecutionListener'].map((name) => ({
+        name,
+        superClass: ['Element'],
+        properties: [...stringAttrs('event', 'class', 'expression', 'delegateExpression', 'type', 'id'), { name: 'fields', type: 'Field', isMany: true }],
+      })),
+      {
+        name: 'Field',
+        superClass: ['Element'],
+        properties: [
+          ...stringAttrs('name', 'stringValue'),
+          // <activiti:string>…</activiti:string> and <activiti:expression>…</activiti:expression> children
+          { name: 'string', type: 'String' },
+          { name: 'expression', type: 'String' },
+        ],
+      },
     ],
   };
 }
