@@ -8,6 +8,7 @@ import camundaDescriptor from 'camunda-bpmn-moddle/resources/camunda.json';
 import { DefinitionError, type EndEventDef, type ParsedDefinition, type TaskDefinition } from './interfaces';
 import { vendorDescriptors } from './vendorPrefixes';
 import { asyncFlags, placementProblem, spliceBoundary, type AsyncBoundary, type ModdleReference } from './asyncBoundaries';
+import { assignMissingIds } from './generatedIds';
 import { LearnedState } from './learned';
 import { findUnrunnable } from './runnable';
 import { documentationOf, extractTaskDefinition, formPropertiesOf, type ModdleElement } from './taskDefinitions';
@@ -123,6 +124,8 @@ export async function parseDefinition(xml: string, resourceName?: string): Promi
   checkWarnings(moddleContext.warnings, where);
 
   const root = moddleContext.rootElement;
+  // bpmn-elements keys flows by id; BPMN lets them have none (generatedIds.ts).
+  if (root) assignMissingIds(root, moddleContext.elementsById);
   if (root?.$type !== 'bpmn:Definitions') throw new DefinitionError(`Invalid BPMN${where}: root element is not bpmn:definitions`);
   const processes = ((root.rootElements as FlowNode[] | undefined) ?? []).filter((el) => el.$type === 'bpmn:Process' && el.isExecutable === true);
   if (processes.length !== 1) {
