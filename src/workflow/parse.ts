@@ -75,6 +75,16 @@ function checkRawXml(xml: string, where: string): void {
   if (/<!DOCTYPE|<!ENTITY/i.test(xml)) throw new DefinitionError(`Invalid BPMN${where}: DOCTYPE/ENTITY declarations are not allowed`);
 }
 
+/**
+ * An unresolved reference that cannot affect a run: one from diagram interchange (a shape, edge or
+ * plane drawn for something that is not there), or a participant's processRef naming no process
+ * (a pool without a process). Camunda deploys such files; they are common in modeler exports.
+ */
+function outsideExecution(w: ModdleWarning): boolean {
+  const type = w.element?.$type ?? '';
+  return /^(bpmndi|di|dc):/.test(type) || (type === 'bpmn:Participant' && w.property === 'bpmn:processRef');
+}
+
 function checkWarnings(warnings: ModdleWarning[], where: string): void {
   for (const w of warnings) {
     // Attributes of known namespaces that no descriptor declares (activiti:assignee, …) are read from $attrs.
@@ -82,6 +92,7 @@ function checkWarnings(warnings: ModdleWarning[], where: string): void {
     const elementId = w.element?.id;
     const missing = /^unresolved reference <(.*)>/.exec(w.message);
     if (missing) {
+      if (outsideExecution(w)) continue;
       const prop = (w.property ?? 'reference').replace(/^bpmn:/, '');
       throw new DefinitionError(
         `Invalid BPMN${where}: ${w.element?.$type ?? 'element'} "${elementId ?? '?'}" ${prop} references unknown element "${missing[1]}"`,
