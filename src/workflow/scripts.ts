@@ -1,7 +1,8 @@
 // Replaces bpmn-engine's JavaScripts, which runs script tasks with the whole execution scope
 // (environment, services, timers) in reach and without a time limit. Here a script sees a JSON copy
-// of the process variables as `variables` and nothing else, and may change variables by assigning
-// to `variables.x`. It runs in this thread's script worker (src/scripts/host.ts), so it holds
+// of the process variables as `variables` (and by bare name), and Camunda's/Flowable's `execution`
+// over that copy (executionBinding.ts), and nothing else; it changes variables by assigning to
+// `variables.x` or with execution.setVariable / removeVariable. It runs in this thread's script worker (src/scripts/host.ts), so it holds
 // the calling thread at most SCRIPT_TASK_TIMEOUT_MS in all (run, microtasks, copying the variables
 // out), whatever it overrides or allocates; past that it is stopped and the task fails naming the
 // activity and the limit. Variables come back as a copy of own data properties (getters and
@@ -9,6 +10,7 @@
 // keeps honest mistakes and trivial escapes (host-realm objects) out.
 
 import { scriptHost } from '../scripts/host';
+import { processIdOf, variablesWithMeta, withExecution, type ExecutionMeta, type MessageParent } from './executionBinding';
 
 export const SCRIPT_TASK_TIMEOUT_MS = 1000;
 
@@ -26,24 +28,41 @@ interface ScriptOwner {
 
 /** What bpmn-elements passes to execute(): ExecutionScope(activity, message). */
 interface ExecutionScope {
+  id?: string;
   environment?: { variables?: Record<string, unknown> };
+  content?: { executionId?: string; parent?: MessageParent };
+}
+
+/** The instance a run belongs to, for `execution.getProcessInstanceId()` / `getBusinessKey()`. */
+export interface ScriptIdentity {
+  processInstanceId?: string | null;
+  businessKey?: string | null;
 }
 
 class SandboxedScript {
+  /** the body with `execution` and bare variable names bound (executionBinding.ts) */
+  private readonly source: string;
+
   constructor(
     readonly id: string,
     readonly language: string,
-    private readonly body: string,
-  ) {}
+    body: string,
+    private readonly identity: ScriptIdentity = {},
+  ) {
+    this.source = withExecution(body);
+  }
 
   execute(scope: ExecutionScope, callback: Callback): void {
     let output: unknown;
     try {
       const variables = scope.environment?.variables ?? {};
-      const json = scriptHost().task(this.id, this.body, JSON.stringify(variables), SCRIPT_TASK_TIMEOUT_MS);
+      const json = scriptHost().task(this.id, this.source, variablesWithMeta(variables, this.meta(scope)), SCRIPT_TASK_TIMEOUT_MS);
       const { v, r } = (json === undefined ? {} : JSON.parse(json)) as { v?: Record<string, unknown>; r?: unknown };
       if (v && typeof v === 'object') {
         for (const [key, value] of Object.entries(v)) if (key !== '__proto__') variables[key] = value;
+        // Removed by the script (execution.removeVariable, delete variables.x); values JSON
+        // cannot carry (undefined, functions) never reached it and stay.
+        for (const [key, value] of Object.entries(variables)) if (!Object.hasOwn(v, key) && value !== undefined && typeof value !== 'function') delete variables[key];
       }
       output = r;
     } catch (err) {
@@ -51,11 +70,28 @@ class SandboxedScript {
     }
     callback(null, output);
   }
+
+  private meta(scope: ExecutionScope): ExecutionMeta {
+    const activityId = scope.id ?? '';
+    return {
+      e: {
+        id: scope.content?.executionId ?? activityId,
+        activityId,
+        eventName: null,
+        processInstanceId: this.identity.processInstanceId ?? null,
+        businessKey: this.identity.businessKey ?? null,
+        processDefinitionKey: processIdOf(scope.content),
+      },
+      l: {},
+    };
+  }
 }
 
 /** The `scripts` option for bpmn-engine; one instance per Engine (ids are per definition). */
 export class SandboxScripts {
   private readonly scripts = new Map<string, SandboxedScript>();
+
+  constructor(private readonly identity: ScriptIdentity = {}) {}
 
   register({ id, type, behaviour }: ScriptOwner): SandboxedScript | undefined {
     const isFlow = type === 'bpmn:SequenceFlow';
@@ -63,7 +99,7 @@ export class SandboxScripts {
     const body = isFlow ? behaviour?.conditionExpression?.body : behaviour?.script;
     // No dummy scripts: a script task without a JavaScript body fails instead of passing silently.
     if (!language || !body || !/^(javascript|js|ecmascript)$/i.test(language)) return undefined;
-    const script = new SandboxedScript(`${type}/${id}`, language, body);
+    const script = new SandboxedScript(`${type}/${id}`, language, body, this.identity);
     this.scripts.set(id, script);
     return script;
   }
