@@ -11,7 +11,8 @@
 // already defines (JSON, Math, variables, execution …) keep their meaning.
 //
 // One implementation for every script kind: script tasks (scripts.ts) prepend `withExecution`;
-// listeners build `execution` with EXECUTION_FACTORY and add their `task` beside it.
+// listeners build `execution` with EXECUTION_FACTORY (and bare names with BARE_NAMES_FACTORY) in
+// their own prelude, and add their `task` beside it.
 
 /** The key under which the host passes ExecutionMeta inside the variables' JSON (removed by the prelude). */
 export const META_KEY = '@@reconflow.execution';
@@ -65,7 +66,7 @@ export const EXECUTION_FACTORY = `function (rf, vars) {
  * execution.getVariable. A name the script declares with `var` exists already (hoisted, undefined)
  * and gets the value; a name the sandbox defines otherwise is left alone.
  */
-const BARE_NAMES = `function (execution, names) {
+export const BARE_NAMES_FACTORY = `function (execution, names) {
   var shadow = Object.create(null);
   names.forEach(function (k) {
     var d = Object.getOwnPropertyDescriptor(globalThis, k);
@@ -87,7 +88,7 @@ const PRELUDE = oneLine(`(function (vars) {
   var execution = (${EXECUTION_FACTORY})(rf, vars);
   globalThis.execution = execution;
   var names = Object.keys(vars); for (var k in rf.l) if (names.indexOf(k) < 0) names.push(k);
-  (${BARE_NAMES})(execution, names);
+  (${BARE_NAMES_FACTORY})(execution, names);
 })(variables);`);
 
 /**
