@@ -89,6 +89,27 @@ describe('script task bindings', () => {
     expect(result.error?.message).toMatch(/timed out after 1000 ms/);
   });
 
+  it('a JavaScript condition reads variables by name and through execution', async () => {
+    const xml = `<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" id="d" targetNamespace="t">
+  <bpmn:process id="p" isExecutable="true">
+    <bpmn:startEvent id="s" />
+    <bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="gw" />
+    <bpmn:exclusiveGateway id="gw" default="small" />
+    <bpmn:sequenceFlow id="big" sourceRef="gw" targetRef="bigEnd">
+      <bpmn:conditionExpression xsi:type="bpmn:tFormalExpression" language="javascript">amount > 100 &amp;&amp; execution.getVariable('currency') === 'EUR'</bpmn:conditionExpression>
+    </bpmn:sequenceFlow>
+    <bpmn:sequenceFlow id="small" sourceRef="gw" targetRef="smallEnd" />
+    <bpmn:endEvent id="bigEnd" />
+    <bpmn:endEvent id="smallEnd" />
+  </bpmn:process>
+</bpmn:definitions>`;
+    const def = await parseDefinition(xml);
+    expect(await startInstance(def, { amount: 150, currency: 'EUR' }, { start: 'engine' })).toMatchObject({ status: 'ended', endActivityId: 'bigEnd' });
+    expect(await startInstance(def, { amount: 150, currency: 'USD' }, { start: 'engine' })).toMatchObject({ status: 'ended', endActivityId: 'smallEnd' });
+    expect(await startInstance(def, { amount: 50, currency: 'EUR' }, { start: 'engine' })).toMatchObject({ status: 'ended', endActivityId: 'smallEnd' });
+  });
+
   it('knows the instance when the engine layer passes it', () => {
     const scripts = new SandboxScripts({ processInstanceId: '42', businessKey: 'bk' });
     const script = scripts.register({ id: 't', type: 'bpmn:ScriptTask', behaviour: { scriptFormat: 'javascript', script: 'variables.who = [execution.getProcessInstanceId(), execution.getBusinessKey(), execution.processInstanceId]' } })!;
