@@ -141,7 +141,7 @@ export class Run {
       sourceContext: compiled.sourceContext,
       timers: this.timers,
       expressions: engineExpressions,
-      scripts: new SandboxScripts(this.hooks),
+      scripts: new SandboxScripts(this.hooks, { processInstanceId: instance.id ?? null, businessKey: instance.businessKey ?? null }),
       ...(this.hooks.active && { extensions: this.hooks.extensions }),
       ...(!process.env.DEBUG && { Logger: silentLogger }),
     });

@@ -27,6 +27,7 @@ import { DefinitionError, type OpenTask } from './interfaces';
 import { resolveValue } from './expressions';
 import { scriptHost } from '../scripts/host';
 import type { LocalScopes } from './scripts';
+import { BARE_NAMES_FACTORY, EXECUTION_FACTORY } from './executionBinding';
 import type { ModdleElement } from './taskDefinitions';
 
 export const LISTENER_TIMEOUT_MS = 1000;
@@ -221,27 +222,9 @@ export function collectHooks(proc: ModdleElement, elements: ModdleElement[], whe
  */
 const PRELUDE = `var __rf = variables[${JSON.stringify(META_KEY)}]; delete variables[${JSON.stringify(META_KEY)}];
 (function (rf, vars) {
-  var locals = rf.l, own = function (o, k) { return Object.prototype.hasOwnProperty.call(o, k); };
-  var get = function (n) { n = String(n); return own(locals, n) ? locals[n] : own(vars, n) ? vars[n] : null; };
-  var set = function (n, v) { n = String(n); if (own(locals, n)) locals[n] = v; else vars[n] = v; };
-  var all = function () { var o = {}, k; for (k in vars) o[k] = vars[k]; for (k in locals) o[k] = locals[k]; return o; };
-  var e = rf.e;
-  var execution = {
-    getVariable: get, setVariable: set, hasVariable: function (n) { return own(locals, String(n)) || own(vars, String(n)); },
-    getVariables: all, setVariables: function (o) { for (var k in o) set(k, o[k]); },
-    removeVariable: function (n) { delete vars[String(n)]; },
-    getVariableLocal: function (n) { return own(locals, String(n)) ? locals[String(n)] : null; },
-    setVariableLocal: function (n, v) { locals[String(n)] = v; },
-    getVariablesLocal: function () { var o = {}; for (var k in locals) o[k] = locals[k]; return o; },
-    getId: function () { return e.id; }, id: e.id,
-    getActivityId: function () { return e.activityId; }, activityId: e.activityId,
-    getCurrentActivityId: function () { return e.activityId; }, currentActivityId: e.activityId,
-    getEventName: function () { return e.eventName; }, eventName: e.eventName,
-    getProcessInstanceId: function () { return e.processInstanceId; }, processInstanceId: e.processInstanceId,
-    getProcessBusinessKey: function () { return e.businessKey; }, getBusinessKey: function () { return e.businessKey; }, businessKey: e.businessKey,
-    getProcessDefinitionId: function () { return e.processDefinitionKey; }, processDefinitionKey: e.processDefinitionKey
-  };
+  var execution = (${EXECUTION_FACTORY})(rf, vars);
   globalThis.execution = execution;
+  (${BARE_NAMES_FACTORY})(execution, Object.keys(vars).concat(Object.keys(rf.l || {})));
   var t = rf.t;
   if (t) {
     var task = {
@@ -261,9 +244,9 @@ const PRELUDE = `var __rf = variables[${JSON.stringify(META_KEY)}]; delete varia
       deleteCandidateUser: function (u) { t.candidateUsers = t.candidateUsers.filter(function (x) { return x !== String(u); }); },
       deleteCandidateGroup: function (g) { t.candidateGroups = t.candidateGroups.filter(function (x) { return x !== String(g); }); },
       getCandidateUsers: function () { return t.candidateUsers.slice(); }, getCandidateGroups: function () { return t.candidateGroups.slice(); },
-      getVariable: get, setVariable: set, getVariables: all, setVariables: execution.setVariables, hasVariable: execution.hasVariable,
+      getVariable: execution.getVariable, setVariable: execution.setVariable, getVariables: execution.getVariables, setVariables: execution.setVariables, hasVariable: execution.hasVariable,
       getVariableLocal: execution.getVariableLocal, setVariableLocal: execution.setVariableLocal,
-      getProcessInstanceId: function () { return e.processInstanceId; }, getExecution: function () { return execution; }, execution: execution
+      getProcessInstanceId: execution.getProcessInstanceId, getExecution: function () { return execution; }, execution: execution
     };
     ['name', 'assignee', 'owner', 'priority', 'dueDate', 'description'].forEach(function (k) {
       Object.defineProperty(task, k, { enumerable: true, get: function () { return t[k]; }, set: function (v) { task['set' + k[0].toUpperCase() + k.slice(1)](v); } });

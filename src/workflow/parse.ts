@@ -12,6 +12,7 @@ import { eventWaitsOf, type EventWaits } from './eventWaits';
 import { callActivityOf, calledElementRef, errorEndOf, type CallActivityDef } from './callActivities';
 import { externalTaskOf, ExternalTaskBehaviour, type ExternalTaskDef } from './externalTasks';
 import { extendTypes } from './elementTypes';
+import { assignMissingIds } from './generatedIds';
 import { LearnedState } from './learned';
 import { adoptVendorLoopAttributes } from './multiInstance';
 import { reservedFormField } from './reservedVariables';
@@ -92,6 +93,16 @@ function checkRawXml(xml: string, where: string): void {
   if (/<!DOCTYPE|<!ENTITY/i.test(xml)) throw new DefinitionError(`Invalid BPMN${where}: DOCTYPE/ENTITY declarations are not allowed`);
 }
 
+/**
+ * An unresolved reference that cannot affect a run: one from diagram interchange (a shape, edge or
+ * plane drawn for something that is not there), or a participant's processRef naming no process
+ * (a pool without a process). Camunda deploys such files; they are common in modeler exports.
+ */
+function outsideExecution(w: ModdleWarning): boolean {
+  const type = w.element?.$type ?? '';
+  return /^(bpmndi|di|dc):/.test(type) || (type === 'bpmn:Participant' && w.property === 'bpmn:processRef');
+}
+
 function checkWarnings(warnings: ModdleWarning[], where: string): void {
   for (const w of warnings) {
     // Attributes of known namespaces that no descriptor declares (activiti:assignee, …) are read from $attrs.
@@ -101,6 +112,7 @@ function checkWarnings(warnings: ModdleWarning[], where: string): void {
     const elementId = w.element?.id;
     const missing = /^unresolved reference <(.*)>/.exec(w.message);
     if (missing) {
+      if (outsideExecution(w)) continue;
       const prop = (w.property ?? 'reference').replace(/^bpmn:/, '');
       throw new DefinitionError(
         `Invalid BPMN${where}: ${w.element?.$type ?? 'element'} "${elementId ?? '?'}" ${prop} references unknown element "${missing[1]}"`,
@@ -143,6 +155,8 @@ export async function parseDefinition(xml: string, resourceName?: string): Promi
   checkWarnings(moddleContext.warnings, where);
 
   const root = moddleContext.rootElement;
+  // bpmn-elements keys flows by id; BPMN lets them have none (generatedIds.ts).
+  if (root) assignMissingIds(root, moddleContext.elementsById);
   if (root?.$type !== 'bpmn:Definitions') throw new DefinitionError(`Invalid BPMN${where}: root element is not bpmn:definitions`);
   const all = ((root.rootElements as FlowNode[] | undefined) ?? []).filter((el) => el.$type === 'bpmn:Process');
   let processes = all.filter((el) => el.isExecutable === true);

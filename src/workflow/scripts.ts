@@ -9,6 +9,7 @@
 // keeps honest mistakes and trivial escapes (host-realm objects) out.
 
 import { scriptHost } from '../scripts/host';
+import { processIdOf, variablesWithMeta, withExecution, type ExecutionMeta, type MessageParent } from './executionBinding';
 
 export const SCRIPT_TASK_TIMEOUT_MS = 1000;
 
@@ -26,8 +27,15 @@ interface ScriptOwner {
 
 /** What bpmn-elements passes to execute(): ExecutionScope(activity, message). */
 interface ExecutionScope {
+  id?: string;
   environment?: { variables?: Record<string, unknown> };
-  content?: { executionId?: string; [key: string]: unknown };
+  content?: { executionId?: string; parent?: MessageParent; [key: string]: unknown };
+}
+
+/** The instance a run belongs to, for `execution.getProcessInstanceId()` / `getBusinessKey()`. */
+export interface ScriptIdentity {
+  processInstanceId?: string | null;
+  businessKey?: string | null;
 }
 
 /** An activity's local variables (camunda:inputOutput inputs, listeners.ts), by its execution. */
@@ -36,12 +44,18 @@ export interface LocalScopes {
 }
 
 class SandboxedScript {
+  /** the body with `execution` and bare variable names bound (executionBinding.ts) */
+  private readonly source: string;
+
   constructor(
     readonly id: string,
     readonly language: string,
-    private readonly body: string,
+    body: string,
     private readonly scopes?: LocalScopes,
-  ) {}
+    private readonly identity: ScriptIdentity = {},
+  ) {
+    this.source = withExecution(body);
+  }
 
   execute(scope: ExecutionScope, callback: Callback): void {
     let output: unknown;
@@ -52,7 +66,7 @@ class SandboxedScript {
       const executionId = scope.content?.executionId;
       const locals = this.scopes && executionId ? this.scopes.localsOf(executionId, scope.content) : undefined;
       const visible = locals && Object.keys(locals).length ? { ...variables, ...locals } : variables;
-      const json = scriptHost().task(this.id, this.body, JSON.stringify(visible), SCRIPT_TASK_TIMEOUT_MS);
+      const json = scriptHost().task(this.id, this.source, variablesWithMeta(visible, this.meta(scope)), SCRIPT_TASK_TIMEOUT_MS);
       const { v, r } = (json === undefined ? {} : JSON.parse(json)) as { v?: Record<string, unknown>; r?: unknown };
       if (v && typeof v === 'object') {
         for (const [key, value] of Object.entries(v)) {
@@ -60,6 +74,9 @@ class SandboxedScript {
           if (locals && Object.hasOwn(locals, key)) locals[key] = value;
           else variables[key] = value;
         }
+        // Removed by the script (execution.removeVariable, delete variables.x); values JSON
+        // cannot carry (undefined, functions) never reached it and stay.
+        for (const [key, value] of Object.entries(variables)) if (!Object.hasOwn(v, key) && value !== undefined && typeof value !== 'function') delete variables[key];
       }
       output = r;
     } catch (err) {
@@ -67,13 +84,31 @@ class SandboxedScript {
     }
     callback(null, output);
   }
+
+  private meta(scope: ExecutionScope): ExecutionMeta {
+    const activityId = scope.id ?? '';
+    return {
+      e: {
+        id: scope.content?.executionId ?? activityId,
+        activityId,
+        eventName: null,
+        processInstanceId: this.identity.processInstanceId ?? null,
+        businessKey: this.identity.businessKey ?? null,
+        processDefinitionKey: processIdOf(scope.content),
+      },
+      l: {},
+    };
+  }
 }
 
 /** The `scripts` option for bpmn-engine; one instance per Engine (ids are per definition). */
 export class SandboxScripts {
   private readonly scripts = new Map<string, SandboxedScript>();
 
-  constructor(private readonly scopes?: LocalScopes) {}
+  constructor(
+    private readonly scopes?: LocalScopes,
+    private readonly identity: ScriptIdentity = {},
+  ) {}
 
   register({ id, type, behaviour }: ScriptOwner): SandboxedScript | undefined {
     const isFlow = type === 'bpmn:SequenceFlow';
@@ -81,7 +116,7 @@ export class SandboxScripts {
     const body = isFlow ? behaviour?.conditionExpression?.body : behaviour?.script;
     // No dummy scripts: a script task without a JavaScript body fails instead of passing silently.
     if (!language || !body || !/^(javascript|js|ecmascript)$/i.test(language)) return undefined;
-    const script = new SandboxedScript(`${type}/${id}`, language, body, this.scopes);
+    const script = new SandboxedScript(`${type}/${id}`, language, body, this.scopes, this.identity);
     this.scripts.set(id, script);
     return script;
   }
