@@ -261,10 +261,13 @@ export class ProcessHandle {
     return this.kit.runtime.waitingTimers(await this.instance());
   }
 
-  /** The one open task with this id in the BPMN file; throws (saying where the instance is) otherwise. */
-  async task(taskDefinitionKey: string): Promise<TaskRow> {
+  /**
+   * The one open task with this id in the BPMN file (of a multi-instance activity: the one assigned to
+   * `which.assignee`); throws (saying where the instance is) otherwise.
+   */
+  async task(taskDefinitionKey: string, which: { assignee?: string } = {}): Promise<TaskRow> {
     const open = await this.tasks();
-    const matching = open.filter((t) => t.taskDefinitionKey === taskDefinitionKey);
+    const matching = open.filter((t) => t.taskDefinitionKey === taskDefinitionKey && (which.assignee === undefined || t.assignee === which.assignee));
     if (matching.length === 1) return matching[0];
     const inst = await this.instance();
     if (!matching.length) throw new Error(`process instance ${this.id} has no open task "${taskDefinitionKey}": ${describeInstance(inst, open)}`);
@@ -275,9 +278,10 @@ export class ProcessHandle {
    * Completes the open task `taskDefinitionKey` as the REST API would: the form is validated
    * (required fields, enum values, types; a 400 CrestError otherwise) and the actor must be
    * allowed to work on it (403). The actor defaults to the task's assignee (or first candidate).
+   * Several open tasks of one activity (multi-instance) are told apart by `assignee`.
    */
-  async complete(taskDefinitionKey: string, values: Record<string, unknown> = {}, opts: { as?: Actor } = {}): Promise<void> {
-    const task = await this.task(taskDefinitionKey);
+  async complete(taskDefinitionKey: string, values: Record<string, unknown> = {}, opts: { as?: Actor; assignee?: string } = {}): Promise<void> {
+    const task = await this.task(taskDefinitionKey, { assignee: opts.assignee });
     await this.kit.runtime.complete(task.id, values, opts.as !== undefined ? principalOf(opts.as) : defaultActor(task)).catch(asCrestError);
   }
 
