@@ -80,6 +80,15 @@ function fieldValue(listener: ModdleElement, name: string): string | undefined {
   return undefined;
 }
 
+/**
+ * A script resource still there after reading the process file: its file was not beside the process
+ * (scriptResources.ts leaves a missing one for this check, so that the refusal names the element),
+ * or the XML was uploaded, which carries no script files.
+ */
+function resourceNotInlined(what: string, resource: string): string {
+  return `${what} has a script resource ("${resource}"), which is read only when a file of the process folder is deployed (an upload carries no script files) and only from a file beside it: no such file was there; put the script inline or beside the process file`;
+}
+
 function listenerScript(el: ModdleElement, listener: ModdleElement, type: 'task' | 'execution', event: string): ListenerScript | string {
   const prefix = listener.$type.split(':')[0];
   const what = `${prefix}:${type}Listener${event ? ` (event "${event}")` : ''} on ${named(el)}`;
@@ -91,9 +100,8 @@ function listenerScript(el: ModdleElement, listener: ModdleElement, type: 'task'
   if (script) {
     if (cls || listener.expression || listener.delegateExpression) return `${what} names both a script and a delegate`;
     language = str(script.scriptFormat);
-    if (str(script.resource)) {
-      return `${what} has a script resource ("${script.resource}"), which is read only when a file of the process folder is deployed (an upload carries no script files): put the script inline`;
-    }
+    // The language first: a groovy script is refused as such, whether or not its file was there.
+    if (str(script.resource) && JAVASCRIPT.test((language ?? '').trim())) return resourceNotInlined(what, String(script.resource));
     source = str(script.value);
   } else if ((cls && SCRIPT_LISTENER_CLASS.test(cls)) || str(listener.type) === 'script') {
     language = fieldValue(listener, 'language');
@@ -139,7 +147,7 @@ function ioValueOf(param: ModdleElement, where: string): IoValue | string {
     case 'camunda:Script': {
       const lang = (str(def.scriptFormat) ?? '').trim();
       if (!JAVASCRIPT.test(lang)) return `${where} has a script in "${lang || '(no language)'}": ${lang ? `${lang} is not supported yet; ` : ''}reconflow runs JavaScript only`;
-      if (str(def.resource)) return `${where} has a script resource ("${def.resource}"), which is read only when a file of the process folder is deployed (an upload carries no script files): put the script inline`;
+      if (str(def.resource)) return resourceNotInlined(where, String(def.resource));
       const source = str(def.value);
       if (!source?.trim()) return `${where} has an empty script`;
       return { kind: 'script', source, name: where };

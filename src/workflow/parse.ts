@@ -17,6 +17,7 @@ import { LearnedState } from './learned';
 import { adoptVendorLoopAttributes } from './multiInstance';
 import { reservedFormField } from './reservedVariables';
 import { collectHooks, type ElementHooks } from './listeners';
+import { resolveQNameReferences } from './qnameRefs';
 import { findUnrunnable } from './runnable';
 import { TimerEventDefinition } from './timers';
 import { documentationOf, extractTaskDefinition, formPropertiesOf, initiatorOf, type ModdleElement } from './taskDefinitions';
@@ -152,7 +153,7 @@ export async function parseDefinition(xml: string, resourceName?: string): Promi
   } catch (err) {
     throw new DefinitionError(`Invalid BPMN${where}: ${(err as Error).message.split('\n').join(' ')}`);
   }
-  checkWarnings(moddleContext.warnings, where);
+  checkWarnings(resolveQNameReferences(moddleContext), where);
 
   const root = moddleContext.rootElement;
   // bpmn-elements keys flows by id; BPMN lets them have none (generatedIds.ts).

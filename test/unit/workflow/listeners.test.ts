@@ -72,7 +72,9 @@ describe('refused at deploy, naming the element', () => {
       '<activiti:taskListener event="create" class="org.activiti.engine.impl.bpmn.listener.ScriptTaskListener"><activiti:field name="script"><activiti:string>x</activiti:string></activiti:field><activiti:field name="language" stringValue="groovy" /></activiti:taskListener>',
       /activiti:taskListener \(event "create"\) on userTask "work" is written in "groovy": groovy is not supported yet/,
     ],
-    ['a script resource', '<camunda:taskListener event="create"><camunda:script scriptFormat="javascript" resource="notify.js" /></camunda:taskListener>', /has a script resource \("notify.js"\), which is read only when a file of the process folder is deployed \(an upload carries no script files\): put the script inline/],
+    ['a script resource', '<camunda:taskListener event="create"><camunda:script scriptFormat="javascript" resource="notify.js" /></camunda:taskListener>', /has a script resource \("notify.js"\), which is read only when a file of the process folder is deployed \(an upload carries no script files\) and only from a file beside it: no such file was there; put the script inline or beside the process file/],
+    // A resource left unread (the file was missing): its language is judged first (camunda-bpm-examples/xslt-example).
+    ['a groovy script resource', '<camunda:executionListener event="start"><camunda:script scriptFormat="groovy" resource="readXmlFile.groovy" /></camunda:executionListener>', /camunda:executionListener \(event "start"\) on userTask "work" is written in "groovy": groovy is not supported yet/],
     ['an event it does not run', '<camunda:taskListener event="delete"><camunda:script scriptFormat="javascript">1</camunda:script></camunda:taskListener>', /has event "delete", which reconflow does not run/],
   ])('%s', async (_what, ext, message) => {
     const def = await parseDefinition(withTask(ext), 'x.bpmn');
