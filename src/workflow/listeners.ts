@@ -392,7 +392,7 @@ export class ListenerRuntime implements LocalScopes {
     const vars = element.environment.variables;
     const locals: Record<string, unknown> = {};
     try {
-      for (const p of hooks.inputs) locals[p.name] = this.ioValue(p.value, element.id, { ...vars, ...locals }, locals);
+      for (const p of hooks.inputs) locals[p.name] = this.ioValue(p.value, element.id, vars, locals, { id: executionId, eventName: 'start' });
     } catch (err) {
       return this.failed(err, element.id);
     }
@@ -409,7 +409,7 @@ export class ListenerRuntime implements LocalScopes {
     const task = element.type === 'bpmn:UserTask' ? this.taskData(element.id, executionId, 'complete', message.content) : undefined;
     this.runAll(hooks.task.filter((l) => l.event === 'complete'), element.id, vars, locals, { id: executionId, eventName: 'complete' }, task);
     try {
-      for (const p of hooks.outputs) vars[p.name] = this.ioValue(p.value, element.id, { ...vars, ...locals }, locals);
+      for (const p of hooks.outputs) vars[p.name] = this.ioValue(p.value, element.id, vars, locals, { id: executionId, eventName: 'end' });
     } catch (err) {
       return this.failed(err, element.id);
     }
@@ -516,20 +516,36 @@ export class ListenerRuntime implements LocalScopes {
     };
   }
 
-  private ioValue(value: IoValue, activityId: string, vars: Record<string, unknown>, locals: Record<string, unknown>): unknown {
+  /** A parameter's value over the process variables `vars` and the activity's `locals` (the inputs mapped so far). */
+  private ioValue(value: IoValue, activityId: string, vars: Record<string, unknown>, locals: Record<string, unknown>, exec: { id: string; eventName: string }): unknown {
     switch (value.kind) {
       case 'null':
         return null;
       case 'text':
-        return resolveValue(value.text, vars);
+        return resolveValue(value.text, { ...vars, ...locals });
       case 'list':
-        return value.items.map((v) => this.ioValue(v, activityId, vars, locals));
+        return value.items.map((v) => this.ioValue(v, activityId, vars, locals, exec));
       case 'map':
-        return Object.fromEntries(value.entries.map(([k, v]) => [k, this.ioValue(v, activityId, vars, locals)]));
+        return Object.fromEntries(value.entries.map(([k, v]) => [k, this.ioValue(v, activityId, vars, locals, exec)]));
       case 'script': {
-        // The script's value is the parameter's; it reads variables, it does not set them.
-        const json = scriptHost().task(value.name, value.source, JSON.stringify(vars), LISTENER_TIMEOUT_MS);
-        const { r } = (json === undefined ? {} : JSON.parse(json)) as { r?: unknown };
+        // The script's value is the parameter's. Camunda binds `execution` in mapping scripts too:
+        // what it sets goes to the process (camunda-bpm-examples/loan-granting sets defaultScore so).
+        const seen = { ...vars, ...locals };
+        const meta: ScriptMeta = {
+          e: { ...exec, activityId, processDefinitionKey: this.processId, processInstanceId: this.identity.processInstanceId ?? null, businessKey: this.identity.businessKey ?? null },
+          l: { ...locals },
+        };
+        // No epilogue: the completion value stays the script's own (the prelude's is undefined).
+        const json = scriptHost().task(value.name, PRELUDE + value.source, JSON.stringify({ ...seen, [META_KEY]: meta }), LISTENER_TIMEOUT_MS);
+        const { r, v } = (json === undefined ? {} : JSON.parse(json)) as { r?: unknown; v?: Record<string, unknown> };
+        if (v && typeof v === 'object') {
+          // Locals shown as variables are not process variables: only the process's own change.
+          for (const key of Object.keys(vars)) if (!Object.hasOwn(locals, key) && !Object.hasOwn(v, key)) delete vars[key];
+          for (const [key, after] of Object.entries(v)) {
+            if (key === '__proto__' || Object.hasOwn(locals, key)) continue;
+            if (!Object.hasOwn(seen, key) || JSON.stringify(seen[key]) !== JSON.stringify(after)) vars[key] = after;
+          }
+        }
         return r === undefined ? null : r;
       }
     }

@@ -27,7 +27,6 @@ export const PENDING: Record<string, string> = {
   'camunda-bpm-platform/EventBasedGatewayTest.testCatchAlertAndTimer': WAITS,
   'camunda-bpm-platform/BoundaryTimerNonInterruptingEventTest.testTimerWithCycle': CYCLE,
   'camunda-bpm-examples/loan-granting': `${EXTERNAL}; then h-listeners: camunda:inputOutput; h-tasks: multi-instance sub-process`,
-  'flowable-engine/encoding': `${LATIN1}; then ${MESSAGE_START}`,
   'flowable-engine/TaskAssignmentCandidateTest.testCandidateGroups': `${NO_IS_EXECUTABLE}; then ${ASSIGNMENT}`,
   'flowable-engine/ScriptTypeExecutionListenerTest.testExecutionListener': DIALECT_LISTENER,
   'camunda-bpm-platform/MessageEventSubprocessTest.testInterruptingUnderProcessDefinition': 'h-events: correlation into a message event sub-process (h-tasks: its user task)',
