@@ -251,6 +251,15 @@ export async function parseDefinition(xml: string, resourceName?: string): Promi
   // the saved one is a generated "Def" that matches nothing and recover() throws. Give it one.
   if (!root.id) root.id = `${key}_definitions`;
 
+  // moddle-context-serializer reads every role's resourceAssignmentExpression; a role given by
+  // resourceRef has none. Its candidate group is in the task definitions already (taskDefinitions.ts),
+  // and bpmn-elements needs no roles: leave it out of what the engine sees.
+  for (const el of flowElements) {
+    if (Array.isArray(el.resources)) el.resources = (el.resources as ModdleElement[]).filter((role) => role.resourceAssignmentExpression);
+  }
+  // Likewise the <resource> root elements those roles name: bpmn-elements has no type for them.
+  root.rootElements = ((root.rootElements as ModdleElement[] | undefined) ?? []).filter((el) => el.$type !== 'bpmn:Resource');
+
   let sourceContext: SourceContext;
   try {
     const resolve = TypeResolver({ ...Elements, TimerEventDefinition }, extendTypes) as (entity: { id?: string; Behaviour?: unknown }) => void;
