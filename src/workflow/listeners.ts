@@ -97,9 +97,11 @@ function listenerScript(el: ModdleElement, listener: ModdleElement, type: 'task'
   const script = listener.script as ModdleElement | undefined;
   let language: string | undefined;
   let source: string | undefined;
+  let resultVariable: string | undefined;
   if (script) {
     if (cls || listener.expression || listener.delegateExpression) return `${what} names both a script and a delegate`;
-    language = str(script.scriptFormat);
+    language = str(script.scriptFormat) ?? str(script.language);
+    resultVariable = str(script.resultVariable);
     // The language first: a groovy script is refused as such, whether or not its file was there.
     if (str(script.resource) && JAVASCRIPT.test((language ?? '').trim())) return resourceNotInlined(what, String(script.resource));
     source = str(script.value);
@@ -115,6 +117,7 @@ function listenerScript(el: ModdleElement, listener: ModdleElement, type: 'task'
   if (!JAVASCRIPT.test(lang)) {
     return `${what} is written in "${lang || '(no language)'}": ${lang ? `${lang} is not supported yet; ` : ''}reconflow runs JavaScript listeners only (scriptFormat/language "javascript")`;
   }
+  if (resultVariable) return `${what} has a resultVariable, which reconflow does not support; set the variable from the script (execution.setVariable)`;
   if (!source || !source.trim()) return `${what} has an empty script`;
   return { event, source, name };
 }
