@@ -14,7 +14,7 @@ import { externalTaskOf, ExternalTaskBehaviour, type ExternalTaskDef } from './e
 import { extendTypes } from './elementTypes';
 import { assignMissingIds } from './generatedIds';
 import { LearnedState } from './learned';
-import { adoptVendorLoopAttributes } from './multiInstance';
+import { adoptLoopDataInputs, adoptVendorLoopAttributes } from './multiInstance';
 import { reservedFormField } from './reservedVariables';
 import { collectHooks, type ElementHooks } from './listeners';
 import { resolveQNameReferences } from './qnameRefs';
@@ -153,7 +153,7 @@ export async function parseDefinition(xml: string, resourceName?: string): Promi
   } catch (err) {
     throw new DefinitionError(`Invalid BPMN${where}: ${(err as Error).message.split('\n').join(' ')}`);
   }
-  checkWarnings(resolveQNameReferences(moddleContext), where);
+  checkWarnings(adoptLoopDataInputs(resolveQNameReferences(moddleContext)), where);
 
   const root = moddleContext.rootElement;
   // bpmn-elements keys flows by id; BPMN lets them have none (generatedIds.ts).
