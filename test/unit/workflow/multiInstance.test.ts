@@ -142,6 +142,7 @@ describe('multi-instance by loopDataInputRef / inputDataItem', () => {
 
   it('reads them as the collection variable and the element variable', async () => {
     const def = await parseDefinition(xml, 'mi-ref.bpmn');
+    expect(def.unrunnable).toBeUndefined();
     const run = await EngineRun.start(def, { assigneeList: ['kermit', 'gonzo'] });
     expect(run.result.status).toBe('waiting');
     expect(run.result.openTasks.map((t) => t.assignee).sort()).toEqual(['gonzo', 'kermit']);
