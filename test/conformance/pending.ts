@@ -11,10 +11,13 @@ const MISLABELED_ENCODING =
   'the file declares encoding="ISO-8859-1" but its bytes are UTF-8 (byte-identical with flowable-engine 53e93b6681e8): Flowable reads every file through a UTF-8 Reader that ignores the declaration (BpmnXMLConverter DEFAULT_ENCODING), reconflow honours the declaration as XML 1.0 §4.3.3 asks (as Camunda\'s SAX parser does) and reads "Fazer relatÃ³rio". Decoding a declared ISO-8859-1 document as UTF-8 when its bytes happen to be valid UTF-8 is a policy decision (xmlEncoding.ts), not a local fix';
 const MESSAGE_EVENT_SUBPROCESS =
   'an event sub-process started by a message is refused at deploy (runnable.ts: "not supported yet"): correlating into it needs a message subscription for the event sub-process\'s start while the process runs, and interrupting the process scope (no slice named)';
+const JOIN_AFTER_EVENT_GATEWAY =
+  'found by this case, not root-caused: after the message foo the join passes and taskAfterJoin opens, but once taskAfterJoin reaches theEnd the instance stays active with no open task, wait or timer (a token of the inclusive join after the event-based gateway is left over, in bpmn-elements\' inclusive join or in how the run decides it is done)';
 
 export const PENDING: Record<string, string> = {
   'camunda-bpm-platform/EventBasedGatewayTest.testCatchAlertAndTimer': ZERO_TIMER,
   'camunda-bpm-platform/BoundaryTimerNonInterruptingEventTest.testTimerWithCycle': CYCLE,
+  'camunda-bpm-platform/InclusiveGatewayTest.testJoinAfterEventBasedGateway': JOIN_AFTER_EVENT_GATEWAY,
   'camunda-bpm-examples/loan-granting': TIMER_START_OVER_API,
   'flowable-engine/encoding': MISLABELED_ENCODING,
   'camunda-bpm-platform/MessageEventSubprocessTest.testInterruptingUnderProcessDefinition': MESSAGE_EVENT_SUBPROCESS,
