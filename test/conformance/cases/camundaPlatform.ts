@@ -11,7 +11,7 @@ export const camundaPlatformCases: ConformanceCase[] = [
   {
     id: 'camunda-bpm-platform/UserTaskTest.testSimpleProcess',
     file: D + 'UserTaskTest.testSimpleProcess.bpmn20.xml',
-    covers: ['userTask', 'potentialOwner'],
+    covers: ['userTask', 'potentialOwner', 'events.none'],
     basis: T('usertask/UserTaskTest.java', 'testSimpleProcess') + ': a plain potentialOwner expression is a candidate group',
     steps: [
       { do: { start: 'financialReport' }, then: { tasks: ['writeReportTask'], taskShapes: { writeReportTask: { assignee: null, candidateGroups: ['accountancy'] } } } },
@@ -156,7 +156,7 @@ export const camundaPlatformCases: ConformanceCase[] = [
   {
     id: 'camunda-bpm-platform/ParallelGatewayTest.testForkJoin',
     file: D + 'ParallelGatewayTest.testForkJoin.bpmn20.xml',
-    covers: ['parallelGateway', 'userTask'],
+    covers: ['parallelGateway', 'userTask', 'events.none'],
     basis: T('gateway/ParallelGatewayTest.java', 'testForkJoin'),
     steps: [
       { do: { start: 'forkJoin' }, then: { tasks: ['receivePayment', 'shipOrder'] } },
