@@ -12,6 +12,10 @@
 //   await p.expectJob('createUser');
 //   await kit.close();
 //
+// Call activities run as on the server: the kit deploys them, and every step of the kit (start,
+// complete, trigger, message, signal, external task, timers) then runs the workflow.callReturn jobs
+// that step left, as the server's job worker would (runCallReturns), so that a caller continues
+// once its called instance finished. Other jobs are not run.
 // Expectations throw plain Errors whose message says what was expected and what was found.
 import fs from 'node:fs';
 import path from 'node:path';
@@ -20,8 +24,9 @@ import { Principal } from '../auth/interfaces';
 import { Logger } from '../context';
 import type { Filter } from '../crest/queryFilter';
 import { DomainError } from '../errors';
-import { query as queryJobs, type Job } from '../jobs';
+import { defaultWorkerOptions, query as queryJobs, Worker, type Job } from '../jobs';
 import { Db, migrate, openDb } from '../repo/db';
+import { CALL_RETURN_TOPIC } from '../workflow/calledInstances';
 import { Definitions, LoadedDefinition } from '../workflow/definitions';
 import { EndEventDef, TaskDefinition, TimerInfo } from '../workflow/interfaces';
 import { Broadcasted, Correlated, FinishedEvent, InstanceRow, MessageCorrelation, RuntimeHooks, TaskRow, WaitingSubscription, WorkflowRuntime } from '../workflow/runtime';
@@ -283,6 +288,7 @@ export class ProcessHandle {
   async complete(taskDefinitionKey: string, values: Record<string, unknown> = {}, opts: { as?: Actor; assignee?: string } = {}): Promise<void> {
     const task = await this.task(taskDefinitionKey, { assignee: opts.assignee });
     await this.kit.runtime.complete(task.id, values, opts.as !== undefined ? principalOf(opts.as) : defaultActor(task)).catch(asCrestError);
+    await this.kit.runCallReturns();
   }
 
   /** The executions of this instance waiting for a trigger, a message or a signal (GET …/workflow/execution). */
@@ -302,6 +308,7 @@ export class ProcessHandle {
       throw new Error(`process instance ${this.id} has ${at.length} waiting executions at "${activityId}"; it waits at ${where}`);
     }
     await this.kit.runtime.trigger(at[0].id, variables).catch(asCrestError);
+    await this.kit.runCallReturns();
   }
 
   /** Claims the open task for `userId` (the actor defaults to that user). */
@@ -454,6 +461,7 @@ export class ProcessHandle {
     const workerId = opts.workerId ?? 'test-worker';
     const task = await this.lockExternal(activityId, workerId);
     await this.kit.runtime.externalTasks.complete(task.id, workerId, variables, {}).catch(asCrestError);
+    await this.kit.runCallReturns();
   }
 
   /** Reports a BPMN error for the external task at `activityId` as a worker would (an error boundary with that code catches it). */
@@ -461,6 +469,7 @@ export class ProcessHandle {
     const workerId = opts.workerId ?? 'test-worker';
     const task = await this.lockExternal(activityId, workerId);
     await this.kit.runtime.externalTasks.bpmnError(task.id, workerId, errorCode, opts.errorMessage, opts.variables ?? {}).catch(asCrestError);
+    await this.kit.runCallReturns();
   }
 
   /** The jobs this instance enqueued. */
@@ -477,6 +486,9 @@ export class ProcessTestKit {
   /** Instances that finished (ended or failed) since the kit started, as the runtime reported them. */
   readonly finished: FinishedEvent[] = [];
   private readonly baseDir: string;
+  /** Runs workflow.callReturn jobs only (runCallReturns); its failures land in callReturnFailures. */
+  private readonly callReturns: Worker;
+  private callReturnFailures: string[] = [];
 
   constructor(
     readonly db: Db,
@@ -501,6 +513,24 @@ export class ProcessTestKit {
     // The engine runs in the test's own thread, from src/ under ts-jest as from the installed dist/:
     // a kit test runs the same way wherever it is imported from, with nothing left running after it.
     this.runtime = new WorkflowRuntime(db, this.definitions, log, hooks, { now: clock.now, engineThreads: 0, ...(opts.templates === false && { templates: false }) });
+    // The kit runs the callReturn jobs itself (runCallReturns), so call activities may be deployed.
+    this.definitions.callActivities = true;
+    const workerLog: Logger = { ...log, warn: (message: string) => this.callReturnFailures.push(message) };
+    this.callReturns = new Worker(db.knex, { [CALL_RETURN_TOPIC]: this.runtime.callReturnJob }, defaultWorkerOptions('process-test-kit'), workerLog);
+  }
+
+  /**
+   * Runs the queued workflow.callReturn jobs as the server's worker would, each in its own
+   * transaction, until none is left (a returning caller may itself be a called instance): a caller
+   * continues after its called instance finished. Every step of the kit calls it; call it yourself
+   * after driving kit.runtime directly. Throws when returning failed (the job would be retried).
+   */
+  async runCallReturns(): Promise<number> {
+    let ran = 0;
+    this.callReturnFailures = [];
+    while (await this.callReturns.runOne()) ran++;
+    if (this.callReturnFailures.length) throw new Error(`returning from a called instance failed:\n  ${this.callReturnFailures.join('\n  ')}`);
+    return ran;
   }
 
   /** Deploys a .bpmn / .bpmn20.xml file (relative to baseDir) as a new version of its process. */
@@ -533,6 +563,7 @@ export class ProcessTestKit {
       startUserId: opts.startUserId ?? null,
       openKey: opts.openKey ?? null,
     }).catch(asCrestError);
+    await this.runCallReturns();
     return new ProcessHandle(this, instance.id);
   }
 
@@ -556,12 +587,16 @@ export class ProcessTestKit {
 
   /** Correlates a message as `POST …/workflow/message` does (a 400 CrestError when nothing matches). */
   async message(messageName: string, opts: Omit<MessageCorrelation, 'messageName'> = {}): Promise<Correlated[]> {
-    return this.runtime.correlateMessage({ messageName, ...opts }).catch(asCrestError);
+    const correlated = await this.runtime.correlateMessage({ messageName, ...opts }).catch(asCrestError);
+    await this.runCallReturns();
+    return correlated;
   }
 
   /** Broadcasts a signal as `POST …/workflow/signal` does; the instances it reached. */
   async signal(name: string, variables: Record<string, unknown> = {}): Promise<Broadcasted> {
-    return this.runtime.broadcastSignal({ name, variables }).catch(asCrestError);
+    const reached = await this.runtime.broadcastSignal({ name, variables }).catch(asCrestError);
+    await this.runCallReturns();
+    return reached;
   }
 
   /** Every job enqueued so far (optionally of one topic), oldest first. Jobs are not run. */
@@ -577,6 +612,7 @@ export class ProcessTestKit {
   async fireTimers(): Promise<number> {
     const before = this.logs.length;
     const fired = await this.runtime.fireDue(1000);
+    await this.runCallReturns();
     const errors = this.logs.slice(before).filter((l) => l.level === 'error');
     if (errors.length) {
       throw new Error(`the timer scheduler failed:\n  ${errors.map((e) => `${e.message}: ${e.error instanceof Error ? e.error.message : String(e.error)}`).join('\n  ')}`);

@@ -80,6 +80,15 @@ function fieldValue(listener: ModdleElement, name: string): string | undefined {
   return undefined;
 }
 
+/**
+ * A script resource still there after reading the process file: its file was not beside the process
+ * (scriptResources.ts leaves a missing one for this check, so that the refusal names the element),
+ * or the XML was uploaded, which carries no script files.
+ */
+function resourceNotInlined(what: string, resource: string): string {
+  return `${what} has a script resource ("${resource}"), which is read only when a file of the process folder is deployed (an upload carries no script files) and only from a file beside it: no such file was there; put the script inline or beside the process file`;
+}
+
 function listenerScript(el: ModdleElement, listener: ModdleElement, type: 'task' | 'execution', event: string): ListenerScript | string {
   const prefix = listener.$type.split(':')[0];
   const what = `${prefix}:${type}Listener${event ? ` (event "${event}")` : ''} on ${named(el)}`;
@@ -88,12 +97,13 @@ function listenerScript(el: ModdleElement, listener: ModdleElement, type: 'task'
   const script = listener.script as ModdleElement | undefined;
   let language: string | undefined;
   let source: string | undefined;
+  let resultVariable: string | undefined;
   if (script) {
     if (cls || listener.expression || listener.delegateExpression) return `${what} names both a script and a delegate`;
-    language = str(script.scriptFormat);
-    if (str(script.resource)) {
-      return `${what} has a script resource ("${script.resource}"), which is read only when a file of the process folder is deployed (an upload carries no script files): put the script inline`;
-    }
+    language = str(script.scriptFormat) ?? str(script.language);
+    resultVariable = str(script.resultVariable);
+    // The language first: a groovy script is refused as such, whether or not its file was there.
+    if (str(script.resource) && JAVASCRIPT.test((language ?? '').trim())) return resourceNotInlined(what, String(script.resource));
     source = str(script.value);
   } else if ((cls && SCRIPT_LISTENER_CLASS.test(cls)) || str(listener.type) === 'script') {
     language = fieldValue(listener, 'language');
@@ -107,6 +117,7 @@ function listenerScript(el: ModdleElement, listener: ModdleElement, type: 'task'
   if (!JAVASCRIPT.test(lang)) {
     return `${what} is written in "${lang || '(no language)'}": ${lang ? `${lang} is not supported yet; ` : ''}reconflow runs JavaScript listeners only (scriptFormat/language "javascript")`;
   }
+  if (resultVariable) return `${what} has a resultVariable, which reconflow does not support; set the variable from the script (execution.setVariable)`;
   if (!source || !source.trim()) return `${what} has an empty script`;
   return { event, source, name };
 }
@@ -139,7 +150,7 @@ function ioValueOf(param: ModdleElement, where: string): IoValue | string {
     case 'camunda:Script': {
       const lang = (str(def.scriptFormat) ?? '').trim();
       if (!JAVASCRIPT.test(lang)) return `${where} has a script in "${lang || '(no language)'}": ${lang ? `${lang} is not supported yet; ` : ''}reconflow runs JavaScript only`;
-      if (str(def.resource)) return `${where} has a script resource ("${def.resource}"), which is read only when a file of the process folder is deployed (an upload carries no script files): put the script inline`;
+      if (str(def.resource)) return resourceNotInlined(where, String(def.resource));
       const source = str(def.value);
       if (!source?.trim()) return `${where} has an empty script`;
       return { kind: 'script', source, name: where };
@@ -384,7 +395,7 @@ export class ListenerRuntime implements LocalScopes {
     const vars = element.environment.variables;
     const locals: Record<string, unknown> = {};
     try {
-      for (const p of hooks.inputs) locals[p.name] = this.ioValue(p.value, element.id, { ...vars, ...locals }, locals);
+      for (const p of hooks.inputs) locals[p.name] = this.ioValue(p.value, element.id, vars, locals, { id: executionId, eventName: 'start' });
     } catch (err) {
       return this.failed(err, element.id);
     }
@@ -401,7 +412,7 @@ export class ListenerRuntime implements LocalScopes {
     const task = element.type === 'bpmn:UserTask' ? this.taskData(element.id, executionId, 'complete', message.content) : undefined;
     this.runAll(hooks.task.filter((l) => l.event === 'complete'), element.id, vars, locals, { id: executionId, eventName: 'complete' }, task);
     try {
-      for (const p of hooks.outputs) vars[p.name] = this.ioValue(p.value, element.id, { ...vars, ...locals }, locals);
+      for (const p of hooks.outputs) vars[p.name] = this.ioValue(p.value, element.id, vars, locals, { id: executionId, eventName: 'end' });
     } catch (err) {
       return this.failed(err, element.id);
     }
@@ -508,20 +519,36 @@ export class ListenerRuntime implements LocalScopes {
     };
   }
 
-  private ioValue(value: IoValue, activityId: string, vars: Record<string, unknown>, locals: Record<string, unknown>): unknown {
+  /** A parameter's value over the process variables `vars` and the activity's `locals` (the inputs mapped so far). */
+  private ioValue(value: IoValue, activityId: string, vars: Record<string, unknown>, locals: Record<string, unknown>, exec: { id: string; eventName: string }): unknown {
     switch (value.kind) {
       case 'null':
         return null;
       case 'text':
-        return resolveValue(value.text, vars);
+        return resolveValue(value.text, { ...vars, ...locals });
       case 'list':
-        return value.items.map((v) => this.ioValue(v, activityId, vars, locals));
+        return value.items.map((v) => this.ioValue(v, activityId, vars, locals, exec));
       case 'map':
-        return Object.fromEntries(value.entries.map(([k, v]) => [k, this.ioValue(v, activityId, vars, locals)]));
+        return Object.fromEntries(value.entries.map(([k, v]) => [k, this.ioValue(v, activityId, vars, locals, exec)]));
       case 'script': {
-        // The script's value is the parameter's; it reads variables, it does not set them.
-        const json = scriptHost().task(value.name, value.source, JSON.stringify(vars), LISTENER_TIMEOUT_MS);
-        const { r } = (json === undefined ? {} : JSON.parse(json)) as { r?: unknown };
+        // The script's value is the parameter's. Camunda binds `execution` in mapping scripts too:
+        // what it sets goes to the process (camunda-bpm-examples/loan-granting sets defaultScore so).
+        const seen = { ...vars, ...locals };
+        const meta: ScriptMeta = {
+          e: { ...exec, activityId, processDefinitionKey: this.processId, processInstanceId: this.identity.processInstanceId ?? null, businessKey: this.identity.businessKey ?? null },
+          l: { ...locals },
+        };
+        // No epilogue: the completion value stays the script's own (the prelude's is undefined).
+        const json = scriptHost().task(value.name, PRELUDE + value.source, JSON.stringify({ ...seen, [META_KEY]: meta }), LISTENER_TIMEOUT_MS);
+        const { r, v } = (json === undefined ? {} : JSON.parse(json)) as { r?: unknown; v?: Record<string, unknown> };
+        if (v && typeof v === 'object') {
+          // Locals shown as variables are not process variables: only the process's own change.
+          for (const key of Object.keys(vars)) if (!Object.hasOwn(locals, key) && !Object.hasOwn(v, key)) delete vars[key];
+          for (const [key, after] of Object.entries(v)) {
+            if (key === '__proto__' || Object.hasOwn(locals, key)) continue;
+            if (!Object.hasOwn(seen, key) || JSON.stringify(seen[key]) !== JSON.stringify(after)) vars[key] = after;
+          }
+        }
         return r === undefined ? null : r;
       }
     }

@@ -331,3 +331,30 @@ export function adoptVendorLoopAttributes(el: ModdleElement): void {
     }
   }
 }
+
+interface UnresolvedWarning {
+  message: string;
+  element?: ModdleElement;
+  property?: string;
+  value?: string;
+}
+
+/**
+ * BPMN's own multi-instance data: `<loopDataInputRef>assigneeList</loopDataInputRef>` with
+ * `<inputDataItem name="assignee"/>`. Camunda and Activiti read the ref's text as the collection
+ * variable and the item's name as the element variable, though the ref names no element of the file
+ * (bpmn-moddle reports it unresolved). Adopts those as collection / elementVariable (unless the
+ * vendor attributes set them); returns the other warnings.
+ */
+export function adoptLoopDataInputs(warnings: UnresolvedWarning[]): UnresolvedWarning[] {
+  return warnings.filter((w) => {
+    const loop = w.element;
+    if (loop?.$type !== 'bpmn:MultiInstanceLoopCharacteristics' || w.property !== 'bpmn:loopDataInputRef' || !/^unresolved reference/.test(w.message)) return true;
+    const name = (w.value ?? '').trim();
+    if (!/^[A-Za-z_$][\w$]*$/.test(name)) return true;
+    if (typeof loop.collection !== 'string' || loop.collection === '') loop.collection = name;
+    const item = (loop.inputDataItem as ModdleElement | undefined)?.name;
+    if ((typeof loop.elementVariable !== 'string' || loop.elementVariable === '') && typeof item === 'string' && item.trim()) loop.elementVariable = item.trim();
+    return false;
+  });
+}

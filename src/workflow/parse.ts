@@ -14,9 +14,10 @@ import { externalTaskOf, ExternalTaskBehaviour, type ExternalTaskDef } from './e
 import { extendTypes } from './elementTypes';
 import { assignMissingIds } from './generatedIds';
 import { LearnedState } from './learned';
-import { adoptVendorLoopAttributes } from './multiInstance';
+import { adoptLoopDataInputs, adoptVendorLoopAttributes } from './multiInstance';
 import { reservedFormField } from './reservedVariables';
 import { collectHooks, type ElementHooks } from './listeners';
+import { resolveQNameReferences } from './qnameRefs';
 import { findUnrunnable } from './runnable';
 import { TimerEventDefinition } from './timers';
 import { documentationOf, extractTaskDefinition, formPropertiesOf, initiatorOf, type ModdleElement } from './taskDefinitions';
@@ -152,7 +153,7 @@ export async function parseDefinition(xml: string, resourceName?: string): Promi
   } catch (err) {
     throw new DefinitionError(`Invalid BPMN${where}: ${(err as Error).message.split('\n').join(' ')}`);
   }
-  checkWarnings(moddleContext.warnings, where);
+  checkWarnings(adoptLoopDataInputs(resolveQNameReferences(moddleContext)), where);
 
   const root = moddleContext.rootElement;
   // bpmn-elements keys flows by id; BPMN lets them have none (generatedIds.ts).
@@ -249,6 +250,15 @@ export async function parseDefinition(xml: string, resourceName?: string): Promi
   // bpmn-engine recovers a definition by matching the saved id with the context's id; without an id
   // the saved one is a generated "Def" that matches nothing and recover() throws. Give it one.
   if (!root.id) root.id = `${key}_definitions`;
+
+  // moddle-context-serializer reads every role's resourceAssignmentExpression; a role given by
+  // resourceRef has none. Its candidate group is in the task definitions already (taskDefinitions.ts),
+  // and bpmn-elements needs no roles: leave it out of what the engine sees.
+  for (const el of flowElements) {
+    if (Array.isArray(el.resources)) el.resources = (el.resources as ModdleElement[]).filter((role) => role.resourceAssignmentExpression);
+  }
+  // Likewise the <resource> root elements those roles name: bpmn-elements has no type for them.
+  root.rootElements = ((root.rootElements as ModdleElement[] | undefined) ?? []).filter((el) => el.$type !== 'bpmn:Resource');
 
   let sourceContext: SourceContext;
   try {

@@ -26,7 +26,9 @@ function loopProblem(el: ModdleElement, named: string): string | undefined {
     return `${named} has a standardLoopCharacteristics: bpmn-engine ends the loop when loopCondition holds, where BPMN loops while it holds; use a sequential multiInstanceLoopCharacteristics (loopCardinality or collection, completionCondition)`;
   }
   if (loop.$type !== 'bpmn:MultiInstanceLoopCharacteristics') return undefined;
-  if (loop.loopDataInputRef || loop.inputDataItem) {
+  // A loopDataInputRef naming a variable was adopted as the collection (multiInstance.ts); one that
+  // names an element of the file (a dataObject, a property) is not read.
+  if (loop.loopDataInputRef || (loop.inputDataItem && !loop.collection)) {
     return `${named} has a multi-instance loopDataInputRef/inputDataItem, which reconflow does not read; use camunda:collection="\${list}" camunda:elementVariable="item" (or activiti:/flowable:)`;
   }
   if (!loopAttr(loop, 'collection') && !hasBody(loop.loopCardinality) && !(loop.isSequential === true && hasBody(loop.completionCondition))) {

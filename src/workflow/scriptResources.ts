@@ -33,8 +33,8 @@ function resourcePath(dir: string, resource: string, where: string): string {
 
 /**
  * Replaces every script `resource` in `xml` by the file's text (UTF-8), read relative to `dir`.
- * Throws DefinitionError naming the resource when it is missing, outside the folder, or given
- * together with an inline body.
+ * Throws DefinitionError naming the resource when it is outside the folder or given together with an
+ * inline body; a missing file is left as a resource, which deploy refuses naming its element.
  */
 export function inlineScriptResources(xml: string, dir: string, where = ''): string {
   let out = '';
@@ -54,7 +54,9 @@ export function inlineScriptResources(xml: string, dir: string, where = ''): str
     try {
       text = fs.readFileSync(file, 'utf8');
     } catch {
-      throw new DefinitionError(`Cannot deploy${where}: script resource "${resource}" not found in ${path.resolve(dir)}`);
+      // Left as written: the element checks refuse it naming the element that references it (a
+      // groovy listener as groovy, a JavaScript one as a missing resource: listeners.ts).
+      continue;
     }
     out += xml.slice(last, m.index) + `<${tag}${before}${after}>${cdata(text)}</${tag}>`;
     last = end;

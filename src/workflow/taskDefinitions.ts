@@ -126,7 +126,8 @@ function resourceExpression(role: ModdleElement): string | undefined {
 /**
  * BPMN's standard resource assignments, as Activiti's and Camunda's parsers read them: the
  * humanPerformer's expression is the assignee; a potentialOwner's is split at commas into
- * `user(x)` (a candidate user), `group(y)` and bare names (candidate groups).
+ * `user(x)` (a candidate user), `group(y)` and bare names (candidate groups); a potentialOwner's
+ * resourceRef names a candidate group.
  */
 function resourceAssignments(el: ModdleElement, def: TaskDefinition): void {
   for (const role of (el.resources as ModdleElement[] | undefined) ?? []) {
@@ -137,6 +138,11 @@ function resourceAssignments(el: ModdleElement, def: TaskDefinition): void {
         throw new DefinitionError(`Invalid BPMN: userTask "${el.id ?? '?'}" declares its assignee twice (humanPerformer and an assignee attribute)`, el.id);
       }
       def.assignee = text;
+    } else if (role.$type === 'bpmn:PotentialOwner' && !text && role.resourceRef) {
+      // <resourceRef>r</resourceRef>: Flowable's UserTaskXMLConverter makes the resource's name (else its id) a candidate group.
+      const res = role.resourceRef as ModdleElement;
+      const name = (typeof res.name === 'string' && res.name.trim()) || res.id;
+      if (name) (def.potentialOwners ??= []).push({ kind: 'group', expression: name });
     } else if (role.$type === 'bpmn:PotentialOwner' && text) {
       for (const part of text.split(',').map((p) => p.trim()).filter(Boolean)) {
         const m = /^(user|group)\((.*)\)$/.exec(part);

@@ -37,8 +37,14 @@ function descriptor(name: string, prefix: VendorPrefix, uri: string) {
       ...['TaskListener', 'ExecutionListener'].map((name) => ({
         name,
         superClass: ['Element'],
-        properties: [...stringAttrs('event', 'class', 'expression', 'delegateExpression', 'type', 'id'), { name: 'fields', type: 'Field', isMany: true }],
+        properties: [
+          ...stringAttrs('event', 'class', 'expression', 'delegateExpression', 'type', 'id'),
+          { name: 'fields', type: 'Field', isMany: true },
+          // Flowable 6's type="script" listener: <flowable:script language="…" resultVariable="…">body</…>
+          { name: 'script', type: 'Script' },
+        ],
       })),
+      { name: 'Script', superClass: ['Element'], properties: [...stringAttrs('language', 'resultVariable'), { name: 'value', type: 'String', isBody: true }] },
       {
         name: 'Field',
         superClass: ['Element'],

@@ -9,7 +9,8 @@ import { isRefusal } from './cases/types';
 import { CaseDatabases, FILES_DIR, KitDriver } from './driver';
 import { PENDING } from './pending';
 import { runCase, type CaseResult } from './run';
-import { render, replaceSection, sectionOf, suiteFiles } from './summary';
+import { MAIN_TABLE, NOT_COVERED, tableRows } from './mainTable';
+import { render, replaceSection, sectionOf, suiteFiles, summarize } from './summary';
 
 jest.setTimeout(120_000);
 
@@ -71,5 +72,24 @@ describe('the suite itself', () => {
     const expected = render(CASES, results);
     if (process.env.UPDATE_CONFORMANCE_DOCS) fs.writeFileSync(DOCS, replaceSection(doc, expected));
     else expect(sectionOf(doc)).toBe(expected);
+  });
+
+  it("docs/modeling.md's main element table claims only what passing cases cover (mainTable.ts maps each row to element keys)", () => {
+    if (results.size !== CASES.length) return; // a filtered run (-t) cannot judge it
+    const rows = tableRows(fs.readFileSync(DOCS, 'utf8'), '## Supported BPMN elements and attributes');
+    expect([...rows.keys()].filter((row) => !MAIN_TABLE[row])).toEqual([]); // a new row needs its keys in mainTable.ts
+    expect(Object.keys(MAIN_TABLE).filter((row) => !rows.has(row))).toEqual([]);
+    const passing = new Set(summarize(CASES, results).filter((s) => s.passing > 0).map((s) => s.key));
+    const wrong: string[] = [];
+    for (const [row, supported] of rows) {
+      const m = MAIN_TABLE[row];
+      if ('uncovered' in m) {
+        if (!supported.includes(NOT_COVERED)) wrong.push(`${row}: no case covers it, so its "supported" cell must say "${NOT_COVERED}"`);
+        continue;
+      }
+      const missing = m.keys.filter((k) => !passing.has(k));
+      if (missing.length) wrong.push(`${row} (${supported}): no passing case covers ${missing.join(', ')}`);
+    }
+    expect(wrong).toEqual([]);
   });
 });

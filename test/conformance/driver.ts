@@ -1,12 +1,14 @@
 // The conformance suite drives every case through this interface, so that the cases say what a
 // modeler's process must do and not how today's kit does it. KitDriver implements it on the
-// process-testing kit (src/testing) over the real durable runtime, on SQLite or PostgreSQL; what
-// the runtime cannot do yet throws NotAvailable, and the case fails naming the missing capability.
+// process-testing kit (src/testing) over the real durable runtime, on SQLite or PostgreSQL. Every
+// capability a case needs exists on main; NotAvailable stays for a driver over something that lacks
+// one (the case then fails naming it). Call activities: every kit step runs the workflow.callReturn
+// jobs it left (ProcessTestKit.runCallReturns), as the server's worker would.
 import crypto from 'node:crypto';
 import path from 'node:path';
 import type { Principal } from '../../src/auth/interfaces';
 import { Db, isPostgresUrl, migrate, openDb } from '../../src/repo/db';
-import { FakeClock, ProcessTestKit } from '../../src/testing';
+import { FakeClock, ProcessTestKit, type WaitingSubscription } from '../../src/testing';
 import type { Vars } from './cases/types';
 
 export const FILES_DIR = path.join(__dirname, 'files');
@@ -134,12 +136,16 @@ export class KitDriver implements ConformanceDriver {
     return p.id;
   }
 
-  async startByMessage(): Promise<number> {
-    throw new NotAvailable('start by message (message start event)');
+  async startByMessage(name: string, variables: Vars, businessKey?: string): Promise<number> {
+    const started = (await this.kit.message(name, { processVariables: variables, businessKey })).filter((c) => c.started);
+    if (started.length !== 1) throw new Error(`message "${name}" started ${started.length} instances, expected one`);
+    return started[0].processInstanceId;
   }
 
-  async startBySignal(): Promise<number> {
-    throw new NotAvailable('start by signal (signal start event)');
+  async startBySignal(name: string, variables: Vars): Promise<number> {
+    const { started } = await this.kit.signal(name, variables);
+    if (started.length !== 1) throw new Error(`signal "${name}" started ${started.length} instances, expected one`);
+    return started[0];
   }
 
   async completeTask(activityId: string, variables: Vars): Promise<void> {
@@ -147,22 +153,28 @@ export class KitDriver implements ConformanceDriver {
     if (!open.length) throw new Error(`no open task "${activityId}"`);
     // kit.tasks lists oldest first; as an administrator, who may complete any task.
     await this.kit.runtime.complete(open[0].id, variables, ADMIN);
+    await this.kit.runCallReturns();
   }
 
-  async trigger(): Promise<void> {
-    throw new NotAvailable('trigger a waiting execution (manual task, receive task, catch event)');
+  async trigger(activityId: string, variables: Vars): Promise<void> {
+    const owners = [...new Set((await this.allWaits()).filter((w) => w.activityId === activityId).map((w) => w.processInstanceId))];
+    if (owners.length !== 1) throw new Error(`${owners.length} instances wait at "${activityId}", expected one`);
+    await this.kit.instance(owners[0]).trigger(activityId, variables);
   }
 
-  async correlate(): Promise<void> {
-    throw new NotAvailable('correlate a message by name');
+  async correlate(name: string, variables: Vars, businessKey?: string): Promise<void> {
+    await this.kit.message(name, { processVariables: variables, businessKey });
   }
 
-  async signal(): Promise<void> {
-    throw new NotAvailable('broadcast a signal by name');
+  async signal(name: string, variables: Vars): Promise<void> {
+    await this.kit.signal(name, variables);
   }
 
-  async completeExternal(): Promise<void> {
-    throw new NotAvailable('external tasks (fetchAndLock, complete)');
+  async completeExternal(topic: string, variables: Vars): Promise<void> {
+    // The oldest external task of the topic, in any instance of the case (fetchAndLock's order).
+    const open = (await this.kit.runtime.externalTasks.query({ offset: 0, limit: 1000 })).filter((t) => t.topicName === topic);
+    if (!open.length) throw new Error(`no open external task of topic "${topic}"`);
+    await this.kit.instance(open[0].processInstanceId).completeExternal(open[0].activityId, variables);
   }
 
   async advanceClock(by: string): Promise<void> {
@@ -192,8 +204,13 @@ export class KitDriver implements ConformanceDriver {
     }));
   }
 
+  private async allWaits(): Promise<WaitingSubscription[]> {
+    return this.kit.runtime.waitingExecutions({ offset: 0 });
+  }
+
   async waits(): Promise<string[]> {
-    throw new NotAvailable('listing waits that are not user tasks (RunResult.waits exposed on the instance)');
+    const external = await this.kit.runtime.externalTasks.query({ offset: 0, limit: 1000 });
+    return [...(await this.allWaits()).map((w) => w.activityId), ...external.map((t) => t.activityId)];
   }
 
   async instance(id: number): Promise<InstanceView> {
@@ -201,8 +218,8 @@ export class KitDriver implements ConformanceDriver {
     return { status: i.status, endActivityId: i.endActivityId, businessKey: i.businessKey, variables: i.variables, error: i.error };
   }
 
-  async passed(): Promise<string[]> {
-    throw new NotAvailable('the path an instance took (RunResult.passed stored with the instance)');
+  async passed(id: number): Promise<string[]> {
+    return this.kit.instance(id).passed();
   }
 
   async close(): Promise<void> {

@@ -2,6 +2,7 @@
 // several things a modeler draws separately, plus what must be refused. docs/modeling.md's
 // conformance table lists each with the cases that cover it (summary.ts).
 export const ELEMENTS = {
+  'events.none': 'none start event and none end event',
   'userTask': 'user task at top level',
   'userTask.subProcess': 'user task in an embedded sub-process',
   'userTask.nestedSubProcess': 'user task in a nested sub-process',

@@ -42,7 +42,7 @@ describe('script resources and restarts', () => {
     expect(await again.variables()).toEqual({ requester: 'bjensen', reviewers: ['bjensen', 'bjensen.lead'], note: 'fine' });
   });
 
-  it('a changed script file is a new version; a missing one or a path outside the folder is refused naming it', async () => {
+  it('a changed script file is a new version; a missing one is refused naming its element, a path outside the folder naming the path', async () => {
     const first = await kit.deploy('h-listeners-resource.bpmn');
     expect((await kit.deploy('h-listeners-resource.bpmn')).created).toBe(false);
     fs.appendFileSync(path.join(dir, 'h-listeners-notify.js'), '\nexecution.setVariable("v2", true);\n');
@@ -50,10 +50,12 @@ describe('script resources and restarts', () => {
     expect(second.created).toBe(true);
     expect(second.version).toBe(first.version + 1);
 
+    // A missing file: refused at deploy naming the element whose listener references it.
     fs.rmSync(path.join(dir, 'h-listeners-notify.js'));
-    expect(() => readProcessFile(path.join(dir, 'h-listeners-resource.bpmn'))).toThrow(
-      `Cannot deploy h-listeners-resource.bpmn: script resource "deployment://h-listeners-notify.js" not found in ${dir}`,
-    );
+    await expect(kit.deploy('h-listeners-resource.bpmn')).rejects.toMatchObject({
+      elementId: 'review',
+      message: expect.stringContaining('camunda:taskListener (event "create") on userTask "review" has a script resource ("deployment://h-listeners-notify.js"), which is read only when a file of the process folder is deployed (an upload carries no script files) and only from a file beside it: no such file was there'),
+    });
     const outside = path.join(dir, 'outside.bpmn');
     fs.writeFileSync(outside, fs.readFileSync(path.join(FIXTURES, 'h-listeners-resource.bpmn'), 'utf8').replace('deployment://h-listeners-notify.js', '../etc/passwd'));
     expect(() => readProcessFile(outside)).toThrow('Cannot deploy outside.bpmn: script resource "../etc/passwd" must be a relative path inside the process folder');

@@ -11,7 +11,7 @@ export const camundaPlatformCases: ConformanceCase[] = [
   {
     id: 'camunda-bpm-platform/UserTaskTest.testSimpleProcess',
     file: D + 'UserTaskTest.testSimpleProcess.bpmn20.xml',
-    covers: ['userTask', 'potentialOwner'],
+    covers: ['userTask', 'potentialOwner', 'events.none'],
     basis: T('usertask/UserTaskTest.java', 'testSimpleProcess') + ': a plain potentialOwner expression is a candidate group',
     steps: [
       { do: { start: 'financialReport' }, then: { tasks: ['writeReportTask'], taskShapes: { writeReportTask: { assignee: null, candidateGroups: ['accountancy'] } } } },
@@ -156,7 +156,7 @@ export const camundaPlatformCases: ConformanceCase[] = [
   {
     id: 'camunda-bpm-platform/ParallelGatewayTest.testForkJoin',
     file: D + 'ParallelGatewayTest.testForkJoin.bpmn20.xml',
-    covers: ['parallelGateway', 'userTask'],
+    covers: ['parallelGateway', 'userTask', 'events.none'],
     basis: T('gateway/ParallelGatewayTest.java', 'testForkJoin'),
     steps: [
       { do: { start: 'forkJoin' }, then: { tasks: ['receivePayment', 'shipOrder'] } },
@@ -227,6 +227,29 @@ export const camundaPlatformCases: ConformanceCase[] = [
       { do: { start: 'exclusiveGwDefaultSequenceFlow', variables: { input: 2 } }, then: { tasks: ['theTask2'], taskShapes: { theTask2: { name: 'Default input' } } } },
       { do: { complete: 'theTask2' }, then: { tasks: [], endedAt: 'theEnd' } },
       { do: { start: 'exclusiveGwDefaultSequenceFlow', variables: { input: 3 } }, then: { tasks: ['theTask3'] } },
+    ],
+  },
+  {
+    id: 'camunda-bpm-platform/InclusiveGatewayTest.testJoinAfterEventBasedGateway',
+    file: D + 'InclusiveGatewayTest.testJoinAfterEventBasedGateway.bpmn20.xml',
+    covers: ['eventBasedGateway', 'messageCatch', 'inclusiveGateway', 'exclusiveGateway', 'userTask'],
+    basis: T('gateway/InclusiveGatewayTest.java', 'testJoinAfterEventBasedGateway') + ': both branches run; after theTask the join waits for the event-based gateway, whose message foo (catch1) reaches it and taskAfterJoin opens',
+    steps: [
+      { do: { start: 'process' }, then: { tasks: ['theTask'], waits: ['catch1', 'catch2'] } },
+      { do: { complete: 'theTask' }, then: { tasks: [], waits: ['catch1', 'catch2'], running: true } },
+      { do: { correlate: 'foo' }, then: { tasks: ['taskAfterJoin'], waits: [], notPassed: ['catch2'] } },
+      { do: { complete: 'taskAfterJoin' }, then: { tasks: [], endedAt: 'theEnd' } },
+    ],
+  },
+  {
+    id: 'camunda-bpm-platform/EventBasedGatewayTest.testTimeCycle',
+    file: D + 'EventBasedGatewayTest.testTimeCycle.bpmn20.xml',
+    covers: ['eventBasedGateway', 'timer.cron', 'signalCatch'],
+    basis: T('gateway/EventBasedGatewayTest.java', 'testTimeCycle') + ': the gateway waits for the alert signal and the cron timer (one job); the timer fires first (0 0/5 * * * ?: at minute 5), afterTimer opens and its completion ends the process',
+    steps: [
+      { do: { start: 'process' }, then: { tasks: [], waits: ['signalEvent'], running: true } },
+      { do: { advance: 'PT5M' }, then: { tasks: ['task1'], waits: [], taskShapes: { task1: { name: 'afterTimer', assignee: 'kermit' } } } },
+      { do: { complete: 'task1' }, then: { tasks: [], endedAt: 'end' } },
     ],
   },
   {
@@ -321,6 +344,18 @@ export const camundaPlatformCases: ConformanceCase[] = [
       { do: { start: 'escalationExample' }, then: { tasks: ['firstLineSupport'], taskShapes: { firstLineSupport: { assignee: 'kermit' } } } },
       { do: { advance: 'PT5M5S' }, then: { tasks: ['handleEscalation'], taskShapes: { handleEscalation: { candidateGroups: ['management'] } } } },
       { do: { complete: 'handleEscalation' }, then: { tasks: [], endedAt: 'escalatedEnd' } },
+    ],
+  },
+  {
+    id: 'camunda-bpm-platform/BoundaryTimerNonInterruptingEventTest.testJoin',
+    file: D + 'BoundaryTimerNonInterruptingEventTest.testJoin.bpmn20.xml',
+    covers: ['boundary.timer.nonInterrupting', 'timer.duration', 'parallelGateway', 'userTask'],
+    basis: T('event/timer/BoundaryTimerNonInterruptingEventTest.java', 'testJoin') + ': the PT1H timer opens Escalation Task beside Main Task; the parallel join ends the process once both are completed',
+    steps: [
+      { do: { start: 'testJoin' }, then: { tasks: ['Main_Task'], names: { Main_Task: ['Main Task'] } } },
+      { do: { advance: 'PT1H' }, then: { tasks: ['Main_Task', 'Escalation_Task'] } },
+      { do: { complete: 'Main_Task' }, then: { tasks: ['Escalation_Task'], names: { Escalation_Task: ['Escalation Task'] }, running: true } },
+      { do: { complete: 'Escalation_Task' }, then: { tasks: [], endedAt: 'EndNoneEvent' } },
     ],
   },
   {

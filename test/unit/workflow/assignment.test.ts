@@ -44,6 +44,17 @@ describe('standard resource assignments, as Activiti and Camunda read them', () 
     expect(run.openTasks[0]).toMatchObject({ assignee: 'scarter', candidateUsers: ['root', 'bjensen'], candidateGroups: ['admins', 'hr', 'it', 'audit'] });
   });
 
+  // Flowable's TaskAssignmentCandidateTest.testCandidateGroups (UserTaskXMLConverter: a resourceRef's
+  // resource name is a candidate group; test/conformance/files/flowable-engine).
+  it('potentialOwner resourceRef: the named resource is a candidate group', async () => {
+    const xml = task('<potentialOwner id="r1"><resourceRef>res1</resourceRef></potentialOwner>').replace('<process', '<resource id="res1" name="management" />\n  <process');
+    const def = await parseDefinition(xml, 'resource-ref.bpmn');
+    const run = await startInstance(def, {});
+    expect(run.error).toBeUndefined();
+    expect(run.openTasks[0]).toMatchObject({ candidateGroups: ['management'], candidateUsers: [] });
+    expect(run.openTasks[0].assignee).toBeUndefined();
+  });
+
   it('refuses an assignee declared twice, naming the task', async () => {
     await expect(parseDefinition(task(owner('kermit', 'humanPerformer'), 'camunda:assignee="gonzo"'), 'twice.bpmn')).rejects.toThrow(
       'Invalid BPMN twice.bpmn: userTask "t" declares its assignee twice (humanPerformer and an assignee attribute)',

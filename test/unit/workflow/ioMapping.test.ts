@@ -36,3 +36,36 @@ describe('camunda:inputOutput (Camunda 7: inputs are local to the activity, outp
     expect(def.unrunnable?.elementId).toBe('review');
   });
 });
+
+describe('camunda:inputOutput scripts see `execution` (Camunda 7 binds it in mapping scripts)', () => {
+  // camunda-bpm-examples/loan-granting: an input script execution.setVariable("defaultScore", 5)s.
+  const xml = `<?xml version="1.0" encoding="UTF-8"?>
+<definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:camunda="http://camunda.org/schema/1.0/bpmn" targetNamespace="t">
+  <process id="p" isExecutable="true">
+    <startEvent id="start" />
+    <sequenceFlow id="f1" sourceRef="start" targetRef="work" />
+    <userTask id="work">
+      <extensionElements>
+        <camunda:inputOutput>
+          <camunda:inputParameter name="limit"><camunda:script scriptFormat="javascript">execution.setVariable("defaultScore", 5); execution.getVariable("base") * 2</camunda:script></camunda:inputParameter>
+          <camunda:inputParameter name="seen"><camunda:script scriptFormat="javascript">limit + ':' + execution.getActivityId()</camunda:script></camunda:inputParameter>
+          <camunda:outputParameter name="result"><camunda:script scriptFormat="javascript">execution.setVariable("closedBy", "script"); limit + 1</camunda:script></camunda:outputParameter>
+        </camunda:inputOutput>
+      </extensionElements>
+    </userTask>
+    <sequenceFlow id="f2" sourceRef="work" targetRef="end" />
+    <endEvent id="end" />
+  </process>
+</definitions>`;
+
+  it('sets process variables with execution.setVariable; the script value is the parameter', async () => {
+    const def = await parseDefinition(xml, 'io-execution.bpmn');
+    expect(def.unrunnable).toBeUndefined();
+    const started = await startInstance(def, { base: 21 });
+    expect(started.error).toBeUndefined();
+    expect(started.variables).toEqual({ base: 21, defaultScore: 5 });
+    const done = await completeTask(def, started.state!, started.openTasks[0].executionId, {});
+    expect(done.error).toBeUndefined();
+    expect(done.variables).toEqual({ base: 21, defaultScore: 5, closedBy: 'script', result: 43 });
+  });
+});

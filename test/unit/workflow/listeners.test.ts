@@ -72,7 +72,12 @@ describe('refused at deploy, naming the element', () => {
       '<activiti:taskListener event="create" class="org.activiti.engine.impl.bpmn.listener.ScriptTaskListener"><activiti:field name="script"><activiti:string>x</activiti:string></activiti:field><activiti:field name="language" stringValue="groovy" /></activiti:taskListener>',
       /activiti:taskListener \(event "create"\) on userTask "work" is written in "groovy": groovy is not supported yet/,
     ],
-    ['a script resource', '<camunda:taskListener event="create"><camunda:script scriptFormat="javascript" resource="notify.js" /></camunda:taskListener>', /has a script resource \("notify.js"\), which is read only when a file of the process folder is deployed \(an upload carries no script files\): put the script inline/],
+    ['a script resource', '<camunda:taskListener event="create"><camunda:script scriptFormat="javascript" resource="notify.js" /></camunda:taskListener>', /has a script resource \("notify.js"\), which is read only when a file of the process folder is deployed \(an upload carries no script files\) and only from a file beside it: no such file was there; put the script inline or beside the process file/],
+    // A resource left unread (the file was missing): its language is judged first (camunda-bpm-examples/xslt-example).
+    ['a groovy script resource', '<camunda:executionListener event="start"><camunda:script scriptFormat="groovy" resource="readXmlFile.groovy" /></camunda:executionListener>', /camunda:executionListener \(event "start"\) on userTask "work" is written in "groovy": groovy is not supported yet/],
+    // Flowable 6's type="script" listener with a script element (ScriptTypeExecutionListenerTest).
+    ['a Flowable type="script" listener in groovy', '<activiti:taskListener event="create" type="script"><activiti:script language="groovy">task.name = "x"</activiti:script></activiti:taskListener>', /activiti:taskListener \(event "create"\) on userTask "work" is written in "groovy": groovy is not supported yet/],
+    ['a type="script" listener with a resultVariable', '<activiti:taskListener event="create" type="script"><activiti:script language="javascript" resultVariable="v">1</activiti:script></activiti:taskListener>', /activiti:taskListener \(event "create"\) on userTask "work" has a resultVariable, which reconflow does not support/],
     ['an event it does not run', '<camunda:taskListener event="delete"><camunda:script scriptFormat="javascript">1</camunda:script></camunda:taskListener>', /has event "delete", which reconflow does not run/],
   ])('%s', async (_what, ext, message) => {
     const def = await parseDefinition(withTask(ext), 'x.bpmn');
@@ -83,6 +88,14 @@ describe('refused at deploy, naming the element', () => {
 });
 
 describe('listener behaviour', () => {
+  it('runs a Flowable type="script" listener written in JavaScript', async () => {
+    const def = await parseDefinition(withTask('<activiti:executionListener event="start" type="script"><activiti:script language="javascript">execution.setVariable("seen", execution.getActivityId())</activiti:script></activiti:executionListener>'));
+    expect(def.unrunnable).toBeUndefined();
+    const run = await startInstance(def, {});
+    expect(run.error).toBeUndefined();
+    expect(run.variables).toMatchObject({ seen: 'work' });
+  });
+
   it('a failing listener fails the instance at its element', async () => {
     const def = await parseDefinition(withTask('<camunda:taskListener event="create"><camunda:script scriptFormat="javascript">throw new Error("no reviewer")</camunda:script></camunda:taskListener>'));
     const run = await startInstance(def, {});

@@ -121,3 +121,30 @@ describe('loop variables', () => {
     expect(run.result.status).toBe('ended');
   });
 });
+
+// BPMN's own form, as Camunda's MultiInstanceTest.testParallelUserTasksBasedOnCollection writes it:
+// loopDataInputRef names the collection variable, inputDataItem's name the element variable (Camunda
+// and Activiti read them so); a loopDataInputRef naming an element of the file stays a reference.
+describe('multi-instance by loopDataInputRef / inputDataItem', () => {
+  const xml = `<?xml version="1.0" encoding="UTF-8"?>
+<definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:camunda="http://camunda.org/schema/1.0/bpmn" targetNamespace="t">
+  <process id="p" isExecutable="true">
+    <startEvent id="s" /><sequenceFlow id="f1" sourceRef="s" targetRef="mi" />
+    <userTask id="mi" camunda:assignee="\${assignee}">
+      <multiInstanceLoopCharacteristics isSequential="false">
+        <loopDataInputRef>assigneeList</loopDataInputRef>
+        <inputDataItem name="assignee" />
+      </multiInstanceLoopCharacteristics>
+    </userTask>
+    <sequenceFlow id="f2" sourceRef="mi" targetRef="e" /><endEvent id="e" />
+  </process>
+</definitions>`;
+
+  it('reads them as the collection variable and the element variable', async () => {
+    const def = await parseDefinition(xml, 'mi-ref.bpmn');
+    expect(def.unrunnable).toBeUndefined();
+    const run = await EngineRun.start(def, { assigneeList: ['kermit', 'gonzo'] });
+    expect(run.result.status).toBe('waiting');
+    expect(run.result.openTasks.map((t) => t.assignee).sort()).toEqual(['gonzo', 'kermit']);
+  });
+});
