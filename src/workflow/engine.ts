@@ -468,6 +468,12 @@ export class Run {
       return this.result();
     }
     const timers = this.timers.list();
+    // Never an instance that waits for something nothing can send: every legitimate wait is a task,
+    // a timer, a wait kind (trigger, message, signal, call, external) or a continuation job.
+    if (!openTasks.length && !timers.length && !waits.length && !this.jobs.some((j) => j.topic === CONTINUE_TOPIC)) {
+      const at = [...new Set(postponed.map((api) => api.id))].join(', ');
+      return { status: 'failed', openTasks: [], timers: [], ...base, error: { message: `instance waits at ${at} for nothing that can resume it (no task, timer, message, signal, call or external task)`, activityId: postponed[0].id } };
+    }
     this.storedState = {
       engine: compactEngineState({ definitions: execution.definitions.map((d) => d.getState()) as EngineState['definitions'] }),
       timers,
