@@ -70,9 +70,12 @@ export class ExternalTaskService {
     if (req.maxTasks === 0 || !req.topics.some((t) => !t.matchesNothing)) return [];
     const deadline = Date.now() + Math.min(req.asyncResponseTimeout, MAX_ASYNC_RESPONSE_MS);
     for (;;) {
+      // A worker that went away (its request closed) or a stopping server locks nothing more: a
+      // task locked for nobody would wait out its lock duration.
+      if (this.closed || signal?.aborted) return [];
       const locked = await this.lockOnce(req);
       const left = deadline - Date.now();
-      if (locked.length || left <= 0 || this.closed || signal?.aborted) return locked;
+      if (locked.length || left <= 0) return locked;
       await this.sleep(Math.min(POLL_MS, left), signal);
     }
   }

@@ -20,6 +20,20 @@ describe('external service tasks in the process-testing kit', () => {
     expect(await p.externalTasks()).toEqual([]);
   });
 
+  it('a long poll whose worker went away locks nothing that arrives after it left', async () => {
+    const gone = new AbortController();
+    const poll = kit.runtime.externalTasks.fetchAndLock(
+      { workerId: 'gone', maxTasks: 1, usePriority: false, newestFirst: false, asyncResponseTimeout: 5_000, topics: [{ topicName: 'charge-card', lockMs: 60_000 }] },
+      gone.signal,
+    );
+    await new Promise((r) => setTimeout(r, 20));
+    // The task arrives while the poll sleeps between looks; then the worker's request closes.
+    const p = await kit.start('payment', { priority: 0 });
+    gone.abort();
+    expect(await poll).toEqual([]);
+    expect(await p.expectExternalTask('charge-card')).toMatchObject({ workerId: null });
+  });
+
   it('throws a BPMN error the boundary catches; an unknown activity is named', async () => {
     const p = await kit.start('payment', { priority: 0 });
     await expect(p.completeExternal('nope')).rejects.toThrow(/does not wait at external task "nope"/);
