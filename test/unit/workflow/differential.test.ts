@@ -124,10 +124,10 @@ function sortedKeys(value: unknown): unknown {
   return Object.fromEntries(Object.keys(value).sort().map((k) => [k, sortedKeys((value as Record<string, unknown>)[k])]));
 }
 
-/** Execution ids are random per instance: numbered in order of appearance. */
+/** Execution ids are random per instance (bpmn-elements: up to 10 hex digits, fewer when the random number ends in zeros): numbered in order of appearance. */
 function normalized(value: unknown): string {
   const ids = new Map<string, string>();
-  return JSON.stringify(sortedKeys(value), null, 1).replace(/_[0-9a-f]{10}(?![0-9A-Za-z])/g, (m) => {
+  return JSON.stringify(sortedKeys(value), null, 1).replace(/_[0-9a-f]{6,10}(?![0-9A-Za-z])/g, (m) => {
     if (!ids.has(m)) ids.set(m, `_#${ids.size}`);
     return ids.get(m)!;
   });

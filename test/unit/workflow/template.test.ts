@@ -18,7 +18,7 @@ const vars = { reconId: 'r1', mapping: 'systemCsvfileAccounts_managedUser', situ
 /** Execution ids are random per instance: compare results with them numbered in order of appearance. */
 function normalized(value: unknown): string {
   const ids = new Map<string, string>();
-  return JSON.stringify(value).replace(/_[0-9a-f]{10}(?![0-9A-Za-z])/g, (m) => {
+  return JSON.stringify(value).replace(/_[0-9a-f]{6,10}(?![0-9A-Za-z])/g, (m) => {
     if (!ids.has(m)) ids.set(m, `_#${ids.size}`);
     return ids.get(m)!;
   });
