@@ -157,7 +157,11 @@ export class TimerEventDefinition extends BpmnTimerEventDefinition {
     }
     const due = parsed.dueAfter(now);
     if (due === undefined) throw new TimerFormatError(`timer "${this.activity?.id ?? '?'}": ${timerType} "${String(value).trim()}" has no occurrence left`);
-    return { expireAt: new Date(due), delay: due - now, ...(parsed.repeat !== undefined && { repeat: parsed.repeat }) };
+    // bpmn-elements completes a timer at once when its due time is not after its own `new Date()`,
+    // read a moment before this one: a due time of now (PT0S, a past date) is made a millisecond
+    // earlier so that it completes at once whichever millisecond either clock read, never by a race.
+    const at = due <= now ? due - 1 : due;
+    return { expireAt: new Date(at), delay: at - now, ...(parsed.repeat !== undefined && { repeat: parsed.repeat }) };
   }
 }
 
