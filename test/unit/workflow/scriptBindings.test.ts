@@ -7,9 +7,9 @@ import { parseDefinition, startInstance, type RunResult } from '../../../src/wor
 import { SandboxScripts } from '../../../src/workflow/scripts';
 
 // Flowable's Flowable6Test.testScriptTask (Apache-2.0): `var sum = a + b; execution.setVariable("sum", sum);`.
-// It has no isExecutable (read as executable by another slice): set here.
+// It has no isExecutable: its one process is executable, as Flowable reads it (parse.ts).
 const FLOWABLE = path.resolve(__dirname, '../../conformance/files/flowable-engine/Flowable6Test.testScriptTask.bpmn20.xml');
-const flowable = () => fs.readFileSync(FLOWABLE, 'utf8').replace('<process id="oneTaskProcess">', '<process id="oneTaskProcess" isExecutable="true">');
+const flowable = () => fs.readFileSync(FLOWABLE, 'utf8');
 
 const bpmn = (code: string) => `<?xml version="1.0" encoding="UTF-8"?>
 <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d" targetNamespace="t">
