@@ -1,0 +1,200 @@
+// reconflow's Groovy sidecar: one long-lived JVM per server that runs BPMN script tasks, conditions and
+// listeners written in Groovy (src/scripts/groovyHost.ts starts it through a relay thread).
+//
+// Protocol: one JSON object per line. In: {seq, kind, name, src, json, autoStore}, or {seq, op:'compile', src}; `json` is the
+// variables' JSON as the JavaScript sandbox gets it (src/workflow/executionBinding.ts), with the
+// execution's meta under META. Out: {ready:true} once, then {seq, ok:true, json} or {seq, ok:false, message}
+// per request, where `json` is {v, r} exactly as the JavaScript sandbox answers: v the variables after
+// the script, r the script's value (script tasks, conditions, mapping scripts) or {l, t} (listeners:
+// the activity's locals and the task after the listener).
+//
+// A request runs on this thread; its time limit is kept by the host, which kills this JVM when it
+// passes. While a script runs, a SecurityManager refuses processes, files outside the JVM's and
+// Groovy's own, sockets, new threads and System.exit: honest mistakes and trivial escapes stay
+// out. Like node:vm on the JavaScript side, this is not a security boundary against a hostile author.
+import groovy.json.JsonOutput
+import groovy.json.JsonSlurper
+import java.security.Permission
+import java.io.FilePermission
+import java.net.SocketPermission
+import org.codehaus.groovy.runtime.InvokerHelper
+import groovy.transform.CompileStatic
+
+final String META = '@@reconflow.execution'
+final String LISTENER_META = '@@reconflow.listener'
+final int MAX_SCRIPTS = 500
+
+// Statically compiled: a dynamic call inside a permission check would itself be checked, for ever.
+@CompileStatic
+class Guard extends SecurityManager {
+  static final ThreadLocal<Boolean> inScript = new ThreadLocal<Boolean>()
+  static List<String> readable = []
+
+  void checkPermission(Permission p) {
+    if (!Boolean.TRUE.equals(inScript.get())) return
+    if (p instanceof FilePermission) {
+      String actions = p.getActions()
+      if (actions == 'read') for (String prefix : readable) if (p.getName().startsWith(prefix)) return
+      throw new SecurityException('scripts may not use files (' + p.getName() + ')')
+    }
+    if (p instanceof SocketPermission) throw new SecurityException('scripts may not open connections (' + p.getName() + ')')
+    if (p instanceof RuntimePermission) {
+      String n = p.getName()
+      if (n.startsWith('exitVM') || n == 'setSecurityManager' || n == 'createSecurityManager' || n == 'setIO' || n == 'modifyThread' || n == 'modifyThreadGroup' || n.startsWith('loadLibrary')) {
+        throw new SecurityException('scripts may not ' + n)
+      }
+    }
+  }
+
+  void checkPermission(Permission p, Object context) { checkPermission(p) }
+
+  void checkAccess(ThreadGroup g) {
+    if (Boolean.TRUE.equals(inScript.get())) throw new SecurityException('scripts may not start threads')
+  }
+
+  void checkAccess(Thread t) {
+    if (Boolean.TRUE.equals(inScript.get())) throw new SecurityException('scripts may not change threads')
+  }
+}
+
+// What Camunda's / Activiti's / Flowable's `execution` offers a script, over the variables and the
+// activity's locals (camunda:inputOutput inputs).
+class Execution {
+  Map vars; Map locals; Map e
+  Object getVariable(String n) { locals.containsKey(n) ? locals[n] : vars.containsKey(n) ? vars[n] : null }
+  void setVariable(String n, Object v) { if (locals.containsKey(n)) locals[n] = v else vars[n] = v }
+  boolean hasVariable(String n) { locals.containsKey(n) || vars.containsKey(n) }
+  Map getVariables() { def o = [:]; o.putAll(vars); o.putAll(locals); o }
+  Set getVariableNames() { getVariables().keySet() }
+  void setVariables(Map m) { m.each { k, v -> setVariable(String.valueOf(k), v) } }
+  void removeVariable(String n) { if (locals.containsKey(n)) locals.remove(n) else vars.remove(n) }
+  Object getVariableLocal(String n) { locals[n] }
+  void setVariableLocal(String n, Object v) { locals[n] = v }
+  Map getVariablesLocal() { new LinkedHashMap(locals) }
+  String getId() { e.id }
+  String getActivityId() { e.activityId }
+  String getCurrentActivityId() { e.activityId }
+  String getEventName() { e.eventName }
+  String getProcessInstanceId() { e.processInstanceId }
+  String getProcessBusinessKey() { e.businessKey }
+  String getBusinessKey() { e.businessKey }
+  String getProcessDefinitionId() { e.processDefinitionKey }
+}
+
+// A task listener's `task` (DelegateTask): what it changes is handed back as `t`.
+class Task {
+  Map t; Execution execution
+  String getId() { t.id }
+  String getTaskDefinitionKey() { t.taskDefinitionKey }
+  String getEventName() { t.eventName }
+  String getName() { t.name }
+  void setName(String v) { t.name = v }
+  String getDescription() { t.description }
+  void setDescription(String v) { t.description = v }
+  String getAssignee() { t.assignee }
+  void setAssignee(String v) { t.assignee = v }
+  String getOwner() { t.owner }
+  void setOwner(String v) { t.owner = v }
+  int getPriority() { t.priority as int }
+  void setPriority(int v) { t.priority = v }
+  Object getDueDate() { t.dueDate }
+  void setDueDate(Object v) { t.dueDate = v == null ? null : v instanceof Date ? ((Date) v).format("yyyy-MM-dd'T'HH:mm:ss.SSS'Z'", TimeZone.getTimeZone('UTC')) : String.valueOf(v) }
+  void addCandidateUser(String u) { if (!t.candidateUsers.contains(u)) t.candidateUsers << u }
+  void addCandidateUsers(Collection us) { us.each { addCandidateUser(String.valueOf(it)) } }
+  void addCandidateGroup(String g) { if (!t.candidateGroups.contains(g)) t.candidateGroups << g }
+  void addCandidateGroups(Collection gs) { gs.each { addCandidateGroup(String.valueOf(it)) } }
+  void deleteCandidateUser(String u) { t.candidateUsers.remove(u) }
+  void deleteCandidateGroup(String g) { t.candidateGroups.remove(g) }
+  Execution getExecution() { execution }
+  String getExecutionId() { execution.getId() }
+  String getProcessInstanceId() { execution.getProcessInstanceId() }
+  Object getVariable(String n) { execution.getVariable(n) }
+  void setVariable(String n, Object v) { execution.setVariable(n, v) }
+  Map getVariables() { execution.getVariables() }
+  Object getVariableLocal(String n) { execution.getVariableLocal(n) }
+  void setVariableLocal(String n, Object v) { execution.setVariableLocal(n, v) }
+}
+
+def shell = new GroovyShell()
+def cache = new LinkedHashMap<String, Class>(16, 0.75f, true) {
+  protected boolean removeEldestEntry(Map.Entry e) { size() > MAX_SCRIPTS }
+}
+def slurper = new JsonSlurper()
+int compiled = 0
+
+def run = { Map req ->
+  Map vars = slurper.parseText(req.json as String) as Map
+  Map meta = (vars.remove(LISTENER_META) ?: vars.remove(META)) as Map
+  Map e = (meta?.e ?: [:]) as Map
+  Map locals = (meta?.l ?: [:]) as Map
+  Execution execution = new Execution(vars: vars, locals: locals, e: e)
+  Map names = [:]
+  names.putAll(vars)
+  names.putAll(locals)
+  // Written to by name, a variable stays the script's own unless the task stores them (autoStoreVariables).
+  Binding binding = new Binding(names)
+  binding.setVariable('execution', execution)
+  Task task = null
+  if (meta?.t) {
+    Map t = new LinkedHashMap(meta.t as Map)
+    t.candidateUsers = new ArrayList(t.candidateUsers ?: [])
+    t.candidateGroups = new ArrayList(t.candidateGroups ?: [])
+    task = new Task(t: t, execution: execution)
+    binding.setVariable('task', task)
+  }
+  String src = req.src as String
+  Class cls = cache.get(src)
+  if (cls == null) {
+    cls = shell.getClassLoader().parseClass(src, 'Script' + (++compiled) + '.groovy')
+    cache.put(src, cls)
+  }
+  Script script = InvokerHelper.createScript(cls, binding)
+  Object r
+  Guard.inScript.set(true)
+  try {
+    r = script.run()
+  } finally {
+    Guard.inScript.set(false)
+  }
+  if (req.autoStore) {
+    binding.getVariables().each { k, v -> if (k != 'execution' && k != 'task' && !(k in ['out'])) execution.setVariable(String.valueOf(k), v) }
+  }
+  if (req.kind == 'listener') r = [l: locals, t: task?.t]
+  return JsonOutput.toJson([v: vars, r: r])
+}
+
+String home = System.getProperty('java.home')
+Guard.readable = [home, System.getProperty('reconflow.groovy.lib') ?: '/nonexistent/']
+System.setSecurityManager(new Guard())
+
+def out = new PrintStream(new FileOutputStream(FileDescriptor.out), false, 'UTF-8')
+def reader = new BufferedReader(new InputStreamReader(System.in, 'UTF-8'))
+out.println('{"ready":true}')
+out.flush()
+String line
+while ((line = reader.readLine()) != null) {
+  Map req
+  try {
+    req = slurper.parseText(line) as Map
+  } catch (Throwable t) {
+    continue
+  }
+  String answer
+  try {
+    if (req.op == 'compile') {
+      // Deploy checks a script and warms the cache, so that its first run is not its compilation.
+      String src = req.src as String
+      if (cache.get(src) == null) cache.put(src, shell.getClassLoader().parseClass(src, 'Script' + (++compiled) + '.groovy'))
+      answer = JsonOutput.toJson([seq: req.seq, ok: true])
+    } else answer = JsonOutput.toJson([seq: req.seq, ok: true, json: run(req)])
+  } catch (Throwable t) {
+    // The refusal itself when a guarded call failed inside a class's initialisation.
+    Throwable cause = t
+    while (cause.getCause() != null && !(cause instanceof SecurityException)) cause = cause.getCause()
+    if (!(cause instanceof SecurityException)) cause = t
+    String message = cause instanceof MissingPropertyException ? "No such property: ${((MissingPropertyException) cause).getProperty()}" : (cause.getMessage() ?: cause.getClass().getName())
+    answer = JsonOutput.toJson([seq: req.seq, ok: false, message: message.length() > 1000 ? message.substring(0, 1000) : message])
+  }
+  out.println(answer)
+  out.flush()
+}
