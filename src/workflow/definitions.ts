@@ -1,5 +1,6 @@
 // Deployment: every processes/*.bpmn and *.bpmn20.xml becomes a stored definition version.
 // Each version is parsed once per process and its reusable context kept in memory.
+import { groovyHost } from '../scripts/groovyHost';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -86,6 +87,10 @@ export class Definitions {
       throw new DefinitionError(`Cannot deploy ${resourceName}: callActivity "${call.activityId}" needs the ${CALL_RETURN_TOPIC} job handler, which this server does not run`, call.activityId);
     }
     await checkCalledKeys(this.db.knex, parsed, resourceName, pendingKeys);
+    for (const g of parsed.groovySources ?? []) {
+      const error = await groovyHost().compile(g.what, g.source);
+      if (error) throw new DefinitionError(`Cannot deploy ${resourceName}: ${g.what} is not valid Groovy: ${error}`, g.elementId);
+    }
     return parsed;
   }
 

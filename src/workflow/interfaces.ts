@@ -1,5 +1,6 @@
 // Public types of the pure workflow engine layer (no SQL, no HTTP). The persistence and REST
 // layers build on exactly these shapes, so change them only together with those layers.
+import type { GroovySource } from './groovyScripts';
 
 export interface FormPropertyType {
   name: 'string' | 'enum' | 'boolean' | 'long' | 'date';
@@ -68,6 +69,10 @@ export interface ParsedDefinition {
   asyncActivities?: { id: string; attribute: string }[];
   /** Call activities and the process each calls (a literal key, or none when an expression names it). */
   calledElements?: { activityId: string; key?: string; binding: 'latest' | 'version' | 'deployment'; version?: string }[];
+  /** Some script of it is Groovy: it runs on the server's one Groovy sidecar, so never in the engine pool. */
+  usesGroovy?: boolean;
+  /** Its Groovy scripts, for deploy to compile (groovyScripts.ts). */
+  groovySources?: GroovySource[];
 }
 
 export interface ResolvedFormProperty extends FormPropertyDef {

@@ -25,14 +25,14 @@
 
 import { DefinitionError, type OpenTask } from './interfaces';
 import { resolveValue } from './expressions';
+import { groovyHost, groovyMissing } from '../scripts/groovyHost';
 import { scriptHost } from '../scripts/host';
-import type { LocalScopes } from './scripts';
+import { GROOVY, GROOVY_TIMEOUT_MS, JAVASCRIPT, type LocalScopes } from './scripts';
 import { BARE_NAMES_FACTORY, EXECUTION_FACTORY } from './executionBinding';
 import type { ModdleElement } from './taskDefinitions';
 
 export const LISTENER_TIMEOUT_MS = 1000;
 
-const JAVASCRIPT = /^(javascript|js|ecmascript)$/i;
 const SCRIPT_LISTENER_CLASS = /^org\.(activiti|flowable)\.[\w.]*\.Script(Task|Execution)Listener$/;
 const TASK_EVENTS = new Set(['create', 'assignment', 'complete']);
 const LOCALS_KEY = 'reconflowLocals';
@@ -44,11 +44,15 @@ export type IoValue =
   | { kind: 'text'; text: string }
   | { kind: 'list'; items: IoValue[] }
   | { kind: 'map'; entries: [string, IoValue][] }
-  | { kind: 'script'; source: string; name: string };
+  | { kind: 'script'; source: string; name: string; language: ScriptLanguage };
+
+/** JavaScript runs in the script process (src/scripts/host.ts), Groovy in the Groovy sidecar. */
+export type ScriptLanguage = 'javascript' | 'groovy';
 
 export interface ListenerScript {
   event: string;
   source: string;
+  language: ScriptLanguage;
   /** e.g. `executionListener start of userTask "review"`: names the element in errors */
   name: string;
 }
@@ -102,8 +106,8 @@ function listenerScript(el: ModdleElement, listener: ModdleElement, type: 'task'
     if (cls || listener.expression || listener.delegateExpression) return `${what} names both a script and a delegate`;
     language = str(script.scriptFormat) ?? str(script.language);
     resultVariable = str(script.resultVariable);
-    // The language first: a groovy script is refused as such, whether or not its file was there.
-    if (str(script.resource) && JAVASCRIPT.test((language ?? '').trim())) return resourceNotInlined(what, String(script.resource));
+    // The language first: one reconflow cannot run is refused as such, whether or not its file was there.
+    if (str(script.resource) && knownLanguage((language ?? '').trim())) return resourceNotInlined(what, String(script.resource));
     source = str(script.value);
   } else if ((cls && SCRIPT_LISTENER_CLASS.test(cls)) || str(listener.type) === 'script') {
     language = fieldValue(listener, 'language');
@@ -114,12 +118,19 @@ function listenerScript(el: ModdleElement, listener: ModdleElement, type: 'task'
     return `${what} is a ${delegate} listener: reconflow runs no Java and evaluates no listener expressions; write it as a JavaScript script listener (camunda:script scriptFormat="javascript")`;
   }
   const lang = (language ?? '').trim();
-  if (!JAVASCRIPT.test(lang)) {
-    return `${what} is written in "${lang || '(no language)'}": ${lang ? `${lang} is not supported yet; ` : ''}reconflow runs JavaScript listeners only (scriptFormat/language "javascript")`;
+  const known = knownLanguage(lang);
+  if (!known) {
+    return `${what} is written in "${lang || '(no language)'}": ${lang ? `${lang} is not supported; ` : ''}reconflow runs JavaScript and Groovy listeners (scriptFormat/language "javascript" or "groovy")`;
   }
+  if (known === 'groovy' && groovyMissing(what)) return groovyMissing(what)!;
   if (resultVariable) return `${what} has a resultVariable, which reconflow does not support; set the variable from the script (execution.setVariable)`;
   if (!source || !source.trim()) return `${what} has an empty script`;
-  return { event, source, name };
+  return { event, source, name, language: known };
+}
+
+/** The language a listener or mapping script is in, when reconflow runs it. */
+function knownLanguage(lang: string): ScriptLanguage | undefined {
+  return JAVASCRIPT.test(lang) ? 'javascript' : GROOVY.test(lang) ? 'groovy' : undefined;
 }
 
 function ioValueOf(param: ModdleElement, where: string): IoValue | string {
@@ -149,11 +160,13 @@ function ioValueOf(param: ModdleElement, where: string): IoValue | string {
     }
     case 'camunda:Script': {
       const lang = (str(def.scriptFormat) ?? '').trim();
-      if (!JAVASCRIPT.test(lang)) return `${where} has a script in "${lang || '(no language)'}": ${lang ? `${lang} is not supported yet; ` : ''}reconflow runs JavaScript only`;
+      const language = knownLanguage(lang);
+      if (!language) return `${where} has a script in "${lang || '(no language)'}": ${lang ? `${lang} is not supported; ` : ''}reconflow runs JavaScript and Groovy`;
+      if (language === 'groovy' && groovyMissing(where)) return groovyMissing(where)!;
       if (str(def.resource)) return resourceNotInlined(where, String(def.resource));
       const source = str(def.value);
       if (!source?.trim()) return `${where} has an empty script`;
-      return { kind: 'script', source, name: where };
+      return { kind: 'script', source, name: where, language };
     }
     case 'camunda:Value':
       return ioValueOf({ $type: 'x', value: def.value }, where);
@@ -539,7 +552,9 @@ export class ListenerRuntime implements LocalScopes {
           l: { ...locals },
         };
         // No epilogue: the completion value stays the script's own (the prelude's is undefined).
-        const json = scriptHost().task(value.name, PRELUDE + value.source, JSON.stringify({ ...seen, [META_KEY]: meta }), LISTENER_TIMEOUT_MS);
+        const input = JSON.stringify({ ...seen, [META_KEY]: meta });
+        const json =
+          value.language === 'groovy' ? groovyHost().run('task', value.name, value.source, input, GROOVY_TIMEOUT_MS) : scriptHost().task(value.name, PRELUDE + value.source, input, LISTENER_TIMEOUT_MS);
         const { r, v } = (json === undefined ? {} : JSON.parse(json)) as { r?: unknown; v?: Record<string, unknown> };
         if (v && typeof v === 'object') {
           // Locals shown as variables are not process variables: only the process's own change.
@@ -571,7 +586,8 @@ export class ListenerRuntime implements LocalScopes {
       };
       let out: { v?: Record<string, unknown>; r?: { l?: Record<string, unknown>; t?: TaskData } };
       try {
-        const json = scriptHost().task(l.name, PRELUDE + l.source + EPILOGUE, JSON.stringify({ ...vars, [META_KEY]: meta }), LISTENER_TIMEOUT_MS);
+        const input = JSON.stringify({ ...vars, [META_KEY]: meta });
+        const json = l.language === 'groovy' ? groovyHost().run('listener', l.name, l.source, input, GROOVY_TIMEOUT_MS) : scriptHost().task(l.name, PRELUDE + l.source + EPILOGUE, input, LISTENER_TIMEOUT_MS);
         out = json === undefined ? {} : JSON.parse(json);
       } catch (err) {
         return this.failed(new Error(`${l.name} failed: ${(err as Error).message}`), activityId);

@@ -4,7 +4,9 @@
 
 import { createHash } from 'node:crypto';
 import path from 'node:path';
+import { isMainThread } from 'node:worker_threads';
 import camundaDescriptor from 'camunda-bpmn-moddle/resources/camunda.json';
+import { groovyHost, groovyInstallation } from '../scripts/groovyHost';
 import { DefinitionError, type EndEventDef, type ParsedDefinition, type TaskDefinition } from './interfaces';
 import { vendorDescriptors } from './vendorPrefixes';
 import { asyncFlags, placementProblem, spliceBoundary, type AsyncBoundary, type ModdleReference } from './asyncBoundaries';
@@ -17,6 +19,7 @@ import { LearnedState } from './learned';
 import { adoptLoopDataInputs, adoptVendorLoopAttributes } from './multiInstance';
 import { reservedFormField } from './reservedVariables';
 import { collectHooks, type ElementHooks } from './listeners';
+import { groovySourcesOf, markAutoStore } from './groovyScripts';
 import { resolveQNameReferences } from './qnameRefs';
 import { findUnrunnable } from './runnable';
 import { TimerEventDefinition } from './timers';
@@ -34,6 +37,9 @@ const { default: Serializer, TypeResolver } = require('moddle-context-serializer
   TypeResolver: (types: Record<string, unknown>, extender?: (typeMapper: Record<string, unknown>) => void) => unknown;
 };
 /* eslint-enable @typescript-eslint/no-require-imports */
+
+/** A script, condition or listener in Groovy (scriptFormat/language attributes, or a listener's language field). */
+const GROOVY_SCRIPT = /\b(?:scriptFormat|language)\s*=\s*["']\s*groovy\s*["']|<(?:[\w-]+:)?string>\s*groovy\s*<\/(?:[\w-]+:)?string>|stringValue\s*=\s*["']\s*groovy\s*["']/i;
 
 export const MAX_XML_BYTES = 5 * 1024 * 1024;
 
@@ -177,6 +183,7 @@ export async function parseDefinition(xml: string, resourceName?: string): Promi
   const flowElements = allFlowElements(proc);
   let unrunnable = findUnrunnable([proc, ...flowElements], where);
   const hooks = collectHooks(proc, flowElements, where);
+  markAutoStore(flowElements);
   unrunnable ??= hooks.error;
   const flows = flowElements.filter((el) => el.$type === 'bpmn:SequenceFlow');
   const marked: { el: FlowNode; boundary: AsyncBoundary }[] = [];
@@ -302,6 +309,12 @@ export async function parseDefinition(xml: string, resourceName?: string): Promi
   if (unrunnable) definition.unrunnable = unrunnable;
   if (calls.size) definition.calledElements = [...calls.values()].map(calledElementRef);
   if (initiator) definition.initiator = initiator;
+  if (GROOVY_SCRIPT.test(xml)) {
+    definition.usesGroovy = true;
+    definition.groovySources = groovySourcesOf(flowElements, hooks.hooks);
+    // The sidecar JVM takes seconds to boot: start it now, not at the first script.
+    if (!unrunnable && isMainThread && typeof groovyInstallation() !== 'string') groovyHost();
+  }
   if (marked.length) definition.asyncActivities = marked.map((m) => ({ id: m.boundary.activityId, attribute: m.boundary.attribute }));
   // Activiti (and so IDM) reports the definitions' targetNamespace as the process category.
   if (typeof root.targetNamespace === 'string' && root.targetNamespace) definition.category = root.targetNamespace;

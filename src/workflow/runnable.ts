@@ -7,9 +7,10 @@ import { externalTaskOf } from './externalTasks';
 import { DefinitionError } from './interfaces';
 import { flowProblem } from './runnableFlow';
 import type { ModdleElement } from './taskDefinitions';
+import { groovyMissing } from '../scripts/groovyHost';
+import { GROOVY, JAVASCRIPT } from './scripts';
 import { parseTimer } from './timers';
 
-const JAVASCRIPT = /^(javascript|js|ecmascript)$/i;
 const DIALECTS = ['activiti', 'flowable'];
 const SERVICE_LIKE = new Set(['bpmn:ServiceTask', 'bpmn:SendTask', 'bpmn:BusinessRuleTask']);
 const DELEGATES = ['class', 'delegateExpression', 'expression'];
@@ -57,9 +58,12 @@ function check(el: ModdleElement): string | undefined {
   }
   if (el.$type === 'bpmn:ScriptTask') {
     const format = typeof el.scriptFormat === 'string' ? el.scriptFormat.trim() : '';
-    if (!JAVASCRIPT.test(format)) {
+    if (GROOVY.test(format)) {
+      const missing = groovyMissing(named(el));
+      if (missing) return missing;
+    } else if (!JAVASCRIPT.test(format)) {
       const lang = format || '(none)';
-      return `${named(el)} has scriptFormat "${lang}": ${format ? `${format} is not supported yet; ` : ''}reconflow runs JavaScript scripts only (scriptFormat="javascript")`;
+      return `${named(el)} has scriptFormat "${lang}": ${format ? `${format} is not supported; ` : ''}reconflow runs JavaScript and Groovy scripts (scriptFormat="javascript" or "groovy")`;
     }
     if (typeof el.script !== 'string' || !el.script.trim()) return `${named(el)} has no inline script (external script resources are not supported)`;
   }
@@ -68,8 +72,11 @@ function check(el: ModdleElement): string | undefined {
   const flow = flowProblem(el, named(el));
   if (flow) return flow;
   const condition = el.conditionExpression as ModdleElement | undefined;
-  if (condition && typeof condition.language === 'string' && !JAVASCRIPT.test(condition.language.trim())) {
-    return `${named(el)} has a condition in language "${condition.language}": ${condition.language} is not supported yet; use a \${…} expression or language="javascript"`;
+  if (condition && typeof condition.language === 'string' && GROOVY.test(condition.language.trim())) {
+    const missing = groovyMissing(`the condition of ${named(el)}`);
+    if (missing) return missing;
+  } else if (condition && typeof condition.language === 'string' && !JAVASCRIPT.test(condition.language.trim())) {
+    return `${named(el)} has a condition in language "${condition.language}": ${condition.language} is not supported; use a \${…} expression or language="javascript" or "groovy"`;
   }
   for (const ed of (el.eventDefinitions as ModdleElement[] | undefined) ?? []) {
     if (ed.$type !== 'bpmn:TimerEventDefinition') continue;

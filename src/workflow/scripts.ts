@@ -8,10 +8,20 @@
 // toJSON are not run), at most MAX_RESULT_CHARS of JSON. node:vm is not a security boundary; this
 // keeps honest mistakes and trivial escapes (host-realm objects) out.
 
+import { groovyHost } from '../scripts/groovyHost';
+import { AUTO_STORE } from './groovyScripts';
 import { scriptHost } from '../scripts/host';
 import { processIdOf, variablesWithMeta, withExecution, type ExecutionMeta, type MessageParent } from './executionBinding';
 
 export const SCRIPT_TASK_TIMEOUT_MS = 1000;
+/**
+ * A Groovy script task, condition or listener: a JVM pauses for its collector and compiles call
+ * sites on first use, so its limit is wider. It stops a runaway script all the same.
+ */
+export const GROOVY_TIMEOUT_MS = 5000;
+
+export const JAVASCRIPT = /^(javascript|js|ecmascript)$/i;
+export const GROOVY = /^groovy$/i;
 
 type Callback = (err: Error | null, output?: unknown) => void;
 
@@ -21,6 +31,7 @@ interface ScriptOwner {
   behaviour?: {
     scriptFormat?: string;
     script?: string;
+    [AUTO_STORE]?: unknown;
     conditionExpression?: { language?: string; body?: string };
   };
 }
@@ -44,8 +55,9 @@ export interface LocalScopes {
 }
 
 class SandboxedScript {
-  /** the body with `execution` and bare variable names bound (executionBinding.ts) */
+  /** JavaScript: the body with `execution` and bare variable names bound (executionBinding.ts); Groovy binds them itself */
   private readonly source: string;
+  private readonly groovy: boolean;
 
   constructor(
     readonly id: string,
@@ -53,8 +65,11 @@ class SandboxedScript {
     body: string,
     private readonly scopes?: LocalScopes,
     private readonly identity: ScriptIdentity = {},
+    /** Groovy: names the script assigns become process variables (activiti:/flowable:autoStoreVariables) */
+    private readonly autoStore = false,
   ) {
-    this.source = withExecution(body);
+    this.groovy = GROOVY.test(language);
+    this.source = this.groovy ? body : withExecution(body);
   }
 
   execute(scope: ExecutionScope, callback: Callback): void {
@@ -66,7 +81,10 @@ class SandboxedScript {
       const executionId = scope.content?.executionId;
       const locals = this.scopes && executionId ? this.scopes.localsOf(executionId, scope.content) : undefined;
       const visible = locals && Object.keys(locals).length ? { ...variables, ...locals } : variables;
-      const json = scriptHost().task(this.id, this.source, variablesWithMeta(visible, this.meta(scope)), SCRIPT_TASK_TIMEOUT_MS);
+      const input = variablesWithMeta(visible, this.meta(scope));
+      const json = this.groovy
+        ? groovyHost().run('task', this.id, this.source, input, GROOVY_TIMEOUT_MS, this.autoStore)
+        : scriptHost().task(this.id, this.source, input, SCRIPT_TASK_TIMEOUT_MS);
       const { v, r } = (json === undefined ? {} : JSON.parse(json)) as { v?: Record<string, unknown>; r?: unknown };
       if (v && typeof v === 'object') {
         for (const [key, value] of Object.entries(v)) {
@@ -114,9 +132,10 @@ export class SandboxScripts {
     const isFlow = type === 'bpmn:SequenceFlow';
     const language = isFlow ? behaviour?.conditionExpression?.language : behaviour?.scriptFormat;
     const body = isFlow ? behaviour?.conditionExpression?.body : behaviour?.script;
-    // No dummy scripts: a script task without a JavaScript body fails instead of passing silently.
-    if (!language || !body || !/^(javascript|js|ecmascript)$/i.test(language)) return undefined;
-    const script = new SandboxedScript(`${type}/${id}`, language, body, this.scopes, this.identity);
+    // No dummy scripts: a script task without a JavaScript or Groovy body fails instead of passing
+    // silently (deploy refuses other languages: runnable.ts).
+    if (!language || !body || !(JAVASCRIPT.test(language) || GROOVY.test(language))) return undefined;
+    const script = new SandboxedScript(`${type}/${id}`, language, body, this.scopes, this.identity, behaviour?.[AUTO_STORE] === true);
     this.scripts.set(id, script);
     return script;
   }
@@ -125,3 +144,4 @@ export class SandboxScripts {
     return this.scripts.get(id);
   }
 }
+

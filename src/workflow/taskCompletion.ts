@@ -34,7 +34,7 @@ export async function complete(rt: RuntimeContext, taskId: number, submitted: Re
   try {
     const state = inst.state;
     const instance = { id: String(inst.id), businessKey: inst.businessKey };
-    const inWorker = rt.pool.enabled
+    const inWorker = rt.pool.enabled && !def.parsed.usesGroovy
       ? () => rt.pool.run({ op: 'complete', definitionId: def.row.id, state, executionId: task.executionId, values, variables: inst.variables, now: rt.now(), instance }, def.row.xml, def.parsed)
       : undefined;
     result = await completeTask(def.parsed, state, task.executionId, values, { ...rt.runOptions, variables: inst.variables, instance }, inWorker);

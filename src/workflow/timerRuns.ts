@@ -17,7 +17,7 @@ export async function fireTimers(rt: RuntimeContext, id: number): Promise<boolea
   const inst = await instances.readInstance(rt.db.knex, id);
   if (!inst || inst.status !== 'active' || !inst.state || inst.wakeAt === null || inst.wakeAt > rt.now()) return false;
   const def = await rt.definitions.get(inst.definitionId);
-  const result = rt.pool.enabled
+  const result = rt.pool.enabled && !def.parsed.usesGroovy
     ? await rt.pool.run({ op: 'fire', definitionId: def.row.id, state: inst.state, variables: inst.variables, now: rt.now(), instance: { id: String(inst.id), businessKey: inst.businessKey } }, def.row.xml, def.parsed)
     : await fireDueTimers(def.parsed, inst.state, rt.now(), { ...rt.runOptions, variables: inst.variables, instance: { id: String(inst.id), businessKey: inst.businessKey } });
   try {

@@ -148,18 +148,18 @@ describe('completion rules (REST)', () => {
 
     it('a script format with no engine, in a version stored before deploy refused it, fails the completion with 500 and stores nothing', async () => {
       const xml = fixture('fails-after-task.bpmn')
-        .replace('id="failsAfterTask"', 'id="legacyGroovy"')
-        .replace('scriptFormat="javascript"', 'scriptFormat="groovy"');
+        .replace('id="failsAfterTask"', 'id="legacyPython"')
+        .replace('scriptFormat="javascript"', 'scriptFormat="python"');
       // As an earlier reconflow stored it: straight into the repository, past today's deploy checks.
       await definitionsRepo.insertDefinitionVersion(db.knex, {
-        key: 'legacyGroovy', name: 'legacy', category: null, resourceName: 'legacy.bpmn', hash: crypto.createHash('sha256').update(xml).digest('hex'), xml,
+        key: 'legacyPython', name: 'legacy', category: null, resourceName: 'legacy.bpmn', hash: crypto.createHash('sha256').update(xml).digest('hex'), xml,
       });
-      const id = await start('legacyGroovy', { sourceId: 'g', failure: 'script' });
+      const id = await start('legacyPython', { sourceId: 'g', failure: 'script' });
       const task = await taskOf(id);
       const before = await history(id);
       const r = await complete(task._id, { requestApproved: 'true' });
       expect(r.status).toBe(500);
-      expect(r.body.detail).toMatchObject({ activityId: 'failingScript', cause: expect.stringMatching(/groovy/) });
+      expect(r.body.detail).toMatchObject({ activityId: 'failingScript', cause: expect.stringMatching(/python/) });
       await expectNothingStored(id, task._id, before);
     });
   });
@@ -190,7 +190,7 @@ describe('completion rules (REST)', () => {
   </bpmn:process>
 </bpmn:definitions>`;
     it.each([
-      ['a groovy script', '<bpmn:scriptTask id="work" scriptFormat="groovy"><bpmn:script>x</bpmn:script></bpmn:scriptTask>', /groovy is not supported/],
+      ['a python script', '<bpmn:scriptTask id="work" scriptFormat="python"><bpmn:script>x</bpmn:script></bpmn:scriptTask>', /python is not supported/],
       ['a Java delegate class', '<bpmn:serviceTask id="work" camunda:class="com.example.Delegate" />', /camunda:class/],
       ['an Activiti delegate class', '<bpmn:serviceTask id="work" activiti:class="com.example.Delegate" />', /activiti:class/],
       ['a delegate expression', '<bpmn:serviceTask id="work" camunda:delegateExpression="${bean}" />', /delegateExpression/],

@@ -60,7 +60,7 @@ describe('listeners, initiator and encodings over REST, across a restart', () =>
     expect(ended.processVariables).toEqual({ initiator: 'openidm-admin', created: true, decision: 'approve', outcome: 'approved', closedFor: `sourceId: bjensen#${id}` });
   });
 
-  it('accepts a UTF-16 upload (bytes decoded by the BOM), and refuses a groovy listener naming the element', async () => {
+  it('accepts a UTF-16 upload (bytes decoded by the BOM), and refuses a python listener naming the element', async () => {
     const text = fixture('h-listeners-flowable.bpmn20.xml').replace('encoding="UTF-8"', 'encoding="UTF-16"').replace('id="approve" name="Approve"', 'id="approve" name="Genehmigen ✓"');
     const bytes = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]);
     const up = await fetch(`${t.base}/workflow/processdefinition?resourceName=flowable.bpmn20.xml`, {
@@ -71,11 +71,11 @@ describe('listeners, initiator and encodings over REST, across a restart', () =>
     const task = await taskOf(started.body._id);
     expect(task).toMatchObject({ name: 'Genehmigen ✓', assignee: 'openidm-admin' });
 
-    const groovy = fixture('h-listeners-flowable.bpmn20.xml').replace('<flowable:string>javascript</flowable:string>', '<flowable:string>groovy</flowable:string>');
-    const refused = await t.call('POST', '/workflow/processdefinition', { headers: { ...ADMIN, 'Content-Type': 'application/xml' }, raw: groovy });
+    const python = fixture('h-listeners-flowable.bpmn20.xml').replace('<flowable:string>javascript</flowable:string>', '<flowable:string>python</flowable:string>');
+    const refused = await t.call('POST', '/workflow/processdefinition', { headers: { ...ADMIN, 'Content-Type': 'application/xml' }, raw: python });
     expect(refused.status).toBe(400);
     expect(refused.body.message).toBe(
-      'Cannot deploy upload.bpmn: flowable:taskListener (event "create") on userTask "approve" is written in "groovy": groovy is not supported yet; reconflow runs JavaScript listeners only (scriptFormat/language "javascript")',
+      'Cannot deploy upload.bpmn: flowable:taskListener (event "create") on userTask "approve" is written in "python": python is not supported; reconflow runs JavaScript and Groovy listeners (scriptFormat/language "javascript" or "groovy")',
     );
     expect(refused.body.detail).toEqual({ elementId: 'approve' });
   });

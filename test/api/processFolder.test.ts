@@ -7,11 +7,11 @@ import { createTestDb, TestDb } from '../helpers/db';
 import { makeProject, TestProject } from '../helpers/project';
 import { startTestServer } from '../helpers/server';
 
-const GROOVY = `<?xml version="1.0" encoding="UTF-8"?>
+const PYTHON = `<?xml version="1.0" encoding="UTF-8"?>
 <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d" targetNamespace="t">
-  <bpmn:process id="groovyProcess" isExecutable="true">
+  <bpmn:process id="pythonProcess" isExecutable="true">
     <bpmn:startEvent id="start" /><bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="work" />
-    <bpmn:scriptTask id="work" scriptFormat="groovy"><bpmn:script>println 'x'</bpmn:script></bpmn:scriptTask>
+    <bpmn:scriptTask id="work" scriptFormat="python"><bpmn:script>print('x')</bpmn:script></bpmn:scriptTask>
     <bpmn:sequenceFlow id="f2" sourceRef="work" targetRef="end" /><bpmn:endEvent id="end" />
   </bpmn:process>
 </bpmn:definitions>`;
@@ -29,9 +29,9 @@ describe('the process folder at start', () => {
   });
 
   it('refuses to start with a file it cannot run, naming the file, the element and what to do', async () => {
-    fs.writeFileSync(path.join(project.dir, 'processes', 'escalate.bpmn'), GROOVY);
+    fs.writeFileSync(path.join(project.dir, 'processes', 'escalate.bpmn'), PYTHON);
     const started = startTestServer({ projectDir: project.dir, db, keepDb: true, workers: false });
-    await expect(started).rejects.toThrow(/escalate\.bpmn: .*scriptTask "work".*groovy.*move it out of the process folder/s);
+    await expect(started).rejects.toThrow(/escalate\.bpmn: .*scriptTask "work".*python.*move it out of the process folder/s);
     // Nothing of the refused start is left: the same node starts at once once the file is gone.
     fs.rmSync(path.join(project.dir, 'processes', 'escalate.bpmn'));
     const t = await startTestServer({ projectDir: project.dir, db, keepDb: true, workers: false });

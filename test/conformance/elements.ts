@@ -42,6 +42,8 @@ export const ELEMENTS = {
   'scriptTask.javascript': 'script task in JavaScript (the engines\' bindings: execution, variables by name)',
   'externalTask': 'external service task (camunda:type="external")',
   'listener.javascript': 'execution/task listener in JavaScript',
+  'scriptTask.groovy': 'script task in Groovy (Apache Groovy in a sidecar JVM)',
+  'listener.groovy': 'execution/task listener in Groovy',
   'inputOutput': 'camunda:inputOutput',
   'initiator': 'camunda:initiator / activiti:initiator',
   'potentialOwner': 'potentialOwner resource assignment',
@@ -51,7 +53,8 @@ export const ELEMENTS = {
   'isExecutable.absent': 'isExecutable absent with one process',
   'encoding.latin1': 'XML declared ISO-8859-1',
   'refuse.javaDelegate': 'refused: Java delegate (class, delegateExpression, expression)',
-  'refuse.script': 'refused: script or listener in a language other than JavaScript',
+  'refuse.script': 'refused: script or listener in a language other than JavaScript and Groovy',
+  'refuse.listenerEvent': 'refused: a listener event reconflow does not run (delete, timeout)',
   'refuse.connector': 'refused: camunda:connector',
   'refuse.classListener': 'refused: class / delegate-expression listener',
 } as const;

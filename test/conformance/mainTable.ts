@@ -24,7 +24,8 @@ export const MAIN_TABLE: Record<string, MainTableRow> = {
   '`scriptTask` (`scriptFormat="javascript"`, also `js`, `ecmascript`)': { keys: ['scriptTask.javascript', 'refuse.script'] },
   '`serviceTask`, `sendTask`, `businessRuleTask` with `camunda:type="external" camunda:topic="T"` (or `flowable:type="external-worker" flowable:topic="T"`)': { keys: ['externalTask'] },
   '`serviceTask`, `sendTask`, `businessRuleTask`, any other form': { keys: ['refuse.javaDelegate', 'refuse.connector'] },
-  'task and execution listeners in JavaScript, `camunda:inputOutput`': { keys: ['listener.javascript', 'inputOutput', 'refuse.classListener'] },
+  'task and execution listeners in JavaScript, `camunda:inputOutput`': { keys: ['listener.javascript', 'inputOutput', 'refuse.classListener', 'refuse.listenerEvent'] },
+  'script tasks, conditions and listeners in Groovy (`scriptFormat="groovy"`, `language="groovy"`)': { keys: ['scriptTask.groovy', 'listener.groovy'] },
   '`camunda:asyncBefore` / `asyncAfter` / `async`, `activiti:async`, `flowable:async`': {
     uncovered: 'the process-testing kit runs no workflow.continue jobs, so the suite cannot drive a continuation (Camunda\'s AsyncTaskTest files carry class listeners too); test/process/asyncContinuation.test.ts',
   },

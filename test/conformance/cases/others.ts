@@ -93,7 +93,7 @@ export const flowableCases: ConformanceCase[] = [
     id: 'flowable-engine/ScriptTypeExecutionListenerTest.testExecutionListener',
     file: 'flowable-engine/ScriptTypeExecutionListenerTest.testExecutionListener.bpmn20.xml',
     covers: ['refuse.script'],
-    basis: FLOWABLE_TESTS + '/examples/bpmn/executionlistener/ScriptTypeExecutionListenerTest#testExecutionListener runs a groovy take listener; reconflow runs JavaScript only',
+    basis: FLOWABLE_TESTS + '/examples/bpmn/executionlistener/ScriptTypeExecutionListenerTest#testExecutionListener runs a groovy take listener with a resultVariable, which reconflow does not support',
     refused: { elementIds: ['flow1'], reason: /groovy|listener/i },
   },
   {

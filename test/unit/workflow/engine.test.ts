@@ -222,9 +222,9 @@ describe('failures become failed results, never crashes', () => {
   });
 
   it('a script task in an unsupported language fails instead of passing silently', async () => {
-    const def = await parseDefinition(processWith('<bpmn:scriptTask id="work" scriptFormat="groovy"><bpmn:script>x</bpmn:script></bpmn:scriptTask>'));
+    const def = await parseDefinition(processWith('<bpmn:scriptTask id="work" scriptFormat="python"><bpmn:script>x</bpmn:script></bpmn:scriptTask>'));
     const run = await startInstance(def, {});
     expect(run).toMatchObject({ status: 'failed' });
-    expect(run.error?.message).toMatch(/groovy/);
+    expect(run.error?.message).toMatch(/python/);
   });
 });

@@ -30,9 +30,9 @@ describe('camunda:inputOutput (Camunda 7: inputs are local to the activity, outp
   });
 
   it('refuses what it cannot map, naming the element', async () => {
-    const xml = fixture('h-listeners-io.bpmn').replace('<camunda:script scriptFormat="javascript">variables.approved', '<camunda:script scriptFormat="groovy">variables.approved');
+    const xml = fixture('h-listeners-io.bpmn').replace('<camunda:script scriptFormat="javascript">variables.approved', '<camunda:script scriptFormat="python">variables.approved');
     const def = await parseDefinition(xml, 'io.bpmn');
-    expect(def.unrunnable?.message).toBe('Cannot deploy io.bpmn: camunda:outputParameter "verdict" of userTask "review" has a script in "groovy": groovy is not supported yet; reconflow runs JavaScript only');
+    expect(def.unrunnable?.message).toBe('Cannot deploy io.bpmn: camunda:outputParameter "verdict" of userTask "review" has a script in "python": python is not supported; reconflow runs JavaScript and Groovy');
     expect(def.unrunnable?.elementId).toBe('review');
   });
 });

@@ -66,17 +66,18 @@ describe('refused at deploy, naming the element', () => {
     ['a Java class', '<camunda:taskListener event="create" class="com.example.Notify" />', /camunda:taskListener \(event "create"\) on userTask "work" is a class="com.example.Notify" listener: reconflow runs no Java/],
     ['a delegate expression', '<camunda:executionListener event="start" delegateExpression="${notifier}" />', /camunda:executionListener \(event "start"\) on userTask "work" is a delegateExpression="\$\{notifier\}" listener/],
     ['an expression', '<camunda:executionListener event="end" expression="${bean.call(execution)}" />', /is a expression="\$\{bean.call\(execution\)\}" listener/],
-    ['a groovy script', '<camunda:taskListener event="create"><camunda:script scriptFormat="groovy">task.assignee = "x"</camunda:script></camunda:taskListener>', /camunda:taskListener \(event "create"\) on userTask "work" is written in "groovy": groovy is not supported yet/],
+    ['a python script', '<camunda:taskListener event="create"><camunda:script scriptFormat="python">task.assignee = "x"</camunda:script></camunda:taskListener>', /camunda:taskListener \(event "create"\) on userTask "work" is written in "python": python is not supported; reconflow runs JavaScript and Groovy listeners/],
     [
-      'an Activiti groovy script listener',
-      '<activiti:taskListener event="create" class="org.activiti.engine.impl.bpmn.listener.ScriptTaskListener"><activiti:field name="script"><activiti:string>x</activiti:string></activiti:field><activiti:field name="language" stringValue="groovy" /></activiti:taskListener>',
-      /activiti:taskListener \(event "create"\) on userTask "work" is written in "groovy": groovy is not supported yet/,
+      'an Activiti python script listener',
+      '<activiti:taskListener event="create" class="org.activiti.engine.impl.bpmn.listener.ScriptTaskListener"><activiti:field name="script"><activiti:string>x</activiti:string></activiti:field><activiti:field name="language" stringValue="python" /></activiti:taskListener>',
+      /activiti:taskListener \(event "create"\) on userTask "work" is written in "python": python is not supported/,
     ],
     ['a script resource', '<camunda:taskListener event="create"><camunda:script scriptFormat="javascript" resource="notify.js" /></camunda:taskListener>', /has a script resource \("notify.js"\), which is read only when a file of the process folder is deployed \(an upload carries no script files\) and only from a file beside it: no such file was there; put the script inline or beside the process file/],
     // A resource left unread (the file was missing): its language is judged first (camunda-bpm-examples/xslt-example).
-    ['a groovy script resource', '<camunda:executionListener event="start"><camunda:script scriptFormat="groovy" resource="readXmlFile.groovy" /></camunda:executionListener>', /camunda:executionListener \(event "start"\) on userTask "work" is written in "groovy": groovy is not supported yet/],
+    ['a python script resource', '<camunda:executionListener event="start"><camunda:script scriptFormat="python" resource="readXmlFile.py" /></camunda:executionListener>', /camunda:executionListener \(event "start"\) on userTask "work" is written in "python": python is not supported/],
+    ['a groovy script resource whose file was not there', '<camunda:executionListener event="start"><camunda:script scriptFormat="groovy" resource="readXmlFile.groovy" /></camunda:executionListener>', /camunda:executionListener \(event "start"\) on userTask "work" has a script resource \("readXmlFile.groovy"\)/],
     // Flowable 6's type="script" listener with a script element (ScriptTypeExecutionListenerTest).
-    ['a Flowable type="script" listener in groovy', '<activiti:taskListener event="create" type="script"><activiti:script language="groovy">task.name = "x"</activiti:script></activiti:taskListener>', /activiti:taskListener \(event "create"\) on userTask "work" is written in "groovy": groovy is not supported yet/],
+    ['a Flowable type="script" listener in python', '<activiti:taskListener event="create" type="script"><activiti:script language="python">task.name = "x"</activiti:script></activiti:taskListener>', /activiti:taskListener \(event "create"\) on userTask "work" is written in "python": python is not supported/],
     ['a type="script" listener with a resultVariable', '<activiti:taskListener event="create" type="script"><activiti:script language="javascript" resultVariable="v">1</activiti:script></activiti:taskListener>', /activiti:taskListener \(event "create"\) on userTask "work" has a resultVariable, which reconflow does not support/],
     ['an event it does not run', '<camunda:taskListener event="delete"><camunda:script scriptFormat="javascript">1</camunda:script></camunda:taskListener>', /has event "delete", which reconflow does not run/],
   ])('%s', async (_what, ext, message) => {

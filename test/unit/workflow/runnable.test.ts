@@ -22,7 +22,7 @@ const bpmn = (key: string, inner: string) => `<?xml version="1.0" encoding="UTF-
 
 describe('refused at deploy', () => {
   it.each([
-    ['groovy', '<bpmn:scriptTask id="work" scriptFormat="groovy"><bpmn:script>x</bpmn:script></bpmn:scriptTask>', /scriptTask "work" has scriptFormat "groovy": groovy is not supported yet/],
+    ['python', '<bpmn:scriptTask id="work" scriptFormat="python"><bpmn:script>x</bpmn:script></bpmn:scriptTask>', /scriptTask "work" has scriptFormat "python": python is not supported; reconflow runs JavaScript and Groovy scripts/],
     ['no script format', '<bpmn:scriptTask id="work"><bpmn:script>x</bpmn:script></bpmn:scriptTask>', /scriptFormat "\(none\)"/],
     ['an external script resource', '<bpmn:scriptTask id="work" scriptFormat="javascript" camunda:resource="x.js" />', /no inline script/],
     ['camunda:expression on a service task', '<bpmn:serviceTask id="work" camunda:expression="${bean.run()}" />', /camunda:expression/],
@@ -60,9 +60,9 @@ describe('refused at deploy', () => {
   });
 
   it('a condition in a language without an engine', async () => {
-    const inner = `<bpmn:exclusiveGateway id="work" /><bpmn:sequenceFlow id="cond" sourceRef="work" targetRef="end"><bpmn:conditionExpression xsi:type="bpmn:tFormalExpression" language="groovy">x</bpmn:conditionExpression></bpmn:sequenceFlow>`;
+    const inner = `<bpmn:exclusiveGateway id="work" /><bpmn:sequenceFlow id="cond" sourceRef="work" targetRef="end"><bpmn:conditionExpression xsi:type="bpmn:tFormalExpression" language="python">x</bpmn:conditionExpression></bpmn:sequenceFlow>`;
     const parsed = await parseDefinition(bpmn('p', inner));
-    expect(parsed.unrunnable).toMatchObject({ elementId: 'cond', message: expect.stringMatching(/sequenceFlow "cond" has a condition in language "groovy"/) });
+    expect(parsed.unrunnable).toMatchObject({ elementId: 'cond', message: expect.stringMatching(/sequenceFlow "cond" has a condition in language "python"/) });
   });
 
   it('every shipped process, example and runnable fixture deploys', async () => {
@@ -84,14 +84,14 @@ describe('refused at deploy', () => {
     it('refuses the file that cannot run by name and element, and deploys the others', async () => {
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'reconflow-processes-'));
       fs.copyFileSync(path.join(ROOT, 'processes', 'managedUserApproval.bpmn'), path.join(dir, 'managedUserApproval.bpmn'));
-      fs.writeFileSync(path.join(dir, 'groovy.bpmn'), bpmn('groovyProcess', '<bpmn:scriptTask id="work" scriptFormat="groovy"><bpmn:script>x</bpmn:script></bpmn:scriptTask>'));
+      fs.writeFileSync(path.join(dir, 'python.bpmn'), bpmn('pythonProcess', '<bpmn:scriptTask id="work" scriptFormat="python"><bpmn:script>x</bpmn:script></bpmn:scriptTask>'));
       const errors: string[] = [];
       const log: Logger = { info: () => undefined, warn: () => undefined, error: (m) => errors.push(m) };
       const definitions = new Definitions(db, log);
       const report = await definitions.deployDirectory(dir);
       expect(report.deployed.map((d) => d.key)).toEqual(['managedUserApproval']);
-      expect(report.failed).toEqual([{ file: 'groovy.bpmn', elementId: 'work', reason: expect.stringMatching(/groovy\.bpmn: scriptTask "work" has scriptFormat "groovy"/) }]);
-      expect(errors).toEqual([expect.stringMatching(/^cannot deploy groovy\.bpmn: .*scriptTask "work"/)]);
+      expect(report.failed).toEqual([{ file: 'python.bpmn', elementId: 'work', reason: expect.stringMatching(/python\.bpmn: scriptTask "work" has scriptFormat "python"/) }]);
+      expect(errors).toEqual([expect.stringMatching(/^cannot deploy python\.bpmn: .*scriptTask "work"/)]);
       expect((await definitions.list()).map((d) => d.key)).toEqual(['managedUserApproval']);
       fs.rmSync(dir, { recursive: true, force: true });
     });
