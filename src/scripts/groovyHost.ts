@@ -158,12 +158,13 @@ export class GroovyHost {
 
   /**
    * Runs `source` with the variables' JSON (as the JavaScript sandbox takes it, meta included) and
-   * returns `{v, r}` as JSON; throws the script's error, or ScriptLimitError past `limitMs`.
+   * returns `{v, r}` as JSON, with `o`, the `openidm` calls it made, when `calls` lets a script task
+   * record them (scriptCalls.ts); throws the script's error, or ScriptLimitError past `limitMs`.
    */
-  run(kind: GroovyKind, name: string, source: string, variablesJson: string, limitMs: number, autoStore = false): string | undefined {
+  run(kind: GroovyKind, name: string, source: string, variablesJson: string, limitMs: number, opts: { autoStore?: boolean; calls?: boolean } = {}): string | undefined {
     const relay = this.ready();
     const seq = ++relay.seq;
-    relay.port.postMessage({ seq, kind, name, src: source, json: variablesJson, autoStore });
+    relay.port.postMessage({ seq, kind, name, src: source, json: variablesJson, autoStore: opts.autoStore === true, calls: opts.calls === true });
     const deadline = performance.now() + limitMs;
     while (Atomics.load(relay.flag, DONE) !== seq) {
       const left = deadline - performance.now();

@@ -141,7 +141,7 @@ export class Run {
       sourceContext: compiled.sourceContext,
       timers: this.timers,
       expressions: engineExpressions,
-      scripts: new SandboxScripts(this.hooks, { processInstanceId: instance.id ?? null, businessKey: instance.businessKey ?? null }),
+      scripts: new SandboxScripts(this.hooks, { processInstanceId: instance.id ?? null, businessKey: instance.businessKey ?? null }, this.jobs),
       ...(this.hooks.active && { extensions: this.hooks.extensions }),
       ...(!process.env.DEBUG && { Logger: silentLogger }),
     });

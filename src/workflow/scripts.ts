@@ -10,6 +10,8 @@
 
 import { groovyHost } from '../scripts/groovyHost';
 import { AUTO_STORE } from './groovyScripts';
+import type { RunResult } from './interfaces';
+import { jobsOfScriptCalls } from './scriptCalls';
 import { scriptHost } from '../scripts/host';
 import { processIdOf, variablesWithMeta, withExecution, type ExecutionMeta, type MessageParent } from './executionBinding';
 
@@ -67,6 +69,8 @@ class SandboxedScript {
     private readonly identity: ScriptIdentity = {},
     /** Groovy: names the script assigns become process variables (activiti:/flowable:autoStoreVariables) */
     private readonly autoStore = false,
+    /** The run's jobs, where a script task's `openidm` calls add theirs (scriptCalls.ts); none for a flow's condition */
+    private readonly jobs?: RunResult['jobs'],
   ) {
     this.groovy = GROOVY.test(language);
     this.source = this.groovy ? body : withExecution(body);
@@ -83,9 +87,11 @@ class SandboxedScript {
       const visible = locals && Object.keys(locals).length ? { ...variables, ...locals } : variables;
       const input = variablesWithMeta(visible, this.meta(scope));
       const json = this.groovy
-        ? groovyHost().run('task', this.id, this.source, input, GROOVY_TIMEOUT_MS, this.autoStore)
+        ? groovyHost().run('task', this.id, this.source, input, GROOVY_TIMEOUT_MS, { autoStore: this.autoStore, calls: !!this.jobs })
         : scriptHost().task(this.id, this.source, input, SCRIPT_TASK_TIMEOUT_MS);
-      const { v, r } = (json === undefined ? {} : JSON.parse(json)) as { v?: Record<string, unknown>; r?: unknown };
+      const { v, r, o } = (json === undefined ? {} : JSON.parse(json)) as { v?: Record<string, unknown>; r?: unknown; o?: unknown };
+      // Checked against the variables the script started with: it cannot name another row by changing them.
+      const jobs = o && this.jobs ? jobsOfScriptCalls(o, scope.id ?? this.id, visible) : [];
       if (v && typeof v === 'object') {
         for (const [key, value] of Object.entries(v)) {
           if (key === '__proto__') continue;
@@ -96,6 +102,7 @@ class SandboxedScript {
         // cannot carry (undefined, functions) never reached it and stay.
         for (const [key, value] of Object.entries(variables)) if (!Object.hasOwn(v, key) && value !== undefined && typeof value !== 'function') delete variables[key];
       }
+      for (const job of jobs) if (!this.jobs!.some((j) => j.topic === job.topic)) this.jobs!.push(job);
       output = r;
     } catch (err) {
       return callback(new Error(`script ${this.id} failed: ${(err as Error).message}`));
@@ -126,6 +133,7 @@ export class SandboxScripts {
   constructor(
     private readonly scopes?: LocalScopes,
     private readonly identity: ScriptIdentity = {},
+    private readonly jobs?: RunResult['jobs'],
   ) {}
 
   register({ id, type, behaviour }: ScriptOwner): SandboxedScript | undefined {
@@ -135,7 +143,7 @@ export class SandboxScripts {
     // No dummy scripts: a script task without a JavaScript or Groovy body fails instead of passing
     // silently (deploy refuses other languages: runnable.ts).
     if (!language || !body || !(JAVASCRIPT.test(language) || GROOVY.test(language))) return undefined;
-    const script = new SandboxedScript(`${type}/${id}`, language, body, this.scopes, this.identity, behaviour?.[AUTO_STORE] === true);
+    const script = new SandboxedScript(`${type}/${id}`, language, body, this.scopes, this.identity, behaviour?.[AUTO_STORE] === true, isFlow ? undefined : this.jobs);
     this.scripts.set(id, script);
     return script;
   }

@@ -115,6 +115,34 @@ class Task {
   void setVariableLocal(String n, Object v) { execution.setVariableLocal(n, v) }
 }
 
+// IDM's `openidm` script API, as far as a BPMN script can use it here: a script task may ask for
+// the approved account's creation (`openidm.action('sync', 'performAction', …)`), which is recorded
+// and handed back (`o`), and happens as the approval's exactly-once createUser job after the run
+// commits (src/workflow/scriptCalls.ts); every other call fails naming itself.
+class OpenIdm {
+  List calls = []
+  boolean recording
+  private Object refuse(String what) {
+    throw new UnsupportedOperationException("openidm.${what} is not available in reconflow's BPMN scripts: a script task may call openidm.action('sync', 'performAction', …) to create the approved account".toString())
+  }
+  Object action(String resource, String actionName) { action(resource, actionName, null, null) }
+  Object action(String resource, String actionName, Map content) { action(resource, actionName, content, null) }
+  Object action(String resource, String actionName, Map content, Map params, Object... rest) {
+    if (!recording) refuse("action('${resource}', '${actionName}') in a listener or mapping script")
+    Map merged = [:]
+    if (content != null) merged.putAll(content)
+    if (params != null) merged.putAll(params)
+    calls << [resource: resource, action: actionName, params: merged]
+    return [:]
+  }
+  Object create(Object... a) { refuse('create') }
+  Object read(Object... a) { refuse('read') }
+  Object update(Object... a) { refuse('update') }
+  Object patch(Object... a) { refuse('patch') }
+  Object delete(Object... a) { refuse('delete') }
+  Object query(Object... a) { refuse('query') }
+}
+
 def shell = new GroovyShell()
 def cache = new LinkedHashMap<String, Class>(16, 0.75f, true) {
   protected boolean removeEldestEntry(Map.Entry e) { size() > MAX_SCRIPTS }
@@ -134,6 +162,8 @@ def run = { Map req ->
   // Written to by name, a variable stays the script's own unless the task stores them (autoStoreVariables).
   Binding binding = new Binding(names)
   binding.setVariable('execution', execution)
+  OpenIdm openidm = new OpenIdm(recording: req.kind == 'task' && meta?.t == null && req.calls == true)
+  binding.setVariable('openidm', openidm)
   Task task = null
   if (meta?.t) {
     Map t = new LinkedHashMap(meta.t as Map)
@@ -157,10 +187,12 @@ def run = { Map req ->
     Guard.inScript.set(false)
   }
   if (req.autoStore) {
-    binding.getVariables().each { k, v -> if (k != 'execution' && k != 'task' && !(k in ['out'])) execution.setVariable(String.valueOf(k), v) }
+    binding.getVariables().each { k, v -> if (!(k in ['execution', 'task', 'openidm', 'out'])) execution.setVariable(String.valueOf(k), v) }
   }
   if (req.kind == 'listener') r = [l: locals, t: task?.t]
-  return JsonOutput.toJson([v: vars, r: r])
+  Map answer = [v: vars, r: r]
+  if (openidm.calls) answer.o = openidm.calls
+  return JsonOutput.toJson(answer)
 }
 
 String home = System.getProperty('java.home')
@@ -169,6 +201,10 @@ System.setSecurityManager(new Guard())
 
 def out = new PrintStream(new FileOutputStream(FileDescriptor.out), false, 'UTF-8')
 def reader = new BufferedReader(new InputStreamReader(System.in, 'UTF-8'))
+// One run through every class a request uses before saying ready: a first request does not pay
+// for loading and linking them (under load, seconds) inside its time limit.
+run([kind: 'listener', src: "execution.setVariable('w', task.getName()); openidm", json: '{"' + LISTENER_META + '":{"e":{"id":"w"},"l":{},"t":{"id":"w","name":"w","candidateUsers":[],"candidateGroups":[]}}}'])
+run([kind: 'task', src: '1', json: '{"' + META + '":{"e":{"id":"w"},"l":{}}}', calls: true])
 out.println('{"ready":true}')
 out.flush()
 String line

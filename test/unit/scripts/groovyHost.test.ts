@@ -11,7 +11,7 @@ if (!installed) console.warn(`groovy tests skipped: ${groovyInstallation()}`);
 
 const meta = (e: Record<string, unknown> = {}) => ({ e: { id: 'ex1', activityId: 'act', eventName: null, processInstanceId: 'pi1', businessKey: 'bk', processDefinitionKey: 'p', ...e }, l: {} });
 const task = (source: string, vars: Record<string, unknown>, autoStore = false) =>
-  JSON.parse(groovyHost().run('task', 'scriptTask/t', source, JSON.stringify({ ...vars, [META]: meta() }), 20_000, autoStore)!);
+  JSON.parse(groovyHost().run('task', 'scriptTask/t', source, JSON.stringify({ ...vars, [META]: meta() }), 20_000, { autoStore })!);
 
 maybe('Groovy sidecar', () => {
   jest.setTimeout(120_000);
