@@ -82,11 +82,34 @@ export const BARE_NAMES_FACTORY = `function (execution, names) {
 
 const oneLine = (source: string) => source.replace(/\n\s*/g, ' ');
 
-/** Prepended to a script: binds `execution` and the bare variable names, then runs the script as written. */
+/** Where a script task's `openidm` calls come back, inside the variables' copy (scripts.ts takes them out). */
+export const CALLS_KEY = '@@reconflow.calls';
+
+/**
+ * Sandbox source of IDM's \`openidm\` for a script task: action() records the call (scriptCalls.ts
+ * decides what it may ask for); every other method fails naming itself.
+ */
+const OPENIDM_FACTORY = `function (vars) {
+  var refuse = function (what) { return function () { throw new Error('openidm.' + what + ' is not available in reconflow\\'s BPMN scripts: a script task may call openidm.action(\\'sync\\', \\'performAction\\', …) to create the approved account'); }; };
+  var api = { create: refuse('create'), read: refuse('read'), update: refuse('update'), patch: refuse('patch'), query: refuse('query') };
+  api['delete'] = refuse('delete');
+  api.action = function (resource, action, content, params) {
+    var merged = {}, k;
+    for (k in (content || {})) merged[k] = content[k];
+    for (k in (params || {})) merged[k] = params[k];
+    if (!vars[${JSON.stringify(CALLS_KEY)}]) vars[${JSON.stringify(CALLS_KEY)}] = [];
+    vars[${JSON.stringify(CALLS_KEY)}].push({ resource: String(resource), action: String(action), params: JSON.parse(JSON.stringify(merged)) });
+    return {};
+  };
+  return api;
+}`;
+
+/** Prepended to a script: binds `execution`, `openidm` and the bare variable names, then runs the script as written. */
 const PRELUDE = oneLine(`(function (vars) {
   var rf = vars[${JSON.stringify(META_KEY)}]; delete vars[${JSON.stringify(META_KEY)}];
   var execution = (${EXECUTION_FACTORY})(rf, vars);
   globalThis.execution = execution;
+  globalThis.openidm = (${OPENIDM_FACTORY})(vars);
   var names = Object.keys(vars); for (var k in rf.l) if (names.indexOf(k) < 0) names.push(k);
   (${BARE_NAMES_FACTORY})(execution, names);
 })(variables);`);

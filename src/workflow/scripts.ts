@@ -13,7 +13,7 @@ import { AUTO_STORE } from './groovyScripts';
 import type { RunResult } from './interfaces';
 import { jobsOfScriptCalls } from './scriptCalls';
 import { scriptHost } from '../scripts/host';
-import { processIdOf, variablesWithMeta, withExecution, type ExecutionMeta, type MessageParent } from './executionBinding';
+import { CALLS_KEY, processIdOf, variablesWithMeta, withExecution, type ExecutionMeta, type MessageParent } from './executionBinding';
 
 export const SCRIPT_TASK_TIMEOUT_MS = 1000;
 /**
@@ -89,8 +89,12 @@ class SandboxedScript {
       const json = this.groovy
         ? groovyHost().run('task', this.id, this.source, input, GROOVY_TIMEOUT_MS, { autoStore: this.autoStore, calls: !!this.jobs })
         : scriptHost().task(this.id, this.source, input, SCRIPT_TASK_TIMEOUT_MS);
-      const { v, r, o } = (json === undefined ? {} : JSON.parse(json)) as { v?: Record<string, unknown>; r?: unknown; o?: unknown };
+      const { v, r, o: groovyCalls } = (json === undefined ? {} : JSON.parse(json)) as { v?: Record<string, unknown>; r?: unknown; o?: unknown };
+      // JavaScript hands its openidm calls back inside the variables' copy.
+      const o = groovyCalls ?? v?.[CALLS_KEY];
+      if (v) delete v[CALLS_KEY];
       // Checked against the variables the script started with: it cannot name another row by changing them.
+      if (o && !this.jobs) throw new Error(`openidm.action is not available in a condition`);
       const jobs = o && this.jobs ? jobsOfScriptCalls(o, scope.id ?? this.id, visible) : [];
       if (v && typeof v === 'object') {
         for (const [key, value] of Object.entries(v)) {

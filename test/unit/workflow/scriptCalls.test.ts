@@ -30,3 +30,33 @@ describe('openidm calls of a BPMN script task', () => {
     expect(() => jobsOfScriptCalls(call({ action: 'CREATE', sourceId: 'bjensen' }), 't', {})).toThrow(/approves no source row/);
   });
 });
+
+describe('in a JavaScript script task, run by the engine', () => {
+  const { parseDefinition } = jest.requireActual('../../../src/workflow/parse') as typeof import('../../../src/workflow/parse');
+  const { startInstance } = jest.requireActual('../../../src/workflow/engine') as typeof import('../../../src/workflow/engine');
+  const processWith = (script: string) => `<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d" targetNamespace="t">
+  <bpmn:process id="p" isExecutable="true">
+    <bpmn:startEvent id="s" /><bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="callOpenidmSync" />
+    <bpmn:scriptTask id="callOpenidmSync" scriptFormat="javascript"><bpmn:script><![CDATA[${script}]]></bpmn:script></bpmn:scriptTask>
+    <bpmn:sequenceFlow id="f2" sourceRef="callOpenidmSync" targetRef="e" /><bpmn:endEvent id="e" />
+  </bpmn:process>
+</bpmn:definitions>`;
+
+  it("records performAction as the createUser job, and keeps the call out of the variables", async () => {
+    const def = await parseDefinition(processWith("if (requestApproved === 'true') openidm.action('sync', 'performAction', {}, { action: 'CREATE', sourceId: sourceId, mapping: mapping });"));
+    const run = await startInstance(def, { ...vars, requestApproved: 'true' });
+    expect(run).toMatchObject({ status: 'ended', jobs: [{ topic: 'createUser', activityId: 'callOpenidmSync' }] });
+    expect(run.variables).toEqual({ ...vars, requestApproved: 'true' });
+    const no = await startInstance(def, { ...vars, requestApproved: 'false' });
+    expect(no).toMatchObject({ status: 'ended', jobs: [] });
+  });
+
+  it('fails naming another row, and any other openidm method', async () => {
+    const other = await startInstance(await parseDefinition(processWith("openidm.action('sync', 'performAction', {}, { action: 'CREATE', sourceId: 'scarter' });")), vars);
+    expect(other).toMatchObject({ status: 'failed', error: { activityId: 'callOpenidmSync' } });
+    expect(other.error?.message).toMatch(/for sourceId "scarter", but this instance approves "bjensen"/);
+    const read = await startInstance(await parseDefinition(processWith("openidm.read('managed/user/x');")), vars);
+    expect(read.error?.message).toMatch(/openidm\.read is not available in reconflow's BPMN scripts/);
+  });
+});
