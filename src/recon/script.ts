@@ -9,8 +9,11 @@
 // there is no vm watchdog any more (it cost as much, per call, as the round trip).
 import vm from 'node:vm';
 import { scriptHost } from '../scripts/host';
+import { modulePrelude } from '../scripts/modules';
 
 export const SCRIPT_TIMEOUT_MS = 250;
+/** Loading a script's modules (lodash: ~540 KB) at conf load, once, outside any call's limit. */
+const MODULE_LOAD_TIMEOUT_MS = 30_000;
 
 export type CompiledScript = (bindings: Record<string, unknown>) => unknown;
 
@@ -22,15 +25,24 @@ let nextId = 1;
  * as OpenIDM's script engine does). Throws Error(`script <name> failed: ...`) for syntax errors,
  * exceptions, timeouts and results that are too large.
  */
-export function compileScript(source: string, name: string): CompiledScript {
+export function compileScript(source: string, name: string, opts: { scriptDirs?: string[] } = {}): CompiledScript {
+  let modules: string | undefined;
   try {
-    // Syntax errors are reported at conf load; compiling runs none of the script.
+    // Syntax errors (and modules that are not there) are reported at conf load; compiling runs none of the script.
     new vm.Script(source, { filename: name });
+    modules = modulePrelude(source, name, opts.scriptDirs);
   } catch (err) {
     throw new Error(`script ${name} failed: ${err instanceof Error ? err.message : String(err)}`);
   }
   const id = nextId++;
   const host = scriptHost();
+  if (modules) {
+    try {
+      host.load(id, name, source, MODULE_LOAD_TIMEOUT_MS, modules);
+    } catch (err) {
+      throw new Error(`script ${name} failed: loading what it requires: ${(err as Error).message}`);
+    }
+  }
 
   return (bindings: Record<string, unknown>): unknown => {
     // [name, isJson, value]: objects travel as JSON, re-parsed by the sandbox's own JSON.parse.
@@ -47,7 +59,7 @@ export function compileScript(source: string, name: string): CompiledScript {
     }
     let json: string | undefined;
     try {
-      json = host.run(id, name, source, list, SCRIPT_TIMEOUT_MS);
+      json = host.run(id, name, source, list, SCRIPT_TIMEOUT_MS, modules);
     } catch (err) {
       throw new Error(`script ${name} failed: ${(err as Error).message}`);
     }

@@ -39,7 +39,7 @@ const DONE = 0;
 const READY = 1;
 
 export type ScriptRequest =
-  | { op: 'run'; id: number; name: string; source?: string; bindings: [string, boolean, unknown][] }
+  | { op: 'run' | 'load'; id: number; name: string; source?: string; modules?: string; bindings: [string, boolean, unknown][] }
   | { op: 'task'; name: string; source: string; variables: string };
 
 type ScriptReply = { seq: number } & ({ ok: true; json?: string } | { ok: false; message: string });
@@ -122,8 +122,11 @@ export class ScriptHost {
   private send(req: ScriptRequest, limitMs: number): string | undefined {
     const relay = this.ready();
     const seq = ++relay.seq;
-    if (req.op === 'run') {
-      if (relay.sent.has(req.id)) delete req.source;
+    if (req.op === 'run' || req.op === 'load') {
+      if (relay.sent.has(req.id)) {
+        delete req.source;
+        delete req.modules;
+      }
       else relay.sent.add(req.id);
     }
     relay.port.postMessage({ ...req, seq });
@@ -148,9 +151,17 @@ export class ScriptHost {
     }
   }
 
-  /** Runs conf script `id` with `bindings` ([name, isJson, value]); returns the result's JSON. */
-  run(id: number, name: string, source: string, bindings: [string, boolean, unknown][], limitMs: number): string | undefined {
-    return this.send({ op: 'run', id, name, source, bindings }, limitMs);
+  /**
+   * Runs conf script `id` with `bindings` ([name, isJson, value]); returns the result's JSON.
+   * `modules` (modules.ts) defines its `require`, once per sandbox.
+   */
+  run(id: number, name: string, source: string, bindings: [string, boolean, unknown][], limitMs: number, modules?: string): string | undefined {
+    return this.send({ op: 'run', id, name, source, bindings, ...(modules && { modules }) }, limitMs);
+  }
+
+  /** Compiles conf script `id` and makes its sandbox (running its `modules`) ahead of its first call. */
+  load(id: number, name: string, source: string, limitMs: number, modules?: string): void {
+    this.send({ op: 'load', id, name, source, bindings: [], ...(modules && { modules }) }, limitMs);
   }
 
   /** Runs a BPMN script task body with a JSON copy of the variables; returns `{v, r}` as JSON. */

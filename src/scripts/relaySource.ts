@@ -11,7 +11,7 @@ export const SCRIPT_RELAY_SOURCE = String.raw`'use strict';
 const { workerData } = require('node:worker_threads');
 const { spawn } = require('node:child_process');
 const { flag, port, source, args, memoryMb } = workerData;
-const sources = new Map(); // conf script id -> its source
+const sources = new Map(); // conf script id -> { source, modules }
 let child;
 let spare;
 let pending; // the request the caller waits for
@@ -24,12 +24,17 @@ function reply(m) {
 }
 
 function forward(c, m) {
-  if (m.op === 'run') {
-    if (typeof m.source === 'string') sources.set(m.id, m.source);
+  if (m.op === 'run' || m.op === 'load') {
+    if (typeof m.source === 'string') sources.set(m.id, { name: m.name, source: m.source, modules: m.modules });
     if (!c.loaded.has(m.id)) {
-      m.source = sources.get(m.id);
+      const known = sources.get(m.id);
+      m.source = known && known.source;
+      m.modules = known && known.modules;
       c.loaded.add(m.id);
-    } else delete m.source;
+    } else {
+      delete m.source;
+      delete m.modules;
+    }
   }
   try {
     c.proc.send(m);
@@ -46,6 +51,17 @@ function spawnChild() {
     env: {},
   });
   const c = { proc, loaded: new Set(), ready: false };
+  // Scripts with modules (lodash) get their sandbox before this child takes calls: as the spare it
+  // has the time; a call would have to load them inside its limit. Answers (seq 0) are dropped.
+  for (const [id, known] of sources) {
+    if (!known.modules) continue;
+    c.loaded.add(id);
+    try {
+      proc.send({ op: 'load', seq: 0, id, name: known.name, source: known.source, modules: known.modules, bindings: [] });
+    } catch {
+      // gone already
+    }
+  }
   proc.on('message', (m) => {
     if (m.ready) {
       c.ready = true;

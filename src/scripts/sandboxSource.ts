@@ -102,6 +102,7 @@ const RUN = { displayErrors: false };
 const CONTEXT = { codeGeneration: { strings: false, wasm: false }, microtaskMode: 'afterEvaluate' };
 const confScripts = new Map(); // id -> { script, sb }, least recently used first
 const taskScripts = new Map(); // name + source -> vm.Script
+const moduleScripts = new Map(); // a require() prelude -> vm.Script
 
 function hostMessage(err) {
   return err instanceof Error ? err.message : 'threw an exception';
@@ -207,11 +208,18 @@ function result(value) {
   return { ok: true, json };
 }
 
-function createSandbox(name) {
+function createSandbox(name, modules) {
   const sandbox = Object.create(null);
   const context = vm.createContext(sandbox, { name: 'reconflow script ' + name, ...CONTEXT });
   OFF_HEAP.runInContext(context);
   HARDEN.runInContext(context);
+  // require() and its modules (modules.ts) belong to the sandbox: part of its baseline, kept across
+  // calls. Compiled once per process (lodash is ~540 KB), run once per sandbox.
+  if (typeof modules === 'string') {
+    let compiled = moduleScripts.get(modules);
+    if (!compiled) moduleScripts.set(modules, (compiled = new vm.Script(modules, { filename: name + ' (require)' })));
+    compiled.runInContext(context, RUN);
+  }
   return {
     sandbox,
     context,
@@ -238,16 +246,23 @@ function resetSandbox(sb) {
   return clean;
 }
 
+// Compiles a conf script and makes its sandbox (running its modules) without running it: conf load
+// does this once, with a wider limit than a call's, so that no row pays for loading lodash.
+function loadConf(m) {
+  const done = runConf({ ...m, bindings: [], dryRun: true });
+  return done.ok === false ? done : { ok: true };
+}
+
 function runConf(m) {
   let entry = confScripts.get(m.id);
   if (entry) confScripts.delete(m.id);
   else {
     if (typeof m.source !== 'string') return { unknown: true };
-    entry = { script: new vm.Script(m.source, { filename: m.name }), sb: undefined };
+    entry = { script: new vm.Script(m.source, { filename: m.name }), sb: undefined, modules: m.modules };
   }
   confScripts.set(m.id, entry);
   if (confScripts.size > maxScripts) confScripts.delete(confScripts.keys().next().value);
-  const sb = entry.sb || (entry.sb = createSandbox(m.name));
+  const sb = entry.sb || (entry.sb = createSandbox(m.name, entry.modules));
   try {
     for (const [k, isJson, v] of m.bindings) {
       const value = isJson ? sb.parse(v) : v;
@@ -258,6 +273,7 @@ function runConf(m) {
         return { ok: false, message: 'cannot bind "' + k + '" (the script made it read-only)' };
       }
     }
+    if (m.dryRun) return { ok: true };
     let value;
     try {
       value = entry.script.runInContext(sb.context, RUN);
@@ -297,7 +313,7 @@ function runTask(m) {
 process.on('message', (m) => {
   let reply;
   try {
-    reply = m.op === 'task' ? runTask(m) : runConf(m);
+    reply = m.op === 'task' ? runTask(m) : m.op === 'load' ? loadConf(m) : runConf(m);
   } catch (err) {
     reply = { ok: false, message: hostMessage(err) };
   }
