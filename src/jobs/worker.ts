@@ -3,6 +3,7 @@
 import crypto from 'node:crypto';
 import type { Knex } from 'knex';
 import { Logger } from '../context';
+import { withLogContext } from '../log';
 import { isUnavailable } from '../storageErrors';
 import { DeadJobHook, isPermanentFailure, Job, JobHandler, WorkerOptions } from './interfaces';
 import { claimJobs } from './sql/claimJob';
@@ -12,6 +13,12 @@ import { killJob } from './sql/killJob';
 import { releaseNodeJobs, releaseUnheldJobs } from './sql/releaseJob';
 
 class LostLock extends Error {}
+
+/** The ids on every line logged while a job runs: its id and type, and the process instance it continues. */
+function jobLogFields(job: Job): Record<string, unknown> {
+  const instanceId = (job.payload as { processInstanceId?: unknown } | null)?.processInstanceId;
+  return { jobId: job.id, jobType: job.type, ...(typeof instanceId === 'string' || typeof instanceId === 'number' ? { instanceId: String(instanceId) } : {}) };
+}
 
 export const defaultWorkerOptions = (nodeId: string): WorkerOptions => ({
   workerId: `${nodeId}/${crypto.randomBytes(4).toString('hex')}`,
@@ -40,6 +47,8 @@ export class Worker {
   private held = new Set<number>();
   /** A claim failed on an unavailable database: it may have committed without our knowing. */
   private claimInDoubt = false;
+  /** Loops that have not returned (a loop returns only once stopped). */
+  private alive = 0;
 
   constructor(private knex: Knex, private handlers: Record<string, JobHandler>, private opts: WorkerOptions, private log: Logger, private onDead?: DeadJobHook) {
     this.types = Object.keys(handlers);
@@ -56,6 +65,11 @@ export class Worker {
         )
       : Promise.resolve();
     this.loops = Array.from({ length: this.opts.concurrency }, () => ready.then(() => this.loop()));
+  }
+
+  /** For readiness (api/health.ts): started and not stopped, and how many of its loops still run. */
+  status(): { running: boolean; loops: number; concurrency: number } {
+    return { running: this.running, loops: this.alive, concurrency: this.opts.concurrency };
   }
 
   /**
@@ -92,6 +106,15 @@ export class Worker {
   }
 
   private async loop(): Promise<void> {
+    this.alive++;
+    try {
+      await this.loopWhileRunning();
+    } finally {
+      this.alive--;
+    }
+  }
+
+  private async loopWhileRunning(): Promise<void> {
     let idle = 0;
     while (this.running) {
       let worked = false;
@@ -134,7 +157,7 @@ export class Worker {
     }
     for (const job of jobs) this.held.add(job.id);
     if (jobs.length === limit) this.nudge(); // more may be waiting
-    for (const job of jobs) await this.runClaimed(job);
+    for (const job of jobs) await withLogContext(jobLogFields(job), () => this.runClaimed(job));
     return jobs.length;
   }
 
