@@ -59,7 +59,7 @@ describe('structured log lines', () => {
 
   it('child loggers carry their fields; a logger without child() is wrapped', () => {
     const { log, json } = collecting();
-    log.child({ component: 'worker' }).child({ jobId: 3 }).info('x');
+    childLogger(log.child({ component: 'worker' }), { jobId: 3 }).info('x');
     expect(json()[0]).toMatchObject({ component: 'worker', jobId: 3, msg: 'x' });
     const seen: Array<[string, unknown]> = [];
     const plain: Logger = { info: (m, f) => void seen.push([m, f]), warn: () => undefined, error: () => undefined };
