@@ -26,13 +26,15 @@ export function requestContext(log: Logger) {
     const reqId = requestIdOf(req);
     res.setHeader(REQUEST_ID_HEADER, reqId);
     const started = process.hrtime.bigint();
+    // Now, before routers mounted at a prefix rewrite req.url.
+    const path = req.path.slice(0, 200);
     withLogContext({ reqId }, () => {
       if (log.debug) {
         const ctx = logContext();
         res.once('finish', () => {
           const ms = Number(process.hrtime.bigint() - started) / 1e6;
           // The finish event comes from the socket, outside the request's context: its ids are passed along.
-          withLogContext(ctx ?? { reqId }, () => log.debug!('request', { method: req.method, path: req.path.slice(0, 200), status: res.statusCode, ms: Math.round(ms * 10) / 10 }));
+          withLogContext(ctx ?? { reqId }, () => log.debug!('request', { method: req.method, path, status: res.statusCode, ms: Math.round(ms * 10) / 10 }));
         });
       }
       next();
