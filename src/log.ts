@@ -226,6 +226,11 @@ export function createLogger(opts: LoggerOptions = {}): StructuredLogger {
   return new PinoLogger(p) as StructuredLogger;
 }
 
+/** Whether a debug line would be written (a per-request line costs nothing when not). */
+export function debugEnabled(log: Logger): boolean {
+  return log instanceof PinoLogger ? log.pino.isLevelEnabled('debug') : typeof log.debug === 'function';
+}
+
 /** The server's logger (what `npm start` uses): JSON lines on stdout, settings from the environment. */
 export function consoleLogger(name = 'reconflow'): StructuredLogger {
   return createLogger({ name });

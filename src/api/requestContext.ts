@@ -5,7 +5,7 @@
 import crypto from 'node:crypto';
 import { NextFunction, Request, Response } from 'express';
 import { Logger } from '../context';
-import { logContext, withLogContext } from '../log';
+import { debugEnabled, logContext, withLogContext } from '../log';
 import { Principal } from '../auth/interfaces';
 
 export const REQUEST_ID_HEADER = 'X-Request-ID';
@@ -29,7 +29,7 @@ export function requestContext(log: Logger) {
     // Now, before routers mounted at a prefix rewrite req.url.
     const path = req.path.slice(0, 200);
     withLogContext({ reqId }, () => {
-      if (log.debug) {
+      if (log.debug && debugEnabled(log)) {
         const ctx = logContext();
         res.once('finish', () => {
           const ms = Number(process.hrtime.bigint() - started) / 1e6;
