@@ -47,7 +47,7 @@ export class Worker {
   private held = new Set<number>();
   /** A claim failed on an unavailable database: it may have committed without our knowing. */
   private claimInDoubt = false;
-  /** Loops that have not returned (a loop returns only once stopped). */
+  /** Loops started and not returned (a loop returns only once stopped): readiness (src/health.ts) asks. */
   private alive = 0;
 
   constructor(private knex: Knex, private handlers: Record<string, JobHandler>, private opts: WorkerOptions, private log: Logger, private onDead?: DeadJobHook) {
@@ -64,10 +64,14 @@ export class Worker {
           () => undefined,
         )
       : Promise.resolve();
-    this.loops = Array.from({ length: this.opts.concurrency }, () => ready.then(() => this.loop()));
+    this.loops = Array.from({ length: this.opts.concurrency }, () => {
+      // Counted from now: a loop waiting for the release above is starting, not missing.
+      this.alive++;
+      return ready.then(() => this.loop()).finally(() => this.alive--);
+    });
   }
 
-  /** For readiness (api/health.ts): started and not stopped, and how many of its loops still run. */
+  /** For readiness (src/health.ts): started and not stopped, and how many of its loops still run. */
   status(): { running: boolean; loops: number; concurrency: number } {
     return { running: this.running, loops: this.alive, concurrency: this.opts.concurrency };
   }
@@ -106,15 +110,6 @@ export class Worker {
   }
 
   private async loop(): Promise<void> {
-    this.alive++;
-    try {
-      await this.loopWhileRunning();
-    } finally {
-      this.alive--;
-    }
-  }
-
-  private async loopWhileRunning(): Promise<void> {
     let idle = 0;
     while (this.running) {
       let worked = false;
