@@ -1,6 +1,8 @@
 // /openidm/health/*: live and ready answer anonymous probes with up/down and reason codes; ready
 // turns 503 on real failures (a migration the repository lacks, a stopped job worker, a destroyed
 // connection pool); os, memory and recon are IDM's shapes for openidm-admin only.
+import Ajv2020 from 'ajv/dist/2020';
+import { paths, schemas } from '../../src/api/openapi/health';
 import { ADMIN, eventually, startTestServer, TestServer } from '../helpers/server';
 
 jest.setTimeout(60_000);
@@ -9,6 +11,15 @@ const AUTHORIZED = 'internal/role/openidm-authorized';
 const USER = { 'X-OpenIDM-Username': 'health.user', 'X-OpenIDM-Password': 'Passw0rd' };
 
 /** health/ready once it answers `status` (and has `reason`): answers are reused for a second. */
+// The OpenAPI fragment's schemas must describe the real answers (every body below is checked).
+const ajv = new Ajv2020({ strict: false });
+for (const [name, schema] of Object.entries(schemas)) ajv.addSchema(schema, `#/components/schemas/${name}`);
+function expectDescribed(path: keyof typeof paths, status: number, body: unknown): void {
+  const content = (paths[path].get.responses as Record<string, { content?: Record<string, { schema: { $ref: string } }> }>)[String(status)]?.content;
+  const validate = ajv.getSchema(content!['application/json'].schema.$ref)!;
+  if (!validate(body)) throw new Error(`${path} ${status} does not match its OpenAPI schema: ${ajv.errorsText(validate.errors)}`);
+}
+
 async function readyUntil(t: TestServer, status: number, reason?: string) {
   return eventually(async () => {
     const r = await t.call('GET', '/health/ready');
@@ -31,12 +42,15 @@ describe('health endpoints', () => {
     const r = await t.call('GET', '/health/live');
     expect(r.status).toBe(200);
     expect(r.body).toEqual({ _id: 'live', alive: true });
+    expectDescribed('/health/live', 200, r.body);
   });
 
   it('ready: 200 on a running server, anonymous, with the checks passed; info/ping is unchanged', async () => {
     const r = await t.call('GET', '/health/ready');
     expect(r.status).toBe(200);
     expect(r.body).toEqual({ _id: 'ready', state: 'ACTIVE_READY', ready: true, reasons: [], checks: { database: 'up', migrations: 'current', worker: 'running' } });
+    expectDescribed('/health/ready', 200, r.body);
+    expect(() => expectDescribed('/health/ready', 200, { ...r.body, checks: { ...r.body.checks, worker: 'busy' } })).toThrow(/does not match its OpenAPI schema/);
     // Wrong credentials do not turn a probe into a 401.
     expect((await t.call('GET', '/health/ready', { headers: { 'X-OpenIDM-Username': 'x', 'X-OpenIDM-Password': 'y' } })).status).toBe(200);
     const ping = await t.call('GET', '/info/ping');
@@ -55,6 +69,7 @@ describe('health endpoints', () => {
       operatingSystemArchitecture: expect.any(String), operatingSystemName: expect.any(String), operatingSystemVersion: expect.any(String),
     });
     expect(osr.body.availableProcessors).toBeGreaterThan(0);
+    expectDescribed('/health/os', 200, osr.body);
     const mem = await t.call('GET', '/health/memory', { headers: ADMIN });
     expect(mem.status).toBe(200);
     const usage = { init: -1, used: expect.any(Number), committed: expect.any(Number), max: expect.any(Number) };
@@ -62,9 +77,11 @@ describe('health endpoints', () => {
     expect(mem.body.heapMemoryUsage.used).toBeGreaterThan(0);
     expect(mem.body.heapMemoryUsage.used).toBeLessThanOrEqual(mem.body.heapMemoryUsage.committed);
     expect(mem.body.heapMemoryUsage.committed).toBeLessThanOrEqual(mem.body.heapMemoryUsage.max);
+    expectDescribed('/health/memory', 200, mem.body);
     const rec = await t.call('GET', '/health/recon', { headers: ADMIN });
     expect(rec.status).toBe(200);
     expect(rec.body).toEqual({ _id: '', activeThreads: 0, corePoolSize: 0, largestPoolSize: 0, maximumPoolSize: 1, currentPoolSize: 0 });
+    expectDescribed('/health/recon', 200, rec.body);
   });
 
   it('health/recon counts a run while it is under way and remembers the largest number', async () => {
@@ -101,6 +118,7 @@ describe('health endpoints', () => {
     const r = await readyUntil(t, 503, 'database_unreachable');
     expect(r.body.reasons).toEqual(['database_unreachable', 'worker_stopped']);
     expect(r.body.checks).toMatchObject({ database: 'down', migrations: 'unknown' });
+    expectDescribed('/health/ready', 503, r.body);
     expect((await t.call('GET', '/health/live')).status).toBe(200);
   });
 });
