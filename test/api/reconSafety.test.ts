@@ -275,8 +275,10 @@ describe('storage and source failures', () => {
     expect(mine).toHaveLength(1);
     lines.splice(0, lines.length, ...mine);
     expect(lines[0].length).toBeLessThanOrEqual(MAX_LINE);
-    expect(lines[0]).toMatch(/insert into [`"]?managed_user/);
-    expect(lines[0]).toMatch(/23505|SQLITE_CONSTRAINT/);
+    // A JSON line: the error is its err field (JSON escapes the statement's quotes).
+    const { err: logged } = JSON.parse(lines[0]) as { err: string };
+    expect(logged).toMatch(/insert into [`"]?managed_user/);
+    expect(logged).toMatch(/23505|SQLITE_CONSTRAINT/);
     expect(lines[0]).not.toMatch(/example\.com|Given1|S3cret/);
   });
 
