@@ -6,10 +6,20 @@ import { RuntimeOptions } from './config/project';
 import { ManagedUsers } from './managed/users';
 import { Db } from './repo/db';
 
+/**
+ * Structured fields on a log line: ids and counts (reconId, instanceId, jobId…), never row values.
+ * Password, authorization and cookie fields are redacted; e-mail addresses are masked (src/log.ts).
+ */
+export type LogFields = Record<string, unknown>;
+
 export interface Logger {
-  info(msg: string): void;
-  warn(msg: string): void;
-  error(msg: string, err?: unknown): void;
+  info(msg: string, fields?: LogFields): void;
+  warn(msg: string, fields?: LogFields): void;
+  error(msg: string, err?: unknown, fields?: LogFields): void;
+  /** Only below the default level (LOG_LEVEL=debug); absent on loggers that have no such level. */
+  debug?(msg: string, fields?: LogFields): void;
+  /** A logger whose every line also carries these fields (src/log.ts childLogger wraps one without). */
+  child?(fields: LogFields): Logger;
 }
 
 export interface AppContext {

@@ -15,6 +15,8 @@ import { askAgainOptions } from './approval/askAgain';
 import { createUserHandler, recordDeadJob } from './approval/createUser';
 import { recordDecision } from './approval/decision';
 import { incidentsRouter } from './api/incidents';
+import { healthAdminRouter, healthProbesRouter } from './api/health';
+import { Health } from './health';
 import { createCsvConnector, loadCsvConnectorConfig, SourceConnector } from './recon/connector';
 import { CompiledMapping } from './recon/interfaces';
 import { compileMapping, validateSyncConfig } from './recon/mapping';
@@ -33,6 +35,7 @@ export interface Services {
   worker: Worker;
   connectors: Map<string, SourceConnector>;
   mappings: Map<string, CompiledMapping>;
+  health: Health;
 }
 
 /** Connectors from conf/provisioner.openicf-<name>.json, keyed by system/<name>/account. */
@@ -69,7 +72,8 @@ export async function buildServices(ctx: AppContext): Promise<Services> {
     askAgain: askAgainOptions(ctx.config.raw['sync.json']),
     startVariables: { escalationDuration: ctx.config.workflow.escalationDuration },
   });
-  return { definitions, runtime, reconciler, worker, connectors, mappings };
+  const health = new Health({ db: ctx.db, worker: () => (ctx.options.workers ? worker.status() : null), recon: () => reconciler.activity() });
+  return { definitions, runtime, reconciler, worker, connectors, mappings, health };
 }
 
 export function defaultHooks(onServices?: (s: Services) => void): ServerHooks {
@@ -111,7 +115,7 @@ export function defaultHooks(onServices?: (s: Services) => void): ServerHooks {
         };
       },
     ],
-    publicRouters: [uiRouter],
+    publicRouters: [uiRouter, () => healthProbesRouter(() => need().health)],
     routers: [
       (ctx) => workflowRouter(need().runtime)(ctx),
       (ctx) => workflowEventsRouter(need().runtime)(ctx),
@@ -120,6 +124,7 @@ export function defaultHooks(onServices?: (s: Services) => void): ServerHooks {
       (ctx) => jobsRouter(() => need().worker.nudge())(ctx),
       (ctx) => incidentsRouter(() => need().worker.nudge())(ctx),
       (ctx) => externalTaskRouter(need().runtime.externalTasks)(ctx),
+      () => healthAdminRouter(() => need().health),
     ],
   };
 }

@@ -12,6 +12,7 @@ import { configRouter } from './config';
 import { internalRouter } from './internal';
 import { managedRouter } from './managed';
 import { sessionRouter } from './session';
+import { principalContext, requestContext } from './requestContext';
 
 export type RouterFactory = (ctx: AppContext) => express.Router;
 
@@ -30,6 +31,7 @@ export function createApp(ctx: AppContext, parts: AppParts): express.Express {
   app.set('trust proxy', false);
   app.set('query parser', 'simple');
   const inflight = parts.inflight ?? { count: 0 };
+  app.use(requestContext(ctx.log));
   app.use((req, res, next) => {
     inflight.count++;
     res.once('close', () => inflight.count--);
@@ -41,6 +43,7 @@ export function createApp(ctx: AppContext, parts: AppParts): express.Express {
   for (const f of parts.publicRouters ?? []) app.use(f(ctx));
   app.use('/openidm', pingRouter());
   app.use('/openidm', authenticate(ctx.authenticator, ctx.sessions));
+  app.use('/openidm', principalContext);
   app.use('/openidm', jsonBody(undefined, ['/workflow/processdefinition']));
   app.use('/openidm', infoRouter());
   app.use('/openidm', managedRouter(ctx));

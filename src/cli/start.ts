@@ -3,7 +3,7 @@
 import { runtimeOptions } from '../config/project';
 import { ConfigError } from '../config/conf';
 import { NodeIdInUse } from '../config/nodeIdentity';
-import { consoleLogger } from '../log';
+import { consoleLogger, LogConfigError } from '../log';
 import { startServer } from '../server';
 import { defaultHooks } from '../wiring';
 import { ProcessFolderRefused } from '../workflow/definitions';
@@ -21,8 +21,19 @@ function applyTestClockOffset(log: ReturnType<typeof consoleLogger>): void {
   log.warn(`RECONFLOW_TEST_CLOCK_OFFSET_MS=${offset}: this process's clock is skewed on purpose (a test setting)`);
 }
 
+/** LOG_LEVEL/LOG_FORMAT are checked before anything else: a bad one stops the start, naming it. */
+function logger(): ReturnType<typeof consoleLogger> {
+  try {
+    return consoleLogger();
+  } catch (e) {
+    if (!(e instanceof LogConfigError)) throw e;
+    process.stderr.write(`start-up refused: ${e.message}\n`);
+    process.exit(1);
+  }
+}
+
 async function main(): Promise<void> {
-  const log = consoleLogger();
+  const log = logger();
   applyTestClockOffset(log);
   const options = runtimeOptions();
   let server;

@@ -3,6 +3,7 @@
 import crypto from 'node:crypto';
 import type { Knex } from 'knex';
 import { Logger } from '../context';
+import { withLogContext } from '../log';
 import { isUnavailable } from '../storageErrors';
 import { DeadJobHook, isPermanentFailure, Job, JobHandler, WorkerOptions } from './interfaces';
 import { claimJobs } from './sql/claimJob';
@@ -12,6 +13,12 @@ import { killJob } from './sql/killJob';
 import { releaseNodeJobs, releaseUnheldJobs } from './sql/releaseJob';
 
 class LostLock extends Error {}
+
+/** The ids on every line logged while a job runs: its id and type, and the process instance it continues. */
+function jobLogFields(job: Job): Record<string, unknown> {
+  const instanceId = (job.payload as { processInstanceId?: unknown } | null)?.processInstanceId;
+  return { jobId: job.id, jobType: job.type, ...(typeof instanceId === 'string' || typeof instanceId === 'number' ? { instanceId: String(instanceId) } : {}) };
+}
 
 export const defaultWorkerOptions = (nodeId: string): WorkerOptions => ({
   workerId: `${nodeId}/${crypto.randomBytes(4).toString('hex')}`,
@@ -40,6 +47,8 @@ export class Worker {
   private held = new Set<number>();
   /** A claim failed on an unavailable database: it may have committed without our knowing. */
   private claimInDoubt = false;
+  /** Loops started and not returned (a loop returns only once stopped): readiness (src/health.ts) asks. */
+  private alive = 0;
 
   constructor(private knex: Knex, private handlers: Record<string, JobHandler>, private opts: WorkerOptions, private log: Logger, private onDead?: DeadJobHook) {
     this.types = Object.keys(handlers);
@@ -55,7 +64,16 @@ export class Worker {
           () => undefined,
         )
       : Promise.resolve();
-    this.loops = Array.from({ length: this.opts.concurrency }, () => ready.then(() => this.loop()));
+    this.loops = Array.from({ length: this.opts.concurrency }, () => {
+      // Counted from now: a loop waiting for the release above is starting, not missing.
+      this.alive++;
+      return ready.then(() => this.loop()).finally(() => this.alive--);
+    });
+  }
+
+  /** For readiness (src/health.ts): started and not stopped, and how many of its loops still run. */
+  status(): { running: boolean; loops: number; concurrency: number } {
+    return { running: this.running, loops: this.alive, concurrency: this.opts.concurrency };
   }
 
   /**
@@ -134,7 +152,7 @@ export class Worker {
     }
     for (const job of jobs) this.held.add(job.id);
     if (jobs.length === limit) this.nudge(); // more may be waiting
-    for (const job of jobs) await this.runClaimed(job);
+    for (const job of jobs) await withLogContext(jobLogFields(job), () => this.runClaimed(job));
     return jobs.length;
   }
 

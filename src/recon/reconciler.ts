@@ -7,7 +7,7 @@
 // (deletionGuard.ts). The HTTP view of a run is src/api/reconView.ts.
 import crypto from 'node:crypto';
 import { Logger } from '../context';
-import { errorMessage } from '../log';
+import { errorMessage, withLogContext } from '../log';
 import { Conflict, InvalidInput, NotFound } from '../errors';
 import { Filter } from '../crest/queryFilter';
 import { ManagedUsers } from '../managed/users';
@@ -45,6 +45,8 @@ export interface RunRequest {
 export class Reconciler {
   private active = new Map<string, ActiveRun>();
   private sweeper: NodeJS.Timeout | null = null;
+  /** The most runs this process has had under way at once (health/recon's largestPoolSize). */
+  private largestActive = 0;
 
   constructor(
     private db: Db,
@@ -80,6 +82,11 @@ export class Reconciler {
   /** audit/recon: the entries matching `filter`, one page. */
   queryAudit(filter: Filter, offset: number, limit?: number): Promise<(AuditEntry & { _id: string })[]> {
     return queryAudit(this.db.knex, filter, offset, limit);
+  }
+
+  /** Runs under way in this process, the most at once since start, and the mappings (at most one run each). */
+  activity(): { active: number; largest: number; mappings: number } {
+    return { active: this.active.size, largest: this.largestActive, mappings: this.mappings.size };
   }
 
   mappingNames(): string[] {
@@ -136,8 +143,10 @@ export class Reconciler {
       throw e;
     }
     const run: ActiveRun = { row, progress: new RunProgress(), canceled: false, done: Promise.resolve() };
-    run.done = this.execute(run, mapping, connector, ids, confirmDeletions).finally(() => this.active.delete(row.id));
+    // Every line the run logs, here and below (workflow starts, scripts), names the run.
+    run.done = withLogContext({ reconId: row.id, mapping: mapping.name }, () => this.execute(run, mapping, connector, ids, confirmDeletions)).finally(() => this.active.delete(row.id));
     this.active.set(row.id, run);
+    this.largestActive = Math.max(this.largestActive, this.active.size);
     if (wait) {
       await run.done;
       return (await runs.readRun(this.db.knex, row.id))!;

@@ -68,7 +68,7 @@ export async function storeRun(
     changes = { status: 'ended', state: null, variables: result.variables, endTime: now, endActivityId: result.endActivityId ?? null, wakeAt: null, openKey: null, error: null };
   } else {
     changes = { status: 'failed', variables: result.variables, endTime: now, error: result.error?.message ?? 'failed', endActivityId: result.error?.activityId ?? null, wakeAt: null, openKey: null };
-    rt.log.warn(`process instance ${inst.id} failed: ${changes.error}`);
+    rt.log.warn(`process instance ${inst.id} failed: ${changes.error}`, { instanceId: String(inst.id) });
   }
   if (!(await instances.updateInstance(trx, inst.id, inst.version, changes))) throw new Conflict(`Process instance ${inst.id} was changed concurrently; try again`);
   const next = { ...inst, ...changes, version: inst.version + 1 };

@@ -48,7 +48,7 @@ export async function complete(rt: RuntimeContext, taskId: number, submitted: Re
   // All or nothing: a run that fails before its next wait state stores nothing; the task stays open.
   if (result.status === 'failed') {
     const err = completionFailed(taskId, task.taskDefinitionKey, result.error);
-    rt.log.warn(`process instance ${inst.id}: ${err.message.slice(0, 300)}`);
+    rt.log.warn(`process instance ${inst.id}: ${err.message.slice(0, 300)}`, { instanceId: String(inst.id), taskId: String(taskId) });
     throw err;
   }
   // storeRun updates the instance first, guarded by the version read above: of two completions

@@ -49,7 +49,7 @@ async function recordTimerFailure(rt: RuntimeContext, inst: instances.InstanceRo
   if (!(await instances.updateInstance(rt.db.knex, inst.id, inst.version, { error, wakeAt: retryAt }))) {
     throw new Conflict(`Process instance ${inst.id} was changed concurrently`);
   }
-  rt.log.warn(`process instance ${inst.id}: ${error}`);
+  rt.log.warn(`process instance ${inst.id}: ${error}`, { instanceId: String(inst.id) });
 }
 
 /** One pass of the timer scheduler: every instance whose earliest timer is due. */
@@ -59,7 +59,7 @@ export async function fireDue(rt: RuntimeContext, limit = 100): Promise<number> 
     try {
       if (await fireTimers(rt, id)) fired++;
     } catch (e) {
-      rt.log.error(`timers of process instance ${id} failed`, e);
+      rt.log.error(`timers of process instance ${id} failed`, e, { instanceId: String(id) });
     }
   }
   return fired;

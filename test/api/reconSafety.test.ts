@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { validateSyncConfig } from '../../src/recon/mapping';
 import { deletionLimit } from '../../src/recon/deletionGuard';
-import { consoleLogger, MAX_LINE } from '../../src/log';
+import { createLogger, MAX_LINE } from '../../src/log';
 import { csvRow, makeProject, TestProject } from '../helpers/project';
 import { ADMIN, eventually, startTestServer, TestServer } from '../helpers/server';
 
@@ -270,18 +270,15 @@ describe('storage and source failures', () => {
     // (better-sqlite3's SqliteError comes from outside jest's realm: instanceof Error is false here)
     expect(typeof (err as Error | null)?.message).toBe('string');
     const lines: string[] = [];
-    const spy = jest.spyOn(console, 'error').mockImplementation((...args: unknown[]) => void lines.push(args.map(String).join(' ')));
-    try {
-      consoleLogger().error('POST /openidm/managed/user failed', err);
-    } finally {
-      spy.mockRestore();
-    }
+    createLogger({ format: 'json', destination: { write: (l: string) => void lines.push(l) } }).error('POST /openidm/managed/user failed', err);
     const mine = lines.filter((l) => l.includes('POST /openidm/managed/user failed'));
     expect(mine).toHaveLength(1);
     lines.splice(0, lines.length, ...mine);
     expect(lines[0].length).toBeLessThanOrEqual(MAX_LINE);
-    expect(lines[0]).toMatch(/insert into [`"]?managed_user/);
-    expect(lines[0]).toMatch(/23505|SQLITE_CONSTRAINT/);
+    // A JSON line: the error is its err field (JSON escapes the statement's quotes).
+    const { err: logged } = JSON.parse(lines[0]) as { err: string };
+    expect(logged).toMatch(/insert into [`"]?managed_user/);
+    expect(logged).toMatch(/23505|SQLITE_CONSTRAINT/);
     expect(lines[0]).not.toMatch(/example\.com|Given1|S3cret/);
   });
 

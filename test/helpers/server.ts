@@ -1,5 +1,6 @@
 // A real server on a free port over a fresh database, in this jest process.
 import { packageRoot } from '../../src/config/project';
+import { Logger } from '../../src/context';
 import { quietLogger } from '../../src/log';
 import { RunningServer, startServer } from '../../src/server';
 import { defaultHooks, Services } from '../../src/wiring';
@@ -17,7 +18,7 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-export async function startTestServer(opts: { projectDir?: string; workers?: boolean; db?: TestDb; keepDb?: boolean } = {}): Promise<TestServer> {
+export async function startTestServer(opts: { projectDir?: string; workers?: boolean; db?: TestDb; keepDb?: boolean; log?: Logger } = {}): Promise<TestServer> {
   const db = opts.db ?? (await createTestDb());
   let services: Services | undefined;
   const server = await startServer(
@@ -31,7 +32,7 @@ export async function startTestServer(opts: { projectDir?: string; workers?: boo
       workers: opts.workers ?? true,
     },
     defaultHooks((s) => (services = s)),
-    quietLogger,
+    opts.log ?? quietLogger,
   );
   const base = server.url;
   return {
