@@ -204,8 +204,3 @@ export async function lastFires(q: Q, ids: string[]): Promise<Map<string, FireRo
   for (const r of rows) out.set(r.schedule_id, fireOf(r));
   return out;
 }
-
-/** A schedule's fires, newest due time first. */
-export async function listFires(q: Q, scheduleId: string, limit = 100): Promise<FireRow[]> {
-  return (await q('schedule_fire').where({ schedule_id: scheduleId }).orderBy('fire_time', 'desc').limit(limit)).map(fireOf);
-}

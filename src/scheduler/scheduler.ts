@@ -318,10 +318,4 @@ export class Scheduler {
     const ids = new Set(await repo.executingScheduleIds(this.db.knex, RUNNING_STALE_MS));
     return (await this.views((await repo.listSchedules(this.db.knex)).filter((r) => ids.has(r.id))));
   }
-
-  /** The fires of a schedule, newest due time first. */
-  async fires(id: string, limit = 100): Promise<repo.FireRow[]> {
-    await this.read(id);
-    return repo.listFires(this.db.knex, id, limit);
-  }
 }

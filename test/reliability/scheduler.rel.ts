@@ -20,6 +20,7 @@ interface Fire {
   node: string;
   recon_id: string | null;
   claimed_at: string | number;
+  message: string | null;
 }
 
 /**
@@ -67,7 +68,7 @@ describe('scheduler on two nodes', () => {
     if (project) fs.rmSync(project, { recursive: true, force: true });
   });
 
-  const fires = (id: string) => rows<Fire>(db.knex, 'SELECT fire_time, last_fire_time, covers, kind, status, node, recon_id, claimed_at FROM schedule_fire WHERE schedule_id = ? ORDER BY fire_time', [id]);
+  const fires = (id: string) => rows<Fire>(db.knex, 'SELECT fire_time, last_fire_time, covers, kind, status, node, recon_id, claimed_at, message FROM schedule_fire WHERE schedule_id = ? ORDER BY fire_time', [id]);
   const startBoth = async () => {
     // One after the other: on SQLite two processes migrating one file at once would only wait on each other.
     // Each is killed after the file even if the other fails to start.
@@ -120,7 +121,7 @@ describe('scheduler on two nodes', () => {
       tried: `${cTick.span + cQuiet.span + cRecon.span} due times`,
       lost: cTick.span - cTick.covered + (cQuiet.span - cQuiet.covered) + (cRecon.span - cRecon.covered),
       doubled: cTick.duplicates + cQuiet.duplicates + cRecon.duplicates,
-      measured: { tick: statuses(tick), quiet: statuses(quiet), recon: statuses(recon), misfireCovers: misfires.map((f) => Number(f.covers)), missedCovers: missed.map((f) => Number(f.covers)), claimsByNode: [...tick, ...quiet, ...recon].reduce<Record<string, number>>((acc, f) => ((acc[f.node] = (acc[f.node] ?? 0) + 1), acc), {}), reconRuns: runs.length },
+      measured: { tick: statuses(tick), quiet: statuses(quiet), recon: statuses(recon), misfireCovers: misfires.map((f) => Number(f.covers)), missedCovers: missed.map((f) => Number(f.covers)), claimsByNode: [...tick, ...quiet, ...recon].reduce<Record<string, number>>((acc, f) => ((acc[f.node] = (acc[f.node] ?? 0) + 1), acc), {}), reconRuns: runs.length, failures: [...new Set([...tick, ...quiet, ...recon].filter((f) => f.status === 'failed').map((f) => String(f.message).slice(0, 200)))].slice(0, 5) },
       command: reproduce('test/reliability/scheduler.rel.ts'),
     });
 
