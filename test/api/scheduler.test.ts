@@ -10,6 +10,9 @@ import { createTestDb } from '../helpers/db';
 import { makeProject, TestProject } from '../helpers/project';
 import { ADMIN, startTestServer, TestServer } from '../helpers/server';
 
+// Servers (and the browser) start slowly on a loaded machine; nothing here is timed.
+jest.setTimeout(120_000);
+
 const MAPPING = 'systemCsvfileAccounts_managedUser';
 const AUTHORIZED = 'internal/role/openidm-authorized';
 const SYNC = { invokeService: 'sync', invokeContext: { action: 'reconcile', mapping: MAPPING } };

@@ -6,6 +6,9 @@ import { makeProject, TestProject } from '../helpers/project';
 import { ADMIN, startTestServer, TestServer } from '../helpers/server';
 import * as ui from './browser';
 
+// Servers (and the browser) start slowly on a loaded machine; nothing here is timed.
+jest.setTimeout(120_000);
+
 describe('schedules in the admin console', () => {
   let project: TestProject;
   let t: TestServer;
