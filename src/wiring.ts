@@ -4,6 +4,7 @@ import path from 'node:path';
 import { externalTaskRouter } from './api/externalTasks';
 import { jobsRouter } from './api/jobs';
 import { reconRouter } from './api/recon';
+import { schedulerRouter } from './api/scheduler';
 import { systemRouter } from './api/system';
 import { uiRouter } from './api/ui';
 import { workflowRouter } from './api/workflow';
@@ -21,6 +22,7 @@ import { createCsvConnector, loadCsvConnectorConfig, SourceConnector } from './r
 import { CompiledMapping } from './recon/interfaces';
 import { compileMapping, validateSyncConfig } from './recon/mapping';
 import { Reconciler } from './recon/reconciler';
+import { Scheduler } from './scheduler/scheduler';
 import { ServerHooks } from './server';
 import { Definitions, ProcessFolderRefused } from './workflow/definitions';
 import { WorkflowRuntime } from './workflow/runtime';
@@ -36,6 +38,7 @@ export interface Services {
   connectors: Map<string, SourceConnector>;
   mappings: Map<string, CompiledMapping>;
   health: Health;
+  scheduler: Scheduler;
 }
 
 /** Connectors from conf/provisioner.openicf-<name>.json, keyed by system/<name>/account. */
@@ -73,7 +76,8 @@ export async function buildServices(ctx: AppContext): Promise<Services> {
     startVariables: { escalationDuration: ctx.config.workflow.escalationDuration },
   });
   const health = new Health({ db: ctx.db, worker: () => (ctx.options.workers ? worker.status() : null), recon: () => reconciler.activity() });
-  return { definitions, runtime, reconciler, worker, connectors, mappings, health };
+  const scheduler = new Scheduler(ctx.db, ctx.log, ctx.options.nodeId, reconciler, ctx.config.dir);
+  return { definitions, runtime, reconciler, worker, connectors, mappings, health, scheduler };
 }
 
 export function defaultHooks(onServices?: (s: Services) => void): ServerHooks {
@@ -90,6 +94,8 @@ export function defaultHooks(onServices?: (s: Services) => void): ServerHooks {
     onStart: [
       async (ctx) => {
         const s = (services = await buildServices(ctx));
+        // conf/schedule-*.json: a bad file stops the start (file and key named) before anything runs.
+        await s.scheduler.loadConf(ctx.config.raw);
         const processesDir = path.join(ctx.config.dir, ctx.config.workflow.processesDir);
         if (ctx.config.workflow.enabled) {
           const report = await s.definitions.deployDirectory(processesDir);
@@ -100,6 +106,7 @@ export function defaultHooks(onServices?: (s: Services) => void): ServerHooks {
         const stopWatching = ctx.config.workflow.enabled && ctx.config.workflow.watch ? watchProcesses(processesDir, s.definitions, ctx.log) : null;
         await s.reconciler.start();
         if (ctx.options.workers) s.worker.start();
+        if (ctx.options.workers) s.scheduler.start();
         const timers = setInterval(() => void s.runtime.fireDue().catch((e) => ctx.log.error('timer scheduler', e)), 1_000);
         timers.unref();
         onServices?.(s);
@@ -109,6 +116,7 @@ export function defaultHooks(onServices?: (s: Services) => void): ServerHooks {
             await stopWatching.idle();
           }
           clearInterval(timers);
+          await s.scheduler.stop();
           await s.reconciler.stop();
           await s.worker.stop();
           await s.runtime.close();
@@ -120,6 +128,7 @@ export function defaultHooks(onServices?: (s: Services) => void): ServerHooks {
       (ctx) => workflowRouter(need().runtime)(ctx),
       (ctx) => workflowEventsRouter(need().runtime)(ctx),
       (ctx) => reconRouter(need().reconciler)(ctx),
+      (ctx) => schedulerRouter(need().scheduler)(ctx),
       (ctx) => systemRouter(need().connectors)(ctx),
       (ctx) => jobsRouter(() => need().worker.nudge())(ctx),
       (ctx) => incidentsRouter(() => need().worker.nudge())(ctx),

@@ -1,5 +1,5 @@
 // The admin console at /admin/ (openidm-admin only): tasks, process instances with their BPMN
-// diagrams, definitions, reconciliation runs with live progress, users, and failed jobs.
+// diagrams, definitions, reconciliation runs with live progress, users, failed jobs and schedules.
 import * as api from '/api.js';
 import { $, age, busy, fmtDate, h, replace, show, status } from '/dom.js';
 import { submitSignIn } from '/signin.js';
@@ -40,7 +40,7 @@ async function init() {
   $('#user-search-form').addEventListener('submit', (e) => { e.preventDefault(); guard(loadUsers, '#users-status'); });
   $('#user-create-form').addEventListener('submit', onCreateUser);
   $('#jobs-state').addEventListener('change', () => guard(loadJobs, '#jobs-status'));
-  $('#jobs-refresh').addEventListener('click', () => guard(loadJobs, '#jobs-status'));
+  $('#jobs-refresh').addEventListener('click', () => guard(async () => { await loadJobs(); await loadSchedules(); }, '#jobs-status'));
   $('#incidents-refresh').addEventListener('click', () => guard(loadIncidents, '#incidents-status'));
   $('#incidents-prev').addEventListener('click', () => guard(() => pageIncidents(-1), '#incidents-status'));
   $('#incidents-next').addEventListener('click', () => guard(() => pageIncidents(1), '#incidents-status'));
@@ -128,7 +128,7 @@ function selectTab(tab) {
     definitions: () => guard(loadDefinitions, '#definitions-status'),
     recon: () => guard(loadRecon, '#recon-status'),
     users: () => guard(loadUsers, '#users-status'),
-    jobs: () => guard(loadJobs, '#jobs-status'),
+    jobs: () => guard(async () => { await loadJobs(); await loadSchedules(); }, '#jobs-status'),
     incidents: () => guard(loadIncidents, '#incidents-status'),
   };
   loaders[tab]();
@@ -543,6 +543,26 @@ async function loadJobs() {
   const filter = st === 'problems' ? 'state eq "dead" or state eq "failed"' : st ? `state eq ${api.filterString(st)}` : 'true';
   const res = await api.get('/jobs' + api.qs({ _queryFilter: filter, _pageSize: 200 }));
   fillTable('#jobs-table', (res.result || []).map(jobRow), st === 'problems' || st === 'dead' ? 'No failed or dead jobs: nothing needs attention.' : 'No jobs.');
+}
+
+/** Schedules (conf/schedule-*.json and /openidm/scheduler/job): what they invoke, when they fire next, and their last run. */
+async function loadSchedules() {
+  const res = await api.get('/scheduler/job' + api.qs({ _queryFilter: 'true', _sortKeys: '_id' }));
+  fillTable('#schedules-table', (res.result || []).map(scheduleRow), 'No schedules (add conf/schedule-<name>.json or PUT /openidm/scheduler/job/<id>).');
+}
+
+function scheduleRow(s) {
+  const ctx = s.invokeContext || {};
+  const invokes = ctx.mapping ? `reconcile ${ctx.mapping}` : ctx.script ? `script ${ctx.script.file || '(inline)'}` : s.invokeService;
+  const when = s.type === 'cron' ? `cron ${s.schedule}${s.timeZone ? ` (${s.timeZone})` : ''}` : `every ${s.repeatInterval} ms`;
+  const paused = (s.triggers || []).some((t) => t.state === 'PAUSED');
+  const next = !s.enabled ? 'disabled' : paused ? `paused (was ${fmtDate(s.nextRunDate)})` : s.nextRunDate ? fmtDate(s.nextRunDate) : 'none left';
+  const r = s.lastRun;
+  const last = r ? `${fmtDate(r.fireTime)}: ${r.status}${r.kind !== 'scheduled' ? ` (${r.kind}, ${r.covers} due times)` : ''}${r.reconId ? ` — run ${r.reconId}` : ''}${r.message ? ` — ${r.message}` : ''}` : 'never';
+  return h('tr', { dataset: { testid: 'schedule-row', scheduleId: s._id } },
+    cell(h('code', {}, s._id)), cell(invokes), cell(when),
+    cell(h('span', { 'data-testid': 'schedule-next' }, next)),
+    cell(h('span', { class: r && (r.status === 'failed' || r.status === 'missed') ? 'error-text' : '', 'data-testid': 'schedule-last' }, last)));
 }
 
 /**

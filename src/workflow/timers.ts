@@ -45,7 +45,7 @@ const CRON_MAX = [59, 59, 23, 31, 12, 7, 2099];
  * Sunday); it takes `?` as "any" only when written `*`, and a step from a single start only as a
  * range (`0/5` → `0-59/5`).
  */
-function quartzCron(text: string): Cron {
+function quartzCron(text: string, timezone = 'UTC'): Cron {
   const fields = text.split(/\s+/);
   if (fields.length < 6 || fields.length > 7) throw new TimerFormatError(`"${text}" has ${fields.length} fields; a cron timeCycle has 6 or 7 (seconds minutes hours day-of-month month day-of-week [year])`);
   const converted = fields.map((f, i) =>
@@ -55,10 +55,19 @@ function quartzCron(text: string): Cron {
       .join(','),
   );
   try {
-    return new Cron(converted.join(' '), { timezone: 'UTC', alternativeWeekdays: true, legacyMode: true, paused: true });
+    return new Cron(converted.join(' '), { timezone, alternativeWeekdays: true, legacyMode: true, paused: true });
   } catch (err) {
     throw new TimerFormatError(`"${text}" is not a valid cron expression: ${(err as Error).message}`);
   }
+}
+
+/**
+ * A Quartz cron expression as the scheduler (src/scheduler) reads it, by the same conversion as a
+ * timeCycle, evaluated in `timeZone` (an IANA name): the first occurrence strictly after `from`.
+ */
+export function parseQuartzCron(text: string, timeZone = 'UTC'): { nextAfter(from: number): number | undefined } {
+  const cron = quartzCron(String(text ?? '').trim(), timeZone);
+  return { nextAfter: (from) => cron.nextRun(new Date(from))?.getTime() };
 }
 
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}(:?\d{2})?)?)?$/;
