@@ -37,6 +37,15 @@ describe('reconflow --help', () => {
     }
   });
 
+  it('a reader that closes the pipe early (reconflow --help | head -1) is no error: exit 0, no EPIPE stack', async () => {
+    const child = spawn(process.execPath, [BIN, '--help'], { cwd: ROOT, env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.destroy();
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    const code = await new Promise<number | null>((r) => child.on('close', r));
+    expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
+  });
+
   it('--version prints the package version', async () => {
     const run = await reconflow(['--version']);
     expect({ code: run.code, stdout: run.stdout }).toEqual({ code: 0, stdout: `${JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')).version}\n` });
