@@ -120,6 +120,22 @@ describe('reconflow recon', () => {
     expect(env.stdout + env.stderr).not.toContain(secret);
   });
 
+  it('a user who is no administrator: recon and jobs are refused with 403, exit 3; tasks answers (none of theirs)', async () => {
+    const created = await t.call('POST', '/managed/user?_action=create', {
+      headers: ADMIN,
+      body: { _id: 'cliplain', userName: 'cli.plain', givenName: 'cli', sn: 'plain', mail: 'cli.plain@example.com', password: 'Plain-Passw0rd' },
+    });
+    expect(created.status).toBe(201);
+    const plain = as(root, { RECONFLOW_USER: 'cli.plain', RECONFLOW_PASSWORD: 'Plain-Passw0rd' });
+    for (const args of [['recon', MAPPING], ['jobs']]) {
+      const run = await reconflow(args, plain);
+      expect({ args, code: run.code }).toEqual({ args, code: 3 });
+      expect(run.stderr).toMatch(/: 403 /);
+    }
+    const tasks = await reconflow(['tasks'], plain);
+    expect({ code: tasks.code, stdout: tasks.stdout }).toEqual({ code: 0, stdout: 'no open tasks\n' });
+  });
+
   it('a server that is not there exits 3', async () => {
     const run = await reconflow(['recon', MAPPING], as(`http://127.0.0.1:${await closedPort()}`));
     expect(run.code).toBe(3);
