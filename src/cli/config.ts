@@ -54,12 +54,39 @@ export async function configGet(name: string | undefined, key: string | undefine
   return EXIT.OK;
 }
 
+/**
+ * What start-up does with the conf after loading it, before it touches the repository
+ * (src/wiring.ts buildServices): each mapping compiled (its scripts' syntax, its correlation), the
+ * ask-again options read, each connector loaded with the project folder. A failure names its file.
+ */
+async function compileLikeStart(raw: Record<string, unknown>, projectDir: string): Promise<void> {
+  const { ConfigError } = await import('../config/conf');
+  const { compileMapping, validateSyncConfig } = await import('../recon/mapping');
+  const { askAgainOptions } = await import('../approval/askAgain');
+  const { loadCsvConnectorConfig } = await import('../recon/connector');
+  const check = (file: string, fn: () => void) => {
+    try {
+      fn();
+    } catch (e) {
+      throw e instanceof ConfigError ? e : new ConfigError(file, (e as Error).message);
+    }
+  };
+  check('sync.json', () => {
+    validateSyncConfig(raw['sync.json'] ?? { mappings: [] }).forEach((m) => compileMapping(m));
+    askAgainOptions(raw['sync.json']);
+  });
+  for (const [file, json] of Object.entries(raw)) {
+    if (/^provisioner\.openicf-(.+)\.json$/.test(file)) check(file, () => void loadCsvConnectorConfig(json, projectDir));
+  }
+}
+
 export async function configValidate(opts: { project?: string }): Promise<number> {
   const projectDir = await projectDirOf(opts);
   const { ConfigError, loadProjectConfig } = await import('../config/conf');
   const { defaultHooks } = await import('../wiring');
   try {
     const config = loadProjectConfig(projectDir, defaultHooks().validators);
+    await compileLikeStart(config.raw, projectDir);
     console.log(`${path.join(projectDir, 'conf')}: ${Object.keys(config.raw).length} file(s) valid (${Object.keys(config.raw).join(', ')})`);
     return EXIT.OK;
   } catch (e) {

@@ -98,6 +98,15 @@ describe('reconflow config', () => {
     expect(run.stderr).toMatch(message);
   });
 
+  it('validate compiles the mappings as start-up does: a transform that is no JavaScript exits 1 naming sync.json and the property', async () => {
+    project.editSync((sync) => {
+      sync.mappings[0].properties[0].transform = { type: 'text/javascript', source: 'source.split(' };
+    });
+    const run = await reconflow(['config', 'validate', '-p', project.dir]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/invalid configuration: .*conf\/sync\.json: script systemCsvfileAccounts_managedUser\.properties\[0\]\(\S+\)\.transform failed: /);
+  });
+
   it('validate: a file that is not JSON exits 1 naming it', async () => {
     fs.writeFileSync(path.join(project.dir, 'conf', 'managed.json'), '{"objects": [');
     const run = await reconflow(['config', 'validate', '-p', project.dir]);
