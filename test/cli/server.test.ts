@@ -81,6 +81,20 @@ describe('reconflow recon', () => {
     expect(run.out).toMatch(/reconciliation \S+ of systemCsvfileAccounts_managedUser: SUCCESS/);
   });
 
+  it('npm run recon -- <mapping> is recon --wait through the bin, with RECONFLOW_URL as the root or /openidm', async () => {
+    for (const url of [root, `${root}/openidm`]) {
+      const run = await new Promise<{ code: number | null; out: string }>((resolve) => {
+        const child = spawn('npm', ['run', '--silent', 'recon', '--', MAPPING], { cwd: ROOT, env: cleanEnv({ RECONFLOW_URL: url }), stdio: ['ignore', 'pipe', 'pipe'] });
+        let out = '';
+        child.stdout.on('data', (d) => (out += d));
+        child.stderr.on('data', (d) => (out += d));
+        child.on('close', (code) => resolve({ code, out }));
+      });
+      expect({ url, code: run.code }).toEqual({ url, code: 0 });
+      expect(run.out).toMatch(/reconciliation \S+ of systemCsvfileAccounts_managedUser: SUCCESS/);
+    }
+  });
+
   it('without --wait: prints the run id and exits 0; the run is on the server', async () => {
     const run = await reconflow(['recon', MAPPING], as(root));
     expect(run.code).toBe(0);
