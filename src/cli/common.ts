@@ -20,7 +20,8 @@ export const EXIT_CODES_HELP = `Exit codes:
   0    done (recon --wait: the run ended SUCCESS; lint: no problem; config validate: valid)
   1    the operation failed (the server refused it, the run ended FAILED or CANCELED,
        lint found problems, a conf file is invalid)
-  2    usage error (unknown command or option, missing argument, bad --url, no such file)
+  2    usage error (no or unknown command or option, missing argument, bad --url,
+       no such file)
   3    server unreachable, or credentials refused (401, 403, 429)
   130  recon --wait interrupted with Ctrl-C (the reconciliation goes on)`;
 

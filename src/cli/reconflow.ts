@@ -59,8 +59,9 @@ export async function main(argv: string[]): Promise<number> {
     return typeof process.exitCode === 'number' ? process.exitCode : EXIT.OK;
   } catch (e) {
     if (e instanceof CommanderError) {
-      // --help and --version end here too; every other commander error is a usage error.
-      return e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help' ? EXIT.OK : EXIT.USAGE;
+      // --help, `help <command>` and --version end here with exitCode 0; a missing command (the help
+      // on stderr) and every other commander error are usage errors.
+      return e.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
     }
     if (e instanceof CliError) {
       console.error(`reconflow: ${e.message}`);

@@ -53,6 +53,17 @@ describe('reconflow --help', () => {
 });
 
 describe('usage errors exit 2', () => {
+  it('no command (reconflow, reconflow config) prints the help on stderr and exits 2; `reconflow help recon` exits 0', async () => {
+    for (const args of [[], ['config']]) {
+      const run = await reconflow(args);
+      expect({ args, code: run.code }).toEqual({ args, code: 2 });
+      expect(run.stderr).toMatch(/^Usage: reconflow /);
+    }
+    const help = await reconflow(['help', 'recon']);
+    expect({ code: help.code, stderr: help.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(help.stdout).toMatch(/^Usage: reconflow recon /);
+  });
+
   it.each([
     [['nonsense'], /unknown command 'nonsense'/],
     [['recon'], /missing required argument 'mapping'/],
