@@ -118,6 +118,10 @@ export async function recon(mapping: string, opts: ServerOptions & { wait?: bool
     console.log(`reconciliation ${id} of ${mapping} started (${started.state}); follow it with GET ${client.base}/recon/${id}`);
     return EXIT.OK;
   }
+  // Ctrl-C from here on stops following, not the process (the run goes on on the server).
+  let stop = false;
+  const onSigint = () => (stop = true);
+  process.once('SIGINT', onSigint);
   const tty = process.stdout.isTTY === true;
   if (!tty) console.log(`reconciliation ${id} of ${mapping} started`);
   const follower = tty ? await barFollower() : plainFollower();
@@ -126,9 +130,6 @@ export async function recon(mapping: string, opts: ServerOptions & { wait?: bool
   const samples: { at: number; rows: number }[] = [];
   let rate = 0;
   let run: RunView = started;
-  let stop = false;
-  const onSigint = () => (stop = true);
-  process.once('SIGINT', onSigint);
   try {
     for (;;) {
       await new Promise((r) => setTimeout(r, opts.pollMs ?? POLL_MS));
