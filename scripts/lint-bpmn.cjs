@@ -101,7 +101,8 @@ async function main() {
   process.exitCode = problems.length ? 1 : 0;
 }
 
-module.exports = { linkSequenceFlows, lintFiles };
+// Also the code of `reconflow lint` (src/cli/lint.ts).
+module.exports = { linkSequenceFlows, lintFiles, expandPaths: expand };
 
 if (require.main === module) {
   main().catch((err) => {

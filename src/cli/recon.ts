@@ -1,15 +1,14 @@
-#!/usr/bin/env node
-// `npm run recon -- <mapping>`: starts a reconciliation over the REST API and follows it.
-// On a terminal: a one-line progress bar with rows/s and the situation counts; otherwise one plain
-// line per poll. Ends with the summary; exit code 0 on SUCCESS, 1 otherwise.
-//
-// Environment: RECONFLOW_URL (default http://127.0.0.1:8080/openidm), RECONFLOW_USER and
-// RECONFLOW_PASSWORD (default openidm-admin / openidm-admin).
+// `reconflow recon <mapping> [--wait]`: starts a reconciliation over the REST API and, with --wait,
+// follows it: on a terminal a cli-progress bar (stage, rows, rows/s, situation counts); otherwise
+// one plain line per change of the counters. Ends with the summary; exit 0 on SUCCESS, 1 otherwise.
+import { Command } from 'commander';
+import { addServerOptions, Client, CliError, EXIT, ServerOptions, usageError } from './common';
 
 const POLL_MS = 250;
 
-interface RunView {
+export interface RunView {
   _id: string;
+  mapping?: string;
   state: string;
   stage: string;
   stageDescription?: string;
@@ -22,41 +21,12 @@ interface RunView {
   message?: string;
 }
 
-const base = (process.env.RECONFLOW_URL ?? 'http://127.0.0.1:8080/openidm').replace(/\/+$/, '');
-const headers = {
-  'X-OpenIDM-Username': process.env.RECONFLOW_USER ?? 'openidm-admin',
-  'X-OpenIDM-Password': process.env.RECONFLOW_PASSWORD ?? 'openidm-admin',
-  'Accept-API-Version': 'resource=1.0',
-};
-
-async function call(method: string, path: string): Promise<RunView> {
-  const res = await fetch(base + path, { method, headers });
-  const text = await res.text();
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    body = { message: text };
-  }
-  if (!res.ok) {
-    const msg = (body as { message?: string }).message ?? res.statusText;
-    throw new Error(`${method} ${path}: ${res.status} ${msg}`);
-  }
-  return body as RunView;
-}
-
 /** Situations with a count, in a short form: "ABSENT 1,234 · CONFIRMED 56". */
 export function situations(summary: Record<string, number> | undefined): string {
   return Object.entries(summary ?? {})
     .filter(([, n]) => n > 0)
     .map(([s, n]) => `${s} ${n.toLocaleString('en-US')}`)
     .join(' · ');
-}
-
-export function bar(fraction: number, width: number): string {
-  const f = Math.max(0, Math.min(1, fraction));
-  const full = Math.round(f * width);
-  return '█'.repeat(full) + '░'.repeat(width - full);
 }
 
 function processed(run: RunView): { source: number; target: number; targetTotal: number | undefined } {
@@ -68,85 +38,145 @@ function processed(run: RunView): { source: number; target: number; targetTotal:
   };
 }
 
-/** The one-line progress of a run: stage, a bar (target phase: of known total), counts, rows/s. */
-export function progressLine(run: RunView, rate: number, columns: number): string {
+/** The progress line's text after the bar: rows of the phase, rows/s, situations. */
+function progressText(run: RunView, rate: number): string {
   const p = processed(run);
-  const inTarget = run.stage === 'ACTIVE_RECONCILING_TARGET';
-  const rows = inTarget ? `target ${p.target.toLocaleString('en-US')}/${p.targetTotal?.toLocaleString('en-US') ?? '?'}` : `source ${p.source.toLocaleString('en-US')}`;
-  const fraction = inTarget && p.targetTotal ? p.target / p.targetTotal : undefined;
-  const text = `${rows} rows · ${Math.round(rate).toLocaleString('en-US')} rows/s · ${situations(run.situationSummary) || 'no situations yet'}`;
-  const width = Math.max(10, Math.min(30, columns - text.length - 4));
-  // The source phase has no known total (the CSV is streamed): the bar spins instead of filling.
-  const drawn = fraction === undefined ? spinner(width) : bar(fraction, width);
-  return `${drawn} ${text}`.slice(0, Math.max(20, columns - 1));
+  const rows =
+    run.stage === 'ACTIVE_RECONCILING_TARGET'
+      ? `target ${p.target.toLocaleString('en-US')}/${p.targetTotal?.toLocaleString('en-US') ?? '?'}`
+      : `source ${p.source.toLocaleString('en-US')}`;
+  return `${rows} rows · ${Math.round(rate).toLocaleString('en-US')} rows/s · ${situations(run.situationSummary) || 'no situations yet'}`;
 }
 
-let tick = 0;
-function spinner(width: number): string {
-  const pos = tick++ % width;
-  return Array.from({ length: width }, (_, i) => (Math.abs(i - pos) <= 1 ? '█' : '░')).join('');
+interface Follower {
+  update(run: RunView, rate: number): void;
+  stop(): void;
 }
 
-async function main(): Promise<number> {
-  const mapping = process.argv[2];
-  if (!mapping || mapping === '--help' || mapping === '-h') {
-    console.error('usage: npm run recon -- <mapping>    (RECONFLOW_URL, RECONFLOW_USER, RECONFLOW_PASSWORD)');
-    return 2;
-  }
-  const started = await call('POST', `/recon?_action=recon&mapping=${encodeURIComponent(mapping)}`);
+/** A cli-progress bar: fills in the target phase (known total); the source phase is streamed (no total), so it spins. */
+async function barFollower(): Promise<Follower> {
+  const { SingleBar } = await import('cli-progress');
+  let tick = 0;
+  let text = '';
+  let spinning = true;
+  const bar = new SingleBar({
+    stream: process.stdout,
+    hideCursor: true,
+    clearOnComplete: true,
+    barsize: 24,
+    fps: 8,
+    format: (options, params) => {
+      const size = options.barsize ?? 24;
+      let drawn: string;
+      if (spinning) {
+        const pos = tick++ % size;
+        drawn = Array.from({ length: size }, (_, i) => (Math.abs(i - pos) <= 1 ? '█' : '░')).join('');
+      } else {
+        const full = Math.round(Math.max(0, Math.min(1, params.progress)) * size);
+        drawn = '█'.repeat(full) + '░'.repeat(size - full);
+      }
+      return `${drawn} ${text}`;
+    },
+  });
+  bar.start(1, 0);
+  return {
+    update(run, rate) {
+      const p = processed(run);
+      spinning = !(run.stage === 'ACTIVE_RECONCILING_TARGET' && p.targetTotal);
+      text = progressText(run, rate);
+      if (spinning) bar.update(0);
+      else {
+        bar.setTotal(p.targetTotal!);
+        bar.update(p.target);
+      }
+    },
+    stop: () => bar.stop(),
+  };
+}
+
+/** Without a terminal: one line per change of stage or counters. */
+function plainFollower(): Follower {
+  let last = '';
+  return {
+    update(run, rate) {
+      const p = processed(run);
+      const key = `${run.stage} ${p.source} ${p.target}`;
+      if (key !== last) console.log(`${run.stage} ${progressText(run, rate)}`);
+      last = key;
+    },
+    stop: () => undefined,
+  };
+}
+
+export async function recon(mapping: string, opts: ServerOptions & { wait?: boolean; confirmDeletions?: string; pollMs?: number }): Promise<number> {
+  if (opts.confirmDeletions !== undefined && !/^\d{1,9}$/.test(opts.confirmDeletions)) throw usageError(`--confirm-deletions must be a count, got "${opts.confirmDeletions}"`);
+  const client = new Client(opts);
+  const query = `_action=recon&mapping=${encodeURIComponent(mapping)}${opts.confirmDeletions !== undefined ? `&confirmDeletions=${opts.confirmDeletions}` : ''}`;
+  const started = (await client.call('POST', `/recon?${query}`)).body as RunView;
   const id = started._id;
+  if (!opts.wait) {
+    console.log(`reconciliation ${id} of ${mapping} started (${started.state}); follow it with GET ${client.base}/recon/${id}`);
+    return EXIT.OK;
+  }
+  // Ctrl-C from here on stops following, not the process (the run goes on on the server).
+  let stop = false;
+  const onSigint = () => (stop = true);
+  process.once('SIGINT', onSigint);
   const tty = process.stdout.isTTY === true;
   if (!tty) console.log(`reconciliation ${id} of ${mapping} started`);
+  const follower = tty ? await barFollower() : plainFollower();
+  if (tty) follower.update(started, 0);
   // rows/s over the last ~2 s of samples (the server flushes its counters every 500 ms).
   const samples: { at: number; rows: number }[] = [];
   let rate = 0;
   let run: RunView = started;
-  let lastPlain = '';
-  const interrupted = new Promise<void>((resolve) => process.once('SIGINT', resolve));
-  let stop = false;
-  void interrupted.then(() => (stop = true));
-  for (;;) {
-    await new Promise((r) => setTimeout(r, POLL_MS));
-    if (stop) {
-      if (tty) process.stdout.write('\n');
-      console.log(`stopped following ${id} (the reconciliation goes on; cancel it with POST ${base}/recon/${id}?_action=cancel)`);
-      return 130;
+  try {
+    for (;;) {
+      await new Promise((r) => setTimeout(r, opts.pollMs ?? POLL_MS));
+      if (stop) {
+        follower.stop();
+        console.log(`stopped following ${id} (the reconciliation goes on; cancel it with POST ${client.base}/recon/${id}?_action=cancel)`);
+        return EXIT.INTERRUPTED;
+      }
+      run = (await client.call('GET', `/recon/${encodeURIComponent(id)}`)).body as RunView;
+      const p = processed(run);
+      const now = Date.now();
+      samples.push({ at: now, rows: p.source + p.target });
+      while (samples.length > 2 && now - samples[1].at >= 2000) samples.shift();
+      if (now > samples[0].at) rate = (p.source + p.target - samples[0].rows) / ((now - samples[0].at) / 1000);
+      if (run.state !== 'ACTIVE') break;
+      follower.update(run, rate);
     }
-    run = await call('GET', `/recon/${encodeURIComponent(id)}`);
-    const p = processed(run);
-    const rows = p.source + p.target;
-    const now = Date.now();
-    samples.push({ at: now, rows });
-    while (samples.length > 2 && now - samples[1].at >= 2000) samples.shift();
-    const first = samples[0];
-    if (now > first.at) rate = (rows - first.rows) / ((now - first.at) / 1000);
-    if (run.state !== 'ACTIVE') break;
-    if (tty) {
-      process.stdout.write(`\r\x1b[2K${progressLine(run, rate, process.stdout.columns ?? 100)}`);
-    } else {
-      // One plain line per change of the counters.
-      const key = `${run.stage} ${p.source} ${p.target}`;
-      if (key !== lastPlain) console.log(`${run.stage} source ${p.source} target ${p.target} ${Math.round(rate)} rows/s ${situations(run.situationSummary)}`);
-      lastPlain = key;
-    }
+  } catch (e) {
+    follower.stop();
+    throw e;
+  } finally {
+    process.removeListener('SIGINT', onSigint);
   }
-  if (tty) process.stdout.write('\r\x1b[2K');
+  follower.stop();
   const p = processed(run);
   const seconds = run.started && run.ended ? (Date.parse(run.ended) - Date.parse(run.started)) / 1000 : (run.duration ?? 0) / 1000;
   console.log(`reconciliation ${run._id} of ${mapping}: ${run.state} (${run.stageDescription ?? run.stage})`);
-  console.log(`  source rows ${p.source.toLocaleString('en-US')}, target rows ${p.target.toLocaleString('en-US')}, ${seconds.toFixed(1)} s${seconds > 0 ? `, ${Math.round(p.source / seconds).toLocaleString('en-US')} source rows/s` : ''}`);
+  console.log(
+    `  source rows ${p.source.toLocaleString('en-US')}, target rows ${p.target.toLocaleString('en-US')}, ${seconds.toFixed(1)} s` +
+      (seconds > 0 ? `, ${Math.round(p.source / seconds).toLocaleString('en-US')} source rows/s` : ''),
+  );
   console.log(`  situations: ${situations(run.situationSummary) || 'none'}`);
   console.log(`  status: SUCCESS ${run.statusSummary?.SUCCESS ?? 0}, FAILURE ${run.statusSummary?.FAILURE ?? 0}`);
   if (run.message) console.log(`  ${run.message}`);
-  return run.state === 'SUCCESS' ? 0 : 1;
+  if (run.state !== 'SUCCESS') throw new CliError(EXIT.FAILED, `reconciliation ${run._id} ended ${run.state}${run.message ? `: ${run.message}` : ''}`);
+  return EXIT.OK;
 }
 
-if (require.main === module) {
-  main().then(
-    (code) => process.exit(code),
-    (e: unknown) => {
-      console.error(e instanceof Error ? e.message : String(e));
-      process.exit(1);
-    },
-  );
+export function registerRecon(program: Command): void {
+  addServerOptions(
+    program
+      .command('recon')
+      .description('start a reconciliation of a mapping (POST /openidm/recon?_action=recon); --wait follows it to its end')
+      .argument('<mapping>', 'the mapping name in conf/sync.json, e.g. systemCsvfileAccounts_managedUser')
+      .option('-w, --wait', 'follow the run (a progress bar on a terminal, plain lines otherwise) and exit 0 only if it ends SUCCESS')
+      .option('--confirm-deletions <count>', 'allow this run to delete or unlink up to <count> (deletion protection, see README)'),
+  ).action(async (mapping: string, opts) => {
+    process.exitCode = await recon(mapping, opts);
+  });
 }

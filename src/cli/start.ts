@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// `npm start [-- -p PROJECT_DIR]`: runs the server until SIGTERM/SIGINT.
-import { runtimeOptions } from '../config/project';
+// `npm start [-- -p PROJECT_DIR]` and `reconflow start [-p DIR]`: runs the server until SIGTERM/SIGINT.
+import { runtimeOptions, RuntimeOptions } from '../config/project';
 import { ConfigError } from '../config/conf';
 import { NodeIdInUse } from '../config/nodeIdentity';
 import { consoleLogger, LogConfigError } from '../log';
@@ -32,13 +32,13 @@ function logger(): ReturnType<typeof consoleLogger> {
   }
 }
 
-async function main(): Promise<void> {
+/** Starts the server and keeps the process until a signal stops it; a refused start exits 1. */
+export async function runServer(options: () => RuntimeOptions = () => runtimeOptions()): Promise<void> {
   const log = logger();
   applyTestClockOffset(log);
-  const options = runtimeOptions();
   let server;
   try {
-    server = await startServer(options, defaultHooks(), log);
+    server = await startServer(options(), defaultHooks(), log);
   } catch (e) {
     if (e instanceof ConfigError) log.error(`configuration error in conf/${e.message}`);
     else if (e instanceof NodeIdInUse || e instanceof ProcessFolderRefused) log.error(`start-up refused: ${e.message}`);
@@ -60,4 +60,4 @@ async function main(): Promise<void> {
   process.on('unhandledRejection', (e) => log.error('unhandled rejection (kept running)', e));
 }
 
-void main();
+if (require.main === module) void runServer();
