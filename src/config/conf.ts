@@ -1,6 +1,7 @@
 // Loads and validates conf/*.json. A bad file stops start-up with its name and the field at fault.
 import fs from 'node:fs';
 import path from 'node:path';
+import { PropertyResolver } from './properties';
 
 export class ConfigError extends Error {
   constructor(readonly file: string, message: string) {
@@ -193,12 +194,14 @@ export function validateWorkflow(json: unknown, file = 'workflow.json'): Workflo
  * Reads every conf/*.json. Files with a known name get their validator; `extra` validators
  * (from other rooms, e.g. sync.json from recon) run too, so that start-up fails early.
  */
-export function loadProjectConfig(projectDir: string, extra: Record<string, ConfValidator> = {}): ProjectConfig {
+export function loadProjectConfig(projectDir: string, extra: Record<string, ConfValidator> = {}, env: NodeJS.ProcessEnv = process.env): ProjectConfig {
   const confDir = path.join(projectDir, 'conf');
   if (!fs.existsSync(confDir)) throw new ConfigError('conf', `no conf/ folder in ${projectDir}`);
+  // IDM's &{…} expressions (properties.ts) are resolved before any validator sees a file.
+  const properties = new PropertyResolver({ projectDir, env });
   const raw: Record<string, unknown> = {};
   for (const name of fs.readdirSync(confDir).filter((f) => f.endsWith('.json')).sort()) {
-    raw[name] = readJsonFile(path.join(confDir, name));
+    raw[name] = properties.substitute(readJsonFile(path.join(confDir, name)), name);
   }
   for (const [name, validate] of Object.entries(extra)) {
     if (raw[name] !== undefined) {
