@@ -15,7 +15,8 @@ import { askAgainOptions } from './approval/askAgain';
 import { createUserHandler, recordDeadJob } from './approval/createUser';
 import { recordDecision } from './approval/decision';
 import { incidentsRouter } from './api/incidents';
-import { createCsvConnector, loadCsvConnectorConfig, SourceConnector } from './recon/connector';
+import { SourceConnector } from './recon/connector';
+import { loadProvisioner } from './recon/provisioners';
 import { CompiledMapping } from './recon/interfaces';
 import { compileMapping, validateSyncConfig } from './recon/mapping';
 import { Reconciler } from './recon/reconciler';
@@ -35,15 +36,12 @@ export interface Services {
   mappings: Map<string, CompiledMapping>;
 }
 
-/** Connectors from conf/provisioner.openicf-<name>.json, keyed by system/<name>/account. */
+/** Connectors from conf/provisioner.openicf-<name>.json (by connectorRef.connectorName), keyed by system/<name>/<objectType>. */
 export function loadConnectors(ctx: AppContext): Map<string, SourceConnector> {
   const out = new Map<string, SourceConnector>();
   for (const [file, json] of Object.entries(ctx.config.raw)) {
-    const m = /^provisioner\.openicf-(.+)\.json$/.exec(file);
-    if (!m) continue;
-    const name = ((json as { name?: string }).name ?? m[1]) as string;
-    const cfg = loadCsvConnectorConfig(json, ctx.config.dir);
-    out.set(`system/${name}/account`, createCsvConnector(cfg));
+    if (!/^provisioner\.openicf-(.+)\.json$/.test(file)) continue;
+    for (const c of loadProvisioner(file, json, ctx.config.dir)) out.set(`system/${c.name}/${c.objectType}`, c);
   }
   return out;
 }
@@ -81,7 +79,6 @@ export function defaultHooks(onServices?: (s: Services) => void): ServerHooks {
   return {
     validators: {
       'sync.json': (json) => void validateSyncConfig(json),
-      ...Object.fromEntries(['provisioner.openicf-csvfile.json'].map((f) => [f, (json: unknown) => void loadCsvConnectorConfig(json, '.')])),
     },
     onStart: [
       async (ctx) => {
