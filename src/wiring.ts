@@ -17,7 +17,8 @@ import { recordDecision } from './approval/decision';
 import { incidentsRouter } from './api/incidents';
 import { SourceConnector } from './recon/connector';
 import { loadProvisioner } from './recon/provisioners';
-import { CompiledMapping } from './recon/interfaces';
+import { CompiledMapping, SITUATIONS } from './recon/interfaces';
+import { ConfigError } from './config/conf';
 import { compileMapping, validateSyncConfig } from './recon/mapping';
 import { Reconciler } from './recon/reconciler';
 import { ServerHooks } from './server';
@@ -70,6 +71,29 @@ export async function buildServices(ctx: AppContext): Promise<Services> {
   return { definitions, runtime, reconciler, worker, connectors, mappings };
 }
 
+/**
+ * A sync.json policy that starts a process whose key has no deployed definition would fail every
+ * row it meets (an audit FAILURE per row while the run says SUCCESS): start-up stops instead,
+ * naming the mapping, the situation, the key and the folder that was deployed.
+ */
+async function refuseUndeployedWorkflows(s: Services, enabled: boolean, processesDir: string): Promise<void> {
+  const missing: string[] = [];
+  for (const m of s.mappings.values()) {
+    for (const situation of SITUATIONS) {
+      const p = m.policyFor(situation);
+      if (p.kind !== 'workflow') continue;
+      const deployed = enabled && (await s.definitions.latest(p.workflowName).then(() => true, () => false));
+      if (!deployed) missing.push(`mapping ${m.name} policy ${situation} starts workflow "${p.workflowName}"`);
+    }
+  }
+  if (!missing.length) return;
+  throw new ConfigError(
+    'sync.json',
+    `${missing.join('; ')}, but ${enabled ? `no process definition has that key: ${processesDir} holds no process file (*.bpmn, *.bpmn20.xml, *.bar) that defines it` : 'workflow.json has "enabled": false'}. ` +
+      'Put the process in the workflow folder (workflow.json "workflowDirectory"), or change the policy',
+  );
+}
+
 export function defaultHooks(onServices?: (s: Services) => void): ServerHooks {
   let services: Services | null = null;
   const need = () => {
@@ -83,11 +107,13 @@ export function defaultHooks(onServices?: (s: Services) => void): ServerHooks {
     onStart: [
       async (ctx) => {
         const s = (services = await buildServices(ctx));
-        const processesDir = path.join(ctx.config.dir, ctx.config.workflow.processesDir);
+        const processesDir = path.resolve(ctx.config.dir, ctx.config.workflow.processesDir);
+        for (const w of ctx.config.workflow.warnings) ctx.log.warn(w);
         if (ctx.config.workflow.enabled) {
           const report = await s.definitions.deployDirectory(processesDir);
           if (report.failed.length) throw new ProcessFolderRefused(processesDir, report.failed);
         }
+        await refuseUndeployedWorkflows(s, ctx.config.workflow.enabled, processesDir);
         // Waiting instances stored as template references before templates were stored (issue 15).
         if (ctx.config.workflow.enabled) await s.definitions.storeTemplatesOfActiveDefinitions();
         const stopWatching = ctx.config.workflow.enabled && ctx.config.workflow.watch ? watchProcesses(processesDir, s.definitions, ctx.log) : null;
