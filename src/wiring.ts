@@ -19,6 +19,7 @@ import { SourceConnector } from './recon/connector';
 import { loadProvisioner } from './recon/provisioners';
 import { CompiledMapping, SITUATIONS } from './recon/interfaces';
 import { ConfigError } from './config/conf';
+import { ScriptPath } from './config/scriptPath';
 import { compileMapping, validateSyncConfig } from './recon/mapping';
 import { Reconciler } from './recon/reconciler';
 import { ServerHooks } from './server';
@@ -50,7 +51,8 @@ export function loadConnectors(ctx: AppContext): Map<string, SourceConnector> {
 export async function buildServices(ctx: AppContext): Promise<Services> {
   const definitions = new Definitions(ctx.db, ctx.log);
   const connectors = loadConnectors(ctx);
-  const mappings = new Map(validateSyncConfig(ctx.config.raw['sync.json'] ?? { mappings: [] }).map((m) => [m.name, compileMapping(m)]));
+  const scripts = new ScriptPath(ctx.config.dir);
+  const mappings = new Map(validateSyncConfig(ctx.config.raw['sync.json'] ?? { mappings: [] }, scripts).map((m) => [m.name, compileMapping(m)]));
   // Asynchronous continuations (camunda:asyncBefore/After, activiti:/flowable:async) deploy only
   // where a worker runs their job (the runtime below, which needs the worker's nudge, runs it).
   const handlers: Record<string, JobHandler> = {
@@ -102,7 +104,7 @@ export function defaultHooks(onServices?: (s: Services) => void): ServerHooks {
   };
   return {
     validators: {
-      'sync.json': (json) => void validateSyncConfig(json),
+      'sync.json': (json, _file, projectDir) => void validateSyncConfig(json, new ScriptPath(projectDir)),
     },
     onStart: [
       async (ctx) => {

@@ -72,7 +72,7 @@ export interface ProjectConfig {
   workflow: WorkflowConfig;
 }
 
-export type ConfValidator = (json: unknown, file: string) => void;
+export type ConfValidator = (json: unknown, file: string, projectDir: string) => void;
 
 export function readJsonFile(file: string): unknown {
   const text = fs.readFileSync(file, 'utf8');
@@ -244,7 +244,7 @@ export function loadProjectConfig(projectDir: string, extra: Record<string, Conf
   for (const [name, validate] of Object.entries(extra)) {
     if (raw[name] !== undefined) {
       try {
-        validate(raw[name], name);
+        validate(raw[name], name, projectDir);
       } catch (e) {
         if (e instanceof ConfigError) throw e;
         throw new ConfigError(name, (e as Error).message);
