@@ -12,6 +12,8 @@ import { makeProject, TestProject } from '../helpers/project';
 import { ADMIN, startTestServer } from '../helpers/server';
 import { makeZip } from '../helpers/zip';
 
+jest.setTimeout(120_000);
+
 const BPMN = fs.readFileSync(path.join(__dirname, '..', 'fixtures', 'idm-bar-src', 'managedUserApproval.bpmn20.xml'));
 
 function idmWorkflowProject(workflowJson: unknown): TestProject {
