@@ -67,6 +67,8 @@ export interface WorkflowConfig {
 export interface ProjectConfig {
   dir: string;
   raw: Record<string, unknown>;
+  /** The files as written, `&{…}` expressions unresolved: what config/<name> serves (a secret set in the environment is not echoed). */
+  written: Record<string, unknown>;
   managed: ManagedObjectConfig[];
   authentication: AuthenticationConfig;
   workflow: WorkflowConfig;
@@ -238,8 +240,10 @@ export function loadProjectConfig(projectDir: string, extra: Record<string, Conf
   // IDM's &{…} expressions (properties.ts) are resolved before any validator sees a file.
   const properties = new PropertyResolver({ projectDir, env });
   const raw: Record<string, unknown> = {};
+  const written: Record<string, unknown> = {};
   for (const name of fs.readdirSync(confDir).filter((f) => f.endsWith('.json')).sort()) {
-    raw[name] = properties.substitute(readJsonFile(path.join(confDir, name)), name);
+    written[name] = readJsonFile(path.join(confDir, name));
+    raw[name] = properties.substitute(written[name], name);
   }
   for (const [name, validate] of Object.entries(extra)) {
     if (raw[name] !== undefined) {
@@ -254,6 +258,7 @@ export function loadProjectConfig(projectDir: string, extra: Record<string, Conf
   return {
     dir: projectDir,
     raw,
+    written,
     managed: raw['managed.json'] ? validateManaged(raw['managed.json']) : [],
     authentication: validateAuthentication(raw['authentication.json'] ?? { internalUsers: [] }),
     workflow: validateWorkflow(raw['workflow.json'], 'workflow.json', projectDir),

@@ -65,6 +65,12 @@ describe.each(VARIANTS)('$label', ({ fixture, mapping, system, resource }) => {
     expect(one.body).not.toHaveProperty('password');
   });
 
+  it('serves config/<name> as written, &{…} unresolved (a value from the environment is not echoed)', async () => {
+    const r = await t.call('GET', '/config/workflow', { headers: ADMIN });
+    expect(r.status).toBe(200);
+    expect(r.body.workflowDirectory).toMatch(/^&\{(idm\.instance\.dir|launcher\.project\.location)\}\/workflow$/);
+  });
+
   it('passes the seed walkthrough steps 3–7 with its mapping', async () => {
     const created = await t.call('POST', '/managed/user?_action=create', {
       headers: ADMIN,
