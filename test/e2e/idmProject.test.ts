@@ -87,6 +87,10 @@ describe.each(VARIANTS)('$label', ({ fixture, mapping, system, resource }) => {
       return r.body.state === 'SUCCESS' && r.body;
     }, 60_000);
     expect(run.situationSummary.ABSENT).toBe(2);
+    if (run.statusSummary.FAILURE) {
+      const audit = await t.call('GET', `/audit/recon?_queryFilter=${encodeURIComponent(`reconId eq "${recon.body._id}"`)}`, { headers: ADMIN });
+      throw new Error(`recon rows failed: ${JSON.stringify(audit.body.result.filter((e: any) => e.status !== 'SUCCESS'))}`);
+    }
     const tasks = await eventually(async () => {
       const r = await t.call('GET', '/workflow/taskinstance?_queryFilter=true&_fields=_id,processDefinitionId', { headers: ADMIN });
       return r.body.result.length === 2 && r.body.result;
@@ -124,6 +128,11 @@ const seed = seedWalkthrough();
     child.stdout.on('data', (c) => (out += c));
     child.stderr.on('data', (c) => (out += c));
     const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    if (code !== 0) {
+      // What the server recorded, beside the walkthrough's own report.
+      const audit = await t.call('GET', `/audit/recon?_queryFilter=${encodeURIComponent('true')}`, { headers: ADMIN });
+      out += `\naudit: ${JSON.stringify(audit.body.result?.map((e: any) => [e.situation, e.action, e.status, e.message]))}`;
+    }
     expect({ code, out }).toEqual({ code: 0, out: expect.stringContaining('seed walkthrough: 7 of 7 steps as the seed shows') });
   });
 });
