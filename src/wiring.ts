@@ -18,8 +18,11 @@ import { recordDecision } from './approval/decision';
 import { incidentsRouter } from './api/incidents';
 import { healthAdminRouter, healthProbesRouter } from './api/health';
 import { Health } from './health';
-import { createCsvConnector, loadCsvConnectorConfig, SourceConnector } from './recon/connector';
-import { CompiledMapping } from './recon/interfaces';
+import { SourceConnector } from './recon/connector';
+import { loadProvisioner } from './recon/provisioners';
+import { CompiledMapping, SITUATIONS } from './recon/interfaces';
+import { ConfigError } from './config/conf';
+import { ScriptPath } from './config/scriptPath';
 import { compileMapping, validateSyncConfig } from './recon/mapping';
 import { Reconciler } from './recon/reconciler';
 import { Scheduler } from './scheduler/scheduler';
@@ -41,15 +44,12 @@ export interface Services {
   scheduler: Scheduler;
 }
 
-/** Connectors from conf/provisioner.openicf-<name>.json, keyed by system/<name>/account. */
+/** Connectors from conf/provisioner.openicf-<name>.json (by connectorRef.connectorName), keyed by system/<name>/<objectType>. */
 export function loadConnectors(ctx: AppContext): Map<string, SourceConnector> {
   const out = new Map<string, SourceConnector>();
   for (const [file, json] of Object.entries(ctx.config.raw)) {
-    const m = /^provisioner\.openicf-(.+)\.json$/.exec(file);
-    if (!m) continue;
-    const name = ((json as { name?: string }).name ?? m[1]) as string;
-    const cfg = loadCsvConnectorConfig(json, ctx.config.dir);
-    out.set(`system/${name}/account`, createCsvConnector(cfg));
+    if (!/^provisioner\.openicf-(.+)\.json$/.test(file)) continue;
+    for (const c of loadProvisioner(file, json, ctx.config.dir)) out.set(`system/${c.name}/${c.objectType}`, c);
   }
   return out;
 }
@@ -57,7 +57,8 @@ export function loadConnectors(ctx: AppContext): Map<string, SourceConnector> {
 export async function buildServices(ctx: AppContext): Promise<Services> {
   const definitions = new Definitions(ctx.db, ctx.log);
   const connectors = loadConnectors(ctx);
-  const mappings = new Map(validateSyncConfig(ctx.config.raw['sync.json'] ?? { mappings: [] }).map((m) => [m.name, compileMapping(m)]));
+  const scripts = new ScriptPath(ctx.config.dir);
+  const mappings = new Map(validateSyncConfig(ctx.config.raw['sync.json'] ?? { mappings: [] }, scripts).map((m) => [m.name, compileMapping(m)]));
   // Asynchronous continuations (camunda:asyncBefore/After, activiti:/flowable:async) deploy only
   // where a worker runs their job (the runtime below, which needs the worker's nudge, runs it).
   const handlers: Record<string, JobHandler> = {
@@ -80,6 +81,29 @@ export async function buildServices(ctx: AppContext): Promise<Services> {
   return { definitions, runtime, reconciler, worker, connectors, mappings, health, scheduler };
 }
 
+/**
+ * A sync.json policy that starts a process whose key has no deployed definition would fail every
+ * row it meets (an audit FAILURE per row while the run says SUCCESS): start-up stops instead,
+ * naming the mapping, the situation, the key and the folder that was deployed.
+ */
+async function refuseUndeployedWorkflows(s: Services, enabled: boolean, processesDir: string): Promise<void> {
+  const missing: string[] = [];
+  for (const m of s.mappings.values()) {
+    for (const situation of SITUATIONS) {
+      const p = m.policyFor(situation);
+      if (p.kind !== 'workflow') continue;
+      const deployed = enabled && (await s.definitions.latest(p.workflowName).then(() => true, () => false));
+      if (!deployed) missing.push(`mapping ${m.name} policy ${situation} starts workflow "${p.workflowName}"`);
+    }
+  }
+  if (!missing.length) return;
+  throw new ConfigError(
+    'sync.json',
+    `${missing.join('; ')}, but ${enabled ? `no process definition has that key: ${processesDir} holds no process file (*.bpmn, *.bpmn20.xml, *.bar) that defines it` : 'workflow.json has "enabled": false'}. ` +
+      'Put the process in the workflow folder (workflow.json "workflowDirectory"), or change the policy',
+  );
+}
+
 export function defaultHooks(onServices?: (s: Services) => void): ServerHooks {
   let services: Services | null = null;
   const need = () => {
@@ -88,19 +112,20 @@ export function defaultHooks(onServices?: (s: Services) => void): ServerHooks {
   };
   return {
     validators: {
-      'sync.json': (json) => void validateSyncConfig(json),
-      ...Object.fromEntries(['provisioner.openicf-csvfile.json'].map((f) => [f, (json: unknown) => void loadCsvConnectorConfig(json, '.')])),
+      'sync.json': (json, _file, projectDir) => void validateSyncConfig(json, new ScriptPath(projectDir)),
     },
     onStart: [
       async (ctx) => {
         const s = (services = await buildServices(ctx));
         // conf/schedule-*.json: a bad file stops the start (file and key named) before anything runs.
         await s.scheduler.loadConf(ctx.config.raw);
-        const processesDir = path.join(ctx.config.dir, ctx.config.workflow.processesDir);
+        const processesDir = path.resolve(ctx.config.dir, ctx.config.workflow.processesDir);
+        for (const w of ctx.config.workflow.warnings) ctx.log.warn(w);
         if (ctx.config.workflow.enabled) {
           const report = await s.definitions.deployDirectory(processesDir);
           if (report.failed.length) throw new ProcessFolderRefused(processesDir, report.failed);
         }
+        await refuseUndeployedWorkflows(s, ctx.config.workflow.enabled, processesDir);
         // Waiting instances stored as template references before templates were stored (issue 15).
         if (ctx.config.workflow.enabled) await s.definitions.storeTemplatesOfActiveDefinitions();
         const stopWatching = ctx.config.workflow.enabled && ctx.config.workflow.watch ? watchProcesses(processesDir, s.definitions, ctx.log) : null;

@@ -14,7 +14,8 @@ export function configRouter(ctx: AppContext): Router {
   });
   r.get('/config/:name', (req, res) => {
     requireAdmin(principalOf(res));
-    const json = ctx.config.raw[`${req.params.name}.json`];
+    // As written (IDM's config reads show &{…} unresolved): a value from the environment is not served.
+    const json = ctx.config.written[`${req.params.name}.json`];
     if (json === undefined || req.params.name === 'authentication') throw notFound(`Configuration ${req.params.name} not found`);
     res.json({ _id: req.params.name, ...(json as object) });
   });

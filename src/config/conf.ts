@@ -1,6 +1,7 @@
 // Loads and validates conf/*.json. A bad file stops start-up with its name and the field at fault.
 import fs from 'node:fs';
 import path from 'node:path';
+import { PropertyResolver } from './properties';
 
 export class ConfigError extends Error {
   constructor(readonly file: string, message: string) {
@@ -52,23 +53,28 @@ export interface AuthenticationConfig {
 }
 export interface WorkflowConfig {
   enabled: boolean;
+  /** The process folder (workflowDirectory or processesDir), relative to the project or absolute. */
   processesDir: string;
   watch: boolean;
   escalationDuration: string;
   /** false: bpmn-engine runs every start and completion (start templates and completion plans off). */
   templates: boolean;
+  /** IDM keys accepted that do not change what reconflow does: logged at start. */
+  warnings: string[];
 }
 
 /** Every conf file, parsed; `raw` keeps them all by name for components with their own validators. */
 export interface ProjectConfig {
   dir: string;
   raw: Record<string, unknown>;
+  /** The files as written, `&{…}` expressions unresolved: what config/<name> serves (a secret set in the environment is not echoed). */
+  written: Record<string, unknown>;
   managed: ManagedObjectConfig[];
   authentication: AuthenticationConfig;
   workflow: WorkflowConfig;
 }
 
-export type ConfValidator = (json: unknown, file: string) => void;
+export type ConfValidator = (json: unknown, file: string, projectDir: string) => void;
 
 export function readJsonFile(file: string): unknown {
   const text = fs.readFileSync(file, 'utf8');
@@ -169,18 +175,53 @@ function validatePasswordHashing(json: unknown, file: string): AuthenticationCon
   return { scrypt: { N, r, p } };
 }
 
-export function validateWorkflow(json: unknown, file = 'workflow.json'): WorkflowConfig {
+/** IDM's default for workflow.json's userResource/groupResource (PingIDM workflow guide, Enable workflows). */
+const IDM_WORKFLOW_DEFAULTS: Record<string, unknown> = {
+  userResource: { path: 'managed/user', queryFilter: '/userName eq "${username}"' },
+  groupResource: { path: 'managed/group', queryFilter: '/id eq "${gid}"' },
+};
+const WORKFLOW_KEYS = ['enabled', 'processesDir', 'workflowDirectory', 'watch', 'escalationDuration', 'templates', 'useDataSource', 'userResource', 'groupResource'];
+
+/**
+ * conf/workflow.json, reconflow's keys and IDM's. The process folder is `workflowDirectory` (IDM's
+ * key, default &{idm.instance.dir}/workflow) or `processesDir` (reconflow's); with neither, the
+ * project's processes/ if it has one, else workflow/ as IDM. Relative paths are the project's.
+ * IDM keys that cannot change what reconflow does are start-up warnings; the rest are refused.
+ */
+export function validateWorkflow(json: unknown, file = 'workflow.json', projectDir?: string): WorkflowConfig {
   const j = (json ?? {}) as Record<string, unknown>;
   if (!isObject(j)) fail(file, '(root)', 'must be an object');
+  for (const k of Object.keys(j)) if (!WORKFLOW_KEYS.includes(k)) fail(file, k, `is not a key reconflow implements (known: ${WORKFLOW_KEYS.join(', ')}); remove it`);
+  if (j.workflowDirectory !== undefined && j.processesDir !== undefined) fail(file, 'workflowDirectory', 'and processesDir both name the process folder; keep one');
+  const warnings: string[] = [];
+  if (j.useDataSource !== undefined) {
+    warnings.push(`${file}: useDataSource "${String(j.useDataSource)}" is not used: reconflow keeps workflow state in its own repository (DATABASE_URL)`);
+  }
+  for (const key of ['userResource', 'groupResource']) {
+    if (j[key] === undefined) continue;
+    if (JSON.stringify(j[key]) !== JSON.stringify(IDM_WORKFLOW_DEFAULTS[key])) {
+      fail(file, key, `differs from IDM's default ${JSON.stringify(IDM_WORKFLOW_DEFAULTS[key])}, which is the only mapping reconflow implements (task assignees are managed/user userNames); remove it`);
+    }
+    warnings.push(`${file}: ${key} is IDM's default, which reconflow follows; the key itself is not read`);
+  }
+  let dir = (j.workflowDirectory ?? j.processesDir) as string | undefined;
+  if (dir === undefined) {
+    const hasProcesses = !projectDir || fs.existsSync(path.join(projectDir, 'processes'));
+    dir = hasProcesses ? 'processes' : 'workflow';
+    if (projectDir && hasProcesses && fs.existsSync(path.join(projectDir, 'workflow'))) {
+      warnings.push(`${file}: the project has both processes/ and workflow/; only processes/ is deployed (set "workflowDirectory" to choose)`);
+    }
+  }
   const cfg: WorkflowConfig = {
     enabled: j.enabled === undefined ? true : (j.enabled as boolean),
-    processesDir: (j.processesDir as string) ?? 'processes',
+    processesDir: dir,
     watch: (j.watch as boolean) ?? false,
     escalationDuration: (j.escalationDuration as string) ?? 'P3D',
     templates: j.templates === undefined ? true : (j.templates as boolean),
+    warnings,
   };
   if (typeof cfg.enabled !== 'boolean') fail(file, 'enabled', 'must be true or false');
-  if (typeof cfg.processesDir !== 'string') fail(file, 'processesDir', 'must be a string');
+  if (typeof cfg.processesDir !== 'string' || cfg.processesDir === '') fail(file, j.workflowDirectory !== undefined ? 'workflowDirectory' : 'processesDir', 'must be a folder path');
   if (typeof cfg.watch !== 'boolean') fail(file, 'watch', 'must be true or false');
   if (typeof cfg.templates !== 'boolean') fail(file, 'templates', 'must be true or false');
   if (typeof cfg.escalationDuration !== 'string' || !/^P(?!$)(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+S)?)?$/.test(cfg.escalationDuration)) {
@@ -193,17 +234,21 @@ export function validateWorkflow(json: unknown, file = 'workflow.json'): Workflo
  * Reads every conf/*.json. Files with a known name get their validator; `extra` validators
  * (from other rooms, e.g. sync.json from recon) run too, so that start-up fails early.
  */
-export function loadProjectConfig(projectDir: string, extra: Record<string, ConfValidator> = {}): ProjectConfig {
+export function loadProjectConfig(projectDir: string, extra: Record<string, ConfValidator> = {}, env: NodeJS.ProcessEnv = process.env): ProjectConfig {
   const confDir = path.join(projectDir, 'conf');
   if (!fs.existsSync(confDir)) throw new ConfigError('conf', `no conf/ folder in ${projectDir}`);
+  // IDM's &{…} expressions (properties.ts) are resolved before any validator sees a file.
+  const properties = new PropertyResolver({ projectDir, env });
   const raw: Record<string, unknown> = {};
+  const written: Record<string, unknown> = {};
   for (const name of fs.readdirSync(confDir).filter((f) => f.endsWith('.json')).sort()) {
-    raw[name] = readJsonFile(path.join(confDir, name));
+    written[name] = readJsonFile(path.join(confDir, name));
+    raw[name] = properties.substitute(written[name], name);
   }
   for (const [name, validate] of Object.entries(extra)) {
     if (raw[name] !== undefined) {
       try {
-        validate(raw[name], name);
+        validate(raw[name], name, projectDir);
       } catch (e) {
         if (e instanceof ConfigError) throw e;
         throw new ConfigError(name, (e as Error).message);
@@ -213,8 +258,9 @@ export function loadProjectConfig(projectDir: string, extra: Record<string, Conf
   return {
     dir: projectDir,
     raw,
+    written,
     managed: raw['managed.json'] ? validateManaged(raw['managed.json']) : [],
     authentication: validateAuthentication(raw['authentication.json'] ?? { internalUsers: [] }),
-    workflow: validateWorkflow(raw['workflow.json']),
+    workflow: validateWorkflow(raw['workflow.json'], 'workflow.json', projectDir),
   };
 }

@@ -61,18 +61,38 @@ function optionalString(obj: Json, key: string, at: string): string | undefined 
   return v;
 }
 
-/** An inline text/javascript script; `file` scripts and other languages are refused. */
-function script(v: unknown, at: string, requireSource = true): ScriptConfig {
+/**
+ * Finds a script's `file` on the project's script search path (src/config/scriptPath.ts: script/,
+ * the project folder, then reconflow's built-ins).
+ */
+export interface ScriptResolver {
+  resolve(name: string): { kind: 'project'; file: string; text: string } | { kind: 'builtin'; name: string } | null;
+  searched(name: string): string;
+}
+
+/** `file` read from the script search path into `source`; without a resolver `file` is refused. */
+function fileScript(v: Json, at: string, scripts: ScriptResolver | undefined): Json {
+  if (v.file === undefined || v.source !== undefined) return v;
+  if (!scripts) throw new Error(`${at}.file is not supported; inline the script as ${at}.source`);
+  if (typeof v.file !== 'string') throw new Error(`${at}.file must be a file name`);
+  const found = scripts.resolve(v.file);
+  if (!found) throw new Error(`${at}.file "${v.file}" is not found (looked in ${scripts.searched(v.file)})`);
+  if (found.kind === 'builtin') throw new Error(`${at}.file "${v.file}" is one of IDM's default scripts that reconflow implements itself, not a script it can run here`);
+  return { ...v, source: found.text };
+}
+
+/** An inline text/javascript script, or a `file` found on the script search path; other languages are refused. */
+function script(v: unknown, at: string, requireSource = true, scripts?: ScriptResolver): ScriptConfig {
   if (typeof v === 'string') throw new Error(`${at}: queryFilter strings are not supported here; use a {"type": "text/javascript", "source": ...} script`);
   if (!isObject(v)) throw new Error(`${at} must be a script object {"type": "text/javascript", "source": ...}`);
   if (v.type !== 'text/javascript') throw new Error(`${at}.type must be "text/javascript"`);
-  if (v.file !== undefined && v.source === undefined) throw new Error(`${at}.file is not supported; inline the script as ${at}.source`);
-  if (v.source === undefined && !requireSource) return { ...v, type: 'text/javascript' };
-  if (typeof v.source !== 'string' || v.source.trim() === '') throw new Error(`${at}.source is required (the script text)`);
-  return { ...v, type: 'text/javascript', source: v.source };
+  const o = fileScript(v, at, scripts);
+  if (o.source === undefined && !requireSource) return { ...o, type: 'text/javascript' };
+  if (typeof o.source !== 'string' || o.source.trim() === '') throw new Error(`${at}.source is required (the script text)`);
+  return { ...o, type: 'text/javascript', source: o.source };
 }
 
-function property(v: unknown, at: string): PropertyConfig {
+function property(v: unknown, at: string, scripts?: ScriptResolver): PropertyConfig {
   if (!isObject(v)) throw new Error(`${at} must be an object`);
   const target = requireString(v, 'target', at);
   if (pointerTokens(target).length === 0) throw new Error(`${at}.target must name a property`);
@@ -80,16 +100,16 @@ function property(v: unknown, at: string): PropertyConfig {
   const source = optionalString(v, 'source', at);
   if (source !== undefined) p.source = source;
   if (v.transform !== undefined) {
-    const t = script(v.transform, `${at}.transform`);
+    const t = script(v.transform, `${at}.transform`, true, scripts);
     if (t.pure !== undefined && typeof t.pure !== 'boolean') throw new Error(`${at}.transform.pure must be true or false`);
     p.transform = { type: 'text/javascript', source: t.source, ...(t.pure === true && { pure: true }) };
   }
-  if (v.condition !== undefined) p.condition = script(v.condition, `${at}.condition`);
+  if (v.condition !== undefined) p.condition = script(v.condition, `${at}.condition`, true, scripts);
   if (v.default !== undefined) p.default = v.default;
   return p;
 }
 
-function policy(v: unknown, at: string, seen: Set<string>): PolicyConfig {
+function policy(v: unknown, at: string, seen: Set<string>, scripts?: ScriptResolver): PolicyConfig {
   if (!isObject(v)) throw new Error(`${at} must be an object`);
   const situation = v.situation;
   if (typeof situation !== 'string' || !(SITUATIONS as readonly string[]).includes(situation)) {
@@ -109,12 +129,29 @@ function policy(v: unknown, at: string, seen: Set<string>): PolicyConfig {
     if (typeof action.workflowName !== 'string' || action.workflowName.trim() === '') {
       throw new Error(`${at}.action.workflowName is required (only workflow-triggering action scripts are supported)`);
     }
+    if (scripts && action.file !== undefined) workflowActionFile(action.file, `${at}.action.file`, scripts);
     return { situation: situation as Situation, action: { ...action, workflowName: action.workflowName } };
   }
   throw new Error(`${at}.action is required (an action name or {"workflowName": ...})`);
 }
 
-function mapping(v: unknown, at: string): MappingConfig {
+/**
+ * A workflow policy's action script (IDM: workflow/triggerWorkflowFromSync.js, one of its default
+ * scripts): reconflow starts workflowName itself in its place. A project file that replaces it, or a
+ * name that is nowhere on the search path, is refused rather than silently not run.
+ */
+function workflowActionFile(file: unknown, at: string, scripts: ScriptResolver): void {
+  if (typeof file !== 'string') throw new Error(`${at} must be a file name`);
+  const found = scripts.resolve(file);
+  if (!found) throw new Error(`${at} "${file}" is not found (looked in ${scripts.searched(file)})`);
+  if (found.kind === 'project') {
+    throw new Error(
+      `${at} "${file}" is the project's ${found.file}, which replaces IDM's default script; reconflow starts the policy's workflowName itself and does not run project action scripts yet: remove the file, or use workflow/triggerWorkflowFromSync.js without replacing it`,
+    );
+  }
+}
+
+function mapping(v: unknown, at: string, scripts?: ScriptResolver): MappingConfig {
   if (!isObject(v)) throw new Error(`${at} must be an object`);
   const m: MappingConfig = {
     name: requireString(v, 'name', at),
@@ -125,12 +162,12 @@ function mapping(v: unknown, at: string): MappingConfig {
   };
   if (v.properties !== undefined) {
     if (!Array.isArray(v.properties)) throw new Error(`${at}.properties must be an array`);
-    m.properties = v.properties.map((p, i) => property(p, `${at}.properties[${i}]`));
+    m.properties = v.properties.map((p, i) => property(p, `${at}.properties[${i}]`, scripts));
   }
   if (v.policies !== undefined) {
     if (!Array.isArray(v.policies)) throw new Error(`${at}.policies must be an array`);
     const seen = new Set<string>();
-    m.policies = v.policies.map((p, i) => policy(p, `${at}.policies[${i}]`, seen));
+    m.policies = v.policies.map((p, i) => policy(p, `${at}.policies[${i}]`, seen, scripts));
   }
   if (v.correlation !== undefined) {
     if (!isObject(v.correlation)) throw new Error(`${at}.correlation must be an object {"targetField", "sourceField"}`);
@@ -141,7 +178,7 @@ function mapping(v: unknown, at: string): MappingConfig {
   }
   if (v.correlationQuery !== undefined) {
     if (Array.isArray(v.correlationQuery)) throw new Error(`${at}.correlationQuery: per-linkQualifier correlation queries are not supported`);
-    m.correlationQuery = script(v.correlationQuery, `${at}.correlationQuery`);
+    m.correlationQuery = script(v.correlationQuery, `${at}.correlationQuery`, true, scripts);
   }
   if (!m.correlation && !m.correlationQuery) {
     throw new Error(`${at}.correlation is required ({"targetField": ..., "sourceField": ...}), or a correlationQuery`);
@@ -150,7 +187,7 @@ function mapping(v: unknown, at: string): MappingConfig {
     throw new Error(`${at}.correlationQuery: unsupported correlationQuery script; reconflow understands only ({ _queryFilter: 'field eq "' + source.prop + '"' }); add a declarative "correlation": {"targetField", "sourceField"}`);
   }
   for (const key of ['validSource', 'validTarget', 'sourceCondition'] as const) {
-    if (v[key] !== undefined) m[key] = script(v[key], `${at}.${key}`);
+    if (v[key] !== undefined) m[key] = script(v[key], `${at}.${key}`, true, scripts);
   }
   const lq = optionalString(v, 'linkQualifier', at);
   if (lq !== undefined) m.linkQualifier = lq;
@@ -182,13 +219,13 @@ function deletionThreshold(v: unknown, at: string): Partial<DeletionThreshold> {
  * Checks a sync.json document and returns its mappings. Throws an Error whose message names the
  * offending field, e.g. `mappings[0].properties[3].target is required`.
  */
-export function validateSyncConfig(json: unknown): MappingConfig[] {
+export function validateSyncConfig(json: unknown, scripts?: ScriptResolver): MappingConfig[] {
   if (!isObject(json)) throw new Error('sync configuration must be a JSON object with a "mappings" array');
   if (!Array.isArray(json.mappings)) throw new Error('mappings is required (an array)');
   const names = new Set<string>();
   return json.mappings.map((m, i) => {
     const at = `mappings[${i}]`;
-    const out = mapping(m, at);
+    const out = mapping(m, at, scripts);
     if (names.has(out.name)) throw new Error(`${at}.name "${out.name}" is used by another mapping`);
     names.add(out.name);
     return out;

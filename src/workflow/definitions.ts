@@ -19,6 +19,8 @@ import { parseDefinition, saveStartTemplate, useTemplateStore, type TemplateStor
 import { DefinitionError, ParsedDefinition } from './interfaces';
 import { storeStartSubscriptions } from './subscriptions';
 import { readProcessFile } from './scriptResources';
+import { readBarArchive } from './barArchive';
+import { decodeXml } from './xmlEncoding';
 
 export interface LoadedDefinition {
   row: repo.DefinitionRow;
@@ -55,6 +57,9 @@ const isLostRace = (e: unknown) => e instanceof LostRace || /^SQLITE_BUSY/.test(
 const sha256 = (text: string) => crypto.createHash('sha256').update(text).digest('hex');
 
 export const isProcessFile = (f: string) => f.endsWith('.bpmn') || f.endsWith('.bpmn20.xml');
+/** A business archive (IDM's workflow/*.bar): its process files deploy as `<archive>/<entry>`. */
+export const isBarArchive = (f: string) => f.endsWith('.bar');
+export const isDeployable = (f: string) => isProcessFile(f) || isBarArchive(f);
 
 export class Definitions {
   private cache = new Map<string, Promise<LoadedDefinition>>();
@@ -170,8 +175,26 @@ export class Definitions {
   async deployDirectory(dir: string): Promise<DeployReport> {
     const report: DeployReport = { deployed: [], unchanged: [], failed: [] };
     if (!fs.existsSync(dir)) return report;
-    // Decoded by their declared encoding, script resources inlined (scriptResources.ts).
-    const files = fs.readdirSync(dir).filter(isProcessFile).sort().map((file) => ({ file, xml: readProcessFile(path.join(dir, file)) }));
+    // Decoded by their declared encoding, script resources inlined (scriptResources.ts). An archive's
+    // process files keep the archive in their name (their lineage); its script resources are not
+    // inlined (a resource script left unresolved is refused at deploy, naming its element).
+    const files: { file: string; xml: string }[] = [];
+    for (const name of fs.readdirSync(dir).filter(isDeployable).sort()) {
+      if (isProcessFile(name)) {
+        files.push({ file: name, xml: readProcessFile(path.join(dir, name)) });
+        continue;
+      }
+      try {
+        const { entries, skipped } = await readBarArchive(path.join(dir, name), isProcessFile);
+        if (skipped.length) this.log.warn(`${name}: entries not deployed (only *.bpmn and *.bpmn20.xml are): ${skipped.join(', ')}`);
+        if (!entries.length) throw new DefinitionError(`Cannot deploy ${name}: the archive holds no process file (*.bpmn, *.bpmn20.xml)`);
+        for (const e of entries) files.push({ file: `${name}/${e.name}`, xml: decodeXml(e.bytes, ` ${name}/${e.name}`) });
+      } catch (e) {
+        const reason = e instanceof Error ? e.message : String(e);
+        report.failed.push({ file: name, reason });
+        this.log.error(`cannot deploy ${name}: ${reason}`);
+      }
+    }
     // Called processes first; a caller may name a key another file of this folder is still to deploy.
     const ordered = await deploymentOrder(files);
     const pendingKeys = new Set(ordered.map((f) => f.key).filter((k): k is string => !!k));

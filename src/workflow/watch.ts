@@ -1,11 +1,11 @@
 // Hot deployment from the processes folder (conf/workflow.json "watch": true): a change to a
-// *.bpmn / *.bpmn20.xml file deploys the folder again, 300 ms after the last change, through
+// *.bpmn / *.bpmn20.xml file or a *.bar archive deploys the folder again, 300 ms after the last change, through
 // Definitions.deployDirectory. A file changed since the folder last held it becomes a new version
 // (running instances stay on theirs; Definitions.deployFile has the rule); an unchanged one is skipped; a file that does not parse is logged and deploys nothing,
 // so the last good version stays the latest.
 import fs from 'node:fs';
 import { Logger } from '../context';
-import { Definitions, DeployReport, isProcessFile } from './definitions';
+import { Definitions, DeployReport, isDeployable } from './definitions';
 
 export const WATCH_DEBOUNCE_MS = 300;
 
@@ -62,7 +62,7 @@ export function watchProcesses(dir: string, definitions: Definitions, log: Logge
     watcher = fs.watch(dir, { persistent: false }, (_event, filename) => {
       // Editors' swap and backup files are not process files; no name (some platforms): look anyway.
       const name = filename === null || filename === undefined ? null : String(filename);
-      if (name === null || isProcessFile(name)) schedule();
+      if (name === null || isDeployable(name)) schedule();
     });
   } catch (e) {
     log.error(`processes watch: cannot watch ${dir}`, e);

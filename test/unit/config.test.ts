@@ -37,7 +37,7 @@ describe('configuration at start-up', () => {
   });
 
   it('names the field of a bad connector', async () => {
-    write('provisioner.openicf-csvfile.json', JSON.stringify({ name: 'csvfile', configurationProperties: {} }));
+    write('provisioner.openicf-csvfile.json', JSON.stringify({ name: 'csvfile', connectorRef: { connectorName: 'org.forgerock.openicf.csvfile.CSVFileConnector' }, configurationProperties: {} }));
     await expect(start()).rejects.toThrow(/provisioner\.openicf-csvfile\.json: .*csvFile/);
   });
 
