@@ -16,6 +16,7 @@ import {
   Situation,
   SourceObject,
 } from './interfaces';
+import { groovyMissing } from '../scripts/groovyHost';
 import { CompiledScript, compileScript } from './script';
 
 /** OpenIDM's action for a situation the mapping has no policy for. */
@@ -61,15 +62,20 @@ function optionalString(obj: Json, key: string, at: string): string | undefined 
   return v;
 }
 
-/** An inline text/javascript script; `file` scripts and other languages are refused. */
+/** An inline text/javascript or groovy script; `file` scripts and other languages are refused. */
 function script(v: unknown, at: string, requireSource = true): ScriptConfig {
   if (typeof v === 'string') throw new Error(`${at}: queryFilter strings are not supported here; use a {"type": "text/javascript", "source": ...} script`);
   if (!isObject(v)) throw new Error(`${at} must be a script object {"type": "text/javascript", "source": ...}`);
-  if (v.type !== 'text/javascript') throw new Error(`${at}.type must be "text/javascript"`);
+  if (v.type !== 'text/javascript' && v.type !== 'groovy') throw new Error(`${at}.type must be "text/javascript" or "groovy"`);
+  const type = v.type;
+  if (type === 'groovy') {
+    const missing = groovyMissing(at);
+    if (missing) throw new Error(missing);
+  }
   if (v.file !== undefined && v.source === undefined) throw new Error(`${at}.file is not supported; inline the script as ${at}.source`);
-  if (v.source === undefined && !requireSource) return { ...v, type: 'text/javascript' };
+  if (v.source === undefined && !requireSource) return { ...v, type };
   if (typeof v.source !== 'string' || v.source.trim() === '') throw new Error(`${at}.source is required (the script text)`);
-  return { ...v, type: 'text/javascript', source: v.source };
+  return { ...v, type, source: v.source };
 }
 
 function property(v: unknown, at: string): PropertyConfig {
@@ -307,17 +313,18 @@ export function compileMapping(cfg: MappingConfig): CompiledMapping {
     };
     if (cp.targetTokens.length === 0) throw new Error(`${label}: target must name a property`);
     if (p.transform?.source) {
-      cp.transform = compileScript(p.transform.source, `${label}.transform`);
+      cp.transform = compileScript(p.transform.source, `${label}.transform`, { language: p.transform.type });
       cp.transformUsesTarget = mentions(p.transform.source, 'target');
       if (p.transform.pure && !cp.transformUsesTarget) cp.memo = new Map();
     }
-    if (p.condition?.source) cp.condition = compileScript(p.condition.source, `${label}.condition`);
+    if (p.condition?.source) cp.condition = compileScript(p.condition.source, `${label}.condition`, { language: p.condition.type });
     if (p.default !== undefined) cp.default = p.default;
     return cp;
   });
 
   let correlationRule = cfg.correlation;
   if (!correlationRule) {
+    if (cfg.correlationQuery?.type === 'groovy') throw new Error(`mapping ${cfg.name}: a groovy correlationQuery is not supported; add "correlation": {"targetField", "sourceField"}`);
     correlationRule = cfg.correlationQuery?.source ? correlationFromQuery(cfg.correlationQuery.source) ?? undefined : undefined;
     if (!correlationRule) {
       throw new Error(
@@ -334,9 +341,9 @@ export function compileMapping(cfg: MappingConfig): CompiledMapping {
     policies.set(p.situation, typeof p.action === 'string' ? { kind: 'action', action: p.action } : { kind: 'workflow', workflowName: p.action.workflowName });
   }
 
-  const validSource = cfg.validSource?.source ? compileScript(cfg.validSource.source, `${cfg.name}.validSource`) : undefined;
-  const sourceCondition = cfg.sourceCondition?.source ? compileScript(cfg.sourceCondition.source, `${cfg.name}.sourceCondition`) : undefined;
-  const validTarget = cfg.validTarget?.source ? compileScript(cfg.validTarget.source, `${cfg.name}.validTarget`) : undefined;
+  const validSource = cfg.validSource?.source ? compileScript(cfg.validSource.source, `${cfg.name}.validSource`, { language: cfg.validSource.type }) : undefined;
+  const sourceCondition = cfg.sourceCondition?.source ? compileScript(cfg.sourceCondition.source, `${cfg.name}.sourceCondition`, { language: cfg.sourceCondition.type }) : undefined;
+  const validTarget = cfg.validTarget?.source ? compileScript(cfg.validTarget.source, `${cfg.name}.validTarget`, { language: cfg.validTarget.type }) : undefined;
   // The engine may ask several times about one row; each script run costs a timed vm call.
   const validity = new WeakMap<object, boolean>();
 
