@@ -46,7 +46,7 @@ export type Action = (typeof ACTIONS)[number];
 export type PolicyAction = { kind: 'action'; action: Action } | { kind: 'workflow'; workflowName: string };
 
 /** An inline script as sync.json writes it. Only `text/javascript` with an inline `source` is supported. */
-export type ScriptConfig = { type: 'text/javascript'; source?: string; [k: string]: unknown };
+export type ScriptConfig = { type: 'text/javascript' | 'groovy'; source?: string; [k: string]: unknown };
 
 export type PropertyConfig = {
   /** Source property (a name or JSON pointer); absent = the whole source object. */

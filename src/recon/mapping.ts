@@ -16,6 +16,7 @@ import {
   Situation,
   SourceObject,
 } from './interfaces';
+import { groovyMissing } from '../scripts/groovyHost';
 import { CompiledScript, compileScript } from './script';
 
 /** OpenIDM's action for a situation the mapping has no policy for. */
@@ -81,15 +82,20 @@ function fileScript(v: Json, at: string, scripts: ScriptResolver | undefined): J
   return { ...v, source: found.text };
 }
 
-/** An inline text/javascript script, or a `file` found on the script search path; other languages are refused. */
+/** An inline text/javascript or groovy script, or a `file` found on the script search path; other languages are refused. */
 function script(v: unknown, at: string, requireSource = true, scripts?: ScriptResolver): ScriptConfig {
   if (typeof v === 'string') throw new Error(`${at}: queryFilter strings are not supported here; use a {"type": "text/javascript", "source": ...} script`);
   if (!isObject(v)) throw new Error(`${at} must be a script object {"type": "text/javascript", "source": ...}`);
-  if (v.type !== 'text/javascript') throw new Error(`${at}.type must be "text/javascript"`);
+  if (v.type !== 'text/javascript' && v.type !== 'groovy') throw new Error(`${at}.type must be "text/javascript" or "groovy"`);
+  const type = v.type;
+  if (type === 'groovy') {
+    const missing = groovyMissing(at);
+    if (missing) throw new Error(missing);
+  }
   const o = fileScript(v, at, scripts);
-  if (o.source === undefined && !requireSource) return { ...o, type: 'text/javascript' };
+  if (o.source === undefined && !requireSource) return { ...o, type };
   if (typeof o.source !== 'string' || o.source.trim() === '') throw new Error(`${at}.source is required (the script text)`);
-  return { ...o, type: 'text/javascript', source: o.source };
+  return { ...o, type, source: o.source };
 }
 
 function property(v: unknown, at: string, scripts?: ScriptResolver): PropertyConfig {
@@ -333,7 +339,9 @@ function transformValue(p: CompiledProperty, input: unknown, run: () => unknown)
   return jsonClone(p.memo.get(key));
 }
 
-export function compileMapping(cfg: MappingConfig): CompiledMapping {
+/** `scriptDirs`: where a script's require() finds the project's scripts (src/config/scriptPath.ts). */
+export function compileMapping(cfg: MappingConfig, opts: { scriptDirs?: string[] } = {}): CompiledMapping {
+  const scriptDirs = opts.scriptDirs;
   const linkQualifier = cfg.linkQualifier ?? DEFAULT_LINK_QUALIFIER;
   const props: CompiledProperty[] = cfg.properties.map((p, i) => {
     const label = `${cfg.name}.properties[${i}](${p.target})`;
@@ -344,17 +352,18 @@ export function compileMapping(cfg: MappingConfig): CompiledMapping {
     };
     if (cp.targetTokens.length === 0) throw new Error(`${label}: target must name a property`);
     if (p.transform?.source) {
-      cp.transform = compileScript(p.transform.source, `${label}.transform`);
+      cp.transform = compileScript(p.transform.source, `${label}.transform`, { language: p.transform.type, scriptDirs });
       cp.transformUsesTarget = mentions(p.transform.source, 'target');
       if (p.transform.pure && !cp.transformUsesTarget) cp.memo = new Map();
     }
-    if (p.condition?.source) cp.condition = compileScript(p.condition.source, `${label}.condition`);
+    if (p.condition?.source) cp.condition = compileScript(p.condition.source, `${label}.condition`, { language: p.condition.type, scriptDirs });
     if (p.default !== undefined) cp.default = p.default;
     return cp;
   });
 
   let correlationRule = cfg.correlation;
   if (!correlationRule) {
+    if (cfg.correlationQuery?.type === 'groovy') throw new Error(`mapping ${cfg.name}: a groovy correlationQuery is not supported; add "correlation": {"targetField", "sourceField"}`);
     correlationRule = cfg.correlationQuery?.source ? correlationFromQuery(cfg.correlationQuery.source) ?? undefined : undefined;
     if (!correlationRule) {
       throw new Error(
@@ -371,9 +380,9 @@ export function compileMapping(cfg: MappingConfig): CompiledMapping {
     policies.set(p.situation, typeof p.action === 'string' ? { kind: 'action', action: p.action } : { kind: 'workflow', workflowName: p.action.workflowName });
   }
 
-  const validSource = cfg.validSource?.source ? compileScript(cfg.validSource.source, `${cfg.name}.validSource`) : undefined;
-  const sourceCondition = cfg.sourceCondition?.source ? compileScript(cfg.sourceCondition.source, `${cfg.name}.sourceCondition`) : undefined;
-  const validTarget = cfg.validTarget?.source ? compileScript(cfg.validTarget.source, `${cfg.name}.validTarget`) : undefined;
+  const validSource = cfg.validSource?.source ? compileScript(cfg.validSource.source, `${cfg.name}.validSource`, { language: cfg.validSource.type, scriptDirs }) : undefined;
+  const sourceCondition = cfg.sourceCondition?.source ? compileScript(cfg.sourceCondition.source, `${cfg.name}.sourceCondition`, { language: cfg.sourceCondition.type, scriptDirs }) : undefined;
+  const validTarget = cfg.validTarget?.source ? compileScript(cfg.validTarget.source, `${cfg.name}.validTarget`, { language: cfg.validTarget.type, scriptDirs }) : undefined;
   // The engine may ask several times about one row; each script run costs a timed vm call.
   const validity = new WeakMap<object, boolean>();
 

@@ -10,6 +10,7 @@
 import vm from 'node:vm';
 import { scriptHost } from '../scripts/host';
 import { modulePrelude } from '../scripts/modules';
+import { groovyHost } from '../scripts/groovyHost';
 
 export const SCRIPT_TIMEOUT_MS = 250;
 /** Loading a script's modules (lodash: ~540 KB) at conf load, once, outside any call's limit. */
@@ -25,7 +26,8 @@ let nextId = 1;
  * as OpenIDM's script engine does). Throws Error(`script <name> failed: ...`) for syntax errors,
  * exceptions, timeouts and results that are too large.
  */
-export function compileScript(source: string, name: string, opts: { scriptDirs?: string[] } = {}): CompiledScript {
+export function compileScript(source: string, name: string, opts: { scriptDirs?: string[]; language?: string } = {}): CompiledScript {
+  if (opts.language === 'groovy') return compileGroovyScript(source, name);
   let modules: string | undefined;
   try {
     // Syntax errors (and modules that are not there) are reported at conf load; compiling runs none of the script.
@@ -66,3 +68,31 @@ export function compileScript(source: string, name: string, opts: { scriptDirs?:
     return json === undefined ? undefined : JSON.parse(json);
   };
 }
+
+/** A conf script's binding names are the script's variables; its own `execution` is a stub. */
+const GROOVY_META = { '@@reconflow.execution': { e: { id: 'conf', activityId: null, eventName: null, processInstanceId: null, businessKey: null, processDefinitionKey: null }, l: {} } };
+
+/**
+ * A `"type": "groovy"` conf script, run on the Groovy sidecar (src/scripts/groovyHost.ts): compiled
+ * now (a syntax error stops the start naming it), bindings by name, the script's value back as JSON.
+ * Its limit is the Groovy one: a JVM pauses for its collector now and then.
+ */
+function compileGroovyScript(source: string, name: string): CompiledScript {
+  const host = groovyHost();
+  try {
+    host.compileNow(name, source, GROOVY_CONF_TIMEOUT_MS);
+  } catch (err) {
+    throw new Error(`script ${name} failed: ${(err as Error).message}`);
+  }
+  return (bindings: Record<string, unknown>): unknown => {
+    let json: string | undefined;
+    try {
+      json = host.run('task', name, source, JSON.stringify({ ...bindings, ...GROOVY_META }), GROOVY_CONF_TIMEOUT_MS);
+    } catch (err) {
+      throw new Error(`script ${name} failed: ${(err as Error).message}`);
+    }
+    return json === undefined ? undefined : (JSON.parse(json) as { r?: unknown }).r;
+  };
+}
+
+const GROOVY_CONF_TIMEOUT_MS = 5000;

@@ -118,14 +118,15 @@ export class GroovyHost {
       transferList: [port2, compile.port2],
       env: {},
     });
-    worker.unref();
-    port1.unref();
-    compile.port1.unref();
     compile.port1.on('message', (m: { seq: string; ok: boolean; message?: string }) => {
       const done = this.compiles.get(m.seq);
       this.compiles.delete(m.seq);
       done?.(m.ok ? undefined : (m.message ?? 'does not compile'));
     });
+    // After the listener, which refs its port: an idle host keeps no process alive.
+    worker.unref();
+    port1.unref();
+    compile.port1.unref();
     const relay: Relay = { worker, port: port1, compilePort: compile.port1, flag, seq: 0, dead: false };
     worker.on('error', () => (relay.dead = true));
     worker.on('exit', () => (relay.dead = true));
@@ -165,6 +166,11 @@ export class GroovyHost {
     const relay = this.ready();
     const seq = ++relay.seq;
     relay.port.postMessage({ seq, kind, name, src: source, json: variablesJson, autoStore: opts.autoStore === true, calls: opts.calls === true });
+    return this.await(relay, seq, limitMs);
+  }
+
+  /** Sleeps until the relay flags reply `seq`, at most `limitMs`; its JSON, or its error thrown. */
+  private await(relay: Relay, seq: number, limitMs: number): string | undefined {
     const deadline = performance.now() + limitMs;
     while (Atomics.load(relay.flag, DONE) !== seq) {
       const left = deadline - performance.now();
@@ -201,6 +207,14 @@ export class GroovyHost {
     }).finally(() => {
       if (!this.compiles.size) relay.compilePort.unref();
     }) as Promise<string | undefined>;
+  }
+
+  /** compile() for a caller that cannot wait asynchronously (conf load): throws the compiler's message. */
+  compileNow(name: string, source: string, limitMs: number): void {
+    const relay = this.ready();
+    const seq = ++relay.seq;
+    relay.port.postMessage({ seq, op: 'compile', name, src: source });
+    this.await(relay, seq, limitMs);
   }
 
   /** Stops the relay and its JVMs (tests; a server's end). */

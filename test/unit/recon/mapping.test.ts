@@ -212,7 +212,7 @@ describe('validateSyncConfig', () => {
     ['property without target', mutate((m) => delete m.properties[3].target), 'mappings[0].properties[3].target is required'],
     ['property target not a string', mutate((m) => (m.properties[2].target = 5)), 'mappings[0].properties[2].target must be a non-empty string'],
     ['properties not an array', mutate((m) => (m.properties = {})), 'mappings[0].properties must be an array'],
-    ['transform in another language', mutate((m) => (m.properties[7].transform.type = 'groovy')), 'mappings[0].properties[7].transform.type must be "text/javascript"'],
+    ['transform in another language', mutate((m) => (m.properties[7].transform.type = 'text/python')), 'mappings[0].properties[7].transform.type must be "text/javascript" or "groovy"'],
     ['transform from a file', mutate((m) => (m.properties[7].transform = { type: 'text/javascript', file: 'x.js' })), 'mappings[0].properties[7].transform.file is not supported; inline the script as mappings[0].properties[7].transform.source'],
     ['queryFilter condition', mutate((m) => (m.properties[0].condition = '/object/x pr')), 'mappings[0].properties[0].condition: queryFilter strings are not supported here; use a {"type": "text/javascript", "source": ...} script'],
     ['unknown situation', mutate((m) => (m.policies[1].situation = 'LOST')), 'mappings[0].policies[1].situation must be one of CONFIRMED, FOUND, FOUND_ALREADY_LINKED, ABSENT, UNQUALIFIED, AMBIGUOUS, MISSING, SOURCE_IGNORED, UNASSIGNED, SOURCE_MISSING, TARGET_IGNORED (got "LOST")'],

@@ -1,0 +1,27 @@
+// "type": "groovy" conf scripts (transforms, conditions, validSource …) on real Apache Groovy.
+import { groovyInstallation } from '../../../src/scripts/groovyHost';
+import { compileScript } from '../../../src/recon/script';
+
+const installed = typeof groovyInstallation() !== 'string';
+if (!installed) console.warn(`groovy conf script tests skipped: ${groovyInstallation()}`);
+const maybe = installed ? describe : describe.skip;
+
+maybe('groovy conf scripts', () => {
+  jest.setTimeout(120_000);
+
+  it('binds source, object and target by name and answers the value', () => {
+    const upper = compileScript('source.toUpperCase()', 'm.properties[0](userName).transform', { language: 'groovy' });
+    expect(upper({ source: 'bjensen' })).toBe('BJENSEN');
+    const roles = compileScript("source.tokenize(',').collect { def r = it.trim(); [_ref: r.startsWith('internal/') ? r : 'internal/role/' + r] }", 'roles.transform', { language: 'groovy' });
+    expect(roles({ source: 'openidm-admin, internal/role/openidm-authorized' })).toEqual([{ _ref: 'internal/role/openidm-admin' }, { _ref: 'internal/role/openidm-authorized' }]);
+    const valid = compileScript("object.description != 'do not sync'", 'm.validSource', { language: 'groovy' });
+    expect(valid({ object: { description: 'Created By CSV' } })).toBe(true);
+    expect(valid({ object: { description: 'do not sync' } })).toBe(false);
+  });
+
+  it('refuses a script that does not compile when it is compiled, and names a failing one', () => {
+    expect(() => compileScript('source.toUpperCase(', 'bad.transform', { language: 'groovy' })).toThrow(/^script bad.transform failed: .*unexpected/s);
+    const f = compileScript('source.nope()', 'fails.transform', { language: 'groovy' });
+    expect(() => f({ source: 'x' })).toThrow(/^script fails.transform failed: No signature of method/);
+  });
+});
