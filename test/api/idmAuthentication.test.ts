@@ -12,6 +12,9 @@ import { createTestDb } from '../helpers/db';
 import { makeProject, TestProject } from '../helpers/project';
 import { startTestServer, TestServer } from '../helpers/server';
 
+
+// Servers that hash with scrypt at OWASP's cost start slowly on a busy machine.
+jest.setTimeout(120_000);
 const FIXTURE = path.join(__dirname, '..', 'fixtures', 'idm-conf', 'authentication.json');
 const ADMIN = { 'X-OpenIDM-Username': 'openidm-admin', 'X-OpenIDM-Password': 'Adm1n-Fixture-Pass' };
 const fixture = () => JSON.parse(fs.readFileSync(FIXTURE, 'utf8'));
@@ -19,6 +22,8 @@ const fixture = () => JSON.parse(fs.readFileSync(FIXTURE, 'utf8'));
 function writeAuth(project: TestProject, json: unknown): void {
   fs.writeFileSync(path.join(project.dir, 'conf', 'authentication.json'), JSON.stringify(json, null, 2));
 }
+/** The same file with a cheap hash (reconflow's own key beside IDM's), for the tests that start many servers. */
+const cheap = (json: Record<string, unknown>) => ({ ...json, passwordHashing: { scrypt: { N: 1024 } } });
 
 describe('IDM-form authentication.json', () => {
   let project: TestProject;
@@ -89,7 +94,7 @@ describe('IDM-form authentication.json, module by module', () => {
   it('without a MANAGED_USER module, managed users cannot sign in (as in IDM)', async () => {
     const auth = fixture();
     auth.serverAuthContext.authModules = auth.serverAuthContext.authModules.filter((m: { name: string }) => m.name !== 'MANAGED_USER');
-    writeAuth(project, auth);
+    writeAuth(project, cheap(auth));
     const { s, close } = await start();
     try {
       const c = await fetch(`${s.url}/managed/user?_action=create`, {
@@ -109,7 +114,7 @@ describe('IDM-form authentication.json, module by module', () => {
     auth.serverAuthContext.authModules = auth.serverAuthContext.authModules.filter((m: { name: string }) => m.name === 'INTERNAL_USER');
     auth.serverAuthContext.authModules[0].properties.queryOnResource = 'repo/internal/user';
     auth.serverAuthContext.authModules[0].properties.propertyMapping = { authenticationId: '_id', userCredential: 'password', userRoles: 'roles' };
-    writeAuth(project, auth);
+    writeAuth(project, cheap(auth));
     const warnings: string[] = [];
     const { s, close } = await start({ info: () => undefined, warn: (m) => warnings.push(m), error: () => undefined });
     try {
@@ -125,14 +130,14 @@ describe('IDM-form authentication.json, module by module', () => {
   it('refuses a module reconflow does not implement, naming it', async () => {
     const auth = fixture();
     auth.serverAuthContext.authModules.push({ name: 'CLIENT_CERT', properties: { queryOnResource: 'security/truststore', defaultUserRoles: ['internal/role/openidm-cert'] }, enabled: true });
-    writeAuth(project, auth);
+    writeAuth(project, cheap(auth));
     await expect(start()).rejects.toThrow(/authentication\.json: serverAuthContext\.authModules\[3\]\.name .*CLIENT_CERT/);
   });
 
   it('a disabled module is not refused and not used', async () => {
     const auth = fixture();
     auth.serverAuthContext.authModules.push({ name: 'CLIENT_CERT', properties: {}, enabled: false });
-    writeAuth(project, auth);
+    writeAuth(project, cheap(auth));
     const { close } = await start();
     await close();
   });
@@ -140,19 +145,19 @@ describe('IDM-form authentication.json, module by module', () => {
   it('refuses an augmentSecurityContext script, naming the key', async () => {
     const auth = fixture();
     auth.serverAuthContext.authModules[2].properties.augmentSecurityContext = { type: 'text/javascript', source: 'security.authorization.roles.push("internal/role/openidm-admin")' };
-    writeAuth(project, auth);
+    writeAuth(project, cheap(auth));
     await expect(start()).rejects.toThrow(/authModules\[2\]\.properties\.augmentSecurityContext/);
   });
 
   it('refuses a propertyMapping it cannot honour, naming the key', async () => {
     const auth = fixture();
     auth.serverAuthContext.authModules[2].properties.propertyMapping.userCredential = 'pin';
-    writeAuth(project, auth);
+    writeAuth(project, cheap(auth));
     await expect(start()).rejects.toThrow(/authModules\[2\]\.properties\.propertyMapping\.userCredential/);
   });
 
   it('lists the session-module keys it does not use in one start-up warning', async () => {
-    writeAuth(project, fixture());
+    writeAuth(project, cheap(fixture()));
     const warnings: string[] = [];
     const { close } = await start({ info: () => undefined, warn: (m) => warnings.push(m), error: () => undefined });
     await close();
