@@ -145,6 +145,7 @@ export function validateAuthentication(json: unknown, file = 'authentication.jso
   const idmSeed = modules.internal && !modules.staticUsers.some((u) => u.userName === 'openidm-admin')
     ? [{ _id: 'openidm-admin', password: 'openidm-admin', authzRoles: [{ _ref: 'internal/role/openidm-admin' }, { _ref: 'internal/role/openidm-authorized' }] }]
     : [];
+  if (idm && json.internalUsers !== undefined && !modules.internal) fail(file, 'internalUsers', 'cannot sign in without an enabled INTERNAL_USER module in serverAuthContext.authModules: add one or remove internalUsers');
   const users = json.internalUsers ?? (idm ? idmSeed : []);
   if (!Array.isArray(users)) fail(file, 'internalUsers', 'must be an array');
   users.forEach((u, i) => {

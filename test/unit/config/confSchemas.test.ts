@@ -79,6 +79,12 @@ describe('authentication.json in IDM form', () => {
     expect(() => validateAuthentication(a)).toThrow(/authModules\[2\]\.properties\.augmentSecurityContext is a script reconflow does not run/);
   });
 
+  it('refuses internalUsers that no module would let sign in', () => {
+    const a = fixture('authentication.json');
+    a.serverAuthContext.authModules = a.serverAuthContext.authModules.filter((m: { name: string }) => m.name !== 'INTERNAL_USER');
+    expect(() => validateAuthentication({ ...a, internalUsers: [{ _id: 'ops', password: 'x', authzRoles: [] }] })).toThrow(/authentication\.json: internalUsers cannot sign in without an enabled INTERNAL_USER module/);
+  });
+
   it('refuses a managed module on another resource and a second MANAGED_USER', () => {
     const a = fixture('authentication.json');
     a.serverAuthContext.authModules[2].properties.queryOnResource = 'system/ldap/account';
