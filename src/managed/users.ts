@@ -100,7 +100,7 @@ export class ManagedUsers {
   private policyFailures(obj: Record<string, unknown>, more: PolicyFailure[]): void {
     const failures: PolicyFailure[] = [];
     for (const [k, p] of Object.entries(this.props)) {
-      if (this.isPrivate(k)) continue;
+      if (this.isPrivate(k) || k === '_id') continue;
       const v = obj[k];
       const required = this.requiredList.includes(k) || p.required === true;
       failures.push(...checkProperty(k, p, v, obj, required, required));
@@ -141,6 +141,8 @@ export class ManagedUsers {
       const required = previousHash === null && (this.requiredList.includes('password') || passwordSchema.required === true);
       more.push(...checkProperty('password', passwordSchema, password ?? undefined, obj, required));
     }
+    // IDM's policies on _id (e.g. cannot-contain-characters) apply to the id the object gets.
+    if (this.props._id) more.push(...checkProperty('_id', this.props._id, selfId, obj, false));
     more.push(...(await this.uniqueFailures(q, obj, selfId)));
     this.policyFailures(obj, more);
     // Hashed only once every policy has passed (scrypt at OWASP's cost is not spent on a refusal).

@@ -81,6 +81,8 @@ describe('IDM-form managed.json', () => {
     expect(failures(others)).toEqual([{ property: 'password', policyRequirements: [{ policyRequirement: 'CANNOT_CONTAIN_OTHERS', params: { disallowedFields: 'givenName' } }] }]);
     const status = await create({ ...ASYNC_ADMIN_BODY, _id: 'status', userName: 'status', accountStatus: 'frozen' });
     expect(failures(status)).toEqual([{ property: 'accountStatus', policyRequirements: [expect.objectContaining({ policyRequirement: 'MATCH_REGEXP' })] }]);
+    const dollar = await create({ ...ASYNC_ADMIN_BODY, _id: 'a$b', userName: 'dollar' });
+    expect(failures(dollar)).toEqual([{ property: '_id', policyRequirements: [{ policyRequirement: 'CANNOT_CONTAIN_CHARACTERS', params: { forbiddenChars: '$' } }] }]);
     const slash = await create({ ...ASYNC_ADMIN_BODY, _id: 'slash', userName: 'a/b' });
     expect(failures(slash)).toEqual([{ property: 'userName', policyRequirements: [{ policyRequirement: 'CANNOT_CONTAIN_CHARACTERS', params: { forbiddenChars: '/' } }] }]);
   });
