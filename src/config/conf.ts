@@ -161,10 +161,11 @@ export function validateAuthentication(json: unknown, file = 'authentication.jso
   for (const u of users as InternalUserConfig[]) {
     if (modules.staticUsers.some((s) => s.userName === u._id)) fail(file, 'internalUsers', `${u._id} is also a STATIC_USER: keep one`);
   }
+  const idmSessions = sessionsOfIdm(idm, json.sessions !== undefined, file);
   return {
     internalUsers: users as InternalUserConfig[],
     loginRateLimit: { maxFailures, windowSeconds },
-    sessions: validateSessions(json.sessions ?? sessionsOfIdm(idm, json.sessions !== undefined, file), file),
+    sessions: validateSessions(idmSessions ?? json.sessions, file),
     passwordPolicy: validatePasswordPolicy(json.passwordPolicy, file),
     passwordHashing: validatePasswordHashing(json.passwordHashing, file),
     modules,

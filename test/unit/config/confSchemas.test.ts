@@ -79,6 +79,10 @@ describe('authentication.json in IDM form', () => {
     expect(() => validateAuthentication(a)).toThrow(/authModules\[2\]\.properties\.augmentSecurityContext is a script reconflow does not run/);
   });
 
+  it('refuses session times given twice (sessions and the JWT_SESSION module)', () => {
+    expect(() => validateAuthentication({ ...fixture('authentication.json'), sessions: { idleMinutes: 10 } })).toThrow(/authentication\.json: sessions and serverAuthContext\.sessionModule both set session times/);
+  });
+
   it('refuses internalUsers that no module would let sign in', () => {
     const a = fixture('authentication.json');
     a.serverAuthContext.authModules = a.serverAuthContext.authModules.filter((m: { name: string }) => m.name !== 'INTERNAL_USER');
