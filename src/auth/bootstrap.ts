@@ -1,6 +1,7 @@
 // Seeds internal roles and the internal users named in conf/authentication.json. An existing
 // user keeps its (possibly changed) password; a default password still in use is warned about.
 import { AuthenticationConfig } from '../config/conf';
+import { RECONFLOW_MODULES } from '../config/idmAuthentication';
 import { Logger } from '../context';
 import { newRev } from '../crest/rev';
 import { Q } from '../repo/dialect';
@@ -17,6 +18,12 @@ export async function bootstrapAccounts(q: Q, cfg: AuthenticationConfig, log: Lo
       await insertInternalUserIfMissing(q, { id: u._id, rev: newRev(), passwordHash: await hashPassword(u.password), authzRoles: u.authzRoles });
     }
     if (defaultInUse) log.warn(`internal user ${u._id} has the default password from conf/authentication.json: change it (PATCH /openidm/internal/user/${u._id})`);
+  }
+  const m = cfg.modules;
+  if (m !== RECONFLOW_MODULES) {
+    // Who can sign in, said once at start (an IDM file used to be accepted and ignored in silence).
+    const managed = m.managed ? `managed users by ${m.managed.idProperty} (roles: ${m.managed.roleProperty} + [${m.managed.defaultRoles.join(', ')}])` : 'no managed users';
+    log.info(`authentication.json (IDM modules): ${m.staticUsers.length ? `STATIC_USER ${m.staticUsers.map((s) => s.userName).join(', ')}; ` : ''}${m.internal ? 'internal users' : 'no internal users'}; ${managed}`);
   }
   // A STATIC_USER (IDM's authentication.json) has the password and roles of the file, as IDM
   // checks them against its configuration: the row follows the file at every start.

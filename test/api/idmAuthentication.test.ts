@@ -116,8 +116,11 @@ describe('IDM-form authentication.json, module by module', () => {
     auth.serverAuthContext.authModules[0].properties.propertyMapping = { authenticationId: '_id', userCredential: 'password', userRoles: 'roles' };
     writeAuth(project, cheap(auth));
     const warnings: string[] = [];
-    const { s, close } = await start({ info: () => undefined, warn: (m) => warnings.push(m), error: () => undefined });
+    const infos: string[] = [];
+    const { s, close } = await start({ info: (m) => infos.push(m), warn: (m) => warnings.push(m), error: () => undefined });
     try {
+      // Who can sign in is said at start.
+      expect(infos).toContain('authentication.json (IDM modules): internal users; no managed users');
       const r = await call(s.url, '/info/login', { 'X-OpenIDM-Username': 'openidm-admin', 'X-OpenIDM-Password': 'openidm-admin' });
       expect(r.status).toBe(200);
       expect((await r.json()).authorization.roles).toEqual(expect.arrayContaining(['internal/role/openidm-admin']));
