@@ -18,6 +18,11 @@ export class ApiError extends Error {
 }
 
 function messageFor(status, body) {
+  // IDM's policy refusal says only "Failed policy validation"; the properties are in detail.
+  const failed = body && typeof body === 'object' && body.detail && Array.isArray(body.detail.failedPolicyRequirements) ? body.detail.failedPolicyRequirements : null;
+  if (failed && failed.length && typeof body.message === 'string') {
+    return `${body.message}: ${failed.map((f) => `${f.property} ${(f.policyRequirements || []).map((r) => (r && r.policyRequirement) || String(r)).join(', ')}`).join('; ')}`;
+  }
   if (body && typeof body === 'object' && typeof body.message === 'string' && body.message) return body.message;
   if (status === 0) return 'The server cannot be reached';
   return `Request failed (${status}${body && body.reason ? ' ' + body.reason : ''})`;

@@ -34,6 +34,7 @@ export interface ServerHooks {
 
 export async function startServer(options: RuntimeOptions, hooks: ServerHooks = {}, log: Logger = consoleLogger()): Promise<RunningServer> {
   const config = loadProjectConfig(options.projectDir, hooks.validators);
+  for (const w of config.warnings) log.warn(w);
   setScryptParams(config.authentication.passwordHashing.scrypt);
   // Made now, so that the first unknown user name does not cost two hashes.
   void dummyHash().catch(() => undefined);
@@ -50,7 +51,7 @@ export async function startServer(options: RuntimeOptions, hooks: ServerHooks = 
     throw e;
   }
   const limiter = new LoginRateLimiter(db.knex, config.authentication.loginRateLimit.maxFailures, config.authentication.loginRateLimit.windowSeconds * 1000);
-  const accounts = accountLookup(db.knex);
+  const accounts = accountLookup(db.knex, config.authentication.modules);
   const authenticator = new Authenticator(accounts, limiter, log);
   const sessions = new Sessions(db.knex, accounts, config.authentication.sessions);
   authenticator.onRehash((before, after) => sessions.rebind(before, after));

@@ -4,5 +4,8 @@ import { CrestError } from '../crest/errors';
 import { CODE_OF_KIND, DomainError } from '../errors';
 
 export function crestErrorOf(e: DomainError): CrestError {
-  return new CrestError(CODE_OF_KIND[e.kind], e.message, e.detail);
+  // IDM answers a policy refusal with exactly this message; the failures are in detail (the
+  // error's own message, which names them, stays for logs and the recon audit).
+  const policy = e.kind === 'Forbidden' && (e.detail as { failedPolicyRequirements?: unknown } | undefined)?.failedPolicyRequirements !== undefined;
+  return new CrestError(CODE_OF_KIND[e.kind], policy ? 'Failed policy validation' : e.message, e.detail);
 }

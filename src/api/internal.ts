@@ -12,7 +12,7 @@ import { ifMatch, sendObject } from './http';
 
 export function internalRouter(ctx: AppContext): Router {
   const r = Router();
-  const users = new InternalUsers(ctx.db.knex, ctx.config.authentication.passwordPolicy);
+  const users = new InternalUsers(ctx.db.knex, ctx.config.authentication.passwordPolicy, ctx.config.authentication.modules.staticUsers.map((s) => s.userName));
 
   r.get('/internal/user/:id', async (req, res) => {
     requireSelfOrAdmin(principalOf(res), 'internal/user', req.params.id);

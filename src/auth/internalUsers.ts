@@ -2,7 +2,7 @@
 // as a service: the router parses HTTP and checks who asks, this decides and stores.
 import { PasswordPolicyConfig } from '../config/conf';
 import { newRev } from '../crest/rev';
-import { InvalidInput, NotFound, PreconditionFailed } from '../errors';
+import { Forbidden, InvalidInput, NotFound, PreconditionFailed } from '../errors';
 import type { PatchOperation } from '../managed/patch';
 import { Q } from '../repo/dialect';
 import { InternalUserRow, listRoles, readInternalUser, updateInternalUser } from '../repo/internalUsers';
@@ -30,7 +30,8 @@ export interface PasswordChange {
 const view = (u: InternalUserRow): InternalUserView => ({ _id: u.id, _rev: u.rev, authzRoles: u.authzRoles });
 
 export class InternalUsers {
-  constructor(private q: Q, private policy: PasswordPolicyConfig) {}
+  /** `staticUsers`: STATIC_USER names of authentication.json, whose password lives in that file. */
+  constructor(private q: Q, private policy: PasswordPolicyConfig, private staticUsers: string[] = []) {}
 
   private async row(id: string): Promise<InternalUserRow> {
     const u = await readInternalUser(this.q, id);
@@ -45,6 +46,7 @@ export class InternalUsers {
   /** Only the password can change here: roles of bootstrapped users come from conf. */
   async planPasswordChange(id: string, ops: PatchOperation[], ifMatch: string | null): Promise<PasswordChange> {
     const u = await this.row(id);
+    if (this.staticUsers.includes(id)) throw new Forbidden(`internal/user/${id} is a STATIC_USER of conf/authentication.json: change its password there (a change here would be undone at the next start)`);
     if (ifMatch !== null && ifMatch !== '*' && ifMatch !== u.rev) throw new PreconditionFailed(`Revision ${ifMatch} does not match`);
     let password: string | undefined;
     for (const op of ops) {

@@ -1,7 +1,9 @@
 // Loads and validates conf/*.json. A bad file stops start-up with its name and the field at fault.
 import fs from 'node:fs';
 import path from 'node:path';
+import { AuthModulesConfig, readAuthModules, RECONFLOW_MODULES } from './idmAuthentication';
 import { PropertyResolver } from './properties';
+import { validateConfFiles } from './schema';
 
 export class ConfigError extends Error {
   constructor(readonly file: string, message: string) {
@@ -11,17 +13,29 @@ export class ConfigError extends Error {
 }
 
 export interface ManagedPropertySchema {
-  type?: string;
+  /** IDM's JSON-schema types, plus "relationship"; an array lists the types allowed. */
+  type?: string | string[];
   default?: unknown;
-  required?: boolean;
+  /** true: reconflow's form (this property is required); an array: required sub-properties (IDM). */
+  required?: boolean | string[];
+  nullable?: boolean;
   searchable?: boolean;
-  encryption?: string;
+  encryption?: string | Record<string, unknown>;
+  secureHash?: Record<string, unknown>;
   scope?: string;
   returnByDefault?: boolean;
+  policies?: { policyId: string; params?: Record<string, unknown> }[];
+  minLength?: number;
+  maxLength?: number;
+  pattern?: string;
+  items?: ManagedPropertySchema;
+  properties?: Record<string, ManagedPropertySchema>;
+  resourceCollection?: { path: string }[];
 }
 export interface ManagedObjectConfig {
   name: string;
-  schema: { properties: Record<string, ManagedPropertySchema> };
+  /** `required`: IDM's list of required properties. */
+  schema: { properties: Record<string, ManagedPropertySchema>; required?: string[] };
 }
 export interface InternalUserConfig {
   _id: string;
@@ -50,6 +64,8 @@ export interface AuthenticationConfig {
   passwordPolicy: PasswordPolicyConfig;
   /** scrypt cost of new hashes; older hashes are upgraded at their next sign-in. Default: OWASP's. */
   passwordHashing: { scrypt: { N: number; r: number; p: number } };
+  /** Who signs in and with which roles (IDM's serverAuthContext.authModules, or reconflow's defaults). */
+  modules: AuthModulesConfig;
 }
 export interface WorkflowConfig {
   enabled: boolean;
@@ -72,6 +88,8 @@ export interface ProjectConfig {
   managed: ManagedObjectConfig[];
   authentication: AuthenticationConfig;
   workflow: WorkflowConfig;
+  /** Start-up warnings: conf keys accepted without effect, listed per file (logged by server.ts). */
+  warnings: string[];
 }
 
 export type ConfValidator = (json: unknown, file: string, projectDir: string) => void;
@@ -101,14 +119,40 @@ export function validateManaged(json: unknown, file = 'managed.json'): ManagedOb
     if (!isObject(schema) || !isObject(schema.properties)) fail(file, `objects[${i}].schema.properties`, 'must be an object');
     for (const [k, p] of Object.entries(schema.properties as Record<string, unknown>)) {
       if (!isObject(p)) fail(file, `objects[${i}].schema.properties.${k}`, 'must be an object');
+      // Only the password is hashed; reconflow stores nothing reversibly encrypted.
+      for (const key of ['encryption', 'secureHash', 'isProtected']) {
+        if (p[key] !== undefined && p[key] !== false && k !== 'password') {
+          fail(file, `objects[${i}].schema.properties.${k}.${key}`, 'is supported on the password property only (hashed with scrypt): remove it');
+        }
+      }
+    }
+    const required = schema.required;
+    if (Array.isArray(required)) {
+      for (const r of required) if (!(r as string in (schema.properties as object))) fail(file, `objects[${i}].schema.required`, `names ${r}, which is not in schema.properties`);
     }
     return o as unknown as ManagedObjectConfig;
   });
 }
 
-export function validateAuthentication(json: unknown, file = 'authentication.json'): AuthenticationConfig {
+/** Managed objects reconflow does not serve (it serves managed/user): a warning, since a request for one answers 404. */
+function unservedObjects(objects: ManagedObjectConfig[]): string | null {
+  const other = objects.filter((o) => o.name !== 'user').map((o) => `managed/${o.name}`);
+  return other.length ? `managed.json: ${other.join(', ')} not served by reconflow (only managed/user): requests for them answer 404` : null;
+}
+
+export function validateAuthentication(json: unknown, file = 'authentication.json', notes: string[] = []): AuthenticationConfig {
   if (!isObject(json)) fail(file, '(root)', 'must be an object');
-  const users = json.internalUsers ?? [];
+  const idm = isObject(json.serverAuthContext) ? json.serverAuthContext : null;
+  const modules = idm
+    ? readAuthModules((idm.authModules ?? []) as never[], (field, problem) => fail(file, field, problem), notes)
+    : RECONFLOW_MODULES;
+  // IDM 4-6 keep openidm-admin (password openidm-admin) in the repository for INTERNAL_USER; a
+  // STATIC_USER of that name replaces it (IDM 7).
+  const idmSeed = modules.internal && !modules.staticUsers.some((u) => u.userName === 'openidm-admin')
+    ? [{ _id: 'openidm-admin', password: 'openidm-admin', authzRoles: [{ _ref: 'internal/role/openidm-admin' }, { _ref: 'internal/role/openidm-authorized' }] }]
+    : [];
+  if (idm && json.internalUsers !== undefined && !modules.internal) fail(file, 'internalUsers', 'cannot sign in without an enabled INTERNAL_USER module in serverAuthContext.authModules: add one or remove internalUsers');
+  const users = json.internalUsers ?? (idm ? idmSeed : []);
   if (!Array.isArray(users)) fail(file, 'internalUsers', 'must be an array');
   users.forEach((u, i) => {
     if (!isObject(u) || typeof u._id !== 'string' || !u._id) fail(file, `internalUsers[${i}]._id`, 'is required');
@@ -120,13 +164,29 @@ export function validateAuthentication(json: unknown, file = 'authentication.jso
   const windowSeconds = limit.windowSeconds ?? 300;
   if (typeof maxFailures !== 'number' || maxFailures < 1) fail(file, 'loginRateLimit.maxFailures', 'must be a positive number');
   if (typeof windowSeconds !== 'number' || windowSeconds < 1) fail(file, 'loginRateLimit.windowSeconds', 'must be a positive number');
+  for (const u of users as InternalUserConfig[]) {
+    if (modules.staticUsers.some((s) => s.userName === u._id)) fail(file, 'internalUsers', `${u._id} is also a STATIC_USER: keep one`);
+  }
+  const idmSessions = sessionsOfIdm(idm, json.sessions !== undefined, file);
   return {
     internalUsers: users as InternalUserConfig[],
     loginRateLimit: { maxFailures, windowSeconds },
-    sessions: validateSessions(json.sessions, file),
+    sessions: validateSessions(idmSessions ?? json.sessions, file),
     passwordPolicy: validatePasswordPolicy(json.passwordPolicy, file),
     passwordHashing: validatePasswordHashing(json.passwordHashing, file),
+    modules,
   };
+}
+
+/** IDM's JWT_SESSION times as reconflow's sessions (maxTokenLifeMinutes, tokenIdleTimeMinutes). */
+function sessionsOfIdm(idm: Record<string, unknown> | null, both: boolean, file: string): Record<string, unknown> | undefined {
+  const p = (idm?.sessionModule as { properties?: Record<string, unknown> } | undefined)?.properties;
+  if (!p || (p.maxTokenLifeMinutes === undefined && p.tokenIdleTimeMinutes === undefined)) return undefined;
+  if (both) fail(file, 'sessions', 'and serverAuthContext.sessionModule both set session times: keep one');
+  const out: Record<string, unknown> = {};
+  if (p.maxTokenLifeMinutes !== undefined) out.maxAgeMinutes = Number(p.maxTokenLifeMinutes);
+  if (p.tokenIdleTimeMinutes !== undefined) out.idleMinutes = Number(p.tokenIdleTimeMinutes);
+  return out;
 }
 
 function section(json: unknown, file: string, name: string, keys: string[]): Record<string, unknown> {
@@ -245,6 +305,8 @@ export function loadProjectConfig(projectDir: string, extra: Record<string, Conf
     written[name] = readJsonFile(path.join(confDir, name));
     raw[name] = properties.substitute(written[name], name);
   }
+  // JSON Schemas first (src/config/schema): unknown keys are errors, keys without effect warnings.
+  const warnings = validateConfFiles(raw);
   for (const [name, validate] of Object.entries(extra)) {
     if (raw[name] !== undefined) {
       try {
@@ -255,12 +317,23 @@ export function loadProjectConfig(projectDir: string, extra: Record<string, Conf
       }
     }
   }
+  const notes: string[] = [];
+  const authentication = validateAuthentication(raw['authentication.json'] ?? { internalUsers: [] }, 'authentication.json', notes);
+  if (notes.length) {
+    const i = warnings.findIndex((w) => w.startsWith('authentication.json:'));
+    if (i >= 0) warnings[i] += `; ${notes.join('; ')}`;
+    else warnings.push(`authentication.json: keys accepted without effect in reconflow: ${notes.join('; ')}`);
+  }
+  const managed = raw['managed.json'] ? validateManaged(raw['managed.json']) : [];
+  const unserved = unservedObjects(managed);
+  if (unserved) warnings.push(unserved);
   return {
     dir: projectDir,
     raw,
     written,
-    managed: raw['managed.json'] ? validateManaged(raw['managed.json']) : [],
-    authentication: validateAuthentication(raw['authentication.json'] ?? { internalUsers: [] }),
+    managed,
+    authentication,
     workflow: validateWorkflow(raw['workflow.json'], 'workflow.json', projectDir),
+    warnings,
   };
 }

@@ -4,6 +4,7 @@
 import crypto from 'node:crypto';
 import { hashPassword } from '../auth/passwords';
 import { passwordFailures, failedPolicy } from '../auth/passwordPolicy';
+import { checkProperty, hasPolicy, mergeFailures, PolicyFailure } from './policies';
 import { ManagedObjectConfig, ManagedPropertySchema, PasswordPolicyConfig } from '../config/conf';
 import { Conflict, InvalidInput, NotFound, PreconditionFailed } from '../errors';
 import { FieldList, names, project } from '../crest/fields';
@@ -41,14 +42,17 @@ export function assertValidId(id: string): void {
 
 export class ManagedUsers {
   private props: Record<string, ManagedPropertySchema>;
+  /** IDM's schema.required. */
+  private requiredList: string[];
 
   constructor(schema: ManagedObjectConfig | undefined, private passwordPolicy: PasswordPolicyConfig = { minLength: 8, notUserName: true }) {
     this.props = schema?.schema.properties ?? {};
+    this.requiredList = schema?.schema.required ?? [];
   }
 
   private isPrivate(name: string): boolean {
     const p = this.props[name];
-    return !!p && (p.scope === 'private' || p.encryption === 'hash' || name === 'password');
+    return !!p && (p.scope === 'private' || p.encryption !== undefined || p.secureHash !== undefined || name === 'password');
   }
 
   /** What a caller sees: never the password; fields not returned by default only when asked for. */
@@ -92,30 +96,54 @@ export class ManagedUsers {
     return obj;
   }
 
-  /** Throws the 403 "Failed policy validation" of IDM when obj (or `more`) breaks a policy. */
-  private policyFailures(obj: Record<string, unknown>, more: { property: string; policyRequirements: string[] }[]): void {
-    const failures: { property: string; policyRequirements: string[] }[] = [];
+  /** The schema's policies on obj (src/managed/policies.ts); throws IDM's 403 when obj (or `more`) breaks one. */
+  private policyFailures(obj: Record<string, unknown>, more: PolicyFailure[]): void {
+    const failures: PolicyFailure[] = [];
     for (const [k, p] of Object.entries(this.props)) {
-      if (this.isPrivate(k)) continue;
+      if (this.isPrivate(k) || k === '_id') continue;
       const v = obj[k];
-      if (p.required && (v === undefined || v === null || v === '')) failures.push({ property: k, policyRequirements: ['REQUIRED'] });
-      else if (v !== undefined && v !== null && p.type && !typeMatches(p.type, v)) failures.push({ property: k, policyRequirements: [`VALID_TYPE:${p.type}`] });
+      const required = this.requiredList.includes(k) || p.required === true;
+      failures.push(...checkProperty(k, p, v, obj, required, required));
       // The same answer on both backends (PostgreSQL's varchar(255) would refuse it, SQLite would not).
-      else if (typeof v === 'string' && COLUMN_PROPERTIES.has(k) && v.length > COLUMN_MAX) failures.push({ property: k, policyRequirements: [`MAX_LENGTH:${COLUMN_MAX}`] });
+      if (typeof v === 'string' && COLUMN_PROPERTIES.has(k) && v.length > COLUMN_MAX) failures.push({ property: k, policyRequirements: [{ policyRequirement: 'MAX_LENGTH', params: { maxLength: COLUMN_MAX } }] });
     }
     failures.push(...more);
-    if (failures.length) throw failedPolicy(failures);
+    if (failures.length) throw failedPolicy(mergeFailures(failures));
+  }
+
+  /** IDM's `unique` policy: another managed user with the same value (found in the repository). */
+  private async uniqueFailures(q: Q, obj: Record<string, unknown>, selfId: string): Promise<PolicyFailure[]> {
+    const out: PolicyFailure[] = [];
+    for (const [k, p] of Object.entries(this.props)) {
+      const v = obj[k];
+      if (!hasPolicy(p, 'unique') || typeof v !== 'string' || !v) continue;
+      const other =
+        k === 'userName'
+          ? await repo.findManagedUserByUserName(q, v)
+          : (await repo.queryManagedUsers(q, { filter: { type: 'compare', op: 'eq', field: [k], value: v }, sort: [], offset: 0, limit: 2, countTotal: false })).rows.find((r) => r.id !== selfId);
+      if (other && other.id !== selfId) out.push({ property: k, policyRequirements: [{ policyRequirement: 'UNIQUE' }] });
+    }
+    return out;
   }
 
   /** Validates a body and splits it into the stored object and the password hash. */
-  private async prepare(body: Record<string, unknown>, previousHash: string | null): Promise<{ obj: Record<string, unknown>; passwordHash: string | null }> {
+  private async prepare(q: Q, selfId: string, body: Record<string, unknown>, previousHash: string | null): Promise<{ obj: Record<string, unknown>; passwordHash: string | null }> {
     const obj = this.withDefaults(body);
-    const more: { property: string; policyRequirements: string[] }[] = [];
+    const more: PolicyFailure[] = [];
     const password = body.password;
+    const passwordSchema = this.props.password;
     if (password !== undefined && password !== null) {
       const failed = passwordFailures(password, obj.userName, this.passwordPolicy);
       if (failed.length) more.push({ property: 'password', policyRequirements: failed });
     }
+    // managed.json's own password policies, on the clear text (it is hashed below, never stored).
+    if (passwordSchema) {
+      const required = previousHash === null && (this.requiredList.includes('password') || passwordSchema.required === true);
+      more.push(...checkProperty('password', passwordSchema, password ?? undefined, obj, required));
+    }
+    // IDM's policies on _id (e.g. cannot-contain-characters) apply to the id the object gets.
+    if (this.props._id) more.push(...checkProperty('_id', this.props._id, selfId, obj, false));
+    more.push(...(await this.uniqueFailures(q, obj, selfId)));
     this.policyFailures(obj, more);
     // Hashed only once every policy has passed (scrypt at OWASP's cost is not spent on a refusal).
     const passwordHash = password !== undefined && password !== null ? await hashPassword(password as string) : previousHash;
@@ -125,7 +153,7 @@ export class ManagedUsers {
   async create(q: Q, body: Record<string, unknown>, id?: string): Promise<ManagedUser> {
     const newId = id ?? (typeof body._id === 'string' ? body._id : crypto.randomUUID());
     assertValidId(newId);
-    const { obj, passwordHash } = await this.prepare(body, null);
+    const { obj, passwordHash } = await this.prepare(q, newId, body, null);
     const row = { id: newId, rev: newRev(), obj, passwordHash };
     try {
       await repo.insertManagedUser(q, row);
@@ -159,7 +187,7 @@ export class ManagedUsers {
       return { user: await this.create(q, body, id), created: true };
     }
     if (ifMatch !== null && ifMatch !== '*' && ifMatch !== existing.rev) throw new PreconditionFailed(`Revision ${ifMatch} does not match the current revision of managed/user/${id}`);
-    const { obj, passwordHash } = await this.prepare(body, existing.passwordHash);
+    const { obj, passwordHash } = await this.prepare(q, id, body, existing.passwordHash);
     return { user: await this.write(q, { id, rev: newRev(), obj, passwordHash }, existing.rev), created: false };
   }
 
@@ -169,7 +197,7 @@ export class ManagedUsers {
     if (!existing) throw new NotFound(`Object managed/user/${id} not found`);
     if (ifMatch !== null && ifMatch !== '*' && ifMatch !== existing.rev) throw new PreconditionFailed(`Revision ${ifMatch} does not match the current revision of managed/user/${id}`);
     const next = change({ ...existing.obj });
-    const { obj, passwordHash } = await this.prepare(next, existing.passwordHash);
+    const { obj, passwordHash } = await this.prepare(q, id, next, existing.passwordHash);
     return this.write(q, { id, rev: newRev(), obj, passwordHash }, existing.rev);
   }
 
@@ -202,23 +230,5 @@ export class ManagedUsers {
       countTotal: req.totalPolicy !== 'NONE',
     });
     return { items: rows.map((r) => this.present(r, fields)), total };
-  }
-}
-
-function typeMatches(type: string, v: unknown): boolean {
-  switch (type) {
-    case 'string':
-      return typeof v === 'string';
-    case 'array':
-      return Array.isArray(v);
-    case 'boolean':
-      return typeof v === 'boolean';
-    case 'number':
-    case 'integer':
-      return typeof v === 'number';
-    case 'object':
-      return typeof v === 'object' && !Array.isArray(v);
-    default:
-      return true;
   }
 }
