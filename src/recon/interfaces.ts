@@ -54,7 +54,7 @@ export type PropertyConfig = {
   /** Target property (a name or JSON pointer). */
   target: string;
   /** `pure`: the result depends on the source value alone, so it may be remembered per value. */
-  transform?: { type: 'text/javascript'; source?: string; pure?: boolean };
+  transform?: { type: 'text/javascript' | 'groovy'; source?: string; pure?: boolean };
   default?: unknown;
   /** Script evaluated with `object` = the whole source; the property is skipped unless it returns true. */
   condition?: ScriptConfig;

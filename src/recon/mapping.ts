@@ -108,7 +108,7 @@ function property(v: unknown, at: string, scripts?: ScriptResolver): PropertyCon
   if (v.transform !== undefined) {
     const t = script(v.transform, `${at}.transform`, true, scripts);
     if (t.pure !== undefined && typeof t.pure !== 'boolean') throw new Error(`${at}.transform.pure must be true or false`);
-    p.transform = { type: 'text/javascript', source: t.source, ...(t.pure === true && { pure: true }) };
+    p.transform = { type: t.type, source: t.source, ...(t.pure === true && { pure: true }) };
   }
   if (v.condition !== undefined) p.condition = script(v.condition, `${at}.condition`, true, scripts);
   if (v.default !== undefined) p.default = v.default;

@@ -25,3 +25,25 @@ maybe('groovy conf scripts', () => {
     expect(() => f({ source: 'x' })).toThrow(/^script fails.transform failed: No signature of method/);
   });
 });
+
+maybe('a groovy transform in sync.json', () => {
+  jest.setTimeout(120_000);
+  it('is compiled and run as Groovy through the mapping, not as JavaScript', () => {
+    const { validateSyncConfig, compileMapping } = jest.requireActual('../../../src/recon/mapping') as typeof import('../../../src/recon/mapping');
+    const [cfg] = validateSyncConfig({
+      mappings: [
+        {
+          name: 'm',
+          source: 'system/csvfile/account',
+          target: 'managed/user',
+          correlation: { targetField: 'userName', sourceField: 'name' },
+          properties: [{ source: 'name', target: 'userName', transform: { type: 'groovy', source: "source.tokenize('@')[0].toUpperCase()" } }],
+          policies: [],
+        },
+      ],
+    });
+    expect(cfg.properties[0].transform).toMatchObject({ type: 'groovy' });
+    const compiled = compileMapping(cfg);
+    expect(compiled.map({ _id: 'x', name: 'bjensen@example.com' })).toEqual({ userName: 'BJENSEN' });
+  });
+});
