@@ -4,6 +4,7 @@
 import { authenticationSchema } from './authentication';
 import { NoEffect, noEffectWarning, Schema, validateConf } from './framework';
 import { managedSchema } from './managed';
+import { syncSchema } from './sync';
 import { workflowSchema } from './workflow';
 
 export interface ConfSchemaEntry {
@@ -16,6 +17,7 @@ export const confSchemas: ConfSchemaEntry[] = [
   { file: 'authentication.json', schema: authenticationSchema },
   { file: 'managed.json', schema: managedSchema },
   { file: 'workflow.json', schema: workflowSchema },
+  { file: 'sync.json', schema: syncSchema },
 ];
 
 export function schemaFor(file: string): Schema | undefined {

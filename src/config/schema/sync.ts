@@ -1,0 +1,105 @@
+// conf/sync.json: which keys of IDM's mappings reconflow reads. Values are checked by the
+// hand-written validator (src/recon/mapping.ts validateSyncConfig); this schema makes sure that no
+// key IDM defines is accepted and silently left unread (issue 16: runTargetPhase and linkQualifiers
+// were). Keys follow PingIDM's "Synchronization reference" (sync.json mapping properties).
+import { Schema } from './framework';
+
+const notYet = (what: string) => `${what} is not implemented by reconflow yet: remove it`;
+
+const script: Schema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    type: {},
+    source: {},
+    file: {},
+    // reconflow's: a transform that depends on its source alone may be memoized
+    pure: {},
+    globals: { 'x-refuse': 'script globals are not passed by reconflow: put the values in the script' },
+  },
+};
+
+const property: Schema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    source: {},
+    target: {},
+    transform: script,
+    condition: { anyOf: [{ type: 'string' }, script] },
+    default: {},
+    comment: { 'x-noEffect': 'a comment' },
+  },
+};
+
+const policy: Schema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    situation: {},
+    action: {
+      anyOf: [
+        { type: 'string' },
+        {
+          type: 'object',
+          additionalProperties: false,
+          properties: { type: {}, file: {}, source: {}, workflowName: {}, askAgainAfterRejection: {}, globals: script.properties && (script.properties as Schema).globals },
+        },
+      ],
+    },
+    // refused with their reasons by the hand-written validator
+    condition: {},
+    postAction: {},
+  },
+};
+
+const mapping: Schema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    name: {},
+    source: {},
+    target: {},
+    properties: { type: 'array', items: property },
+    policies: { type: 'array', items: policy },
+    correlation: { type: 'object', additionalProperties: false, properties: { targetField: {}, sourceField: {} } },
+    correlationQuery: {},
+    validSource: script,
+    validTarget: script,
+    sourceCondition: {},
+    linkQualifier: {},
+    allowEmptySourceSet: {},
+    deletionThreshold: {},
+    displayName: { 'x-noEffect': "IDM's admin UI only" },
+    icon: { 'x-noEffect': "IDM's admin UI only" },
+    description: { 'x-noEffect': 'a description' },
+    taskThreads: { 'x-noEffect': 'reconflow sizes its own reconciliation work' },
+    reconSourceQueryPageSize: { 'x-noEffect': 'reconflow streams the source without paging it' },
+    reconSourceQueryPaging: { 'x-noEffect': 'reconflow streams the source without paging it' },
+    enableSync: { 'x-noEffect': 'reconflow has no implicit (live) synchronization to turn off' },
+    runTargetPhase: { enum: [true], 'x-note': 'reconflow always runs the target phase; runTargetPhase: false is not implemented' },
+    linkQualifiers: { 'x-refuse': notYet('linkQualifiers (links per qualifier)') },
+    onCreate: { 'x-refuse': notYet('onCreate (a script run when a target is created)') },
+    onUpdate: { 'x-refuse': notYet('onUpdate (a script run when a target is updated)') },
+    onDelete: { 'x-refuse': notYet('onDelete') },
+    onLink: { 'x-refuse': notYet('onLink') },
+    onUnlink: { 'x-refuse': notYet('onUnlink') },
+    result: { 'x-refuse': notYet('result (a script run with the reconciliation summary)') },
+    clusteredSourceReconEnabled: { enum: [false], 'x-note': 'clustered reconciliation is not implemented yet' },
+    sourceQuery: { 'x-refuse': notYet('sourceQuery (a query restricting the source)') },
+    targetQuery: { 'x-refuse': notYet('targetQuery (a query restricting the target)') },
+    sourceQueryFullEntry: { 'x-refuse': notYet('sourceQueryFullEntry') },
+    correlateEmptyTargetSet: { 'x-refuse': notYet('correlateEmptyTargetSet') },
+    prefetchLinks: { 'x-noEffect': 'reconflow reads links in batches itself' },
+    enableLinking: { enum: [true], 'x-note': 'reconflow always links; enableLinking: false is not implemented' },
+    consentRequired: { 'x-refuse': notYet('consentRequired (privacy consent)') },
+  },
+};
+
+export const syncSchema: Schema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    mappings: { type: 'array', items: mapping },
+  },
+};
