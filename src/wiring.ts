@@ -61,13 +61,15 @@ export async function buildServices(ctx: AppContext): Promise<Services> {
   };
   definitions.asyncContinuations = true;
   definitions.callActivities = true;
-  const worker = new Worker(ctx.db.knex, handlers, defaultWorkerOptions(ctx.options.nodeId), ctx.log, recordDeadJob);
-  const runtime: WorkflowRuntime = new WorkflowRuntime(ctx.db, definitions, ctx.log, { onFinished: recordDecision, onJobsEnqueued: () => worker.nudge() }, {
+  const metrics = ctx.metrics ?? undefined;
+  const worker = new Worker(ctx.db.knex, handlers, defaultWorkerOptions(ctx.options.nodeId), ctx.log, recordDeadJob, metrics);
+  const runtime: WorkflowRuntime = new WorkflowRuntime(ctx.db, definitions, ctx.log, { onFinished: recordDecision, onJobsEnqueued: () => worker.nudge(), metrics }, {
     templates: ctx.config.workflow.templates,
   });
   const reconciler = new Reconciler(ctx.db, ctx.log, ctx.users, runtime, mappings, connectors, ctx.options.nodeId, {
     askAgain: askAgainOptions(ctx.config.raw['sync.json']),
     startVariables: { escalationDuration: ctx.config.workflow.escalationDuration },
+    metrics,
   });
   return { definitions, runtime, reconciler, worker, connectors, mappings };
 }
