@@ -5,9 +5,14 @@
 //   npm run bench -- --n 100000 --backend sqlite|pg [--only a,b,c,d,e,f,g] [--completions 20000]
 //                    [--naive 500] [--g-n 1000] [--pg-url postgres://postgres@127.0.0.1:5432/test] [--keep]
 //                    [--server-node-args "--cpu-prof --cpu-prof-dir=/tmp/prof"] [--templates off]
+//                    [--metrics on|off] [--scrape-ms 5000]
 //
 // --templates off sets "templates": false in the project's conf/workflow.json: bpmn-engine then
 // runs every start and every completion (no start templates, no completion plans).
+//
+// --metrics off sets "enabled": false in the project's conf/metrics.json (nothing counted); on (the
+// default) keeps metrics and scrapes GET /openidm/metrics/prometheus every --scrape-ms (default
+// 5000, 0: never) while (b) and (c) run, as a Prometheus server would (it scrapes every 15 s by default).
 //
 // (a) recon of N rows all CONFIRMED and unchanged (users + links seeded by SQL, then one recon to
 //     settle them, then the measured recon on a restarted server)   vs floor.ts (papaparse + SQLite)
@@ -54,6 +59,8 @@ const G_N = Number(arg('g-n') ?? Math.min(N, 1000));
 const PG_URL = arg('pg-url') ?? (process.env.DATABASE_URL?.startsWith('postgres') ? process.env.DATABASE_URL : 'postgres://postgres@127.0.0.1:5432/test');
 const KEEP = process.argv.includes('--keep');
 const TEMPLATES = (arg('templates') ?? 'on') !== 'off';
+const METRICS = (arg('metrics') ?? 'on') !== 'off';
+const SCRAPE_MS = Number(arg('scrape-ms') ?? 5000);
 /** Extra node flags for the server, e.g. --server-node-args "--cpu-prof --cpu-prof-dir=/tmp/prof". */
 const SERVER_NODE_ARGS = (arg('server-node-args') ?? '').split(' ').filter(Boolean);
 const OUT_DIR = path.join(ROOT, 'bench', 'out');
@@ -78,6 +85,7 @@ function makeProject(dir: string, csv: string): void {
     const file = path.join(dir, 'conf', 'workflow.json');
     fs.writeFileSync(file, JSON.stringify({ ...JSON.parse(fs.readFileSync(file, 'utf8')), templates: false }, null, 2));
   }
+  if (!METRICS) fs.writeFileSync(path.join(dir, 'conf', 'metrics.json'), JSON.stringify({ enabled: false }, null, 2));
   fs.mkdirSync(path.join(dir, 'data'), { recursive: true });
   fs.copyFileSync(csv, path.join(dir, 'data', 'csvConnectorData.csv'));
 }
@@ -210,6 +218,45 @@ async function recon(server: Server): Promise<{ seconds: number; run: any }> {
       process.stderr.write(`\r  … ${p} rows`);
     }
   }
+}
+
+/** With metrics on, scrapes the server every SCRAPE_MS until stopped; resolves to the scrapes' count and mean ms. */
+function scraper(server: Server): () => Promise<{ scrapes: number; meanMs: number; failed: number }> {
+  if (!METRICS || !(SCRAPE_MS > 0)) return async () => ({ scrapes: 0, meanMs: NaN, failed: 0 });
+  let stopped = false;
+  let failed = 0;
+  let scrapes = 0;
+  let totalMs = 0;
+  let wake: () => void = () => undefined;
+  const loop = (async () => {
+    while (!stopped) {
+      await new Promise<void>((r) => {
+        const t = setTimeout(r, SCRAPE_MS);
+        wake = () => {
+          clearTimeout(t);
+          r();
+        };
+      });
+      if (stopped) break;
+      const t0 = process.hrtime.bigint();
+      try {
+        const r = await fetch(`${server.base}/metrics/prometheus`, { headers: ADMIN });
+        const text = await r.text();
+        if (r.status !== 200 || !text.includes('reconflow_metrics_repository_up 1')) throw new Error(`${r.status} ${text.slice(0, 200)}`);
+        scrapes++;
+        totalMs += secondsSince(t0) * 1000;
+      } catch (e) {
+        failed++;
+        log(`metrics scrape failed: ${(e as Error).message}`);
+      }
+    }
+  })();
+  return async () => {
+    stopped = true;
+    wake();
+    await loop;
+    return { scrapes, meanMs: totalMs / scrapes, failed };
+  };
 }
 
 // ---- seeding (a) ---------------------------------------------------------------------------------
@@ -411,7 +458,11 @@ async function main(): Promise<void> {
     const s = await startServer(project, repo, 'b');
     if (!Number.isFinite(emptyReadyMs)) emptyReadyMs = s.readyMs;
     if (!Number.isFinite(idleRss)) idleRss = s.rssMb();
+    const stopScraping = scraper(s);
     const r = await recon(s);
+    const scraped = await stopScraping();
+    if (scraped.scrapes || scraped.failed) log(`(b) ${scraped.scrapes} metrics scrapes, ${fmt(scraped.meanMs, 1)} ms each, ${scraped.failed} failed`);
+    if (scraped.failed) notes.push(`(b): ${scraped.failed} metrics scrapes failed`);
     process.stderr.write('\n');
     rssB = s.peakRssMb();
     await s.stop();
@@ -446,7 +497,11 @@ async function main(): Promise<void> {
     }
     if (ONLY.has('c') && naive) {
       log(`(c) ${COMPLETIONS} completions with ${CLIENTS} clients`);
+      const stopScraping = scraper(s);
       const c = await complete(s, repoB, COMPLETIONS);
+      const scraped = await stopScraping();
+      if (scraped.scrapes || scraped.failed) log(`(c) ${scraped.scrapes} metrics scrapes, ${fmt(scraped.meanMs, 1)} ms each, ${scraped.failed} failed`);
+      if (scraped.failed) notes.push(`(c): ${scraped.failed} metrics scrapes failed`);
       process.stderr.write('\n');
       log(`(c) ${fmt(c.perSecond)} completions/s, ${fmt(c.usersPerSecond)} users/s end to end, p50 ${fmt(c.p50, 1)} ms, p99 ${fmt(c.p99, 1)} ms, ${c.failures} failures, ${c.deadJobs} dead jobs`);
       const over = COMPLETIONS < N ? ` (${fmt(COMPLETIONS)} of the ${fmt(N)} tasks)` : '';
@@ -487,14 +542,14 @@ async function main(): Promise<void> {
     '',
     `\`node dist/bench/run.js ${process.argv.slice(2).join(' ')}\` — ${new Date().toISOString()}, ${((Date.now() - t0) / 1000).toFixed(0)} s`,
     '',
-    `Machine: ${machine}. Naive loop over ${NAIVE_N} instances.${TEMPLATES ? "" : " Templates off: bpmn-engine runs every start and completion."}`,
+    `Machine: ${machine}. Naive loop over ${NAIVE_N} instances.${TEMPLATES ? "" : " Templates off: bpmn-engine runs every start and completion."} Metrics ${METRICS ? `on${SCRAPE_MS > 0 ? `, scraped every ${SCRAPE_MS} ms during (b) and (c)` : ', not scraped'}` : 'off (conf/metrics.json)'}.`,
     '',
     table,
     ...(notes.length ? ['', ...notes.map((n) => `- ${n}`)] : []),
     '',
   ].join('\n');
   fs.mkdirSync(OUT_DIR, { recursive: true });
-  const outFile = path.join(OUT_DIR, `bench-${BACKEND}-${N}${TEMPLATES ? "" : "-engine"}.md`);
+  const outFile = path.join(OUT_DIR, `bench-${BACKEND}-${N}${TEMPLATES ? "" : "-engine"}${METRICS ? "" : "-nometrics"}.md`);
   fs.writeFileSync(outFile, md);
   console.log(md);
   log(`written ${outFile}`);
