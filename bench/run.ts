@@ -113,6 +113,8 @@ interface Server {
   readyMs: number;
   peakRssMb(): number;
   rssMb(): number;
+  /** CPU seconds (user + system) the server process has used so far. */
+  cpuSeconds(): number;
   stop(): Promise<void>;
 }
 
@@ -131,6 +133,17 @@ function procStatus(pid: number, field: string): number {
   try {
     const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
     return m ? Number(m[1]) / 1024 : NaN;
+  } catch {
+    return NaN;
+  }
+}
+
+/** utime + stime of /proc/<pid>/stat (fields 14 and 15, in clock ticks of 1/100 s on Linux). */
+function procCpuSeconds(pid: number): number {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
   } catch {
     return NaN;
   }
@@ -169,6 +182,7 @@ async function startServer(project: string, repo: Repo, label: string): Promise<
     readyMs,
     peakRssMb: () => procStatus(pid, 'VmHWM'),
     rssMb: () => procStatus(pid, 'VmRSS'),
+    cpuSeconds: () => procCpuSeconds(pid),
     stop: () =>
       new Promise<void>((resolve) => {
         if (exited) return resolve();
@@ -459,7 +473,9 @@ async function main(): Promise<void> {
     if (!Number.isFinite(emptyReadyMs)) emptyReadyMs = s.readyMs;
     if (!Number.isFinite(idleRss)) idleRss = s.rssMb();
     const stopScraping = scraper(s);
+    const cpuB0 = s.cpuSeconds();
     const r = await recon(s);
+    const cpuB = s.cpuSeconds() - cpuB0;
     const scraped = await stopScraping();
     if (scraped.scrapes || scraped.failed) log(`(b) ${scraped.scrapes} metrics scrapes, ${fmt(scraped.meanMs, 1)} ms each, ${scraped.failed} failed`);
     if (scraped.failed) notes.push(`(b): ${scraped.failed} metrics scrapes failed`);
@@ -469,7 +485,7 @@ async function main(): Promise<void> {
     const rate = N / r.seconds;
     const [{ n: waiting }] = await repo.knex()('task').count({ n: '*' });
     const [{ n: active }] = await repo.knex()('process_instance').where({ status: 'active' }).count({ n: '*' });
-    log(`(b) ${fmt(rate)} instances/s (${r.seconds.toFixed(1)} s), ${waiting} tasks, ${active} active, peak RSS ${fmt(rssB)} MB`);
+    log(`(b) ${fmt(rate)} instances/s (${r.seconds.toFixed(1)} s), ${waiting} tasks, ${active} active, peak RSS ${fmt(rssB)} MB, server CPU ${fmt((cpuB * 1000) / N, 2)} ms per row`);
     if (Number(waiting) !== N || Number(active) !== N) notes.push(`(b): expected ${N} waiting, got ${waiting} tasks / ${active} active instances`);
     if (ONLY.has('b') && naive) {
       rows.push({ id: 'b', metric: 'recon, all ABSENT → approvals waiting (instances/s)', result: fmt(rate), baseline: `${fmt(naive.startPerSecond)} (naive start→wait)`, ratio: ratio(rate, naive.startPerSecond), target: '≥ 1,000/s and ≥ 3× naive', met: yes(rate >= 1000 && rate >= 3 * naive.startPerSecond) });
@@ -498,12 +514,14 @@ async function main(): Promise<void> {
     if (ONLY.has('c') && naive) {
       log(`(c) ${COMPLETIONS} completions with ${CLIENTS} clients`);
       const stopScraping = scraper(s);
+      const cpuC0 = s.cpuSeconds();
       const c = await complete(s, repoB, COMPLETIONS);
+      const cpuC = s.cpuSeconds() - cpuC0;
       const scraped = await stopScraping();
       if (scraped.scrapes || scraped.failed) log(`(c) ${scraped.scrapes} metrics scrapes, ${fmt(scraped.meanMs, 1)} ms each, ${scraped.failed} failed`);
       if (scraped.failed) notes.push(`(c): ${scraped.failed} metrics scrapes failed`);
       process.stderr.write('\n');
-      log(`(c) ${fmt(c.perSecond)} completions/s, ${fmt(c.usersPerSecond)} users/s end to end, p50 ${fmt(c.p50, 1)} ms, p99 ${fmt(c.p99, 1)} ms, ${c.failures} failures, ${c.deadJobs} dead jobs`);
+      log(`(c) ${fmt(c.perSecond)} completions/s, ${fmt(c.usersPerSecond)} users/s end to end, p50 ${fmt(c.p50, 1)} ms, p99 ${fmt(c.p99, 1)} ms, ${c.failures} failures, ${c.deadJobs} dead jobs, server CPU ${fmt((cpuC * 1000) / c.count, 2)} ms per completion and its job`);
       const over = COMPLETIONS < N ? ` (${fmt(COMPLETIONS)} of the ${fmt(N)} tasks)` : '';
       rows.push({ id: 'c', metric: `task completions over HTTP, ${CLIENTS} clients (completions/s)${over}`, result: fmt(c.perSecond), baseline: `${fmt(naive.completePerSecond)} (naive recover→end)`, ratio: ratio(c.perSecond, naive.completePerSecond), target: '≥ 500/s', met: yes(c.perSecond >= 500) });
       rows.push({ id: 'c', metric: 'users created by the job, end to end (users/s)', result: fmt(c.usersPerSecond), baseline: '—', ratio: '—', target: '(≥ 500/s)', met: yes(c.usersPerSecond >= 500) });
