@@ -5,9 +5,14 @@
 //   npm run bench -- --n 100000 --backend sqlite|pg [--only a,b,c,d,e,f,g] [--completions 20000]
 //                    [--naive 500] [--g-n 1000] [--pg-url postgres://postgres@127.0.0.1:5432/test] [--keep]
 //                    [--server-node-args "--cpu-prof --cpu-prof-dir=/tmp/prof"] [--templates off]
+//                    [--metrics on|off] [--scrape-ms 5000]
 //
 // --templates off sets "templates": false in the project's conf/workflow.json: bpmn-engine then
 // runs every start and every completion (no start templates, no completion plans).
+//
+// --metrics off sets "enabled": false in the project's conf/metrics.json (nothing counted); on (the
+// default) keeps metrics and scrapes GET /openidm/metrics/prometheus every --scrape-ms (default
+// 5000, 0: never) while (b) and (c) run, as a Prometheus server would (it scrapes every 15 s by default).
 //
 // (a) recon of N rows all CONFIRMED and unchanged (users + links seeded by SQL, then one recon to
 //     settle them, then the measured recon on a restarted server)   vs floor.ts (papaparse + SQLite)
@@ -54,6 +59,8 @@ const G_N = Number(arg('g-n') ?? Math.min(N, 1000));
 const PG_URL = arg('pg-url') ?? (process.env.DATABASE_URL?.startsWith('postgres') ? process.env.DATABASE_URL : 'postgres://postgres@127.0.0.1:5432/test');
 const KEEP = process.argv.includes('--keep');
 const TEMPLATES = (arg('templates') ?? 'on') !== 'off';
+const METRICS = (arg('metrics') ?? 'on') !== 'off';
+const SCRAPE_MS = Number(arg('scrape-ms') ?? 5000);
 /** Extra node flags for the server, e.g. --server-node-args "--cpu-prof --cpu-prof-dir=/tmp/prof". */
 const SERVER_NODE_ARGS = (arg('server-node-args') ?? '').split(' ').filter(Boolean);
 const OUT_DIR = path.join(ROOT, 'bench', 'out');
@@ -78,6 +85,7 @@ function makeProject(dir: string, csv: string): void {
     const file = path.join(dir, 'conf', 'workflow.json');
     fs.writeFileSync(file, JSON.stringify({ ...JSON.parse(fs.readFileSync(file, 'utf8')), templates: false }, null, 2));
   }
+  if (!METRICS) fs.writeFileSync(path.join(dir, 'conf', 'metrics.json'), JSON.stringify({ enabled: false }, null, 2));
   fs.mkdirSync(path.join(dir, 'data'), { recursive: true });
   fs.copyFileSync(csv, path.join(dir, 'data', 'csvConnectorData.csv'));
 }
@@ -105,6 +113,8 @@ interface Server {
   readyMs: number;
   peakRssMb(): number;
   rssMb(): number;
+  /** CPU seconds (user + system) the server process has used so far. */
+  cpuSeconds(): number;
   stop(): Promise<void>;
 }
 
@@ -123,6 +133,17 @@ function procStatus(pid: number, field: string): number {
   try {
     const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
     return m ? Number(m[1]) / 1024 : NaN;
+  } catch {
+    return NaN;
+  }
+}
+
+/** utime + stime of /proc/<pid>/stat (fields 14 and 15, in clock ticks of 1/100 s on Linux). */
+function procCpuSeconds(pid: number): number {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
   } catch {
     return NaN;
   }
@@ -161,6 +182,7 @@ async function startServer(project: string, repo: Repo, label: string): Promise<
     readyMs,
     peakRssMb: () => procStatus(pid, 'VmHWM'),
     rssMb: () => procStatus(pid, 'VmRSS'),
+    cpuSeconds: () => procCpuSeconds(pid),
     stop: () =>
       new Promise<void>((resolve) => {
         if (exited) return resolve();
@@ -210,6 +232,45 @@ async function recon(server: Server): Promise<{ seconds: number; run: any }> {
       process.stderr.write(`\r  … ${p} rows`);
     }
   }
+}
+
+/** With metrics on, scrapes the server every SCRAPE_MS until stopped; resolves to the scrapes' count and mean ms. */
+function scraper(server: Server): () => Promise<{ scrapes: number; meanMs: number; failed: number }> {
+  if (!METRICS || !(SCRAPE_MS > 0)) return async () => ({ scrapes: 0, meanMs: NaN, failed: 0 });
+  let stopped = false;
+  let failed = 0;
+  let scrapes = 0;
+  let totalMs = 0;
+  let wake: () => void = () => undefined;
+  const loop = (async () => {
+    while (!stopped) {
+      await new Promise<void>((r) => {
+        const t = setTimeout(r, SCRAPE_MS);
+        wake = () => {
+          clearTimeout(t);
+          r();
+        };
+      });
+      if (stopped) break;
+      const t0 = process.hrtime.bigint();
+      try {
+        const r = await fetch(`${server.base}/metrics/prometheus`, { headers: ADMIN });
+        const text = await r.text();
+        if (r.status !== 200 || !text.includes('reconflow_metrics_repository_up 1')) throw new Error(`${r.status} ${text.slice(0, 200)}`);
+        scrapes++;
+        totalMs += secondsSince(t0) * 1000;
+      } catch (e) {
+        failed++;
+        log(`metrics scrape failed: ${(e as Error).message}`);
+      }
+    }
+  })();
+  return async () => {
+    stopped = true;
+    wake();
+    await loop;
+    return { scrapes, meanMs: totalMs / scrapes, failed };
+  };
 }
 
 // ---- seeding (a) ---------------------------------------------------------------------------------
@@ -411,14 +472,20 @@ async function main(): Promise<void> {
     const s = await startServer(project, repo, 'b');
     if (!Number.isFinite(emptyReadyMs)) emptyReadyMs = s.readyMs;
     if (!Number.isFinite(idleRss)) idleRss = s.rssMb();
+    const stopScraping = scraper(s);
+    const cpuB0 = s.cpuSeconds();
     const r = await recon(s);
+    const cpuB = s.cpuSeconds() - cpuB0;
+    const scraped = await stopScraping();
+    if (scraped.scrapes || scraped.failed) log(`(b) ${scraped.scrapes} metrics scrapes, ${fmt(scraped.meanMs, 1)} ms each, ${scraped.failed} failed`);
+    if (scraped.failed) notes.push(`(b): ${scraped.failed} metrics scrapes failed`);
     process.stderr.write('\n');
     rssB = s.peakRssMb();
     await s.stop();
     const rate = N / r.seconds;
     const [{ n: waiting }] = await repo.knex()('task').count({ n: '*' });
     const [{ n: active }] = await repo.knex()('process_instance').where({ status: 'active' }).count({ n: '*' });
-    log(`(b) ${fmt(rate)} instances/s (${r.seconds.toFixed(1)} s), ${waiting} tasks, ${active} active, peak RSS ${fmt(rssB)} MB`);
+    log(`(b) ${fmt(rate)} instances/s (${r.seconds.toFixed(1)} s), ${waiting} tasks, ${active} active, peak RSS ${fmt(rssB)} MB, server CPU ${fmt((cpuB * 1000) / N, 2)} ms per row`);
     if (Number(waiting) !== N || Number(active) !== N) notes.push(`(b): expected ${N} waiting, got ${waiting} tasks / ${active} active instances`);
     if (ONLY.has('b') && naive) {
       rows.push({ id: 'b', metric: 'recon, all ABSENT → approvals waiting (instances/s)', result: fmt(rate), baseline: `${fmt(naive.startPerSecond)} (naive start→wait)`, ratio: ratio(rate, naive.startPerSecond), target: '≥ 1,000/s and ≥ 3× naive', met: yes(rate >= 1000 && rate >= 3 * naive.startPerSecond) });
@@ -446,9 +513,15 @@ async function main(): Promise<void> {
     }
     if (ONLY.has('c') && naive) {
       log(`(c) ${COMPLETIONS} completions with ${CLIENTS} clients`);
+      const stopScraping = scraper(s);
+      const cpuC0 = s.cpuSeconds();
       const c = await complete(s, repoB, COMPLETIONS);
+      const cpuC = s.cpuSeconds() - cpuC0;
+      const scraped = await stopScraping();
+      if (scraped.scrapes || scraped.failed) log(`(c) ${scraped.scrapes} metrics scrapes, ${fmt(scraped.meanMs, 1)} ms each, ${scraped.failed} failed`);
+      if (scraped.failed) notes.push(`(c): ${scraped.failed} metrics scrapes failed`);
       process.stderr.write('\n');
-      log(`(c) ${fmt(c.perSecond)} completions/s, ${fmt(c.usersPerSecond)} users/s end to end, p50 ${fmt(c.p50, 1)} ms, p99 ${fmt(c.p99, 1)} ms, ${c.failures} failures, ${c.deadJobs} dead jobs`);
+      log(`(c) ${fmt(c.perSecond)} completions/s, ${fmt(c.usersPerSecond)} users/s end to end, p50 ${fmt(c.p50, 1)} ms, p99 ${fmt(c.p99, 1)} ms, ${c.failures} failures, ${c.deadJobs} dead jobs, server CPU ${fmt((cpuC * 1000) / c.count, 2)} ms per completion and its job`);
       const over = COMPLETIONS < N ? ` (${fmt(COMPLETIONS)} of the ${fmt(N)} tasks)` : '';
       rows.push({ id: 'c', metric: `task completions over HTTP, ${CLIENTS} clients (completions/s)${over}`, result: fmt(c.perSecond), baseline: `${fmt(naive.completePerSecond)} (naive recover→end)`, ratio: ratio(c.perSecond, naive.completePerSecond), target: '≥ 500/s', met: yes(c.perSecond >= 500) });
       rows.push({ id: 'c', metric: 'users created by the job, end to end (users/s)', result: fmt(c.usersPerSecond), baseline: '—', ratio: '—', target: '(≥ 500/s)', met: yes(c.usersPerSecond >= 500) });
@@ -487,14 +560,14 @@ async function main(): Promise<void> {
     '',
     `\`node dist/bench/run.js ${process.argv.slice(2).join(' ')}\` — ${new Date().toISOString()}, ${((Date.now() - t0) / 1000).toFixed(0)} s`,
     '',
-    `Machine: ${machine}. Naive loop over ${NAIVE_N} instances.${TEMPLATES ? "" : " Templates off: bpmn-engine runs every start and completion."}`,
+    `Machine: ${machine}. Naive loop over ${NAIVE_N} instances.${TEMPLATES ? "" : " Templates off: bpmn-engine runs every start and completion."} Metrics ${METRICS ? `on${SCRAPE_MS > 0 ? `, scraped every ${SCRAPE_MS} ms during (b) and (c)` : ', not scraped'}` : 'off (conf/metrics.json)'}.`,
     '',
     table,
     ...(notes.length ? ['', ...notes.map((n) => `- ${n}`)] : []),
     '',
   ].join('\n');
   fs.mkdirSync(OUT_DIR, { recursive: true });
-  const outFile = path.join(OUT_DIR, `bench-${BACKEND}-${N}${TEMPLATES ? "" : "-engine"}.md`);
+  const outFile = path.join(OUT_DIR, `bench-${BACKEND}-${N}${TEMPLATES ? "" : "-engine"}${METRICS ? "" : "-nometrics"}.md`);
   fs.writeFileSync(outFile, md);
   console.log(md);
   log(`written ${outFile}`);

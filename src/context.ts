@@ -4,6 +4,7 @@ import { Sessions } from './auth/sessions';
 import { ProjectConfig } from './config/conf';
 import { RuntimeOptions } from './config/project';
 import { ManagedUsers } from './managed/users';
+import type { Metrics } from './metrics';
 import { Db } from './repo/db';
 
 /**
@@ -30,4 +31,6 @@ export interface AppContext {
   users: ManagedUsers;
   authenticator: Authenticator;
   sessions: Sessions;
+  /** This server's metrics; null when conf/metrics.json turns them off. */
+  metrics: Metrics | null;
 }

@@ -14,6 +14,7 @@ import { RuntimeOptions } from './config/project';
 import { AppContext, Logger } from './context';
 import { consoleLogger } from './log';
 import { ManagedUsers } from './managed/users';
+import { Metrics, validateMetricsConfig } from './metrics';
 import { migrate, openDb } from './repo/db';
 
 export interface RunningServer {
@@ -35,6 +36,7 @@ export interface ServerHooks {
 export async function startServer(options: RuntimeOptions, hooks: ServerHooks = {}, log: Logger = consoleLogger()): Promise<RunningServer> {
   const config = loadProjectConfig(options.projectDir, hooks.validators);
   for (const w of config.warnings) log.warn(w);
+  const metricsConfig = validateMetricsConfig(config.raw['metrics.json']);
   setScryptParams(config.authentication.passwordHashing.scrypt);
   // Made now, so that the first unknown user name does not cost two hashes.
   void dummyHash().catch(() => undefined);
@@ -63,7 +65,9 @@ export async function startServer(options: RuntimeOptions, hooks: ServerHooks = 
     users: new ManagedUsers(config.managed.find((o) => o.name === 'user'), config.authentication.passwordPolicy),
     authenticator,
     sessions,
+    metrics: metricsConfig.enabled ? new Metrics(db, log) : null,
   };
+  ctx.metrics?.observeDatabase();
   // Run last at stop (stoppers run in reverse): the id is free only once the worker has stopped.
   const stoppers: Array<() => Promise<void>> = [() => identity.release()];
   try {
@@ -100,6 +104,7 @@ export async function startServer(options: RuntimeOptions, hooks: ServerHooks = 
       server.closeAllConnections();
       await closed;
       for (const s of stoppers.reverse()) await s();
+      ctx.metrics?.stop();
       await db.knex.destroy();
     })());
   return { ctx, url, port, stop };

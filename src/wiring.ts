@@ -68,13 +68,15 @@ export async function buildServices(ctx: AppContext): Promise<Services> {
   };
   definitions.asyncContinuations = true;
   definitions.callActivities = true;
-  const worker = new Worker(ctx.db.knex, handlers, defaultWorkerOptions(ctx.options.nodeId), ctx.log, recordDeadJob);
-  const runtime: WorkflowRuntime = new WorkflowRuntime(ctx.db, definitions, ctx.log, { onFinished: recordDecision, onJobsEnqueued: () => worker.nudge() }, {
+  const metrics = ctx.metrics ?? undefined;
+  const worker = new Worker(ctx.db.knex, handlers, defaultWorkerOptions(ctx.options.nodeId), ctx.log, recordDeadJob, metrics);
+  const runtime: WorkflowRuntime = new WorkflowRuntime(ctx.db, definitions, ctx.log, { onFinished: recordDecision, onJobsEnqueued: () => worker.nudge(), metrics }, {
     templates: ctx.config.workflow.templates,
   });
   const reconciler = new Reconciler(ctx.db, ctx.log, ctx.users, runtime, mappings, connectors, ctx.options.nodeId, {
     askAgain: askAgainOptions(ctx.config.raw['sync.json']),
     startVariables: { escalationDuration: ctx.config.workflow.escalationDuration },
+    metrics,
   });
   const health = new Health({ db: ctx.db, worker: () => (ctx.options.workers ? worker.status() : null), recon: () => reconciler.activity() });
   const scheduler = new Scheduler(ctx.db, ctx.log, ctx.options.nodeId, reconciler, ctx.config.dir);

@@ -11,6 +11,7 @@ import { infoRouter, pingRouter } from './info';
 import { configRouter } from './config';
 import { internalRouter } from './internal';
 import { managedRouter } from './managed';
+import { httpMetrics, metricsOnlyGate, metricsRouter } from './metrics';
 import { sessionRouter } from './session';
 import { principalContext, requestContext } from './requestContext';
 
@@ -39,11 +40,14 @@ export function createApp(ctx: AppContext, parts: AppParts): express.Express {
     res.setHeader('X-Content-Type-Options', 'nosniff');
     next();
   });
+  if (ctx.metrics) app.use(httpMetrics(ctx.metrics));
   app.use(sessionRouter(ctx));
   for (const f of parts.publicRouters ?? []) app.use(f(ctx));
   app.use('/openidm', pingRouter());
   app.use('/openidm', authenticate(ctx.authenticator, ctx.sessions));
   app.use('/openidm', principalContext);
+  app.use('/openidm', metricsOnlyGate);
+  app.use('/openidm', metricsRouter(ctx.metrics));
   app.use('/openidm', jsonBody(undefined, ['/workflow/processdefinition']));
   app.use('/openidm', infoRouter());
   app.use('/openidm', managedRouter(ctx));

@@ -11,6 +11,7 @@ import { hashPassword, verifyPassword } from './passwords';
 export async function bootstrapAccounts(q: Q, cfg: AuthenticationConfig, log: Logger): Promise<void> {
   await insertRoleIfMissing(q, 'openidm-admin', 'Administrative access');
   await insertRoleIfMissing(q, 'openidm-authorized', 'Basic minimum user');
+  await insertRoleIfMissing(q, 'openidm-prometheus', 'Reads /openidm/metrics/prometheus, nothing else');
   for (const u of cfg.internalUsers) {
     const existing = await readInternalUser(q, u._id);
     const defaultInUse = existing ? await verifyPassword(u.password, existing.passwordHash) : true;

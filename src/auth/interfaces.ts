@@ -36,3 +36,5 @@ export interface AccountLookup {
 
 export const ADMIN_ROLE = 'openidm-admin';
 export const AUTHORIZED_ROLE = 'openidm-authorized';
+/** IDM 7's role of its `prometheus` user: may read /openidm/metrics/prometheus, and nothing else. */
+export const METRICS_ROLE = 'openidm-prometheus';

@@ -5,6 +5,7 @@ export { enqueueJob as enqueue } from './sql/enqueueJob';
 export { retryJob as retry } from './sql/retryJob';
 export { countJobsByState, queryJobs as query, readJob as read } from './sql/queryJobs';
 export { rowToJob } from './sql/rowToJob';
+export { queueStats, type QueueStats } from './sql/queueStats';
 export { defaultWorkerOptions, Worker } from './worker';
 export { isPermanentFailure, PermanentJobFailure } from './interfaces';
-export type { DeadJobHook, Job, JobHandler, JobState, NewJob, WorkerOptions } from './interfaces';
+export type { DeadJobHook, Job, JobHandler, JobMetrics, JobState, NewJob, WorkerOptions } from './interfaces';

@@ -65,3 +65,14 @@ export interface WorkerOptions {
   backoffBaseMs: number;
   backoffCapMs: number;
 }
+
+/**
+ * How an attempt ended, for metrics: done; failed and queued again (retry) or dead; or lost (the
+ * lock passed to another worker, so this attempt's outcome is not this worker's to record).
+ */
+export type AttemptResult = 'done' | 'retry' | 'dead' | 'lost';
+
+/** Told of every attempt this worker runs (src/metrics implements it). */
+export interface JobMetrics {
+  jobAttempt(type: string, result: AttemptResult, seconds: number, handlerFailed: boolean): void;
+}

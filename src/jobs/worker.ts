@@ -5,7 +5,7 @@ import type { Knex } from 'knex';
 import { Logger } from '../context';
 import { withLogContext } from '../log';
 import { isUnavailable } from '../storageErrors';
-import { DeadJobHook, isPermanentFailure, Job, JobHandler, WorkerOptions } from './interfaces';
+import { AttemptResult, DeadJobHook, isPermanentFailure, Job, JobHandler, JobMetrics, WorkerOptions } from './interfaces';
 import { claimJobs } from './sql/claimJob';
 import { completeJob } from './sql/completeJob';
 import { failJob } from './sql/failJob';
@@ -50,7 +50,14 @@ export class Worker {
   /** Loops started and not returned (a loop returns only once stopped): readiness (src/health.ts) asks. */
   private alive = 0;
 
-  constructor(private knex: Knex, private handlers: Record<string, JobHandler>, private opts: WorkerOptions, private log: Logger, private onDead?: DeadJobHook) {
+  constructor(
+    private knex: Knex,
+    private handlers: Record<string, JobHandler>,
+    private opts: WorkerOptions,
+    private log: Logger,
+    private onDead?: DeadJobHook,
+    private metrics?: JobMetrics,
+  ) {
     this.types = Object.keys(handlers);
   }
 
@@ -158,6 +165,9 @@ export class Worker {
 
   private async runClaimed(job: Job): Promise<void> {
     this.active++;
+    const t0 = performance.now();
+    let result: AttemptResult = 'done';
+    let handlerFailed = false;
     try {
       const handler = this.handlers[job.type];
       await this.knex.transaction(async (trx) => {
@@ -166,17 +176,21 @@ export class Worker {
       });
     } catch (e) {
       if (e instanceof LostLock) {
+        result = 'lost';
         this.log.warn(e.message);
         return;
       }
+      handlerFailed = true;
       const message = e instanceof Error ? e.message : String(e);
       const permanent = isPermanentFailure(e);
       const outcome = await this.recordFailure(job, message, permanent ? null : Date.now() + backoff(job.attempts, this.opts));
+      result = outcome === 'queued' ? 'retry' : outcome;
       const why = permanent ? ' — trying again cannot help, job is dead' : ' — no attempts left, job is dead';
       this.log.warn(`job ${job.id} (${job.type}) attempt ${job.attempts} failed: ${message}${outcome === 'dead' ? why : ''}`);
     } finally {
       this.active--;
       this.held.delete(job.id);
+      this.metrics?.jobAttempt(job.type, result, (performance.now() - t0) / 1000, handlerFailed);
     }
   }
 

@@ -31,10 +31,21 @@ export class RunProgress {
   situations: Record<string, number> = Object.fromEntries(SITUATIONS.map((s) => [s, 0]));
   status = { SUCCESS: 0, FAILURE: 0 };
 
+  /** Rows by situation ('NONE': a bad row or a duplicate id) as [success, failure], not yet taken by takeUnreported. */
+  private unreported: Record<string, [number, number]> = {};
+
   count(situation: Situation | null, ok: boolean): void {
     if (situation) this.situations[situation] = (this.situations[situation] ?? 0) + 1;
     if (ok) this.status.SUCCESS++;
     else this.status.FAILURE++;
+    (this.unreported[situation ?? 'NONE'] ??= [0, 0])[ok ? 0 : 1]++;
+  }
+
+  /** The rows counted since the last call, by situation as [success, failure] (for metrics). */
+  takeUnreported(): Record<string, [number, number]> {
+    const out = this.unreported;
+    this.unreported = {};
+    return out;
   }
 
   toJSON() {

@@ -186,6 +186,7 @@ export class Reconciler {
 
   /** Writes the run's progress (and, given, its new stage); a run ended elsewhere is canceled here. */
   private async flushProgress(run: ActiveRun, stage?: string): Promise<void> {
+    this.reportRows(run);
     if (stage) run.row.stage = stage;
     const stillActive = await runs.writeProgress(this.db.knex, run.row.id, {
       stage: run.row.stage,
@@ -196,6 +197,13 @@ export class Reconciler {
       state: 'ACTIVE',
     });
     if (!stillActive) run.canceled = true; // canceled (or failed by a sweeper) elsewhere
+  }
+
+  /** Hands the rows classified since the last report to metrics (at each flush and at the end). */
+  private reportRows(run: ActiveRun): void {
+    const m = this.options.metrics;
+    if (!m) return;
+    for (const [situation, [success, failure]] of Object.entries(run.progress.takeUnreported())) m.reconRows(run.row.mapping, situation, success, failure);
   }
 
   /** The run from its first flush to its end; whatever happens, the run ends with a state recorded. */
@@ -220,6 +228,9 @@ export class Reconciler {
     };
     // The heartbeat tells other nodes this run is alive, even during a long batch.
     const heartbeat = setInterval(() => void runs.updateRun(this.db.knex, run.row.id, { heartbeat: 'now' }).catch(() => undefined), 2_000);
+    const t0 = performance.now();
+    let endState = 'FAILED';
+    this.options.metrics?.reconRunStarted(mapping.name);
     try {
       if (!ids) await refreshReconStatistics(this.db);
       run.progress.linksTotal = await links.countLinks(this.db.knex, mapping.name);
@@ -245,6 +256,7 @@ export class Reconciler {
         await reconcileTargets(scope, seenSources, touchedTargets, maybeFlush);
       }
       const state = run.canceled ? 'CANCELED' : 'SUCCESS';
+      endState = state;
       await runs.finishRun(this.db.knex, run.row.id, {
         state,
         stage: run.canceled ? 'COMPLETED_CANCELED' : 'COMPLETED_SUCCESS',
@@ -257,6 +269,7 @@ export class Reconciler {
       // A cancel elsewhere already wrote CANCELED; make the final counters visible anyway.
       if (run.canceled) await runs.updateRun(this.db.knex, run.row.id, { progress: run.progress.toJSON(), situationSummary: run.progress.situations, statusSummary: run.progress.status });
     } catch (e) {
+      endState = 'FAILED';
       const message = e instanceof ReconStopped ? e.message : errorMessage(e);
       if (e instanceof ReconStopped) this.log.warn(`reconciliation ${run.row.id} of ${mapping.name} stopped: ${message}`);
       else this.log.error(`reconciliation ${run.row.id} of ${mapping.name} failed: ${message}`);
@@ -280,6 +293,8 @@ export class Reconciler {
       }
     } finally {
       clearInterval(heartbeat);
+      this.reportRows(run);
+      this.options.metrics?.reconRunEnded(mapping.name, endState, (performance.now() - t0) / 1000, run.progress.status.SUCCESS + run.progress.status.FAILURE);
     }
   }
 }

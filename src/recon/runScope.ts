@@ -18,6 +18,15 @@ export interface ReconOptions {
   askAgain: Record<string, AskAgain>;
   /** Variables every started approval gets (escalationDuration). */
   startVariables?: Record<string, unknown>;
+  metrics?: ReconMetrics;
+}
+
+/** Told of runs and of the rows they classify (src/metrics implements it). */
+export interface ReconMetrics {
+  reconRunStarted(mapping: string): void;
+  /** Rows of one situation ('NONE' for a bad row or a duplicate id) and outcome since the last call. */
+  reconRows(mapping: string, situation: string, success: number, failure: number): void;
+  reconRunEnded(mapping: string, state: string, seconds: number, rows: number): void;
 }
 
 /** A run this node executes. */

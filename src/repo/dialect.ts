@@ -62,3 +62,13 @@ export function whereAnyOf<T extends Knex.QueryBuilder>(qb: T, column: string, v
   if (dialect !== 'pg') return qb.whereIn(column, [...values]) as T;
   return qb.whereRaw('?? = ANY(?::text[])', [column, [...values]]) as T;
 }
+
+/**
+ * Runs fn once the outermost transaction around `trx` has committed (never if it rolls back): for
+ * effects outside the database, such as counting what the transaction stored.
+ */
+export function afterCommit(trx: Knex.Transaction, fn: () => void): void {
+  let t = trx as Knex.Transaction & { parentTransaction?: Knex.Transaction };
+  while (t.parentTransaction) t = t.parentTransaction as typeof t;
+  t.executionPromise.then(fn, () => undefined);
+}

@@ -93,3 +93,13 @@ export async function readIncident(q: Q, id: string): Promise<IncidentRow | null
   const r = await failedInstances(q).andWhere({ id: Number(m[2]) }).first();
   return r ? instanceIncident(r) : null;
 }
+
+/** How many incidents of each type are open now (what listIncidents would list, counted). */
+export async function countIncidents(q: Q): Promise<Record<IncidentRow['type'], number>> {
+  const count = async (qb: ReturnType<Q>) => Number(((await qb.count({ n: '*' })) as { n: unknown }[])[0]?.n ?? 0);
+  return {
+    failedJob: await count(q('job').where({ state: 'dead' })),
+    failedInstance: await count(q('process_instance').where((w) => w.where({ status: 'failed' }).orWhere((a) => a.where({ status: 'active' }).whereNotNull('error')))),
+    failedExternalTask: await count(q('external_task').where({ retries: 0 })),
+  };
+}

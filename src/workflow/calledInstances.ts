@@ -10,7 +10,7 @@
 import type { Knex } from 'knex';
 import { Conflict, ProcessDefect } from '../errors';
 import { enqueue, type JobHandler } from '../jobs';
-import type { Q } from '../repo/dialect';
+import { afterCommit, type Q } from '../repo/dialect';
 import * as definitionsRepo from '../repo/processDefinitions';
 import * as instances from '../repo/processInstances';
 import * as tasks from '../repo/tasks';
@@ -97,6 +97,8 @@ async function startCalled(rt: RuntimeContext, trx: Knex.Transaction, caller: in
     superInstanceId: caller.id, superExecutionId: w.executionId,
   };
   const id = await instances.insertInstance(trx, row);
+  const metrics = rt.hooks.metrics;
+  if (metrics) afterCommit(trx, () => metrics.instancesStarted(def.row.key, def.row.version, 1));
   depthOf.set(trx, depth);
   try {
     await storeRun(rt, trx, { ...row, id, version: 1 }, def, result, {});

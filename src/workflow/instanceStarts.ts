@@ -144,7 +144,9 @@ export async function startMany(rt: RuntimeContext, reqs: StartRequest[], opts: 
 /** Multi-row inserts of waiting instances and their tasks; an open key taken meanwhile is skipped. */
 async function insertWaiting(rt: RuntimeContext, pending: Pending[], out: (StartResult | undefined)[], opts: StartManyOptions): Promise<void> {
   const lost: number[] = [];
+  const startedOf = new Map<LoadedDefinition, number>();
   await rt.db.knex.transaction(async (trx) => {
+    startedOf.clear();
     const stored: { req: StartRequest; instance: instances.InstanceRow }[] = [];
     await endSuperseded(rt, trx, pending.map((p) => p.req), opts);
     for (let i = 0; i < pending.length; i += INSERT_CHUNK) {
@@ -172,6 +174,7 @@ async function insertWaiting(rt: RuntimeContext, pending: Pending[], out: (Start
           return;
         }
         out[p.index] = { instance: { ...rows[j], id, version: 1 }, created: true };
+        startedOf.set(p.def, (startedOf.get(p.def) ?? 0) + 1);
         stored.push({ req: p.req, instance: out[p.index]!.instance });
         for (const t of p.result.openTasks) taskRows.push(taskRow(id, p.def.row.id, t, startTime));
         if (p.result.passed?.length) history.push({ processInstanceId: id, activityIds: p.result.passed, recordedAt: startTime });
@@ -181,6 +184,7 @@ async function insertWaiting(rt: RuntimeContext, pending: Pending[], out: (Start
     }
     if (opts.onStored && stored.length) await opts.onStored(trx, stored);
   });
+  for (const [def, n] of startedOf) rt.hooks.metrics?.instancesStarted(def.row.key, def.row.version, n);
   for (const index of lost) {
     const existing = await instances.findActiveByOpenKey(rt.db.knex, pending.find((p) => p.index === index)!.req.openKey!);
     out[index] = existing ? { instance: existing, created: false } : (await startMany(rt, [pending.find((p) => p.index === index)!.req], opts))[0];
@@ -199,6 +203,7 @@ export async function startOne(rt: RuntimeContext, req: StartRequest, def: Loade
       if (opts.onStored) await opts.onStored(trx, [{ req, instance: inserted }]);
       return storeRun(rt, trx, inserted, def, result, {});
     });
+    rt.hooks.metrics?.instancesStarted(def.row.key, def.row.version, 1);
     if (result.jobs.length) rt.hooks.onJobsEnqueued?.();
     return { instance, created: true };
   } catch (e) {

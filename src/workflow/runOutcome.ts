@@ -4,6 +4,7 @@ import type { Knex } from 'knex';
 import { Conflict } from '../errors';
 import { enqueue } from '../jobs';
 import { insertActivityHistory } from '../repo/activityHistory';
+import { afterCommit } from '../repo/dialect';
 import * as instances from '../repo/processInstances';
 import * as tasks from '../repo/tasks';
 import { CONTINUE_TOPIC } from './asyncBoundaries';
@@ -96,5 +97,10 @@ export async function storeRun(
   // Call activities: the called instances this run waits for start here; a finished called instance tells its caller.
   await afterStore(rt, trx, next, def, result);
   if (result.status !== 'waiting' && rt.hooks.onFinished) await rt.hooks.onFinished(trx, { instance: next, result, definition: def, ...who(by) });
+  const metrics = rt.hooks.metrics;
+  if (metrics && result.status !== 'waiting') {
+    const status = result.status;
+    afterCommit(trx, () => metrics.instanceFinished(def.row.key, def.row.version, status));
+  }
   return next;
 }

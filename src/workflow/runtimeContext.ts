@@ -30,6 +30,14 @@ export interface RuntimeHooks {
   onFinished?: (trx: Knex.Transaction, e: FinishedEvent) => Promise<void>;
   /** Called after a commit that enqueued jobs. */
   onJobsEnqueued?: () => void;
+  /** Told of instances started and finished, once their transaction has committed. */
+  metrics?: WorkflowMetrics;
+}
+
+/** What metrics count of the runtime (src/metrics implements it). */
+export interface WorkflowMetrics {
+  instancesStarted(definitionKey: string, version: number, n: number): void;
+  instanceFinished(definitionKey: string, version: number, status: 'ended' | 'failed'): void;
 }
 
 export interface RuntimeContext {
