@@ -1,7 +1,7 @@
 // SQL for open user tasks. A task row exists exactly while its user task waits.
 import { Filter } from '../crest/queryFilter';
 import { InvalidInput } from '../errors';
-import { applyFilter, assertSafeSegment, FieldTarget } from './filterToSql';
+import { applyFilter, assertSafeSegment, FieldTarget, orderByField } from './filterToSql';
 import { dialectOf, parseJson, Q } from './dialect';
 
 export interface TaskRow {
@@ -116,6 +116,7 @@ const COLUMNS: Record<string, string> = {
   _id: 'task.id', name: 'task.name', assignee: 'task.assignee', owner: 'task.owner', taskDefinitionKey: 'task.task_definition_key',
   processInstanceId: 'task.process_instance_id', processDefinitionId: 'task.definition_id', processDefinitionKey: 'process_instance.definition_key',
   createTime: 'task.create_time', dueDate: 'task.due_date', priority: 'task.priority', description: 'task.description',
+  executionId: 'task.execution_id',
 };
 
 const NUMERIC: Record<string, 'id' | 'number'> = { _id: 'id', processInstanceId: 'id', priority: 'number' };
@@ -146,13 +147,43 @@ function restrictTo(qb: import('knex').Knex.QueryBuilder, userId: string, groups
   });
 }
 
-export async function queryTasks(q: Q, filter: Filter, vis: TaskVisibility, opts: { offset: number; limit?: number; sort?: { field: string[]; descending: boolean }[] }): Promise<TaskRow[]> {
+export interface TaskQueryOptions {
+  offset: number;
+  limit?: number;
+  sort?: { field: string[]; descending: boolean }[];
+  /** Activiti's taskCandidateUser / taskCandidateGroup: unassigned tasks offered to this user or one of these groups. */
+  candidate?: { user?: string; groups?: string[] };
+  /** Also count every matching task (the page aside). */
+  countTotal?: boolean;
+}
+
+export async function queryTasks(q: Q, filter: Filter, vis: TaskVisibility, opts: TaskQueryOptions): Promise<TaskRow[] & { total?: number }> {
   const dialect = dialectOf(q);
-  const qb = q('task').join('process_instance', 'process_instance.id', 'task.process_instance_id').select(SELECT);
-  applyFilter(qb, filter, taskResolver, dialect);
-  if (vis.userId !== null) restrictTo(qb, vis.userId, vis.groups, dialect);
+  const base = () => {
+    const qb = q('task').join('process_instance', 'process_instance.id', 'task.process_instance_id');
+    applyFilter(qb, filter, taskResolver, dialect);
+    if (vis.userId !== null) restrictTo(qb, vis.userId, vis.groups, dialect);
+    if (opts.candidate) {
+      qb.whereNull('task.assignee');
+      const { user, groups = [] } = opts.candidate;
+      const contains = dialect === 'pg' ? 'strpos(??, ?) > 0' : 'instr(??, ?) > 0';
+      qb.where((w) => {
+        w.whereRaw('1 = 0');
+        if (user !== undefined) w.orWhereRaw(contains, ['task.candidate_users', JSON.stringify(user)]);
+        for (const g of groups) w.orWhereRaw(contains, ['task.candidate_groups', JSON.stringify(g)]);
+      });
+    }
+    return qb;
+  };
+  const qb = base().select(SELECT);
+  for (const s of opts.sort ?? []) orderByField(qb, s.field, s.descending, taskResolver, dialect);
   qb.orderBy('task.id');
   if (opts.offset) qb.offset(opts.offset);
   if (opts.limit !== undefined) qb.limit(opts.limit);
-  return (await qb).map(taskFromColumns);
+  const rows: TaskRow[] & { total?: number } = (await qb).map(taskFromColumns);
+  if (opts.countTotal) {
+    const [{ n }] = await base().count({ n: '*' });
+    rows.total = Number(n);
+  }
+  return rows;
 }
