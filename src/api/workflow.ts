@@ -11,7 +11,7 @@ import { AppContext } from '../context';
 import { DefinitionError } from '../workflow/interfaces';
 import { decodeXml } from '../workflow/xmlEncoding';
 import { type InstanceStatus, WorkflowRuntime } from '../workflow/runtime';
-import { definitionView, instanceView, taskView } from '../workflow/views';
+import { definitionView, instanceView, taskDefinitionView, taskView } from '../workflow/views';
 import { actionOf, objectBody, queryString, unknownAction } from './http';
 import { historyApproval, taskApproval } from '../approval/views';
 
@@ -101,6 +101,24 @@ export function workflowRouter(runtime: WorkflowRuntime) {
         view.xml = def.row.xml;
       }
       sendProjected(res, view, queryString(req, '_fields'));
+    });
+
+    // OpenIDM's TaskDefinitionResource (workflow/processdefinition/{procdefid}/taskdefinition): its
+    // query-all-ids answers whole task definitions (not ids only), as OpenIDM's does.
+    r.get('/workflow/processdefinition/:id/taskdefinition', async (req, res) => {
+      const def = await runtime.definitions.get(req.params.id);
+      const q = parseQueryRequest(req.query as Record<string, unknown>, { sortKeys: ['_id'] });
+      const views = sortInMemory(def.parsed.tasks.map(taskDefinitionView).filter((t) => matchesFilter(q.filter, t)), q.sort);
+      const page = views.slice(q.offset, q.pageSize !== undefined ? q.offset + q.pageSize + 1 : undefined);
+      const fields = parseFields(queryString(req, '_fields'));
+      res.json(envelope({ ...q, idsOnly: false }, page.map((t) => project(t, fields)), views.length));
+    });
+
+    r.get('/workflow/processdefinition/:id/taskdefinition/:taskId', async (req, res) => {
+      const def = await runtime.definitions.get(req.params.id);
+      const task = def.parsed.tasks.find((t) => t.id === req.params.taskId);
+      if (!task) throw notFound(`Task definition for ${req.params.taskId.slice(0, 200)} was not found`);
+      sendProjected(res, taskDefinitionView(task), queryString(req, '_fields'));
     });
 
     // Raw bytes: the document's own encoding (BOM, declaration) decides how it is read (xmlEncoding.ts).

@@ -227,4 +227,39 @@ describe('REST compatibility with OpenIDM (CREST)', () => {
       expect(fresh.status).toBe(200);
     });
   });
+
+  describe('workflow shapes and task definitions', () => {
+    // TaskInstanceResource.readInstance: formProperties is one {<id>: <value>} per form property.
+    it('a task read has IDM formProperties ([{id: value}]) and reconflow form fields under form', async () => {
+      const list = await t.call('GET', '/workflow/taskinstance?_queryId=filtered-query&var-sourceId=alice', { headers: ADMIN });
+      const task = await t.call('GET', `/workflow/taskinstance/${list.body.result[0]._id}`, { headers: ADMIN });
+      expect(task.body.formProperties).toEqual([{ requesterName: 'alice' }, { requestApproved: null }]);
+      expect(task.body.form.map((f: any) => f._id)).toEqual(['requesterName', 'requestApproved']);
+    });
+
+    // ProcessDefinitionResource.convertInstance/getFormHandlerData; TaskDefinitionResource with
+    // TaskDefinitionMixIn/FormPropertyHandlerMixIn/EnumFormTypeMixIn.
+    it('processdefinition/{id}/taskdefinition lists and reads task definitions as OpenIDM does', async () => {
+      const defs = await t.call('GET', '/workflow/processdefinition?_queryFilter=key eq "managedUserApproval"', { headers: ADMIN });
+      const id = defs.body.result[0]._id;
+      const def = await t.call('GET', `/workflow/processdefinition/${id}`, { headers: ADMIN });
+      expect(Object.keys(def.body.taskDefinitions)).toEqual(['evaluateRequest', 'escalatedReview']);
+      const list = await t.call('GET', `/workflow/processdefinition/${id}/taskdefinition?_queryId=query-all-ids`, { headers: ADMIN });
+      expect(list.status).toBe(200);
+      expect(list.body.result.map((x: any) => x._id)).toEqual(['evaluateRequest', 'escalatedReview']);
+      const one = await t.call('GET', `/workflow/processdefinition/${id}/taskdefinition/evaluateRequest`, { headers: ADMIN });
+      expect(one.status).toBe(200);
+      expect(one.body).toMatchObject({
+        _id: 'evaluateRequest', name: { expressionText: 'Evaluate request' }, assignee: { expressionText: 'async.admin' },
+        taskCandidateUser: [], taskCandidateGroup: [],
+      });
+      expect(one.body.formProperties.formPropertyHandlers.find((h: any) => h._id === 'requestApproved')).toEqual({
+        _id: 'requestApproved', name: expect.any(String), type: { name: 'enum', values: { true: 'Yes', false: 'No' }, datePattern: null },
+        readable: true, writable: true, required: true, variableName: 'requestApproved', variableExpression: null, defaultExpression: null,
+      });
+      expect(def.body.taskDefinitions.evaluateRequest).toEqual(one.body);
+      const missing = await t.call('GET', `/workflow/processdefinition/${id}/taskdefinition/nope`, { headers: ADMIN });
+      expect(missing.status).toBe(404);
+    });
+  });
 });
