@@ -5,6 +5,7 @@ import { externalTaskRouter } from './api/externalTasks';
 import { jobsRouter } from './api/jobs';
 import { reconRouter } from './api/recon';
 import { systemRouter } from './api/system';
+import { crestRouter } from './api/crestEndpoints';
 import { uiRouter } from './api/ui';
 import { workflowRouter } from './api/workflow';
 import { workflowEventsRouter } from './api/workflowEvents';
@@ -120,6 +121,7 @@ export function defaultHooks(onServices?: (s: Services) => void): ServerHooks {
       (ctx) => jobsRouter(() => need().worker.nudge())(ctx),
       (ctx) => incidentsRouter(() => need().worker.nudge())(ctx),
       (ctx) => externalTaskRouter(need().runtime.externalTasks)(ctx),
+      (ctx) => crestRouter(need().runtime)(ctx),
     ],
   };
 }

@@ -1,6 +1,9 @@
 // REST as OpenIDM/PingIDM answers it (issue 16, Deliver 5): each expectation names the OpenIDM
 // source class (OpenIdentityPlatform/OpenIDM) or the PingIDM page it follows.
-import { ADMIN, startTestServer, TestServer } from '../helpers/server';
+import { execSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { ADMIN, eventually, startTestServer, TestServer } from '../helpers/server';
 
 const enc = encodeURIComponent;
 
@@ -260,6 +263,135 @@ describe('REST compatibility with OpenIDM (CREST)', () => {
       expect(def.body.taskDefinitions.evaluateRequest).toEqual(one.body);
       const missing = await t.call('GET', `/workflow/processdefinition/${id}/taskdefinition/nope`, { headers: ADMIN });
       expect(missing.status).toBe(404);
+    });
+  });
+
+  describe('missing endpoints, sync and recon answers', () => {
+    const BOB = { 'X-OpenIDM-Username': 'bob', 'X-OpenIDM-Password': 'B0b-passw0rd' };
+    beforeAll(async () => {
+      const r = await t.call('PUT', '/managed/user/bob', {
+        headers: ADMIN,
+        body: { userName: 'bob', givenName: 'Bob', sn: 'B', mail: 'bob@example.com', password: 'B0b-passw0rd', authzRoles: [{ _ref: 'internal/role/openidm-authorized' }] },
+      });
+      expect(r.status).toBe(201);
+    });
+
+    // OpenIDM InfoService: the `version` binding of info/version.js.
+    it('info/version answers reconflow\'s own version', async () => {
+      const r = await t.call('GET', '/info/version', { headers: ADMIN });
+      expect(r.status).toBe(200);
+      let head: string | null = null;
+      try {
+        head = execSync('git rev-parse HEAD', { cwd: path.join(__dirname, '..', '..'), encoding: 'utf8' }).trim().slice(0, 10);
+      } catch {
+        head = null;
+      }
+      const pkg = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8'));
+      expect(r.body).toEqual({ _id: 'version', productVersion: pkg.version, productBuildDate: expect.stringMatching(/^\d{14}$/), productRevision: head });
+    });
+
+    // ConfigObjectService.read: the empty path lists {_id, pid, factoryPid}; a factory configuration is <factoryPid>/<alias>.
+    it('config lists the configurations; config/provisioner.openicf/csvfile and the whole config/sync read', async () => {
+      const list = await t.call('GET', '/config', { headers: ADMIN });
+      expect(list.status).toBe(200);
+      expect(list.body._id).toBe('');
+      expect(list.body.configurations).toEqual(expect.arrayContaining([
+        { _id: 'sync', pid: 'sync', factoryPid: null },
+        { _id: 'provisioner.openicf/csvfile', pid: 'provisioner.openicf.csvfile', factoryPid: 'provisioner.openicf' },
+      ]));
+      expect(list.body.configurations.map((c: any) => c._id)).not.toContain('authentication');
+      const csv = await t.call('GET', '/config/provisioner.openicf/csvfile', { headers: ADMIN });
+      expect(csv.body).toMatchObject({ _id: 'provisioner.openicf/csvfile', connectorRef: { connectorName: 'org.forgerock.openicf.csvfile.CSVFileConnector' } });
+      const sync = await t.call('GET', '/config/sync', { headers: ADMIN });
+      expect(sync.body.mappings[0]).toMatchObject({ name: 'systemCsvfileAccounts_managedUser', properties: expect.any(Array), policies: expect.any(Array), correlationQuery: expect.any(Object) });
+      expect((await t.call('GET', '/config/authentication', { headers: ADMIN })).status).toBe(404);
+      expect((await t.call('GET', '/config', { headers: BOB })).status).toBe(403);
+    });
+
+    // OpenICFProvisionerService test action: {name, enabled, config, objectTypes, connectorRef, displayName, ok}.
+    it('system?_action=test and system/csvfile?_action=test', async () => {
+      const all = await t.call('POST', '/system?_action=test', { headers: ADMIN });
+      expect(all.status).toBe(200);
+      const expected = {
+        name: 'csvfile', enabled: true, config: 'config/provisioner.openicf/csvfile', objectTypes: ['__ALL__', 'account'],
+        connectorRef: expect.objectContaining({ connectorName: 'org.forgerock.openicf.csvfile.CSVFileConnector' }), displayName: 'CSV File Connector', ok: true,
+      };
+      expect(all.body).toEqual([expected]);
+      const one = await t.call('POST', '/system/csvfile?_action=test', { headers: ADMIN });
+      expect(one.body).toEqual(expected);
+      expect((await t.call('POST', '/system/nope?_action=test', { headers: ADMIN })).status).toBe(404);
+    });
+
+    // AuthenticationService.actionInstance: reauthenticate → {reauthenticated: true} or 403; logout → {success: true}.
+    it('authentication reauthenticate and logout answer as OpenIDM', async () => {
+      const ok = await t.call('POST', '/authentication?_action=reauthenticate', { headers: { ...BOB, 'X-OpenIDM-Reauth-Password': 'B0b-passw0rd' } });
+      expect([ok.status, ok.body]).toEqual([200, { reauthenticated: true }]);
+      const wrong = await t.call('POST', '/authentication?_action=reauthenticate', { headers: { ...BOB, 'X-OpenIDM-Reauth-Password': 'nope-nope' } });
+      expect(wrong.status).toBe(403);
+      const missing = await t.call('POST', '/authentication?_action=reauthenticate', { headers: BOB });
+      expect([missing.status, missing.body.message]).toEqual([403, 'Reauthentication failed, missing or empty headers']);
+      expect((await t.call('POST', '/authentication?_action=reauthenticate')).status).toBe(401);
+      const out = await t.call('POST', '/authentication?_action=logout', { headers: ADMIN });
+      expect([out.status, out.body]).toEqual([200, { success: true }]);
+    });
+
+    // bin/defaults/script/workflow/gettasksview.js and getprocessesforuser.js (with conf/process-access.json's default).
+    it('endpoint/gettasksview and endpoint/getprocessesforuser as IDM\'s UIs call them', async () => {
+      const view = await t.call('GET', '/endpoint/gettasksview?_queryId=gettasksview', { headers: BOB });
+      expect(view.status).toBe(200);
+      expect(view.body.result).toHaveLength(1);
+      const entries = Object.entries(view.body.result[0]) as [string, any][];
+      expect(entries).toHaveLength(1);
+      const [taskId, entry] = entries[0];
+      expect(entry.name).toBe('Review');
+      expect(entry.tasks[0]).toMatchObject({
+        _id: taskId, processDefinitionId: expect.stringMatching(/^offered:1:/), businessKey: null, startUserId: 'openidm-admin',
+        taskDefinition: { _id: 'review', taskCandidateUser: [{ expressionText: 'bob' }] }, usersToAssign: { users: [] },
+      });
+      const mine = await t.call('GET', '/endpoint/gettasksview?_queryId=gettasksview&viewType=assignee', { headers: BOB });
+      expect(mine.body.result).toEqual([{}]);
+      const procs = await t.call('GET', '/endpoint/getprocessesforuser', { headers: BOB });
+      expect(procs.status).toBe(200);
+      expect(procs.body.processes.map((p: any) => p.key).sort()).toEqual(['managedUserApproval', 'offered']);
+      expect((await t.call('POST', '/endpoint/gettasksview', { headers: BOB, body: {} })).status).toBe(403);
+      expect((await t.call('GET', '/endpoint/nosuch', { headers: BOB })).status).toBe(404);
+    });
+
+    // ObjectMapping.performAction: an expected situation that does not hold is a SynchronizationException
+    // (409 "Expected situation does not match"); SynchronizationService answers {"status": "OK"}.
+    // ReconciliationService: cancel of an ended run answers {_id, action: "cancel", status: "SUCCESS"}.
+    // repo/link: OpenIDM's link objects.
+    it('sync performAction, repo/link and recon cancel of an ended run', async () => {
+      const MAPPING = 'systemCsvfileAccounts_managedUser';
+      const run = await t.call('POST', `/recon?_action=recon&mapping=${MAPPING}`, { headers: ADMIN });
+      expect(run.status).toBe(200);
+      await eventually(async () => (await t.call('GET', `/recon/${run.body._id}`, { headers: ADMIN })).body.state === 'SUCCESS', 30_000, 'the recon to end');
+      const cancel = await t.call('POST', `/recon/${run.body._id}?_action=cancel`, { headers: ADMIN });
+      expect([cancel.status, cancel.body]).toEqual([200, { _id: run.body._id, action: 'cancel', status: 'SUCCESS', state: 'SUCCESS' }]);
+      expect((await t.call('GET', `/recon/${run.body._id}`, { headers: ADMIN })).body.state).toBe('SUCCESS');
+
+      const sync = (qs: string) => t.call('POST', `/sync?_action=performAction&mapping=${MAPPING}&sourceId=bjensen&${qs}`, { headers: ADMIN });
+      const mismatch = await sync('action=CREATE&situation=FOUND');
+      expect([mismatch.status, mismatch.body.message]).toEqual([409, 'Expected situation does not match. Expected: FOUND, Found: ABSENT']);
+      expect((await t.call('GET', '/managed/user?_queryId=for-userName&uid=bjensen%40example.com', { headers: ADMIN })).body.result).toEqual([]);
+      const created = await sync('action=CREATE&situation=ABSENT');
+      expect(created.status).toBe(200);
+      expect(created.body).toMatchObject({ status: 'OK', situation: 'ABSENT', action: 'CREATE' });
+      const again = await sync('action=CREATE&situation=ABSENT');
+      expect(again.status).toBe(409);
+      expect(again.body.message).toMatch(/Expected situation does not match. Expected: ABSENT, Found: CONFIRMED/);
+      const noSituation = await sync('action=CREATE');
+      expect(noSituation.status).toBe(409);
+      expect((await sync('action=CREATE&situation=NOPE')).status).toBe(400);
+
+      const links = await t.call('GET', `/repo/link?_queryFilter=${enc('firstId eq "bjensen"')}&_totalPagedResultsPolicy=EXACT`, { headers: ADMIN });
+      expect(links.status).toBe(200);
+      expect(links.body.result).toEqual([{ _id: expect.any(String), linkType: MAPPING, linkQualifier: 'default', firstId: 'bjensen', secondId: created.body.targetId }]);
+      expect(links.body.totalPagedResults).toBe(1);
+      const ids = await t.call('GET', '/repo/link?_queryId=query-all-ids', { headers: ADMIN });
+      expect(ids.body.result).toEqual([{ _id: links.body.result[0]._id }]);
+      expect((await t.call('GET', '/repo/link?_queryFilter=true&_sortKeys=nope', { headers: ADMIN })).status).toBe(400);
+      expect((await t.call('GET', '/repo/link?_queryFilter=true', { headers: BOB })).status).toBe(403);
     });
   });
 });
