@@ -236,6 +236,12 @@ export function workflowRouter(runtime: WorkflowRuntime) {
       res.json(envelope(q, rows.map((t) => resultShape(q, project(taskView(t), fields, false))), rows.total));
     });
 
+    // OpenIDM's TaskInstanceHistoryResource: finished tasks are not kept as rows here; say so
+    // rather than answer "task instance history not found".
+    r.get('/workflow/taskinstance/history', () => {
+      throw new CrestError(501, 'workflow/taskinstance/history is not supported by this server: finished tasks are not kept; query workflow/processinstance/history');
+    });
+
     r.get('/workflow/taskinstance/:id', async (req, res) => {
       const p = principalOf(res);
       const task = await runtime.readTask(numericId(req.params.id, 'Task instance'));

@@ -263,6 +263,9 @@ describe('REST compatibility with OpenIDM (CREST)', () => {
       expect(def.body.taskDefinitions.evaluateRequest).toEqual(one.body);
       const missing = await t.call('GET', `/workflow/processdefinition/${id}/taskdefinition/nope`, { headers: ADMIN });
       expect(missing.status).toBe(404);
+      // TaskInstanceHistoryResource is not re-created: an explicit 501, not a "not found".
+      const history = await t.call('GET', '/workflow/taskinstance/history?_queryId=filtered-query', { headers: ADMIN });
+      expect([history.status, history.body.message]).toEqual([501, expect.stringMatching(/not supported/)]);
     });
   });
 
