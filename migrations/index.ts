@@ -14,6 +14,7 @@ import * as processFolderFile from './20261207000008_process_folder_file';
 import * as callActivityLinks from './20261207000003_call_activity_links';
 import * as externalTasks from './20261207000004_external_tasks';
 import * as workflowTemplates from './20261207000006_workflow_templates';
+import * as crest from './20261207000012_crest';
 
 const migrations: Record<string, Knex.Migration> = {
   '20261127000001_initial': initial,
@@ -29,6 +30,7 @@ const migrations: Record<string, Knex.Migration> = {
   '20261207000003_call_activity_links': callActivityLinks,
   '20261207000004_external_tasks': externalTasks,
   '20261207000006_workflow_templates': workflowTemplates,
+  '20261207000012_crest': crest,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -11,7 +11,7 @@ import { AppContext } from '../context';
 import { DefinitionError } from '../workflow/interfaces';
 import { decodeXml } from '../workflow/xmlEncoding';
 import { type InstanceStatus, WorkflowRuntime } from '../workflow/runtime';
-import { definitionView, instanceView, taskDefinitionView, taskView } from '../workflow/views';
+import { definitionView, historicTaskView, instanceView, taskDefinitionView, taskView } from '../workflow/views';
 import { actionOf, objectBody, queryString, unknownAction } from './http';
 import { historyApproval, taskApproval } from '../approval/views';
 
@@ -71,6 +71,30 @@ function instanceFilter(params: Record<string, string>): Filter {
   }
   return all([...f, ...varParams(params)]);
 }
+
+/** TaskInstanceHistoryResource.setTaskParams; candidates are not kept in history (400). */
+function historyFilter(params: Record<string, string>): Filter {
+  const f: Filter[] = [];
+  const column: Record<string, string> = {
+    executionId: 'executionId', processDefinitionId: 'processDefinitionId', processDefinitionKey: 'processDefinitionKey', processInstanceId: 'processInstanceId',
+    assignee: 'assignee', taskId: '_id', taskName: 'name', owner: 'owner', description: 'description', taskDeleteReason: 'deleteReason',
+  };
+  for (const [k, v] of Object.entries(params)) {
+    if (column[k]) f.push(eq([column[k]], v));
+    else if (k === 'finished' && v === 'true') f.push({ type: 'present', field: ['endTime'] });
+    else if (k === 'unfinished' && v === 'true') f.push({ type: 'not', operand: { type: 'present', field: ['endTime'] } });
+    else if (k === 'priority') {
+      if (!/^-?\d{1,9}$/.test(v)) throw badRequest('priority must be an integer');
+      f.push(eq(['priority'], Number(v)));
+    } else if (k === 'taskCandidateUser' || k === 'taskCandidateGroup' || k === 'processFinished' || k === 'processUnfinished') {
+      throw badRequest(`${k} is not supported on workflow/taskinstance/history by this server`);
+    }
+  }
+  return all([...f, ...varParams(params)]);
+}
+
+const HISTORY_QUERY_IDS: QueryIds = { 'filtered-query': historyFilter };
+const HISTORY_SORT_KEYS = ['_id', 'taskId', 'name', 'taskName', 'description', 'assignee', 'owner', 'priority', 'processInstanceId', 'processDefinitionId', 'executionId', 'startTime', 'endTime', 'dueDate', 'deleteReason'] as const;
 
 const INSTANCE_QUERY_IDS: QueryIds = { 'filtered-query': instanceFilter };
 const INSTANCE_SORT_KEYS = ['processInstanceId', 'processDefinitionId', 'processInstanceBusinessKey', 'startTime', 'endTime'] as const;
@@ -236,10 +260,15 @@ export function workflowRouter(runtime: WorkflowRuntime) {
       res.json(envelope(q, rows.map((t) => resultShape(q, project(taskView(t), fields, false))), rows.total));
     });
 
-    // OpenIDM's TaskInstanceHistoryResource: finished tasks are not kept as rows here; say so
-    // rather than answer "task instance history not found".
-    r.get('/workflow/taskinstance/history', () => {
-      throw new CrestError(501, 'workflow/taskinstance/history is not supported by this server: finished tasks are not kept; query workflow/processinstance/history');
+    // OpenIDM's TaskInstanceHistoryResource: finished and open tasks (HistoricTaskInstanceEntityMixIn's fields).
+    r.get('/workflow/taskinstance/history', async (req, res) => {
+      const p = principalOf(res);
+      const q = parseQueryRequest(req.query as Record<string, unknown>, { queryIds: HISTORY_QUERY_IDS, sortKeys: HISTORY_SORT_KEYS });
+      const rows = await runtime.queryTaskHistory(q.filter, p, {
+        offset: q.offset, limit: q.pageSize !== undefined ? q.pageSize + 1 : undefined, sort: q.sort, countTotal: q.totalPolicy !== 'NONE',
+      });
+      const fields = parseFields(queryString(req, '_fields'));
+      res.json(envelope(q, rows.map((t) => resultShape(q, project(historicTaskView(t), fields, false))), rows.total));
     });
 
     r.get('/workflow/taskinstance/:id', async (req, res) => {

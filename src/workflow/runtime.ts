@@ -111,6 +111,11 @@ export class WorkflowRuntime {
     return tasks.queryTasks(this.rt, filter, p, opts);
   }
 
+  /** Finished and open tasks, as workflow/taskinstance/history lists them. */
+  queryTaskHistory(filter: Filter, p: Principal, opts: Parameters<typeof tasks.queryTaskHistory>[3]): Promise<tasks.TaskHistoryRow[] & { total?: number }> {
+    return tasks.queryTaskHistory(this.rt, filter, p, opts);
+  }
+
   /** Completes a task exactly once: the loser of a race gets a Conflict (or NotFound once the task is gone). */
   complete(taskId: number, submitted: Record<string, unknown>, p: Principal): Promise<instances.InstanceRow> {
     return complete(this.rt, taskId, submitted, p);

@@ -2,7 +2,7 @@
 import { DefinitionRow } from '../repo/processDefinitions';
 import { InstanceRow } from '../repo/processInstances';
 import type { WaitingSubscription } from '../repo/eventSubscriptions';
-import { TaskRow } from '../repo/tasks';
+import { TaskHistoryRow, TaskRow } from '../repo/tasks';
 import { FormPropertyDef, ParsedDefinition, ResolvedFormProperty, TaskDefinition } from './interfaces';
 
 /** A form field as reconflow's UIs read it: its label, type, flags and (for a task) its value. */
@@ -159,5 +159,28 @@ export function executionView(s: WaitingSubscription) {
     name: s.name,
     businessKey: s.businessKey,
     created: s.created,
+  };
+}
+
+/** A task in workflow/taskinstance/history, as OpenIDM's HistoricTaskInstanceEntityMixIn writes it. */
+export function historicTaskView(t: TaskHistoryRow) {
+  return {
+    _id: String(t.id),
+    processDefinitionId: t.definitionId,
+    processInstanceId: String(t.processInstanceId),
+    executionId: t.executionId,
+    taskDefinitionKey: t.taskDefinitionKey,
+    name: t.name,
+    description: t.description,
+    owner: t.owner,
+    assignee: t.assignee,
+    startTime: t.createTime,
+    endTime: t.endTime,
+    durationInMillis: t.endTime ? Date.parse(t.endTime) - Date.parse(t.createTime) : null,
+    deleteReason: t.deleteReason,
+    priority: t.priority,
+    dueDate: t.dueDate,
+    category: null,
+    tenantId: '',
   };
 }

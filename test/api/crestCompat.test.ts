@@ -263,9 +263,28 @@ describe('REST compatibility with OpenIDM (CREST)', () => {
       expect(def.body.taskDefinitions.evaluateRequest).toEqual(one.body);
       const missing = await t.call('GET', `/workflow/processdefinition/${id}/taskdefinition/nope`, { headers: ADMIN });
       expect(missing.status).toBe(404);
-      // TaskInstanceHistoryResource is not re-created: an explicit 501, not a "not found".
-      const history = await t.call('GET', '/workflow/taskinstance/history?_queryId=filtered-query', { headers: ADMIN });
-      expect([history.status, history.body.message]).toEqual([501, expect.stringMatching(/not supported/)]);
+    });
+
+    // TaskInstanceHistoryResource: filtered-query (finished, processInstanceId, var-*…), HistoricTaskInstanceEntityMixIn's fields.
+    it('taskinstance/history lists finished tasks with deleteReason "completed"', async () => {
+      const open = await t.call('GET', '/workflow/taskinstance?_queryId=filtered-query&var-sourceId=carol', { headers: ADMIN });
+      const done = await t.call('POST', `/workflow/taskinstance/${open.body.result[0]._id}?_action=complete`, { headers: ADMIN, body: { requestApproved: 'false' } });
+      expect(done.status).toBe(200);
+      const finished = await t.call('GET', `/workflow/taskinstance/history?_queryId=filtered-query&finished=true&processInstanceId=${instances[0]}&_totalPagedResultsPolicy=EXACT`, { headers: ADMIN });
+      expect(finished.status).toBe(200);
+      expect(finished.body.totalPagedResults).toBe(1);
+      expect(finished.body.result[0]).toMatchObject({
+        _id: open.body.result[0]._id, processInstanceId: instances[0], taskDefinitionKey: 'evaluateRequest', assignee: 'async.admin',
+        deleteReason: 'completed', endTime: expect.any(String), durationInMillis: expect.any(Number),
+      });
+      const byVar = await t.call('GET', '/workflow/taskinstance/history?_queryId=filtered-query&var-sourceId=carol', { headers: ADMIN });
+      expect(byVar.body.result.map((x: any) => x._id)).toEqual([open.body.result[0]._id]);
+      const unfinished = await t.call('GET', '/workflow/taskinstance/history?_queryId=filtered-query&unfinished=true&_sortKeys=-startTime', { headers: ADMIN });
+      expect(unfinished.body.result.every((x: any) => x.endTime === null)).toBe(true);
+      expect(unfinished.body.result.length).toBeGreaterThanOrEqual(3);
+      const ids = await t.call('GET', '/workflow/taskinstance/history?_queryId=query-all-ids', { headers: ADMIN });
+      for (const x of ids.body.result) expect(Object.keys(x)).toEqual(['_id']);
+      expect((await t.call('GET', '/workflow/taskinstance/history?_queryId=filtered-query&taskCandidateUser=bob', { headers: ADMIN })).status).toBe(400);
     });
   });
 
