@@ -65,6 +65,13 @@ export const paths = {
       responses: { 200: { description: 'task definition', ...json(ref('TaskDefinition')) }, 404: error },
     },
   },
+  '/openidm/workflow/taskinstance/history': {
+    get: {
+      summary: "Finished and open tasks (OpenIDM TaskInstanceHistoryResource); _queryId=filtered-query with finished, unfinished, processInstanceId, assignee, var-<name>…",
+      parameters: queryParams,
+      responses: { 200: { description: 'tasks', ...queryResult(ref('HistoricTask')) }, 400: error },
+    },
+  },
   '/openidm/authentication': {
     post: {
       summary: 'reauthenticate (X-OpenIDM-Reauth-Password) or logout',
@@ -143,6 +150,15 @@ export const schemas = {
       dueDate: ref('Expression'), priority: ref('Expression'), formResourceKey: { type: ['string', 'null'] },
       formProperties: { type: 'object', properties: { formKey: ref('Expression'), formPropertyHandlers: { type: 'array', items: ref('FormPropertyHandler') } } },
       freeVariables: { type: 'boolean' },
+    },
+  },
+  HistoricTask: {
+    type: 'object',
+    properties: {
+      _id: { type: 'string' }, processDefinitionId: { type: 'string' }, processInstanceId: { type: 'string' }, executionId: { type: 'string' },
+      taskDefinitionKey: { type: 'string' }, name: { type: ['string', 'null'] }, description: { type: ['string', 'null'] }, owner: { type: ['string', 'null'] },
+      assignee: { type: ['string', 'null'] }, startTime: { type: 'string' }, endTime: { type: ['string', 'null'] }, durationInMillis: { type: ['integer', 'null'] },
+      deleteReason: { enum: ['completed', 'deleted', null] }, priority: { type: 'integer' }, dueDate: { type: ['string', 'null'] }, category: { type: 'null' }, tenantId: { type: 'string' },
     },
   },
   PatchOperation: {
