@@ -15,6 +15,7 @@ import * as callActivityLinks from './20261207000003_call_activity_links';
 import * as externalTasks from './20261207000004_external_tasks';
 import * as workflowTemplates from './20261207000006_workflow_templates';
 import * as schedules from './20261207000010_schedules';
+import * as crest from './20261207000012_crest';
 
 const migrations: Record<string, Knex.Migration> = {
   '20261127000001_initial': initial,
@@ -31,6 +32,7 @@ const migrations: Record<string, Knex.Migration> = {
   '20261207000004_external_tasks': externalTasks,
   '20261207000006_workflow_templates': workflowTemplates,
   '20261207000010_schedules': schedules,
+  '20261207000012_crest': crest,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

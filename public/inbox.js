@@ -1,5 +1,5 @@
 // The end-user inbox at /ui/: sign in, list my tasks, open one and complete its form.
-// Forms are rendered from the task's formProperties, so a field added in the modeler shows up
+// Forms are rendered from the task's form (its fields with labels and types), so a field added in the modeler shows up
 // here without UI code; an enum with the values true/false becomes Approve / Deny buttons.
 import * as api from '/api.js';
 import { $, age, busy, fmtDate, h, replace, show, status } from '/dom.js';
@@ -219,7 +219,7 @@ const isDecision = (f) => {
 async function openTask(id) {
   const task = await api.get(`/workflow/taskinstance/${encodeURIComponent(id)}`);
   state.current = task;
-  const props = (task.formProperties || []).filter((f) => f.readable !== false);
+  const props = (task.form || []).filter((f) => f.readable !== false);
   const decision = props.find(isDecision);
   $('#task-detail-title').textContent = task.name || task.taskDefinitionKey;
   renderMeta(task);
@@ -301,7 +301,7 @@ function enumField(f, i, label, common, value) {
 /** Values of the writable fields, as the strings (or booleans) the complete action expects. */
 function formValues() {
   const out = {};
-  for (const f of state.current.formProperties || []) {
+  for (const f of state.current.form || []) {
     if (f.writable === false || f.readable === false) continue;
     const el = document.querySelector(`#task-fields [data-field="${CSS.escape(f._id)}"]`);
     if (!el) continue;
@@ -315,7 +315,7 @@ function formValues() {
 }
 
 function missingRequired(values, decisionId) {
-  return (state.current.formProperties || []).find((f) => f.required && f.writable !== false && f._id !== decisionId && (values[f._id] === undefined || values[f._id] === ''));
+  return (state.current.form || []).find((f) => f.required && f.writable !== false && f._id !== decisionId && (values[f._id] === undefined || values[f._id] === ''));
 }
 
 function markInvalid(fieldId) {
@@ -416,7 +416,7 @@ function closeTask() {
 async function approveOne(id) {
   try {
     const task = await api.get(`/workflow/taskinstance/${encodeURIComponent(id)}`);
-    const decision = (task.formProperties || []).find(isDecision);
+    const decision = (task.form || []).find(isDecision);
     if (!decision) return { ok: false, text: 'has no approve/deny choice: open it to complete' };
     await api.post(`/workflow/taskinstance/${encodeURIComponent(id)}?_action=complete`, { [decision._id]: 'true' });
     return { ok: true, text: 'approved — following the outcome…' };

@@ -6,6 +6,7 @@ import { jobsRouter } from './api/jobs';
 import { reconRouter } from './api/recon';
 import { schedulerRouter } from './api/scheduler';
 import { systemRouter } from './api/system';
+import { crestRouter } from './api/crestEndpoints';
 import { uiRouter } from './api/ui';
 import { workflowRouter } from './api/workflow';
 import { workflowEventsRouter } from './api/workflowEvents';
@@ -161,6 +162,7 @@ export function defaultHooks(onServices?: (s: Services) => void): ServerHooks {
       (ctx) => incidentsRouter(() => need().worker.nudge())(ctx),
       (ctx) => externalTaskRouter(need().runtime.externalTasks)(ctx),
       () => healthAdminRouter(() => need().health),
+      (ctx) => crestRouter(need().runtime)(ctx),
     ],
   };
 }

@@ -6,7 +6,7 @@ import { DomainError } from '../errors';
 import { crestErrorOf } from './errors';
 import { AppContext } from '../context';
 import { invalidInput, isUnavailable, storageFailure } from '../storageErrors';
-import { bodyParserError, jsonBody } from './http';
+import { acceptApiVersion, bodyParserError, jsonBody, prettyPrint } from './http';
 import { infoRouter, pingRouter } from './info';
 import { configRouter } from './config';
 import { internalRouter } from './internal';
@@ -41,6 +41,8 @@ export function createApp(ctx: AppContext, parts: AppParts): express.Express {
     next();
   });
   if (ctx.metrics) app.use(httpMetrics(ctx.metrics));
+  app.use(prettyPrint());
+  app.use('/openidm', acceptApiVersion());
   app.use(sessionRouter(ctx));
   for (const f of parts.publicRouters ?? []) app.use(f(ctx));
   app.use('/openidm', pingRouter());

@@ -100,3 +100,52 @@ export function actionOf(req: Request): string | undefined {
 export function unknownAction(action: string | undefined): CrestError {
   return badRequest(action === undefined ? 'This resource needs an _action' : `Unknown action "${action.slice(0, 64)}"`);
 }
+
+/**
+ * `_prettyPrint=true` indents every JSON answer (CREST's common parameter; CREST "About
+ * ForgeRock Common REST", docs.pingidentity.com/pingidm/8/crest/about-crest.html).
+ */
+export function prettyPrint() {
+  return (req: Request, res: Response, next: NextFunction) => {
+    const v = (req.query as Record<string, unknown>)._prettyPrint;
+    if (v === 'true') {
+      res.json = function (this: Response, body: unknown) {
+        if (!this.get('Content-Type')) this.type('application/json');
+        return this.send(JSON.stringify(body, null, 2));
+      };
+    }
+    next();
+  };
+}
+
+/** The resource versions reconflow serves: every resource is at 1.0, as IDM's sync and workflow resources. */
+const RESOURCE_MAJOR = 1;
+const RESOURCE_MINOR = 0;
+/** CREST protocol versions 1.x and 2.x are spoken (the parameters and answers reconflow uses exist in both). */
+const PROTOCOL_MAJORS = [1, 2];
+
+/**
+ * `Accept-API-Version: protocol=2.1,resource=1.0`, checked as CREST's HTTP adapter does
+ * (forgerock-commons json-resource-http HttpUtils, PingIDM "REST API versioning"): absent means
+ * the latest; a value that does not parse is 400; an unsupported protocol is 400; a resource version
+ * no route serves is 404 (CREST's versioned router finds no route; a route at 1.0 serves 1.0 only).
+ */
+export function acceptApiVersion() {
+  return (req: Request, _res: Response, next: NextFunction) => {
+    const header = req.get('Accept-API-Version');
+    if (header === undefined || header.trim() === '') return next();
+    const seen: Record<string, [number, number]> = {};
+    for (const part of header.split(',')) {
+      const m = /^\s*(protocol|resource)\s*=\s*(\d{1,4})(?:\.(\d{1,4}))?\s*$/.exec(part);
+      if (!m || seen[m[1]]) return next(badRequest(`Malformed Accept-API-Version header: "${header.slice(0, 100)}" (expected protocol=<major.minor>,resource=<major.minor>)`));
+      seen[m[1]] = [Number(m[2]), Number(m[3] ?? 0)];
+    }
+    if (seen.protocol && !PROTOCOL_MAJORS.includes(seen.protocol[0])) {
+      return next(badRequest(`Unsupported protocol version ${seen.protocol.join('.')} in Accept-API-Version: supported are 1.x and 2.x`));
+    }
+    if (seen.resource && (seen.resource[0] !== RESOURCE_MAJOR || seen.resource[1] > RESOURCE_MINOR)) {
+      return next(new CrestError(404, `Resource version ${seen.resource.join('.')} of '${req.path.slice(0, 200)}' not found: this server serves resource=${RESOURCE_MAJOR}.${RESOURCE_MINOR}`));
+    }
+    next();
+  };
+}

@@ -1,10 +1,11 @@
 // managed/user: CREST create, read, update (PUT), patch, delete, query and the create action.
-import { Router } from 'express';
+import { Request, Response, Router } from 'express';
 import { isAdmin, requireAdmin, requireSelfOrAdmin } from '../auth/authorize';
 import { principalOf, requireCurrentPassword } from './authenticate';
 import { badRequest, forbidden, preconditionFailed } from '../crest/errors';
 import { parseFields } from '../crest/fields';
-import { envelope, parseQueryRequest } from '../crest/query';
+import { envelope, parseQueryRequest, QueryIds, resultShape } from '../crest/query';
+import { parseJsonPointer } from '../crest/queryFilter';
 import { applyPatch, validatePatch } from '../managed/patch';
 import { AppContext } from '../context';
 import { actionOf, ifMatch, ifNoneMatch, objectBody, queryString, sendObject, unknownAction } from './http';
@@ -16,22 +17,39 @@ import { actionOf, ifMatch, ifNoneMatch, objectBody, queryString, sendObject, un
  */
 const ADMIN_ONLY_FIELDS = ['userName', 'authzRoles', 'accountStatus', 'effectiveRoles', 'effectiveAssignments'];
 
+/**
+ * IDM's named queries on managed objects (repo.jdbc.json of OpenIDM's openidm-zip: `for-userName`
+ * with `uid`, `get-by-field-value` with `field` and `value`; both compare the stored value as a string).
+ */
+const MANAGED_QUERY_IDS: QueryIds = {
+  'for-userName': (p) => {
+    if (p.uid === undefined) throw badRequest('for-userName needs the uid parameter');
+    return { type: 'compare', op: 'eq', field: ['userName'], value: p.uid };
+  },
+  'get-by-field-value': (p) => {
+    if (p.field === undefined || p.value === undefined) throw badRequest('get-by-field-value needs the field and value parameters');
+    return { type: 'compare', op: 'eq', field: parseJsonPointer(p.field), value: p.value };
+  },
+};
+
 export function managedRouter(ctx: AppContext): Router {
   const r = Router();
   const users = ctx.users;
 
   r.get('/managed/user', async (req, res) => {
     requireAdmin(principalOf(res));
-    const q = parseQueryRequest(req.query as Record<string, unknown>);
+    const q = parseQueryRequest(req.query as Record<string, unknown>, { queryIds: MANAGED_QUERY_IDS });
     const fields = parseFields(queryString(req, '_fields'));
     const { items, total } = await users.query(ctx.db.knex, q, fields);
-    res.json(envelope(q, items, total));
+    res.json(envelope(q, items.map((u) => resultShape(q, u)), total));
   });
 
   r.post('/managed/user', async (req, res) => {
     requireAdmin(principalOf(res));
+    // CREST create: POST to the collection, with or without _action=create; without an _id the
+    // server makes one (CREST "Create", docs.pingidentity.com/pingidm/8/crest/crest-create.html).
     const action = actionOf(req);
-    if (action !== 'create') throw unknownAction(action);
+    if (action !== undefined && action !== 'create') throw unknownAction(action);
     const body = objectBody(req);
     const id = queryString(req, '_id') ?? (typeof body._id === 'string' ? body._id : undefined);
     if (body._id !== undefined && typeof body._id !== 'string') throw badRequest('_id must be a string');
@@ -51,7 +69,10 @@ export function managedRouter(ctx: AppContext): Router {
     const body = objectBody(req);
     if (body._id !== undefined && body._id !== id) throw badRequest(`The body's _id "${String(body._id)}" does not match the URL's "${id}"`);
     if (body.password !== undefined && body.password !== null) await requireCurrentPassword(ctx.authenticator, req, p, 'managed/user', id);
-    if (ifNoneMatch(req) === '*') {
+    // CREST's HTTP adapter: on PUT, If-None-Match may only be "*" (create only); any other value is 400.
+    const none = ifNoneMatch(req);
+    if (none !== null && none !== '*') throw badRequest('If-None-Match on PUT must be "*" (create only)');
+    if (none === '*') {
       requireAdmin(p);
       const existing = await users.readRow(ctx.db.knex, id);
       if (existing) throw preconditionFailed(`managed/user/${id} already exists`);
@@ -70,18 +91,22 @@ export function managedRouter(ctx: AppContext): Router {
     sendObject(res, user, created ? 201 : 200);
   });
 
-  r.patch('/managed/user/:id', async (req, res) => {
+  const patch = async (req: Request<{ id: string }>, res: Response) => {
     const p = principalOf(res);
     const id = req.params.id;
     requireSelfOrAdmin(p, 'managed/user', id);
     const ops = validatePatch(req.body);
     if (!isAdmin(p)) {
       for (const op of ops) {
-        const top = op.field.replace(/^\//, '').split('/')[0];
-        if (ADMIN_ONLY_FIELDS.includes(top)) throw forbidden(`Only an administrator may change ${top}`);
+        for (const f of [op.field, op.from]) {
+          const top = f?.replace(/^\//, '').split('/')[0];
+          if (top !== undefined && ADMIN_ONLY_FIELDS.includes(top)) throw forbidden(`Only an administrator may change ${top}`);
+        }
       }
     }
+    if (ops.some((o) => o.from?.replace(/^\//, '').split('/')[0] === 'password')) throw badRequest('password cannot be the source of a copy or move');
     const passwordOps = ops.filter((o) => o.field.replace(/^\//, '') === 'password');
+    if (passwordOps.some((o) => o.operation !== 'add' && o.operation !== 'replace' && o.operation !== 'remove')) throw badRequest(`password can only be added, replaced or removed`);
     if (passwordOps.some((o) => o.operation === 'replace' || o.operation === 'add')) await requireCurrentPassword(ctx.authenticator, req, p, 'managed/user', id);
     sendObject(res, await users.modify(ctx.db.knex, id, ifMatch(req), (obj) => {
       const next = applyPatch(obj, ops.filter((o) => !passwordOps.includes(o)));
@@ -89,6 +114,13 @@ export function managedRouter(ctx: AppContext): Router {
       if (pw) next.password = pw.value;
       return next;
     }));
+  };
+  r.patch('/managed/user/:id', patch);
+  // CREST's action form of PATCH: POST …?_action=patch with the PATCH body.
+  r.post('/managed/user/:id', async (req, res) => {
+    const action = actionOf(req);
+    if (action !== 'patch') throw unknownAction(action);
+    await patch(req, res);
   });
 
   r.delete('/managed/user/:id', async (req, res) => {

@@ -3,13 +3,13 @@
 import { Router } from 'express';
 import { requireAdmin } from '../auth/authorize';
 import { principalOf } from './authenticate';
-import { badRequest } from '../crest/errors';
+import { badRequest, conflict } from '../crest/errors';
 import { parseFields, project } from '../crest/fields';
 import { envelope, parseQueryRequest } from '../crest/query';
 import { AppContext } from '../context';
 import { Reconciler } from '../recon/reconciler';
 import { parseAction } from '../recon/resyncOne';
-import { Situation } from '../recon/interfaces';
+import { Situation, SITUATIONS } from '../recon/interfaces';
 import { actionOf, queryString, unknownAction } from './http';
 import { runView } from './reconView';
 
@@ -50,7 +50,9 @@ export function reconRouter(recon: Reconciler) {
       const action = actionOf(req);
       if (action !== 'cancel') throw unknownAction(action);
       const run = await recon.cancel(req.params.id);
-      res.json({ _id: run.id, action: 'cancel', status: 'SUCCESS' });
+      // ReconciliationService.actionInstance: {_id, action, status: "SUCCESS"}, also for a run that has
+      // already ended; `state` (reconflow's) says whether it was canceled or had ended as it had.
+      res.json({ _id: run.id, action: 'cancel', status: 'SUCCESS', state: run.state });
     });
 
     r.post('/sync', async (req, res) => {
@@ -59,11 +61,17 @@ export function reconRouter(recon: Reconciler) {
       const mapping = recon.mapping(queryString(req, 'mapping'));
       const sourceId = queryString(req, 'sourceId');
       if (!sourceId) throw badRequest('The sourceId parameter is required');
+      const situation = queryString(req, 'situation');
+      if (situation !== undefined && !(SITUATIONS as readonly string[]).includes(situation)) throw badRequest(`situation must be one of ${SITUATIONS.join(', ')}`);
       const result = await recon.resync({
         mapping, connector: recon.connectorFor(mapping), sourceId, action: parseAction(queryString(req, 'action')),
-        reconId: queryString(req, 'reconId') ?? null, situation: (queryString(req, 'situation') as Situation) ?? null,
+        reconId: queryString(req, 'reconId') ?? null, situation: (situation as Situation | undefined) ?? null,
       });
-      res.json(result);
+      // OpenIDM's ObjectMapping.performAction throws SynchronizationException (a ConflictException)
+      // on failure, e.g. "Expected situation does not match. Expected: ABSENT, Found: FOUND".
+      if (result.status === 'FAILURE') throw conflict(result.message ?? `${result.action} failed for ${result.sourceId}`, result);
+      // SynchronizationService.actionInstance answers {"status": "OK"}; the rest is reconflow's.
+      res.json({ status: 'OK', situation: result.situation, action: result.action, sourceId: result.sourceId, targetId: result.targetId });
     });
 
     r.get('/audit/recon', async (req, res) => {

@@ -9,11 +9,14 @@ import { endSession, sessionOf, startSession } from './sessionCookie';
 
 export function sessionRouter(ctx: AppContext): Router {
   const r = Router();
-  r.post('/openidm/authentication', express.json({ limit: '16kb' }), async (req, res) => {
+  r.post('/openidm/authentication', express.json({ limit: '16kb' }), async (req, res, next) => {
     const action = actionOf(req);
+    // reauthenticate needs the caller authenticated: crestEndpoints.ts answers it after authentication.
+    if (action === 'reauthenticate') return next();
     if (action === 'logout') {
       await endSession(ctx.sessions, req, res);
-      return res.json({ _id: 'logout', status: 'SUCCESS' });
+      // OpenIDM's AuthenticationService: logout answers {"success": true}.
+      return res.json({ success: true });
     }
     if (action !== 'login') throw unknownAction(action);
     const body = (req.body ?? {}) as Record<string, unknown>;

@@ -4,13 +4,14 @@ import { isAdmin, requireAdmin } from '../auth/authorize';
 import { principalOf } from './authenticate';
 import { CrestError, badRequest, notFound } from '../crest/errors';
 import { parseFields, project } from '../crest/fields';
-import { envelope, parseQueryRequest } from '../crest/query';
+import { envelope, parseQueryRequest, QueryIds, resultShape, sortInMemory } from '../crest/query';
+import { Filter } from '../crest/queryFilter';
 import { matchesFilter } from '../crest/queryFilter';
 import { AppContext } from '../context';
 import { DefinitionError } from '../workflow/interfaces';
 import { decodeXml } from '../workflow/xmlEncoding';
 import { type InstanceStatus, WorkflowRuntime } from '../workflow/runtime';
-import { definitionView, instanceView, taskView } from '../workflow/views';
+import { definitionView, historicTaskView, instanceView, taskDefinitionView, taskView } from '../workflow/views';
 import { actionOf, objectBody, queryString, unknownAction } from './http';
 import { historyApproval, taskApproval } from '../approval/views';
 
@@ -25,6 +26,80 @@ function sendProjected(res: express.Response, obj: Record<string, unknown>, fiel
   res.json(project(obj, parseFields(fieldsParam), false));
 }
 
+// ---- IDM's named queries and sort keys (OpenIDM openidm-workflow-activiti: ActivitiConstants,
+// TaskInstanceResource/ProcessInstanceResource setTaskParams/setProcessInstanceParams/setSortKeys) ----
+
+const eq = (field: string[], value: string | number): Filter => ({ type: 'compare', op: 'eq', field, value });
+const all = (operands: Filter[]): Filter => (operands.length ? { type: 'and', operands } : { type: 'literal', value: true });
+
+/** `var-<name>=<value>`: processVariableValueEquals(name, value) (ActivitiUtil.fetchVarParams). */
+function varParams(params: Record<string, string>): Filter[] {
+  return Object.entries(params).filter(([k]) => k.startsWith('var-') && k.length > 4).map(([k, v]) => eq(['processVariables', k.slice(4)], v));
+}
+
+/** The scalar parameters of a task filtered-query; taskCandidateUser/Group are read by the route. */
+function taskFilter(params: Record<string, string>): Filter {
+  const f: Filter[] = [];
+  const column: Record<string, string> = {
+    executionId: 'executionId', processDefinitionId: 'processDefinitionId', processDefinitionKey: 'processDefinitionKey',
+    processInstanceId: 'processInstanceId', assignee: 'assignee', name: 'name', owner: 'owner', description: 'description',
+  };
+  for (const [k, v] of Object.entries(params)) {
+    if (column[k]) f.push(eq([column[k]], v));
+    else if (k === 'priority') {
+      if (!/^-?\d{1,9}$/.test(v)) throw badRequest('priority must be an integer');
+      f.push(eq(['priority'], Number(v)));
+    } else if (k === 'unassigned' && v === 'true') f.push({ type: 'not', operand: { type: 'present', field: ['assignee'] } });
+  }
+  return all([...f, ...varParams(params)]);
+}
+
+const TASK_QUERY_IDS: QueryIds = { 'filtered-query': taskFilter };
+const TASK_SORT_KEYS = ['_id', 'name', 'description', 'priority', 'assignee', 'createTime', 'processInstanceId', 'executionId', 'dueDate'] as const;
+
+function instanceFilter(params: Record<string, string>): Filter {
+  const f: Filter[] = [];
+  const column: Record<string, string> = {
+    processDefinitionId: 'processDefinitionId', processDefinitionKey: 'processDefinitionKey', processInstanceBusinessKey: 'businessKey',
+    processInstanceId: 'processInstanceId', superProcessInstanceId: 'superProcessInstanceId', startUserId: 'startUserId',
+  };
+  for (const [k, v] of Object.entries(params)) {
+    if (column[k]) f.push(eq([column[k]], v));
+    else if (k === 'finished' && v === 'true') f.push({ type: 'not', operand: eq(['status'], 'active') });
+    else if (k === 'unfinished' && v === 'true') f.push(eq(['status'], 'active'));
+    else if (k === 'involvedUserId') throw badRequest('involvedUserId is not supported by this server: query tasks by assignee or taskCandidateUser');
+  }
+  return all([...f, ...varParams(params)]);
+}
+
+/** TaskInstanceHistoryResource.setTaskParams; candidates are not kept in history (400). */
+function historyFilter(params: Record<string, string>): Filter {
+  const f: Filter[] = [];
+  const column: Record<string, string> = {
+    executionId: 'executionId', processDefinitionId: 'processDefinitionId', processDefinitionKey: 'processDefinitionKey', processInstanceId: 'processInstanceId',
+    assignee: 'assignee', taskId: '_id', taskName: 'name', owner: 'owner', description: 'description', taskDeleteReason: 'deleteReason',
+  };
+  for (const [k, v] of Object.entries(params)) {
+    if (column[k]) f.push(eq([column[k]], v));
+    else if (k === 'finished' && v === 'true') f.push({ type: 'present', field: ['endTime'] });
+    else if (k === 'unfinished' && v === 'true') f.push({ type: 'not', operand: { type: 'present', field: ['endTime'] } });
+    else if (k === 'priority') {
+      if (!/^-?\d{1,9}$/.test(v)) throw badRequest('priority must be an integer');
+      f.push(eq(['priority'], Number(v)));
+    } else if (k === 'taskCandidateUser' || k === 'taskCandidateGroup' || k === 'processFinished' || k === 'processUnfinished') {
+      throw badRequest(`${k} is not supported on workflow/taskinstance/history by this server`);
+    }
+  }
+  return all([...f, ...varParams(params)]);
+}
+
+const HISTORY_QUERY_IDS: QueryIds = { 'filtered-query': historyFilter };
+const HISTORY_SORT_KEYS = ['_id', 'taskId', 'name', 'taskName', 'description', 'assignee', 'owner', 'priority', 'processInstanceId', 'processDefinitionId', 'executionId', 'startTime', 'endTime', 'dueDate', 'deleteReason'] as const;
+
+const INSTANCE_QUERY_IDS: QueryIds = { 'filtered-query': instanceFilter };
+const INSTANCE_SORT_KEYS = ['processInstanceId', 'processDefinitionId', 'processInstanceBusinessKey', 'startTime', 'endTime'] as const;
+const DEFINITION_SORT_KEYS = ['_id', 'key', 'name', 'category', 'version', 'deploymentId', 'resourceName', 'deploymentTime'] as const;
+
 export function workflowRouter(runtime: WorkflowRuntime) {
   return (ctx: AppContext): Router => {
     const r = Router();
@@ -32,12 +107,12 @@ export function workflowRouter(runtime: WorkflowRuntime) {
 
     // --- process definitions ---
     r.get('/workflow/processdefinition', async (req, res) => {
-      const q = parseQueryRequest(req.query as Record<string, unknown>);
-      const all = (await runtime.definitions.list()).map((d) => definitionView(d));
-      const matched = all.filter((d) => matchesFilter(q.filter, d));
+      const q = parseQueryRequest(req.query as Record<string, unknown>, { sortKeys: DEFINITION_SORT_KEYS });
+      const views = (await runtime.definitions.list()).map((d) => definitionView(d));
+      const matched = sortInMemory(views.filter((d) => matchesFilter(q.filter, d)), q.sort);
       const page = matched.slice(q.offset, q.pageSize !== undefined ? q.offset + q.pageSize + 1 : undefined);
       const fields = parseFields(queryString(req, '_fields'));
-      res.json(envelope(q, page.map((d) => project(d, fields)), matched.length));
+      res.json(envelope(q, page.map((d) => resultShape(q, project(d, fields))), matched.length));
     });
 
     r.get('/workflow/processdefinition/:id', async (req, res) => {
@@ -50,6 +125,24 @@ export function workflowRouter(runtime: WorkflowRuntime) {
         view.xml = def.row.xml;
       }
       sendProjected(res, view, queryString(req, '_fields'));
+    });
+
+    // OpenIDM's TaskDefinitionResource (workflow/processdefinition/{procdefid}/taskdefinition): its
+    // query-all-ids answers whole task definitions (not ids only), as OpenIDM's does.
+    r.get('/workflow/processdefinition/:id/taskdefinition', async (req, res) => {
+      const def = await runtime.definitions.get(req.params.id);
+      const q = parseQueryRequest(req.query as Record<string, unknown>, { sortKeys: ['_id'] });
+      const views = sortInMemory(def.parsed.tasks.map(taskDefinitionView).filter((t) => matchesFilter(q.filter, t)), q.sort);
+      const page = views.slice(q.offset, q.pageSize !== undefined ? q.offset + q.pageSize + 1 : undefined);
+      const fields = parseFields(queryString(req, '_fields'));
+      res.json(envelope({ ...q, idsOnly: false }, page.map((t) => project(t, fields)), views.length));
+    });
+
+    r.get('/workflow/processdefinition/:id/taskdefinition/:taskId', async (req, res) => {
+      const def = await runtime.definitions.get(req.params.id);
+      const task = def.parsed.tasks.find((t) => t.id === req.params.taskId);
+      if (!task) throw notFound(`Task definition for ${req.params.taskId.slice(0, 200)} was not found`);
+      sendProjected(res, taskDefinitionView(task), queryString(req, '_fields'));
     });
 
     // Raw bytes: the document's own encoding (BOM, declaration) decides how it is read (xmlEncoding.ts).
@@ -81,10 +174,12 @@ export function workflowRouter(runtime: WorkflowRuntime) {
     // --- process instances ---
     const queryInstances = (statuses: InstanceStatus[]) => async (req: express.Request, res: express.Response) => {
       requireAdmin(principalOf(res));
-      const q = parseQueryRequest(req.query as Record<string, unknown>);
-      const rows = await runtime.queryInstances(q.filter, { statuses, offset: q.offset, limit: q.pageSize !== undefined ? q.pageSize + 1 : undefined });
+      const q = parseQueryRequest(req.query as Record<string, unknown>, { queryIds: INSTANCE_QUERY_IDS, sortKeys: INSTANCE_SORT_KEYS });
+      const rows = await runtime.queryInstances(q.filter, {
+        statuses, offset: q.offset, limit: q.pageSize !== undefined ? q.pageSize + 1 : undefined, sort: q.sort, countTotal: q.totalPolicy !== 'NONE',
+      });
       const fields = parseFields(queryString(req, '_fields'));
-      res.json(envelope(q, rows.map((i) => project(instanceView(i), fields))));
+      res.json(envelope(q, rows.map((i) => resultShape(q, project(instanceView(i), fields))), rows.total));
     };
     r.get('/workflow/processinstance/history', queryInstances(['active', 'ended', 'failed', 'canceled']));
     r.get('/workflow/processinstance/history/:id', async (req, res) => {
@@ -148,10 +243,32 @@ export function workflowRouter(runtime: WorkflowRuntime) {
     // --- tasks ---
     r.get('/workflow/taskinstance', async (req, res) => {
       const p = principalOf(res);
-      const q = parseQueryRequest(req.query as Record<string, unknown>);
-      const rows = await runtime.queryTasks(q.filter, p, { offset: q.offset, limit: q.pageSize !== undefined ? q.pageSize + 1 : undefined });
+      const q = parseQueryRequest(req.query as Record<string, unknown>, { queryIds: TASK_QUERY_IDS, sortKeys: TASK_SORT_KEYS });
+      // taskCandidateUser / taskCandidateGroup (comma-separated: taskCandidateGroupIn): unassigned
+      // tasks offered to them; the caller's own roles count as its groups (IDM's identity service).
+      let candidate: { user?: string; groups?: string[] } | undefined;
+      if (q.queryId === 'filtered-query' && (q.params.taskCandidateUser !== undefined || q.params.taskCandidateGroup !== undefined)) {
+        const user = q.params.taskCandidateUser;
+        const groups = q.params.taskCandidateGroup?.split(',').map((g) => g.trim()).filter(Boolean) ?? [];
+        if (user !== undefined && user === p.userName) groups.push(...p.roles.flatMap((x) => [x, `internal/role/${x}`]));
+        candidate = { user, groups };
+      }
+      const rows = await runtime.queryTasks(q.filter, p, {
+        offset: q.offset, limit: q.pageSize !== undefined ? q.pageSize + 1 : undefined, sort: q.sort, candidate, countTotal: q.totalPolicy !== 'NONE',
+      });
       const fields = parseFields(queryString(req, '_fields'));
-      res.json(envelope(q, rows.map((t) => project(taskView(t), fields, false))));
+      res.json(envelope(q, rows.map((t) => resultShape(q, project(taskView(t), fields, false))), rows.total));
+    });
+
+    // OpenIDM's TaskInstanceHistoryResource: finished and open tasks (HistoricTaskInstanceEntityMixIn's fields).
+    r.get('/workflow/taskinstance/history', async (req, res) => {
+      const p = principalOf(res);
+      const q = parseQueryRequest(req.query as Record<string, unknown>, { queryIds: HISTORY_QUERY_IDS, sortKeys: HISTORY_SORT_KEYS });
+      const rows = await runtime.queryTaskHistory(q.filter, p, {
+        offset: q.offset, limit: q.pageSize !== undefined ? q.pageSize + 1 : undefined, sort: q.sort, countTotal: q.totalPolicy !== 'NONE',
+      });
+      const fields = parseFields(queryString(req, '_fields'));
+      res.json(envelope(q, rows.map((t) => resultShape(q, project(historicTaskView(t), fields, false))), rows.total));
     });
 
     r.get('/workflow/taskinstance/:id', async (req, res) => {

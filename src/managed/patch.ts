@@ -1,11 +1,16 @@
-// CREST PATCH: add, remove, replace, increment on JSON-pointer fields; "/-" appends to an array.
+// CREST PATCH as IDM applies it: add, remove, replace, increment, copy, move on JSON-pointer fields;
+// "/-" appends to an array (created when absent). IDM refuses list indexes and, outside config,
+// `transform` (PingIDM REST API reference, "ForgeRock REST and IDM"; CREST "Patch",
+// docs.pingidentity.com/pingidm/8/crest/crest-patch.html).
 import { InvalidInput } from '../errors';
 import { parseJsonPointer } from '../crest/queryFilter';
 
 export interface PatchOperation {
-  operation: 'add' | 'remove' | 'replace' | 'increment';
+  operation: 'add' | 'remove' | 'replace' | 'increment' | 'copy' | 'move';
   field: string;
   value?: unknown;
+  /** copy and move: the field whose value is taken. */
+  from?: string;
 }
 
 const FORBIDDEN = new Set(['__proto__', 'constructor', 'prototype']);
@@ -16,21 +21,28 @@ export function validatePatch(body: unknown): PatchOperation[] {
   return body.map((op, i) => {
     if (typeof op !== 'object' || op === null) throw new InvalidInput(`Patch operation ${i} is not an object`);
     const o = op as Record<string, unknown>;
-    if (!['add', 'remove', 'replace', 'increment'].includes(o.operation as string)) throw new InvalidInput(`Patch operation ${i}: unknown operation "${String(o.operation).slice(0, 50)}"`);
+    if (o.operation === 'transform') throw new InvalidInput(`Patch operation ${i}: transform is supported only on the config endpoint`);
+    if (!['add', 'remove', 'replace', 'increment', 'copy', 'move'].includes(o.operation as string)) throw new InvalidInput(`Patch operation ${i}: unknown operation "${String(o.operation).slice(0, 50)}"`);
     if (typeof o.field !== 'string' || !o.field) throw new InvalidInput(`Patch operation ${i}: field is required`);
-    if (o.operation !== 'remove' && !('value' in o)) throw new InvalidInput(`Patch operation ${i}: value is required`);
+    if (o.operation === 'copy' || o.operation === 'move') {
+      if (typeof o.from !== 'string' || !o.from) throw new InvalidInput(`Patch operation ${i}: ${o.operation} needs from`);
+    } else if (o.operation !== 'remove' && !('value' in o)) throw new InvalidInput(`Patch operation ${i}: value is required`);
     return o as unknown as PatchOperation;
   });
 }
 
 function container(obj: Record<string, unknown>, path: string[], create: boolean): Record<string, unknown> | unknown[] | undefined {
   let cur: unknown = obj;
-  for (const seg of path.slice(0, -1)) {
+  const parents = path.slice(0, -1);
+  for (let i = 0; i < parents.length; i++) {
+    const seg = parents[i];
     if (FORBIDDEN.has(seg)) throw new InvalidInput(`Field segment "${seg}" is not allowed`);
+    if (Array.isArray(cur)) throw new InvalidInput(`Field /${path.join('/')}: list elements cannot be addressed by index`);
     const parent = cur as Record<string, unknown>;
     if (parent[seg] === undefined || parent[seg] === null) {
       if (!create) return undefined;
-      parent[seg] = {};
+      // `field/-` on an absent field creates the list it appends to.
+      parent[seg] = i === parents.length - 1 && path[path.length - 1] === '-' ? [] : {};
     }
     cur = parent[seg];
     if (typeof cur !== 'object') throw new InvalidInput(`Field /${path.join('/')} goes through a value that is not an object`);
@@ -41,7 +53,19 @@ function container(obj: Record<string, unknown>, path: string[], create: boolean
 /** Applies the operations to a deep copy and returns it; the input is left untouched. */
 export function applyPatch(input: Record<string, unknown>, ops: PatchOperation[]): Record<string, unknown> {
   const obj = JSON.parse(JSON.stringify(input)) as Record<string, unknown>;
-  for (const op of ops) {
+  for (const original of ops) {
+    let op: PatchOperation = original;
+    if (op.operation === 'copy' || op.operation === 'move') {
+      const from = parseJsonPointer(op.from!);
+      const value = valueAt(obj, from);
+      if (value === undefined) throw new InvalidInput(`Field ${op.from}: nothing to ${op.operation}`);
+      if (op.operation === 'move') {
+        const src = container(obj, from, false);
+        if (src && !Array.isArray(src)) delete src[from[from.length - 1]];
+      }
+      // CREST: the value is then added at `field` (replacing a value that is there).
+      op = { operation: 'replace', field: op.field, value: JSON.parse(JSON.stringify(value)) };
+    }
     const path = parseJsonPointer(op.field);
     const last = path[path.length - 1];
     if (FORBIDDEN.has(last)) throw new InvalidInput(`Field segment "${last}" is not allowed`);
@@ -49,6 +73,7 @@ export function applyPatch(input: Record<string, unknown>, ops: PatchOperation[]
     if (parent === undefined) continue;
     if (Array.isArray(parent)) {
       if (last === '-' && op.operation === 'add') parent.push(op.value);
+      else if (last === '-' && op.operation === 'replace') parent.push(op.value);
       else throw new InvalidInput(`Field ${op.field}: only "-" (append) addresses array elements`);
       continue;
     }
@@ -79,4 +104,13 @@ export function applyPatch(input: Record<string, unknown>, ops: PatchOperation[]
     }
   }
   return obj;
+}
+
+function valueAt(obj: Record<string, unknown>, path: string[]): unknown {
+  let cur: unknown = obj;
+  for (const seg of path) {
+    if (cur === null || typeof cur !== 'object' || Array.isArray(cur) || !Object.prototype.hasOwnProperty.call(cur, seg)) return undefined;
+    cur = (cur as Record<string, unknown>)[seg];
+  }
+  return cur;
 }

@@ -160,7 +160,9 @@ export class Reconciler {
     if (local) local.canceled = true;
     const row = await runs.readRun(this.db.knex, id);
     if (!row) throw new NotFound(`Reconciliation run ${id} not found`);
-    if (row.state !== 'ACTIVE') throw new Conflict(`Reconciliation run ${id} is ${row.state}`);
+    // OpenIDM's ReconciliationService: cancel of a run that has ended marks nothing and answers as for
+    // any cancel; the run keeps its final state (the caller reads it in the answer's `state`).
+    if (row.state !== 'ACTIVE') return row;
     await runs.finishRun(this.db.knex, id, { state: 'CANCELED', stage: 'COMPLETED_CANCELED', ended: new Date().toISOString() });
     if (local) await local.done;
     return (await runs.readRun(this.db.knex, id))!;

@@ -1,7 +1,7 @@
-// Re-synchronises one source object: assesses it now, then applies the requested action adapted to
-// the situation found (IDM's POST sync?_action=performAction, served by src/api/recon.ts). It is
-// idempotent: when the user already exists (created by an earlier call, or by someone else since),
-// it links and reports instead of creating a duplicate. The action itself is applyAction.ts. (An
+// Re-synchronises one source object as OpenIDM's ObjectMapping.performAction does (POST
+// sync?_action=performAction, served by src/api/recon.ts): assesses it now, fails when the caller's
+// expected situation no longer holds, else applies the requested action as requested; a CREATE whose
+// target exists fails rather than creating a duplicate. The action itself is applyAction.ts. (An
 // approval's createUser step does not come here: it creates its snapshot, src/approval/createUser.ts.)
 import type { Knex } from 'knex';
 import { InvalidInput, NotFound } from '../errors';
@@ -18,7 +18,7 @@ export interface ResyncRequest {
   sourceId: string;
   action: Action;
   reconId?: string | null;
-  /** The situation the caller expects; informational (the action adapts to the current one). */
+  /** The situation the caller expects: when the current one differs, nothing is done and the result is a FAILURE (IDM's 409). */
   situation?: Situation | null;
 }
 
@@ -49,22 +49,22 @@ export async function resyncOne(trx: Knex.Transaction, users: ManagedUsers, req:
   const source = await req.connector.read(req.sourceId);
   if (!source) throw new NotFound(`Source object ${req.mapping.source}/${req.sourceId} not found`);
   const [a] = await assessBatch(trx, req.mapping, [source]);
-  let action = req.action;
-  if (action === 'CREATE') {
-    // The target appeared since the request: link to it (or leave the existing link alone).
-    if (a.situation === 'FOUND') action = 'LINK';
-    else if (a.situation === 'CONFIRMED') action = 'REPORT';
-    else if (a.situation !== 'ABSENT') action = 'EXCEPTION';
-    else if (typeof source._id === 'string' && (await users.readRow(trx, source._id))) {
-      // A user with the source's id exists but does not correlate: never overwrite it.
-      action = 'EXCEPTION';
-    }
+  const action = req.action;
+  let outcome: { status: 'SUCCESS' | 'FAILURE'; targetId: string | null; message: string | null };
+  if (req.situation && req.situation !== a.situation) {
+    // OpenIDM's ObjectMapping.performAction: an expected situation that no longer holds fails the
+    // call (SynchronizationException, a 409) and nothing is done.
+    outcome = { status: 'FAILURE', targetId: a.targetId, message: `Expected situation does not match. Expected: ${req.situation}, Found: ${a.situation}` };
+  } else if (action === 'CREATE' && (a.situation !== 'ABSENT' || (typeof source._id === 'string' && (await users.readRow(trx, source._id))))) {
+    // The requested action is performed as requested (OpenIDM does not choose another); a create
+    // whose target exists fails, as OpenIDM's would on the repository's conflict, and never overwrites.
+    outcome = { status: 'FAILURE', targetId: a.targetId, message: `Cannot CREATE ${req.mapping.target} for ${source._id}: the situation is ${a.situation}${a.situation === 'ABSENT' ? ` and ${req.mapping.target}/${source._id} exists` : ''}` };
+  } else {
+    const mapped = action === 'CREATE' || action === 'UPDATE' ? req.mapping.map(source, a.target?.obj) : null;
+    const done = await applyAction(trx, users, { mapping: req.mapping, action, source, mapped, targetId: a.targetId, linked: a.linked });
+    outcome = { status: done.status, targetId: done.targetId, message: done.message ?? null };
   }
-  const mapped = action === 'CREATE' || action === 'UPDATE' ? req.mapping.map(source, a.target?.obj) : null;
-  const outcome = await applyAction(trx, users, { mapping: req.mapping, action, source, mapped, targetId: a.targetId, linked: a.linked });
-  const message =
-    outcome.message ??
-    (action !== req.action ? `Requested ${req.action}, but the situation is now ${a.situation}: ${action}` : null);
+  const message = outcome.message;
   if (req.reconId) {
     await insertAudit(trx, [{
       reconId: req.reconId, mapping: req.mapping.name, sourceObjectId: source._id, targetObjectId: outcome.targetId, situation: a.situation,

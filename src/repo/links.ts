@@ -1,4 +1,7 @@
 // SQL for links between a source object and a target object of a mapping.
+import { Filter } from '../crest/queryFilter';
+import { InvalidInput } from '../errors';
+import { applyFilter, FieldTarget, orderByField } from './filterToSql';
 import { dialectOf, Q, whereAnyOf } from './dialect';
 
 export interface LinkRow {
@@ -87,4 +90,39 @@ export async function markLinksSynced(q: Q, linkType: string, marks: SyncMark[])
   for (const m of marks) {
     await q('link').where({ link_type: linkType, first_id: m.firstId }).update({ source_hash: m.sourceHash, target_rev: m.targetRev });
   }
+}
+
+const LINK_COLUMNS: Record<string, string> = { _id: 'id', linkType: 'link_type', linkQualifier: 'link_qualifier', firstId: 'first_id', secondId: 'second_id' };
+
+/** repo/link as OpenIDM's repository exposes links: these fields only. */
+export function linkResolver(field: string[]): FieldTarget {
+  const column = field.length === 1 && Object.prototype.hasOwnProperty.call(LINK_COLUMNS, field[0]) ? LINK_COLUMNS[field[0]] : undefined;
+  if (!column) throw new InvalidInput(`Links cannot be queried on /${field.join('/')}: use _id, linkType, linkQualifier, firstId or secondId`);
+  return { kind: 'column', column, type: field[0] === '_id' ? 'id' : 'string' };
+}
+
+export interface LinkRecord extends LinkRow {
+  id: number;
+}
+
+/** A page of links matching `filter` (repo/link queries), sorted, with the total when asked. */
+export async function queryLinks(
+  q: Q,
+  filter: Filter,
+  opts: { offset: number; limit?: number; sort: { field: string[]; descending: boolean }[]; countTotal: boolean },
+): Promise<{ rows: LinkRecord[]; total?: number }> {
+  const dialect = dialectOf(q);
+  const base = () => applyFilter(q('link'), filter, linkResolver, dialect);
+  const qb = base().select('id', 'link_type', 'link_qualifier', 'first_id', 'second_id');
+  for (const s of opts.sort) orderByField(qb, s.field, s.descending, linkResolver, dialect);
+  qb.orderBy('id');
+  if (opts.offset) qb.offset(opts.offset);
+  if (opts.limit !== undefined) qb.limit(opts.limit);
+  const rows = (await qb).map((r: Record<string, unknown>) => ({ id: Number(r.id), ...fromColumns(r) }));
+  let total: number | undefined;
+  if (opts.countTotal) {
+    const [{ n }] = await base().count({ n: '*' });
+    total = Number(n);
+  }
+  return { rows, total };
 }

@@ -1,7 +1,7 @@
 // SQL for process instances: the compact engine state of an active one, the facts of an ended one.
 import { Filter } from '../crest/queryFilter';
 import { InvalidInput } from '../errors';
-import { applyFilter, assertSafeSegment, FieldTarget } from './filterToSql';
+import { applyFilter, assertSafeSegment, FieldTarget, orderByField } from './filterToSql';
 import { dbNow, dialectOf, insertReturningId, parseJson, Q, whereAnyOf } from './dialect';
 import { taskFromColumns, type TaskRow } from './tasks';
 
@@ -171,6 +171,7 @@ const COLUMNS: Record<string, string> = {
   _id: 'id', processInstanceId: 'id', processDefinitionId: 'definition_id', processDefinitionKey: 'definition_key',
   businessKey: 'business_key', status: 'status', startTime: 'start_time', endTime: 'end_time',
   startUserId: 'start_user_id', endActivityId: 'end_activity_id', superProcessInstanceId: 'super_instance_id',
+  processInstanceBusinessKey: 'business_key',
 };
 
 export function instanceResolver(field: string[]): FieldTarget {
@@ -185,13 +186,20 @@ export function instanceResolver(field: string[]): FieldTarget {
   throw new InvalidInput(`Process instances cannot be queried on /${field.join('/')}`);
 }
 
-export async function queryInstances(q: Q, filter: Filter, opts: { statuses: InstanceStatus[]; offset: number; limit?: number; sort?: { field: string[]; descending: boolean }[] }): Promise<InstanceRow[]> {
+export async function queryInstances(q: Q, filter: Filter, opts: { statuses: InstanceStatus[]; offset: number; limit?: number; sort?: { field: string[]; descending: boolean }[]; countTotal?: boolean }): Promise<InstanceRow[] & { total?: number }> {
   const dialect = dialectOf(q);
-  const qb = applyFilter(q('process_instance').select('id', 'definition_id', 'definition_key', 'business_key', 'status', 'variables', 'start_time', 'start_user_id', 'start_activity_id', 'end_time', 'end_activity_id', 'error', 'wake_at', 'open_key', 'version', 'super_instance_id', 'super_execution_id'), filter, instanceResolver, dialect);
-  qb.whereIn('status', opts.statuses).orderBy('id');
+  const base = () => applyFilter(q('process_instance'), filter, instanceResolver, dialect).whereIn('status', opts.statuses);
+  const qb = base().select('id', 'definition_id', 'definition_key', 'business_key', 'status', 'variables', 'start_time', 'start_user_id', 'start_activity_id', 'end_time', 'end_activity_id', 'error', 'wake_at', 'open_key', 'version', 'super_instance_id', 'super_execution_id');
+  for (const s of opts.sort ?? []) orderByField(qb, s.field, s.descending, instanceResolver, dialect);
+  qb.orderBy('id');
   if (opts.offset) qb.offset(opts.offset);
   if (opts.limit !== undefined) qb.limit(opts.limit);
-  return (await qb).map(fromColumns);
+  const rows: InstanceRow[] & { total?: number } = (await qb).map(fromColumns);
+  if (opts.countTotal) {
+    const [{ n }] = await base().count({ n: '*' });
+    rows.total = Number(n);
+  }
+  return rows;
 }
 
 /** The definition versions that active instances with a stored state run on. */

@@ -1,7 +1,7 @@
 // SQL for open user tasks. A task row exists exactly while its user task waits.
 import { Filter } from '../crest/queryFilter';
 import { InvalidInput } from '../errors';
-import { applyFilter, assertSafeSegment, FieldTarget } from './filterToSql';
+import { applyFilter, assertSafeSegment, FieldTarget, orderByField } from './filterToSql';
 import { dialectOf, parseJson, Q } from './dialect';
 
 export interface TaskRow {
@@ -82,6 +82,25 @@ function toColumns(t: NewTask): Record<string, unknown> {
 export async function insertTasks(q: Q, tasks: NewTask[]): Promise<void> {
   if (!tasks.length) return;
   await q('task').insert(tasks.map(toColumns)).onConflict(['process_instance_id', 'execution_id']).ignore();
+  // Their history rows (task_history, workflow/taskinstance/history), by the ids the rows got.
+  const instanceIds = [...new Set(tasks.map((t) => t.processInstanceId))];
+  for (let i = 0; i < instanceIds.length; i += 500) {
+    const rows = await q('task').select(HISTORY_COLUMNS).whereIn('process_instance_id', instanceIds.slice(i, i + 500));
+    // SQLite's multi-row insert is a compound SELECT of at most 500 terms.
+    for (let k = 0; k < rows.length; k += 200) await q('task_history').insert(rows.slice(k, k + 200)).onConflict('id').ignore();
+  }
+}
+
+const HISTORY_COLUMNS = ['id', 'process_instance_id', 'definition_id', 'task_definition_key', 'execution_id', 'name', 'description', 'assignee', 'owner', 'priority', 'due_date', 'create_time'];
+
+/** Closes the history rows of tasks that are gone: `reason` is Activiti's deleteReason. */
+async function closeHistory(q: Q, where: { id?: number; process_instance_id?: number }, reason: 'completed' | 'deleted', endTime: string): Promise<void> {
+  await q('task_history').where(where).whereNull('end_time').update({ end_time: endTime, delete_reason: reason });
+}
+
+/** The task a completion took: its history row says "completed" (runOutcome.ts, after the run's task rows are settled). */
+export async function markTaskCompleted(q: Q, id: number, endTime: string): Promise<void> {
+  await q('task_history').where({ id }).update({ end_time: endTime, delete_reason: 'completed' });
 }
 
 const SELECT = ['task.*', 'process_instance.variables', 'process_instance.definition_key'];
@@ -99,16 +118,20 @@ export async function tasksOfInstance(q: Q, processInstanceId: number): Promise<
 export async function takeTask(q: Q, id: number, rev?: number): Promise<boolean> {
   const qb = q('task').where({ id });
   if (rev !== undefined) qb.andWhere({ rev });
-  return (await qb.del()) === 1;
+  const taken = (await qb.del()) === 1;
+  if (taken) await closeHistory(q, { id }, 'deleted', new Date().toISOString());
+  return taken;
 }
 
 export async function deleteTasksOfInstance(q: Q, processInstanceId: number): Promise<void> {
   await q('task').where({ process_instance_id: processInstanceId }).del();
+  await closeHistory(q, { process_instance_id: processInstanceId }, 'deleted', new Date().toISOString());
 }
 
 /** Changes assignee/owner/name/description if the task is still at `rev`. */
 export async function updateTask(q: Q, id: number, rev: number, changes: Partial<Pick<TaskRow, 'assignee' | 'owner' | 'name' | 'description'>>): Promise<boolean> {
   const n = await q('task').where({ id, rev }).update({ ...changes, rev: rev + 1 });
+  if (n === 1 && Object.keys(changes).length) await q('task_history').where({ id }).update(changes);
   return n === 1;
 }
 
@@ -116,6 +139,7 @@ const COLUMNS: Record<string, string> = {
   _id: 'task.id', name: 'task.name', assignee: 'task.assignee', owner: 'task.owner', taskDefinitionKey: 'task.task_definition_key',
   processInstanceId: 'task.process_instance_id', processDefinitionId: 'task.definition_id', processDefinitionKey: 'process_instance.definition_key',
   createTime: 'task.create_time', dueDate: 'task.due_date', priority: 'task.priority', description: 'task.description',
+  executionId: 'task.execution_id',
 };
 
 const NUMERIC: Record<string, 'id' | 'number'> = { _id: 'id', processInstanceId: 'id', priority: 'number' };
@@ -146,13 +170,116 @@ function restrictTo(qb: import('knex').Knex.QueryBuilder, userId: string, groups
   });
 }
 
-export async function queryTasks(q: Q, filter: Filter, vis: TaskVisibility, opts: { offset: number; limit?: number; sort?: { field: string[]; descending: boolean }[] }): Promise<TaskRow[]> {
+export interface TaskQueryOptions {
+  offset: number;
+  limit?: number;
+  sort?: { field: string[]; descending: boolean }[];
+  /** Activiti's taskCandidateUser / taskCandidateGroup: unassigned tasks offered to this user or one of these groups. */
+  candidate?: { user?: string; groups?: string[] };
+  /** Also count every matching task (the page aside). */
+  countTotal?: boolean;
+}
+
+export async function queryTasks(q: Q, filter: Filter, vis: TaskVisibility, opts: TaskQueryOptions): Promise<TaskRow[] & { total?: number }> {
   const dialect = dialectOf(q);
-  const qb = q('task').join('process_instance', 'process_instance.id', 'task.process_instance_id').select(SELECT);
-  applyFilter(qb, filter, taskResolver, dialect);
-  if (vis.userId !== null) restrictTo(qb, vis.userId, vis.groups, dialect);
+  const base = () => {
+    const qb = q('task').join('process_instance', 'process_instance.id', 'task.process_instance_id');
+    applyFilter(qb, filter, taskResolver, dialect);
+    if (vis.userId !== null) restrictTo(qb, vis.userId, vis.groups, dialect);
+    if (opts.candidate) {
+      qb.whereNull('task.assignee');
+      const { user, groups = [] } = opts.candidate;
+      const contains = dialect === 'pg' ? 'strpos(??, ?) > 0' : 'instr(??, ?) > 0';
+      qb.where((w) => {
+        w.whereRaw('1 = 0');
+        if (user !== undefined) w.orWhereRaw(contains, ['task.candidate_users', JSON.stringify(user)]);
+        for (const g of groups) w.orWhereRaw(contains, ['task.candidate_groups', JSON.stringify(g)]);
+      });
+    }
+    return qb;
+  };
+  const qb = base().select(SELECT);
+  for (const s of opts.sort ?? []) orderByField(qb, s.field, s.descending, taskResolver, dialect);
   qb.orderBy('task.id');
   if (opts.offset) qb.offset(opts.offset);
   if (opts.limit !== undefined) qb.limit(opts.limit);
-  return (await qb).map(taskFromColumns);
+  const rows: TaskRow[] & { total?: number } = (await qb).map(taskFromColumns);
+  if (opts.countTotal) {
+    const [{ n }] = await base().count({ n: '*' });
+    rows.total = Number(n);
+  }
+  return rows;
+}
+
+// ---- history (workflow/taskinstance/history) ----
+
+export interface TaskHistoryRow {
+  id: number;
+  processInstanceId: number;
+  definitionId: string;
+  processDefinitionKey: string | null;
+  taskDefinitionKey: string;
+  executionId: string;
+  name: string | null;
+  description: string | null;
+  assignee: string | null;
+  owner: string | null;
+  priority: number;
+  dueDate: string | null;
+  createTime: string;
+  endTime: string | null;
+  deleteReason: string | null;
+}
+
+const HISTORY_FIELDS: Record<string, string> = {
+  _id: 'task_history.id', taskId: 'task_history.id', name: 'task_history.name', taskName: 'task_history.name', assignee: 'task_history.assignee',
+  owner: 'task_history.owner', description: 'task_history.description', taskDefinitionKey: 'task_history.task_definition_key',
+  processInstanceId: 'task_history.process_instance_id', processDefinitionId: 'task_history.definition_id', processDefinitionKey: 'process_instance.definition_key',
+  executionId: 'task_history.execution_id', createTime: 'task_history.create_time', startTime: 'task_history.create_time', endTime: 'task_history.end_time',
+  dueDate: 'task_history.due_date', priority: 'task_history.priority', deleteReason: 'task_history.delete_reason',
+};
+
+export function taskHistoryResolver(field: string[]): FieldTarget {
+  if (field.length === 1 && Object.prototype.hasOwnProperty.call(HISTORY_FIELDS, field[0])) {
+    const type = field[0] === '_id' || field[0] === 'taskId' || field[0] === 'processInstanceId' ? 'id' : field[0] === 'priority' ? 'number' : 'string';
+    return { kind: 'column', column: HISTORY_FIELDS[field[0]], type };
+  }
+  if (field.length >= 2 && (field[0] === 'processVariables' || field[0] === 'variables')) {
+    field.slice(1).forEach(assertSafeSegment);
+    return { kind: 'json', column: 'process_instance.variables', path: field.slice(1) };
+  }
+  throw new InvalidInput(`Task history cannot be queried on /${field.join('/')}`);
+}
+
+export async function queryTaskHistory(
+  q: Q,
+  filter: Filter,
+  vis: TaskVisibility,
+  opts: { offset: number; limit?: number; sort?: { field: string[]; descending: boolean }[]; countTotal?: boolean },
+): Promise<TaskHistoryRow[] & { total?: number }> {
+  const dialect = dialectOf(q);
+  const base = () => {
+    const qb = q('task_history').join('process_instance', 'process_instance.id', 'task_history.process_instance_id');
+    applyFilter(qb, filter, taskHistoryResolver, dialect);
+    // Without candidates kept in history, a non-administrator sees the tasks it was assigned.
+    if (vis.userId !== null) qb.where('task_history.assignee', vis.userId);
+    return qb;
+  };
+  const qb = base().select('task_history.*', 'process_instance.definition_key');
+  for (const s of opts.sort ?? []) orderByField(qb, s.field, s.descending, taskHistoryResolver, dialect);
+  qb.orderBy('task_history.id');
+  if (opts.offset) qb.offset(opts.offset);
+  if (opts.limit !== undefined) qb.limit(opts.limit);
+  const rows: TaskHistoryRow[] & { total?: number } = (await qb).map((r: Record<string, unknown>) => ({
+    id: Number(r.id), processInstanceId: Number(r.process_instance_id), definitionId: r.definition_id as string,
+    processDefinitionKey: (r.definition_key as string) ?? null, taskDefinitionKey: r.task_definition_key as string, executionId: r.execution_id as string,
+    name: (r.name as string) ?? null, description: (r.description as string) ?? null, assignee: (r.assignee as string) ?? null, owner: (r.owner as string) ?? null,
+    priority: Number(r.priority), dueDate: (r.due_date as string) ?? null, createTime: r.create_time as string, endTime: (r.end_time as string) ?? null,
+    deleteReason: (r.delete_reason as string) ?? null,
+  }));
+  if (opts.countTotal) {
+    const [{ n }] = await base().count({ n: '*' });
+    rows.total = Number(n);
+  }
+  return rows;
 }

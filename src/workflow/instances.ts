@@ -12,7 +12,9 @@ import type { RuntimeContext } from './runtimeContext';
 export type { InstanceRow, InstanceStatus } from '../repo/processInstances';
 
 /** A page of instances in these statuses that match the filter, by id. */
-export function queryInstances(rt: RuntimeContext, filter: Filter, opts: { statuses: instances.InstanceStatus[]; offset: number; limit?: number }): Promise<instances.InstanceRow[]> {
+export type InstanceQueryOptions = Parameters<typeof instances.queryInstances>[2];
+
+export function queryInstances(rt: RuntimeContext, filter: Filter, opts: InstanceQueryOptions): Promise<instances.InstanceRow[] & { total?: number }> {
   return instances.queryInstances(rt.db.knex, filter, opts);
 }
 

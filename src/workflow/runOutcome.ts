@@ -83,6 +83,8 @@ export async function storeRun(
   } else {
     await tasks.deleteTasksOfInstance(trx, inst.id);
   }
+  // workflow/taskinstance/history: the task this run completed ended "completed", not "deleted".
+  if (by.taskId !== undefined) await tasks.markTaskCompleted(trx, by.taskId, now);
   // Subscriptions mirror exactly the other waits (messages, signals, triggers).
   if (mayWaitBeyondTasks(def.parsed)) await storeWaits(trx, inst.id, def.row, result, now);
   await syncExternalTasks(trx, inst, def, result, now, by.externalTask);

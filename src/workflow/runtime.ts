@@ -71,7 +71,7 @@ export class WorkflowRuntime {
     return instances.readInstance(this.rt, id);
   }
 
-  queryInstances(filter: Filter, opts: { statuses: instances.InstanceStatus[]; offset: number; limit?: number }): Promise<instances.InstanceRow[]> {
+  queryInstances(filter: Filter, opts: instances.InstanceQueryOptions): Promise<instances.InstanceRow[] & { total?: number }> {
     return instances.queryInstances(this.rt, filter, opts);
   }
 
@@ -107,8 +107,13 @@ export class WorkflowRuntime {
   }
 
   /** The open tasks this principal may see that match the filter, by id. */
-  queryTasks(filter: Filter, p: Principal, opts: { offset: number; limit?: number }): Promise<tasks.TaskRow[]> {
+  queryTasks(filter: Filter, p: Principal, opts: tasks.TaskQueryOptions): Promise<tasks.TaskRow[] & { total?: number }> {
     return tasks.queryTasks(this.rt, filter, p, opts);
+  }
+
+  /** Finished and open tasks, as workflow/taskinstance/history lists them. */
+  queryTaskHistory(filter: Filter, p: Principal, opts: Parameters<typeof tasks.queryTaskHistory>[3]): Promise<tasks.TaskHistoryRow[] & { total?: number }> {
+    return tasks.queryTaskHistory(this.rt, filter, p, opts);
   }
 
   /** Completes a task exactly once: the loser of a race gets a Conflict (or NotFound once the task is gone). */

@@ -10,7 +10,7 @@ import * as tasks from '../repo/tasks';
 import type { ResolvedFormProperty } from './interfaces';
 import type { RuntimeContext } from './runtimeContext';
 
-export type { TaskRow } from '../repo/tasks';
+export type { TaskRow, TaskQueryOptions, TaskHistoryRow } from '../repo/tasks';
 
 /** A task row whose form is expanded: the definition's fields with this task's values. */
 export type TaskWithForm = tasks.TaskRow & { form: ResolvedFormProperty[] };
@@ -32,8 +32,13 @@ export async function readTask(rt: RuntimeContext, id: number, q: Q = rt.db.knex
 }
 
 /** A page of the open tasks this principal may see (taskScope) that match the filter, by id. */
-export function queryTasks(rt: RuntimeContext, filter: Filter, p: Principal, opts: { offset: number; limit?: number }): Promise<tasks.TaskRow[]> {
+export function queryTasks(rt: RuntimeContext, filter: Filter, p: Principal, opts: tasks.TaskQueryOptions): Promise<tasks.TaskRow[] & { total?: number }> {
   return tasks.queryTasks(rt.db.knex, filter, taskScope(p), opts);
+}
+
+/** Finished and open tasks (workflow/taskinstance/history): an administrator sees all, others those they were assigned. */
+export function queryTaskHistory(rt: RuntimeContext, filter: Filter, p: Principal, opts: Parameters<typeof tasks.queryTaskHistory>[3]): Promise<tasks.TaskHistoryRow[] & { total?: number }> {
+  return tasks.queryTaskHistory(rt.db.knex, filter, taskScope(p), opts);
 }
 
 /** Claim: sets the assignee when the task has none (or already has this one). */

@@ -2,9 +2,10 @@
 import { DefinitionRow } from '../repo/processDefinitions';
 import { InstanceRow } from '../repo/processInstances';
 import type { WaitingSubscription } from '../repo/eventSubscriptions';
-import { TaskRow } from '../repo/tasks';
-import { FormPropertyDef, ParsedDefinition, ResolvedFormProperty } from './interfaces';
+import { TaskHistoryRow, TaskRow } from '../repo/tasks';
+import { FormPropertyDef, ParsedDefinition, ResolvedFormProperty, TaskDefinition } from './interfaces';
 
+/** A form field as reconflow's UIs read it: its label, type, flags and (for a task) its value. */
 function formPropertyView(f: FormPropertyDef | ResolvedFormProperty) {
   return {
     _id: f.id,
@@ -15,6 +16,51 @@ function formPropertyView(f: FormPropertyDef | ResolvedFormProperty) {
     writable: f.writable,
     required: f.required,
     ...(f.defaultExpression ? { defaultExpression: f.defaultExpression } : {}),
+  };
+}
+
+/** An Activiti expression as IDM's Jackson mapper writes one (JuelExpression: {expressionText}). */
+const expression = (text: string | undefined | null) => (text === undefined || text === null || text === '' ? null : { expressionText: text });
+
+/**
+ * A form property handler as OpenIDM's ProcessDefinitionResource.getFormHandlerData writes it
+ * (and TaskDefinitionResource through FormPropertyHandlerMixIn).
+ */
+function formHandlerView(f: FormPropertyDef) {
+  return {
+    _id: f.id,
+    name: f.name,
+    type: { name: f.type.name, values: f.type.name === 'enum' ? f.type.values ?? {} : null, datePattern: f.type.name === 'date' ? 'yyyy-MM-dd' : null },
+    readable: f.readable,
+    writable: f.writable,
+    required: f.required,
+    variableName: f.variableName ?? f.id,
+    variableExpression: null,
+    defaultExpression: expression(f.defaultExpression),
+  };
+}
+
+/**
+ * A task definition as OpenIDM's TaskDefinitionResource writes it (TaskDefinitionMixIn):
+ * expressions as {expressionText}, candidates as lists of expressions, the form under
+ * formProperties.formPropertyHandlers; `freeVariables` is reconflow's (docs/modeling.md).
+ */
+export function taskDefinitionView(t: TaskDefinition) {
+  const list = (csv: string | undefined, kind: 'user' | 'group') => [
+    ...(csv ?? '').split(',').map((x) => x.trim()).filter(Boolean),
+    ...(t.potentialOwners ?? []).filter((o) => o.kind === kind).map((o) => o.expression),
+  ].map((x) => ({ expressionText: x }));
+  return {
+    _id: t.id,
+    name: expression(t.name),
+    assignee: expression(t.assignee),
+    taskCandidateUser: list(t.candidateUsers, 'user'),
+    taskCandidateGroup: list(t.candidateGroups, 'group'),
+    dueDate: expression(t.dueDate),
+    priority: expression(t.priority),
+    formResourceKey: t.formKey ?? null,
+    formProperties: { formKey: expression(t.formKey), formPropertyHandlers: t.formProperties.map(formHandlerView) },
+    freeVariables: t.freeVariables === true,
   };
 }
 
@@ -32,19 +78,10 @@ export function definitionView(row: DefinitionRow, parsed?: ParsedDefinition) {
     ...(parsed
       ? {
           description: parsed.documentation ?? null,
-          formProperties: parsed.startFormProperties.map(formPropertyView),
-          taskDefinitions: parsed.tasks.map((t) => ({
-            _id: t.id,
-            name: t.name,
-            assignee: t.assignee ?? null,
-            candidateUsers: t.candidateUsers ?? null,
-            candidateGroups: t.candidateGroups ?? null,
-            formKey: t.formKey ?? null,
-            dueDate: t.dueDate ?? null,
-            priority: t.priority ?? null,
-            formProperties: t.formProperties.map(formPropertyView),
-            freeVariables: t.freeVariables === true,
-          })),
+          // ProcessDefinitionResource.convertInstance: the start form's handlers.
+          formProperties: parsed.startFormProperties.map(formHandlerView),
+          // ProcessDefinitionEntity.getTaskDefinitions(): a map by task id.
+          taskDefinitions: Object.fromEntries(parsed.tasks.map((t) => [t.id, taskDefinitionView(t)])),
           endEvents: parsed.endEvents,
         }
       : {}),
@@ -100,7 +137,10 @@ export function taskView(t: TaskRow, full = false) {
   if (!full) return base;
   return {
     ...base,
-    formProperties: (t.form as ResolvedFormProperty[]).map(formPropertyView),
+    // TaskInstanceResource.readInstance: one {<field id>: <value>} per form property.
+    formProperties: (t.form as ResolvedFormProperty[]).map((f) => ({ [f.id]: f.value ?? null })),
+    // reconflow's: each field with its label, type and flags, as the inbox renders it.
+    form: (t.form as ResolvedFormProperty[]).map(formPropertyView),
     variables: t.processVariables ?? {},
     candidates: { candidateUsers: t.candidateUsers, candidateGroups: t.candidateGroups },
   };
@@ -119,5 +159,28 @@ export function executionView(s: WaitingSubscription) {
     name: s.name,
     businessKey: s.businessKey,
     created: s.created,
+  };
+}
+
+/** A task in workflow/taskinstance/history, as OpenIDM's HistoricTaskInstanceEntityMixIn writes it. */
+export function historicTaskView(t: TaskHistoryRow) {
+  return {
+    _id: String(t.id),
+    processDefinitionId: t.definitionId,
+    processInstanceId: String(t.processInstanceId),
+    executionId: t.executionId,
+    taskDefinitionKey: t.taskDefinitionKey,
+    name: t.name,
+    description: t.description,
+    owner: t.owner,
+    assignee: t.assignee,
+    startTime: t.createTime,
+    endTime: t.endTime,
+    durationInMillis: t.endTime ? Date.parse(t.endTime) - Date.parse(t.createTime) : null,
+    deleteReason: t.deleteReason,
+    priority: t.priority,
+    dueDate: t.dueDate,
+    category: null,
+    tenantId: '',
   };
 }

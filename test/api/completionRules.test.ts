@@ -94,7 +94,7 @@ describe('completion rules (REST)', () => {
       const notes = await taskOf(id);
       expect(notes.taskDefinitionKey).toBe('notes');
       const def = await t.call('GET', `/workflow/processdefinition/${notes.processDefinitionId}`, { headers: ASYNC_ADMIN });
-      expect(def.body.taskDefinitions.map((d: any) => [d._id, d.freeVariables])).toEqual([['review', false], ['notes', true]]);
+      expect(Object.values(def.body.taskDefinitions).map((d: any) => [d._id, d.freeVariables])).toEqual([['review', false], ['notes', true]]);
       for (const [body, field] of [[{ sourceId: 'scarter' }, 'sourceId'], [{ decision: 'no' }, 'decision'], [{ constructor: 'x' }, 'constructor']] as const) {
         const r = await complete(notes._id, body);
         expect(r.status).toBe(400);

@@ -39,9 +39,9 @@ describe('workflow REST', () => {
     const id = list.body.result[0]._id;
     expect(id).toMatch(/^managedUserApproval:1:\d+$/);
     const def = await t.call('GET', `/workflow/processdefinition/${id}`, { headers: ADMIN });
-    const task = def.body.taskDefinitions.find((x: any) => x._id === 'evaluateRequest');
-    expect(task.assignee).toBe('async.admin');
-    expect(task.formProperties.find((f: any) => f._id === 'requestApproved')).toMatchObject({ required: true, type: { name: 'enum', values: { true: 'Yes', false: 'No' } } });
+    const task = def.body.taskDefinitions.evaluateRequest;
+    expect(task.assignee).toEqual({ expressionText: 'async.admin' });
+    expect(task.formProperties.formPropertyHandlers.find((f: any) => f._id === 'requestApproved')).toMatchObject({ required: true, type: { name: 'enum', values: { true: 'Yes', false: 'No' } } });
   });
 
   it('starts an instance that waits at evaluateRequest for async.admin', async () => {
@@ -50,7 +50,7 @@ describe('workflow REST', () => {
     const task = await taskOf(t, inst._id);
     expect(task).toMatchObject({ name: 'Evaluate request', assignee: 'async.admin', taskDefinitionKey: 'evaluateRequest', processVariables: expect.objectContaining({ sourceId: 'alice' }) });
     const full = await t.call('GET', `/workflow/taskinstance/${task._id}`, { headers: ADMIN });
-    expect(full.body.formProperties.find((f: any) => f._id === 'requesterName')).toMatchObject({ value: 'alice', writable: false });
+    expect(full.body.form.find((f: any) => f._id === 'requesterName')).toMatchObject({ value: 'alice', writable: false });
   });
 
   it('validates form values: missing required field and a value outside the enum are 400 naming the field', async () => {

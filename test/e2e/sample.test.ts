@@ -51,7 +51,7 @@ describe('the sync-asynchronous sample, end to end', () => {
     expect(users.body.result.map((u: any) => u._id)).toEqual(['asyncadmin']);
     const detail = await t.call('GET', `/workflow/taskinstance/${tasks[0]._id}`, { headers: ASYNC_ADMIN });
     expect(detail.body).toMatchObject({ name: 'Evaluate request', assignee: 'async.admin', taskDefinitionKey: 'evaluateRequest' });
-    expect(detail.body.formProperties.map((f: any) => f._id)).toEqual(['requesterName', 'requestApproved']);
+    expect(detail.body.form.map((f: any) => f._id)).toEqual(['requesterName', 'requestApproved']);
     // The escalation timer's duration comes from conf/workflow.json.
     expect(detail.body.variables).toMatchObject({ escalationDuration: 'P3D', mapping: 'systemCsvfileAccounts_managedUser', reconId });
   });

@@ -54,7 +54,7 @@ describe('hot deployment over REST', () => {
     const up = await t.call('POST', '/workflow/processdefinition?resourceName=managedUserApproval.bpmn', { headers: XML, raw: v2 });
     expect(up.status).toBe(201);
     expect(up.body).toMatchObject({ key: 'managedUserApproval', version: 2, resourceName: 'managedUserApproval.bpmn' });
-    expect(up.body.taskDefinitions.find((d: { _id: string }) => d._id === 'evaluateRequest')).toMatchObject({ assignee: null, candidateGroups: 'approvers' });
+    expect(up.body.taskDefinitions.evaluateRequest).toMatchObject({ assignee: null, taskCandidateGroup: [{ expressionText: 'approvers' }] });
 
     const list = await t.call('GET', '/workflow/processdefinition?_queryFilter=true', { headers: ADMIN });
     expect(list.body.result.map((d: { _id: string; version: number }) => [d.version, d._id])).toEqual([

@@ -66,8 +66,8 @@ describe('escalation timer across a restart', () => {
     expect(Number((await db.knex('process_instance').where({ id: Number(id) }).first()).wake_at ?? 0)).toBe(0);
 
     const full = await t.call('GET', `/workflow/taskinstance/${escalated._id}`, { headers: ADMIN });
-    expect(full.body.formProperties.map((f: { _id: string }) => f._id)).toEqual(['requesterName', 'requestApproved']);
-    expect(full.body.formProperties[0]).toMatchObject({ value: 'bjensen', writable: false });
+    expect(full.body.form.map((f: { _id: string }) => f._id)).toEqual(['requesterName', 'requestApproved']);
+    expect(full.body.form[0]).toMatchObject({ value: 'bjensen', writable: false });
 
     const done = await t.call('POST', `/workflow/taskinstance/${escalated._id}?_action=complete`, { headers: ADMIN, body: { requestApproved: 'true' } });
     expect(done.status).toBe(200);
