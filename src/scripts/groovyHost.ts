@@ -10,7 +10,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { MessageChannel, MessagePort, receiveMessageOnPort, Worker } from 'node:worker_threads';
-import { packageRoot } from '../config/project';
 import { ScriptLimitError } from './host';
 import { GROOVY_RELAY_SOURCE } from './groovyRelaySource';
 
@@ -44,6 +43,17 @@ function onPath(name: string): string | undefined {
     }
   }
   return undefined;
+}
+
+/** The sidecar's source, beside this file in src/ (tsc does not copy it to dist/: look up from there). */
+function sidecarFile(): string {
+  for (let dir = __dirname; ; dir = path.dirname(dir)) {
+    const file = path.join(dir, 'src', 'scripts', 'groovy', 'Sidecar.groovy');
+    if (fs.existsSync(file)) return file;
+    const here = path.join(dir, 'groovy', 'Sidecar.groovy');
+    if (fs.existsSync(here)) return here;
+    if (path.dirname(dir) === dir) throw new Error('src/scripts/groovy/Sidecar.groovy is missing from this installation');
+  }
 }
 
 let located: GroovyInstallation | string | undefined;
@@ -100,7 +110,7 @@ export class GroovyHost {
     const flag = new Int32Array(new SharedArrayBuffer(8));
     const { port1, port2 } = new MessageChannel();
     const compile = new MessageChannel();
-    const sidecar = path.join(packageRoot(), 'src', 'scripts', 'groovy', 'Sidecar.groovy');
+    const sidecar = sidecarFile();
     const args = [
       '-Djava.security.manager=allow',
       `-Dreconflow.groovy.lib=${this.inst.lib}${path.sep}`,

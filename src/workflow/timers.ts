@@ -167,9 +167,10 @@ export class TimerEventDefinition extends BpmnTimerEventDefinition {
     const due = parsed.dueAfter(now);
     if (due === undefined) throw new TimerFormatError(`timer "${this.activity?.id ?? '?'}": ${timerType} "${String(value).trim()}" has no occurrence left`);
     // bpmn-elements completes a timer at once when its due time is not after its own `new Date()`,
-    // read a moment before this one: a due time of now (PT0S, a past date) is made a millisecond
-    // earlier so that it completes at once whichever millisecond either clock read, never by a race.
-    const at = due <= now ? due - 1 : due;
+    // read before this one: a due time of now (PT0S, a past date) is set a minute back so that it
+    // completes at once however far apart the two reads are (one millisecond was not enough on a
+    // loaded machine: a pause between them left a PT0S timer waiting).
+    const at = due <= now ? Math.min(due, now - 60_000) : due;
     return { expireAt: new Date(at), delay: at - now, ...(parsed.repeat !== undefined && { repeat: parsed.repeat }) };
   }
 }
