@@ -20,6 +20,8 @@ export interface RunningServer {
   ctx: AppContext;
   url: string;
   port: number;
+  /** The listening HTTP server (tests observe its responses: test/helpers/openapi.ts). */
+  httpServer: http.Server;
   /** Stops accepting, lets requests in flight and the current job finish, then closes the pool. */
   stop(): Promise<void>;
 }
@@ -101,5 +103,5 @@ export async function startServer(options: RuntimeOptions, hooks: ServerHooks = 
       for (const s of stoppers.reverse()) await s();
       await db.knex.destroy();
     })());
-  return { ctx, url, port, stop };
+  return { ctx, url, port, httpServer: server, stop };
 }

@@ -12,6 +12,7 @@ import { configRouter } from './config';
 import { internalRouter } from './internal';
 import { managedRouter } from './managed';
 import { sessionRouter } from './session';
+import { apiDescriptionRouter } from './apiDescription';
 
 export type RouterFactory = (ctx: AppContext) => express.Router;
 
@@ -41,6 +42,7 @@ export function createApp(ctx: AppContext, parts: AppParts): express.Express {
   for (const f of parts.publicRouters ?? []) app.use(f(ctx));
   app.use('/openidm', pingRouter());
   app.use('/openidm', authenticate(ctx.authenticator, ctx.sessions));
+  app.use('/openidm', apiDescriptionRouter());
   app.use('/openidm', jsonBody(undefined, ['/workflow/processdefinition']));
   app.use('/openidm', infoRouter());
   app.use('/openidm', managedRouter(ctx));
