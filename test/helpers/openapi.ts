@@ -7,6 +7,7 @@
 // http.request, the external task client) are checked; call() also checks its own answer at once,
 // so the failing test names it. A new endpoint without a description fails the first test that
 // calls it.
+import fs from 'node:fs';
 import http from 'node:http';
 import Ajv2020, { ValidateFunction } from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
@@ -71,6 +72,11 @@ export class ResponseValidator {
     this.routes.sort((a, b) => a.params - b.params);
   }
 
+  /** Compiles the shared schemas (CREST's error) ahead of the first response. */
+  warm(): void {
+    this.checkBody('warm-up', { method: 'GET', url: '/', status: 404, contentType: 'application/json', body: '{"code":404,"reason":"Not Found","message":"x"}' }, '#/components/schemas/CrestError', false);
+  }
+
   /** The operation a request reaches, or null when the description has none. */
   operation(method: string, url: string): { key: string; method: string; op: Obj } | null {
     const u = new URL(url, 'http://x');
@@ -94,6 +100,8 @@ export class ResponseValidator {
   check(r: ObservedResponse): string | null {
     const what = `${r.method} ${r.url.slice(0, 300)} → ${r.status}`;
     const found = this.operation(r.method, r.url);
+    // OPENAPI_TRACE=<file>: one line per response checked (which operations the tests reach).
+    if (process.env.OPENAPI_TRACE) fs.appendFileSync(process.env.OPENAPI_TRACE, `${found ? `${found.method.toUpperCase()} ${found.key}` : `UNDESCRIBED ${r.method} ${r.url.split('?')[0].slice(0, 200)}`} ${r.status}\n`);
     if (!found) {
       // Not described: the app answers 404 (401 first when not signed in), in CREST's shape.
       if (r.status === 401 || r.status === 404) return this.checkBody(what, r, '#/components/schemas/CrestError', false);

@@ -4,7 +4,7 @@ import { quietLogger } from '../../src/log';
 import { RunningServer, startServer } from '../../src/server';
 import { defaultHooks, Services } from '../../src/wiring';
 import { createTestDb, TestDb } from './db';
-import { assertDescribed, observeResponses } from './openapi';
+import { assertDescribed, observeResponses, responseValidator } from './openapi';
 
 export const ADMIN = { 'X-OpenIDM-Username': 'openidm-admin', 'X-OpenIDM-Password': 'openidm-admin' };
 export const ASYNC_ADMIN = { 'X-OpenIDM-Username': 'async.admin', 'X-OpenIDM-Password': 'Passw0rd' };
@@ -37,6 +37,8 @@ export async function startTestServer(opts: { projectDir?: string; workers?: boo
   const base = server.url;
   // Every response this server sends must be as the OpenAPI description says (test/helpers/openapi.ts).
   const observed = observeResponses(server.httpServer);
+  // Built now (about a second), not inside the first timed step of a test.
+  responseValidator().warm();
   return {
     server,
     services: services!,
