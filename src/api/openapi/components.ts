@@ -10,8 +10,12 @@ export const param = (name: string) => ({ $ref: `#/components/parameters/${name}
 /** A JSON body (request or response) of `schema`. */
 export const json = (schema: Obj, description = 'JSON') => ({ description, content: { 'application/json': { schema } } });
 
-/** Statuses every authenticated operation may answer: not signed in, internal error, repository unavailable. */
-const ALWAYS = [401, 500, 503];
+/**
+ * Statuses every authenticated operation may answer: not signed in, sign-ins from this address or
+ * for this user rate-limited (conf/authentication.json loginRateLimit), internal error, repository
+ * unavailable. (Unsafe methods also answer 403 for a session without its CSRF token: index.ts.)
+ */
+const ALWAYS = [401, 429, 500, 503];
 
 /** Statuses of any operation with a JSON body: unparseable, too large, not JSON. */
 export const BODY_ERRORS = [400, 413, 415];

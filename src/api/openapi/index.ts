@@ -41,7 +41,7 @@ function assemble(fragments: Fragment[]): OpenApiDocument {
     // Two fragments claiming one path or schema name would silently replace each other.
     for (const [p, item] of Object.entries(f.paths)) {
       if (paths[p]) throw new Error(`OpenAPI: path ${p} is described twice`);
-      paths[p] = item as Record<string, unknown>;
+      paths[p] = withCsrfRefusal(item as Record<string, unknown>);
     }
     for (const [name, s] of Object.entries(f.schemas)) {
       if (schemas[name]) throw new Error(`OpenAPI: schema ${name} is described twice`);
@@ -62,6 +62,17 @@ function assemble(fragments: Fragment[]): OpenApiDocument {
     paths: Object.fromEntries(Object.entries(paths).sort(([a], [b]) => a.localeCompare(b))),
     components: { ...components, schemas },
   };
+}
+
+/** A signed-in request with the session cookie and an unsafe method needs its X-CSRF-Token, or answers 403. */
+function withCsrfRefusal(item: Record<string, unknown>): Record<string, unknown> {
+  const out = { ...item };
+  for (const m of ['post', 'put', 'patch', 'delete']) {
+    const op = out[m] as { security?: unknown[]; responses: Record<string, unknown> } | undefined;
+    if (!op || (op.security && op.security.length === 0)) continue;
+    out[m] = { ...op, responses: { ...op.responses, 403: op.responses[403] ?? { $ref: '#/components/responses/Error403' } } };
+  }
+  return out;
 }
 
 const DOCUMENT = assemble(FRAGMENTS);
