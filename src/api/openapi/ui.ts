@@ -12,7 +12,8 @@ const fileName = { name: 'file', in: 'path', required: true, schema: { type: 'st
 const get = (summary: string, responses: Record<string, unknown>, parameters?: unknown[]) => ({
   servers: ROOT,
   ...(parameters ? { parameters } : {}),
-  get: op({ summary, tags: ['ui'], public: true, responses: responses as Record<string, Record<string, unknown>>, errors: [404] }),
+  // 304: a conditional GET (If-None-Match / If-Modified-Since) of a file the browser holds.
+  get: op({ summary, tags: ['ui'], public: true, responses: { ...(responses as Record<string, Record<string, unknown>>), ...(responses[200] ? { 304: { description: 'Not modified' } } : {}) }, errors: [404] }),
 });
 const asset = { 200: { description: 'The file', content: { 'text/html': { schema: { type: 'string' } }, 'text/javascript': { schema: { type: 'string' } }, 'application/javascript': { schema: { type: 'string' } }, 'text/css': { schema: { type: 'string' } } } } };
 
