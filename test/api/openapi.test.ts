@@ -43,8 +43,8 @@ describe('the OpenAPI description', () => {
         expect(responses).not.toHaveProperty('default');
         // Compiles each response schema (a typo, or OpenAPI 3.0's nullable, fails strict mode).
         for (const status of Object.keys(responses)) {
-          const url = (key.startsWith('/ui') || key.startsWith('/admin') || key.startsWith('/vendor') || /^\/[a-z]+\.(css|js)$/.test(key) ? '' : '/openidm') + key.replace(/\{[^}]+\}/g, 'x');
-          const problem = v.check({ method: method.toUpperCase(), url: key === '/' ? '/openidm/?_api' : url, status: Number(status), contentType: 'application/json', body: '{}' });
+          const url = ((item as { servers?: unknown }).servers ? '' : '/openidm') + key.replace(/\{[^}]+\}/g, 'x');
+          const problem = v.check({ method: method.toUpperCase(), url: key === '/openidm/' ? '/openidm/?_api' : url, status: Number(status), contentType: 'application/json', body: '{}' });
           if (problem) expect(problem).not.toMatch(/schema is invalid|unknown keyword|strict mode|can't resolve/i);
         }
       }

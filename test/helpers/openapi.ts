@@ -82,8 +82,8 @@ export class ResponseValidator {
     const u = new URL(url, 'http://x');
     let m = method.toLowerCase();
     if (m === 'head') m = 'get';
-    // ?_api on any /openidm URL is the description (api.ts): OpenAPI cannot key it on the query.
-    if (m === 'get' && u.searchParams.has('_api') && /^\/openidm(\/|$)/.test(u.pathname)) return { key: '/', method: 'get', op: this.doc.paths['/'].get as Obj };
+    // ?_api on any /openidm URL is the description (api.ts, /openidm/): OpenAPI cannot key it on the query.
+    if (m === 'get' && u.searchParams.has('_api') && /^\/openidm(\/|$)/.test(u.pathname)) return { key: '/openidm/', method: 'get', op: this.doc.paths['/openidm/'].get as Obj };
     let path: string;
     try {
       path = decodeURI(u.pathname);

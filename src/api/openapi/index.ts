@@ -91,7 +91,7 @@ export function resourceDescription(resource: string): OpenApiDocument | null {
   if (!want.length) return DOCUMENT;
   const paths = Object.fromEntries(
     Object.entries(DOCUMENT.paths).filter(([p, item]) => {
-      if (item.servers) return false; // the web UI lives outside /openidm
+      if (item.servers) return false; // the web UI and ?_api itself, outside the resources
       const have = p.split('/').filter(Boolean);
       return have.length >= want.length && want.every((seg, i) => have[i] === seg || /^\{.+\}$/.test(have[i]));
     }),
