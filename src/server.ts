@@ -21,6 +21,8 @@ export interface RunningServer {
   ctx: AppContext;
   url: string;
   port: number;
+  /** The listening HTTP server (tests observe its responses: test/helpers/openapi.ts). */
+  httpServer: http.Server;
   /** Stops accepting, lets requests in flight and the current job finish, then closes the pool. */
   stop(): Promise<void>;
 }
@@ -107,5 +109,5 @@ export async function startServer(options: RuntimeOptions, hooks: ServerHooks = 
       ctx.metrics?.stop();
       await db.knex.destroy();
     })());
-  return { ctx, url, port, stop };
+  return { ctx, url, port, httpServer: server, stop };
 }

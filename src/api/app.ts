@@ -14,6 +14,7 @@ import { managedRouter } from './managed';
 import { httpMetrics, metricsOnlyGate, metricsRouter } from './metrics';
 import { sessionRouter } from './session';
 import { principalContext, requestContext } from './requestContext';
+import { apiDescriptionRouter } from './apiDescription';
 
 export type RouterFactory = (ctx: AppContext) => express.Router;
 
@@ -50,6 +51,7 @@ export function createApp(ctx: AppContext, parts: AppParts): express.Express {
   app.use('/openidm', principalContext);
   app.use('/openidm', metricsOnlyGate);
   app.use('/openidm', metricsRouter(ctx.metrics));
+  app.use('/openidm', apiDescriptionRouter());
   app.use('/openidm', jsonBody(undefined, ['/workflow/processdefinition']));
   app.use('/openidm', infoRouter());
   app.use('/openidm', managedRouter(ctx));

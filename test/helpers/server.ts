@@ -5,6 +5,7 @@ import { quietLogger } from '../../src/log';
 import { RunningServer, startServer } from '../../src/server';
 import { defaultHooks, Services } from '../../src/wiring';
 import { createTestDb, TestDb } from './db';
+import { assertDescribed, observeResponses, responseValidator } from './openapi';
 
 export const ADMIN = { 'X-OpenIDM-Username': 'openidm-admin', 'X-OpenIDM-Password': 'openidm-admin' };
 export const ASYNC_ADMIN = { 'X-OpenIDM-Username': 'async.admin', 'X-OpenIDM-Password': 'Passw0rd' };
@@ -35,6 +36,10 @@ export async function startTestServer(opts: { projectDir?: string; workers?: boo
     opts.log ?? quietLogger,
   );
   const base = server.url;
+  // Every response this server sends must be as the OpenAPI description says (test/helpers/openapi.ts).
+  const observed = observeResponses(server.httpServer);
+  // Built now (about a second), not inside the first timed step of a test.
+  responseValidator().warm();
   return {
     server,
     services: services!,
@@ -55,11 +60,14 @@ export async function startTestServer(opts: { projectDir?: string; workers?: boo
       } catch {
         /* not JSON */
       }
+      assertDescribed({ method, url: new URL(base + path).pathname + new URL(base + path).search, status: res.status, contentType: res.headers.get('content-type'), body: text });
       return { status: res.status, body: parsed, headers: res.headers };
     },
     async close() {
       await server.stop();
       if (!opts.keepDb) await db.destroy();
+      const problems = observed.problems();
+      if (problems.length) throw new Error(`OpenAPI: ${problems.length} response(s) not as described:\n${problems.join('\n')}`);
     },
   };
 }

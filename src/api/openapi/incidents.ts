@@ -1,0 +1,53 @@
+// workflow/incident: dead jobs, failed instance steps and external tasks out of retries, for
+// administrators (src/api/incidents.ts).
+import { action, json, op, pathId, QUERY_PARAMS, queryResult } from './components';
+
+const str = { type: 'string' };
+const strOrNull = { type: ['string', 'null'] };
+const incident = { $ref: '#/components/schemas/Incident' };
+
+export const paths = {
+  '/workflow/incident': {
+    get: op({
+      summary: 'Query the incidents',
+      tags: ['incidents'],
+      parameters: QUERY_PARAMS,
+      responses: { 200: json(queryResult(incident), 'The incidents') },
+      errors: [400, 403],
+    }),
+  },
+  '/workflow/incident/{id}': {
+    parameters: [pathId('id', 'job-<n>, instance-<n> or externalTask-<n>')],
+    get: op({ summary: 'An incident', tags: ['incidents'], responses: { 200: json(incident, 'The incident') }, errors: [403, 404] }),
+    post: op({
+      summary: 'Retry what failed (_action=retry)',
+      tags: ['incidents'],
+      parameters: [action('retry')],
+      responses: {
+        200: json({ type: 'object', required: ['_id', 'status'], additionalProperties: false, properties: { _id: str, status: { const: 'retried' } } }, 'Retried'),
+      },
+      errors: [400, 403, 404, 409],
+    }),
+  },
+};
+
+export const schemas = {
+  Incident: {
+    type: 'object',
+    required: ['_id', 'type', 'processInstanceId', 'processDefinitionId', 'activityId', 'jobId', 'jobType', 'cause', 'time', 'attempts'],
+    additionalProperties: false,
+    properties: {
+      _id: str,
+      type: { enum: ['failedJob', 'failedInstance', 'failedExternalTask'] },
+      processInstanceId: strOrNull,
+      processDefinitionId: strOrNull,
+      activityId: strOrNull,
+      jobId: strOrNull,
+      jobType: strOrNull,
+      externalTaskId: str,
+      cause: str,
+      time: str,
+      attempts: { type: 'integer', minimum: 0 },
+    },
+  },
+};

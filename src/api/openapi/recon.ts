@@ -1,0 +1,156 @@
+// recon (runs), sync (performAction) and audit/recon, for administrators (src/api/recon.ts).
+import { ACTIONS, SITUATIONS } from '../../recon/interfaces';
+import { action, json, op, param, pathId, QUERY_PARAMS, queryResult } from './components';
+
+const str = { type: 'string' };
+const strOrNull = { type: ['string', 'null'] };
+const TAGS = ['recon'];
+const mapping = { name: 'mapping', in: 'query', description: 'The mapping of conf/sync.json', schema: str };
+
+export const paths = {
+  '/recon': {
+    get: op({
+      summary: 'The reconciliation runs',
+      tags: TAGS,
+      responses: {
+        200: json(
+          { type: 'object', required: ['reconciliations'], additionalProperties: false, properties: { reconciliations: { type: 'array', items: { $ref: '#/components/schemas/ReconRun' } } } },
+          'Every run, newest first',
+        ),
+      },
+      errors: [403],
+    }),
+    post: op({
+      summary: 'Start a reconciliation of a mapping (recon), or of some source ids (reconById)',
+      description:
+        'recon: waitForCompletion=true answers the finished run, else {_id, state} at once; confirmDeletions=<count> lets this run remove up to that many targets past the deletionThreshold. reconById: id (or ids, comma-separated); waits unless waitForCompletion=false.',
+      tags: TAGS,
+      parameters: [
+        action('recon', 'reconById'),
+        { ...mapping, required: true },
+        { name: 'waitForCompletion', in: 'query', schema: { enum: ['true', 'false'] } },
+        { name: 'confirmDeletions', in: 'query', schema: { type: 'integer', minimum: 0 } },
+        { name: 'id', in: 'query', schema: str },
+        { name: 'ids', in: 'query', schema: str },
+      ],
+      responses: {
+        200: json({ anyOf: [{ $ref: '#/components/schemas/ReconRun' }, { $ref: '#/components/schemas/ReconStarted' }] }, 'The run (waited for) or its id and state'),
+      },
+      errors: [400, 403, 404, 409],
+    }),
+  },
+  '/recon/{id}': {
+    parameters: [pathId('id', 'The run id')],
+    get: op({
+      summary: 'A run with its progress and situation counts',
+      tags: TAGS,
+      parameters: [param('fields')],
+      responses: { 200: json({ $ref: '#/components/schemas/ReconRun' }, 'The run') },
+      errors: [400, 403, 404],
+    }),
+    post: op({
+      summary: 'Cancel a run (_action=cancel)',
+      tags: TAGS,
+      parameters: [action('cancel')],
+      responses: {
+        200: json(
+          { type: 'object', required: ['_id', 'action', 'status'], additionalProperties: false, properties: { _id: str, action: { const: 'cancel' }, status: { const: 'SUCCESS' } } },
+          'Canceled',
+        ),
+      },
+      errors: [400, 403, 404, 409],
+    }),
+  },
+  '/sync': {
+    post: op({
+      summary: 'Apply an action to one source object now (_action=performAction)',
+      tags: TAGS,
+      parameters: [
+        action('performAction'),
+        { ...mapping, required: true },
+        { name: 'sourceId', in: 'query', required: true, schema: str },
+        { name: 'action', in: 'query', required: true, schema: { enum: [...ACTIONS] } },
+        { name: 'reconId', in: 'query', schema: str },
+        { name: 'situation', in: 'query', schema: { enum: [...SITUATIONS] } },
+      ],
+      responses: {
+        200: json(
+          {
+            type: 'object',
+            required: ['sourceId', 'targetId', 'situation', 'action', 'status', 'message'],
+            additionalProperties: false,
+            properties: {
+              sourceId: str,
+              targetId: strOrNull,
+              situation: { enum: [...SITUATIONS] },
+              action: { enum: [...ACTIONS] },
+              status: { enum: ['SUCCESS', 'FAILURE'] },
+              message: strOrNull,
+            },
+          },
+          'What was done',
+        ),
+      },
+      errors: [400, 403, 404, 409],
+    }),
+  },
+  '/audit/recon': {
+    get: op({
+      summary: "Query the reconciliation audit: one entry per row a run classified",
+      tags: TAGS,
+      parameters: QUERY_PARAMS,
+      responses: { 200: json(queryResult({ $ref: '#/components/schemas/ReconAuditEntry' }), 'The entries') },
+      errors: [400, 403],
+    }),
+  },
+};
+
+const count = { type: 'integer', minimum: 0 };
+
+export const schemas = {
+  ReconRun: {
+    type: 'object',
+    required: ['_id', 'mapping', 'state', 'stage', 'stageDescription', 'progress', 'situationSummary', 'statusSummary', 'durationSummary', 'parameters', 'started', 'ended', 'duration'],
+    additionalProperties: false,
+    properties: {
+      _id: str,
+      mapping: str,
+      state: { enum: ['ACTIVE', 'SUCCESS', 'FAILED', 'CANCELED'] },
+      stage: str,
+      stageDescription: str,
+      progress: { type: 'object', description: "The run's counts so far (source, target, links)" },
+      situationSummary: { type: 'object', additionalProperties: count },
+      statusSummary: { type: 'object', additionalProperties: count },
+      durationSummary: { type: 'object' },
+      parameters: { type: 'object' },
+      started: str,
+      ended: { type: 'string', description: 'Empty while running' },
+      duration: { type: 'integer', description: 'ms' },
+      message: str,
+    },
+  },
+  ReconStarted: {
+    type: 'object',
+    required: ['_id', 'state'],
+    additionalProperties: false,
+    properties: { _id: str, state: str },
+  },
+  ReconAuditEntry: {
+    type: 'object',
+    required: ['_id', 'reconId', 'mapping', 'sourceObjectId', 'targetObjectId', 'situation', 'action', 'status', 'message', 'timestamp'],
+    additionalProperties: false,
+    properties: {
+      _id: str,
+      reconId: str,
+      mapping: str,
+      sourceObjectId: strOrNull,
+      targetObjectId: strOrNull,
+      situation: { enum: [...SITUATIONS, null] },
+      action: strOrNull,
+      status: { enum: ['SUCCESS', 'FAILURE'] },
+      message: strOrNull,
+      linkQualifier: str,
+      timestamp: str,
+    },
+  },
+};

@@ -1,0 +1,58 @@
+// authentication: the web UI's sign-in, session and sign-out (src/api/session.ts).
+import { action, json, op } from './components';
+
+const session = (id: string) => ({
+  type: 'object',
+  required: ['_id', 'authenticationId', 'roles', 'component', 'id', 'csrfToken'],
+  additionalProperties: false,
+  properties: {
+    _id: { const: id },
+    authenticationId: { type: 'string' },
+    roles: { type: 'array', items: { type: 'string' } },
+    component: { enum: ['internal/user', 'managed/user'] },
+    id: { type: 'string' },
+    csrfToken: { type: 'string', description: 'Send as X-CSRF-Token on every unsafe request made with the session cookie' },
+  },
+});
+
+export const paths = {
+  '/authentication': {
+    get: op({
+      summary: "The session cookie's principal and CSRF token",
+      tags: ['authentication'],
+      public: true,
+      errors: [401],
+      security: [{ session: [] }],
+      responses: { 200: json({ $ref: '#/components/schemas/Session' }, 'Signed in') },
+    }),
+    post: op({
+      summary: 'Sign in (login: sets the reconflow_session cookie) or sign out (logout)',
+      description: 'login takes {username, password} (or the X-OpenIDM-Username/Password headers); the answer sets an HttpOnly, SameSite=Strict session cookie.',
+      tags: ['authentication'],
+      parameters: [action('login', 'logout')],
+      requestBody: {
+        required: false,
+        content: {
+          'application/json': {
+            schema: { type: 'object', properties: { username: { type: 'string', maxLength: 255 }, password: { type: 'string', maxLength: 1024 } } },
+          },
+        },
+      },
+      responses: {
+        200: {
+          description: 'Signed in (login) or out (logout)',
+          headers: { 'Set-Cookie': { schema: { type: 'string' } } },
+          content: { 'application/json': { schema: { anyOf: [{ $ref: '#/components/schemas/Session' }, { $ref: '#/components/schemas/Logout' }] } } },
+        },
+      },
+      public: true,
+      errors: [401, 429],
+      jsonBody: true,
+    }),
+  },
+};
+
+export const schemas = {
+  Session: { ...session('session'), description: 'GET answers _id "session"; login answers _id "login"', properties: { ...session('session').properties, _id: { enum: ['session', 'login'] } } },
+  Logout: { type: 'object', required: ['_id', 'status'], additionalProperties: false, properties: { _id: { const: 'logout' }, status: { const: 'SUCCESS' } } },
+};

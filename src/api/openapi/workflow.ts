@@ -1,0 +1,347 @@
+// workflow/processdefinition, workflow/processinstance (and its history) and workflow/taskinstance
+// (src/api/workflow.ts). Process variables are the process's own: open objects.
+import { action, json, op, param, pathId, QUERY_PARAMS, queryResult } from './components';
+
+const s = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+const str = { type: 'string' };
+const strOrNull = { type: ['string', 'null'] };
+const TAGS = ['workflow'];
+
+export const paths = {
+  '/workflow/processdefinition': {
+    get: op({
+      summary: 'Query the deployed process definitions (every version)',
+      tags: TAGS,
+      parameters: QUERY_PARAMS,
+      responses: { 200: json(queryResult(s('ProcessDefinition')), 'The definitions') },
+      errors: [400],
+    }),
+    post: op({
+      summary: 'Deploy a BPMN file as a new version (administrators); the same XML again is not a new version',
+      tags: TAGS,
+      parameters: [{ name: 'resourceName', in: 'query', description: 'The file name to record', schema: str }],
+      requestBody: {
+        required: true,
+        description: 'The BPMN XML, at most 5 MB, in the encoding its declaration names',
+        content: { 'application/xml': { schema: str }, 'text/xml': { schema: str }, 'application/octet-stream': { schema: str } },
+      },
+      responses: { 200: json(s('ProcessDefinitionDetail'), 'Already deployed: that version'), 201: json(s('ProcessDefinitionDetail'), 'Deployed') },
+      errors: [400, 403, 409, 413, 415],
+    }),
+  },
+  '/workflow/processdefinition/{id}': {
+    parameters: [pathId('id', 'The definition id (key:version:seq)')],
+    get: op({
+      summary: 'A definition with its start form, user tasks and end events; _fields=xml adds the XML (administrators)',
+      tags: TAGS,
+      parameters: [param('fields')],
+      responses: { 200: json(s('ProcessDefinitionDetail'), 'The definition') },
+      errors: [400, 403, 404],
+    }),
+    delete: op({
+      summary: 'Remove a definition version that no instance uses (administrators)',
+      tags: TAGS,
+      responses: { 200: json(s('ProcessDefinition'), 'Removed') },
+      errors: [403, 404, 409],
+    }),
+  },
+  '/workflow/processinstance': {
+    get: op({
+      summary: 'Query the active process instances (administrators)',
+      tags: TAGS,
+      parameters: QUERY_PARAMS,
+      responses: { 200: json(queryResult(s('ProcessInstance')), 'The instances') },
+      errors: [400, 403],
+    }),
+    post: op({
+      summary: 'Start a process instance (administrators): _action=create with _key or _processDefinitionId; the other fields are its variables',
+      tags: TAGS,
+      parameters: [action('create')],
+      requestBody: {
+        required: true,
+        content: {
+          'application/json': {
+            schema: {
+              type: 'object',
+              properties: { _key: str, _processDefinitionId: str, _businessKey: strOrNull },
+              additionalProperties: true,
+            },
+          },
+        },
+      },
+      responses: { 201: json(s('StartedInstance'), 'Started') },
+      errors: [403, 404, 409],
+      jsonBody: true,
+    }),
+  },
+  '/workflow/processinstance/{id}': {
+    parameters: [pathId('id', 'The instance id')],
+    get: op({
+      summary: 'An active instance with its open tasks (administrators)',
+      tags: TAGS,
+      parameters: [param('fields')],
+      responses: { 200: json(s('ProcessInstanceWithTasks'), 'The instance') },
+      errors: [400, 403, 404],
+    }),
+    delete: op({
+      summary: 'Cancel an active instance (administrators)',
+      tags: TAGS,
+      responses: { 200: json(s('ProcessInstance'), 'Canceled: the instance as it now is') },
+      errors: [403, 404, 409],
+    }),
+  },
+  '/workflow/processinstance/history': {
+    get: op({
+      summary: 'Query every instance, active or ended (administrators)',
+      tags: TAGS,
+      parameters: QUERY_PARAMS,
+      responses: { 200: json(queryResult(s('ProcessInstance')), 'The instances') },
+      errors: [400, 403],
+    }),
+  },
+  '/workflow/processinstance/history/{id}': {
+    parameters: [pathId('id', 'The instance id')],
+    get: op({
+      summary: 'An instance, active or ended, with its approval and the activities it passed (administrators, or the approval\'s decider)',
+      tags: TAGS,
+      parameters: [param('fields')],
+      responses: { 200: json(s('ProcessInstanceHistory'), 'The instance') },
+      errors: [400, 403, 404],
+    }),
+  },
+  '/workflow/taskinstance': {
+    get: op({
+      summary: "Query the open tasks the caller may work on (an administrator: all)",
+      tags: TAGS,
+      parameters: QUERY_PARAMS,
+      responses: { 200: json(queryResult(s('Task')), 'The tasks') },
+      errors: [400],
+    }),
+  },
+  '/workflow/taskinstance/{id}': {
+    parameters: [pathId('id', 'The task id')],
+    get: op({
+      summary: 'A task with its form and, for an approval, what is to be approved',
+      tags: TAGS,
+      parameters: [param('fields')],
+      responses: { 200: { ...json(s('TaskDetail'), 'The task'), headers: { ETag: { schema: str } } } },
+      errors: [400, 404],
+    }),
+    put: op({
+      summary: "Change a task's assignee, owner, name or description (administrators)",
+      tags: TAGS,
+      parameters: [param('ifMatch')],
+      requestBody: {
+        required: true,
+        content: {
+          'application/json': {
+            schema: { type: 'object', properties: { assignee: strOrNull, owner: strOrNull, name: strOrNull, description: strOrNull } },
+          },
+        },
+      },
+      responses: {
+        200: json({ type: 'object', required: ['Task updated'], additionalProperties: false, properties: { 'Task updated': str } }, 'Updated'),
+      },
+      errors: [403, 404, 409, 412],
+      jsonBody: true,
+    }),
+    post: op({
+      summary: 'Complete a task with its form values, or claim it (assignee: userId or the caller)',
+      tags: TAGS,
+      parameters: [action('complete', 'claim')],
+      requestBody: {
+        required: false,
+        content: {
+          'application/json': {
+            schema: {
+              type: 'object',
+              description: 'complete: the form values (a task with free variables: any variables); claim: {userId}',
+              additionalProperties: true,
+            },
+          },
+        },
+      },
+      responses: {
+        200: json(
+          { type: 'object', required: ['Task action performed'], additionalProperties: false, properties: { 'Task action performed': { enum: ['complete', 'claim'] } } },
+          'Done',
+        ),
+      },
+      errors: [403, 404, 409],
+      jsonBody: true,
+    }),
+  },
+};
+
+const formProperties = { type: 'array', items: s('FormProperty') };
+
+const definition = {
+  _id: str,
+  key: str,
+  name: strOrNull,
+  category: strOrNull,
+  version: { type: 'integer' },
+  deploymentId: str,
+  resourceName: strOrNull,
+  deploymentTime: str,
+  suspended: { const: false },
+};
+
+const instance = {
+  _id: str,
+  processInstanceId: str,
+  processDefinitionId: str,
+  processDefinitionKey: str,
+  businessKey: strOrNull,
+  status: { enum: ['active', 'ended', 'failed', 'canceled'] },
+  startTime: str,
+  startUserId: strOrNull,
+  startActivityId: strOrNull,
+  endTime: strOrNull,
+  endActivityId: strOrNull,
+  deleteReason: strOrNull,
+  error: strOrNull,
+  processVariables: s('Variables'),
+  superProcessInstanceId: strOrNull,
+};
+const INSTANCE_REQUIRED = Object.keys(instance);
+
+const task = {
+  _id: str,
+  _rev: str,
+  name: strOrNull,
+  assignee: strOrNull,
+  owner: strOrNull,
+  taskDefinitionKey: str,
+  processInstanceId: str,
+  processDefinitionId: str,
+  executionId: strOrNull,
+  createTime: str,
+  dueDate: strOrNull,
+  priority: { type: ['integer', 'null'] },
+  description: strOrNull,
+  category: { type: 'null' },
+  suspended: { const: false },
+  delegationState: { type: 'null' },
+  tenantId: { const: '' },
+  formResourceKey: strOrNull,
+  processVariables: s('Variables'),
+  taskLocalVariables: { type: 'object' },
+};
+
+const approval = {
+  mapping: str,
+  sourceId: str,
+  sourceHash: strOrNull,
+  target: { type: ['object', 'null'], description: 'The user that will be created (a snapshot of the source row as mapped)' },
+  roles: { type: 'array', items: str },
+  earlierDecisions: {
+    type: 'array',
+    items: {
+      type: 'object',
+      required: ['decision', 'decidedBy', 'decidedAt', 'outcome'],
+      additionalProperties: false,
+      properties: { decision: str, decidedBy: strOrNull, decidedAt: strOrNull, outcome: strOrNull },
+    },
+  },
+};
+
+export const schemas = {
+  ProcessDefinition: { type: 'object', required: Object.keys(definition), additionalProperties: false, properties: definition },
+  ProcessDefinitionDetail: {
+    type: 'object',
+    required: [...Object.keys(definition), 'description', 'formProperties', 'taskDefinitions', 'endEvents'],
+    additionalProperties: false,
+    properties: {
+      ...definition,
+      description: strOrNull,
+      formProperties,
+      taskDefinitions: {
+        type: 'array',
+        items: {
+          type: 'object',
+          required: ['_id', 'name', 'assignee', 'candidateUsers', 'candidateGroups', 'formKey', 'dueDate', 'priority', 'formProperties', 'freeVariables'],
+          additionalProperties: false,
+          properties: {
+            _id: str,
+            name: strOrNull,
+            assignee: strOrNull,
+            candidateUsers: { type: ['array', 'string', 'null'] },
+            candidateGroups: { type: ['array', 'string', 'null'] },
+            formKey: strOrNull,
+            dueDate: strOrNull,
+            priority: { type: ['string', 'integer', 'null'] },
+            formProperties,
+            freeVariables: { type: 'boolean' },
+          },
+        },
+      },
+      endEvents: {
+        type: 'array',
+        items: { type: 'object', required: ['id'], additionalProperties: false, properties: { id: str, name: str, jobTopic: str } },
+      },
+      xml: { type: 'string', description: 'With _fields=xml (administrators)' },
+    },
+  },
+  ProcessInstance: { type: 'object', required: INSTANCE_REQUIRED, additionalProperties: false, properties: instance },
+  ProcessInstanceWithTasks: {
+    type: 'object',
+    required: [...INSTANCE_REQUIRED, 'tasks'],
+    additionalProperties: false,
+    properties: { ...instance, tasks: { type: 'array', items: s('Task') } },
+  },
+  ProcessInstanceHistory: {
+    type: 'object',
+    required: [...INSTANCE_REQUIRED, 'approval', 'passed'],
+    additionalProperties: false,
+    properties: {
+      ...instance,
+      approval: {
+        description: 'The approval a reconciliation asked for, its decision and the createUser outcome; null for other processes',
+        oneOf: [
+          { type: 'null' },
+          {
+            type: 'object',
+            required: [...Object.keys(approval), 'decision', 'decidedBy', 'decidedAt', 'outcome', 'outcomeMessage'],
+            additionalProperties: false,
+            properties: { ...approval, decision: strOrNull, decidedBy: strOrNull, decidedAt: strOrNull, outcome: strOrNull, outcomeMessage: strOrNull },
+          },
+        ],
+      },
+      passed: { type: 'array', items: str, description: 'The activities and events completed so far, in order' },
+    },
+  },
+  StartedInstance: {
+    type: 'object',
+    required: ['_id', 'processInstanceId', 'status', 'businessKey', 'processDefinitionId'],
+    additionalProperties: false,
+    properties: {
+      _id: str,
+      processInstanceId: str,
+      status: { enum: ['suspended', 'ended', 'canceled'], description: 'suspended: waiting (a task, a timer, a message…)' },
+      businessKey: strOrNull,
+      processDefinitionId: str,
+    },
+  },
+  Task: { type: 'object', required: Object.keys(task), additionalProperties: false, properties: task },
+  TaskDetail: {
+    type: 'object',
+    required: [...Object.keys(task), 'formProperties', 'variables', 'candidates', 'approval'],
+    additionalProperties: false,
+    properties: {
+      ...task,
+      formProperties,
+      variables: s('Variables'),
+      candidates: {
+        type: 'object',
+        required: ['candidateUsers', 'candidateGroups'],
+        additionalProperties: false,
+        properties: { candidateUsers: { type: 'array', items: str }, candidateGroups: { type: 'array', items: str } },
+      },
+      approval: {
+        description: 'What the approver is asked to approve; null for tasks of other processes',
+        oneOf: [{ type: 'null' }, { type: 'object', required: Object.keys(approval), additionalProperties: false, properties: approval }],
+      },
+    },
+  },
+};
