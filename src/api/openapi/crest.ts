@@ -21,95 +21,73 @@ const queryResult = (item: unknown) => json({
 });
 
 export const paths = {
-  '/openidm/info/version': {
+  '/info/version': {
     get: { summary: "reconflow's version (OpenIDM InfoService)", responses: { 200: { description: 'version', ...json(ref('VersionInfo')) }, 401: error } },
   },
-  '/openidm/config': {
+  '/config': {
     get: { summary: 'List the configurations (OpenIDM ConfigObjectService)', responses: { 200: { description: 'list', ...json(ref('ConfigList')) }, 403: error } },
   },
-  '/openidm/config/{factoryPid}/{alias}': {
+  '/config/{factoryPid}/{alias}': {
     get: {
       summary: 'Read a factory configuration, e.g. provisioner.openicf/csvfile (conf/<factoryPid>-<alias>.json)',
       parameters: [{ name: 'factoryPid', in: 'path', required: true, schema: { type: 'string' } }, { name: 'alias', in: 'path', required: true, schema: { type: 'string' } }],
       responses: { 200: { description: 'the configuration object with _id', ...json({ type: 'object' }) }, 404: error },
     },
   },
-  '/openidm/system': {
+  '/system': {
     post: {
       summary: 'Test every connector (_action=test)',
       parameters: [{ name: '_action', in: 'query', required: true, schema: { const: 'test' } }],
       responses: { 200: { description: 'one status per connector', ...json({ type: 'array', items: ref('ConnectorStatus') }) }, 400: error },
     },
   },
-  '/openidm/system/{name}': {
+  '/system/{name}': {
     post: {
       summary: 'Test one connector (_action=test)',
       parameters: [{ name: 'name', in: 'path', required: true, schema: { type: 'string' } }, { name: '_action', in: 'query', required: true, schema: { const: 'test' } }],
       responses: { 200: { description: 'status', ...json(ref('ConnectorStatus')) }, 404: error },
     },
   },
-  '/openidm/repo/link': {
+  '/repo/link': {
     get: { summary: 'Query the links of every mapping', parameters: queryParams, responses: { 200: { description: 'links', ...queryResult(ref('Link')) }, 400: error, 403: error } },
   },
-  '/openidm/workflow/processdefinition/{id}/taskdefinition': {
+  '/workflow/processdefinition/{id}/taskdefinition': {
     get: {
       summary: "A definition's task definitions (OpenIDM TaskDefinitionResource; query-all-ids answers whole definitions, as OpenIDM's)",
       parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }, ...queryParams],
       responses: { 200: { description: 'task definitions', ...queryResult(ref('TaskDefinition')) }, 404: error },
     },
   },
-  '/openidm/workflow/processdefinition/{id}/taskdefinition/{taskId}': {
+  '/workflow/processdefinition/{id}/taskdefinition/{taskId}': {
     get: {
       summary: 'One task definition',
       parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }, { name: 'taskId', in: 'path', required: true, schema: { type: 'string' } }],
       responses: { 200: { description: 'task definition', ...json(ref('TaskDefinition')) }, 404: error },
     },
   },
-  '/openidm/workflow/taskinstance/history': {
+  '/workflow/taskinstance/history': {
     get: {
       summary: "Finished and open tasks (OpenIDM TaskInstanceHistoryResource); _queryId=filtered-query with finished, unfinished, processInstanceId, assignee, var-<name>…",
       parameters: queryParams,
       responses: { 200: { description: 'tasks', ...queryResult(ref('HistoricTask')) }, 400: error },
     },
   },
-  '/openidm/authentication': {
-    post: {
-      summary: 'reauthenticate (X-OpenIDM-Reauth-Password) or logout',
-      parameters: [
-        { name: '_action', in: 'query', required: true, schema: { enum: ['login', 'logout', 'reauthenticate'] } },
-        { name: 'X-OpenIDM-Reauth-Password', in: 'header', schema: { type: 'string' } },
-      ],
-      responses: {
-        200: { description: '{reauthenticated: true} or, for logout, {success: true}', ...json({ oneOf: [{ type: 'object', properties: { reauthenticated: { const: true } } }, { type: 'object', properties: { success: { const: true } } }] }) },
-        401: error, 403: error,
-      },
-    },
-  },
-  '/openidm/endpoint/gettasksview': {
+  '/endpoint/gettasksview': {
     get: {
       summary: "The caller's tasks as IDM's UI reads them (gettasksview.js)",
       parameters: [{ name: '_queryId', in: 'query', schema: { type: 'string' } }, { name: 'viewType', in: 'query', schema: { enum: ['assignee'] } }],
       responses: { 200: { description: 'one view object keyed by task _id', ...queryResult({ type: 'object', additionalProperties: { type: 'object', properties: { name: { type: ['string', 'null'] }, tasks: { type: 'array', items: { type: 'object' } } } } }) } },
     },
   },
-  '/openidm/endpoint/getprocessesforuser': {
+  '/endpoint/getprocessesforuser': {
     get: {
       summary: 'The definitions the caller may start (conf/process-access.json, IDM default when absent)',
       responses: { 200: { description: 'processes', ...json({ type: 'object', properties: { processes: { type: 'array', items: { type: 'object' } } } }) } },
     },
   },
-  '/openidm/managed/user/{id}': {
-    post: {
-      summary: 'PATCH as an action (_action=patch)',
-      parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }, { name: '_action', in: 'query', required: true, schema: { const: 'patch' } }, { name: 'If-Match', in: 'header', schema: { type: 'string' } }],
-      requestBody: json({ type: 'array', items: ref('PatchOperation') }),
-      responses: { 200: { description: 'the patched user', ...json({ type: 'object' }) }, 400: error, 403: error, 404: error, 412: error },
-    },
-  },
 };
 
 export const schemas = {
-  CrestError: { type: 'object', required: ['code', 'reason', 'message'], properties: { code: { type: 'integer' }, reason: { type: 'string' }, message: { type: 'string' }, detail: {} } },
   VersionInfo: {
     type: 'object',
     properties: { _id: { const: 'version' }, productVersion: { type: 'string' }, productBuildDate: { type: 'string', pattern: '^\\d{14}$' }, productRevision: { type: ['string', 'null'] } },

@@ -5,13 +5,17 @@
 import { components, security } from './components';
 import * as api from './api';
 import * as config from './config';
+import * as crest from './crest';
 import * as externalTasks from './externalTasks';
+import * as health from './health';
 import * as incidents from './incidents';
 import * as info from './info';
 import * as internal from './internal';
 import * as jobs from './jobs';
 import * as managed from './managed';
+import * as metrics from './metrics';
 import * as recon from './recon';
+import * as scheduler from './scheduler';
 import * as session from './session';
 import * as system from './system';
 import * as ui from './ui';
@@ -23,7 +27,7 @@ interface Fragment {
   schemas: Record<string, unknown>;
 }
 
-const FRAGMENTS: Fragment[] = [api, info, session, managed, config, internal, workflow, workflowEvents, incidents, recon, system, jobs, externalTasks, ui];
+const FRAGMENTS: Fragment[] = [api, info, session, managed, config, internal, workflow, workflowEvents, incidents, recon, system, jobs, externalTasks, ui, scheduler, health, metrics, crest];
 
 export type OpenApiDocument = {
   openapi: string;
@@ -41,7 +45,7 @@ function assemble(fragments: Fragment[]): OpenApiDocument {
     // Two fragments claiming one path or schema name would silently replace each other.
     for (const [p, item] of Object.entries(f.paths)) {
       if (paths[p]) throw new Error(`OpenAPI: path ${p} is described twice`);
-      paths[p] = withCsrfRefusal(item as Record<string, unknown>);
+      paths[p] = withCsrfRefusal(withStandardErrors(item as Record<string, unknown>));
     }
     for (const [name, s] of Object.entries(f.schemas)) {
       if (schemas[name]) throw new Error(`OpenAPI: schema ${name} is described twice`);
@@ -65,6 +69,23 @@ function assemble(fragments: Fragment[]): OpenApiDocument {
 }
 
 /** A signed-in request with the session cookie and an unsafe method needs its X-CSRF-Token, or answers 403. */
+/**
+ * Every signed-in operation may answer 401, 429, 500 and 503 (components.ts ALWAYS): added where a
+ * fragment written without op() left them out, so that a fragment cannot forget them.
+ */
+function withStandardErrors(item: Record<string, unknown>): Record<string, unknown> {
+  const out = { ...item };
+  for (const m of ['get', 'post', 'put', 'patch', 'delete']) {
+    const op = out[m] as { security?: unknown[]; responses: Record<string, unknown> } | undefined;
+    if (!op) continue;
+    const codes = op.security && op.security.length === 0 ? [500, 503] : [401, 429, 500, 503];
+    const responses = { ...op.responses };
+    for (const c of codes) responses[c] ??= { $ref: `#/components/responses/Error${c}` };
+    out[m] = { ...op, responses };
+  }
+  return out;
+}
+
 function withCsrfRefusal(item: Record<string, unknown>): Record<string, unknown> {
   const out = { ...item };
   for (const m of ['post', 'put', 'patch', 'delete']) {

@@ -39,15 +39,4 @@ export const schemas = {
     description: 'Lines of "# HELP name text", "# TYPE name counter|gauge|histogram" and "name{label=\\"value\\",…} number"',
     examples: ['# HELP reconflow_tasks_open Open user tasks (all nodes), by process definition key and version and task definition key\n# TYPE reconflow_tasks_open gauge\nreconflow_tasks_open{process_definition_key="managedUserApproval",process_definition_version="1",task_definition_key="evaluateRequest"} 2\n'],
   },
-  CrestError: {
-    type: 'object',
-    description: "ForgeRock CREST's error shape",
-    required: ['code', 'reason', 'message'],
-    properties: {
-      code: { type: 'integer' },
-      reason: { type: 'string' },
-      message: { type: 'string' },
-      detail: {},
-    },
-  },
 };

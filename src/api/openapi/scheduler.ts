@@ -18,7 +18,7 @@ const fieldsParam = { name: '_fields', in: 'query', required: false, schema: { t
 const tags = ['scheduler'];
 
 export const paths = {
-  '/openidm/scheduler/job': {
+  '/scheduler/job': {
     get: {
       tags,
       summary: 'Query schedules',
@@ -51,7 +51,7 @@ export const paths = {
       },
     },
   },
-  '/openidm/scheduler/job/{id}': {
+  '/scheduler/job/{id}': {
     parameters: [idParam],
     get: {
       tags,

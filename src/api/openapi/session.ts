@@ -26,10 +26,10 @@ export const paths = {
       responses: { 200: json({ $ref: '#/components/schemas/Session' }, 'Signed in') },
     }),
     post: op({
-      summary: 'Sign in (login: sets the reconflow_session cookie) or sign out (logout)',
-      description: 'login takes {username, password} (or the X-OpenIDM-Username/Password headers); the answer sets an HttpOnly, SameSite=Strict session cookie.',
+      summary: 'Sign in (login: sets the reconflow_session cookie), sign out (logout) or check the password again (reauthenticate)',
+      description: 'login takes {username, password} (or the X-OpenIDM-Username/Password headers); the answer sets an HttpOnly, SameSite=Strict session cookie. reauthenticate checks X-OpenIDM-Reauth-Password against the signed-in account (IDM: {reauthenticated: true}, else 403).',
       tags: ['authentication'],
-      parameters: [action('login', 'logout')],
+      parameters: [action('login', 'logout', 'reauthenticate'), { name: 'X-OpenIDM-Reauth-Password', in: 'header', schema: { type: 'string' } }],
       requestBody: {
         required: false,
         content: {
@@ -42,11 +42,11 @@ export const paths = {
         200: {
           description: 'Signed in (login) or out (logout)',
           headers: { 'Set-Cookie': { schema: { type: 'string' } } },
-          content: { 'application/json': { schema: { anyOf: [{ $ref: '#/components/schemas/Session' }, { $ref: '#/components/schemas/Logout' }] } } },
+          content: { 'application/json': { schema: { anyOf: [{ $ref: '#/components/schemas/Session' }, { $ref: '#/components/schemas/Logout' }, { $ref: '#/components/schemas/Reauthenticated' }] } } },
         },
       },
       public: true,
-      errors: [401, 429],
+      errors: [401, 403, 429],
       jsonBody: true,
     }),
   },
@@ -54,5 +54,6 @@ export const paths = {
 
 export const schemas = {
   Session: { ...session('session'), description: 'GET answers _id "session"; login answers _id "login"', properties: { ...session('session').properties, _id: { enum: ['session', 'login'] } } },
-  Logout: { type: 'object', required: ['_id', 'status'], additionalProperties: false, properties: { _id: { const: 'logout' }, status: { const: 'SUCCESS' } } },
+  Logout: { type: 'object', description: "IDM's logout answer", required: ['success'], additionalProperties: false, properties: { success: { const: true } } },
+  Reauthenticated: { type: 'object', required: ['reauthenticated'], additionalProperties: false, properties: { reauthenticated: { const: true } } },
 };
