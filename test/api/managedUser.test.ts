@@ -197,6 +197,6 @@ describe('internal/user', () => {
     expect((await t.call('GET', '/info/login', { headers: ADMIN })).status).toBe(401);
     expect((await t.call('GET', '/info/login', { headers: { 'X-OpenIDM-Username': 'openidm-admin', 'X-OpenIDM-Password': 'n3w-Secret!' } })).status).toBe(200);
     const roles = await t.call('GET', '/internal/role?_queryFilter=true', { headers: { 'X-OpenIDM-Username': 'openidm-admin', 'X-OpenIDM-Password': 'n3w-Secret!' } });
-    expect(roles.body.result.map((x: any) => x._id)).toEqual(['openidm-admin', 'openidm-authorized']);
+    expect(roles.body.result.map((x: any) => x._id)).toEqual(['openidm-admin', 'openidm-authorized', 'openidm-prometheus']);
   });
 });

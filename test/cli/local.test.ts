@@ -89,7 +89,7 @@ describe('reconflow config', () => {
   it('validate: a good project is valid (exit 0)', async () => {
     const run = await reconflow(['config', 'validate', '-p', project.dir]);
     expect(run.code).toBe(0);
-    expect(run.stdout).toBe(`${path.join(project.dir, 'conf')}: 5 file(s) valid (authentication.json, managed.json, provisioner.openicf-csvfile.json, sync.json, workflow.json)\n`);
+    expect(run.stdout).toBe(`${path.join(project.dir, 'conf')}: 6 file(s) valid (authentication.json, managed.json, metrics.json, provisioner.openicf-csvfile.json, sync.json, workflow.json)\n`);
   });
 
   it.each([
@@ -137,7 +137,7 @@ describe('reconflow config', () => {
 
   it('get: lists the files, prints one (passwords hidden) or one key of it', async () => {
     const list = await reconflow(['config', 'get', '-p', project.dir]);
-    expect(list.stdout).toBe('authentication.json\nmanaged.json\nprovisioner.openicf-csvfile.json\nsync.json\nworkflow.json\n');
+    expect(list.stdout).toBe('authentication.json\nmanaged.json\nmetrics.json\nprovisioner.openicf-csvfile.json\nsync.json\nworkflow.json\n');
     const auth = await reconflow(['config', 'get', 'authentication', '-p', project.dir]);
     expect(auth.code).toBe(0);
     const shown = JSON.parse(auth.stdout);

@@ -71,7 +71,7 @@ describe('the workflow folder', () => {
 
   it('refuses workflow.json keys it does not implement', async () => {
     const p = project({ workflowDirectory: 'workflow', mail: { host: 'smtp' } });
-    await expect(start(p.dir)).rejects.toThrow(/workflow\.json: mail is not a key reconflow implements/);
+    await expect(start(p.dir)).rejects.toThrow(/workflow\.json: mail BPMN mail tasks are not implemented by reconflow: remove mail/);
     fs.writeFileSync(path.join(p.dir, 'conf', 'workflow.json'), JSON.stringify({ groupResource: { path: 'managed/role', queryFilter: 'true' } }));
     await expect(start(p.dir)).rejects.toThrow(/workflow\.json: groupResource differs from IDM's default/);
     fs.writeFileSync(path.join(p.dir, 'conf', 'workflow.json'), JSON.stringify({ workflowDirectory: 'workflow', processesDir: 'processes' }));

@@ -56,7 +56,8 @@ export const queryResult = (item: Obj) => ({
   required: ['result', 'resultCount', 'pagedResultsCookie', 'totalPagedResultsPolicy', 'totalPagedResults', 'remainingPagedResults'],
   additionalProperties: false,
   properties: {
-    result: { type: 'array', items: item },
+    // _queryId=query-all-ids answers {_id, _rev} only, on every queryable resource (CREST).
+    result: { type: 'array', items: { anyOf: [item, { type: 'object', required: ['_id'], additionalProperties: false, properties: { _id: { type: 'string' }, _rev: { type: 'string' } } }] } },
     resultCount: { type: 'integer', minimum: 0 },
     pagedResultsCookie: { type: ['string', 'null'], description: 'Pass as _pagedResultsCookie for the next page; null on the last page' },
     totalPagedResultsPolicy: { enum: ['NONE', 'EXACT', 'ESTIMATE'] },

@@ -4,7 +4,7 @@ import { json, op, pathId } from './components';
 export const paths = {
   '/config/sync': {
     get: op({
-      summary: "The mappings of conf/sync.json (name, source, target)",
+      summary: 'conf/sync.json as written, every mapping with all its keys (IDM: config/sync)',
       tags: ['config'],
       responses: { 200: json({ $ref: '#/components/schemas/SyncConfigSummary' }, 'The mappings') },
       errors: [403],
@@ -33,7 +33,7 @@ export const schemas = {
         items: {
           type: 'object',
           required: ['name', 'source', 'target'],
-          additionalProperties: false,
+          additionalProperties: true,
           properties: { name: { type: 'string' }, source: { type: 'string' }, target: { type: 'string' } },
         },
       },

@@ -78,6 +78,10 @@ export const paths = {
       parameters: [{ name: '_queryId', in: 'query', schema: { type: 'string' } }, { name: 'viewType', in: 'query', schema: { enum: ['assignee'] } }],
       responses: { 200: { description: 'one view object keyed by task _id', ...queryResult({ type: 'object', additionalProperties: { type: 'object', properties: { name: { type: ['string', 'null'] }, tasks: { type: 'array', items: { type: 'object' } } } } }) } },
     },
+    post: {
+      summary: 'Not an action endpoint: IDM\'s gettasksview.js answers reads only',
+      responses: { 403: error },
+    },
   },
   '/endpoint/getprocessesforuser': {
     get: {

@@ -70,15 +70,18 @@ function assemble(fragments: Fragment[]): OpenApiDocument {
 
 /** A signed-in request with the session cookie and an unsafe method needs its X-CSRF-Token, or answers 403. */
 /**
- * Every signed-in operation may answer 401, 429, 500 and 503 (components.ts ALWAYS): added where a
- * fragment written without op() left them out, so that a fragment cannot forget them.
+ * Statuses every operation may answer whatever it is (components.ts ALWAYS, the metrics-only gate,
+ * Accept-API-Version): added where a fragment left them out, so that a fragment cannot forget them.
  */
 function withStandardErrors(item: Record<string, unknown>): Record<string, unknown> {
   const out = { ...item };
   for (const m of ['get', 'post', 'put', 'patch', 'delete']) {
     const op = out[m] as { security?: unknown[]; responses: Record<string, unknown> } | undefined;
     if (!op) continue;
-    const codes = op.security && op.security.length === 0 ? [500, 503] : [401, 429, 500, 503];
+    // 403 too: an account whose only role is openidm-prometheus reaches nothing but the metrics;
+    // and 400/404 from Accept-API-Version, checked before any route as CREST does (malformed: 400;
+    // a resource version reconflow does not serve: 404).
+    const codes = op.security && op.security.length === 0 ? [400, 404, 500, 503] : [400, 401, 403, 404, 429, 500, 503];
     const responses = { ...op.responses };
     for (const c of codes) responses[c] ??= { $ref: `#/components/responses/Error${c}` };
     out[m] = { ...op, responses };

@@ -19,7 +19,7 @@ export const paths = {
             'Cache-Control': { schema: { type: 'string', const: 'no-store' } },
           },
           content: {
-            'text/plain; version=0.0.4; charset=utf-8': {
+            'text/plain': {
               schema: { $ref: '#/components/schemas/PrometheusText' },
             },
           },

@@ -54,7 +54,7 @@ export const paths = {
       parameters: [action('cancel')],
       responses: {
         200: json(
-          { type: 'object', required: ['_id', 'action', 'status'], additionalProperties: false, properties: { _id: str, action: { const: 'cancel' }, status: { const: 'SUCCESS' } } },
+          { type: 'object', required: ['_id', 'action', 'status'], additionalProperties: false, properties: { _id: str, action: { const: 'cancel' }, status: { const: 'SUCCESS' }, state: { type: 'string', description: "reconflow's: the run's state after the cancel (a finished run keeps its final state)" } } },
           'Canceled',
         ),
       },
@@ -77,14 +77,14 @@ export const paths = {
         200: json(
           {
             type: 'object',
-            required: ['sourceId', 'targetId', 'situation', 'action', 'status', 'message'],
+            required: ['sourceId', 'targetId', 'situation', 'action', 'status'],
             additionalProperties: false,
             properties: {
               sourceId: str,
               targetId: strOrNull,
               situation: { enum: [...SITUATIONS] },
               action: { enum: [...ACTIONS] },
-              status: { enum: ['SUCCESS', 'FAILURE'] },
+              status: { enum: ['OK'], description: "IDM's SyncService answer; a failure is 409" },
               message: strOrNull,
             },
           },

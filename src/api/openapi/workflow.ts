@@ -255,27 +255,8 @@ export const schemas = {
     properties: {
       ...definition,
       description: strOrNull,
-      formProperties,
-      taskDefinitions: {
-        type: 'array',
-        items: {
-          type: 'object',
-          required: ['_id', 'name', 'assignee', 'candidateUsers', 'candidateGroups', 'formKey', 'dueDate', 'priority', 'formProperties', 'freeVariables'],
-          additionalProperties: false,
-          properties: {
-            _id: str,
-            name: strOrNull,
-            assignee: strOrNull,
-            candidateUsers: { type: ['array', 'string', 'null'] },
-            candidateGroups: { type: ['array', 'string', 'null'] },
-            formKey: strOrNull,
-            dueDate: strOrNull,
-            priority: { type: ['string', 'integer', 'null'] },
-            formProperties,
-            freeVariables: { type: 'boolean' },
-          },
-        },
-      },
+      formProperties: { type: 'array', items: s('FormPropertyHandler'), description: "The start form's handlers (ProcessDefinitionResource)" },
+      taskDefinitions: { type: 'object', description: 'By task id (ProcessDefinitionEntity.getTaskDefinitions())', additionalProperties: s('TaskDefinition') },
       endEvents: {
         type: 'array',
         items: { type: 'object', required: ['id'], additionalProperties: false, properties: { id: str, name: str, jobTopic: str } },
@@ -326,11 +307,16 @@ export const schemas = {
   Task: { type: 'object', required: Object.keys(task), additionalProperties: false, properties: task },
   TaskDetail: {
     type: 'object',
-    required: [...Object.keys(task), 'formProperties', 'variables', 'candidates', 'approval'],
+    required: [...Object.keys(task), 'formProperties', 'form', 'variables', 'candidates', 'approval'],
     additionalProperties: false,
     properties: {
       ...task,
-      formProperties,
+      formProperties: {
+        type: 'array',
+        description: "IDM's: one {<field id>: <value>} per form property (TaskInstanceResource.readInstance)",
+        items: { type: 'object', minProperties: 1, maxProperties: 1 },
+      },
+      form: { ...formProperties, description: "reconflow's: each field with its label, type and flags, as the inbox renders it" },
       variables: s('Variables'),
       candidates: {
         type: 'object',

@@ -13,7 +13,10 @@ export const workflowSchema: Schema = {
     templates: { type: 'boolean' },
     // IDM's: where the process files are (read with the project layout, src/config/project*).
     workflowDirectory: { type: 'string' },
-    useDataSource: { type: 'string', 'x-noEffect': "reconflow keeps workflow state in its own repository (DATABASE_URL)" },
+    // Checked, and warned about, by validateWorkflow (src/config/conf.ts) with IDM's defaults in mind.
+    useDataSource: { type: 'string' },
+    userResource: {},
+    groupResource: {},
     location: { const: 'embedded', 'x-note': 'the engine always runs inside reconflow' },
     history: { 'x-noEffect': 'reconflow records activity history for every instance' },
     engine: { 'x-refuse': 'a remote workflow engine is not supported: remove engine (reconflow runs BPMN itself)' },
