@@ -10,16 +10,14 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { MessageChannel, MessagePort, receiveMessageOnPort, Worker } from 'node:worker_threads';
-import { ScriptLimitError } from './host';
 import { GROOVY_RELAY_SOURCE } from './groovyRelaySource';
+import { awaitReply, READY } from './relayWait';
 
 /** Heap of the sidecar JVM. */
 export const GROOVY_HEAP_MB = 256;
 /** A JVM starts and compiles the sidecar in 1-3 s; under load, more. Only bounds one that cannot start. */
 const BOOT_TIMEOUT_MS = 60_000;
 
-const DONE = 0;
-const READY = 1;
 const BOOT_FAILED = 2;
 
 export type GroovyKind = 'task' | 'listener';
@@ -85,8 +83,6 @@ export function groovyMissing(what: string): string | undefined {
   if (typeof found !== 'string') return undefined;
   return `${what} is written in Groovy, and ${found}: install Apache Groovy and a JDK (Debian: apt-get install groovy) or set GROOVY_HOME and JAVA_HOME, or write it in JavaScript`;
 }
-
-type Reply = { seq: number } & ({ ok: true; json?: string } | { ok: false; message: string });
 
 interface Relay {
   worker: Worker;
@@ -179,25 +175,8 @@ export class GroovyHost {
     return this.await(relay, seq, limitMs);
   }
 
-  /** Sleeps until the relay flags reply `seq`, at most `limitMs`; its JSON, or its error thrown. */
   private await(relay: Relay, seq: number, limitMs: number): string | undefined {
-    const deadline = performance.now() + limitMs;
-    while (Atomics.load(relay.flag, DONE) !== seq) {
-      const left = deadline - performance.now();
-      if (left <= 0) {
-        Atomics.store(relay.flag, READY, 0);
-        relay.port.postMessage({ op: 'replace' });
-        throw new ScriptLimitError(limitMs);
-      }
-      Atomics.wait(relay.flag, DONE, Atomics.load(relay.flag, DONE), left);
-    }
-    for (;;) {
-      const reply = receiveMessageOnPort(relay.port)?.message as Reply | undefined;
-      if (!reply) throw new Error('the Groovy relay flagged a reply that did not arrive');
-      if (reply.seq !== seq) continue;
-      if (!reply.ok) throw new Error(reply.message);
-      return reply.json;
-    }
+    return awaitReply(relay, seq, limitMs);
   }
 
   /**

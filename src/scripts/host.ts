@@ -15,8 +15,11 @@
 // flags the reply or the limit passes. On the limit the relay kills the child (that also stops
 // endless promise jobs, and needs no vm watchdog, so nodejs/node#38503 cannot strike) and starts
 // a new one. One host per thread: the main thread and each engine pool worker (pool.ts) own one.
-import { MessageChannel, MessagePort, receiveMessageOnPort, Worker } from 'node:worker_threads';
+import { MessageChannel, MessagePort, Worker } from 'node:worker_threads';
 import { SCRIPT_RELAY_SOURCE } from './relaySource';
+import { awaitReply, READY } from './relayWait';
+
+export { ScriptLimitError } from './relayWait';
 import { SCRIPT_SANDBOX_SOURCE } from './sandboxSource';
 
 /** Heap of the script process (V8 old generation); a script that needs more is stopped. */
@@ -34,22 +37,12 @@ const MAX_SCRIPTS = 500;
  */
 const BOOT_TIMEOUT_MS = 10_000;
 
-// Int32 slots of the shared flag (see relaySource.ts).
-const DONE = 0;
-const READY = 1;
 
 export type ScriptRequest =
   | { op: 'run' | 'load'; id: number; name: string; source?: string; modules?: string; bindings: [string, boolean, unknown][] }
   | { op: 'task'; name: string; source: string; variables: string };
 
-type ScriptReply = { seq: number } & ({ ok: true; json?: string } | { ok: false; message: string });
 
-/** A script that did not finish within its limit: its process was stopped. */
-export class ScriptLimitError extends Error {
-  constructor(limitMs: number) {
-    super(`timed out after ${limitMs} ms; the script was stopped`);
-  }
-}
 
 interface Relay {
   worker: Worker;
@@ -130,25 +123,7 @@ export class ScriptHost {
       else relay.sent.add(req.id);
     }
     relay.port.postMessage({ ...req, seq });
-    const deadline = performance.now() + limitMs;
-    while (Atomics.load(relay.flag, DONE) !== seq) {
-      const left = deadline - performance.now();
-      if (left <= 0) {
-        // Not ready until the relay has started the replacement.
-        Atomics.store(relay.flag, READY, 0);
-        relay.port.postMessage({ op: 'replace' });
-        throw new ScriptLimitError(limitMs);
-      }
-      Atomics.wait(relay.flag, DONE, Atomics.load(relay.flag, DONE), left);
-    }
-    // Replies to calls that timed out may still be queued: skip them.
-    for (;;) {
-      const reply = receiveMessageOnPort(relay.port)?.message as ScriptReply | undefined;
-      if (!reply) throw new Error('the script process flagged a reply that did not arrive');
-      if (reply.seq !== seq) continue;
-      if (!reply.ok) throw new Error(reply.message);
-      return reply.json;
-    }
+    return awaitReply(relay, seq, limitMs);
   }
 
   /**
