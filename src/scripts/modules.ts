@@ -41,7 +41,8 @@ function findFile(name: string, scriptDirs: string[]): string | undefined {
  * or undefined when it requires nothing. Throws ScriptModuleError naming the script and module.
  */
 export function modulePrelude(source: string, scriptName: string, scriptDirs: string[] = []): string | undefined {
-  if (!REQUIRE_CALL.test(source)) return undefined;
+  // A fresh regex: a global one's test() would carry its lastIndex into the next script.
+  if (!/\brequire\s*\(/.test(source)) return undefined;
   const modules = new Map<string, string>();
   const visit = (text: string, from: string) => {
     const literal = [...text.matchAll(LITERAL_REQUIRE)];
