@@ -172,10 +172,6 @@ export class GroovyHost {
     const relay = this.ready();
     const seq = ++relay.seq;
     relay.port.postMessage({ seq, kind, name, src: source, json: variablesJson, autoStore: opts.autoStore === true, calls: opts.calls === true });
-    return this.await(relay, seq, limitMs);
-  }
-
-  private await(relay: Relay, seq: number, limitMs: number): string | undefined {
     return awaitReply(relay, seq, limitMs);
   }
 
@@ -203,7 +199,7 @@ export class GroovyHost {
     const relay = this.ready();
     const seq = ++relay.seq;
     relay.port.postMessage({ seq, op: 'compile', name, src: source });
-    this.await(relay, seq, limitMs);
+    awaitReply(relay, seq, limitMs);
   }
 
   /** Stops the relay and its JVMs (tests; a server's end). */
