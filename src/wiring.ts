@@ -92,8 +92,8 @@ export async function buildServices(ctx: AppContext): Promise<Services> {
 async function refuseUndeployedWorkflows(s: Services, enabled: boolean, processesDir: string): Promise<void> {
   const missing: string[] = [];
   for (const m of s.mappings.values()) {
-    for (const situation of SITUATIONS) {
-      const p = m.policyFor(situation);
+    // Every configured policy, whatever its condition (no default action is a workflow).
+    for (const { situation, policy: p } of m.configuredPolicies) {
       if (p.kind !== 'workflow') continue;
       const deployed = enabled && (await s.definitions.latest(p.workflowName).then(() => true, () => false));
       if (!deployed) missing.push(`mapping ${m.name} policy ${situation} starts workflow "${p.workflowName}"`);

@@ -16,6 +16,7 @@ import { applyAction } from '../recon/applyAction';
 import { assessBatch } from '../recon/assess';
 import { SourceConnector } from '../recon/connector';
 import { CompiledMapping } from '../recon/interfaces';
+import { HookFailed } from '../recon/hooks';
 import { isFinalRefusal } from '../recon/refusal';
 import { canonicalHash } from './contract';
 import { NO_SNAPSHOT } from './decision';
@@ -44,9 +45,9 @@ function instanceOf(job: Pick<Job, 'key'>, payload: Record<string, unknown>): nu
   return id;
 }
 
-/** Refusals of the repository that a retry would meet again. */
+/** Refusals of the repository, and a mapping hook's exception, that a retry would meet again. */
 function permanent(e: unknown): unknown {
-  return isFinalRefusal(e) ? new PermanentJobFailure((e as Error).message) : e;
+  return isFinalRefusal(e) || e instanceof HookFailed ? new PermanentJobFailure((e as Error).message) : e;
 }
 
 /** The createUser job's handler: the snapshot of the job's own instance, created (see the header). */
@@ -93,14 +94,15 @@ async function createFromSnapshot(trx: Knex.Transaction, deps: CreateUserDeps, i
   if (a.situation === 'CONFIRMED') {
     outcome = { targetId: a.targetId, message: `managed/user/${a.targetId} exists and is linked to this source row already`, action: 'REPORT' };
   } else if (a.situation === 'FOUND') {
-    await applyAction(trx, deps.users, { mapping, action: 'LINK', source, mapped: null, targetId: a.targetId, linked: a.linked });
+    await applyAction(trx, deps.users, { mapping, action: 'LINK', source, mapped: null, targetId: a.targetId, linked: a.linked, situation: a.situation, reconId: req.reconId });
     outcome = { targetId: a.targetId, message: `Linked to the existing managed/user/${a.targetId}, which correlates with the source row`, action: 'LINK' };
   } else if (a.situation !== 'ABSENT') {
     throw new PermanentJobFailure(`The situation of ${req.sourceId} is now ${a.situation}: nothing was created`);
   } else if (await deps.users.readRow(trx, targetId)) {
     throw new PermanentJobFailure(`A managed user with _id ${targetId} already exists (it does not correlate with the source row): nothing was created`);
   } else {
-    const made = await applyAction(trx, deps.users, { mapping, action: 'CREATE', source, mapped: req.target, targetId: null, linked: false });
+    // onCreate ran on the snapshot when the approval was asked for (request.ts): what is created is what was approved.
+    const made = await applyAction(trx, deps.users, { mapping, action: 'CREATE', source, mapped: req.target, targetId: null, linked: false, onCreateDone: true, situation: a.situation, reconId: req.reconId });
     if (made.status !== 'SUCCESS') throw new PermanentJobFailure(made.message ?? 'The user could not be created');
     outcome = { targetId: made.targetId, message: null, action: 'CREATE' };
   }

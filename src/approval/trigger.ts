@@ -5,7 +5,7 @@ import type { Knex } from 'knex';
 import { ManagedUsers } from '../managed/users';
 import { insertRequests, RequestRow, requestsOfSources } from '../repo/decisions';
 import { Q } from '../repo/dialect';
-import { CompiledMapping, SourceObject } from '../recon/interfaces';
+import { CompiledMapping, Situation, SourceObject } from '../recon/interfaces';
 import { StartRequest, WorkflowRuntime } from '../workflow/runtime';
 import { openKeyFor, Snapshot, startVariables } from './contract';
 import { AskAgain, verdict } from './askAgain';
@@ -57,7 +57,7 @@ export async function requestApprovals(q: Q, runtime: WorkflowRuntime, users: Ma
 
 async function requestBatch(q: Q, runtime: WorkflowRuntime, users: ManagedUsers, inputs: ApprovalInput[]): Promise<(ApprovalOutcome | Error)[]> {
   const out: (ApprovalOutcome | Error)[] = new Array(inputs.length);
-  const snapshots = inputs.map((t) => snapshotOf(t.mapping, t.source, users));
+  const snapshots = inputs.map((t) => snapshotOf(t.mapping, t.source, users, { situation: t.situation as Situation, reconId: t.reconId }));
   const byMapping = new Map<string, string[]>();
   snapshots.forEach((s) => {
     if (s instanceof Error) return;

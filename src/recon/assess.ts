@@ -4,6 +4,7 @@ import { Q } from '../repo/dialect';
 import * as links from '../repo/links';
 import { findManagedUsersByField, ManagedUserRow, readManagedUsers } from '../repo/managedUsers';
 import { CompiledMapping, Situation, SourceObject } from './interfaces';
+import { correlateByScript } from './correlation';
 import { assessSourceSituation } from './situations';
 
 export interface Assessment {
@@ -40,7 +41,9 @@ export async function assessBatch(q: Q, mapping: CompiledMapping, sources: Sourc
     const v = mapping.correlation.value(s);
     if (v !== undefined && v !== null && v !== '') corrValues.set(s, String(v));
   }
-  const candidates = corrValues.size ? await findManagedUsersByField(q, mapping.correlation.targetField, [...new Set(corrValues.values())]) : [];
+  // A correlationQuery / correlationScript runs per entry (correlation.ts); the declarative form is one set-based query.
+  const byScript = mapping.correlation.script ? await correlateByScript(q, mapping.correlation.script, unlinked) : null;
+  const candidates = byScript ? [...new Map([...byScript.values()].flat().map((c) => [c.id, c])).values()] : corrValues.size ? await findManagedUsersByField(q, mapping.correlation.targetField, [...new Set(corrValues.values())]) : [];
   const byValue = new Map<string, ManagedUserRow[]>();
   for (const c of candidates) {
     const key = fieldValue(c, mapping.correlation.targetField);
@@ -63,7 +66,7 @@ export async function assessBatch(q: Q, mapping: CompiledMapping, sources: Sourc
       };
     }
     const v = corrValues.get(source);
-    const found = v === undefined ? [] : byValue.get(v) ?? [];
+    const found = byScript ? byScript.get(source) ?? [] : v === undefined ? [] : byValue.get(v) ?? [];
     const correlated = found.map((t) => ({ _id: t.id, linkedToOtherSource: !!candidateLinks.get(t.id) && candidateLinks.get(t.id).firstId !== source._id }));
     const situation = assessSourceSituation({ validSource: valid, linkedTargetExists: false, correlated });
     const target = found.length === 1 ? found[0] : null;

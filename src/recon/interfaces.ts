@@ -1,6 +1,9 @@
 // Shared types of the reconciliation pipeline: CSV source records, OpenIDM sync.json mappings
 // (raw and compiled), situations, actions and policies.
 
+import type { CompiledScript } from './script';
+import type { MappingHooks } from './hooks';
+
 /** A source object as IDM exposes it: `_id` and `name` come from the connector's uid/name columns. */
 export type SourceObject = { _id: string; name: string; [k: string]: unknown };
 
@@ -43,7 +46,8 @@ export type Situation = (typeof SITUATIONS)[number];
 export const ACTIONS = ['CREATE', 'UPDATE', 'DELETE', 'LINK', 'UNLINK', 'EXCEPTION', 'IGNORE', 'REPORT', 'NOREPORT', 'ASYNC'] as const;
 export type Action = (typeof ACTIONS)[number];
 
-export type PolicyAction = { kind: 'action'; action: Action } | { kind: 'workflow'; workflowName: string };
+/** `postAction`: the policy's script run after its action (OpenIDM's Policy.evaluatePostAction). */
+export type PolicyAction = ({ kind: 'action'; action: Action } | { kind: 'workflow'; workflowName: string }) & { postAction?: CompiledScript };
 
 /** An inline script as sync.json writes it. Only `text/javascript` with an inline `source` is supported. */
 export type ScriptConfig = { type: 'text/javascript' | 'groovy'; source?: string; [k: string]: unknown };
@@ -63,6 +67,9 @@ export type PropertyConfig = {
 export type PolicyConfig = {
   situation: Situation;
   action: Action | { workflowName: string; [k: string]: unknown };
+  /** A queryFilter string or a script over `object` (the source) and `linkQualifier`: the policy applies only when true. */
+  condition?: string | ScriptConfig;
+  postAction?: ScriptConfig;
 };
 
 export type MappingConfig = {
@@ -73,7 +80,15 @@ export type MappingConfig = {
   /** reconflow's declarative correlation: target[targetField] === source[sourceField]. */
   correlation?: { targetField: string; sourceField: string };
   correlationQuery?: ScriptConfig;
+  /** OpenIDM's Correlation: returns the candidates (or, in reconflow, a query for them). */
+  correlationScript?: ScriptConfig;
   policies: PolicyConfig[];
+  onCreate?: ScriptConfig;
+  onUpdate?: ScriptConfig;
+  onDelete?: ScriptConfig;
+  onLink?: ScriptConfig;
+  onUnlink?: ScriptConfig;
+  result?: ScriptConfig;
   validSource?: ScriptConfig;
   validTarget?: ScriptConfig;
   sourceCondition?: ScriptConfig;
@@ -98,8 +113,27 @@ export interface CompiledMapping {
    * the property conditions see as `target`.
    */
   map(source: SourceObject, existingTarget?: Record<string, unknown>): Record<string, unknown>;
-  correlation: { targetField: string; value(source: SourceObject): unknown };
-  policyFor(situation: Situation): PolicyAction;
+  /**
+   * Declarative correlation (`targetField`, `value`), or, with `script`, a correlationQuery /
+   * correlationScript run per entry (src/recon/correlation.ts; `value` then gives undefined).
+   */
+  correlation: {
+    targetField: string;
+    value(source: SourceObject): unknown;
+    script?: { key: 'correlationQuery' | 'correlationScript'; mapping: string; linkQualifier: string; script: CompiledScript };
+  };
+  /**
+   * The first policy for the situation whose condition holds for `source` (OpenIDM's
+   * SyncOperation.determineAction), else the situation's default action.
+   */
+  policyFor(situation: Situation, source?: SourceObject | null): PolicyAction;
+  /** Every configured policy, whatever its condition (e.g. to check that its workflow is deployed). */
+  configuredPolicies: ReadonlyArray<{ situation: Situation; policy: PolicyAction }>;
+  /** The mapping's script hooks (src/recon/hooks.ts), with what their bindings need. */
+  hooks: MappingHooks;
+  linkQualifier: string;
+  /** The mapping's configuration (the hooks' `mappingConfig`). */
+  config: MappingConfig;
   isValidSource(source: SourceObject): boolean;
   isValidTarget(target: Record<string, unknown>): boolean;
   allowEmptySourceSet: boolean;

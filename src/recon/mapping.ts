@@ -18,6 +18,9 @@ import {
 } from './interfaces';
 import { groovyMissing } from '../scripts/groovyHost';
 import { CompiledScript, compileScript } from './script';
+import { parseQueryFilter, matchesFilter } from '../crest/queryFilter';
+import { checkCorrelationScript, compileCorrelation } from './correlation';
+import { compileHooks, HOOK_KEYS, refuseOpenidm } from './hooks';
 
 /** OpenIDM's action for a situation the mapping has no policy for. */
 export const DEFAULT_ACTIONS: Readonly<Record<Situation, Action>> = {
@@ -115,28 +118,61 @@ function property(v: unknown, at: string, scripts?: ScriptResolver): PropertyCon
   return p;
 }
 
-function policy(v: unknown, at: string, seen: Set<string>, scripts?: ScriptResolver): PolicyConfig {
+/** Actions after which OpenIDM's SyncOperation.performAction runs the policy's postAction (not EXCEPTION, which throws first, nor IGNORE/ASYNC). */
+const POST_ACTION_ACTIONS: readonly Action[] = ['CREATE', 'UPDATE', 'LINK', 'DELETE', 'UNLINK', 'REPORT', 'NOREPORT'];
+
+/**
+ * `seen`: per situation, the index of an earlier policy without a condition. IDM considers a
+ * situation's policies in order and takes the first whose condition holds (SyncOperation
+ * .determineAction), so one after an unconditional policy could never apply: refused.
+ */
+function policy(v: unknown, at: string, seen: Map<string, number>, scripts?: ScriptResolver): PolicyConfig {
   if (!isObject(v)) throw new Error(`${at} must be an object`);
   const situation = v.situation;
   if (typeof situation !== 'string' || !(SITUATIONS as readonly string[]).includes(situation)) {
     throw new Error(`${at}.situation must be one of ${SITUATIONS.join(', ')} (got ${JSON.stringify(situation)})`);
   }
-  if (seen.has(situation)) throw new Error(`${at}.situation ${situation} already has a policy`);
-  seen.add(situation);
-  for (const unsupported of ['condition', 'postAction']) {
-    if (v[unsupported] !== undefined) throw new Error(`${at}.${unsupported} is not supported`);
+  const earlier = seen.get(situation);
+  if (earlier !== undefined) {
+    throw new Error(`${at}.situation ${situation} already has a policy without a condition (policies[${earlier}]), so this one could never apply: give the earlier one a "condition", or remove this one`);
   }
+  const out = policyAction(v, at, situation as Situation, scripts);
+  if (v.condition !== undefined) {
+    if (typeof v.condition === 'string') {
+      try {
+        parseQueryFilter(v.condition);
+      } catch (e) {
+        throw new Error(`${at}.condition is not a valid queryFilter: ${e instanceof Error ? e.message : String(e)}`);
+      }
+      out.condition = v.condition;
+    } else {
+      out.condition = script(v.condition, `${at}.condition`, true, scripts);
+      refuseOpenidm(out.condition.source, `${at}.condition`);
+    }
+  } else seen.set(situation, Number(/\[(\d+)\]$/.exec(at)?.[1] ?? -1));
+  if (v.postAction !== undefined) {
+    const action = out.action;
+    if (typeof action !== 'string' || !POST_ACTION_ACTIONS.includes(action)) {
+      throw new Error(`${at}.postAction is never run by IDM after ${typeof action === 'string' ? action : 'a workflow action (ASYNC)'} (only after ${POST_ACTION_ACTIONS.join(', ')}): remove it`);
+    }
+    out.postAction = script(v.postAction, `${at}.postAction`, true, scripts);
+    refuseOpenidm(out.postAction.source, `${at}.postAction`);
+  }
+  return out;
+}
+
+function policyAction(v: Json, at: string, situation: Situation, scripts?: ScriptResolver): PolicyConfig {
   const action = v.action;
   if (typeof action === 'string') {
     if (!(ACTIONS as readonly string[]).includes(action)) throw new Error(`${at}.action must be one of ${ACTIONS.join(', ')} (got "${action}")`);
-    return { situation: situation as Situation, action: action as Action };
+    return { situation, action: action as Action };
   }
   if (isObject(action)) {
     if (typeof action.workflowName !== 'string' || action.workflowName.trim() === '') {
       throw new Error(`${at}.action.workflowName is required (only workflow-triggering action scripts are supported)`);
     }
     if (scripts && action.file !== undefined) workflowActionFile(action.file, `${at}.action.file`, scripts);
-    return { situation: situation as Situation, action: { ...action, workflowName: action.workflowName } };
+    return { situation, action: { ...action, workflowName: action.workflowName } };
   }
   throw new Error(`${at}.action is required (an action name or {"workflowName": ...})`);
 }
@@ -172,7 +208,7 @@ function mapping(v: unknown, at: string, scripts?: ScriptResolver): MappingConfi
   }
   if (v.policies !== undefined) {
     if (!Array.isArray(v.policies)) throw new Error(`${at}.policies must be an array`);
-    const seen = new Set<string>();
+    const seen = new Map<string, number>();
     m.policies = v.policies.map((p, i) => policy(p, `${at}.policies[${i}]`, seen, scripts));
   }
   if (v.correlation !== undefined) {
@@ -182,15 +218,27 @@ function mapping(v: unknown, at: string, scripts?: ScriptResolver): MappingConfi
       sourceField: requireString(v.correlation, 'sourceField', `${at}.correlation`),
     };
   }
+  if (v.correlationQuery !== undefined && v.correlationScript !== undefined) {
+    throw new Error(`${at}: correlationQuery and correlationScript cannot both be configured (OpenIDM's Correlation refuses it too)`);
+  }
   if (v.correlationQuery !== undefined) {
     if (Array.isArray(v.correlationQuery)) throw new Error(`${at}.correlationQuery: per-linkQualifier correlation queries are not supported`);
     m.correlationQuery = script(v.correlationQuery, `${at}.correlationQuery`, true, scripts);
+    // The recognised declarative form takes the set-based path; any other script is run per entry.
+    if (!correlationFromQuery(m.correlationQuery.source ?? '')) checkCorrelationScript(m.correlationQuery, `${at}.correlationQuery`);
   }
-  if (!m.correlation && !m.correlationQuery) {
-    throw new Error(`${at}.correlation is required ({"targetField": ..., "sourceField": ...}), or a correlationQuery`);
+  if (v.correlationScript !== undefined) {
+    m.correlationScript = script(v.correlationScript, `${at}.correlationScript`, true, scripts);
+    checkCorrelationScript(m.correlationScript, `${at}.correlationScript`);
   }
-  if (!m.correlation && m.correlationQuery && !correlationFromQuery(m.correlationQuery.source ?? '')) {
-    throw new Error(`${at}.correlationQuery: unsupported correlationQuery script; reconflow understands only ({ _queryFilter: 'field eq "' + source.prop + '"' }); add a declarative "correlation": {"targetField", "sourceField"}`);
+  if (!m.correlation && !m.correlationQuery && !m.correlationScript) {
+    throw new Error(`${at}.correlation is required ({"targetField": ..., "sourceField": ...}), or a correlationQuery or correlationScript`);
+  }
+  for (const key of [...HOOK_KEYS, 'result'] as const) {
+    if (v[key] === undefined) continue;
+    const s = script(v[key], `${at}.${key}`, true, scripts);
+    refuseOpenidm(s.source, `${at}.${key}`);
+    m[key] = s;
   }
   for (const key of ['validSource', 'validTarget', 'sourceCondition'] as const) {
     if (v[key] !== undefined) m[key] = script(v[key], `${at}.${key}`, true, scripts);
@@ -339,6 +387,22 @@ function transformValue(p: CompiledProperty, input: unknown, run: () => unknown)
   return jsonClone(p.memo.get(key));
 }
 
+/**
+ * A policy's condition (OpenIDM's Conditions.newCondition): a queryFilter over `{object,
+ * linkQualifier}` (QueryFilterCondition), or a script with those bindings that applies the policy
+ * only when it returns true (ScriptedCondition).
+ */
+function policyCondition(c: PolicyConfig['condition'], label: string, scriptDirs?: string[]): ((scope: { object: SourceObject | null; linkQualifier: string }) => boolean) | undefined {
+  if (c === undefined) return undefined;
+  if (typeof c === 'string') {
+    const filter = parseQueryFilter(c);
+    return (scope) => matchesFilter(filter, scope);
+  }
+  if (!c.source) return undefined;
+  const run = compileScript(c.source, label, { language: c.type, scriptDirs });
+  return (scope) => run({ ...scope }) === true;
+}
+
 /** `scriptDirs`: where a script's require() finds the project's scripts (src/config/scriptPath.ts). */
 export function compileMapping(cfg: MappingConfig, opts: { scriptDirs?: string[] } = {}): CompiledMapping {
   const scriptDirs = opts.scriptDirs;
@@ -361,24 +425,28 @@ export function compileMapping(cfg: MappingConfig, opts: { scriptDirs?: string[]
     return cp;
   });
 
-  let correlationRule = cfg.correlation;
-  if (!correlationRule) {
-    if (cfg.correlationQuery?.type === 'groovy') throw new Error(`mapping ${cfg.name}: a groovy correlationQuery is not supported; add "correlation": {"targetField", "sourceField"}`);
-    correlationRule = cfg.correlationQuery?.source ? correlationFromQuery(cfg.correlationQuery.source) ?? undefined : undefined;
-    if (!correlationRule) {
-      throw new Error(
-        cfg.correlationQuery
-          ? `mapping ${cfg.name}: unsupported correlationQuery; add "correlation": {"targetField", "sourceField"}`
-          : `mapping ${cfg.name}: no correlation; add "correlation": {"targetField", "sourceField"}`,
-      );
-    }
-  }
-  const corrTokens = pointerTokens(correlationRule.sourceField);
+  // Declarative (set-based in assess.ts) when it can be; else the script runs per entry (correlation.ts).
+  const correlationRule = cfg.correlation ?? (cfg.correlationQuery?.source ? correlationFromQuery(cfg.correlationQuery.source) ?? undefined : undefined);
+  const corrKey = correlationRule ? null : cfg.correlationQuery ? 'correlationQuery' : cfg.correlationScript ? 'correlationScript' : null;
+  if (!correlationRule && !corrKey) throw new Error(`mapping ${cfg.name}: no correlation; add "correlation": {"targetField", "sourceField"}`);
+  const corrScript = corrKey ? compileCorrelation(corrKey, cfg[corrKey]!, cfg.name, { scriptDirs }) : null;
+  const corrTokens = correlationRule ? pointerTokens(correlationRule.sourceField) : null;
 
-  const policies = new Map<Situation, PolicyAction>();
-  for (const p of cfg.policies) {
-    policies.set(p.situation, typeof p.action === 'string' ? { kind: 'action', action: p.action } : { kind: 'workflow', workflowName: p.action.workflowName });
-  }
+  const configuredPolicies = cfg.policies.map((p, i) => {
+    const policy: PolicyAction = typeof p.action === 'string' ? { kind: 'action', action: p.action } : { kind: 'workflow', workflowName: p.action.workflowName };
+    if (p.postAction?.source) policy.postAction = compileScript(p.postAction.source, `${cfg.name}.policies[${i}].postAction`, { language: p.postAction.type, scriptDirs });
+    return { situation: p.situation, policy, condition: policyCondition(p.condition, `${cfg.name}.policies[${i}].condition`, scriptDirs) };
+  });
+  const conditional = configuredPolicies.some((p) => p.condition);
+  // A batch asks for a row's policy more than once (deletion budget, then the action): conditions run once.
+  const chosen = new WeakMap<object, Map<Situation, PolicyAction>>();
+  const choose = (situation: Situation, source: SourceObject | null): PolicyAction => {
+    for (const p of configuredPolicies) {
+      if (p.situation !== situation) continue;
+      if (!p.condition || p.condition({ object: source, linkQualifier })) return p.policy;
+    }
+    return { kind: 'action', action: DEFAULT_ACTIONS[situation] };
+  };
 
   const validSource = cfg.validSource?.source ? compileScript(cfg.validSource.source, `${cfg.name}.validSource`, { language: cfg.validSource.type, scriptDirs }) : undefined;
   const sourceCondition = cfg.sourceCondition?.source ? compileScript(cfg.sourceCondition.source, `${cfg.name}.sourceCondition`, { language: cfg.sourceCondition.type, scriptDirs }) : undefined;
@@ -417,12 +485,22 @@ export function compileMapping(cfg: MappingConfig, opts: { scriptDirs?: string[]
       return out;
     },
     correlation: {
-      targetField: correlationRule.targetField,
-      value: (source: SourceObject) => getAt(source, corrTokens),
+      targetField: correlationRule?.targetField ?? '',
+      value: (source: SourceObject) => (corrTokens ? getAt(source, corrTokens) : undefined),
+      ...(corrScript && corrKey && { script: { key: corrKey, mapping: cfg.name, linkQualifier, script: corrScript } }),
     },
-    policyFor(situation: Situation): PolicyAction {
-      return policies.get(situation) ?? { kind: 'action', action: DEFAULT_ACTIONS[situation] };
+    policyFor(situation: Situation, source?: SourceObject | null): PolicyAction {
+      if (!conditional || !source) return choose(situation, source ?? null);
+      let bySituation = chosen.get(source);
+      if (!bySituation) chosen.set(source, (bySituation = new Map()));
+      let p = bySituation.get(situation);
+      if (!p) bySituation.set(situation, (p = choose(situation, source)));
+      return p;
     },
+    configuredPolicies: configuredPolicies.map(({ situation, policy }) => ({ situation, policy })),
+    hooks: compileHooks(cfg.name, cfg, { scriptDirs }),
+    linkQualifier,
+    config: cfg,
     isValidSource(source: SourceObject): boolean {
       if (!validSource && !sourceCondition) return true;
       const cached = validity.get(source);

@@ -21,6 +21,7 @@ import { SourceConnector } from './connector';
 import { CompiledMapping, SourceRecord } from './interfaces';
 import { IdSet } from './idSet';
 import { DeletionBudget, emptySourceStop, ReconStopped } from './deletionGuard';
+import { ResultStats, runResultScript } from './hooks';
 import { RunProgress } from './progress';
 import { ResyncRequest, ResyncResult, resyncOneNow } from './resyncOne';
 import { ActiveRun, BATCH, ReconOptions, RunScope } from './runScope';
@@ -142,7 +143,7 @@ export class Reconciler {
       if (isUniqueViolation(e)) throw new Conflict(`A reconciliation of ${mapping.name} is already running`);
       throw e;
     }
-    const run: ActiveRun = { row, progress: new RunProgress(), canceled: false, done: Promise.resolve() };
+    const run: ActiveRun = { row, progress: new RunProgress(), canceled: false, done: Promise.resolve(), ...(mapping.hooks.result && { resultStats: new ResultStats() }) };
     // Every line the run logs, here and below (workflow starts, scripts), names the run.
     run.done = withLogContext({ reconId: row.id, mapping: mapping.name }, () => this.execute(run, mapping, connector, ids, confirmDeletions)).finally(() => this.active.delete(row.id));
     this.active.set(row.id, run);
@@ -238,6 +239,7 @@ export class Reconciler {
       run.progress.linksTotal = await links.countLinks(this.db.knex, mapping.name);
       run.budget = new DeletionBudget(mapping, run.progress.linksTotal, confirmDeletions);
       await this.flushProgress(run, 'ACTIVE_RECONCILING_SOURCE');
+      if (run.resultStats) run.resultStats.source.startTime = Date.now();
       let batch: SourceRecord[] = [];
       for await (const rec of ids ? onlyIds(connector.query(), new Set(ids)) : connector.query()) {
         if (run.canceled) break;
@@ -251,12 +253,17 @@ export class Reconciler {
       }
       if (batch.length && !run.canceled) await reconcileSourceBatch(scope, batch, seenSources, touchedTargets);
       run.progress.sourceTotal = run.progress.sourceProcessed;
+      if (run.resultStats) run.resultStats.source.endTime = Date.now();
       if (!run.canceled && !ids) {
         // An empty source would make every linked target SOURCE_MISSING (IDM: allowEmptySourceSet).
         if (seenSources.size === 0 && !mapping.allowEmptySourceSet) throw emptySourceStop(mapping, run.progress.sourceProcessed);
         await this.flushProgress(run, 'ACTIVE_RECONCILING_TARGET');
+        if (run.resultStats) run.resultStats.target.startTime = Date.now();
         await reconcileTargets(scope, seenSources, touchedTargets, maybeFlush);
+        if (run.resultStats) run.resultStats.target.endTime = Date.now();
       }
+      // ObjectMapping.doResults, on a completed or a canceled run; a failing script fails the run (as in IDM).
+      if (run.resultStats) runResultScript(mapping, run.row.id, run.resultStats, { source: run.progress.sourceProcessed, target: run.progress.targetProcessed });
       const state = run.canceled ? 'CANCELED' : 'SUCCESS';
       endState = state;
       await runs.finishRun(this.db.knex, run.row.id, {

@@ -8,6 +8,7 @@ import { InvalidInput, NotFound } from '../errors';
 import { ManagedUsers } from '../managed/users';
 import { insertAudit } from '../repo/reconAudit';
 import { applyAction } from './applyAction';
+import { HookFailed } from './hooks';
 import { assessBatch } from './assess';
 import { SourceConnector } from './connector';
 import { Action, CompiledMapping, Situation } from './interfaces';
@@ -61,8 +62,16 @@ export async function resyncOne(trx: Knex.Transaction, users: ManagedUsers, req:
     outcome = { status: 'FAILURE', targetId: a.targetId, message: `Cannot CREATE ${req.mapping.target} for ${source._id}: the situation is ${a.situation}${a.situation === 'ABSENT' ? ` and ${req.mapping.target}/${source._id} exists` : ''}` };
   } else {
     const mapped = action === 'CREATE' || action === 'UPDATE' ? req.mapping.map(source, a.target?.obj) : null;
-    const done = await applyAction(trx, users, { mapping: req.mapping, action, source, mapped, targetId: a.targetId, linked: a.linked });
-    outcome = { status: done.status, targetId: done.targetId, message: done.message ?? null };
+    // performAction runs the postAction of the situation's first policy (SyncOperation.performAction);
+    // a hook's exception is the entry's FAILURE, its savepoint undoing what the action did.
+    const postAction = req.mapping.configuredPolicies.find((p) => p.situation === a.situation)?.policy.postAction;
+    try {
+      const done = await trx.transaction((sp) => applyAction(sp, users, { mapping: req.mapping, action, source, mapped, targetId: a.targetId, linked: a.linked, situation: a.situation, reconId: req.reconId ?? null, postAction }));
+      outcome = { status: done.status, targetId: done.targetId, message: done.message ?? null };
+    } catch (e) {
+      if (!(e instanceof HookFailed)) throw e;
+      outcome = { status: 'FAILURE', targetId: a.targetId, message: e.message };
+    }
   }
   const message = outcome.message;
   if (req.reconId) {

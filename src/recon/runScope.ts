@@ -8,6 +8,7 @@ import { RunRow } from '../repo/reconRuns';
 import { WorkflowRuntime } from '../workflow/runtime';
 import type { AskAgain } from '../approval/askAgain';
 import { DeletionBudget } from './deletionGuard';
+import type { ResultStats } from './hooks';
 import { CompiledMapping } from './interfaces';
 import { RunProgress } from './progress';
 
@@ -37,6 +38,8 @@ export interface ActiveRun {
   canceled: boolean;
   done: Promise<void>;
   budget?: DeletionBudget;
+  /** Kept when the mapping has a result script, which is given every entry's id by situation. */
+  resultStats?: ResultStats;
 }
 
 export interface RunScope {

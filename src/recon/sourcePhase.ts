@@ -49,7 +49,7 @@ export async function reconcileSourceBatch(scope: RunScope, batch: SourceRecord[
   // UNQUALIFIED (and any other removing policy) in the source phase: stop before the batch that would pass the limit.
   const removals = new Map<string, number>();
   for (const a of assessments) {
-    const policy = mapping.policyFor(a.situation);
+    const policy = mapping.policyFor(a.situation, a.source);
     if (policy.kind === 'action' && removes(policy.action, a)) countRemoval(removals, a.situation, policy.action);
   }
   run.budget?.check(removals, false);
@@ -60,12 +60,16 @@ export async function reconcileSourceBatch(scope: RunScope, batch: SourceRecord[
       if (a.targetId) touched.add(a.targetId);
       for (const id of a.correlatedIds) touched.add(id);
       if (a.linked) run.progress.linksProcessed++;
-      const policy = mapping.policyFor(a.situation);
+      const policy = mapping.policyFor(a.situation, a.source);
+      run.resultStats?.noteSource(a.situation, a.source._id);
       if (policy.kind === 'workflow') {
         workflowStarts.push({ a, policy });
         continue;
       }
-      const outcome = unchangedUpdate(mapping, policy.action, a, syncHashes.get(a.source._id) ?? null, marks) ?? (await applyInSavepoint(trx, users, mapping, policy.action, a));
+      // A hook or postAction must see every UPDATE (src/recon/hooks.ts): no shortcut then.
+      const shortcut = !mapping.hooks.onUpdate && !policy.postAction;
+      const outcome = (shortcut ? unchangedUpdate(mapping, policy.action, a, syncHashes.get(a.source._id) ?? null, marks) : undefined) ??
+        (await applyInSavepoint(trx, users, mapping, policy.action, a, { reconId: run.row.id, postAction: policy.postAction }));
       run.progress.count(a.situation, outcome.status === 'SUCCESS');
       if (outcome.created) run.progress.targetCreated++;
       if (outcome.linkCreated) run.progress.linksCreated++;

@@ -10,6 +10,7 @@ import { applyInSavepoint } from './applyAction';
 import { countRemoval, removes } from './deletionGuard';
 import { IdSet } from './idSet';
 import { Action, Situation, SourceObject } from './interfaces';
+import type { CompiledScript } from './script';
 import { RunProgress } from './progress';
 import { BATCH, RunScope } from './runScope';
 import { assessTargetSituation } from './situations';
@@ -20,6 +21,7 @@ interface TargetEntry {
   row: ManagedUserRow | null;
   situation: Situation;
   action: Action;
+  postAction?: CompiledScript;
 }
 
 /** Target-phase situations: a policy removing on any of them makes the phase plan its removals first. */
@@ -48,8 +50,9 @@ export async function reconcileTargets(scope: RunScope, seenSources: IdSet, touc
     const audit: AuditEntry[] = [];
     const ts = new Date().toISOString();
     await db.knex.transaction(async (trx) => {
-      for (const { id, link, row, situation, action } of entries) {
-        const outcome = await applyInSavepoint(trx, users, mapping, action, { source: null as unknown as SourceObject, situation, target: row, targetId: id, linked: !!link, correlatedIds: [] });
+      for (const { id, link, row, situation, action, postAction } of entries) {
+        run.resultStats?.noteTarget(situation, id);
+        const outcome = await applyInSavepoint(trx, users, mapping, action, { source: null as unknown as SourceObject, situation, target: row, targetId: id, linked: !!link, correlatedIds: [] }, { reconId: run.row.id, postAction, targetPhase: true });
         run.progress.count(situation, outcome.status === 'SUCCESS');
         if (action !== 'NOREPORT') {
           audit.push({ reconId: run.row.id, mapping: mapping.name, sourceObjectId: link?.firstId ?? null, targetObjectId: id, situation, action, status: outcome.status, message: outcome.message, timestamp: ts });
@@ -83,7 +86,7 @@ async function* targetEntries(scope: RunScope, seenSources: IdSet, touched: IdSe
       const situation = assessTargetSituation({ linkedSourceExists: !!link && seenSources.has(link.firstId), hasLink: !!link, validTarget: row ? mapping.isValidTarget(row.obj) : false });
       if (situation === 'CONFIRMED') continue; // reported in the source phase
       const policy = mapping.policyFor(situation);
-      entries.push({ id, link, row: row ?? null, situation, action: policy.kind === 'action' ? policy.action : 'IGNORE' });
+      entries.push({ id, link, row: row ?? null, situation, action: policy.kind === 'action' ? policy.action : 'IGNORE', ...(policy.postAction && { postAction: policy.postAction }) });
     }
     if (entries.length) yield entries;
   }

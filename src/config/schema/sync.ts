@@ -47,9 +47,9 @@ const policy: Schema = {
         },
       ],
     },
-    // refused with their reasons by the hand-written validator
+    // checked by the hand-written validator (a queryFilter string or a script; postAction: a script)
     condition: {},
-    postAction: {},
+    postAction: script,
   },
 };
 
@@ -64,6 +64,7 @@ const mapping: Schema = {
     policies: { type: 'array', items: policy },
     correlation: { type: 'object', additionalProperties: false, properties: { targetField: {}, sourceField: {} } },
     correlationQuery: {},
+    correlationScript: script,
     validSource: script,
     validTarget: script,
     sourceCondition: {},
@@ -79,12 +80,12 @@ const mapping: Schema = {
     enableSync: { 'x-noEffect': 'reconflow has no implicit (live) synchronization to turn off' },
     runTargetPhase: { enum: [true], 'x-note': 'reconflow always runs the target phase; runTargetPhase: false is not implemented' },
     linkQualifiers: { 'x-refuse': notYet('linkQualifiers (links per qualifier)') },
-    onCreate: { 'x-refuse': notYet('onCreate (a script run when a target is created)') },
-    onUpdate: { 'x-refuse': notYet('onUpdate (a script run when a target is updated)') },
-    onDelete: { 'x-refuse': notYet('onDelete') },
-    onLink: { 'x-refuse': notYet('onLink') },
-    onUnlink: { 'x-refuse': notYet('onUnlink') },
-    result: { 'x-refuse': notYet('result (a script run with the reconciliation summary)') },
+    onCreate: script,
+    onUpdate: script,
+    onDelete: script,
+    onLink: script,
+    onUnlink: script,
+    result: script,
     clusteredSourceReconEnabled: { enum: [false], 'x-note': 'clustered reconciliation is not implemented yet' },
     sourceQuery: { 'x-refuse': notYet('sourceQuery (a query restricting the source)') },
     targetQuery: { 'x-refuse': notYet('targetQuery (a query restricting the target)') },

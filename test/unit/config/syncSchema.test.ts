@@ -26,12 +26,16 @@ describe('sync.json keys', () => {
   it.each([
     ['runTargetPhase: false', 'runTargetPhase', false, /mappings\[0\]\.runTargetPhase false is not implemented by reconflow \(implemented: true\)/],
     ['linkQualifiers', 'linkQualifiers', ['default', 'test'], /mappings\[0\]\.linkQualifiers linkQualifiers \(links per qualifier\) is not implemented by reconflow yet: remove it/],
-    ['onCreate', 'onCreate', { type: 'text/javascript', source: 'target.x = 1' }, /onCreate \(a script run when a target is created\) is not implemented/],
-    ['result', 'result', { type: 'text/javascript', source: '1' }, /result \(a script run with the reconciliation summary\)/],
+    ['an onCreate key IDM does not define', 'onCreate', { type: 'text/javascript', source: 'target.x = 1', runAs: 'x' }, /mappings\[0\]\.onCreate\.runAs is not supported/],
     ['clusteredSourceReconEnabled: true', 'clusteredSourceReconEnabled', true, /clusteredSourceReconEnabled true is not implemented/],
     ['an unknown key', 'sourceIdsCaseSensitive', false, /mappings\[0\]\.sourceIdsCaseSensitive is not supported by reconflow: remove it/],
   ])('refuses %s naming it', (_what, key, value, message) => {
     expect(() => validateConfFiles(withKey(key, value))).toThrow(message);
+  });
+
+  // PingIDM "Synchronization reference": the hooks and result are scripts reconflow runs (src/recon/hooks.ts).
+  it.each(['onCreate', 'onUpdate', 'onDelete', 'onLink', 'onUnlink', 'result', 'correlationScript'])('accepts %s as a script', (key) => {
+    expect(validateConfFiles(withKey(key, { type: 'text/javascript', source: '1' }))).toEqual([]);
   });
 
   it('refuses unknown keys of a property and of a workflow action', () => {
