@@ -238,6 +238,7 @@ function mapping(v: unknown, at: string, scripts?: ScriptResolver): MappingConfi
     if (v[key] === undefined) continue;
     const s = script(v[key], `${at}.${key}`, true, scripts);
     refuseOpenidm(s.source, `${at}.${key}`);
+    if (s.pure !== undefined) throw new Error(`${at}.${key}.pure applies to a property's transform only: remove it`);
     m[key] = s;
   }
   for (const key of ['validSource', 'validTarget', 'sourceCondition'] as const) {
