@@ -89,6 +89,18 @@ describe('hooks, policy conditions, postAction and the result script in a run', 
     const reported = JSON.parse(/result (\{.*\})/.exec(run.message)![1]);
     expect(reported).toEqual({ reconId: run._id, mappingName: MAPPING, absent: ['resultfail'], processed: 2, missing: expect.arrayContaining(['keep', 'gone']) });
   });
+
+  it('sync performAction runs the hooks too: onCreate shapes the user, its exception is the 409 with its message and nothing is created', async () => {
+    const { t, project } = s;
+    project.writeCsv([csvRow('pa1'), csvRow('createfail')]);
+    const perform = (id: string) => t.call('POST', `/sync?_action=performAction&mapping=${MAPPING}&sourceId=${id}&action=CREATE`, { headers: ADMIN });
+    expect((await perform('pa1')).status).toBe(200);
+    expect((await user(t, 'pa1')).body).toMatchObject({ description: `onCreate ABSENT default ${MAPPING}` });
+    const refused = await perform('createfail');
+    expect(refused.status).toBe(409);
+    expect(refused.body.message).toMatch(/onCreate script encountered exception: .*onCreate refuses createfail/);
+    expect((await user(t, 'createfail')).status).toBe(404);
+  });
 });
 
 describe('correlation by script (Correlation.correlate)', () => {

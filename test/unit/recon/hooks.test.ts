@@ -4,7 +4,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { candidatesOf } from '../../../src/recon/correlation';
-import { HookFailed, runHook, runPostAction } from '../../../src/recon/hooks';
+import { compileHooks, HookFailed, runHook, runPostAction } from '../../../src/recon/hooks';
+import { groovyInstallation } from '../../../src/scripts/groovyHost';
 import { MappingConfig, SourceObject } from '../../../src/recon/interfaces';
 import { compileMapping, validateSyncConfig } from '../../../src/recon/mapping';
 
@@ -42,6 +43,12 @@ describe('onCreate and onUpdate give back the target the script left (OpenIDM Sy
     const m = compile((c) => (c.onUpdate = js('target.previous = oldTarget.mail')));
     expect(runHook(m, 'onUpdate', { source: src(), target: { mail: 'new' }, oldTarget: { mail: 'old' }, targetId: 'u1' })).toEqual({ mail: 'new', previous: 'old' });
   });
+
+  (typeof groovyInstallation() !== 'string' ? it : it.skip)('a groovy onCreate gives back its target too', () => {
+    const hooks = compileHooks('g', { onCreate: { type: 'groovy', source: 'target.description = "g " + source.name + " " + situation' } }, {});
+    const out = runHook({ hooks, name: 'g', linkQualifier: 'default', config: {} }, 'onCreate', { source: src(), target: { userName: 'u1' }, targetId: null, situation: 'ABSENT' });
+    expect(out).toEqual({ userName: 'u1', description: 'g u1 ABSENT' });
+  }, 120_000);
 
   it("a hook's exception is HookFailed with the script's message", () => {
     const m = compile((c) => (c.onDelete = js("throw new Error('keep this one')")));
