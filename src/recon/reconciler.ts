@@ -12,6 +12,7 @@ import { Conflict, InvalidInput, NotFound } from '../errors';
 import { Filter } from '../crest/queryFilter';
 import { ManagedUsers } from '../managed/users';
 import { Db, refreshReconStatistics } from '../repo/db';
+import { countManagedUsers } from '../repo/managedUsers';
 import { isUnavailable, isUniqueViolation } from '../repo/dialect';
 import * as links from '../repo/links';
 import { AuditEntry, queryAudit } from '../repo/reconAudit';
@@ -236,6 +237,10 @@ export class Reconciler {
     try {
       if (!ids) await refreshReconStatistics(this.db);
       run.progress.linksTotal = await links.countLinks(this.db.knex, mapping.name);
+      // ObjectMapping.doRecon queries the target ids before the source phase, and only for a target
+      // phase (ReconTypeBase.isRunTargetPhase; reconById has none): targets the run creates are not in it.
+      const targetPhase = !ids && mapping.runTargetPhase;
+      if (targetPhase) run.progress.targetTotal = await countManagedUsers(this.db.knex);
       run.budget = new DeletionBudget(mapping, run.progress.linksTotal, confirmDeletions);
       await this.flushProgress(run, 'ACTIVE_RECONCILING_SOURCE');
       let batch: SourceRecord[] = [];
@@ -254,8 +259,10 @@ export class Reconciler {
       if (!run.canceled && !ids) {
         // An empty source would make every linked target SOURCE_MISSING (IDM: allowEmptySourceSet).
         if (seenSources.size === 0 && !mapping.allowEmptySourceSet) throw emptySourceStop(mapping, run.progress.sourceProcessed);
-        await this.flushProgress(run, 'ACTIVE_RECONCILING_TARGET');
-        await reconcileTargets(scope, seenSources, touchedTargets, maybeFlush);
+        if (targetPhase) {
+          await this.flushProgress(run, 'ACTIVE_RECONCILING_TARGET');
+          await reconcileTargets(scope, seenSources, touchedTargets, maybeFlush);
+        }
       }
       const state = run.canceled ? 'CANCELED' : 'SUCCESS';
       endState = state;

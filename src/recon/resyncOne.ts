@@ -61,7 +61,7 @@ export async function resyncOne(trx: Knex.Transaction, users: ManagedUsers, req:
     outcome = { status: 'FAILURE', targetId: a.targetId, message: `Cannot CREATE ${req.mapping.target} for ${source._id}: the situation is ${a.situation}${a.situation === 'ABSENT' ? ` and ${req.mapping.target}/${source._id} exists` : ''}` };
   } else {
     const mapped = action === 'CREATE' || action === 'UPDATE' ? req.mapping.map(source, a.target?.obj) : null;
-    const done = await applyAction(trx, users, { mapping: req.mapping, action, source, mapped, targetId: a.targetId, linked: a.linked });
+    const done = await applyAction(trx, users, { mapping: req.mapping, action, source, mapped, targetId: a.targetId, linked: a.linked, situation: a.situation });
     outcome = { status: done.status, targetId: done.targetId, message: done.message ?? null };
   }
   const message = outcome.message;
