@@ -1,6 +1,6 @@
 // Runs reconciliations, the run's lifecycle: start (one ACTIVE run per mapping), the source phase
-// over the connector's stream in batches (sourcePhase.ts), then the target phase over targets the
-// source phase did not touch (targetPhase.ts), and the end (SUCCESS, CANCELED or FAILED). Progress
+// over the connector's stream in batches (sourcePhase.ts), then (unless the mapping's runTargetPhase
+// is false) the target phase over targets the source phase did not touch (targetPhase.ts), and the end (SUCCESS, CANCELED or FAILED). Progress
 // is flushed to SQL so every node (and a restarted one) sees it; a run interrupted by a crash is
 // marked FAILED, never left ACTIVE. Heartbeats are the database's time. An empty source, or more
 // deletions/unlinks than the mapping's deletionThreshold, stops the run before it removes anything
