@@ -25,16 +25,17 @@ export function reconRouter(recon: Reconciler) {
     r.post('/recon', async (req, res) => {
       const action = actionOf(req);
       const p = principalOf(res);
+      // ReconciliationService.handleAction: both actions answer {_id, state}; waitForCompletion=true
+      // (default false) answers once the run has ended, with its final state. The run is recon/{id}.
+      const wait = queryString(req, 'waitForCompletion') === 'true';
       if (action === 'recon') {
-        const wait = queryString(req, 'waitForCompletion') === 'true';
         const run = await recon.startRun(queryString(req, 'mapping'), wait, p.userName, { confirmDeletions: confirmDeletionsOf(queryString(req, 'confirmDeletions')) });
-        res.json(wait ? runView(run) : { _id: run.id, state: run.state });
+        res.json({ _id: run.id, state: run.state });
       } else if (action === 'reconById') {
         const id = queryString(req, 'id') ?? queryString(req, 'ids');
         if (!id) throw badRequest('The id parameter is required');
-        const wait = queryString(req, 'waitForCompletion') !== 'false';
         const run = await recon.startRun(queryString(req, 'mapping'), wait, p.userName, { ids: id.split(',').map((x) => x.trim()).filter(Boolean) });
-        res.json(wait ? runView(run) : { _id: run.id, state: run.state });
+        res.json({ _id: run.id, state: run.state });
       } else throw unknownAction(action);
     });
 

@@ -3,7 +3,7 @@
 import type { RunRow } from '../repo/reconRuns';
 import { STAGE_DESCRIPTIONS } from '../recon/progress';
 
-/** A run as recon/{id} and recon?_action=recon&waitForCompletion=true answer it. */
+/** A run as recon/{id} and recon (the list) answer it. */
 export function runView(row: RunRow) {
   const ended = row.ended ? Date.parse(row.ended) : null;
   return {

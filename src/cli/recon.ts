@@ -87,7 +87,9 @@ async function barFollower(): Promise<Follower> {
       if (spinning) bar.update(0);
       else {
         bar.setTotal(p.targetTotal!);
-        bar.update(p.target);
+        // IDM's target.existing.processed also counts targets handled in the source phase, a target
+        // met twice (e.g. FOUND_ALREADY_LINKED) twice: a full bar, never past it.
+        bar.update(Math.min(p.target, p.targetTotal!));
       }
     },
     stop: () => bar.stop(),

@@ -2,7 +2,9 @@
 // and its link, inside the caller's transaction; every action is safe to repeat. Both phases of a
 // run, sync's performAction (resyncOne.ts) and an approval's createUser step come here.
 import type { Knex } from 'knex';
+import { Conflict } from '../errors';
 import { ManagedUsers } from '../managed/users';
+import { isUniqueViolation } from '../repo/dialect';
 import * as links from '../repo/links';
 import { Assessment } from './assess';
 import { HookName, runHook, runPostAction } from './hooks';
@@ -70,7 +72,7 @@ async function perform(trx: Knex.Transaction, users: ManagedUsers, a: ActionInpu
       const mapped = a.onCreateDone ? a.mapped : runHook(m, 'onCreate', { ...scope, target: a.mapped, targetId: idOf(a.mapped) })!;
       const user = await users.create(trx, withoutId(mapped), idOf(mapped) ?? undefined);
       if (m.hooks.onLink) runHook(m, 'onLink', { ...scope, target: await targetOf(user._id), targetId: user._id });
-      await links.insertLink(trx, { linkType, linkQualifier: LINK_QUALIFIER, firstId: a.source._id, secondId: user._id });
+      await insertLink(trx, a.mapping, { firstId: a.source._id, secondId: user._id });
       return { targetId: user._id, status: 'SUCCESS', message: null, created: true, linkCreated: true };
     }
     case 'UPDATE': {
@@ -80,7 +82,7 @@ async function perform(trx: Knex.Transaction, users: ManagedUsers, a: ActionInpu
       let linkCreated = false;
       if (!a.linked) {
         runHook(m, 'onLink', { ...scope, target: current.obj, targetId: a.targetId });
-        await links.insertLink(trx, { linkType, linkQualifier: LINK_QUALIFIER, firstId: a.source._id, secondId: a.targetId });
+        await insertLink(trx, a.mapping, { firstId: a.source._id, secondId: a.targetId });
         linkCreated = true;
       }
       const changes = withoutId(a.mapped);
@@ -96,7 +98,7 @@ async function perform(trx: Knex.Transaction, users: ManagedUsers, a: ActionInpu
       if (!a.source || !a.targetId) return { targetId: a.targetId, status: 'FAILURE', message: 'LINK needs a source and a target' };
       if (!a.linked) {
         if (m.hooks.onLink) runHook(m, 'onLink', { ...scope, target: await targetOf(a.targetId), targetId: a.targetId });
-        await links.insertLink(trx, { linkType, linkQualifier: LINK_QUALIFIER, firstId: a.source._id, secondId: a.targetId });
+        await insertLink(trx, a.mapping, { firstId: a.source._id, secondId: a.targetId });
       }
       return { targetId: a.targetId, status: 'SUCCESS', message: null, linkCreated: !a.linked };
     }
@@ -120,7 +122,8 @@ async function perform(trx: Knex.Transaction, users: ManagedUsers, a: ActionInpu
       return { targetId: a.targetId, status: 'SUCCESS', message: null };
     }
     case 'EXCEPTION':
-      return { targetId: a.targetId, status: 'FAILURE', message: 'The situation is configured as an exception' };
+      // SyncOperation.performAction: "aborts change; recon reports" (a run audits it as SUCCESS, reconStatus.ts).
+      return { targetId: a.targetId, status: 'FAILURE', message: `Situation ${a.situation ?? 'of this source'} marked as EXCEPTION` };
     case 'IGNORE':
     case 'REPORT':
     case 'NOREPORT':
@@ -154,6 +157,20 @@ export async function applyInSavepoint(
     const code = refusalCode(e);
     const message = code !== undefined ? `${code} ${(e as Error).message}` : e instanceof Error ? e.message : String(e);
     return { targetId: a.targetId, status: 'FAILURE', message };
+  }
+}
+
+/**
+ * A new link (the default qualifier). The repository's unique keys make a second link to one target
+ * (or from one source) fail: another source or a concurrent sync linked it first. That is a domain
+ * Conflict (sync performAction's 409, a run's FAILURE entry), not the database's text.
+ */
+async function insertLink(trx: Knex.Transaction, mapping: CompiledMapping, ids: { firstId: string; secondId: string }): Promise<void> {
+  try {
+    await links.insertLink(trx, { linkType: mapping.name, linkQualifier: LINK_QUALIFIER, ...ids });
+  } catch (e) {
+    if (!isUniqueViolation(e)) throw e;
+    throw new Conflict(`Cannot link ${mapping.source}/${ids.firstId} to ${mapping.target}/${ids.secondId}: one of them is already linked in mapping ${mapping.name} (another source or sync linked it first)`);
   }
 }
 

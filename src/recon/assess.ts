@@ -14,8 +14,13 @@ export interface Assessment {
   target: ManagedUserRow | null;
   targetId: string | null;
   linked: boolean;
-  /** Every correlated target id (for AMBIGUOUS reporting). */
+  /** Every correlated target id (each counts as handled: the target phase skips it). */
   correlatedIds: string[];
+  /**
+   * SourceSyncOperation's ambiguousTargetIds: the correlated ids of an AMBIGUOUS source, or of an
+   * invalid one correlating to several (UNQUALIFIED); audited as ambiguousTargetObjectIds.
+   */
+  ambiguousTargetIds?: string[];
   /** For a linked source: what the link remembers of the last sync. */
   synced?: { sourceHash: string | null; targetRev: string | null };
   /**
@@ -35,7 +40,9 @@ export async function assessBatch(q: Q, mapping: CompiledMapping, sources: Sourc
   };
   const linkedTargets = await readManagedUsers(q, [...bySource.values()].filter((l) => l.currentTargetRev !== null && !inSync(l)).map((l) => l.secondId));
 
-  const unlinked = sources.filter((s) => !bySource.has(s._id) && mapping.isValidSource(s));
+  // SourceSyncOperation.assessSituation correlates every unlinked source, valid or not: an invalid
+  // one that correlates is UNQUALIFIED (its target handled), not SOURCE_IGNORED.
+  const unlinked = sources.filter((s) => !bySource.has(s._id));
   const corrValues = new Map<SourceObject, string>();
   for (const s of unlinked) {
     const v = mapping.correlation.value(s);
@@ -70,7 +77,8 @@ export async function assessBatch(q: Q, mapping: CompiledMapping, sources: Sourc
     const correlated = found.map((t) => ({ _id: t.id, linkedToOtherSource: !!candidateLinks.get(t.id) && candidateLinks.get(t.id).firstId !== source._id }));
     const situation = assessSourceSituation({ validSource: valid, linkedTargetExists: false, correlated });
     const target = found.length === 1 ? found[0] : null;
-    return { source, situation, target, targetId: target?.id ?? null, linked: false, correlatedIds: found.map((t) => t.id) };
+    const correlatedIds = found.map((t) => t.id);
+    return { source, situation, target, targetId: target?.id ?? null, linked: false, correlatedIds, ...(found.length > 1 && { ambiguousTargetIds: [...correlatedIds].sort() }) };
   });
 }
 

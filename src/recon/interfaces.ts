@@ -95,6 +95,8 @@ export type MappingConfig = {
   linkQualifier?: string;
   /** IDM's key: a run whose source yields no objects fails unless this is true (default false). */
   allowEmptySourceSet?: boolean;
+  /** IDM's key (ReconTypeBase): false skips the target phase of a full run (default true). */
+  runTargetPhase?: boolean;
   /** reconflow's: the most targets one run may delete or unlink without confirmDeletions. */
   deletionThreshold?: Partial<DeletionThreshold>;
 };
@@ -137,5 +139,6 @@ export interface CompiledMapping {
   isValidSource(source: SourceObject): boolean;
   isValidTarget(target: Record<string, unknown>): boolean;
   allowEmptySourceSet: boolean;
+  runTargetPhase: boolean;
   deletionThreshold: DeletionThreshold;
 }

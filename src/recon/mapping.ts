@@ -250,6 +250,10 @@ function mapping(v: unknown, at: string, scripts?: ScriptResolver): MappingConfi
     if (typeof v.allowEmptySourceSet !== 'boolean') throw new Error(`${at}.allowEmptySourceSet must be true or false`);
     m.allowEmptySourceSet = v.allowEmptySourceSet;
   }
+  if (v.runTargetPhase !== undefined) {
+    if (typeof v.runTargetPhase !== 'boolean') throw new Error(`${at}.runTargetPhase must be true or false`);
+    m.runTargetPhase = v.runTargetPhase;
+  }
   if (v.deletionThreshold !== undefined) m.deletionThreshold = deletionThreshold(v.deletionThreshold, `${at}.deletionThreshold`);
   return m;
 }
@@ -456,11 +460,12 @@ export function compileMapping(cfg: MappingConfig, opts: { scriptDirs?: string[]
   const validity = new WeakMap<object, boolean>();
 
   // The fingerprint says when links must be re-compared: the protection keys do not change a sync.
-  const { allowEmptySourceSet, deletionThreshold: threshold, ...synced } = cfg;
+  const { allowEmptySourceSet, runTargetPhase, deletionThreshold: threshold, ...synced } = cfg;
   return {
     name: cfg.name,
     fingerprint: crypto.createHash('sha256').update(JSON.stringify(synced)).digest('hex'),
     allowEmptySourceSet: allowEmptySourceSet === true,
+    runTargetPhase: runTargetPhase !== false,
     deletionThreshold: { ...DEFAULT_DELETION_THRESHOLD, ...threshold },
     source: cfg.source,
     target: cfg.target,

@@ -1,6 +1,6 @@
 // Runs reconciliations, the run's lifecycle: start (one ACTIVE run per mapping), the source phase
-// over the connector's stream in batches (sourcePhase.ts), then the target phase over targets the
-// source phase did not touch (targetPhase.ts), and the end (SUCCESS, CANCELED or FAILED). Progress
+// over the connector's stream in batches (sourcePhase.ts), then (unless the mapping's runTargetPhase
+// is false) the target phase over targets the source phase did not touch (targetPhase.ts), and the end (SUCCESS, CANCELED or FAILED). Progress
 // is flushed to SQL so every node (and a restarted one) sees it; a run interrupted by a crash is
 // marked FAILED, never left ACTIVE. Heartbeats are the database's time. An empty source, or more
 // deletions/unlinks than the mapping's deletionThreshold, stops the run before it removes anything
@@ -12,6 +12,7 @@ import { Conflict, InvalidInput, NotFound } from '../errors';
 import { Filter } from '../crest/queryFilter';
 import { ManagedUsers } from '../managed/users';
 import { Db, refreshReconStatistics } from '../repo/db';
+import { countManagedUsers } from '../repo/managedUsers';
 import { isUnavailable, isUniqueViolation } from '../repo/dialect';
 import * as links from '../repo/links';
 import { AuditEntry, queryAudit } from '../repo/reconAudit';
@@ -237,6 +238,10 @@ export class Reconciler {
     try {
       if (!ids) await refreshReconStatistics(this.db);
       run.progress.linksTotal = await links.countLinks(this.db.knex, mapping.name);
+      // ObjectMapping.doRecon queries the target ids before the source phase, and only for a target
+      // phase (ReconTypeBase.isRunTargetPhase; reconById has none): targets the run creates are not in it.
+      const targetPhase = !ids && mapping.runTargetPhase;
+      if (targetPhase) run.progress.targetTotal = await countManagedUsers(this.db.knex);
       run.budget = new DeletionBudget(mapping, run.progress.linksTotal, confirmDeletions);
       await this.flushProgress(run, 'ACTIVE_RECONCILING_SOURCE');
       if (run.resultStats) run.resultStats.source.startTime = Date.now();
@@ -257,10 +262,12 @@ export class Reconciler {
       if (!run.canceled && !ids) {
         // An empty source would make every linked target SOURCE_MISSING (IDM: allowEmptySourceSet).
         if (seenSources.size === 0 && !mapping.allowEmptySourceSet) throw emptySourceStop(mapping, run.progress.sourceProcessed);
-        await this.flushProgress(run, 'ACTIVE_RECONCILING_TARGET');
-        if (run.resultStats) run.resultStats.target.startTime = Date.now();
-        await reconcileTargets(scope, seenSources, touchedTargets, maybeFlush);
-        if (run.resultStats) run.resultStats.target.endTime = Date.now();
+        if (targetPhase) {
+          await this.flushProgress(run, 'ACTIVE_RECONCILING_TARGET');
+          if (run.resultStats) run.resultStats.target.startTime = Date.now();
+          await reconcileTargets(scope, seenSources, touchedTargets, maybeFlush);
+          if (run.resultStats) run.resultStats.target.endTime = Date.now();
+        }
       }
       // ObjectMapping.doResults, on a completed or a canceled run; a failing script fails the run (as in IDM).
       if (run.resultStats) runResultScript(mapping, run.row.id, run.resultStats, { source: run.progress.sourceProcessed, target: run.progress.targetProcessed });

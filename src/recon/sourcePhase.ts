@@ -14,6 +14,7 @@ import { sha256Hex } from './hash';
 import { IdSet } from './idSet';
 import { Action, CompiledMapping, PolicyAction, Situation, SourceObject, SourceRecord } from './interfaces';
 import { changedFields } from './mapping';
+import { recordedStatus } from './reconStatus';
 import { RunScope } from './runScope';
 
 /**
@@ -56,10 +57,15 @@ export async function reconcileSourceBatch(scope: RunScope, batch: SourceRecord[
 
   await db.knex.transaction(async (trx: Knex.Transaction) => {
     const marks: links.SyncMark[] = [];
-    for (const a of assessments) {
+    // Targets this batch has linked so far: the batch was assessed before any of them was.
+    const linkedNow = new Set<string>();
+    for (let a of assessments) {
       if (a.targetId) touched.add(a.targetId);
       for (const id of a.correlatedIds) touched.add(id);
       if (a.linked) run.progress.linksProcessed++;
+      // SourceSyncOperation assesses one source after another: a target an earlier row of the run
+      // has just linked is FOUND_ALREADY_LINKED for the next (later batches read its link).
+      if (a.situation === 'FOUND' && a.targetId && linkedNow.has(a.targetId)) a = { ...a, situation: 'FOUND_ALREADY_LINKED' };
       const policy = mapping.policyFor(a.situation, a.source);
       run.resultStats?.noteSource(a.situation, a.source._id);
       if (policy.kind === 'workflow') {
@@ -70,13 +76,19 @@ export async function reconcileSourceBatch(scope: RunScope, batch: SourceRecord[
       const shortcut = !mapping.hooks.onUpdate && !policy.postAction;
       const outcome = (shortcut ? unchangedUpdate(mapping, policy.action, a, syncHashes.get(a.source._id) ?? null, marks) : undefined) ??
         (await applyInSavepoint(trx, users, mapping, policy.action, a, { reconId: run.row.id, postAction: policy.postAction }));
-      run.progress.count(a.situation, outcome.status === 'SUCCESS');
+      const status = recordedStatus(policy.action, outcome.status);
+      run.progress.count(a.situation, status === 'SUCCESS');
+      // ReconciliationStatistic.processed: a target id that was not created is an existing target processed.
       if (outcome.created) run.progress.targetCreated++;
-      if (outcome.linkCreated) run.progress.linksCreated++;
+      else if (outcome.targetId) run.progress.targetProcessed++;
+      if (outcome.linkCreated) {
+        run.progress.linksCreated++;
+        if (outcome.targetId) linkedNow.add(outcome.targetId);
+      }
       if (policy.action !== 'NOREPORT') {
         audit.push({
           reconId: run.row.id, mapping: mapping.name, sourceObjectId: a.source._id, targetObjectId: outcome.targetId, situation: a.situation,
-          action: policy.action, status: outcome.status, message: outcome.message ?? (a.situation === 'AMBIGUOUS' ? `Correlated to ${a.correlatedIds.join(', ')}` : null), timestamp: ts,
+          action: policy.action, status, message: outcome.message, ambiguousTargetObjectIds: a.ambiguousTargetIds?.join(', ') ?? null, timestamp: ts,
         });
       }
     }
@@ -107,7 +119,11 @@ export async function reconcileSourceBatch(scope: RunScope, batch: SourceRecord[
     const status: 'SUCCESS' | 'FAILURE' = outcome instanceof Error ? 'FAILURE' : 'SUCCESS';
     const message = outcome instanceof Error ? `Cannot start ${policy.workflowName}: ${outcome.message}` : outcome.message;
     run.progress.count(a.situation, status === 'SUCCESS');
-    audit.push({ reconId: run.row.id, mapping: mapping.name, sourceObjectId: a.source._id, targetObjectId: a.targetId, situation: a.situation, action: 'ASYNC', status, message, timestamp: ts });
+    if (a.targetId) run.progress.targetProcessed++;
+    audit.push({
+      reconId: run.row.id, mapping: mapping.name, sourceObjectId: a.source._id, targetObjectId: a.targetId, situation: a.situation, action: 'ASYNC', status, message,
+      ambiguousTargetObjectIds: a.ambiguousTargetIds?.join(', ') ?? null, timestamp: ts,
+    });
   }
   await insertAudit(db.knex, audit);
 }

@@ -3,7 +3,7 @@
 // (not a valid target), and their policy's action is applied with its audit entry. A mapping that
 // can delete or unlink here counts its removals over every page first, and stops the run before
 // the first one when they pass its deletionThreshold (deletionGuard.ts).
-import { ManagedUserRow, countManagedUsers, managedUserIdsAfter, readManagedUsers } from '../repo/managedUsers';
+import { ManagedUserRow, managedUserIdsAfter, readManagedUsers } from '../repo/managedUsers';
 import * as links from '../repo/links';
 import { AuditEntry, insertAudit } from '../repo/reconAudit';
 import { applyInSavepoint } from './applyAction';
@@ -11,7 +11,7 @@ import { countRemoval, removes } from './deletionGuard';
 import { IdSet } from './idSet';
 import { Action, Situation, SourceObject } from './interfaces';
 import type { CompiledScript } from './script';
-import { RunProgress } from './progress';
+import { recordedStatus } from './reconStatus';
 import { BATCH, RunScope } from './runScope';
 import { assessTargetSituation } from './situations';
 
@@ -42,8 +42,7 @@ export async function reconcileTargets(scope: RunScope, seenSources: IdSet, touc
     if (run.canceled) return;
     run.budget.check(planned, true);
   }
-  run.progress.targetTotal = await countManagedUsers(db.knex);
-  for await (const entries of targetEntries(scope, seenSources, touched, run.progress)) {
+  for await (const entries of targetEntries(scope, seenSources, touched)) {
     const removals = new Map<string, number>();
     for (const e of entries) if (removes(e.action, { targetId: e.id, linked: !!e.link })) countRemoval(removals, e.situation, e.action);
     run.budget?.check(removals, false); // targets unlinked since the plan
@@ -53,9 +52,13 @@ export async function reconcileTargets(scope: RunScope, seenSources: IdSet, touc
       for (const { id, link, row, situation, action, postAction } of entries) {
         run.resultStats?.noteTarget(situation, id);
         const outcome = await applyInSavepoint(trx, users, mapping, action, { source: null as unknown as SourceObject, situation, target: row, targetId: id, linked: !!link, correlatedIds: [] }, { reconId: run.row.id, postAction, targetPhase: true });
-        run.progress.count(situation, outcome.status === 'SUCCESS');
+        const status = recordedStatus(action, outcome.status);
+        run.progress.count(situation, status === 'SUCCESS');
+        // TargetSyncOperation reports to ReconciliationStatistic.processed too: the target, and its link when it had one.
+        run.progress.targetProcessed++;
+        if (link) run.progress.linksProcessed++;
         if (action !== 'NOREPORT') {
-          audit.push({ reconId: run.row.id, mapping: mapping.name, sourceObjectId: link?.firstId ?? null, targetObjectId: id, situation, action, status: outcome.status, message: outcome.message, timestamp: ts });
+          audit.push({ reconId: run.row.id, mapping: mapping.name, sourceObjectId: link?.firstId ?? null, targetObjectId: id, situation, action, status, message: outcome.message, timestamp: ts });
         }
       }
     });
@@ -66,7 +69,7 @@ export async function reconcileTargets(scope: RunScope, seenSources: IdSet, touc
 }
 
 /** The targets the source phase did not touch, page by page, with their link, row, situation and action. */
-async function* targetEntries(scope: RunScope, seenSources: IdSet, touched: IdSet, progress?: RunProgress): AsyncGenerator<TargetEntry[]> {
+async function* targetEntries(scope: RunScope, seenSources: IdSet, touched: IdSet): AsyncGenerator<TargetEntry[]> {
   const { db, run, mapping } = scope;
   let after: string | null = null;
   for (;;) {
@@ -74,7 +77,6 @@ async function* targetEntries(scope: RunScope, seenSources: IdSet, touched: IdSe
     const ids = await managedUserIdsAfter(db.knex, after, BATCH);
     if (!ids.length) return;
     after = ids[ids.length - 1];
-    if (progress) progress.targetProcessed += ids.length;
     const untouched = ids.filter((id) => !touched.has(id));
     if (!untouched.length) continue;
     const byTarget = await links.linksByTarget(db.knex, mapping.name, untouched);

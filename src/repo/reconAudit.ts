@@ -15,11 +15,13 @@ export interface AuditEntry {
   status: 'SUCCESS' | 'FAILURE';
   message: string | null;
   linkQualifier?: string;
+  /** ReconAuditEventBuilder's ambiguousTargetObjectIds: the correlated ids, comma-separated (or null). */
+  ambiguousTargetObjectIds?: string | null;
   timestamp: string;
 }
 
 /** knex writes SQLite multi-row inserts as a compound SELECT, limited to 500 terms: 400 rows a statement. */
-const AUDIT_INSERT_COLUMNS = ['recon_id', 'mapping', 'source_object_id', 'target_object_id', 'situation', 'action', 'status', 'message', 'link_qualifier', 'timestamp'];
+const AUDIT_INSERT_COLUMNS = ['recon_id', 'mapping', 'source_object_id', 'target_object_id', 'situation', 'action', 'status', 'message', 'link_qualifier', 'timestamp', 'ambiguous_target_object_ids'];
 const AUDIT_CHUNK = 400;
 const auditRow = `(${AUDIT_INSERT_COLUMNS.map(() => '?').join(', ')})`;
 /** INSERT … VALUES with n rows: one SQL text per chunk size, so SQLite's prepared statement is reused. */
@@ -33,7 +35,7 @@ function auditValues(e: AuditEntry): (string | null)[] {
   return [
     // Object ids fit their varchar(255) columns (a longer source id is reported, not a failed run).
     e.reconId, e.mapping, e.sourceObjectId?.slice(0, 255) ?? null, e.targetObjectId?.slice(0, 255) ?? null, e.situation, e.action, e.status,
-    e.message ? e.message.slice(0, 2000) : null, e.linkQualifier ?? 'default', e.timestamp,
+    e.message ? e.message.slice(0, 2000) : null, e.linkQualifier ?? 'default', e.timestamp, e.ambiguousTargetObjectIds ?? null,
   ];
 }
 
@@ -63,6 +65,7 @@ export async function insertAudit(q: Q, entries: AuditEntry[]): Promise<void> {
 const AUDIT_COLUMNS: Record<string, string> = {
   _id: 'id', reconId: 'recon_id', mapping: 'mapping', sourceObjectId: 'source_object_id', targetObjectId: 'target_object_id',
   situation: 'situation', action: 'action', status: 'status', message: 'message', timestamp: 'timestamp', linkQualifier: 'link_qualifier',
+  ambiguousTargetObjectIds: 'ambiguous_target_object_ids',
 };
 
 /** The column a query filter's field names; only the entry's own fields can be queried. */
@@ -81,5 +84,6 @@ export async function queryAudit(q: Q, filter: Filter, offset: number, limit?: n
     _id: String(r.id), reconId: r.recon_id as string, mapping: r.mapping as string, sourceObjectId: r.source_object_id as string,
     targetObjectId: r.target_object_id as string, situation: r.situation as string, action: r.action as string,
     status: r.status as 'SUCCESS' | 'FAILURE', message: r.message as string, linkQualifier: r.link_qualifier as string, timestamp: r.timestamp as string,
+    ambiguousTargetObjectIds: (r.ambiguous_target_object_ids as string | null) ?? null,
   }));
 }

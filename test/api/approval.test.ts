@@ -3,6 +3,7 @@
 import { createTestDb, TestDb } from '../helpers/db';
 import { csvRow, makeProject, TestProject } from '../helpers/project';
 import { ADMIN, startTestServer, TestServer } from '../helpers/server';
+import { runRecon } from '../helpers/recon';
 import { WorkflowRuntime } from '../../src/workflow/runtime';
 
 const MAPPING = 'systemCsvfileAccounts_managedUser';
@@ -35,9 +36,7 @@ describe('approvals are bound to what was shown', () => {
   });
 
   async function recon() {
-    const r = await t.call('POST', `/recon?_action=recon&mapping=${MAPPING}&waitForCompletion=true`, { headers: ADMIN });
-    expect(r.status).toBe(200);
-    return r.body;
+    return runRecon(t, MAPPING);
   }
   async function audit(reconId: string, sourceId: string) {
     const r = await t.call('GET', `/audit/recon?_queryFilter=${encodeURIComponent(`reconId eq "${reconId}" and sourceObjectId eq "${sourceId}"`)}`, { headers: ADMIN });

@@ -8,6 +8,7 @@ import { deletionLimit } from '../../src/recon/deletionGuard';
 import { createLogger, MAX_LINE } from '../../src/log';
 import { csvRow, makeProject, TestProject } from '../helpers/project';
 import { ADMIN, eventually, startTestServer, TestServer } from '../helpers/server';
+import { runRecon } from '../helpers/recon';
 
 const MAPPING = 'systemCsvfileAccounts_managedUser';
 /** PostgreSQL has no per-connection size cap to fill; its disk_full (53100) maps the same way. */
@@ -18,9 +19,7 @@ const DESTRUCTIVE = [
 ];
 
 async function recon(t: TestServer, query = '') {
-  const r = await t.call('POST', `/recon?_action=recon&mapping=${MAPPING}&waitForCompletion=true${query}`, { headers: ADMIN });
-  expect(r.status).toBe(200);
-  return r.body;
+  return runRecon(t, MAPPING, query);
 }
 const userIds = async (t: TestServer) => (await t.db.knex('managed_user').select('id').orderBy('id')).map((r: { id: string }) => r.id);
 

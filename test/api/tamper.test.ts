@@ -5,6 +5,7 @@
 import { createTestDb, TestDb } from '../helpers/db';
 import { csvRow, makeProject, TestProject } from '../helpers/project';
 import { ADMIN, startTestServer, TestServer } from '../helpers/server';
+import { runRecon } from '../helpers/recon';
 
 const MAPPING = 'systemCsvfileAccounts_managedUser';
 const AUTHORIZED = 'internal/role/openidm-authorized';
@@ -28,7 +29,7 @@ describe('tampered approvals', () => {
     project.remove();
   });
 
-  const recon = async () => (await t.call('POST', `/recon?_action=recon&mapping=${MAPPING}&waitForCompletion=true`, { headers: ADMIN })).body;
+  const recon = () => runRecon(t, MAPPING);
   const tasksOf = async (sourceId: string) =>
     ((await t.call('GET', '/workflow/taskinstance?_queryFilter=true', { headers: ADMIN })).body.result as any[]).filter((x) => x.processVariables.sourceId === sourceId);
   const runJobs = async () => {

@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { groovyInstallation } from '../../src/scripts/groovyHost';
 import { ADMIN, ASYNC_ADMIN, eventually, startTestServer, TestServer } from '../helpers/server';
+import { runRecon } from '../helpers/recon';
 import { makeProject, TestProject } from '../helpers/project';
 
 const FIXTURE = path.resolve(__dirname, '..', 'fixtures', 'bpmn', 'g-idm-managedUserApproval.bpmn20.xml');
@@ -29,11 +30,10 @@ maybe('an IDM-style approval in Groovy', () => {
       body: { userName: 'async.admin', givenName: 'async', sn: 'admin', password: 'Passw0rd', mail: 'async.admin@example.com', authzRoles: [{ _ref: 'internal/role/openidm-admin' }, { _ref: 'internal/role/openidm-authorized' }], _id: 'asyncadmin' },
     });
     expect(r.status).toBe(201);
-    const recon = await t.call('POST', '/recon?_action=recon&mapping=systemCsvfileAccounts_managedUser&waitForCompletion=true', { headers: ADMIN });
-    expect(recon.status).toBe(200);
-    const failures = await t.call('GET', `/audit/recon?_queryFilter=${encodeURIComponent(`reconId eq "${recon.body._id}" and status eq "FAILURE"`)}`, { headers: ADMIN });
+    const recon = await runRecon(t, 'systemCsvfileAccounts_managedUser');
+    const failures = await t.call('GET', `/audit/recon?_queryFilter=${encodeURIComponent(`reconId eq "${recon._id}" and status eq "FAILURE"`)}`, { headers: ADMIN });
     expect(failures.body.result.map((e: any) => e.message)).toEqual([]);
-    expect(recon.body).toMatchObject({ state: 'SUCCESS', situationSummary: { ABSENT: 2 }, statusSummary: { FAILURE: 0 } });
+    expect(recon).toMatchObject({ state: 'SUCCESS', situationSummary: { ABSENT: 2 }, statusSummary: { FAILURE: 0 } });
   }
   afterEach(async () => {
     await t?.close();

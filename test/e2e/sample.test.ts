@@ -1,6 +1,7 @@
 // Steps 3–7 of the sample (../shared/seeds/sync-asynchronous.md) with the seed's requests,
 // against a real server: recon → two approvals → async.admin approves → the job creates both.
 import { ADMIN, ASYNC_ADMIN, eventually, startTestServer, TestServer } from '../helpers/server';
+import { runRecon } from '../helpers/recon';
 
 describe('the sync-asynchronous sample, end to end', () => {
   let t: TestServer;
@@ -96,8 +97,8 @@ describe('the sync-asynchronous sample, end to end', () => {
   });
 
   it('a recon after approval finds both CONFIRMED and starts nothing', async () => {
-    const r = await t.call('POST', '/recon?_action=recon&mapping=systemCsvfileAccounts_managedUser&waitForCompletion=true', { headers: ADMIN });
-    expect(r.body.situationSummary).toMatchObject({ CONFIRMED: 2, ABSENT: 0 });
+    const run = await runRecon(t, 'systemCsvfileAccounts_managedUser');
+    expect(run.situationSummary).toMatchObject({ CONFIRMED: 2, ABSENT: 0 });
     const list = await t.call('GET', '/workflow/taskinstance?_queryFilter=true', { headers: ADMIN });
     expect(list.body.result).toEqual([]);
   });

@@ -23,7 +23,7 @@ export const paths = {
     post: op({
       summary: 'Start a reconciliation of a mapping (recon), or of some source ids (reconById)',
       description:
-        'recon: waitForCompletion=true answers the finished run, else {_id, state} at once; confirmDeletions=<count> lets this run remove up to that many targets past the deletionThreshold. reconById: id (or ids, comma-separated); waits unless waitForCompletion=false.',
+        "Both answer {_id, state} as OpenIDM's ReconciliationService does: at once (ACTIVE), or with waitForCompletion=true once the run has ended (its final state); the run itself is recon/{id}. recon: confirmDeletions=<count> lets this run remove up to that many targets past the deletionThreshold. reconById: ids (or id), comma-separated.",
       tags: TAGS,
       parameters: [
         action('recon', 'reconById'),
@@ -34,7 +34,7 @@ export const paths = {
         { name: 'ids', in: 'query', schema: str },
       ],
       responses: {
-        200: json({ anyOf: [{ $ref: '#/components/schemas/ReconRun' }, { $ref: '#/components/schemas/ReconStarted' }] }, 'The run (waited for) or its id and state'),
+        200: json({ $ref: '#/components/schemas/ReconStarted' }, "The run's id and state (its final state with waitForCompletion=true)"),
       },
       errors: [400, 403, 404, 409],
     }),
@@ -133,7 +133,7 @@ export const schemas = {
     type: 'object',
     required: ['_id', 'state'],
     additionalProperties: false,
-    properties: { _id: str, state: str },
+    properties: { _id: str, state: { enum: ['ACTIVE', 'SUCCESS', 'FAILED', 'CANCELED'] } },
   },
   ReconAuditEntry: {
     type: 'object',
@@ -150,6 +150,7 @@ export const schemas = {
       status: { enum: ['SUCCESS', 'FAILURE'] },
       message: strOrNull,
       linkQualifier: str,
+      ambiguousTargetObjectIds: { ...strOrNull, description: "IDM's: the correlated target ids of an AMBIGUOUS source (or of an invalid one correlating to several), comma-separated" },
       timestamp: str,
     },
   },

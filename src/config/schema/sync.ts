@@ -78,7 +78,7 @@ const mapping: Schema = {
     reconSourceQueryPageSize: { 'x-noEffect': 'reconflow streams the source without paging it' },
     reconSourceQueryPaging: { 'x-noEffect': 'reconflow streams the source without paging it' },
     enableSync: { 'x-noEffect': 'reconflow has no implicit (live) synchronization to turn off' },
-    runTargetPhase: { enum: [true], 'x-note': 'reconflow always runs the target phase; runTargetPhase: false is not implemented' },
+    runTargetPhase: {},
     linkQualifiers: { 'x-refuse': notYet('linkQualifiers (links per qualifier)') },
     onCreate: script,
     onUpdate: script,

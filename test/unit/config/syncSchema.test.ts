@@ -21,10 +21,11 @@ describe('sync.json keys', () => {
       const j = JSON.parse(fs.readFileSync(path.resolve(__dirname, '..', '..', 'fixtures', f, 'conf', 'sync.json'), 'utf8'));
       expect(validateConfFiles({ 'sync.json': j })).toEqual([]);
     }
+    // ReconTypeBase.isRunTargetPhase: runTargetPhase false is honoured (test/api/reconIdm.test.ts).
+    expect(validateConfFiles(withKey('runTargetPhase', false))).toEqual([]);
   });
 
   it.each([
-    ['runTargetPhase: false', 'runTargetPhase', false, /mappings\[0\]\.runTargetPhase false is not implemented by reconflow \(implemented: true\)/],
     ['linkQualifiers', 'linkQualifiers', ['default', 'test'], /mappings\[0\]\.linkQualifiers linkQualifiers \(links per qualifier\) is not implemented by reconflow yet: remove it/],
     ['an onCreate key IDM does not define', 'onCreate', { type: 'text/javascript', source: 'target.x = 1', runAs: 'x' }, /mappings\[0\]\.onCreate\.runAs is not supported/],
     ['clusteredSourceReconEnabled: true', 'clusteredSourceReconEnabled', true, /clusteredSourceReconEnabled true is not implemented/],
