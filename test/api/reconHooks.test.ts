@@ -5,16 +5,13 @@
 // onCreate on an approval's snapshot. PingIDM "Synchronization reference" and "Scripting reference".
 import { createTestDb, TestDb } from '../helpers/db';
 import { csvRow, makeProject, TestProject } from '../helpers/project';
+import { runRecon } from '../helpers/recon';
 import { ADMIN, startTestServer, TestServer } from '../helpers/server';
 
 const MAPPING = 'systemCsvfileAccounts_managedUser';
 const js = (source: string) => ({ type: 'text/javascript', source });
 
-async function recon(t: TestServer) {
-  const r = await t.call('POST', `/recon?_action=recon&mapping=${MAPPING}&waitForCompletion=true`, { headers: ADMIN });
-  expect(r.status).toBe(200);
-  return r.body;
-}
+const recon = (t: TestServer) => runRecon(t, MAPPING);
 
 async function audit(t: TestServer, reconId: string): Promise<any[]> {
   const r = await t.call('GET', `/audit/recon?_queryFilter=${encodeURIComponent(`reconId eq "${reconId}"`)}`, { headers: ADMIN });
