@@ -13,7 +13,7 @@ import { ManagedUsers } from '../managed/users';
 import { claimCreation, readRequest, setOutcome } from '../repo/decisions';
 import { insertAudit } from '../repo/reconAudit';
 import { applyAction } from '../recon/applyAction';
-import { assessBatch } from '../recon/assess';
+import { assessOne } from '../recon/assess';
 import { SourceConnector } from '../recon/connector';
 import { CompiledMapping } from '../recon/interfaces';
 import { HookFailed } from '../recon/hooks';
@@ -88,7 +88,7 @@ async function createFromSnapshot(trx: Knex.Transaction, deps: CreateUserDeps, i
     return { outcome: 'superseded', sourceId: req.sourceId, targetId: null, message };
   }
 
-  const [a] = await assessBatch(trx, mapping, [source]);
+  const a = await assessOne(trx, mapping, source);
   const targetId = String(req.target._id);
   let outcome: { targetId: string | null; message: string | null; action: 'CREATE' | 'LINK' | 'REPORT' };
   if (a.situation === 'CONFIRMED') {

@@ -1,5 +1,6 @@
 // Situation assessment for a batch of source objects: a few set-based queries (links, linked
 // targets, correlated targets) instead of several queries per row.
+import { Conflict } from '../errors';
 import { Q } from '../repo/dialect';
 import * as links from '../repo/links';
 import { findManagedUsersByField, ManagedUserRow, readManagedUsers } from '../repo/managedUsers';
@@ -30,8 +31,16 @@ export interface Assessment {
   inSync?: boolean;
 }
 
+/** An entry that could not be assessed (a validSource, sourceCondition or correlation script failed): its own failure, not the run's. */
+export interface AssessFailure {
+  source: SourceObject;
+  error: string;
+}
+
+export const isFailure = (a: Assessment | AssessFailure): a is AssessFailure => 'error' in a;
+
 /** `syncHashes`: each source's sync hash (row hash with the mapping's fingerprint), where known. */
-export async function assessBatch(q: Q, mapping: CompiledMapping, sources: SourceObject[], syncHashes?: ReadonlyMap<string, string | null>): Promise<Assessment[]> {
+export async function assessBatch(q: Q, mapping: CompiledMapping, sources: SourceObject[], syncHashes?: ReadonlyMap<string, string | null>): Promise<(Assessment | AssessFailure)[]> {
   const linkType = mapping.name;
   const bySource = await links.linksBySource(q, linkType, sources.map((s) => s._id));
   const inSync = (l: links.LinkWithTargetRev) => {
@@ -50,7 +59,8 @@ export async function assessBatch(q: Q, mapping: CompiledMapping, sources: Sourc
   }
   // A correlationQuery / correlationScript runs per entry (correlation.ts); the declarative form is one set-based query.
   const byScript = mapping.correlation.script ? await correlateByScript(q, mapping.correlation.script, unlinked) : null;
-  const candidates = byScript ? [...new Map([...byScript.values()].flat().map((c) => [c.id, c])).values()] : corrValues.size ? await findManagedUsersByField(q, mapping.correlation.targetField, [...new Set(corrValues.values())]) : [];
+  const scripted = byScript ? [...byScript.values()].filter((v): v is ManagedUserRow[] => !(v instanceof Error)) : [];
+  const candidates = byScript ? [...new Map(scripted.flat().map((c) => [c.id, c])).values()] : corrValues.size ? await findManagedUsersByField(q, mapping.correlation.targetField, [...new Set(corrValues.values())]) : [];
   const byValue = new Map<string, ManagedUserRow[]>();
   for (const c of candidates) {
     const key = fieldValue(c, mapping.correlation.targetField);
@@ -59,8 +69,13 @@ export async function assessBatch(q: Q, mapping: CompiledMapping, sources: Sourc
   }
   const candidateLinks = candidates.length ? await links.linksByTarget(q, linkType, candidates.map((c) => c.id)) : new Map();
 
-  return sources.map((source) => {
-    const valid = mapping.isValidSource(source);
+  return sources.map((source): Assessment | AssessFailure => {
+    let valid: boolean;
+    try {
+      valid = mapping.isValidSource(source);
+    } catch (e) {
+      return { source, error: e instanceof Error ? e.message : String(e) };
+    }
     const link = bySource.get(source._id);
     if (link) {
       const unchanged = inSync(link);
@@ -73,7 +88,9 @@ export async function assessBatch(q: Q, mapping: CompiledMapping, sources: Sourc
       };
     }
     const v = corrValues.get(source);
-    const found = byScript ? byScript.get(source) ?? [] : v === undefined ? [] : byValue.get(v) ?? [];
+    const scriptFound = byScript?.get(source);
+    if (scriptFound instanceof Error) return { source, error: scriptFound.message };
+    const found = byScript ? scriptFound ?? [] : v === undefined ? [] : byValue.get(v) ?? [];
     const correlated = found.map((t) => ({ _id: t.id, linkedToOtherSource: !!candidateLinks.get(t.id) && candidateLinks.get(t.id).firstId !== source._id }));
     const situation = assessSourceSituation({ validSource: valid, linkedTargetExists: false, correlated });
     const target = found.length === 1 ? found[0] : null;
@@ -85,4 +102,11 @@ export async function assessBatch(q: Q, mapping: CompiledMapping, sources: Sourc
 function fieldValue(row: ManagedUserRow, field: string): string | undefined {
   const v = field === '_id' ? row.id : row.obj[field];
   return v === undefined || v === null ? undefined : String(v);
+}
+
+/** One source (performAction, an approval's job): a failed assessment is thrown as a Conflict naming why. */
+export async function assessOne(q: Q, mapping: CompiledMapping, source: SourceObject): Promise<Assessment> {
+  const [a] = await assessBatch(q, mapping, [source]);
+  if (isFailure(a)) throw new Conflict(`Cannot assess ${mapping.source}/${source._id}: ${a.error}`);
+  return a;
 }

@@ -62,21 +62,22 @@ export function candidatesOf(key: CorrelationKey, mapping: string, value: unknow
   throw bad(`returned ${JSON.stringify(q).slice(0, 200)}, which is not a query reconflow can run (_queryFilter, or _queryId for-userName with uid / get-by-field-value with field and value)`);
 }
 
-/** Runs the mapping's correlation script per source entry and reads its candidates. */
+/** Runs the mapping's correlation script per source entry and reads its candidates (or the entry's Error). */
 export async function correlateByScript(
   q: Q,
   corr: { key: CorrelationKey; mapping: string; linkQualifier: string; script: CompiledScript },
   sources: SourceObject[],
-): Promise<Map<SourceObject, ManagedUserRow[]>> {
-  const out = new Map<SourceObject, ManagedUserRow[]>();
+): Promise<Map<SourceObject, ManagedUserRow[] | Error>> {
+  // An entry whose script fails is that entry's failure (IDM: the entry's SynchronizationException), not the run's.
+  const out = new Map<SourceObject, ManagedUserRow[] | Error>();
   for (const source of sources) {
-    let value: unknown;
+    let c: Candidates;
     try {
-      value = corr.script({ source, linkQualifier: corr.linkQualifier });
+      c = candidatesOf(corr.key, corr.mapping, corr.script({ source, linkQualifier: corr.linkQualifier }));
     } catch (e) {
-      throw new Error(`mapping ${corr.mapping}: ${corr.key} failed for source ${source._id}: ${e instanceof Error ? e.message : String(e)}`);
+      out.set(source, new Error(`mapping ${corr.mapping}: ${corr.key} failed for source ${source._id}: ${e instanceof Error ? e.message : String(e)}`));
+      continue;
     }
-    const c = candidatesOf(corr.key, corr.mapping, value);
     if (c.kind === 'ids') {
       const rows = await readManagedUsers(q, c.ids.slice(0, MAX_CANDIDATES));
       out.set(source, [...rows.values()]);

@@ -9,7 +9,7 @@ import { ManagedUsers } from '../managed/users';
 import { insertAudit } from '../repo/reconAudit';
 import { applyAction } from './applyAction';
 import { HookFailed } from './hooks';
-import { assessBatch } from './assess';
+import { assessOne } from './assess';
 import { SourceConnector } from './connector';
 import { Action, CompiledMapping, Situation } from './interfaces';
 
@@ -49,7 +49,7 @@ export function resyncOneNow(q: Knex, users: ManagedUsers, req: ResyncRequest): 
 export async function resyncOne(trx: Knex.Transaction, users: ManagedUsers, req: ResyncRequest): Promise<ResyncResult> {
   const source = await req.connector.read(req.sourceId);
   if (!source) throw new NotFound(`Source object ${req.mapping.source}/${req.sourceId} not found`);
-  const [a] = await assessBatch(trx, req.mapping, [source]);
+  const a = await assessOne(trx, req.mapping, source);
   const action = req.action;
   let outcome: { status: 'SUCCESS' | 'FAILURE'; targetId: string | null; message: string | null };
   if (req.situation && req.situation !== a.situation) {

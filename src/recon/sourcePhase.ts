@@ -8,7 +8,7 @@ import { requestApprovals } from '../approval/trigger';
 import * as links from '../repo/links';
 import { AuditEntry, insertAudit } from '../repo/reconAudit';
 import { ActionOutcome, applyInSavepoint } from './applyAction';
-import { Assessment, assessBatch } from './assess';
+import { Assessment, assessBatch, isFailure } from './assess';
 import { countRemoval, removes } from './deletionGuard';
 import { sha256Hex } from './hash';
 import { IdSet } from './idSet';
@@ -45,7 +45,19 @@ export async function reconcileSourceBatch(scope: RunScope, batch: SourceRecord[
     good.push({ source: rec.object, hash: rec.hash });
   }
   const syncHashes = new Map(good.map((g) => [g.source._id, syncHash(mapping, g.hash)]));
-  const assessments = await assessBatch(db.knex, mapping, good.map((g) => g.source), syncHashes);
+  // A script that fails for one entry (validSource, correlation, a policy's condition) fails that entry only.
+  const assessments: Assessment[] = [];
+  for (const a of await assessBatch(db.knex, mapping, good.map((g) => g.source), syncHashes)) {
+    if (isFailure(a)) fail(a.source._id, null, a.error);
+    else {
+      try {
+        mapping.policyFor(a.situation, a.source); // remembered per source: the loop below reads the same choice
+        assessments.push(a);
+      } catch (e) {
+        fail(a.source._id, a.situation, e instanceof Error ? e.message : String(e));
+      }
+    }
+  }
   const workflowStarts: { a: Assessment; policy: PolicyAction & { kind: 'workflow' } }[] = [];
   // UNQUALIFIED (and any other removing policy) in the source phase: stop before the batch that would pass the limit.
   const removals = new Map<string, number>();
@@ -66,7 +78,13 @@ export async function reconcileSourceBatch(scope: RunScope, batch: SourceRecord[
       // SourceSyncOperation assesses one source after another: a target an earlier row of the run
       // has just linked is FOUND_ALREADY_LINKED for the next (later batches read its link).
       if (a.situation === 'FOUND' && a.targetId && linkedNow.has(a.targetId)) a = { ...a, situation: 'FOUND_ALREADY_LINKED' };
-      const policy = mapping.policyFor(a.situation, a.source);
+      let policy: PolicyAction;
+      try {
+        policy = mapping.policyFor(a.situation, a.source);
+      } catch (e) {
+        fail(a.source._id, a.situation, e instanceof Error ? e.message : String(e));
+        continue;
+      }
       run.resultStats?.noteSource(a.situation, a.source._id);
       if (policy.kind === 'workflow') {
         workflowStarts.push({ a, policy });

@@ -149,6 +149,40 @@ describe('correlation by script (Correlation.correlate)', () => {
   });
 });
 
+describe("a script that fails for one entry fails that entry, not the run (SourceSyncOperation: the entry's SynchronizationException)", () => {
+  it('correlationScript, validSource and a policy condition throwing for one row: that row is a FAILURE naming the key, the others are reconciled', async () => {
+    const s = await serverWith((m) => {
+      delete m.correlation;
+      delete m.correlationQuery;
+      m.correlationScript = js("if (source._id === 'badcorr') throw new Error('no correlation for ' + source._id); []");
+      m.validSource = js("if (source._id === 'badvalid') throw new Error('cannot judge ' + source._id); true");
+      m.policies = [
+        { situation: 'ABSENT', action: 'IGNORE', condition: js("if (object._id === 'badcond') throw new Error('condition broke'); object._id === 'skipme'") },
+        { situation: 'ABSENT', action: 'CREATE' },
+      ];
+    });
+    try {
+      const { t, project } = s;
+      project.writeCsv([csvRow('badcorr'), csvRow('badvalid'), csvRow('badcond'), csvRow('skipme'), csvRow('fine')]);
+      const run = await recon(t);
+      expect(run.state).toBe('SUCCESS');
+      const entries = await audit(t, run._id);
+      expect(entry(entries, 'badcorr')).toMatchObject({ status: 'FAILURE', message: expect.stringMatching(/correlationScript failed for source badcorr: .*no correlation for badcorr/) });
+      expect(entry(entries, 'badvalid')).toMatchObject({ status: 'FAILURE', message: expect.stringMatching(/validSource.*cannot judge badvalid/) });
+      expect(entry(entries, 'badcond')).toMatchObject({ situation: 'ABSENT', status: 'FAILURE', message: expect.stringMatching(/condition broke/) });
+      expect(entry(entries, 'skipme')).toMatchObject({ situation: 'ABSENT', action: 'IGNORE', status: 'SUCCESS' });
+      expect(entry(entries, 'fine')).toMatchObject({ situation: 'ABSENT', action: 'CREATE', status: 'SUCCESS' });
+      expect(run.statusSummary.FAILURE).toBe(3);
+      expect((await user(t, 'fine')).status).toBe(200);
+      for (const id of ['badcorr', 'badvalid', 'badcond', 'skipme']) expect((await user(t, id)).status).toBe(404);
+    } finally {
+      await s.t.close();
+      await s.db.destroy();
+      s.project.remove();
+    }
+  });
+});
+
 describe('refused at start', () => {
   it('a hook that calls openidm stops the start, naming the key', async () => {
     const project = makeProject();
