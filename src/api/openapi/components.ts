@@ -77,7 +77,7 @@ export const pathId = (name = 'id', description = 'The object id') => ({ name, i
 const REASONS: Record<number, string> = {
   400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 409: 'Conflict', 412: 'Precondition Failed',
   413: 'Request Entity Too Large', 415: 'Unsupported Media Type', 428: 'Precondition Required', 429: 'Too Many Requests',
-  500: 'Internal Server Error', 503: 'Service Unavailable',
+  500: 'Internal Server Error', 501: 'Not Implemented', 503: 'Service Unavailable',
 };
 
 const errorResponse = (code: number) => ({
