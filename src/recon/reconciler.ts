@@ -80,8 +80,8 @@ export class Reconciler {
   }
 
   /** audit/recon: the entries matching `filter`, one page. */
-  queryAudit(filter: Filter, offset: number, limit?: number): Promise<(AuditEntry & { _id: string })[]> {
-    return queryAudit(this.db.knex, filter, offset, limit);
+  queryAudit(filter: Filter, offset: number, limit?: number, sort: { field: string[]; descending: boolean }[] = []): Promise<(AuditEntry & { _id: string })[]> {
+    return queryAudit(this.db.knex, filter, offset, limit, sort);
   }
 
   /** Runs under way in this process, the most at once since start, and the mappings (at most one run each). */

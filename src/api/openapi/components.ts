@@ -69,6 +69,12 @@ export const queryResult = (item: Obj) => ({
 /** The query parameters of a CREST collection (GET with _queryFilter or _queryId). */
 export const QUERY_PARAMS = ['queryFilter', 'queryId', 'pageSize', 'pagedResultsCookie', 'pagedResultsOffset', 'totalPagedResultsPolicy', 'sortKeys', 'fields'].map(param);
 
+/** QUERY_PARAMS for a resource that sorts on these keys only (another is 400 "Sort key: x is not valid"). */
+export const queryParamsSortingOn = (keys: readonly string[]) => [
+  ...['queryFilter', 'queryId', 'pageSize', 'pagedResultsCookie', 'pagedResultsOffset', 'totalPagedResultsPolicy', 'fields'].map(param),
+  { name: '_sortKeys', in: 'query', description: `Comma-separated, - for descending, among: ${keys.join(', ')}; another key is 400 "Sort key: x is not valid"`, schema: { type: 'string' } },
+];
+
 /** `_action` with the values an endpoint accepts. */
 export const action = (...values: string[]) => ({ name: '_action', in: 'query', required: true, schema: { enum: values } });
 
