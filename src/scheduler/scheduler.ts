@@ -154,7 +154,7 @@ export class Scheduler {
         if (await repo.insertSchedule(k, { id, config: def, source, nextFireTime: next, anchorTime: now })) return true;
         continue; // another node (or request) inserted it first: compare with theirs
       }
-      if (o.fromRest && existing.source !== 'rest') throw new Forbidden(`Schedule ${id} is defined by conf/${existing.source}: change that file (read at start), not the job`);
+      if (o.fromRest && existing.source !== 'rest') throw new Forbidden(`Schedule ${id} is defined by conf/${existing.source}: change it with PUT /openidm/config/schedule/${id} (or in that file, read at start), not the job`);
       if (o.createOnly) throw new PreconditionFailed(`Schedule ${id} already exists`);
       const before = existing.config as unknown as ScheduleDefinition;
       if (JSON.stringify(before) === JSON.stringify(def) && existing.source === source) return false;
@@ -338,7 +338,7 @@ export class Scheduler {
   async remove(id: string): Promise<JobView> {
     const row = await repo.readSchedule(this.db.knex, id);
     if (!row) throw new NotFound(`Schedule ${id.slice(0, 255)} not found`);
-    if (row.source !== 'rest') throw new Forbidden(`Schedule ${id} is defined by conf/${row.source}: remove that file (read at start), not the job`);
+    if (row.source !== 'rest') throw new Forbidden(`Schedule ${id} is defined by conf/${row.source}: delete it with DELETE /openidm/config/schedule/${id} (or remove that file, read at start), not the job`);
     const view = (await this.views([row]))[0];
     if (!(await repo.deleteSchedule(this.db.knex, id))) throw new NotFound(`Schedule ${id.slice(0, 255)} not found`);
     return view;
