@@ -11,7 +11,7 @@ import { parseEtag } from '../crest/rev';
 import { ConfigChange, fileOfId } from '../config/live';
 import { AppContext } from '../context';
 
-/** authentication.json holds the bootstrap users' passwords: not readable over REST. */
+/** authentication.json holds the bootstrap users' passwords: not readable over REST (a change is 501, read at start only). */
 const HIDDEN = new Set(['authentication']);
 
 function idOf(file: string): { _id: string; pid: string; factoryPid: string | null } {
@@ -42,7 +42,6 @@ export function configRouter(ctx: AppContext): Router {
   const put = async (req: Request, res: Response, id: string) => {
     const p = principalOf(res);
     requireAdmin(p);
-    if (HIDDEN.has(id)) throw notFound(`No configuration exists for id ${id}`);
     const ifNoneMatch = parseEtag(req.header('If-None-Match'));
     if (ifNoneMatch !== null && ifNoneMatch !== '*') throw badRequest('If-None-Match on PUT accepts * only (create)');
     const ifMatch = parseEtag(req.header('If-Match')) ?? undefined;
@@ -52,7 +51,6 @@ export function configRouter(ctx: AppContext): Router {
   const remove = async (req: Request, res: Response, id: string) => {
     const p = principalOf(res);
     requireAdmin(p);
-    if (HIDDEN.has(id)) throw notFound(`No configuration exists for id ${id}`);
     const change = await ctx.liveConfig.remove(id, p.userName, { ifMatch: parseEtag(req.header('If-Match')) ?? undefined });
     answer(res, change, 200);
   };
@@ -89,7 +87,6 @@ export function configRouter(ctx: AppContext): Router {
     if (req.query._action !== 'create') throw badRequest(`Action ${String(req.query._action ?? '').slice(0, 100)} is not supported on config (supported: create)`);
     const id = (req.body as { _id?: unknown } | undefined)?._id;
     if (typeof id !== 'string' || !id) throw badRequest('The passed identifier to create is null');
-    if (HIDDEN.has(id)) throw badRequest(`config/${id} cannot be created over REST`);
     answer(res, await ctx.liveConfig.put(id, req.body, p.userName, { createOnly: true }), 201);
   });
   return r;

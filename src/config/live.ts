@@ -188,7 +188,10 @@ export class LiveConfig {
   poll(): Promise<void> {
     return this.serially(async () => {
       const versions = await storedConfigVersions(this.deps.db.knex);
-      for (const [name, version] of versions) {
+      // sync first: a schedule stored with it may name one of its new mappings.
+      const names = [...versions.keys()].sort((a, b) => Number(b === 'sync') - Number(a === 'sync') || a.localeCompare(b));
+      for (const name of names) {
+        const version = versions.get(name)!;
         const file = `${name}.json`;
         if (version <= this.versionOf(file)) continue;
         const row = await readStoredConfig(this.deps.db.knex, name);

@@ -83,8 +83,12 @@ describe('config/<name> changed at run time', () => {
   });
 
   it('a node started later takes the stored document instead of conf/sync.json', async () => {
-    const c = await startTestServer({ projectDir: project.dir, db, keepDb: true, workers: false });
+    const warnings: string[] = [];
+    const log = { info: () => undefined, warn: (m: string) => void warnings.push(m), error: () => undefined };
+    const c = await startTestServer({ projectDir: project.dir, db, keepDb: true, workers: false, log });
     try {
+      // The replacement of the conf file is said at start.
+      expect(warnings).toContainEqual(expect.stringMatching(/^conf\/sync\.json is replaced by version 1 stored in the repository by openidm-admin/));
       const g = await c.call('GET', '/config/sync', { headers: ADMIN });
       expect(g.body.mappings.map((m: any) => m.name)).toEqual([MAPPING, COPY]);
       expect(g.headers.get('etag')).toBe('"1"');
@@ -106,6 +110,9 @@ describe('config/<name> changed at run time', () => {
     expect((await a.call('GET', '/config/workflow', { headers: ADMIN })).body).toEqual(before);
     expect((await a.call('PUT', '/config/provisioner.openicf/csvfile', { headers: ADMIN, body: {} })).status).toBe(501);
     expect((await a.call('DELETE', '/config/managed', { headers: ADMIN })).status).toBe(501);
+    const auth = await a.call('PUT', '/config/authentication', { headers: ADMIN, body: { internalUsers: [] } });
+    expect([auth.status, auth.body.message]).toEqual([501, expect.stringMatching(/conf\/authentication\.json and restart/)]);
+    expect((await a.call('PUT', '/config/repo.jdbc', { headers: ADMIN, body: {} })).status).toBe(501);
   });
 
   it('administrators only', async () => {
