@@ -14,7 +14,7 @@ import { RuntimeOptions } from './config/project';
 import { AppContext, Logger } from './context';
 import { consoleLogger } from './log';
 import { ManagedUsers } from './managed/users';
-import { Metrics, metricsLiveObject, validateMetricsConfig } from './metrics';
+import { Metrics, MetricsConfig, metricsLiveObject, validateMetricsConfig } from './metrics';
 import { LiveConfig } from './config/live';
 import { listStoredConfig, StoredConfig } from './repo/config';
 import { migrate, openDb } from './repo/db';
@@ -43,17 +43,18 @@ export async function startServer(options: RuntimeOptions, hooks: ServerHooks = 
   const db = openDb({ url: options.databaseUrl, schema: options.databaseSchema, projectDir: options.projectDir });
   let identity: NodeIdentity;
   let stored: StoredConfig[];
+  let metricsConfig: MetricsConfig;
   try {
     await migrate(db, options.databaseSchema);
     // Objects changed over REST (PUT/DELETE config/<name>, src/config/live.ts) replace their conf file.
     stored = await listStoredConfig(db.knex);
     if (stored.length) config = loadStoredOverrides(options.projectDir, hooks.validators, stored, log);
+    metricsConfig = validateMetricsConfig(config.raw['metrics.json']);
   } catch (e) {
     await db.knex.destroy();
     throw e;
   }
   for (const w of config.warnings) log.warn(w);
-  const metricsConfig = validateMetricsConfig(config.raw['metrics.json']);
   setScryptParams(config.authentication.passwordHashing.scrypt);
   // Made now, so that the first unknown user name does not cost two hashes.
   void dummyHash().catch(() => undefined);
@@ -71,6 +72,11 @@ export async function startServer(options: RuntimeOptions, hooks: ServerHooks = 
   const authenticator = new Authenticator(accounts, limiter, log);
   const sessions = new Sessions(db.knex, accounts, config.authentication.sessions);
   authenticator.onRehash((before, after) => sessions.rebind(before, after));
+  const metrics = metricsConfig.enabled ? new Metrics(db, log) : null;
+  // PUT/DELETE config/<name> at run time; the rooms register what they can change (wiring.ts).
+  const liveConfig = new LiveConfig({ db, log, config, validators: hooks.validators ?? {} });
+  liveConfig.startedWith(stored);
+  liveConfig.register(/^metrics\.json$/, metricsLiveObject({ metrics }), 'metrics');
   const ctx: AppContext = {
     options,
     config,
@@ -79,12 +85,9 @@ export async function startServer(options: RuntimeOptions, hooks: ServerHooks = 
     users: new ManagedUsers(config.managed.find((o) => o.name === 'user'), config.authentication.passwordPolicy),
     authenticator,
     sessions,
-    metrics: metricsConfig.enabled ? new Metrics(db, log) : null,
-    liveConfig: null as unknown as LiveConfig,
+    metrics,
+    liveConfig,
   };
-  ctx.liveConfig = new LiveConfig({ db, log, config, validators: hooks.validators ?? {} });
-  ctx.liveConfig.startedWith(stored);
-  ctx.liveConfig.register(/^metrics\.json$/, metricsLiveObject(ctx), 'metrics');
   ctx.metrics?.observeDatabase();
   // Run last at stop (stoppers run in reverse): the id is free only once the worker has stopped.
   const stoppers: Array<() => Promise<void>> = [() => identity.release()];

@@ -1,8 +1,9 @@
 // config and config/<name> (administrators): the project's configuration as OpenIDM's
 // ConfigObjectService serves it: read, and for the objects that change at run time (sync,
-// schedule/<name>, metrics) replaced, created and deleted through src/config/live.ts. A conf file `<factoryPid>-<alias>.json` is the factory
-// configuration `<factoryPid>/<alias>` (OpenIDM's JSONConfigInstaller naming), e.g.
-// provisioner.openicf-csvfile.json is config/provisioner.openicf/csvfile.
+// schedule/<name>, metrics) replaced, created and deleted through src/config/live.ts. A conf
+// file `<factoryPid>-<alias>.json` is the factory configuration `<factoryPid>/<alias>` (OpenIDM's
+// JSONConfigInstaller naming), e.g. provisioner.openicf-csvfile.json is
+// config/provisioner.openicf/csvfile.
 import { Request, Response, Router } from 'express';
 import { requireAdmin } from '../auth/authorize';
 import { principalOf } from './authenticate';

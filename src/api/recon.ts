@@ -6,7 +6,7 @@ import { principalOf } from './authenticate';
 import { badRequest, conflict } from '../crest/errors';
 import { parseFields, project } from '../crest/fields';
 import { envelope, parseQueryRequest } from '../crest/query';
-import { AUDIT_SORT_KEYS } from '../repo/reconAudit';
+import { AUDIT_SORT_KEYS } from '../recon/reconciler';
 import { AppContext } from '../context';
 import { Reconciler } from '../recon/reconciler';
 import { parseAction } from '../recon/resyncOne';

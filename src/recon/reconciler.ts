@@ -27,6 +27,9 @@ import { ActiveRun, BATCH, ReconOptions, RunScope } from './runScope';
 import { onlyIds, reconcileSourceBatch } from './sourcePhase';
 import { reconcileTargets } from './targetPhase';
 
+/** The fields audit/recon sorts on (_sortKeys), for the router. */
+export { AUDIT_SORT_KEYS } from '../repo/reconAudit';
+
 export type { ReconOptions } from './runScope';
 
 /** Rows written before a run first refreshes planner statistics (then at each doubling). */

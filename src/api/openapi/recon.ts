@@ -1,7 +1,7 @@
 // recon (runs), sync (performAction) and audit/recon, for administrators (src/api/recon.ts).
 import { ACTIONS, SITUATIONS } from '../../recon/interfaces';
 import { action, json, op, param, pathId, queryParamsSortingOn, queryResult } from './components';
-import { AUDIT_SORT_KEYS } from '../../repo/reconAudit';
+import { AUDIT_SORT_KEYS } from '../../recon/reconciler';
 
 const str = { type: 'string' };
 const strOrNull = { type: ['string', 'null'] };
