@@ -17,6 +17,7 @@ import * as workflowTemplates from './20261207000006_workflow_templates';
 import * as schedules from './20261207000010_schedules';
 import * as crest from './20261207000012_crest';
 import * as reconAuditAmbiguous from './20261207000014_recon_audit_ambiguous';
+import * as config from './20261207000016_config';
 
 const migrations: Record<string, Knex.Migration> = {
   '20261127000001_initial': initial,
@@ -35,6 +36,7 @@ const migrations: Record<string, Knex.Migration> = {
   '20261207000010_schedules': schedules,
   '20261207000012_crest': crest,
   '20261207000014_recon_audit_ambiguous': reconAuditAmbiguous,
+  '20261207000016_config': config,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -5,6 +5,7 @@ import { ProjectConfig } from './config/conf';
 import { RuntimeOptions } from './config/project';
 import { ManagedUsers } from './managed/users';
 import type { Metrics } from './metrics';
+import type { LiveConfig } from './config/live';
 import { Db } from './repo/db';
 
 /**
@@ -33,4 +34,6 @@ export interface AppContext {
   sessions: Sessions;
   /** This server's metrics; null when conf/metrics.json turns them off. */
   metrics: Metrics | null;
+  /** PUT/DELETE config/<name> at run time, and the objects that may change (src/config/live.ts). */
+  liveConfig: LiveConfig;
 }

@@ -9,6 +9,7 @@ export type ErrorKind =
   | 'PreconditionFailed'
   | 'TooManyRequests'
   | 'ProcessDefect'
+  | 'NotSupported'
   | 'Unavailable';
 
 /**
@@ -24,6 +25,7 @@ export const CODE_OF_KIND: Record<ErrorKind, number> = {
   PreconditionFailed: 412,
   TooManyRequests: 429,
   ProcessDefect: 500,
+  NotSupported: 501,
   Unavailable: 503,
 };
 
@@ -77,6 +79,11 @@ export class TooManyRequests extends DomainError {
 /** A process step failed (script, expression, timer): a defect of the process, not of the request. */
 export class ProcessDefect extends DomainError {
   readonly kind = 'ProcessDefect';
+}
+
+/** An operation reconflow does not perform (CREST's NotSupportedException), e.g. changing at run time what is read at start only. */
+export class NotSupported extends DomainError {
+  readonly kind = 'NotSupported';
 }
 
 /** A dependency (the repository, a source) cannot answer now; trying again later may work. */

@@ -8,13 +8,15 @@ import { bootstrapAccounts } from './auth/bootstrap';
 import { LoginRateLimiter } from './auth/rateLimiter';
 import { dummyHash, setScryptParams } from './auth/passwords';
 import { Sessions } from './auth/sessions';
-import { ConfValidator, loadProjectConfig } from './config/conf';
+import { ConfigError, ConfValidator, loadProjectConfig, ProjectConfig } from './config/conf';
 import { claimNodeIdentity, NodeIdentity } from './config/nodeIdentity';
 import { RuntimeOptions } from './config/project';
 import { AppContext, Logger } from './context';
 import { consoleLogger } from './log';
 import { ManagedUsers } from './managed/users';
-import { Metrics, validateMetricsConfig } from './metrics';
+import { Metrics, MetricsConfig, metricsLiveObject, validateMetricsConfig } from './metrics';
+import { LiveConfig } from './config/live';
+import { listStoredConfig, StoredConfig } from './repo/config';
 import { migrate, openDb } from './repo/db';
 
 export interface RunningServer {
@@ -36,16 +38,27 @@ export interface ServerHooks {
 }
 
 export async function startServer(options: RuntimeOptions, hooks: ServerHooks = {}, log: Logger = consoleLogger()): Promise<RunningServer> {
-  const config = loadProjectConfig(options.projectDir, hooks.validators);
+  // Checked before the repository is opened, so that a bad conf file fails fast.
+  let config = loadProjectConfig(options.projectDir, hooks.validators);
+  const db = openDb({ url: options.databaseUrl, schema: options.databaseSchema, projectDir: options.projectDir });
+  let identity: NodeIdentity;
+  let stored: StoredConfig[];
+  let metricsConfig: MetricsConfig;
+  try {
+    await migrate(db, options.databaseSchema);
+    // Objects changed over REST (PUT/DELETE config/<name>, src/config/live.ts) replace their conf file.
+    stored = await listStoredConfig(db.knex);
+    if (stored.length) config = loadStoredOverrides(options.projectDir, hooks.validators, stored, log);
+    metricsConfig = validateMetricsConfig(config.raw['metrics.json']);
+  } catch (e) {
+    await db.knex.destroy();
+    throw e;
+  }
   for (const w of config.warnings) log.warn(w);
-  const metricsConfig = validateMetricsConfig(config.raw['metrics.json']);
   setScryptParams(config.authentication.passwordHashing.scrypt);
   // Made now, so that the first unknown user name does not cost two hashes.
   void dummyHash().catch(() => undefined);
-  const db = openDb({ url: options.databaseUrl, schema: options.databaseSchema, projectDir: options.projectDir });
-  let identity: NodeIdentity;
   try {
-    await migrate(db, options.databaseSchema);
     await bootstrapAccounts(db.knex, config.authentication, log);
     // Before the worker and reconciler take back what this node id's earlier process left.
     identity = await claimNodeIdentity(db.knex, options.nodeId, options.nodeIdDefault ?? false, log);
@@ -59,6 +72,11 @@ export async function startServer(options: RuntimeOptions, hooks: ServerHooks = 
   const authenticator = new Authenticator(accounts, limiter, log);
   const sessions = new Sessions(db.knex, accounts, config.authentication.sessions);
   authenticator.onRehash((before, after) => sessions.rebind(before, after));
+  const metrics = metricsConfig.enabled ? new Metrics(db, log) : null;
+  // PUT/DELETE config/<name> at run time; the rooms register what they can change (wiring.ts).
+  const liveConfig = new LiveConfig({ db, log, config, validators: hooks.validators ?? {} });
+  liveConfig.startedWith(stored);
+  liveConfig.register(/^metrics\.json$/, metricsLiveObject({ metrics }), 'metrics');
   const ctx: AppContext = {
     options,
     config,
@@ -67,7 +85,8 @@ export async function startServer(options: RuntimeOptions, hooks: ServerHooks = 
     users: new ManagedUsers(config.managed.find((o) => o.name === 'user'), config.authentication.passwordPolicy),
     authenticator,
     sessions,
-    metrics: metricsConfig.enabled ? new Metrics(db, log) : null,
+    metrics,
+    liveConfig,
   };
   ctx.metrics?.observeDatabase();
   // Run last at stop (stoppers run in reverse): the id is free only once the worker has stopped.
@@ -83,6 +102,8 @@ export async function startServer(options: RuntimeOptions, hooks: ServerHooks = 
     await db.knex.destroy();
     throw e;
   }
+  ctx.liveConfig.startPolling();
+  stoppers.push(() => ctx.liveConfig.stop());
   const inflight = { count: 0 };
   const app = createApp(ctx, { routers: hooks.routers ?? [], publicRouters: hooks.publicRouters, inflight });
   const server = http.createServer(app);
@@ -110,4 +131,22 @@ export async function startServer(options: RuntimeOptions, hooks: ServerHooks = 
       await db.knex.destroy();
     })());
   return { ctx, url, port, httpServer: server, stop };
+}
+
+/** The configuration with the stored objects in place of their files; each replacement is logged. */
+function loadStoredOverrides(projectDir: string, validators: Record<string, ConfValidator> | undefined, stored: StoredConfig[], log: Logger): ProjectConfig {
+  const docs = Object.fromEntries(stored.map((r) => [`${r.name}.json`, r.document]));
+  let config: ProjectConfig;
+  try {
+    config = loadProjectConfig(projectDir, validators, process.env, docs);
+  } catch (e) {
+    const row = e instanceof ConfigError ? stored.find((r) => `${r.name}.json` === e.file) : undefined;
+    if (!row || !(e instanceof ConfigError)) throw e;
+    const problem = e.message.slice(e.file.length + 2);
+    throw new ConfigError(e.file, `(version ${row.version} stored in the repository by PUT config/${row.name}, which replaces conf/${e.file}) ${problem}; PUT a corrected document or DELETE it on a running node`);
+  }
+  for (const r of stored) {
+    log.warn(`conf/${r.name}.json is replaced by version ${r.version} stored in the repository by ${r.updatedBy ?? 'a REST request'} (PUT/DELETE config/${r.name.replace('-', '/')})${r.document === null ? ': the object was deleted' : ''}`);
+  }
+  return config;
 }

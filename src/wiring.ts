@@ -21,10 +21,11 @@ import { healthAdminRouter, healthProbesRouter } from './api/health';
 import { Health } from './health';
 import { SourceConnector } from './recon/connector';
 import { loadProvisioner } from './recon/provisioners';
-import { CompiledMapping, SITUATIONS } from './recon/interfaces';
+import { CompiledMapping } from './recon/interfaces';
 import { ConfigError } from './config/conf';
 import { ScriptPath } from './config/scriptPath';
 import { compileMapping, validateSyncConfig } from './recon/mapping';
+import { mappingsLiveObject } from './recon/liveMappings';
 import { Reconciler } from './recon/reconciler';
 import { Scheduler } from './scheduler/scheduler';
 import { ServerHooks } from './server';
@@ -74,13 +75,25 @@ export async function buildServices(ctx: AppContext): Promise<Services> {
   const runtime: WorkflowRuntime = new WorkflowRuntime(ctx.db, definitions, ctx.log, { onFinished: recordDecision, onJobsEnqueued: () => worker.nudge(), metrics }, {
     templates: ctx.config.workflow.templates,
   });
+  const askAgain = askAgainOptions(ctx.config.raw['sync.json']);
   const reconciler = new Reconciler(ctx.db, ctx.log, ctx.users, runtime, mappings, connectors, ctx.options.nodeId, {
-    askAgain: askAgainOptions(ctx.config.raw['sync.json']),
+    askAgain,
     startVariables: { escalationDuration: ctx.config.workflow.escalationDuration },
     metrics,
   });
   const health = new Health({ db: ctx.db, worker: () => (ctx.options.workers ? worker.status() : null), recon: () => reconciler.activity() });
   const scheduler = new Scheduler(ctx.db, ctx.log, ctx.options.nodeId, reconciler, ctx.config.dir);
+  // config/sync and config/schedule/<name> change at run time (src/config/live.ts).
+  ctx.liveConfig.register(
+    /^sync\.json$/,
+    mappingsLiveObject({
+      mappings, askAgain, scripts,
+      checkWorkflows: (ms) => refuseUndeployedWorkflows(definitions, ms, ctx.config.workflow.enabled, path.resolve(ctx.config.dir, ctx.config.workflow.processesDir)),
+      schedulesByMapping: () => scheduler.schedulesByMapping(),
+    }),
+    'sync',
+  );
+  ctx.liveConfig.register(/^schedule-.+\.json$/, { prepare: (file, json) => scheduler.prepareConf(file, json) }, 'schedule/<name>');
   return { definitions, runtime, reconciler, worker, connectors, mappings, health, scheduler };
 }
 
@@ -89,13 +102,13 @@ export async function buildServices(ctx: AppContext): Promise<Services> {
  * row it meets (an audit FAILURE per row while the run says SUCCESS): start-up stops instead,
  * naming the mapping, the situation, the key and the folder that was deployed.
  */
-async function refuseUndeployedWorkflows(s: Services, enabled: boolean, processesDir: string): Promise<void> {
+async function refuseUndeployedWorkflows(definitions: Definitions, mappings: Iterable<CompiledMapping>, enabled: boolean, processesDir: string): Promise<void> {
   const missing: string[] = [];
-  for (const m of s.mappings.values()) {
+  for (const m of mappings) {
     // Every configured policy, whatever its condition (no default action is a workflow).
     for (const { situation, policy: p } of m.configuredPolicies) {
       if (p.kind !== 'workflow') continue;
-      const deployed = enabled && (await s.definitions.latest(p.workflowName).then(() => true, () => false));
+      const deployed = enabled && (await definitions.latest(p.workflowName).then(() => true, () => false));
       if (!deployed) missing.push(`mapping ${m.name} policy ${situation} starts workflow "${p.workflowName}"`);
     }
   }
@@ -128,7 +141,7 @@ export function defaultHooks(onServices?: (s: Services) => void): ServerHooks {
           const report = await s.definitions.deployDirectory(processesDir);
           if (report.failed.length) throw new ProcessFolderRefused(processesDir, report.failed);
         }
-        await refuseUndeployedWorkflows(s, ctx.config.workflow.enabled, processesDir);
+        await refuseUndeployedWorkflows(s.definitions, s.mappings.values(), ctx.config.workflow.enabled, processesDir);
         // Waiting instances stored as template references before templates were stored (issue 15).
         if (ctx.config.workflow.enabled) await s.definitions.storeTemplatesOfActiveDefinitions();
         const stopWatching = ctx.config.workflow.enabled && ctx.config.workflow.watch ? watchProcesses(processesDir, s.definitions, ctx.log) : null;

@@ -78,6 +78,23 @@ export function sendObject(res: Response, obj: { _rev?: unknown } & Record<strin
   res.status(status).json(obj);
 }
 
+/**
+ * A read whose If-None-Match names the object's current revision (or is *): 304 Not Modified with
+ * the ETag and no body (CREST "ETags and conditional requests"); else the object as sendObject.
+ */
+export function sendReadObject(req: Request, res: Response, obj: { _rev?: unknown } & Record<string, unknown>): void {
+  const header = req.get('If-None-Match');
+  if (header !== undefined && typeof obj._rev === 'string') {
+    const tags = header.split(',').map((t) => parseEtag(t));
+    if (tags.includes('*') || tags.includes(obj._rev)) {
+      res.setHeader('ETag', `"${obj._rev}"`);
+      res.status(304).end();
+      return;
+    }
+  }
+  sendObject(res, obj);
+}
+
 export function ifMatch(req: Request): string | null {
   return parseEtag(req.get('If-Match'));
 }

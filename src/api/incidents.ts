@@ -8,10 +8,13 @@ import { Router } from 'express';
 import { requireAdmin } from '../auth/authorize';
 import { principalOf } from './authenticate';
 import { parseFields, project } from '../crest/fields';
-import { envelope, parseQueryRequest } from '../crest/query';
+import { envelope, parseQueryRequest, sortInMemory } from '../crest/query';
 import { AppContext } from '../context';
 import { getIncident, queryIncidents, retryIncident } from '../approval/incidents';
 import { actionOf, queryString, unknownAction } from './http';
+
+/** An incident's fields (src/repo/incidents.ts IncidentRow), the keys _sortKeys accepts. */
+export const INCIDENT_SORT_KEYS = ['_id', 'type', 'processInstanceId', 'processDefinitionId', 'activityId', 'jobId', 'jobType', 'externalTaskId', 'cause', 'time', 'attempts'];
 
 export function incidentsRouter(onRetry: () => void) {
   return (ctx: AppContext): Router => {
@@ -21,8 +24,9 @@ export function incidentsRouter(onRetry: () => void) {
       next();
     });
     r.get('/workflow/incident', async (req, res) => {
-      const q = parseQueryRequest(req.query as Record<string, unknown>);
-      const all = await queryIncidents(ctx.db.knex, q.filter);
+      const q = parseQueryRequest(req.query as Record<string, unknown>, { sortKeys: INCIDENT_SORT_KEYS });
+      // Newest first unless _sortKeys says otherwise (a stable sort keeps that order among equals).
+      const all = sortInMemory(await queryIncidents(ctx.db.knex, q.filter), q.sort);
       const page = all.slice(q.offset, q.pageSize !== undefined ? q.offset + q.pageSize + 1 : undefined);
       const fields = parseFields(queryString(req, '_fields'));
       res.json(envelope(q, page.map((i) => project(i as unknown as Record<string, unknown>, fields)), all.length));

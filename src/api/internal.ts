@@ -3,12 +3,15 @@
 import { Router } from 'express';
 import { requireAdmin, requireSelfOrAdmin } from '../auth/authorize';
 import { InternalUsers } from '../auth/internalUsers';
-import { envelope, parseQueryRequest } from '../crest/query';
+import { envelope, parseQueryRequest, sortInMemory } from '../crest/query';
 import { matchesFilter } from '../crest/queryFilter';
 import { AppContext } from '../context';
 import { validatePatch } from '../managed/patch';
 import { principalOf, requireCurrentPassword } from './authenticate';
 import { ifMatch, sendObject } from './http';
+
+/** A role's fields, the keys _sortKeys accepts on internal/role. */
+export const ROLE_SORT_KEYS = ['_id', 'description'];
 
 export function internalRouter(ctx: AppContext): Router {
   const r = Router();
@@ -30,8 +33,8 @@ export function internalRouter(ctx: AppContext): Router {
 
   r.get('/internal/role', async (req, res) => {
     requireAdmin(principalOf(res));
-    const q = parseQueryRequest(req.query as Record<string, unknown>);
-    const roles = (await users.roles()).filter((x) => matchesFilter(q.filter, x));
+    const q = parseQueryRequest(req.query as Record<string, unknown>, { sortKeys: ROLE_SORT_KEYS });
+    const roles = sortInMemory((await users.roles()).filter((x) => matchesFilter(q.filter, x)), q.sort);
     res.json(envelope(q, roles, roles.length));
   });
 

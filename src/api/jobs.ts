@@ -27,8 +27,8 @@ export function jobsRouter(onRetry: () => void) {
       next();
     });
     r.get('/jobs', async (req, res) => {
-      const q = parseQueryRequest(req.query as Record<string, unknown>);
-      const rows = await jobs.query(ctx.db.knex, q.filter, q.offset, q.pageSize !== undefined ? q.pageSize + 1 : undefined);
+      const q = parseQueryRequest(req.query as Record<string, unknown>, { sortKeys: jobs.JOB_SORT_KEYS });
+      const rows = await jobs.query(ctx.db.knex, q.filter, q.offset, q.pageSize !== undefined ? q.pageSize + 1 : undefined, q.sort);
       const fields = parseFields(queryString(req, '_fields'));
       res.json(envelope(q, rows.map((j) => project(jobView(j), fields))));
     });

@@ -8,7 +8,7 @@ import { envelope, parseQueryRequest, QueryIds, resultShape } from '../crest/que
 import { parseJsonPointer } from '../crest/queryFilter';
 import { applyPatch, validatePatch } from '../managed/patch';
 import { AppContext } from '../context';
-import { actionOf, ifMatch, ifNoneMatch, objectBody, queryString, sendObject, unknownAction } from './http';
+import { actionOf, ifMatch, ifNoneMatch, objectBody, queryString, sendObject, sendReadObject, unknownAction } from './http';
 
 /**
  * Fields a user may not change on itself: that would be privilege escalation. userName included:
@@ -59,7 +59,7 @@ export function managedRouter(ctx: AppContext): Router {
   r.get('/managed/user/:id', async (req, res) => {
     const p = principalOf(res);
     requireSelfOrAdmin(p, 'managed/user', req.params.id);
-    sendObject(res, await users.read(ctx.db.knex, req.params.id, parseFields(queryString(req, '_fields'))));
+    sendReadObject(req, res, await users.read(ctx.db.knex, req.params.id, parseFields(queryString(req, '_fields'))));
   });
 
   r.put('/managed/user/:id', async (req, res) => {

@@ -46,6 +46,7 @@ export function metricsRouter(metrics: Metrics | null): Router {
   r.get(METRICS_PATH, async (_req, res) => {
     requireMetricsReader(principalOf(res));
     if (!metrics) throw notFound('Metrics are disabled: conf/metrics.json has "enabled": false; set it to true (or remove the file) and restart to serve them');
+    if (!metrics.served) throw notFound('Metrics are disabled: config/metrics has "enabled": false; PUT it with "enabled": true to serve them again');
     const text = await metrics.scrape();
     res.setHeader('Content-Type', metrics.contentType);
     res.send(text);

@@ -6,6 +6,7 @@ import { principalOf } from './authenticate';
 import { badRequest, conflict } from '../crest/errors';
 import { parseFields, project } from '../crest/fields';
 import { envelope, parseQueryRequest } from '../crest/query';
+import { AUDIT_SORT_KEYS } from '../recon/reconciler';
 import { AppContext } from '../context';
 import { Reconciler } from '../recon/reconciler';
 import { parseAction } from '../recon/resyncOne';
@@ -76,8 +77,8 @@ export function reconRouter(recon: Reconciler) {
     });
 
     r.get('/audit/recon', async (req, res) => {
-      const q = parseQueryRequest(req.query as Record<string, unknown>);
-      const rows = await recon.queryAudit(q.filter, q.offset, q.pageSize !== undefined ? q.pageSize + 1 : undefined);
+      const q = parseQueryRequest(req.query as Record<string, unknown>, { sortKeys: AUDIT_SORT_KEYS });
+      const rows = await recon.queryAudit(q.filter, q.offset, q.pageSize !== undefined ? q.pageSize + 1 : undefined, q.sort);
       const fields = parseFields(queryString(req, '_fields'));
       res.json(envelope(q, rows.map((e) => project(e as unknown as Record<string, unknown>, fields))));
     });

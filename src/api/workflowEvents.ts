@@ -7,7 +7,7 @@ import { requireAdmin } from '../auth/authorize';
 import { principalOf } from './authenticate';
 import { badRequest, notFound } from '../crest/errors';
 import { parseFields, project } from '../crest/fields';
-import { envelope, parseQueryRequest } from '../crest/query';
+import { envelope, parseQueryRequest, sortInMemory } from '../crest/query';
 import { matchesFilter } from '../crest/queryFilter';
 import { AppContext } from '../context';
 import type { MessageCorrelation, WorkflowRuntime } from '../workflow/runtime';
@@ -66,15 +66,18 @@ function parseMessage(body: Obj): MessageCorrelation {
   return req;
 }
 
+/** A waiting execution's fields (src/workflow/views.ts executionView), the keys _sortKeys accepts. */
+export const EXECUTION_SORT_KEYS = ['_id', 'id', 'processInstanceId', 'processDefinitionId', 'activityId', 'executionId', 'kind', 'name', 'businessKey', 'created'];
+
 export function workflowEventsRouter(runtime: WorkflowRuntime) {
   return (_ctx: AppContext): Router => {
     const r = Router();
 
     r.get('/workflow/execution', async (req, res) => {
       requireAdmin(principalOf(res));
-      const q = parseQueryRequest(req.query as Record<string, unknown>);
+      const q = parseQueryRequest(req.query as Record<string, unknown>, { sortKeys: EXECUTION_SORT_KEYS });
       const all = (await runtime.waitingExecutions({ offset: 0 })).map(executionView);
-      const matched = all.filter((e) => matchesFilter(q.filter, e));
+      const matched = sortInMemory(all.filter((e) => matchesFilter(q.filter, e)), q.sort);
       const page = matched.slice(q.offset, q.pageSize !== undefined ? q.offset + q.pageSize + 1 : undefined);
       const fields = parseFields(queryString(req, '_fields'));
       res.json(envelope(q, page.map((e) => project(e, fields)), matched.length));

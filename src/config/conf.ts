@@ -290,33 +290,52 @@ export function validateWorkflow(json: unknown, file = 'workflow.json', projectD
   return cfg;
 }
 
+function runValidator(extra: Record<string, ConfValidator>, name: string, json: unknown, projectDir: string): void {
+  try {
+    extra[name]?.(json, name, projectDir);
+  } catch (e) {
+    if (e instanceof ConfigError) throw e;
+    throw new ConfigError(name, (e as Error).message);
+  }
+}
+
+/**
+ * One conf document checked as start-up checks its file (schema, then the room's validator):
+ * PUT config/<name> (src/config/live.ts) accepts exactly what a restart would. Returns the
+ * no-effect warning, if any.
+ */
+export function validateConfDocument(name: string, json: unknown, extra: Record<string, ConfValidator>, projectDir: string): string | null {
+  const [warning] = validateConfFiles({ [name]: json });
+  runValidator(extra, name, json, projectDir);
+  return warning ?? null;
+}
+
 /**
  * Reads every conf/*.json. Files with a known name get their validator; `extra` validators
  * (from other rooms, e.g. sync.json from recon) run too, so that start-up fails early.
  */
-export function loadProjectConfig(projectDir: string, extra: Record<string, ConfValidator> = {}, env: NodeJS.ProcessEnv = process.env): ProjectConfig {
+export function loadProjectConfig(
+  projectDir: string,
+  extra: Record<string, ConfValidator> = {},
+  env: NodeJS.ProcessEnv = process.env,
+  stored: Record<string, unknown | null> = {},
+): ProjectConfig {
   const confDir = path.join(projectDir, 'conf');
   if (!fs.existsSync(confDir)) throw new ConfigError('conf', `no conf/ folder in ${projectDir}`);
   // IDM's &{…} expressions (properties.ts) are resolved before any validator sees a file.
   const properties = new PropertyResolver({ projectDir, env });
-  const raw: Record<string, unknown> = {};
   const written: Record<string, unknown> = {};
-  for (const name of fs.readdirSync(confDir).filter((f) => f.endsWith('.json')).sort()) {
-    written[name] = readJsonFile(path.join(confDir, name));
-    raw[name] = properties.substitute(written[name], name);
+  for (const name of fs.readdirSync(confDir).filter((f) => f.endsWith('.json')).sort()) written[name] = readJsonFile(path.join(confDir, name));
+  // Documents stored by PUT/DELETE config/<name> (src/config/live.ts) replace their file.
+  for (const [name, doc] of Object.entries(stored)) {
+    if (doc === null) delete written[name];
+    else written[name] = doc;
   }
+  const raw: Record<string, unknown> = {};
+  for (const name of Object.keys(written).sort()) raw[name] = properties.substitute(written[name], name);
   // JSON Schemas first (src/config/schema): unknown keys are errors, keys without effect warnings.
   const warnings = validateConfFiles(raw);
-  for (const [name, validate] of Object.entries(extra)) {
-    if (raw[name] !== undefined) {
-      try {
-        validate(raw[name], name, projectDir);
-      } catch (e) {
-        if (e instanceof ConfigError) throw e;
-        throw new ConfigError(name, (e as Error).message);
-      }
-    }
-  }
+  for (const name of Object.keys(extra)) if (raw[name] !== undefined) runValidator(extra, name, raw[name], projectDir);
   const notes: string[] = [];
   const authentication = validateAuthentication(raw['authentication.json'] ?? { internalUsers: [] }, 'authentication.json', notes);
   if (notes.length) {

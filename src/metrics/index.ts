@@ -15,7 +15,7 @@ import type { ReconMetrics } from '../recon/runScope';
 import type { WorkflowMetrics } from '../workflow/runtimeContext';
 import { MetricsConfig } from './config';
 
-export { validateMetricsConfig, type MetricsConfig } from './config';
+export { validateMetricsConfig, metricsLiveObject, type MetricsConfig } from './config';
 
 /** Seconds: HTTP requests and job attempts (1 ms to 10 s). */
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -32,6 +32,8 @@ const HTTP_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', '
 export class Metrics implements ReconMetrics, WorkflowMetrics, JobMetrics {
   readonly registry = new Registry();
   readonly contentType = this.registry.contentType;
+  /** false after PUT config/metrics {"enabled": false}: /openidm/metrics/prometheus answers 404 (src/config/live.ts). */
+  served = true;
   private detach: (() => void) | null = null;
   private scraping: Promise<string> | null = null;
   /** Task label sets seen by earlier scrapes, so that their count reads 0 once their tasks are done. */

@@ -29,6 +29,9 @@ import { ActiveRun, BATCH, ReconOptions, RunScope } from './runScope';
 import { onlyIds, reconcileSourceBatch } from './sourcePhase';
 import { reconcileTargets } from './targetPhase';
 
+/** The fields audit/recon sorts on (_sortKeys), for the router. */
+export { AUDIT_SORT_KEYS } from '../repo/reconAudit';
+
 export type { ReconOptions } from './runScope';
 
 /** Rows written before a run first refreshes planner statistics (then at each doubling). */
@@ -82,8 +85,8 @@ export class Reconciler {
   }
 
   /** audit/recon: the entries matching `filter`, one page. */
-  queryAudit(filter: Filter, offset: number, limit?: number): Promise<(AuditEntry & { _id: string })[]> {
-    return queryAudit(this.db.knex, filter, offset, limit);
+  queryAudit(filter: Filter, offset: number, limit?: number, sort: { field: string[]; descending: boolean }[] = []): Promise<(AuditEntry & { _id: string })[]> {
+    return queryAudit(this.db.knex, filter, offset, limit, sort);
   }
 
   /** Runs under way in this process, the most at once since start, and the mappings (at most one run each). */

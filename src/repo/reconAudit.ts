@@ -2,7 +2,7 @@
 // was found and done. Runs write it in bulk (one statement per batch); audit/recon queries it.
 import { InvalidInput } from '../errors';
 import { Filter } from '../crest/queryFilter';
-import { applyFilter, FieldTarget } from './filterToSql';
+import { applyFilter, FieldTarget, orderByField } from './filterToSql';
 import { dialectOf, Q } from './dialect';
 
 export interface AuditEntry {
@@ -68,6 +68,9 @@ const AUDIT_COLUMNS: Record<string, string> = {
   ambiguousTargetObjectIds: 'ambiguous_target_object_ids',
 };
 
+/** The fields audit/recon may sort on (_sortKeys): the entry's own. */
+export const AUDIT_SORT_KEYS = Object.keys(AUDIT_COLUMNS);
+
 /** The column a query filter's field names; only the entry's own fields can be queried. */
 export function auditResolver(field: string[]): FieldTarget {
   const column = field.length === 1 && Object.prototype.hasOwnProperty.call(AUDIT_COLUMNS, field[0]) ? AUDIT_COLUMNS[field[0]] : undefined;
@@ -76,8 +79,10 @@ export function auditResolver(field: string[]): FieldTarget {
 }
 
 /** audit/recon: entries matching the filter, in insertion order, one page. */
-export async function queryAudit(q: Q, filter: Filter, offset: number, limit?: number): Promise<(AuditEntry & { _id: string })[]> {
-  const qb = applyFilter(q('recon_audit').select('*'), filter, auditResolver, dialectOf(q)).orderBy('id');
+export async function queryAudit(q: Q, filter: Filter, offset: number, limit?: number, sort: { field: string[]; descending: boolean }[] = []): Promise<(AuditEntry & { _id: string })[]> {
+  const qb = applyFilter(q('recon_audit').select('*'), filter, auditResolver, dialectOf(q));
+  for (const s of sort) orderByField(qb, s.field, s.descending, auditResolver, dialectOf(q));
+  qb.orderBy('id');
   if (offset) qb.offset(offset);
   if (limit !== undefined) qb.limit(limit);
   return (await qb).map((r: Record<string, unknown>) => ({

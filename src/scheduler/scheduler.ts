@@ -107,6 +107,42 @@ export class Scheduler {
     return defs.map(([, id]) => id);
   }
 
+  /**
+   * PUT/DELETE config/schedule/<name> at run time (src/config/live.ts): checked as
+   * conf/schedule-<name>.json is at start, then stored as that file's schedule (the schedule rows
+   * are shared, so every node fires the new timing; polling nodes store the same, a no-op).
+   */
+  async prepareConf(file: string, json: unknown | null): Promise<() => Promise<void>> {
+    const id = /^schedule-(.+)\.json$/.exec(file)?.[1] ?? '';
+    if (!ID.test(id)) throw new ConfigError(file, `the schedule name "${id.slice(0, 200)}" may hold only letters, digits, _ . @ - (at most 255)`);
+    const existing = await repo.readSchedule(this.db.knex, id);
+    if (existing?.source === 'rest') throw new Conflict(`Schedule ${id} was created by /openidm/scheduler/job/${id}: change or delete it there`);
+    if (json === null) {
+      return async () => {
+        if (await repo.deleteSchedule(this.db.knex, id)) this.log.info(`schedule ${id} removed: config/schedule/${id} was deleted`);
+      };
+    }
+    let def: ScheduleDefinition;
+    try {
+      def = parseSchedule(json, this.context(), id);
+    } catch (e) {
+      if (e instanceof ScheduleInvalid) throw new ConfigError(file, e.message);
+      throw e;
+    }
+    return async () => void (await this.store(id, def, file, {}));
+  }
+
+  /** The schedules (any source) that start a reconciliation of each mapping. */
+  async schedulesByMapping(): Promise<Map<string, string[]>> {
+    const out = new Map<string, string[]>();
+    for (const row of await repo.listSchedules(this.db.knex)) {
+      const def = row.config as unknown as ScheduleDefinition;
+      const mapping = (def.invokeContext as Partial<SyncContext> | undefined)?.mapping;
+      if (def.invokeService === SYNC_SERVICE && typeof mapping === 'string') out.set(mapping, [...(out.get(mapping) ?? []), row.id]);
+    }
+    return out;
+  }
+
   /** Inserts or replaces a schedule (compare-and-swap on its revision); whether it was created. */
   private async store(id: string, def: ScheduleDefinition, source: string, o: { createOnly?: boolean; fromRest?: boolean }): Promise<boolean> {
     const k = this.db.knex;
@@ -118,7 +154,7 @@ export class Scheduler {
         if (await repo.insertSchedule(k, { id, config: def, source, nextFireTime: next, anchorTime: now })) return true;
         continue; // another node (or request) inserted it first: compare with theirs
       }
-      if (o.fromRest && existing.source !== 'rest') throw new Forbidden(`Schedule ${id} is defined by conf/${existing.source}: change that file (read at start), not the job`);
+      if (o.fromRest && existing.source !== 'rest') throw new Forbidden(`Schedule ${id} is defined by conf/${existing.source}: change it with PUT /openidm/config/schedule/${id} (or in that file, read at start), not the job`);
       if (o.createOnly) throw new PreconditionFailed(`Schedule ${id} already exists`);
       const before = existing.config as unknown as ScheduleDefinition;
       if (JSON.stringify(before) === JSON.stringify(def) && existing.source === source) return false;
@@ -302,7 +338,7 @@ export class Scheduler {
   async remove(id: string): Promise<JobView> {
     const row = await repo.readSchedule(this.db.knex, id);
     if (!row) throw new NotFound(`Schedule ${id.slice(0, 255)} not found`);
-    if (row.source !== 'rest') throw new Forbidden(`Schedule ${id} is defined by conf/${row.source}: remove that file (read at start), not the job`);
+    if (row.source !== 'rest') throw new Forbidden(`Schedule ${id} is defined by conf/${row.source}: delete it with DELETE /openidm/config/schedule/${id} (or remove that file, read at start), not the job`);
     const view = (await this.views([row]))[0];
     if (!(await repo.deleteSchedule(this.db.knex, id))) throw new NotFound(`Schedule ${id.slice(0, 255)} not found`);
     return view;

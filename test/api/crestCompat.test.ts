@@ -140,6 +140,55 @@ describe('REST compatibility with OpenIDM (CREST)', () => {
         expect([path, r.status, r.body.message]).toEqual([path, 400, 'Sort key: nosuchkey is not valid']);
       }
     });
+
+    // The same check on reconflow's other collections (they once ignored _sortKeys), and their sorting.
+    it('jobs, incidents, audit/recon, internal/role and workflow/execution refuse an unknown sort key and sort by the known ones', async () => {
+      for (const path of ['/jobs', '/workflow/incident', '/audit/recon', '/internal/role', '/workflow/execution']) {
+        const r = await t.call('GET', `${path}?_queryFilter=true&_sortKeys=nosuchkey`, { headers: ADMIN });
+        expect([path, r.status, r.body.message]).toEqual([path, 400, 'Sort key: nosuchkey is not valid']);
+      }
+      const roles = async (sort: string) => (await t.call('GET', `/internal/role?_queryFilter=true&_sortKeys=${enc(sort)}`, { headers: ADMIN })).body.result.map((x: any) => x._id);
+      const up = await roles('_id');
+      expect(up.length).toBeGreaterThan(1);
+      expect(up).toEqual([...up].sort());
+      expect(await roles('-_id')).toEqual([...up].reverse());
+      // A recon run writes audit entries; sorted by sourceObjectId both ways.
+      expect((await t.call('POST', '/recon?_action=recon&mapping=systemCsvfileAccounts_managedUser&waitForCompletion=true', { headers: ADMIN })).status).toBe(200);
+      const audit = async (sort: string) => (await t.call('GET', `/audit/recon?_queryFilter=true&_sortKeys=${enc(sort)}`, { headers: ADMIN })).body.result.map((x: any) => x.sourceObjectId);
+      const asc = await audit('sourceObjectId');
+      expect(asc.length).toBeGreaterThan(1);
+      // Entries without a source id (target-phase rows) sort last, as SQL NULLs (filterToSql.ts orderByField).
+      const named = asc.filter((x: string | null) => x !== null);
+      expect(asc).toEqual([...[...named].sort(), ...asc.filter((x: string | null) => x === null)]);
+      expect(await audit('-sourceObjectId')).toEqual([...asc].reverse());
+      const jobs = await t.call('GET', '/jobs?_queryFilter=true&_sortKeys=-_id', { headers: ADMIN });
+      expect(jobs.status).toBe(200);
+      const ids = jobs.body.result.map((x: any) => Number(x._id));
+      expect(ids).toEqual([...ids].sort((a, b) => b - a));
+      const executions = await t.call('GET', '/workflow/execution?_queryFilter=true&_sortKeys=-created', { headers: ADMIN });
+      expect(executions.status).toBe(200);
+      expect((await t.call('GET', '/workflow/incident?_queryFilter=true&_sortKeys=time', { headers: ADMIN })).status).toBe(200);
+    });
+  });
+
+  // CREST "ETags and conditional requests" (PingIDM Common REST): a read carries ETag: "<_rev>";
+  // If-None-Match with that revision answers 304 Not Modified without a body, another revision the object.
+  describe('conditional reads', () => {
+    it('GET managed/user with If-None-Match: "<rev>" is 304 when it matches, 200 with the object when it does not', async () => {
+      const r = await t.call('GET', '/managed/user/u1', { headers: ADMIN });
+      expect(r.status).toBe(200);
+      expect(r.headers.get('etag')).toBe(`"${r.body._rev}"`);
+      const same = await t.call('GET', '/managed/user/u1', { headers: { ...ADMIN, 'If-None-Match': `"${r.body._rev}"` } });
+      expect(same.status).toBe(304);
+      expect(same.body).toBe('');
+      expect(same.headers.get('etag')).toBe(`"${r.body._rev}"`);
+      const star = await t.call('GET', '/managed/user/u1', { headers: { ...ADMIN, 'If-None-Match': '*' } });
+      expect(star.status).toBe(304);
+      const other = await t.call('GET', '/managed/user/u1', { headers: { ...ADMIN, 'If-None-Match': '"00000000deadbeef"' } });
+      expect(other.status).toBe(200);
+      expect(other.body._id).toBe('u1');
+      expect((await t.call('GET', '/managed/user/nosuchuser', { headers: { ...ADMIN, 'If-None-Match': '*' } })).status).toBe(404);
+    });
   });
 
   // CREST common parameter _prettyPrint (PingIDM "About ForgeRock Common REST").

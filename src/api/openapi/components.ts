@@ -69,6 +69,12 @@ export const queryResult = (item: Obj) => ({
 /** The query parameters of a CREST collection (GET with _queryFilter or _queryId). */
 export const QUERY_PARAMS = ['queryFilter', 'queryId', 'pageSize', 'pagedResultsCookie', 'pagedResultsOffset', 'totalPagedResultsPolicy', 'sortKeys', 'fields'].map(param);
 
+/** QUERY_PARAMS for a resource that sorts on these keys only (another is 400 "Sort key: x is not valid"). */
+export const queryParamsSortingOn = (keys: readonly string[]) => [
+  ...['queryFilter', 'queryId', 'pageSize', 'pagedResultsCookie', 'pagedResultsOffset', 'totalPagedResultsPolicy', 'fields'].map(param),
+  { name: '_sortKeys', in: 'query', description: `Comma-separated, - for descending, among: ${keys.join(', ')}; another key is 400 "Sort key: x is not valid"`, schema: { type: 'string' } },
+];
+
 /** `_action` with the values an endpoint accepts. */
 export const action = (...values: string[]) => ({ name: '_action', in: 'query', required: true, schema: { enum: values } });
 
@@ -77,7 +83,7 @@ export const pathId = (name = 'id', description = 'The object id') => ({ name, i
 const REASONS: Record<number, string> = {
   400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 409: 'Conflict', 412: 'Precondition Failed',
   413: 'Request Entity Too Large', 415: 'Unsupported Media Type', 428: 'Precondition Required', 429: 'Too Many Requests',
-  500: 'Internal Server Error', 503: 'Service Unavailable',
+  500: 'Internal Server Error', 501: 'Not Implemented', 503: 'Service Unavailable',
 };
 
 const errorResponse = (code: number) => ({

@@ -24,16 +24,6 @@ export const paths = {
   '/info/version': {
     get: { summary: "reconflow's version (OpenIDM InfoService)", responses: { 200: { description: 'version', ...json(ref('VersionInfo')) }, 401: error } },
   },
-  '/config': {
-    get: { summary: 'List the configurations (OpenIDM ConfigObjectService)', responses: { 200: { description: 'list', ...json(ref('ConfigList')) }, 403: error } },
-  },
-  '/config/{factoryPid}/{alias}': {
-    get: {
-      summary: 'Read a factory configuration, e.g. provisioner.openicf/csvfile (conf/<factoryPid>-<alias>.json)',
-      parameters: [{ name: 'factoryPid', in: 'path', required: true, schema: { type: 'string' } }, { name: 'alias', in: 'path', required: true, schema: { type: 'string' } }],
-      responses: { 200: { description: 'the configuration object with _id', ...json({ type: 'object' }) }, 404: error },
-    },
-  },
   '/system': {
     post: {
       summary: 'Test every connector (_action=test)',

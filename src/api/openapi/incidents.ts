@@ -1,6 +1,7 @@
 // workflow/incident: dead jobs, failed instance steps and external tasks out of retries, for
 // administrators (src/api/incidents.ts).
-import { action, json, op, pathId, QUERY_PARAMS, queryResult } from './components';
+import { action, json, op, pathId, queryParamsSortingOn, queryResult } from './components';
+import { INCIDENT_SORT_KEYS } from '../incidents';
 
 const str = { type: 'string' };
 const strOrNull = { type: ['string', 'null'] };
@@ -11,7 +12,7 @@ export const paths = {
     get: op({
       summary: 'Query the incidents',
       tags: ['incidents'],
-      parameters: QUERY_PARAMS,
+      parameters: queryParamsSortingOn(INCIDENT_SORT_KEYS),
       responses: { 200: json(queryResult(incident), 'The incidents') },
       errors: [400, 403],
     }),

@@ -1,5 +1,6 @@
 // internal/user (read, change password) and internal/role (query) (src/api/internal.ts).
-import { json, op, param, pathId, QUERY_PARAMS, queryResult } from './components';
+import { json, op, param, pathId, queryParamsSortingOn, queryResult } from './components';
+import { ROLE_SORT_KEYS } from '../internal';
 
 const internalUser = { $ref: '#/components/schemas/InternalUser' };
 
@@ -26,7 +27,7 @@ export const paths = {
     get: op({
       summary: 'Query the internal roles (administrators)',
       tags: ['internal'],
-      parameters: QUERY_PARAMS,
+      parameters: queryParamsSortingOn(ROLE_SORT_KEYS),
       responses: { 200: json(queryResult({ $ref: '#/components/schemas/InternalRole' }), 'The roles') },
       errors: [400, 403],
     }),

@@ -1,5 +1,6 @@
 // jobs: the durable queue, for administrators (src/api/jobs.ts).
-import { action, json, op, pathId, QUERY_PARAMS, queryResult } from './components';
+import { action, json, op, pathId, queryParamsSortingOn, queryResult } from './components';
+import { JOB_SORT_KEYS } from '../../jobs';
 
 const str = { type: 'string' };
 const strOrNull = { type: ['string', 'null'] };
@@ -11,7 +12,7 @@ export const paths = {
     get: op({
       summary: 'Query the jobs',
       tags: ['jobs'],
-      parameters: QUERY_PARAMS,
+      parameters: queryParamsSortingOn(JOB_SORT_KEYS),
       responses: { 200: json(queryResult(job), 'The jobs') },
       errors: [400, 403],
     }),

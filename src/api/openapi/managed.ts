@@ -27,9 +27,13 @@ export const paths = {
     parameters: [pathId()],
     get: op({
       summary: 'Read a managed user (the user itself or an administrator)',
+      description: 'The answer carries ETag: "<_rev>". With If-None-Match naming that revision (or *), the answer is 304 Not Modified without a body (CREST conditional requests).',
       tags: ['managed/user'],
-      parameters: [param('fields')],
-      responses: { 200: userAnswer('The user') },
+      parameters: [param('fields'), { name: 'If-None-Match', in: 'header', description: 'One or more revisions ("<rev>", comma-separated) or *', schema: { type: 'string' } }],
+      responses: {
+        200: userAnswer('The user'),
+        304: { description: 'Not Modified: the revision named by If-None-Match is current', headers: { ETag: { schema: { type: 'string' } } } },
+      },
       errors: [400, 403, 404],
     }),
     put: op({

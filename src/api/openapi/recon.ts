@@ -1,6 +1,7 @@
 // recon (runs), sync (performAction) and audit/recon, for administrators (src/api/recon.ts).
 import { ACTIONS, SITUATIONS } from '../../recon/interfaces';
-import { action, json, op, param, pathId, QUERY_PARAMS, queryResult } from './components';
+import { action, json, op, param, pathId, queryParamsSortingOn, queryResult } from './components';
+import { AUDIT_SORT_KEYS } from '../../recon/reconciler';
 
 const str = { type: 'string' };
 const strOrNull = { type: ['string', 'null'] };
@@ -98,7 +99,7 @@ export const paths = {
     get: op({
       summary: "Query the reconciliation audit: one entry per row a run classified",
       tags: TAGS,
-      parameters: QUERY_PARAMS,
+      parameters: queryParamsSortingOn(AUDIT_SORT_KEYS),
       responses: { 200: json(queryResult({ $ref: '#/components/schemas/ReconAuditEntry' }), 'The entries') },
       errors: [400, 403],
     }),

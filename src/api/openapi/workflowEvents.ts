@@ -1,6 +1,7 @@
 // workflow/execution, workflow/message and workflow/signal (src/api/workflowEvents.ts):
 // administrators resume waits other than user tasks and timers.
-import { action, json, op, pathId, QUERY_PARAMS, queryResult } from './components';
+import { action, json, op, pathId, queryParamsSortingOn, queryResult } from './components';
+import { EXECUTION_SORT_KEYS } from '../workflowEvents';
 
 const str = { type: 'string' };
 const strOrNull = { type: ['string', 'null'] };
@@ -12,7 +13,7 @@ export const paths = {
     get: op({
       summary: 'Query the executions waiting for a trigger, a message or a signal (administrators)',
       tags: TAGS,
-      parameters: QUERY_PARAMS,
+      parameters: queryParamsSortingOn(EXECUTION_SORT_KEYS),
       responses: { 200: json(queryResult({ $ref: '#/components/schemas/WaitingExecution' }), 'The waiting executions') },
       errors: [400, 403],
     }),

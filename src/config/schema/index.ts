@@ -4,6 +4,7 @@
 import { authenticationSchema } from './authentication';
 import { NoEffect, noEffectWarning, Schema, validateConf } from './framework';
 import { managedSchema } from './managed';
+import { provisionerSchema } from './provisioner';
 import { syncSchema } from './sync';
 import { workflowSchema } from './workflow';
 
@@ -18,6 +19,7 @@ export const confSchemas: ConfSchemaEntry[] = [
   { file: 'managed.json', schema: managedSchema },
   { file: 'workflow.json', schema: workflowSchema },
   { file: 'sync.json', schema: syncSchema },
+  { file: /^provisioner\.openicf-.+\.json$/, schema: provisionerSchema },
 ];
 
 export function schemaFor(file: string): Schema | undefined {

@@ -1,6 +1,6 @@
 // Jobs for the REST resource and the admin console.
 import { Filter } from '../../crest/queryFilter';
-import { applyFilter, FieldTarget } from '../../repo/filterToSql';
+import { applyFilter, FieldTarget, orderByField } from '../../repo/filterToSql';
 import { InvalidInput } from '../../errors';
 import { dialectOf, Q } from '../../repo/dialect';
 import { Job } from '../interfaces';
@@ -11,6 +11,9 @@ const COLUMNS: Record<string, string> = {
   lockedBy: 'locked_by', runAt: 'run_at', createdAt: 'created_at', updatedAt: 'updated_at',
 };
 
+/** The fields a job query may sort on (_sortKeys): its columns. */
+export const JOB_SORT_KEYS = Object.keys(COLUMNS);
+
 export function jobResolver(field: string[]): FieldTarget {
   const column = field.length === 1 && Object.prototype.hasOwnProperty.call(COLUMNS, field[0]) ? COLUMNS[field[0]] : undefined;
   if (!column) throw new InvalidInput(`Jobs cannot be queried on /${field.join('/')}`);
@@ -18,8 +21,10 @@ export function jobResolver(field: string[]): FieldTarget {
   return { kind: 'column', column, type };
 }
 
-export async function queryJobs(q: Q, filter: Filter, offset: number, limit: number | undefined): Promise<Job[]> {
-  const qb = applyFilter(q('job').select('*'), filter, jobResolver, dialectOf(q)).orderBy('id');
+export async function queryJobs(q: Q, filter: Filter, offset: number, limit: number | undefined, sort: { field: string[]; descending: boolean }[] = []): Promise<Job[]> {
+  const qb = applyFilter(q('job').select('*'), filter, jobResolver, dialectOf(q));
+  for (const s of sort) orderByField(qb, s.field, s.descending, jobResolver, dialectOf(q));
+  qb.orderBy('id');
   if (offset) qb.offset(offset);
   if (limit !== undefined) qb.limit(limit);
   return (await qb).map(rowToJob);

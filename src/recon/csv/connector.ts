@@ -33,6 +33,7 @@ export function loadCsvConnectorConfig(confJson: unknown, projectDir: string): C
   if (typeof maxFieldLength !== 'number' || !Number.isInteger(maxFieldLength) || maxFieldLength < 1) {
     throw new Error(`${where}: configurationProperties.maxFieldLength must be a positive integer`);
   }
+  refuseRenamedAttributes(confJson.objectTypes, where);
   const cfg: CsvConnectorConfig = {
     csvFile: path.resolve(projectDir, csvFile),
     headerUid,
@@ -52,6 +53,25 @@ export function createCsvConnector(cfg: CsvConnectorConfig, name = 'csvfile', ob
     query: () => readCsv(cfg.csvFile, cfg),
     read: (id: string) => reader.read(id),
   };
+}
+
+/**
+ * The CSV connector names every attribute by its header (src/recon/csv/records.ts); an
+ * objectTypes property whose nativeName is another column would be read under the wrong name.
+ * __UID__ and __NAME__ are the headerUid/headerName columns, which reconflow reads as _id and name.
+ */
+function refuseRenamedAttributes(objectTypes: unknown, where: string): void {
+  if (objectTypes === undefined) return;
+  if (!isObject(objectTypes)) throw new Error(`${where}: objectTypes must be an object`);
+  for (const [type, t] of Object.entries(objectTypes)) {
+    if (type !== 'account') throw new Error(`${where}: objectTypes.${type}: reconflow reads the account object type only; remove it`);
+    const props = isObject(t) && isObject(t.properties) ? t.properties : {};
+    for (const [key, p] of Object.entries(props)) {
+      const native = isObject(p) ? p.nativeName : undefined;
+      if (native === undefined || native === key || native === '__UID__' || native === '__NAME__') continue;
+      throw new Error(`${where}: objectTypes.account.properties.${key}.nativeName "${String(native)}": reconflow names each attribute by its CSV header and does not rename it; rename the column or make nativeName "${key}"`);
+    }
+  }
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {
