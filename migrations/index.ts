@@ -16,6 +16,7 @@ import * as externalTasks from './20261207000004_external_tasks';
 import * as workflowTemplates from './20261207000006_workflow_templates';
 import * as schedules from './20261207000010_schedules';
 import * as crest from './20261207000012_crest';
+import * as approvalActions from './20261207000018_approval_actions';
 
 const migrations: Record<string, Knex.Migration> = {
   '20261127000001_initial': initial,
@@ -33,6 +34,7 @@ const migrations: Record<string, Knex.Migration> = {
   '20261207000006_workflow_templates': workflowTemplates,
   '20261207000010_schedules': schedules,
   '20261207000012_crest': crest,
+  '20261207000018_approval_actions': approvalActions,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {
