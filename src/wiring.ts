@@ -14,6 +14,7 @@ import { AppContext } from './context';
 import { JobHandler } from './jobs/interfaces';
 import { defaultWorkerOptions, Worker } from './jobs/worker';
 import { askAgainOptions } from './approval/askAgain';
+import { approvedActions } from './approval/approvedAction';
 import { createUserHandler, recordDeadJob } from './approval/createUser';
 import { recordDecision } from './approval/decision';
 import { incidentsRouter } from './api/incidents';
@@ -76,6 +77,7 @@ export async function buildServices(ctx: AppContext): Promise<Services> {
   });
   const reconciler = new Reconciler(ctx.db, ctx.log, ctx.users, runtime, mappings, connectors, ctx.options.nodeId, {
     askAgain: askAgainOptions(ctx.config.raw['sync.json']),
+    approvedActions: approvedActions(ctx.config.raw['sync.json']),
     startVariables: { escalationDuration: ctx.config.workflow.escalationDuration },
     metrics,
   });

@@ -63,6 +63,7 @@ async function compileLikeStart(raw: Record<string, unknown>, projectDir: string
   const { ConfigError } = await import('../config/conf');
   const { compileMapping, validateSyncConfig } = await import('../recon/mapping');
   const { askAgainOptions } = await import('../approval/askAgain');
+  const { approvedActions } = await import('../approval/approvedAction');
   const { loadCsvConnectorConfig } = await import('../recon/connector');
   const check = (file: string, fn: () => void) => {
     try {
@@ -74,6 +75,7 @@ async function compileLikeStart(raw: Record<string, unknown>, projectDir: string
   check('sync.json', () => {
     validateSyncConfig(raw['sync.json'] ?? { mappings: [] }).forEach((m) => compileMapping(m));
     askAgainOptions(raw['sync.json']);
+    approvedActions(raw['sync.json']);
   });
   for (const [file, json] of Object.entries(raw)) {
     if (/^provisioner\.openicf-(.+)\.json$/.test(file)) check(file, () => void loadCsvConnectorConfig(json, projectDir));

@@ -8,7 +8,7 @@ import { RunRow } from '../repo/reconRuns';
 import { WorkflowRuntime } from '../workflow/runtime';
 import type { AskAgain } from '../approval/askAgain';
 import { DeletionBudget } from './deletionGuard';
-import { CompiledMapping } from './interfaces';
+import { Action, CompiledMapping, Situation } from './interfaces';
 import { RunProgress } from './progress';
 
 /** Source records per batch (one transaction, one audit insert), and target ids per page. */
@@ -16,6 +16,8 @@ export const BATCH = 500;
 
 export interface ReconOptions {
   askAgain: Record<string, AskAgain>;
+  /** Per mapping and situation, a workflow policy's approvedAction (src/approval/approvedAction.ts). */
+  approvedActions?: Record<string, Partial<Record<Situation, Action>>>;
   /** Variables every started approval gets (escalationDuration). */
   startVariables?: Record<string, unknown>;
   metrics?: ReconMetrics;

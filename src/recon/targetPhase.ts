@@ -6,6 +6,7 @@
 import { ManagedUserRow, countManagedUsers, managedUserIdsAfter, readManagedUsers } from '../repo/managedUsers';
 import * as links from '../repo/links';
 import { AuditEntry, insertAudit } from '../repo/reconAudit';
+import { requestTargetApprovals } from '../approval/targetTrigger';
 import { applyInSavepoint } from './applyAction';
 import { countRemoval, removes } from './deletionGuard';
 import { IdSet } from './idSet';
@@ -20,6 +21,8 @@ interface TargetEntry {
   row: ManagedUserRow | null;
   situation: Situation;
   action: Action;
+  /** A workflow policy's process (its approval is asked after the page's actions: src/approval/targetTrigger.ts). */
+  workflowName?: string;
 }
 
 /** Target-phase situations: a policy removing on any of them makes the phase plan its removals first. */
@@ -48,7 +51,8 @@ export async function reconcileTargets(scope: RunScope, seenSources: IdSet, touc
     const audit: AuditEntry[] = [];
     const ts = new Date().toISOString();
     await db.knex.transaction(async (trx) => {
-      for (const { id, link, row, situation, action } of entries) {
+      for (const { id, link, row, situation, action, workflowName } of entries) {
+        if (workflowName) continue;
         const outcome = await applyInSavepoint(trx, users, mapping, action, { source: null as unknown as SourceObject, situation, target: row, targetId: id, linked: !!link, correlatedIds: [] });
         run.progress.count(situation, outcome.status === 'SUCCESS');
         if (action !== 'NOREPORT') {
@@ -58,6 +62,8 @@ export async function reconcileTargets(scope: RunScope, seenSources: IdSet, touc
     });
     for (const n of removals.values()) run.budget?.spend(n);
     await insertAudit(db.knex, audit);
+    const approvals = entries.filter((e) => e.workflowName).map((e) => ({ id: e.id, situation: e.situation, workflowName: e.workflowName!, linkedSourceId: e.link?.firstId ?? null }));
+    await insertAudit(db.knex, await requestTargetApprovals(scope, approvals));
     await maybeFlush();
   }
 }
@@ -83,7 +89,7 @@ async function* targetEntries(scope: RunScope, seenSources: IdSet, touched: IdSe
       const situation = assessTargetSituation({ linkedSourceExists: !!link && seenSources.has(link.firstId), hasLink: !!link, validTarget: row ? mapping.isValidTarget(row.obj) : false });
       if (situation === 'CONFIRMED') continue; // reported in the source phase
       const policy = mapping.policyFor(situation);
-      entries.push({ id, link, row: row ?? null, situation, action: policy.kind === 'action' ? policy.action : 'IGNORE' });
+      entries.push({ id, link, row: row ?? null, situation, action: policy.kind === 'action' ? policy.action : 'ASYNC', ...(policy.kind === 'workflow' && { workflowName: policy.workflowName }) });
     }
     if (entries.length) yield entries;
   }
