@@ -1,6 +1,7 @@
 // The target phase of a full run: the managed users the source phase did not reach, page by page,
 // are SOURCE_MISSING (linked to a source row that is gone), UNASSIGNED (no link) or TARGET_IGNORED
-// (not a valid target), and their policy's action is applied with its audit entry. A mapping that
+// (not a valid target), and their policy's action is applied with its audit entry (a workflow
+// policy asks for an approval per target instead: src/approval/targetTrigger.ts). A mapping that
 // can delete or unlink here counts its removals over every page first, and stops the run before
 // the first one when they pass its deletionThreshold (deletionGuard.ts).
 import { ManagedUserRow, countManagedUsers, managedUserIdsAfter, readManagedUsers } from '../repo/managedUsers';
