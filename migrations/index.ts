@@ -18,6 +18,7 @@ import * as schedules from './20261207000010_schedules';
 import * as crest from './20261207000012_crest';
 import * as reconAuditAmbiguous from './20261207000014_recon_audit_ambiguous';
 import * as config from './20261207000016_config';
+import * as approvalActions from './20261207000018_approval_actions';
 
 const migrations: Record<string, Knex.Migration> = {
   '20261127000001_initial': initial,
@@ -37,6 +38,7 @@ const migrations: Record<string, Knex.Migration> = {
   '20261207000012_crest': crest,
   '20261207000014_recon_audit_ambiguous': reconAuditAmbiguous,
   '20261207000016_config': config,
+  '20261207000018_approval_actions': approvalActions,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -144,6 +144,12 @@ export function decisionOutcome(approved, history) {
   // A server without approval records (no "approval" key) cannot say whether an account was made.
   if (a === undefined) return { text: 'approved — whether an account was created is not reported', kind: 'warn', final: true };
   if (!a) return { text: 'approved', kind: 'ok', final: true }; // null: not an account approval, nothing else to follow
+  // Another action than CREATE (issue 16): performed, failed (an incident) or still running.
+  if (a.action && a.action !== 'CREATE') {
+    if (a.outcome === 'performed') return { text: `approved — ${a.outcomeMessage || `${a.action} performed`}`, kind: 'ok', final: true };
+    if (a.outcome === 'failed') return { text: `approved — ${a.action} not performed: ${a.outcomeMessage || 'no reason was recorded'}`, kind: 'error', final: true };
+    return { text: `approved — performing ${a.action}…`, kind: 'info', final: false };
+  }
   switch (a.outcome) {
     case 'created':
       return { text: 'approved — account created', kind: 'ok', final: true };

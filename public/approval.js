@@ -1,5 +1,6 @@
 // The inbox's "this is the user that will be created" panel: the snapshot an approval is bound to
-// (task.approval), rendered as text only. Roles stand out, administrator roles most of all,
+// (task.approval), rendered as text only; an approval of another action (delete, unlink, update…)
+// says what approving does to which target. Roles stand out, administrator roles most of all,
 // because they are what an approver most needs to see before saying yes.
 import { approvalRoles, isAdminRole } from '/api.js';
 import { fmtDate, h } from '/dom.js';
@@ -46,9 +47,34 @@ function decisionLine(d) {
   return h('li', { dataset: { testid: 'earlier-decision', decision: d.decision || '' } }, `${d.decision || 'undecided'}${who}${when}${outcome}`);
 }
 
+/** What approving does, for an approval of another action than CREATE (issue 16): heading and explanation. */
+const ACTION_TEXT = {
+  UPDATE: ['This is what the user will be updated with', 'Approving links the source row to this user and writes these values'],
+  LINK: ['This is the user the source row will be linked to', 'Approving links the source row to this user; nothing else changes'],
+  DELETE: ['This is the user that will be deleted', 'Approving deletes this user and its link'],
+  UNLINK: ['This is the user that will be unlinked', 'Approving removes the link between this user and its source row; the user stays'],
+};
+
+function actionPanel(approval) {
+  const target = approval.target && typeof approval.target === 'object' ? approval.target : null;
+  const [title, what] = ACTION_TEXT[approval.action] || [`Approving performs ${approval.action}`, `Approving performs ${approval.action}`];
+  const earlier = Array.isArray(approval.earlierDecisions) ? approval.earlierDecisions : [];
+  return [
+    h('h3', { id: 'approval-title', dataset: { testid: 'approval-action', action: approval.action } }, title),
+    h('p', { class: 'muted small' },
+      what, approval.targetId ? ` (managed/user/${approval.targetId})` : '',
+      approval.situation ? `; situation ${approval.situation}` : '',
+      approval.sourceId ? `, source row ${approval.sourceId}` : ', no source row', approval.mapping ? ` (mapping ${approval.mapping})` : '',
+      '. If the situation has changed when the approval is carried out, nothing is done and the failure is shown as an incident.'),
+    target ? h('dl', { class: 'meta', 'data-testid': 'approval-attrs' }, attributeRows(target)) : h('p', { class: 'muted' }, 'No target.'),
+    earlier.length ? [h('h4', {}, 'Earlier decisions'), h('ul', { class: 'decisions', 'data-testid': 'earlier-decisions' }, earlier.map(decisionLine))] : null,
+  ];
+}
+
 /** The panel's content for a task's approval, or null when the task has none. */
 export function approvalPanel(approval) {
   if (!approval || typeof approval !== 'object') return null;
+  if (approval.action && approval.action !== 'CREATE') return actionPanel(approval);
   const target = approval.target && typeof approval.target === 'object' ? approval.target : {};
   const roles = approvalRoles(approval);
   const admins = roles.filter(isAdminRole);

@@ -62,16 +62,16 @@ export function reconRouter(recon: Reconciler) {
       if (action !== 'performAction') throw unknownAction(action);
       const mapping = recon.mapping(queryString(req, 'mapping'));
       const sourceId = queryString(req, 'sourceId');
-      if (!sourceId) throw badRequest('The sourceId parameter is required');
+      const targetId = queryString(req, 'targetId');
+      if (!sourceId && !targetId) throw badRequest('The sourceId parameter (or, for a target-phase situation, targetId) is required');
       const situation = queryString(req, 'situation');
       if (situation !== undefined && !(SITUATIONS as readonly string[]).includes(situation)) throw badRequest(`situation must be one of ${SITUATIONS.join(', ')}`);
-      const result = await recon.resync({
-        mapping, connector: recon.connectorFor(mapping), sourceId, action: parseAction(queryString(req, 'action')),
-        reconId: queryString(req, 'reconId') ?? null, situation: (situation as Situation | undefined) ?? null,
-      });
+      const common = { mapping, connector: recon.connectorFor(mapping), action: parseAction(queryString(req, 'action')), reconId: queryString(req, 'reconId') ?? null, situation: (situation as Situation | undefined) ?? null };
+      // No sourceId: OpenIDM's ObjectMapping.performAction runs a TargetSyncOperation on targetId.
+      const result = sourceId ? await recon.resync({ ...common, sourceId }) : await recon.resyncTarget({ ...common, targetId: targetId! });
       // OpenIDM's ObjectMapping.performAction throws SynchronizationException (a ConflictException)
       // on failure, e.g. "Expected situation does not match. Expected: ABSENT, Found: FOUND".
-      if (result.status === 'FAILURE') throw conflict(result.message ?? `${result.action} failed for ${result.sourceId}`, result);
+      if (result.status === 'FAILURE') throw conflict(result.message ?? `${result.action} failed for ${result.sourceId ?? targetId}`, result);
       // SynchronizationService.actionInstance answers {"status": "OK"}; the rest is reconflow's.
       res.json({ status: 'OK', situation: result.situation, action: result.action, sourceId: result.sourceId, targetId: result.targetId });
     });

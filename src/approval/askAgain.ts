@@ -39,11 +39,15 @@ export function verdict(requests: RequestState[], sourceHash: string, askAgain: 
   if (!decided) return { kind: 'ask' };
   const by = `${decided.decidedBy ?? 'an approver'} at ${decided.decidedAt}`;
   if (decided.decision === 'approved') {
+    // Another action than CREATE (issue 16) is named as such.
+    const other = decided.action && decided.action !== 'CREATE' ? decided.action : null;
     if (decided.outcome === null) {
-      return { kind: 'skip', processInstanceId: decided.processInstanceId, message: `Approved by ${by}; the user has not been created yet (instance ${decided.processInstanceId}, its createUser job is pending)` };
+      const what = other ? `${other} has not been performed yet` : 'the user has not been created yet';
+      return { kind: 'skip', processInstanceId: decided.processInstanceId, message: `Approved by ${by}; ${what} (instance ${decided.processInstanceId}, its createUser job is pending)` };
     }
     if (decided.outcome === 'failed' && decided.sourceHash === sourceHash) {
-      return { kind: 'skip', processInstanceId: decided.processInstanceId, message: `Approved by ${by}, but the account could not be created (instance ${decided.processInstanceId}): ${decided.outcomeMessage ?? 'see its incident'}; retry the incident` };
+      const what = other ? `${other} could not be performed` : 'the account could not be created';
+      return { kind: 'skip', processInstanceId: decided.processInstanceId, message: `Approved by ${by}, but ${what} (instance ${decided.processInstanceId}): ${decided.outcomeMessage ?? 'see its incident'}; retry the incident` };
     }
     return { kind: 'ask' };
   }

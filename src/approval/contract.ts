@@ -3,21 +3,29 @@
 // approval_request (src/repo/decisions.ts), never in process variables, which a submission or a
 // later step may change: the createUser step reads only the snapshot.
 import { sha256Hex } from '../recon/hash';
-import { SourceObject } from '../recon/interfaces';
+import { Action, SourceObject } from '../recon/interfaces';
 
 /** The approval's bound content: what the approver is shown and what createUser creates. */
 export interface Snapshot {
   mapping: string;
-  sourceId: string;
-  /** canonicalHash of the source row at request time. */
+  /** null for a target-phase approval (IDM's TargetSyncOperation passes no sourceId). */
+  sourceId: string | null;
+  /** canonicalHash of the source row (of the target, in the target phase) at request time. */
   sourceHash: string;
-  /** The mapped target (after the mapping's transforms), with its _id; never a password. */
-  target: Record<string, unknown>;
+  /**
+   * CREATE: the mapped target (after the mapping's transforms), with its _id; UPDATE: the values
+   * that will be written; other actions: the target as it is (null without one). Never a password.
+   */
+  target: Record<string, unknown> | null;
+  /** The action the approval performs (recon.actionParam.action), its situation and target. */
+  action: Action;
+  situation: string;
+  targetId: string | null;
 }
 
-/** One approval per workflow, mapping and source row at a time (the instance's open key). */
-export function openKeyFor(workflowName: string, mapping: string, sourceId: string): string {
-  return `${workflowName}|${mapping}|${sourceId}`;
+/** One approval per workflow, mapping and source row at a time (the instance's open key); per target in the target phase. */
+export function openKeyFor(workflowName: string, mapping: string, sourceId: string | null, targetId: string | null = null): string {
+  return sourceId !== null ? `${workflowName}|${mapping}|${sourceId}` : `${workflowName}|${mapping}|target:${targetId ?? ''}`;
 }
 
 /** sha256 of the source object with its keys sorted: the same row gives the same hash on every read. */
@@ -47,18 +55,23 @@ export function withoutSecrets(target: Record<string, unknown>): Record<string, 
   return Object.fromEntries(Object.entries(target).filter(([k]) => !SECRET_FIELDS.has(k)));
 }
 
-/** The start variables of an approval (the sample's contract with its BPMN). */
-export function startVariables(s: { reconId: string; mapping: string; situation: string; sourceId: string; sourceHash: string; targetId: string | null }, defaults?: Record<string, unknown>): Record<string, unknown> {
+/**
+ * The start variables of an approval (the sample's contract with its BPMN): IDM's recon.actionParam
+ * (SyncOperation.toJsonValue: reconId, mapping, situation, action, sourceId, linkQualifier, targetId
+ * where there is one; TargetSyncOperation.toJsonValue: target "true" and no sourceId), plus sourceHash.
+ */
+export function startVariables(s: { reconId: string; mapping: string; situation: string; action: Action; sourceId: string | null; sourceHash: string; targetId: string | null }, defaults?: Record<string, unknown>): Record<string, unknown> {
   const v: Record<string, unknown> = {
     ...defaults,
     reconId: s.reconId,
     mapping: s.mapping,
     situation: s.situation,
-    action: 'CREATE',
-    sourceId: s.sourceId,
-    linkQualifier: 'default',
-    sourceHash: s.sourceHash,
+    action: s.action,
   };
+  if (s.sourceId !== null) v.sourceId = s.sourceId;
+  else v.target = 'true';
+  v.linkQualifier = 'default';
+  v.sourceHash = s.sourceHash;
   if (s.targetId) v.targetId = s.targetId;
   return v;
 }

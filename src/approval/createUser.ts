@@ -1,4 +1,5 @@
-// The createUser step of an approved request: creates exactly the snapshot the approver saw, read
+// The createUser step of an approved request (its job's topic is the sample's, createUser; a request
+// for another action than CREATE is performed by performApproved.ts): creates exactly the snapshot the approver saw, read
 // from approval_request by the job's own instance (never from variables or the job's payload), if
 // the source row still has the snapshot's hash. Outcomes:
 //  - created: the user exists (made now, or linked to the one that correlates) → job done;
@@ -20,6 +21,7 @@ import { HookFailed } from '../recon/hooks';
 import { isFinalRefusal } from '../recon/refusal';
 import { canonicalHash } from './contract';
 import { NO_SNAPSHOT } from './decision';
+import { performApproved } from './performApproved';
 
 export interface CreateUserDeps {
   mappings: Map<string, CompiledMapping>;
@@ -28,8 +30,8 @@ export interface CreateUserDeps {
 }
 
 export interface CreateUserResult {
-  outcome: 'created' | 'superseded';
-  sourceId: string;
+  outcome: 'created' | 'performed' | 'superseded';
+  sourceId: string | null;
   targetId: string | null;
   message: string | null;
 }
@@ -69,23 +71,26 @@ async function createFromSnapshot(trx: Knex.Transaction, deps: CreateUserDeps, i
   if (!req) {
     const done = await readRequest(trx, instanceId);
     if (!done) throw new PermanentJobFailure(`Process instance ${instanceId} has no approval request: only an approval that a reconciliation asked for creates a user (what it creates is the snapshot the approver was shown)`);
-    // Already created or superseded (an earlier run committed): the same answer again.
-    return { outcome: done.outcome === 'superseded' ? 'superseded' : 'created', sourceId: done.sourceId, targetId: null, message: done.outcomeMessage };
+    // Already done or superseded (an earlier run committed): the same answer again.
+    return { outcome: done.outcome === 'superseded' || done.outcome === 'performed' ? done.outcome : 'created', sourceId: done.sourceId, targetId: null, message: done.outcomeMessage };
   }
-  if (!req.target) throw new PermanentJobFailure(NO_SNAPSHOT(instanceId));
+  // Any other action than CREATE (issue 16): performAction's semantics, performApproved.ts.
+  if (req.action && req.action !== 'CREATE') return performApproved(trx, deps, req, at);
+  if (!req.target || req.sourceId === null) throw new PermanentJobFailure(NO_SNAPSHOT(instanceId));
+  const sourceId = req.sourceId;
   const mapping = deps.mappings.get(req.mapping);
   if (!mapping) throw new PermanentJobFailure(`The mapping ${req.mapping} of instance ${instanceId} is not configured in sync.json`);
   const connector = deps.connectors.get(mapping.source);
   if (!connector) throw new PermanentJobFailure(`No connector for ${mapping.source}`);
 
-  const source = await connector.read(req.sourceId);
+  const source = await connector.read(sourceId);
   const hashNow = source ? canonicalHash(source) : null;
   if (!source || hashNow !== req.sourceHash) {
     const message = source
-      ? `Superseded: the source row ${mapping.source}/${req.sourceId} changed since the request (hash ${req.sourceHash} → ${hashNow}); nothing was created, the next reconciliation asks again`
-      : `Superseded: the source row ${mapping.source}/${req.sourceId} is gone since the request (hash ${req.sourceHash} → none); nothing was created`;
+      ? `Superseded: the source row ${mapping.source}/${sourceId} changed since the request (hash ${req.sourceHash} → ${hashNow}); nothing was created, the next reconciliation asks again`
+      : `Superseded: the source row ${mapping.source}/${sourceId} is gone since the request (hash ${req.sourceHash} → none); nothing was created`;
     await setOutcome(trx, instanceId, 'superseded', message, at);
-    return { outcome: 'superseded', sourceId: req.sourceId, targetId: null, message };
+    return { outcome: 'superseded', sourceId, targetId: null, message };
   }
 
   const a = await assessOne(trx, mapping, source);
@@ -97,7 +102,7 @@ async function createFromSnapshot(trx: Knex.Transaction, deps: CreateUserDeps, i
     await applyAction(trx, deps.users, { mapping, action: 'LINK', source, mapped: null, targetId: a.targetId, linked: a.linked, situation: a.situation, reconId: req.reconId });
     outcome = { targetId: a.targetId, message: `Linked to the existing managed/user/${a.targetId}, which correlates with the source row`, action: 'LINK' };
   } else if (a.situation !== 'ABSENT') {
-    throw new PermanentJobFailure(`The situation of ${req.sourceId} is now ${a.situation}: nothing was created`);
+    throw new PermanentJobFailure(`The situation of ${sourceId} is now ${a.situation}: nothing was created`);
   } else if (await deps.users.readRow(trx, targetId)) {
     throw new PermanentJobFailure(`A managed user with _id ${targetId} already exists (it does not correlate with the source row): nothing was created`);
   } else {
@@ -121,5 +126,5 @@ export const recordDeadJob: DeadJobHook = async (trx, job, reason) => {
   const m = /^createUser:(\d+)$/.exec(job.key);
   if (!m) return;
   const req = await readRequest(trx, Number(m[1]));
-  if (req && req.outcome !== 'created' && req.outcome !== 'superseded') await setOutcome(trx, req.processInstanceId, 'failed', reason, new Date().toISOString());
+  if (req && req.outcome !== 'created' && req.outcome !== 'performed' && req.outcome !== 'superseded') await setOutcome(trx, req.processInstanceId, 'failed', reason, new Date().toISOString());
 };

@@ -10,13 +10,14 @@ export const NO_SNAPSHOT = (instanceId: number) =>
 /** The onFinished hook of the runtime: an ended approval instance records its decision (others are not approvals). */
 export async function recordDecision(trx: Knex.Transaction, e: EndedEvent): Promise<void> {
   const v = e.instance.variables;
-  if (e.result.status !== 'ended' || typeof v.mapping !== 'string' || typeof v.sourceId !== 'string') return;
+  // A target-phase approval (issue 16) has a targetId and no sourceId.
+  if (e.result.status !== 'ended' || typeof v.mapping !== 'string' || (typeof v.sourceId !== 'string' && typeof v.targetId !== 'string')) return;
   const approved = e.result.jobs.some((j) => j.topic === 'createUser');
   const at = new Date().toISOString();
   const row = {
     processInstanceId: e.instance.id,
     mapping: v.mapping,
-    sourceId: v.sourceId,
+    sourceId: typeof v.sourceId === 'string' ? v.sourceId : null,
     sourceHash: typeof v.sourceHash === 'string' ? v.sourceHash : null,
     reconId: typeof v.reconId === 'string' ? v.reconId : null,
   };

@@ -1,23 +1,31 @@
-// The ABSENT action of the sample: ask for an approval of each row's snapshot, unless the ask-again
-// policy says otherwise. A batch costs one request lookup per mapping, one runtime.startMany and
-// one multi-row insert of snapshots inside the transaction that stores the new instances.
+// A workflow policy's action (the sample's ABSENT; any situation of either phase since issue 16):
+// ask for an approval of each row's snapshot, unless the ask-again policy says otherwise. A batch
+// costs one request lookup per mapping, one runtime.startMany and one multi-row insert of snapshots
+// inside the transaction that stores the new instances. The process gets IDM's recon.actionParam:
+// the action is the situation's default (Situation.getDefaultAction, as SyncOperation.determineAction
+// sets it before the policy's script runs) unless the policy's approvedAction names another.
 import type { Knex } from 'knex';
 import { ManagedUsers } from '../managed/users';
-import { insertRequests, RequestRow, requestsOfSources } from '../repo/decisions';
+import { insertRequests, RequestRow, RequestState, requestsOfSources, requestsOfTargets } from '../repo/decisions';
 import { Q } from '../repo/dialect';
-import { CompiledMapping, Situation, SourceObject } from '../recon/interfaces';
+import { readManagedUsers } from '../repo/managedUsers';
+import { DEFAULT_ACTIONS } from '../recon/mapping';
+import { Action, CompiledMapping, Situation, SourceObject } from '../recon/interfaces';
 import { StartRequest, WorkflowRuntime } from '../workflow/runtime';
 import { openKeyFor, Snapshot, startVariables } from './contract';
 import { AskAgain, verdict } from './askAgain';
-import { snapshotOf } from './request';
+import { actionSnapshotOf, snapshotOf } from './request';
 
 export interface ApprovalInput {
   workflowName: string;
   mapping: CompiledMapping;
   reconId: string;
-  situation: string;
-  source: SourceObject;
+  situation: Situation;
+  /** null in the target phase. */
+  source: SourceObject | null;
   targetId: string | null;
+  /** The action the approval performs (recon.actionParam.action); the situation's default when not given. */
+  action?: Action;
   askAgain: AskAgain;
   startUserId: string | null;
   /** Deployment-wide start variables, e.g. escalationDuration from conf/workflow.json. */
@@ -33,12 +41,28 @@ export interface ApprovalOutcome {
 function startRequest(t: ApprovalInput, s: Snapshot): StartRequest {
   return {
     key: t.workflowName,
-    businessKey: `sourceId: ${s.sourceId}, targetId: ${t.targetId ?? ''}, reconId: ${t.reconId}`,
-    variables: startVariables({ reconId: t.reconId, mapping: s.mapping, situation: t.situation, sourceId: s.sourceId, sourceHash: s.sourceHash, targetId: t.targetId }, t.defaults),
+    businessKey: `sourceId: ${s.sourceId ?? ''}, targetId: ${t.targetId ?? ''}, reconId: ${t.reconId}`,
+    variables: startVariables({ reconId: t.reconId, mapping: s.mapping, situation: t.situation, action: s.action, sourceId: s.sourceId, sourceHash: s.sourceHash, targetId: t.targetId }, t.defaults),
     startUserId: t.startUserId,
-    openKey: openKeyFor(t.workflowName, s.mapping, s.sourceId),
+    openKey: openKeyFor(t.workflowName, s.mapping, s.sourceId, t.targetId),
   };
 }
+
+const actionOf = (t: ApprovalInput): Action => t.action ?? DEFAULT_ACTIONS[t.situation];
+
+/** Each input's snapshot: CREATE as always; other actions show their target (read in one query). */
+async function snapshotsOf(q: Q, users: ManagedUsers, inputs: ApprovalInput[]): Promise<(Snapshot | Error)[]> {
+  const ids = inputs.filter((t) => actionOf(t) !== 'CREATE' && t.targetId).map((t) => t.targetId!);
+  const targets = ids.length ? await readManagedUsers(q, [...new Set(ids)]) : new Map();
+  return inputs.map((t) => {
+    const action = actionOf(t);
+    if (action === 'CREATE') return t.source ? snapshotOf(t.mapping, t.source, users, { situation: t.situation as Situation, reconId: t.reconId }) : new Error(`CREATE needs a source row (situation ${t.situation})`);
+    return actionSnapshotOf(t.mapping, action, t.situation, t.source, t.targetId, (t.targetId && targets.get(t.targetId)) || null);
+  });
+}
+
+/** The subject a request is kept under: its source row, or its target in the target phase. */
+const subjectOf = (s: Snapshot) => (s.sourceId !== null ? `s:${s.sourceId}` : `t:${s.targetId ?? ''}`);
 
 /**
  * Each entry gets its outcome or its own Error (a row that cannot become a user is an Error and no
@@ -57,16 +81,23 @@ export async function requestApprovals(q: Q, runtime: WorkflowRuntime, users: Ma
 
 async function requestBatch(q: Q, runtime: WorkflowRuntime, users: ManagedUsers, inputs: ApprovalInput[]): Promise<(ApprovalOutcome | Error)[]> {
   const out: (ApprovalOutcome | Error)[] = new Array(inputs.length);
-  const snapshots = inputs.map((t) => snapshotOf(t.mapping, t.source, users, { situation: t.situation as Situation, reconId: t.reconId }));
-  const byMapping = new Map<string, string[]>();
+  const snapshots = await snapshotsOf(q, users, inputs);
+  const byMapping = new Map<string, { sources: string[]; targets: string[] }>();
   snapshots.forEach((s) => {
     if (s instanceof Error) return;
-    const ids = byMapping.get(s.mapping) ?? [];
-    ids.push(s.sourceId);
+    const ids = byMapping.get(s.mapping) ?? { sources: [], targets: [] };
+    if (s.sourceId !== null) ids.sources.push(s.sourceId);
+    else if (s.targetId !== null) ids.targets.push(s.targetId);
     byMapping.set(s.mapping, ids);
   });
-  const requests = new Map<string, Awaited<ReturnType<typeof requestsOfSources>>>();
-  for (const [mapping, ids] of byMapping) requests.set(mapping, await requestsOfSources(q, mapping, ids));
+  // Per mapping, the requests of each subject ("s:<sourceId>" or "t:<targetId>").
+  const requests = new Map<string, Map<string, RequestState[]>>();
+  for (const [mapping, ids] of byMapping) {
+    const bySubject = new Map<string, RequestState[]>();
+    if (ids.sources.length) for (const [id, list] of await requestsOfSources(q, mapping, ids.sources)) bySubject.set(`s:${id}`, list);
+    if (ids.targets.length) for (const [id, list] of await requestsOfTargets(q, mapping, ids.targets)) bySubject.set(`t:${id}`, list);
+    requests.set(mapping, bySubject);
+  }
 
   const starting: { index: number; snapshot: Snapshot; req: StartRequest; replaces: number | null }[] = [];
   const supersede = new Map<string, { instanceId: number; reason: string }>();
@@ -76,7 +107,7 @@ async function requestBatch(q: Q, runtime: WorkflowRuntime, users: ManagedUsers,
       out[index] = s;
       return;
     }
-    const v = verdict(requests.get(s.mapping)?.get(s.sourceId) ?? [], s.sourceHash, t.askAgain);
+    const v = verdict(requests.get(s.mapping)?.get(subjectOf(s)) ?? [], s.sourceHash, t.askAgain);
     if (v.kind === 'skip') {
       out[index] = { started: false, processInstanceId: v.processInstanceId, message: v.message };
       return;
@@ -94,7 +125,10 @@ async function requestBatch(q: Q, runtime: WorkflowRuntime, users: ManagedUsers,
     for (const { req, instance } of stored) {
       const s = snapshotOfReq.get(req);
       if (!s) continue;
-      rows.push({ processInstanceId: instance.id, mapping: s.mapping, sourceId: s.sourceId, sourceHash: s.sourceHash, reconId: String(req.variables.reconId ?? '') || null, target: s.target, requestedAt: at, outcome: null, outcomeMessage: null, outcomeAt: null });
+      rows.push({
+        processInstanceId: instance.id, mapping: s.mapping, sourceId: s.sourceId, sourceHash: s.sourceHash, reconId: String(req.variables.reconId ?? '') || null, target: s.target,
+        action: s.action, situation: s.situation, targetId: s.targetId, requestedAt: at, outcome: null, outcomeMessage: null, outcomeAt: null,
+      });
     }
     await insertRequests(trx, rows);
   };
@@ -108,7 +142,7 @@ async function requestBatch(q: Q, runtime: WorkflowRuntime, users: ManagedUsers,
       message: !created
         ? `An approval is already open (instance ${instance.id})`
         : s.replaces !== null
-          ? `Started ${name} instance ${instance.id}; it supersedes instance ${s.replaces}, whose source row changed`
+          ? `Started ${name} instance ${instance.id}; it supersedes instance ${s.replaces}, whose ${s.snapshot.sourceId !== null ? 'source row' : 'target'} changed`
           : `Started ${name} instance ${instance.id}`,
     };
   });

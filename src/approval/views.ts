@@ -3,16 +3,21 @@
 // and the createUser outcome. null for instances that are not approvals a recon asked for.
 import { InstanceRow } from '../repo/processInstances';
 import { Q } from '../repo/dialect';
-import { readRequest, RequestState, requestsOfSources } from '../repo/decisions';
+import { readRequest, RequestState, requestsOfSources, requestsOfTargets } from '../repo/decisions';
 import { rolesOf } from './contract';
 
 export interface ApprovalView {
   mapping: string;
-  sourceId: string;
+  /** null for a target-phase approval (no source row). */
+  sourceId: string | null;
   sourceHash: string | null;
   target: Record<string, unknown> | null;
   roles: string[];
   earlierDecisions: { decision: string; decidedBy: string | null; decidedAt: string | null; outcome: string | null }[];
+  /** Only for another action than CREATE (issue 16; a CREATE approval reads as before): what approving does, to which target. */
+  action?: string;
+  situation?: string | null;
+  targetId?: string | null;
 }
 
 /** pending while approved and not yet run; null while undecided or when rejected. */
@@ -21,7 +26,9 @@ const outcomeOf = (r: RequestState) => (r.decision === 'approved' ? r.outcome ??
 async function view(q: Q, instanceId: number): Promise<{ req: RequestState; view: ApprovalView } | null> {
   const req = await readRequest(q, instanceId);
   if (!req) return null;
-  const all = (await requestsOfSources(q, req.mapping, [req.sourceId])).get(req.sourceId) ?? [];
+  const all = req.sourceId !== null
+    ? (await requestsOfSources(q, req.mapping, [req.sourceId])).get(req.sourceId) ?? []
+    : req.targetId ? (await requestsOfTargets(q, req.mapping, [req.targetId])).get(req.targetId) ?? [] : [];
   const earlier = all.filter((r) => r.processInstanceId < instanceId && r.decision !== null);
   return {
     req,
@@ -32,6 +39,7 @@ async function view(q: Q, instanceId: number): Promise<{ req: RequestState; view
       target: req.target,
       roles: rolesOf(req.target),
       earlierDecisions: earlier.map((r) => ({ decision: r.decision!, decidedBy: r.decidedBy, decidedAt: r.decidedAt, outcome: outcomeOf(r) })),
+      ...(req.action && req.action !== 'CREATE' ? { action: req.action, situation: req.situation ?? null, targetId: req.targetId ?? null } : {}),
     },
   };
 }

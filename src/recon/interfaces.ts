@@ -47,7 +47,7 @@ export const ACTIONS = ['CREATE', 'UPDATE', 'DELETE', 'LINK', 'UNLINK', 'EXCEPTI
 export type Action = (typeof ACTIONS)[number];
 
 /** `postAction`: the policy's script run after its action (OpenIDM's Policy.evaluatePostAction). */
-export type PolicyAction = ({ kind: 'action'; action: Action } | { kind: 'workflow'; workflowName: string }) & { postAction?: CompiledScript };
+export type PolicyAction = ({ kind: 'action'; action: Action } | { kind: 'workflow'; workflowName: string; /** reconflow's approvedAction: what the approval performs instead of the situation's default. */ approvedAction?: Action }) & { postAction?: CompiledScript };
 
 /** An inline script as sync.json writes it. Only `text/javascript` with an inline `source` is supported. */
 export type ScriptConfig = { type: 'text/javascript' | 'groovy'; source?: string; [k: string]: unknown };

@@ -16,6 +16,7 @@ import {
   Situation,
   SourceObject,
 } from './interfaces';
+import { approvedActions } from '../approval/approvedAction';
 import { groovyMissing } from '../scripts/groovyHost';
 import { CompiledScript, compileScript } from './script';
 import { parseQueryFilter, matchesFilter } from '../crest/queryFilter';
@@ -282,13 +283,15 @@ export function validateSyncConfig(json: unknown, scripts?: ScriptResolver): Map
   if (!isObject(json)) throw new Error('sync configuration must be a JSON object with a "mappings" array');
   if (!Array.isArray(json.mappings)) throw new Error('mappings is required (an array)');
   const names = new Set<string>();
-  return json.mappings.map((m, i) => {
+  const out = json.mappings.map((m, i) => {
     const at = `mappings[${i}]`;
     const out = mapping(m, at, scripts);
     if (names.has(out.name)) throw new Error(`${at}.name "${out.name}" is used by another mapping`);
     names.add(out.name);
     return out;
   });
+  approvedActions(json); // a workflow policy's approvedAction: refused naming the key when it cannot be performed
+  return out;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -438,7 +441,7 @@ export function compileMapping(cfg: MappingConfig, opts: { scriptDirs?: string[]
   const corrTokens = correlationRule ? pointerTokens(correlationRule.sourceField) : null;
 
   const configuredPolicies = cfg.policies.map((p, i) => {
-    const policy: PolicyAction = typeof p.action === 'string' ? { kind: 'action', action: p.action } : { kind: 'workflow', workflowName: p.action.workflowName };
+    const policy: PolicyAction = typeof p.action === 'string' ? { kind: 'action', action: p.action } : { kind: 'workflow', workflowName: p.action.workflowName, ...(typeof p.action.approvedAction === 'string' && { approvedAction: p.action.approvedAction as Action }) };
     if (p.postAction?.source) policy.postAction = compileScript(p.postAction.source, `${cfg.name}.policies[${i}].postAction`, { language: p.postAction.type, scriptDirs });
     return { situation: p.situation, policy, condition: policyCondition(p.condition, `${cfg.name}.policies[${i}].condition`, scriptDirs) };
   });

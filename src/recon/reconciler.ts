@@ -25,6 +25,7 @@ import { DeletionBudget, emptySourceStop, ReconStopped } from './deletionGuard';
 import { ResultStats, runResultScript } from './hooks';
 import { RunProgress } from './progress';
 import { ResyncRequest, ResyncResult, resyncOneNow } from './resyncOne';
+import { resyncTarget, TargetResyncRequest, TargetResyncResult } from './resyncTarget';
 import { ActiveRun, BATCH, ReconOptions, RunScope } from './runScope';
 import { onlyIds, reconcileSourceBatch } from './sourcePhase';
 import { reconcileTargets } from './targetPhase';
@@ -82,6 +83,11 @@ export class Reconciler {
   /** sync performAction: re-assesses one source object and applies the action (resyncOne.ts), in its own transaction. */
   resync(req: ResyncRequest): Promise<ResyncResult> {
     return resyncOneNow(this.db.knex, this.users, req);
+  }
+
+  /** sync performAction with targetId only: OpenIDM's TargetSyncOperation (resyncTarget.ts), in its own transaction. */
+  resyncTarget(req: TargetResyncRequest): Promise<TargetResyncResult> {
+    return this.db.knex.transaction((trx) => resyncTarget(trx, this.users, req));
   }
 
   /** audit/recon: the entries matching `filter`, one page. */

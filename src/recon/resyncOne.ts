@@ -2,7 +2,8 @@
 // sync?_action=performAction, served by src/api/recon.ts): assesses it now, fails when the caller's
 // expected situation no longer holds, else applies the requested action as requested; a CREATE whose
 // target exists fails rather than creating a duplicate. The action itself is applyAction.ts. (An
-// approval's createUser step does not come here: it creates its snapshot, src/approval/createUser.ts.)
+// approval's CREATE does not come here: it creates its snapshot, src/approval/createUser.ts; its
+// other actions do, src/approval/performApproved.ts; a target alone is resyncTarget.ts.)
 import type { Knex } from 'knex';
 import { InvalidInput, NotFound } from '../errors';
 import { ManagedUsers } from '../managed/users';

@@ -9,7 +9,7 @@ import { WorkflowRuntime } from '../workflow/runtime';
 import type { AskAgain } from '../approval/askAgain';
 import { DeletionBudget } from './deletionGuard';
 import type { ResultStats } from './hooks';
-import { CompiledMapping } from './interfaces';
+import { Action, CompiledMapping, Situation } from './interfaces';
 import { RunProgress } from './progress';
 
 /** Source records per batch (one transaction, one audit insert), and target ids per page. */
@@ -17,6 +17,7 @@ export const BATCH = 500;
 
 export interface ReconOptions {
   askAgain: Record<string, AskAgain>;
+  /** Per mapping and situation, a workflow policy's approvedAction (src/approval/approvedAction.ts). */
   /** Variables every started approval gets (escalationDuration). */
   startVariables?: Record<string, unknown>;
   metrics?: ReconMetrics;

@@ -126,7 +126,7 @@ export async function reconcileSourceBatch(scope: RunScope, batch: SourceRecord[
         users,
         workflowStarts.map(({ a, policy }) => ({
           workflowName: policy.workflowName, mapping, reconId: run.row.id, situation: a.situation, source: a.source,
-          targetId: a.targetId, askAgain: scope.options.askAgain[mapping.name] ?? 'whenSourceChanges',
+          targetId: a.targetId, action: policy.approvedAction, askAgain: scope.options.askAgain[mapping.name] ?? 'whenSourceChanges',
           startUserId: (run.row.parameters.startedBy as string) ?? null,
           defaults: scope.options.startVariables,
         })),

@@ -1,11 +1,13 @@
 // The target phase of a full run: the managed users the source phase did not reach, page by page,
 // are SOURCE_MISSING (linked to a source row that is gone), UNASSIGNED (no link) or TARGET_IGNORED
-// (not a valid target), and their policy's action is applied with its audit entry. A mapping that
+// (not a valid target), and their policy's action is applied with its audit entry (a workflow
+// policy asks for an approval per target instead: src/approval/targetTrigger.ts). A mapping that
 // can delete or unlink here counts its removals over every page first, and stops the run before
 // the first one when they pass its deletionThreshold (deletionGuard.ts).
 import { ManagedUserRow, managedUserIdsAfter, readManagedUsers } from '../repo/managedUsers';
 import * as links from '../repo/links';
 import { AuditEntry, insertAudit } from '../repo/reconAudit';
+import { requestTargetApprovals } from '../approval/targetTrigger';
 import { applyInSavepoint } from './applyAction';
 import { countRemoval, removes } from './deletionGuard';
 import { IdSet } from './idSet';
@@ -22,6 +24,9 @@ interface TargetEntry {
   situation: Situation;
   action: Action;
   postAction?: CompiledScript;
+  /** A workflow policy's process (its approval is asked after the page's actions: src/approval/targetTrigger.ts). */
+  workflowName?: string;
+  approvedAction?: Action;
 }
 
 /** Target-phase situations: a policy removing on any of them makes the phase plan its removals first. */
@@ -49,14 +54,15 @@ export async function reconcileTargets(scope: RunScope, seenSources: IdSet, touc
     const audit: AuditEntry[] = [];
     const ts = new Date().toISOString();
     await db.knex.transaction(async (trx) => {
-      for (const { id, link, row, situation, action, postAction } of entries) {
+      for (const { id, link, row, situation, action, postAction, workflowName } of entries) {
         run.resultStats?.noteTarget(situation, id);
-        const outcome = await applyInSavepoint(trx, users, mapping, action, { source: null as unknown as SourceObject, situation, target: row, targetId: id, linked: !!link, correlatedIds: [] }, { reconId: run.row.id, postAction, targetPhase: true });
-        const status = recordedStatus(action, outcome.status);
-        run.progress.count(situation, status === 'SUCCESS');
         // TargetSyncOperation reports to ReconciliationStatistic.processed too: the target, and its link when it had one.
         run.progress.targetProcessed++;
         if (link) run.progress.linksProcessed++;
+        if (workflowName) continue;
+        const outcome = await applyInSavepoint(trx, users, mapping, action, { source: null as unknown as SourceObject, situation, target: row, targetId: id, linked: !!link, correlatedIds: [] }, { reconId: run.row.id, postAction, targetPhase: true });
+        const status = recordedStatus(action, outcome.status);
+        run.progress.count(situation, status === 'SUCCESS');
         if (action !== 'NOREPORT') {
           audit.push({ reconId: run.row.id, mapping: mapping.name, sourceObjectId: link?.firstId ?? null, targetObjectId: id, situation, action, status, message: outcome.message, timestamp: ts });
         }
@@ -64,6 +70,8 @@ export async function reconcileTargets(scope: RunScope, seenSources: IdSet, touc
     });
     for (const n of removals.values()) run.budget?.spend(n);
     await insertAudit(db.knex, audit);
+    const approvals = entries.filter((e) => e.workflowName).map((e) => ({ id: e.id, situation: e.situation, workflowName: e.workflowName!, approvedAction: e.approvedAction, linkedSourceId: e.link?.firstId ?? null }));
+    await insertAudit(db.knex, await requestTargetApprovals(scope, approvals));
     await maybeFlush();
   }
 }
@@ -88,7 +96,7 @@ async function* targetEntries(scope: RunScope, seenSources: IdSet, touched: IdSe
       const situation = assessTargetSituation({ linkedSourceExists: !!link && seenSources.has(link.firstId), hasLink: !!link, validTarget: row ? mapping.isValidTarget(row.obj) : false });
       if (situation === 'CONFIRMED') continue; // reported in the source phase
       const policy = mapping.policyFor(situation);
-      entries.push({ id, link, row: row ?? null, situation, action: policy.kind === 'action' ? policy.action : 'IGNORE', ...(policy.postAction && { postAction: policy.postAction }) });
+      entries.push({ id, link, row: row ?? null, situation, action: policy.kind === 'action' ? policy.action : 'ASYNC', ...(policy.kind === 'action' && policy.postAction && { postAction: policy.postAction }), ...(policy.kind === 'workflow' && { workflowName: policy.workflowName, approvedAction: policy.approvedAction }) });
     }
     if (entries.length) yield entries;
   }

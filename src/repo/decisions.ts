@@ -28,16 +28,25 @@ const LOOKUP_CHUNK = 500;
 
 // --- approval requests: the snapshot an approval is bound to, and the createUser step's outcome ---
 
-export type Outcome = 'created' | 'superseded' | 'failed';
+/** created: the CREATE done (or linked); performed: another action done (issue 16); superseded; failed. */
+export type Outcome = 'created' | 'performed' | 'superseded' | 'failed';
 
 export interface RequestRow {
   processInstanceId: number;
   mapping: string;
-  sourceId: string;
+  /** null for a target-phase request whose target has no (live) source row. */
+  sourceId: string | null;
+  /** The source row's hash (source phase) or the target's (target phase), for asking again. */
   sourceHash: string | null;
   reconId: string | null;
-  /** The mapped target; null for requests recorded before snapshots existed. */
+  /** What the approver is shown: the mapped target (CREATE, UPDATE) or the target as it is; null for requests recorded before snapshots existed. */
   target: Record<string, unknown> | null;
+  /** The action the approval performs; null for CREATE (every request made before issue 16). */
+  action?: string | null;
+  /** The situation the request was asked for (null before issue 16: ABSENT). */
+  situation?: string | null;
+  /** The target the action concerns, when there is one. */
+  targetId?: string | null;
   requestedAt: string;
   outcome: Outcome | null;
   outcomeMessage: string | null;
@@ -60,6 +69,7 @@ export async function insertRequests(q: Q, rows: RequestRow[]): Promise<void> {
       rows.slice(i, i + REQUEST_CHUNK).map((r) => ({
         process_instance_id: r.processInstanceId, mapping: r.mapping, source_id: r.sourceId, source_hash: r.sourceHash, recon_id: r.reconId,
         target: r.target === null ? null : JSON.stringify(r.target), requested_at: r.requestedAt, outcome: null, outcome_message: null, outcome_at: null,
+        action: r.action && r.action !== 'CREATE' ? r.action : null, situation: r.situation ?? null, target_id: r.targetId ?? null,
       })),
     );
   }
@@ -68,8 +78,9 @@ export async function insertRequests(q: Q, rows: RequestRow[]): Promise<void> {
 function requestFromColumns(r: Record<string, unknown>): RequestRow {
   const text = (v: unknown) => (v === null || v === undefined ? null : String(v));
   return {
-    processInstanceId: Number(r.process_instance_id), mapping: String(r.mapping), sourceId: String(r.source_id), sourceHash: text(r.source_hash),
+    processInstanceId: Number(r.process_instance_id), mapping: String(r.mapping), sourceId: text(r.source_id), sourceHash: text(r.source_hash),
     reconId: text(r.recon_id), target: r.target ? parseJson(r.target) : null, requestedAt: String(r.requested_at),
+    action: text(r.action), situation: text(r.situation), targetId: text(r.target_id),
     outcome: text(r.outcome) as Outcome | null, outcomeMessage: text(r.outcome_message), outcomeAt: text(r.outcome_at),
   };
 }
@@ -97,8 +108,24 @@ export async function requestsOfSources(q: Q, mapping: string, sourceIds: string
     const rows = await whereAnyOf(qb, 'r.source_id', sourceIds.slice(i, i + LOOKUP_CHUNK), dialectOf(q)).orderBy('r.process_instance_id');
     for (const r of rows) {
       const s = stateFromColumns(r);
-      let list = out.get(s.sourceId);
-      if (!list) out.set(s.sourceId, (list = []));
+      let list = out.get(s.sourceId!);
+      if (!list) out.set(s.sourceId!, (list = []));
+      list.push(s);
+    }
+  }
+  return out;
+}
+
+/** Every target-phase request (oldest first) per target id of a mapping, with decisions (issue 16). */
+export async function requestsOfTargets(q: Q, mapping: string, targetIds: string[]): Promise<Map<string, RequestState[]>> {
+  const out = new Map<string, RequestState[]>();
+  for (let i = 0; i < targetIds.length; i += LOOKUP_CHUNK) {
+    const qb = requestStates(q).where('r.mapping', mapping).whereNull('r.source_id');
+    const rows = await whereAnyOf(qb, 'r.target_id', targetIds.slice(i, i + LOOKUP_CHUNK), dialectOf(q)).orderBy('r.process_instance_id');
+    for (const r of rows) {
+      const s = stateFromColumns(r);
+      let list = out.get(s.targetId!);
+      if (!list) out.set(s.targetId!, (list = []));
       list.push(s);
     }
   }

@@ -64,12 +64,13 @@ export const paths = {
   },
   '/sync': {
     post: op({
-      summary: 'Apply an action to one source object now (_action=performAction)',
+      summary: 'Apply an action to one source object, or (targetId only) one target, now (_action=performAction)',
       tags: TAGS,
       parameters: [
         action('performAction'),
         { ...mapping, required: true },
-        { name: 'sourceId', in: 'query', required: true, schema: str },
+        { name: 'sourceId', in: 'query', schema: str, description: 'Required unless targetId is given' },
+        { name: 'targetId', in: 'query', schema: str, description: "Without sourceId: the target of a target-phase situation (OpenIDM's TargetSyncOperation)" },
         { name: 'action', in: 'query', required: true, schema: { enum: [...ACTIONS] } },
         { name: 'reconId', in: 'query', schema: str },
         { name: 'situation', in: 'query', schema: { enum: [...SITUATIONS] } },
@@ -81,7 +82,7 @@ export const paths = {
             required: ['sourceId', 'targetId', 'situation', 'action', 'status'],
             additionalProperties: false,
             properties: {
-              sourceId: str,
+              sourceId: { ...strOrNull, description: "null for a target without a source row's link" },
               targetId: strOrNull,
               situation: { enum: [...SITUATIONS] },
               action: { enum: [...ACTIONS] },

@@ -231,9 +231,12 @@ const task = {
 
 const approval = {
   mapping: str,
-  sourceId: str,
+  sourceId: { type: ['string', 'null'], description: 'null for an approval of the target phase (SOURCE_MISSING, UNASSIGNED, TARGET_IGNORED)' },
   sourceHash: strOrNull,
-  target: { type: ['object', 'null'], description: 'The user that will be created (a snapshot of the source row as mapped)' },
+  target: {
+    type: ['object', 'null'],
+    description: 'CREATE: the user that will be created (a snapshot of the source row as mapped); UPDATE: the values that will be written; other actions: the target as it was when asked (the user a DELETE removes, an UNLINK detaches)',
+  },
   roles: { type: 'array', items: str },
   earlierDecisions: {
     type: 'array',
@@ -244,6 +247,13 @@ const approval = {
       properties: { decision: str, decidedBy: strOrNull, decidedAt: strOrNull, outcome: strOrNull },
     },
   },
+};
+
+/** Present only on approvals of another action than CREATE (issue 16). */
+const approvalAction = {
+  action: { type: 'string', description: "The action approving performs (recon.actionParam.action: the situation's default, or the policy's approvedAction)" },
+  situation: strOrNull,
+  targetId: strOrNull,
 };
 
 export const schemas = {
@@ -285,7 +295,7 @@ export const schemas = {
             type: 'object',
             required: [...Object.keys(approval), 'decision', 'decidedBy', 'decidedAt', 'outcome', 'outcomeMessage'],
             additionalProperties: false,
-            properties: { ...approval, decision: strOrNull, decidedBy: strOrNull, decidedAt: strOrNull, outcome: strOrNull, outcomeMessage: strOrNull },
+            properties: { ...approval, ...approvalAction, decision: strOrNull, decidedBy: strOrNull, decidedAt: strOrNull, outcome: strOrNull, outcomeMessage: strOrNull },
           },
         ],
       },
@@ -326,7 +336,7 @@ export const schemas = {
       },
       approval: {
         description: 'What the approver is asked to approve; null for tasks of other processes',
-        oneOf: [{ type: 'null' }, { type: 'object', required: Object.keys(approval), additionalProperties: false, properties: approval }],
+        oneOf: [{ type: 'null' }, { type: 'object', required: Object.keys(approval), additionalProperties: false, properties: { ...approval, ...approvalAction } }],
       },
     },
   },

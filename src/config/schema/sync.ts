@@ -43,7 +43,7 @@ const policy: Schema = {
         {
           type: 'object',
           additionalProperties: false,
-          properties: { type: {}, file: {}, source: {}, workflowName: {}, askAgainAfterRejection: {}, globals: script.properties && (script.properties as Schema).globals },
+          properties: { type: {}, file: {}, source: {}, workflowName: {}, askAgainAfterRejection: {}, approvedAction: {}, globals: script.properties && (script.properties as Schema).globals },
         },
       ],
     },

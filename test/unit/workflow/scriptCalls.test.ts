@@ -18,12 +18,35 @@ describe('openidm calls of a BPMN script task', () => {
   it.each([
     ['another row', call({ action: 'CREATE', sourceId: 'scarter' }), /for sourceId "scarter", but this instance approves "bjensen"/],
     ['another mapping', call({ action: 'CREATE', sourceId: 'bjensen', mapping: 'other' }), /for mapping "other", but this instance approves a row of "systemCsvfileAccounts_managedUser"/],
-    ['another action', call({ action: 'DELETE', sourceId: 'bjensen' }), /with action "DELETE": an approval here can create the approved account/],
+    ['another action', call({ action: 'DELETE', sourceId: 'bjensen' }), /with action "DELETE", but this instance approves action "CREATE"/],
     ['no action', call({ sourceId: 'bjensen' }), /with action ""/],
     ['another resource', call({ action: 'CREATE' }, 'managed/user', 'create'), /openidm.action\('managed\/user', 'create'\) is not available/],
     ['recon', call({ mapping: 'm' }, 'recon', 'recon'), /openidm.action\('recon', 'recon'\) is not available/],
   ])('refuses %s', (_what, calls, message) => {
     expect(() => jobsOfScriptCalls(calls, 't', vars)).toThrow(message);
+  });
+
+  // Issue 16: recon.actionParam carries the situation's action (OpenIDM SyncOperation.toJsonValue /
+  // TargetSyncOperation.toJsonValue); the script's performAction may ask for that action, on that row or target.
+  const found = { ...vars, situation: 'FOUND', action: 'UPDATE', targetId: 'u1' };
+  const missing = { mapping: 'systemCsvfileAccounts_managedUser', reconId: 'r1', situation: 'SOURCE_MISSING', action: 'DELETE', target: 'true', targetId: 'u9' };
+
+  it("performAction of the instance's own action (UPDATE on FOUND, DELETE on a target) is the approval's job", () => {
+    expect(jobsOfScriptCalls(call({ action: 'UPDATE', sourceId: 'bjensen', targetId: 'u1', situation: 'FOUND' }), 't', found)).toEqual([{ topic: 'createUser', activityId: 't' }]);
+    expect(jobsOfScriptCalls(call({ action: 'update', sourceId: 'bjensen' }), 't', found)).toHaveLength(1);
+    expect(jobsOfScriptCalls(call({ action: 'DELETE', targetId: 'u9', target: 'true', situation: 'SOURCE_MISSING' }), 't', missing)).toEqual([{ topic: 'createUser', activityId: 't' }]);
+  });
+
+  it.each([
+    ['CREATE on a FOUND approval', call({ action: 'CREATE', sourceId: 'bjensen' }), found, /with action "CREATE", but this instance approves action "UPDATE"/],
+    ['another target', call({ action: 'UPDATE', sourceId: 'bjensen', targetId: 'u2' }), found, /for targetId "u2", but this instance approves "u1"/],
+    ['UNLINK on a DELETE approval', call({ action: 'UNLINK', targetId: 'u9' }), missing, /with action "UNLINK", but this instance approves action "DELETE"/],
+    ['another target of a target-phase approval', call({ action: 'DELETE', targetId: 'u8' }), missing, /for targetId "u8", but this instance approves "u9"/],
+    ['no target for a target-phase approval', call({ action: 'DELETE' }), missing, /without targetId, but this instance approves the target "u9"/],
+    ['a source row for a target-phase approval', call({ action: 'DELETE', targetId: 'u9', sourceId: 'bjensen' }), missing, /for sourceId "bjensen", but this instance approves the target "u9" and no source row/],
+    ['a targetId where the instance has none', call({ action: 'CREATE', sourceId: 'bjensen', targetId: 'u1' }), vars, /for targetId "u1", but this instance approves no target/],
+  ])('refuses %s', (_what, calls, variables, message) => {
+    expect(() => jobsOfScriptCalls(calls, 't', variables)).toThrow(message);
   });
 
   it('refuses a CREATE in an instance that approves no row', () => {

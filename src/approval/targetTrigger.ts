@@ -1,0 +1,39 @@
+// A workflow policy on a target-phase situation (SOURCE_MISSING, UNASSIGNED, TARGET_IGNORED; issue
+// 16): one approval per target, started as OpenIDM's TargetSyncOperation would hand it to
+// triggerWorkflowFromSync.js (recon.actionParam with targetId, target "true" and no sourceId), with
+// the run's progress counted and one ASYNC audit entry per target, as the source phase does.
+import { AuditEntry } from '../repo/reconAudit';
+import { RunScope } from '../recon/runScope';
+import { Action, Situation } from '../recon/interfaces';
+import { requestApprovals } from './trigger';
+
+export interface TargetApprovalEntry {
+  id: string;
+  situation: Situation;
+  workflowName: string;
+  approvedAction?: Action;
+  /** The gone (or present) source row the target's link names, for the audit entry. */
+  linkedSourceId: string | null;
+}
+
+export async function requestTargetApprovals(scope: RunScope, entries: TargetApprovalEntry[]): Promise<AuditEntry[]> {
+  if (!entries.length) return [];
+  const { db, run, mapping, users } = scope;
+  const outcomes = await requestApprovals(db.knex, scope.runtime, users, entries.map((e) => ({
+    workflowName: e.workflowName, mapping, reconId: run.row.id, situation: e.situation, source: null, targetId: e.id,
+    action: e.approvedAction,
+    askAgain: scope.options.askAgain[mapping.name] ?? 'whenSourceChanges',
+    startUserId: (run.row.parameters.startedBy as string) ?? null,
+    defaults: scope.options.startVariables,
+  })));
+  const ts = new Date().toISOString();
+  return entries.map((e, k) => {
+    const outcome = outcomes[k];
+    const failed = outcome instanceof Error;
+    run.progress.count(e.situation, !failed);
+    return {
+      reconId: run.row.id, mapping: mapping.name, sourceObjectId: e.linkedSourceId, targetObjectId: e.id, situation: e.situation, action: 'ASYNC',
+      status: failed ? 'FAILURE' : 'SUCCESS', message: failed ? `Cannot start ${e.workflowName}: ${outcome.message}` : outcome.message, timestamp: ts,
+    };
+  });
+}
