@@ -33,6 +33,9 @@ import { WorkflowRuntime } from './workflow/runtime';
 import { CONTINUE_TOPIC } from './workflow/asyncBoundaries';
 import { CALL_RETURN_TOPIC } from './workflow/calledInstances';
 import { watchProcesses } from './workflow/watch';
+import { InternalUsers } from './auth/internalUsers';
+import { PropertyResolver } from './config/properties';
+import { OpenidmFacade } from './scripts/openidmFacade';
 
 export interface Services {
   definitions: Definitions;
@@ -78,10 +81,24 @@ export async function buildServices(ctx: AppContext): Promise<Services> {
     askAgain: askAgainOptions(ctx.config.raw['sync.json']),
     startVariables: { escalationDuration: ctx.config.workflow.escalationDuration },
     metrics,
+    scripts: scriptApi(ctx, runtime),
   });
   const health = new Health({ db: ctx.db, worker: () => (ctx.options.workers ? worker.status() : null), recon: () => reconciler.activity() });
   const scheduler = new Scheduler(ctx.db, ctx.log, ctx.options.nodeId, reconciler, ctx.config.dir);
   return { definitions, runtime, reconciler, worker, connectors, mappings, health, scheduler };
+}
+
+/** IDM's script API (openidm.*, identityServer, logger) for the scripts that may call it. */
+function scriptApi(ctx: AppContext, runtime: WorkflowRuntime): OpenidmFacade {
+  const auth = ctx.config.authentication;
+  return new OpenidmFacade({
+    knex: ctx.db.knex,
+    users: ctx.users,
+    internalUsers: new InternalUsers(ctx.db.knex, auth.passwordPolicy, auth.modules.staticUsers.map((s) => s.userName)),
+    runtime,
+    properties: new PropertyResolver({ projectDir: ctx.config.dir }),
+    log: ctx.log,
+  });
 }
 
 /**

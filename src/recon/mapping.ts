@@ -18,6 +18,7 @@ import {
 } from './interfaces';
 import { groovyMissing } from '../scripts/groovyHost';
 import { CompiledScript, compileScript } from './script';
+import { compilePolicyScript, validatePolicyAction } from './policyScript';
 
 /** OpenIDM's action for a situation the mapping has no policy for. */
 export const DEFAULT_ACTIONS: Readonly<Record<Situation, Action>> = {
@@ -67,7 +68,7 @@ function optionalString(obj: Json, key: string, at: string): string | undefined 
  * the project folder, then reconflow's built-ins).
  */
 export interface ScriptResolver {
-  resolve(name: string): { kind: 'project'; file: string; text: string } | { kind: 'builtin'; name: string } | null;
+  resolve(name: string): { kind: 'project'; file: string; text: string } | { kind: 'builtin'; name: string; text?: string } | null;
   searched(name: string): string;
 }
 
@@ -131,30 +132,8 @@ function policy(v: unknown, at: string, seen: Set<string>, scripts?: ScriptResol
     if (!(ACTIONS as readonly string[]).includes(action)) throw new Error(`${at}.action must be one of ${ACTIONS.join(', ')} (got "${action}")`);
     return { situation: situation as Situation, action: action as Action };
   }
-  if (isObject(action)) {
-    if (typeof action.workflowName !== 'string' || action.workflowName.trim() === '') {
-      throw new Error(`${at}.action.workflowName is required (only workflow-triggering action scripts are supported)`);
-    }
-    if (scripts && action.file !== undefined) workflowActionFile(action.file, `${at}.action.file`, scripts);
-    return { situation: situation as Situation, action: { ...action, workflowName: action.workflowName } };
-  }
-  throw new Error(`${at}.action is required (an action name or {"workflowName": ...})`);
-}
-
-/**
- * A workflow policy's action script (IDM: workflow/triggerWorkflowFromSync.js, one of its default
- * scripts): reconflow starts workflowName itself in its place. A project file that replaces it, or a
- * name that is nowhere on the search path, is refused rather than silently not run.
- */
-function workflowActionFile(file: unknown, at: string, scripts: ScriptResolver): void {
-  if (typeof file !== 'string') throw new Error(`${at} must be a file name`);
-  const found = scripts.resolve(file);
-  if (!found) throw new Error(`${at} "${file}" is not found (looked in ${scripts.searched(file)})`);
-  if (found.kind === 'project') {
-    throw new Error(
-      `${at} "${file}" is the project's ${found.file}, which replaces IDM's default script; reconflow starts the policy's workflowName itself and does not run project action scripts yet: remove the file, or use workflow/triggerWorkflowFromSync.js without replacing it`,
-    );
-  }
+  if (isObject(action)) return { situation: situation as Situation, action: validatePolicyAction(action, situation as Situation, `${at}.action`, scripts) };
+  throw new Error(`${at}.action is required (an action name, or a script {"type": "text/javascript", "source"|"file": ...})`);
 }
 
 function mapping(v: unknown, at: string, scripts?: ScriptResolver): MappingConfig {
@@ -377,7 +356,9 @@ export function compileMapping(cfg: MappingConfig, opts: { scriptDirs?: string[]
 
   const policies = new Map<Situation, PolicyAction>();
   for (const p of cfg.policies) {
-    policies.set(p.situation, typeof p.action === 'string' ? { kind: 'action', action: p.action } : { kind: 'workflow', workflowName: p.action.workflowName });
+    if (typeof p.action === 'string') policies.set(p.situation, { kind: 'action', action: p.action });
+    else if (typeof p.action.source === 'string') policies.set(p.situation, { kind: 'script', script: compilePolicyScript(p.action, linkQualifier, scriptDirs) });
+    else policies.set(p.situation, { kind: 'workflow', workflowName: String(p.action.workflowName) });
   }
 
   const validSource = cfg.validSource?.source ? compileScript(cfg.validSource.source, `${cfg.name}.validSource`, { language: cfg.validSource.type, scriptDirs }) : undefined;

@@ -12,7 +12,8 @@ import { Assessment, assessBatch } from './assess';
 import { countRemoval, removes } from './deletionGuard';
 import { sha256Hex } from './hash';
 import { IdSet } from './idSet';
-import { Action, CompiledMapping, PolicyAction, Situation, SourceObject, SourceRecord } from './interfaces';
+import { Action, CompiledMapping, PolicyAction, PolicyScript, Situation, SourceObject, SourceRecord } from './interfaces';
+import { runPolicyScripts } from './policyScript';
 import { changedFields } from './mapping';
 import { RunScope } from './runScope';
 
@@ -46,6 +47,8 @@ export async function reconcileSourceBatch(scope: RunScope, batch: SourceRecord[
   const syncHashes = new Map(good.map((g) => [g.source._id, syncHash(mapping, g.hash)]));
   const assessments = await assessBatch(db.knex, mapping, good.map((g) => g.source), syncHashes);
   const workflowStarts: { a: Assessment; policy: PolicyAction & { kind: 'workflow' } }[] = [];
+  // Action scripts run after the batch's transaction: their calls use the database (policyScript.ts).
+  const scripted: { a: Assessment; script: PolicyScript }[] = [];
   // UNQUALIFIED (and any other removing policy) in the source phase: stop before the batch that would pass the limit.
   const removals = new Map<string, number>();
   for (const a of assessments) {
@@ -63,6 +66,10 @@ export async function reconcileSourceBatch(scope: RunScope, batch: SourceRecord[
       const policy = mapping.policyFor(a.situation);
       if (policy.kind === 'workflow') {
         workflowStarts.push({ a, policy });
+        continue;
+      }
+      if (policy.kind === 'script') {
+        scripted.push({ a, script: policy.script });
         continue;
       }
       const outcome = unchangedUpdate(mapping, policy.action, a, syncHashes.get(a.source._id) ?? null, marks) ?? (await applyInSavepoint(trx, users, mapping, policy.action, a));
@@ -106,6 +113,7 @@ export async function reconcileSourceBatch(scope: RunScope, batch: SourceRecord[
     audit.push({ reconId: run.row.id, mapping: mapping.name, sourceObjectId: a.source._id, targetObjectId: a.targetId, situation: a.situation, action: 'ASYNC', status, message, timestamp: ts });
   }
   await insertAudit(db.knex, audit);
+  if (scripted.length) await runPolicyScripts(scope, scripted, ts);
 }
 
 /** The records of the given source ids only (reconById); the same records (and hashes) as a full run reads. */
