@@ -142,8 +142,10 @@ export async function runPolicyScripts(scope: RunScope, rows: { a: Assessment; s
 
 async function runRow(scope: RunScope, facade: OpenidmFacade, a: Assessment, script: PolicyScript, startedBy: string | null, handed: string[]): Promise<unknown> {
   const { db, run, mapping, users } = scope;
-  // A linked row whose target did not change was not read by the assessment (inSync).
-  const target = a.target?.obj ?? (a.targetId ? (await users.readRow(db.knex, a.targetId))?.obj ?? null : null);
+  // The target as openidm.read shows it (with _id, _rev); a linked row whose target did not change
+  // was not read by the assessment (inSync).
+  const row = a.target ?? (a.targetId ? await users.readRow(db.knex, a.targetId) : null);
+  const target = row ? users.present(row) : null;
   const actionParam: Record<string, unknown> = {
     _action: 'performAction', reconId: run.row.id, mapping: mapping.name, situation: a.situation,
     action: DEFAULT_ACTIONS[a.situation], sourceId: a.source._id, linkQualifier: script.linkQualifier,
