@@ -56,7 +56,7 @@ interface Child {
 const idle: Child[] = [];
 
 function spawnChild(): Child {
-  const args = JSON.stringify({ maxNodes: 100_000, maxDepth: 64, maxChars: MAX_RESULT_CHARS, maxScripts: 10 });
+  const args = JSON.stringify({ maxNodes: 100_000, maxDepth: 64, maxChars: MAX_RESULT_CHARS, maxScripts: 100 });
   const proc = spawn(process.execPath, [`--max-old-space-size=${SCRIPT_MEMORY_MB}`, '-e', SCRIPT_SANDBOX_SOURCE, args], {
     stdio: ['ignore', 'ignore', 'ignore', 'ipc', 'pipe', 'pipe'],
     serialization: 'advanced',

@@ -387,25 +387,42 @@ function bridgeTo(m) {
   };
 }
 
-// A script that may call IDM's API (asyncHost.ts): a fresh sandbox per run, the bridge in it.
+// A script that may call IDM's API (asyncHost.ts): compiled once, with a sandbox of its own (the
+// bridge in it) reused run after run and reset after each, as conf scripts' are (rule 4).
+const asyncScripts = new Map(); // name + source -> { script, sb }, least recently used first
 function runAsync(m) {
-  const sb = createSandbox(m.name, m.modules, bridgeTo(m));
-  for (const [k, isJson, v] of m.bindings) {
-    Reflect.defineProperty(sb.sandbox, k, { value: isJson ? sb.parse(v) : v, writable: true, enumerable: true, configurable: true });
+  const key = m.name + '\n' + m.source;
+  let entry = asyncScripts.get(key);
+  if (entry) asyncScripts.delete(key);
+  else {
+    try {
+      entry = { script: new vm.Script(m.source, { filename: m.name }), sb: undefined };
+    } catch (err) {
+      return { ok: false, message: hostMessage(err) };
+    }
   }
-  let script;
+  asyncScripts.set(key, entry);
+  if (asyncScripts.size > maxScripts) asyncScripts.delete(asyncScripts.keys().next().value);
+  const sb = entry.sb || (entry.sb = createSandbox(m.name, m.modules, bridgeTo(m)));
   try {
-    script = new vm.Script(m.source, { filename: m.name });
-  } catch (err) {
-    return { ok: false, message: hostMessage(err) };
+    for (const [k, isJson, v] of m.bindings) {
+      const value = isJson ? sb.parse(v) : v;
+      const current = Reflect.getOwnPropertyDescriptor(sb.sandbox, k);
+      const configurable = current ? current.configurable === true : true;
+      if (!Reflect.defineProperty(sb.sandbox, k, { value, writable: true, enumerable: true, configurable })) {
+        return { ok: false, message: 'cannot bind "' + k + '" (the script made it read-only)' };
+      }
+    }
+    let value;
+    try {
+      value = entry.script.runInContext(sb.context, RUN);
+    } catch (err) {
+      return { ok: false, message: describeThrown(err, sb.sandbox, sb.context) };
+    }
+    return result(value);
+  } finally {
+    if (!resetSandbox(sb)) entry.sb = undefined;
   }
-  let value;
-  try {
-    value = script.runInContext(sb.context, RUN);
-  } catch (err) {
-    return { ok: false, message: describeThrown(err, sb.sandbox, sb.context) };
-  }
-  return result(value);
 }
 
 process.on('message', (m) => {

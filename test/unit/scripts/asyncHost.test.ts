@@ -76,6 +76,14 @@ describe('runScriptAsync', () => {
     expect(value).toEqual(['blocked', 'blocked', 'function']);
   });
 
+  it('starts every run of a script clean: no globals or bindings of an earlier run', async () => {
+    const source = 'var seen = typeof counter === "undefined" ? "fresh" : "leaked"; counter = 1; leftover = typeof extra; [seen, leftover, openidm.read("x").name]';
+    const first = await runScriptAsync({ name: 'state.js', source, bindings: { extra: 1 }, limitMs: 2000, onCall: echo });
+    const second = await runScriptAsync({ name: 'state.js', source, bindings: {}, limitMs: 2000, onCall: echo });
+    expect(first).toEqual(['fresh', 'number', 'openidm.read']);
+    expect(second).toEqual(['fresh', 'undefined', 'openidm.read']);
+  });
+
   it('runs scripts side by side (one process each): a script may wait on a call that runs another', async () => {
     const inner = () => runScriptAsync({ name: 'inner.js', source: 'openidm.read("i").name', bindings: {}, limitMs: 2000, onCall: echo });
     const value = await runScriptAsync({
