@@ -77,12 +77,14 @@ export async function buildServices(ctx: AppContext): Promise<Services> {
   const runtime: WorkflowRuntime = new WorkflowRuntime(ctx.db, definitions, ctx.log, { onFinished: recordDecision, onJobsEnqueued: () => worker.nudge(), metrics }, {
     templates: ctx.config.workflow.templates,
   });
+  const facade = scriptApi(ctx, runtime);
   const reconciler = new Reconciler(ctx.db, ctx.log, ctx.users, runtime, mappings, connectors, ctx.options.nodeId, {
     askAgain: askAgainOptions(ctx.config.raw['sync.json']),
     startVariables: { escalationDuration: ctx.config.workflow.escalationDuration },
     metrics,
-    scripts: scriptApi(ctx, runtime),
+    scripts: facade,
   });
+  facade.attachRecon(reconciler);
   const health = new Health({ db: ctx.db, worker: () => (ctx.options.workers ? worker.status() : null), recon: () => reconciler.activity() });
   const scheduler = new Scheduler(ctx.db, ctx.log, ctx.options.nodeId, reconciler, ctx.config.dir);
   return { definitions, runtime, reconciler, worker, connectors, mappings, health, scheduler };

@@ -19,6 +19,9 @@ import { InternalUsers } from '../auth/internalUsers';
 import { PropertyResolver } from '../config/properties';
 import { Logger } from '../context';
 import { WorkflowRuntime } from '../workflow/runtime';
+import type { Reconciler } from '../recon/reconciler';
+import { parseAction } from '../recon/resyncOne';
+import { SITUATIONS, Situation } from '../recon/interfaces';
 import { INSTANCE_QUERY_IDS, TASK_QUERY_IDS } from '../workflow/queryIds';
 import { instanceView, taskView } from '../workflow/views';
 import { CallHandler, ScriptCall } from './asyncHost';
@@ -72,7 +75,7 @@ class CallError extends Error {
 }
 
 const unsupported = (call: string, resource: string, what = 'is not supported by reconflow') =>
-  new CallError(`${call}('${resource}') ${what}; the script API serves managed/user, internal/user (read, query), workflow/processinstance (create, query), workflow/taskinstance (query)`, 400);
+  new CallError(`${call}('${resource}') ${what}; the script API serves managed/user, internal/user (read), workflow/processinstance (create, read, query), workflow/taskinstance (query), recon (actions recon, reconById) and sync (action performAction)`, 400);
 
 function codeOf(e: unknown): number | undefined {
   if (e instanceof CrestError) return e.code;
@@ -104,15 +107,24 @@ function fieldsOf(v: unknown): ReturnType<typeof parseFields> {
 /** `managed/user/bjensen` → ['managed/user', 'bjensen']; a collection has no id. */
 function split(resource: string): { collection: string; id: string | null } {
   const r = resource.replace(/^\/+|\/+$/g, '');
-  for (const c of ['managed/user', 'internal/user', 'workflow/processinstance', 'workflow/taskinstance']) {
+  for (const c of ['managed/user', 'internal/user', 'workflow/processinstance', 'workflow/taskinstance', 'recon', 'sync']) {
     if (r === c) return { collection: c, id: null };
     if (r.startsWith(`${c}/`)) return { collection: c, id: decodeURIComponent(r.slice(c.length + 1)) };
   }
   return { collection: r, id: null };
 }
 
+/** What the recon and sync actions reach (the Reconciler, made after the facade: wiring.ts attaches it). */
+export type ReconService = Pick<Reconciler, 'startRun' | 'resync' | 'mapping' | 'connectorFor'>;
+
 export class OpenidmFacade {
+  private recon: ReconService | null = null;
+
   constructor(private readonly s: FacadeServices) {}
+
+  attachRecon(recon: ReconService): void {
+    this.recon = recon;
+  }
 
   /** The handler runScriptAsync takes, for one script run. */
   handler(ctx: ScriptCallContext): CallHandler {
@@ -162,6 +174,10 @@ export class OpenidmFacade {
         throw unsupported(name, a[0]);
       case 'workflow/taskinstance':
         if (method === 'query' && id === null) return this.queryTasks(name, a[1], a[2], ctx);
+        throw unsupported(name, a[0]);
+      case 'recon':
+      case 'sync':
+        if (method === 'action' && id === null) return this.reconAction(collection, a[1], a[3], ctx);
         throw unsupported(name, a[0]);
       default:
         throw unsupported(name, a[0]);
@@ -254,6 +270,44 @@ export class OpenidmFacade {
       businessKey: instance.businessKey,
       processDefinitionId: instance.definitionId,
     };
+  }
+
+  /**
+   * openidm.action('recon', 'recon' | 'reconById', {}, {mapping, waitForCompletion, id(s)}) and
+   * openidm.action('sync', 'performAction', {}, {mapping, sourceId, action, situation, reconId}), as
+   * the REST routes (src/api/recon.ts) serve them. A recon of a mapping that is running (the calling
+   * run's own) is refused with 409, never waited for.
+   */
+  private async reconAction(resource: string, actionName: unknown, rawParams: unknown, ctx: ScriptCallContext): Promise<unknown> {
+    const call = `openidm.action('${resource}', '${String(actionName)}')`;
+    if (!this.recon) throw new CallError(`${call}: reconciliation is not running on this server`, 503);
+    const params = rawParams === undefined || rawParams === null ? {} : queryParams(call, rawParams);
+    const str = (k: string) => (typeof params[k] === 'string' && params[k] !== '' ? (params[k] as string) : undefined);
+    if (resource === 'recon' && (actionName === 'recon' || actionName === 'reconById')) {
+      const wait = actionName === 'recon' ? str('waitForCompletion') === 'true' : str('waitForCompletion') !== 'false';
+      let ids: string[] | undefined;
+      if (actionName === 'reconById') {
+        const id = str('id') ?? str('ids');
+        if (!id) throw new CallError(`${call}: the id parameter is required`, 400);
+        ids = id.split(',').map((x) => x.trim()).filter(Boolean);
+      }
+      const run = await this.recon.startRun(str('mapping'), wait, ctx.actor, ids ? { ids } : {});
+      return { _id: run.id, state: run.state, ...(wait && { situationSummary: run.situationSummary, statusSummary: run.statusSummary }) };
+    }
+    if (resource === 'sync' && actionName === 'performAction') {
+      const mapping = this.recon.mapping(str('mapping'));
+      const sourceId = str('sourceId');
+      if (!sourceId) throw new CallError(`${call}: the sourceId parameter is required`, 400);
+      const situation = str('situation');
+      if (situation !== undefined && !(SITUATIONS as readonly string[]).includes(situation)) throw new CallError(`${call}: situation must be one of ${SITUATIONS.join(', ')}`, 400);
+      const result = await this.recon.resync({
+        mapping, connector: this.recon.connectorFor(mapping), sourceId, action: parseAction(str('action')), reconId: str('reconId') ?? null, situation: (situation as Situation | undefined) ?? null,
+      });
+      // OpenIDM's ObjectMapping.performAction: a SynchronizationException (409) on failure.
+      if (result.status === 'FAILURE') throw new CallError(result.message ?? `${result.action} failed for ${result.sourceId}`, 409);
+      return { status: 'OK', situation: result.situation, action: result.action, sourceId: result.sourceId, targetId: result.targetId };
+    }
+    throw new CallError(`${call} is not supported by reconflow (recon: recon, reconById; sync: performAction)`, 400);
   }
 
   private async queryInstances(name: string, params: unknown, fields: unknown): Promise<unknown> {

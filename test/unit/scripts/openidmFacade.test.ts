@@ -88,7 +88,8 @@ describe('openidm facade', () => {
 
   it('throws, naming the call, for a resource or method it does not serve (never a silent no-op)', async () => {
     await expect(run(`openidm.create('system/ldap/account', null, {})`)).rejects.toThrow(/openidm.create\('system\/ldap\/account'\) is not supported by reconflow/);
-    await expect(run(`openidm.action('recon', 'recon', {}, {mapping: 'x'})`)).rejects.toThrow(/openidm.action\('recon'\) is not supported/);
+    await expect(run(`openidm.action('endpoint/gettasksview', 'call', {})`)).rejects.toThrow(/openidm.action\('endpoint\/gettasksview'\) is not supported/);
+    await expect(run(`openidm.action('sync', 'notifyCreate', {}, {})`)).rejects.toThrow(/reconciliation is not running on this server/);
     await expect(run(`openidm.delete('internal/user/openidm-admin', null)`)).rejects.toThrow(/openidm.delete\('internal\/user\/openidm-admin'\)/);
     // The script can catch it, with IDM's code.
     await expect(run(`try { openidm.update('managed/user', null, {}); 'no' } catch (e) { e.code }`)).resolves.toBe(400);
