@@ -35,7 +35,7 @@ import { CALL_RETURN_TOPIC } from './workflow/calledInstances';
 import { watchProcesses } from './workflow/watch';
 import { InternalUsers } from './auth/internalUsers';
 import { PropertyResolver } from './config/properties';
-import { OpenidmFacade } from './scripts/openidmFacade';
+import { OpenidmFacade } from './scriptApi/openidmFacade';
 
 export interface Services {
   definitions: Definitions;

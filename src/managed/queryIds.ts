@@ -1,7 +1,7 @@
 // IDM's named queries on managed/user, shared by the REST routes (src/api/managed.ts) and the script
-// API (src/scripts/openidmFacade.ts).
-import { badRequest } from '../crest/errors';
-import { QueryIds } from '../crest/query';
+// API (src/scriptApi/openidmFacade.ts).
+import { InvalidInput } from '../errors';
+import type { QueryIds } from '../crest/query';
 import { parseJsonPointer } from '../crest/queryFilter';
 
 /**
@@ -10,11 +10,11 @@ import { parseJsonPointer } from '../crest/queryFilter';
  */
 export const MANAGED_QUERY_IDS: QueryIds = {
   'for-userName': (p) => {
-    if (p.uid === undefined) throw badRequest('for-userName needs the uid parameter');
+    if (p.uid === undefined) throw new InvalidInput('for-userName needs the uid parameter');
     return { type: 'compare', op: 'eq', field: ['userName'], value: p.uid };
   },
   'get-by-field-value': (p) => {
-    if (p.field === undefined || p.value === undefined) throw badRequest('get-by-field-value needs the field and value parameters');
+    if (p.field === undefined || p.value === undefined) throw new InvalidInput('get-by-field-value needs the field and value parameters');
     return { type: 'compare', op: 'eq', field: parseJsonPointer(p.field), value: p.value };
   },
 };

@@ -8,7 +8,7 @@
 // workflow/triggerWorkflowFromSync.js, reconflow's built-in (defaults/script), is recognized and not
 // run: the run starts the approvals itself in batches (requestApprovals), which is what the script
 // would do, thousands of times faster. A project's own file of that name, or any other action
-// script, runs per row through runScriptAsync with IDM's script API (src/scripts/openidmFacade.ts).
+// script, runs per row through runScriptAsync with IDM's script API (src/scriptApi/openidmFacade.ts).
 // Its `workflow/processinstance` creates for the row are handed to requestApprovals (snapshot,
 // ask-again, one open request per source row), whatever process they name; other starts are plain.
 // Scripts run after the batch's transaction (their calls use the database), one row at a time.
@@ -17,7 +17,7 @@ import { requestApprovals } from '../approval/trigger';
 import { insertAudit, AuditEntry } from '../repo/reconAudit';
 import { runScriptAsync } from '../scripts/asyncHost';
 import { modulePrelude } from '../scripts/modules';
-import { OpenidmFacade, StartedProcess } from '../scripts/openidmFacade';
+import type { OpenidmFacade, StartedProcess } from '../scriptApi/openidmFacade';
 import { applyInSavepoint } from './applyAction';
 import { Assessment } from './assess';
 import { countRemoval, removes } from './deletionGuard';

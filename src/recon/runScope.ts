@@ -6,7 +6,7 @@ import { ManagedUsers } from '../managed/users';
 import { Db } from '../repo/db';
 import { RunRow } from '../repo/reconRuns';
 import { WorkflowRuntime } from '../workflow/runtime';
-import type { OpenidmFacade } from '../scripts/openidmFacade';
+import type { OpenidmFacade } from '../scriptApi/openidmFacade';
 import type { AskAgain } from '../approval/askAgain';
 import { DeletionBudget } from './deletionGuard';
 import { CompiledMapping } from './interfaces';

@@ -1,9 +1,9 @@
 // IDM's named queries on workflow/taskinstance and workflow/processinstance ("filtered-query"; OpenIDM
 // openidm-workflow-activiti: ActivitiConstants, TaskInstanceResource/ProcessInstanceResource
 // setTaskParams/setProcessInstanceParams): shared by the REST routes (src/api/workflow.ts) and the
-// script API (src/scripts/openidmFacade.ts).
-import { badRequest } from '../crest/errors';
-import { QueryIds } from '../crest/query';
+// script API (src/scriptApi/openidmFacade.ts).
+import { InvalidInput } from '../errors';
+import type { QueryIds } from '../crest/query';
 import { Filter } from '../crest/queryFilter';
 
 export const eq = (field: string[], value: string | number): Filter => ({ type: 'compare', op: 'eq', field, value });
@@ -24,7 +24,7 @@ export function taskFilter(params: Record<string, string>): Filter {
   for (const [k, v] of Object.entries(params)) {
     if (column[k]) f.push(eq([column[k]], v));
     else if (k === 'priority') {
-      if (!/^-?\d{1,9}$/.test(v)) throw badRequest('priority must be an integer');
+      if (!/^-?\d{1,9}$/.test(v)) throw new InvalidInput('priority must be an integer');
       f.push(eq(['priority'], Number(v)));
     } else if (k === 'unassigned' && v === 'true') f.push({ type: 'not', operand: { type: 'present', field: ['assignee'] } });
   }
@@ -44,7 +44,7 @@ export function instanceFilter(params: Record<string, string>): Filter {
     if (column[k]) f.push(eq([column[k]], v));
     else if (k === 'finished' && v === 'true') f.push({ type: 'not', operand: eq(['status'], 'active') });
     else if (k === 'unfinished' && v === 'true') f.push(eq(['status'], 'active'));
-    else if (k === 'involvedUserId') throw badRequest('involvedUserId is not supported by this server: query tasks by assignee or taskCandidateUser');
+    else if (k === 'involvedUserId') throw new InvalidInput('involvedUserId is not supported by this server: query tasks by assignee or taskCandidateUser');
   }
   return all([...f, ...varParams(params)]);
 }

@@ -5,7 +5,7 @@
 // reconflow recognizes this file when a policy names it and the project does not replace it, and
 // then starts the approval itself in batches (src/recon/policyScript.ts): the same effect, without
 // a script run per row. A project that puts its own workflow/triggerWorkflowFromSync.js in script/
-// gets its file run instead, through IDM's script API (src/scripts/openidmFacade.ts).
+// gets its file run instead, through IDM's script API (src/scriptApi/openidmFacade.ts).
 (function () {
   var param = recon.actionParam;
   var rowKeys = ['mapping', 'situation', 'action', 'sourceId', 'targetId'];

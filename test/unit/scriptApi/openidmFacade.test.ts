@@ -1,5 +1,5 @@
-// IDM's script API served by OpenidmFacade (src/scripts/openidmFacade.ts) to real scripts in their
-// sandbox process (asyncHost.ts), against a real repository and workflow runtime. Semantics follow
+// IDM's script API served by OpenidmFacade (src/scriptApi/openidmFacade.ts) to real scripts in their
+// sandbox process (src/scripts/asyncHost.ts), against a real repository and workflow runtime. Semantics follow
 // OpenIDM's openidm-script ResourceFunctions (read of a missing object answers null) and
 // IdentityServer.getProperty (the default when the property is unset).
 import fs from 'node:fs';
@@ -11,7 +11,7 @@ import { Logger } from '../../../src/context';
 import { quietLogger } from '../../../src/log';
 import { ManagedUsers } from '../../../src/managed/users';
 import { runScriptAsync } from '../../../src/scripts/asyncHost';
-import { OpenidmFacade, ScriptCallContext } from '../../../src/scripts/openidmFacade';
+import { OpenidmFacade, ScriptCallContext } from '../../../src/scriptApi/openidmFacade';
 import { Definitions } from '../../../src/workflow/definitions';
 import { WorkflowRuntime } from '../../../src/workflow/runtime';
 import { createTestDb, TestDb } from '../../helpers/db';

@@ -1,12 +1,13 @@
 // IDM's script API (`openidm.*`, `identityServer.getProperty`, `logger.*`; OpenIDM's
 // openidm-script ResourceFunctions / ScriptRegistryImpl "openidm" and "identityServer" bindings)
-// served in the main thread against reconflow's own services, for scripts run by asyncHost.ts.
+// served in the main thread against reconflow's own services, for scripts run by
+// src/scripts/asyncHost.ts. Like src/api, it is an edge: it speaks CREST (query envelopes, error codes).
 // Only conf scripts (written by the project's administrators) reach it, so calls are not checked
 // against a principal: they act as the calling context's actor (a recon's starter, else "system"),
 // which is also the startUserId of the processes they start (as IDM runs a recon's scripts in the
 // recon's security context). Any resource or method not served here is an exception in the script
 // naming the call, never a silent no-op.
-import { Knex } from 'knex';
+import type { Knex } from 'knex';
 import { Principal } from '../auth/interfaces';
 import { CODE_OF_KIND, DomainError } from '../errors';
 import { CrestError } from '../crest/errors';
@@ -24,7 +25,7 @@ import { parseAction } from '../recon/resyncOne';
 import { SITUATIONS, Situation } from '../recon/interfaces';
 import { INSTANCE_QUERY_IDS, TASK_QUERY_IDS } from '../workflow/queryIds';
 import { instanceView, taskView } from '../workflow/views';
-import { CallHandler, ScriptCall } from './asyncHost';
+import type { CallHandler, ScriptCall } from '../scripts/asyncHost';
 
 /** What a `workflow/processinstance` create answers (OpenIDM's ProcessInstanceResource create). */
 export interface StartedProcess {
