@@ -113,9 +113,11 @@ async function refuseUndeployedWorkflows(s: Services, enabled: boolean, processe
   for (const m of s.mappings.values()) {
     for (const situation of SITUATIONS) {
       const p = m.policyFor(situation);
-      if (p.kind !== 'workflow') continue;
-      const deployed = enabled && (await s.definitions.latest(p.workflowName).then(() => true, () => false));
-      if (!deployed) missing.push(`mapping ${m.name} policy ${situation} starts workflow "${p.workflowName}"`);
+      // An action script's workflowName (IDM's convention, e.g. a project's triggerWorkflowFromSync.js) counts too.
+      const key = p.kind === 'workflow' ? p.workflowName : p.kind === 'script' && typeof p.script.globals.workflowName === 'string' ? p.script.globals.workflowName : null;
+      if (key === null) continue;
+      const deployed = enabled && (await s.definitions.latest(key).then(() => true, () => false));
+      if (!deployed) missing.push(`mapping ${m.name} policy ${situation} starts workflow "${key}"`);
     }
   }
   if (!missing.length) return;

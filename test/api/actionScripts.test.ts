@@ -109,3 +109,24 @@ describe('policy action scripts', () => {
     expect(a['found-link']).toMatchObject({ situation: 'CONFIRMED', targetObjectId: 'user-link' });
   });
 });
+
+describe('an action script whose workflowName is not deployed', () => {
+  it('stops the start, naming the mapping, the situation and the key (a failure per row otherwise)', async () => {
+    const project = makeProject();
+    const db = await createTestDb();
+    try {
+      fs.mkdirSync(path.join(project.dir, 'script/workflow'), { recursive: true });
+      fs.copyFileSync(path.join(BUILT_IN_SCRIPT_DIR, TRIGGER), path.join(project.dir, 'script', TRIGGER));
+      project.editSync((sync) => {
+        const absent = sync.mappings[0].policies.find((p: { situation: string }) => p.situation === 'ABSENT');
+        absent.action.workflowName = 'noSuchProcess';
+      });
+      await expect(startTestServer({ projectDir: project.dir, db, keepDb: true, workers: false })).rejects.toThrow(
+        /mapping systemCsvfileAccounts_managedUser policy ABSENT starts workflow "noSuchProcess", but no process definition has that key/,
+      );
+    } finally {
+      await db.destroy();
+      project.remove();
+    }
+  });
+});
