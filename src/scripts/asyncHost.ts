@@ -83,6 +83,8 @@ function spawnChild(): Child {
     if (i >= 0) idle.splice(i, 1);
   });
   proc.on('error', () => proc.kill('SIGKILL'));
+  // A pipe of a child that died (EPIPE) must not become an unhandled 'error' that ends the server.
+  for (const fd of [CALL_FD, REPLY_FD]) (proc.stdio as unknown as (NodeJS.EventEmitter | null)[])[fd]?.on('error', () => proc.kill('SIGKILL'));
   // An idle child must not keep the server (or a test) alive.
   unrefChild(child);
   return child;
