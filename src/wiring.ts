@@ -34,6 +34,9 @@ import { WorkflowRuntime } from './workflow/runtime';
 import { CONTINUE_TOPIC } from './workflow/asyncBoundaries';
 import { CALL_RETURN_TOPIC } from './workflow/calledInstances';
 import { watchProcesses } from './workflow/watch';
+import { InternalUsers } from './auth/internalUsers';
+import { PropertyResolver } from './config/properties';
+import { OpenidmFacade } from './scriptApi/openidmFacade';
 
 export interface Services {
   definitions: Definitions;
@@ -76,11 +79,14 @@ export async function buildServices(ctx: AppContext): Promise<Services> {
     templates: ctx.config.workflow.templates,
   });
   const askAgain = askAgainOptions(ctx.config.raw['sync.json']);
+  const facade = scriptApi(ctx, runtime);
   const reconciler = new Reconciler(ctx.db, ctx.log, ctx.users, runtime, mappings, connectors, ctx.options.nodeId, {
     askAgain,
     startVariables: { escalationDuration: ctx.config.workflow.escalationDuration },
     metrics,
+    scripts: facade,
   });
+  facade.attachRecon(reconciler);
   const health = new Health({ db: ctx.db, worker: () => (ctx.options.workers ? worker.status() : null), recon: () => reconciler.activity() });
   const scheduler = new Scheduler(ctx.db, ctx.log, ctx.options.nodeId, reconciler, ctx.config.dir);
   // config/sync and config/schedule/<name> change at run time (src/config/live.ts).
@@ -97,6 +103,19 @@ export async function buildServices(ctx: AppContext): Promise<Services> {
   return { definitions, runtime, reconciler, worker, connectors, mappings, health, scheduler };
 }
 
+/** IDM's script API (openidm.*, identityServer, logger) for the scripts that may call it. */
+function scriptApi(ctx: AppContext, runtime: WorkflowRuntime): OpenidmFacade {
+  const auth = ctx.config.authentication;
+  return new OpenidmFacade({
+    knex: ctx.db.knex,
+    users: ctx.users,
+    internalUsers: new InternalUsers(ctx.db.knex, auth.passwordPolicy, auth.modules.staticUsers.map((s) => s.userName)),
+    runtime,
+    properties: new PropertyResolver({ projectDir: ctx.config.dir }),
+    log: ctx.log,
+  });
+}
+
 /**
  * A sync.json policy that starts a process whose key has no deployed definition would fail every
  * row it meets (an audit FAILURE per row while the run says SUCCESS): start-up stops instead,
@@ -105,11 +124,13 @@ export async function buildServices(ctx: AppContext): Promise<Services> {
 async function refuseUndeployedWorkflows(definitions: Definitions, mappings: Iterable<CompiledMapping>, enabled: boolean, processesDir: string): Promise<void> {
   const missing: string[] = [];
   for (const m of mappings) {
-    // Every configured policy, whatever its condition (no default action is a workflow).
+    // Every configured policy, whatever its condition (no default action is a workflow); an action
+    // script's workflowName (IDM's convention, e.g. a project's triggerWorkflowFromSync.js) counts too.
     for (const { situation, policy: p } of m.configuredPolicies) {
-      if (p.kind !== 'workflow') continue;
-      const deployed = enabled && (await definitions.latest(p.workflowName).then(() => true, () => false));
-      if (!deployed) missing.push(`mapping ${m.name} policy ${situation} starts workflow "${p.workflowName}"`);
+      const key = p.kind === 'workflow' ? p.workflowName : p.kind === 'script' && typeof p.script.globals.workflowName === 'string' ? p.script.globals.workflowName : null;
+      if (key === null) continue;
+      const deployed = enabled && (await definitions.latest(key).then(() => true, () => false));
+      if (!deployed) missing.push(`mapping ${m.name} policy ${situation} starts workflow "${key}"`);
     }
   }
   if (!missing.length) return;

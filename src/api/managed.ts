@@ -4,8 +4,8 @@ import { isAdmin, requireAdmin, requireSelfOrAdmin } from '../auth/authorize';
 import { principalOf, requireCurrentPassword } from './authenticate';
 import { badRequest, forbidden, preconditionFailed } from '../crest/errors';
 import { parseFields } from '../crest/fields';
-import { envelope, parseQueryRequest, QueryIds, resultShape } from '../crest/query';
-import { parseJsonPointer } from '../crest/queryFilter';
+import { envelope, parseQueryRequest, resultShape } from '../crest/query';
+import { MANAGED_QUERY_IDS } from '../managed/queryIds';
 import { applyPatch, validatePatch } from '../managed/patch';
 import { AppContext } from '../context';
 import { actionOf, ifMatch, ifNoneMatch, objectBody, queryString, sendObject, sendReadObject, unknownAction } from './http';
@@ -16,21 +16,6 @@ import { actionOf, ifMatch, ifNoneMatch, objectBody, queryString, sendObject, se
  * a free name would take over that identity's approvals.
  */
 const ADMIN_ONLY_FIELDS = ['userName', 'authzRoles', 'accountStatus', 'effectiveRoles', 'effectiveAssignments'];
-
-/**
- * IDM's named queries on managed objects (repo.jdbc.json of OpenIDM's openidm-zip: `for-userName`
- * with `uid`, `get-by-field-value` with `field` and `value`; both compare the stored value as a string).
- */
-const MANAGED_QUERY_IDS: QueryIds = {
-  'for-userName': (p) => {
-    if (p.uid === undefined) throw badRequest('for-userName needs the uid parameter');
-    return { type: 'compare', op: 'eq', field: ['userName'], value: p.uid };
-  },
-  'get-by-field-value': (p) => {
-    if (p.field === undefined || p.value === undefined) throw badRequest('get-by-field-value needs the field and value parameters');
-    return { type: 'compare', op: 'eq', field: parseJsonPointer(p.field), value: p.value };
-  },
-};
 
 export function managedRouter(ctx: AppContext): Router {
   const r = Router();

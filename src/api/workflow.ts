@@ -10,6 +10,7 @@ import { matchesFilter } from '../crest/queryFilter';
 import { AppContext } from '../context';
 import { DefinitionError } from '../workflow/interfaces';
 import { decodeXml } from '../workflow/xmlEncoding';
+import { all, eq, INSTANCE_QUERY_IDS, TASK_QUERY_IDS, varParams } from '../workflow/queryIds';
 import { type InstanceStatus, WorkflowRuntime } from '../workflow/runtime';
 import { definitionView, historicTaskView, instanceView, taskDefinitionView, taskView } from '../workflow/views';
 import { actionOf, objectBody, queryString, unknownAction } from './http';
@@ -29,49 +30,7 @@ function sendProjected(res: express.Response, obj: Record<string, unknown>, fiel
 // ---- IDM's named queries and sort keys (OpenIDM openidm-workflow-activiti: ActivitiConstants,
 // TaskInstanceResource/ProcessInstanceResource setTaskParams/setProcessInstanceParams/setSortKeys) ----
 
-const eq = (field: string[], value: string | number): Filter => ({ type: 'compare', op: 'eq', field, value });
-const all = (operands: Filter[]): Filter => (operands.length ? { type: 'and', operands } : { type: 'literal', value: true });
-
-/** `var-<name>=<value>`: processVariableValueEquals(name, value) (ActivitiUtil.fetchVarParams). */
-function varParams(params: Record<string, string>): Filter[] {
-  return Object.entries(params).filter(([k]) => k.startsWith('var-') && k.length > 4).map(([k, v]) => eq(['processVariables', k.slice(4)], v));
-}
-
-/** The scalar parameters of a task filtered-query; taskCandidateUser/Group are read by the route. */
-function taskFilter(params: Record<string, string>): Filter {
-  const f: Filter[] = [];
-  const column: Record<string, string> = {
-    executionId: 'executionId', processDefinitionId: 'processDefinitionId', processDefinitionKey: 'processDefinitionKey',
-    processInstanceId: 'processInstanceId', assignee: 'assignee', name: 'name', owner: 'owner', description: 'description',
-  };
-  for (const [k, v] of Object.entries(params)) {
-    if (column[k]) f.push(eq([column[k]], v));
-    else if (k === 'priority') {
-      if (!/^-?\d{1,9}$/.test(v)) throw badRequest('priority must be an integer');
-      f.push(eq(['priority'], Number(v)));
-    } else if (k === 'unassigned' && v === 'true') f.push({ type: 'not', operand: { type: 'present', field: ['assignee'] } });
-  }
-  return all([...f, ...varParams(params)]);
-}
-
-const TASK_QUERY_IDS: QueryIds = { 'filtered-query': taskFilter };
 const TASK_SORT_KEYS = ['_id', 'name', 'description', 'priority', 'assignee', 'createTime', 'processInstanceId', 'executionId', 'dueDate'] as const;
-
-function instanceFilter(params: Record<string, string>): Filter {
-  const f: Filter[] = [];
-  const column: Record<string, string> = {
-    processDefinitionId: 'processDefinitionId', processDefinitionKey: 'processDefinitionKey', processInstanceBusinessKey: 'businessKey',
-    processInstanceId: 'processInstanceId', superProcessInstanceId: 'superProcessInstanceId', startUserId: 'startUserId',
-  };
-  for (const [k, v] of Object.entries(params)) {
-    if (column[k]) f.push(eq([column[k]], v));
-    else if (k === 'finished' && v === 'true') f.push({ type: 'not', operand: eq(['status'], 'active') });
-    else if (k === 'unfinished' && v === 'true') f.push(eq(['status'], 'active'));
-    else if (k === 'involvedUserId') throw badRequest('involvedUserId is not supported by this server: query tasks by assignee or taskCandidateUser');
-  }
-  return all([...f, ...varParams(params)]);
-}
-
 /** TaskInstanceHistoryResource.setTaskParams; candidates are not kept in history (400). */
 function historyFilter(params: Record<string, string>): Filter {
   const f: Filter[] = [];
@@ -96,7 +55,6 @@ function historyFilter(params: Record<string, string>): Filter {
 const HISTORY_QUERY_IDS: QueryIds = { 'filtered-query': historyFilter };
 const HISTORY_SORT_KEYS = ['_id', 'taskId', 'name', 'taskName', 'description', 'assignee', 'owner', 'priority', 'processInstanceId', 'processDefinitionId', 'executionId', 'startTime', 'endTime', 'dueDate', 'deleteReason'] as const;
 
-const INSTANCE_QUERY_IDS: QueryIds = { 'filtered-query': instanceFilter };
 const INSTANCE_SORT_KEYS = ['processInstanceId', 'processDefinitionId', 'processInstanceBusinessKey', 'startTime', 'endTime'] as const;
 const DEFINITION_SORT_KEYS = ['_id', 'key', 'name', 'category', 'version', 'deploymentId', 'resourceName', 'deploymentTime'] as const;
 

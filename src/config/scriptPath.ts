@@ -5,16 +5,20 @@
 // name replaces the built-in, as in IDM.
 import fs from 'node:fs';
 import path from 'node:path';
+import { packageRoot } from './project';
 
 /**
- * IDM's default scripts that reconflow implements itself (not as script files): the name and what
- * reconflow does in its place.
+ * reconflow's own default scripts (IDM: bin/defaults/script), in defaults/script/ of the package; a
+ * project file of the same name replaces one. The name and what reconflow does with the file.
  */
 export const BUILT_IN_SCRIPTS: Readonly<Record<string, string>> = {
-  'workflow/triggerWorkflowFromSync.js': "reconflow starts the policy's workflowName itself (src/approval/trigger.ts), as IDM's default script does",
+  'workflow/triggerWorkflowFromSync.js': "a policy action that starts the policy's workflowName for the row; reconflow recognizes it and starts the approvals itself, in batches (src/recon/policyScript.ts)",
 };
 
-export type ResolvedScript = { kind: 'project'; file: string; text: string } | { kind: 'builtin'; name: string };
+/** Where the built-in scripts live. */
+export const BUILT_IN_SCRIPT_DIR = path.join(packageRoot(), 'defaults', 'script');
+
+export type ResolvedScript = { kind: 'project'; file: string; text: string } | { kind: 'builtin'; name: string; file: string; text: string };
 
 export class ScriptPath {
   readonly dirs: string[];
@@ -34,7 +38,9 @@ export class ScriptPath {
       const file = path.join(dir, n);
       if (fs.existsSync(file) && fs.statSync(file).isFile()) return { kind: 'project', file, text: fs.readFileSync(file, 'utf8') };
     }
-    return BUILT_IN_SCRIPTS[n] !== undefined ? { kind: 'builtin', name: n } : null;
+    if (BUILT_IN_SCRIPTS[n] === undefined) return null;
+    const file = path.join(BUILT_IN_SCRIPT_DIR, n);
+    return { kind: 'builtin', name: n, file, text: fs.readFileSync(file, 'utf8') };
   }
 
   /** For messages: where a name was looked for. */

@@ -46,8 +46,24 @@ export type Situation = (typeof SITUATIONS)[number];
 export const ACTIONS = ['CREATE', 'UPDATE', 'DELETE', 'LINK', 'UNLINK', 'EXCEPTION', 'IGNORE', 'REPORT', 'NOREPORT', 'ASYNC'] as const;
 export type Action = (typeof ACTIONS)[number];
 
+/** A policy action script (src/recon/policyScript.ts) compiled for a mapping. */
+export interface PolicyScript {
+  /** Its file (or sync.json location), for messages and logs. */
+  name: string;
+  source: string;
+  /** Its require() prelude (src/scripts/modules.ts). */
+  modules?: string;
+  /** The script object's other keys (IDM: the script's own variables, e.g. workflowName). */
+  globals: Record<string, unknown>;
+  linkQualifier: string;
+}
+
 /** `postAction`: the policy's script run after its action (OpenIDM's Policy.evaluatePostAction). */
-export type PolicyAction = ({ kind: 'action'; action: Action } | { kind: 'workflow'; workflowName: string; /** reconflow's approvedAction: what the approval performs instead of the situation's default. */ approvedAction?: Action }) & { postAction?: CompiledScript };
+export type PolicyAction = (
+  | { kind: 'action'; action: Action }
+  | { kind: 'workflow'; workflowName: string; /** reconflow's approvedAction: what the approval performs instead of the situation's default. */ approvedAction?: Action }
+  | { kind: 'script'; script: PolicyScript }
+) & { postAction?: CompiledScript };
 
 /** An inline script as sync.json writes it. Only `text/javascript` with an inline `source` is supported. */
 export type ScriptConfig = { type: 'text/javascript' | 'groovy'; source?: string; [k: string]: unknown };
@@ -66,7 +82,8 @@ export type PropertyConfig = {
 
 export type PolicyConfig = {
   situation: Situation;
-  action: Action | { workflowName: string; [k: string]: unknown };
+  /** An action name, the built-in workflow trigger ({workflowName}), or an action script (with its `source`). */
+  action: Action | { workflowName?: string; source?: string; [k: string]: unknown };
   /** A queryFilter string or a script over `object` (the source) and `linkQualifier`: the policy applies only when true. */
   condition?: string | ScriptConfig;
   postAction?: ScriptConfig;

@@ -22,6 +22,7 @@ import { CompiledScript, compileScript } from './script';
 import { parseQueryFilter, matchesFilter } from '../crest/queryFilter';
 import { checkCorrelationScript, compileCorrelation } from './correlation';
 import { compileHooks, HOOK_KEYS, refuseOpenidm } from './hooks';
+import { compilePolicyScript, validatePolicyAction } from './policyScript';
 
 /** OpenIDM's action for a situation the mapping has no policy for. */
 export const DEFAULT_ACTIONS: Readonly<Record<Situation, Action>> = {
@@ -71,7 +72,7 @@ function optionalString(obj: Json, key: string, at: string): string | undefined 
  * the project folder, then reconflow's built-ins).
  */
 export interface ScriptResolver {
-  resolve(name: string): { kind: 'project'; file: string; text: string } | { kind: 'builtin'; name: string } | null;
+  resolve(name: string): { kind: 'project'; file: string; text: string } | { kind: 'builtin'; name: string; text?: string } | null;
   searched(name: string): string;
 }
 
@@ -154,6 +155,7 @@ function policy(v: unknown, at: string, seen: Map<string, number>, scripts?: Scr
   if (v.postAction !== undefined) {
     const action = out.action;
     if (typeof action !== 'string' || !POST_ACTION_ACTIONS.includes(action)) {
+      if (typeof action !== 'string' && typeof action.source === 'string') throw new Error(`${at}.postAction after an action script is not run by reconflow (yet): remove it, or give the policy an action name`);
       throw new Error(`${at}.postAction is never run by IDM after ${typeof action === 'string' ? action : 'a workflow action (ASYNC)'} (only after ${POST_ACTION_ACTIONS.join(', ')}): remove it`);
     }
     out.postAction = script(v.postAction, `${at}.postAction`, true, scripts);
@@ -168,30 +170,8 @@ function policyAction(v: Json, at: string, situation: Situation, scripts?: Scrip
     if (!(ACTIONS as readonly string[]).includes(action)) throw new Error(`${at}.action must be one of ${ACTIONS.join(', ')} (got "${action}")`);
     return { situation, action: action as Action };
   }
-  if (isObject(action)) {
-    if (typeof action.workflowName !== 'string' || action.workflowName.trim() === '') {
-      throw new Error(`${at}.action.workflowName is required (only workflow-triggering action scripts are supported)`);
-    }
-    if (scripts && action.file !== undefined) workflowActionFile(action.file, `${at}.action.file`, scripts);
-    return { situation, action: { ...action, workflowName: action.workflowName } };
-  }
-  throw new Error(`${at}.action is required (an action name or {"workflowName": ...})`);
-}
-
-/**
- * A workflow policy's action script (IDM: workflow/triggerWorkflowFromSync.js, one of its default
- * scripts): reconflow starts workflowName itself in its place. A project file that replaces it, or a
- * name that is nowhere on the search path, is refused rather than silently not run.
- */
-function workflowActionFile(file: unknown, at: string, scripts: ScriptResolver): void {
-  if (typeof file !== 'string') throw new Error(`${at} must be a file name`);
-  const found = scripts.resolve(file);
-  if (!found) throw new Error(`${at} "${file}" is not found (looked in ${scripts.searched(file)})`);
-  if (found.kind === 'project') {
-    throw new Error(
-      `${at} "${file}" is the project's ${found.file}, which replaces IDM's default script; reconflow starts the policy's workflowName itself and does not run project action scripts yet: remove the file, or use workflow/triggerWorkflowFromSync.js without replacing it`,
-    );
-  }
+  if (isObject(action)) return { situation: situation as Situation, action: validatePolicyAction(action, situation as Situation, `${at}.action`, scripts) };
+  throw new Error(`${at}.action is required (an action name, or a script {"type": "text/javascript", "source"|"file": ...})`);
 }
 
 function mapping(v: unknown, at: string, scripts?: ScriptResolver): MappingConfig {
@@ -441,7 +421,12 @@ export function compileMapping(cfg: MappingConfig, opts: { scriptDirs?: string[]
   const corrTokens = correlationRule ? pointerTokens(correlationRule.sourceField) : null;
 
   const configuredPolicies = cfg.policies.map((p, i) => {
-    const policy: PolicyAction = typeof p.action === 'string' ? { kind: 'action', action: p.action } : { kind: 'workflow', workflowName: p.action.workflowName, ...(typeof p.action.approvedAction === 'string' && { approvedAction: p.action.approvedAction as Action }) };
+    const policy: PolicyAction =
+      typeof p.action === 'string'
+        ? { kind: 'action', action: p.action }
+        : typeof p.action.source === 'string'
+          ? { kind: 'script', script: compilePolicyScript(p.action, linkQualifier, scriptDirs) }
+          : { kind: 'workflow', workflowName: String(p.action.workflowName), ...(typeof p.action.approvedAction === 'string' && { approvedAction: p.action.approvedAction as Action }) };
     if (p.postAction?.source) policy.postAction = compileScript(p.postAction.source, `${cfg.name}.policies[${i}].postAction`, { language: p.postAction.type, scriptDirs });
     return { situation: p.situation, policy, condition: policyCondition(p.condition, `${cfg.name}.policies[${i}].condition`, scriptDirs) };
   });

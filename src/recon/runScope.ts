@@ -6,6 +6,7 @@ import { ManagedUsers } from '../managed/users';
 import { Db } from '../repo/db';
 import { RunRow } from '../repo/reconRuns';
 import { WorkflowRuntime } from '../workflow/runtime';
+import type { OpenidmFacade } from '../scriptApi/openidmFacade';
 import type { AskAgain } from '../approval/askAgain';
 import { DeletionBudget } from './deletionGuard';
 import type { ResultStats } from './hooks';
@@ -21,6 +22,8 @@ export interface ReconOptions {
   /** Variables every started approval gets (escalationDuration). */
   startVariables?: Record<string, unknown>;
   metrics?: ReconMetrics;
+  /** IDM's script API for policy action scripts (src/recon/policyScript.ts). */
+  scripts?: OpenidmFacade;
 }
 
 /** Told of runs and of the rows they classify (src/metrics implements it). */

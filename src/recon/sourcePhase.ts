@@ -12,7 +12,8 @@ import { Assessment, assessBatch, isFailure } from './assess';
 import { countRemoval, removes } from './deletionGuard';
 import { sha256Hex } from './hash';
 import { IdSet } from './idSet';
-import { Action, CompiledMapping, PolicyAction, Situation, SourceObject, SourceRecord } from './interfaces';
+import { Action, CompiledMapping, PolicyAction, PolicyScript, Situation, SourceObject, SourceRecord } from './interfaces';
+import { runPolicyScripts } from './policyScript';
 import { changedFields } from './mapping';
 import { recordedStatus } from './reconStatus';
 import { RunScope } from './runScope';
@@ -59,6 +60,8 @@ export async function reconcileSourceBatch(scope: RunScope, batch: SourceRecord[
     }
   }
   const workflowStarts: { a: Assessment; policy: PolicyAction & { kind: 'workflow' } }[] = [];
+  // Action scripts run after the batch's transaction: their calls use the database (policyScript.ts).
+  const scripted: { a: Assessment; script: PolicyScript }[] = [];
   // UNQUALIFIED (and any other removing policy) in the source phase: stop before the batch that would pass the limit.
   const removals = new Map<string, number>();
   for (const a of assessments) {
@@ -88,6 +91,10 @@ export async function reconcileSourceBatch(scope: RunScope, batch: SourceRecord[
       run.resultStats?.noteSource(a.situation, a.source._id);
       if (policy.kind === 'workflow') {
         workflowStarts.push({ a, policy });
+        continue;
+      }
+      if (policy.kind === 'script') {
+        scripted.push({ a, script: policy.script });
         continue;
       }
       // A hook or postAction must see every UPDATE (src/recon/hooks.ts): no shortcut then.
@@ -144,6 +151,7 @@ export async function reconcileSourceBatch(scope: RunScope, batch: SourceRecord[
     });
   }
   await insertAudit(db.knex, audit);
+  if (scripted.length) await runPolicyScripts(scope, scripted, ts);
 }
 
 /** The records of the given source ids only (reconById); the same records (and hashes) as a full run reads. */

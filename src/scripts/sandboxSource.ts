@@ -48,7 +48,8 @@ const HARDEN_SOURCE = `(function () {
   });
   ['constructor', 'toString'].forEach(function (n) { enable(Array.prototype, n); });
   var noop = function () {};
-  defineProperty(globalThis, 'logger', {
+  // A script run by asyncHost.ts has its logger (bridged to the server's log) already.
+  if (!getDesc(globalThis, 'logger')) defineProperty(globalThis, 'logger', {
     value: { trace: noop, debug: noop, info: noop, warn: noop, error: noop },
     writable: false, enumerable: false, configurable: false
   });
@@ -91,6 +92,40 @@ const DESCRIBE_SOURCE = `(function (e) {
   } catch (x) { return 'threw a value that cannot be described'; }
 })(globalThis.${ERROR_SLOT})`;
 
+// Op 'async' (asyncHost.ts): IDM's script API (openidm.*, identityServer.getProperty, logger.*) made
+// in the sandbox realm before hardening. Each function sends [name, args] as JSON through `call`, a
+// host function that writes the call to a pipe and blocks reading the reply from another, so the
+// script sees a synchronous API as in IDM. `call` takes and returns strings only and never throws;
+// it is captured in this closure, unreachable from script code; a reply's error becomes an Error of
+// the sandbox realm.
+const BRIDGE_SOURCE = `(function (call) {
+  'use strict';
+  var parse = JSON.parse, stringify = JSON.stringify, E = Error, slice = Array.prototype.slice;
+  function invoke(name, args) {
+    var text, reply;
+    try { text = call(stringify([name, args])); } catch (x) { throw new E(name + ': the call could not be made'); }
+    reply = parse(text);
+    if (reply.e !== undefined) {
+      var err = new E(reply.e);
+      if (reply.code !== undefined) err.code = reply.code;
+      throw err;
+    }
+    return reply.v;
+  }
+  function api(prefix, names) {
+    var o = {};
+    names.forEach(function (n) {
+      o[n] = function () { return invoke(prefix + n, slice.call(arguments)); };
+    });
+    return o;
+  }
+  [['openidm', api('openidm.', ['create', 'read', 'update', 'patch', 'delete', 'query', 'action'])],
+   ['identityServer', api('identityServer.', ['getProperty'])],
+   ['logger', api('logger.', ['trace', 'debug', 'info', 'warn', 'error'])]].forEach(function (g) {
+    Object.defineProperty(globalThis, g[0], { value: g[1], writable: false, enumerable: false, configurable: false });
+  });
+})`;
+
 const WORKER_BODY = String.raw`
 const vm = require('node:vm');
 const util = require('node:util');
@@ -98,6 +133,8 @@ const { maxNodes, maxDepth, maxChars, maxScripts } = JSON.parse(process.argv[1])
 const HARDEN = new vm.Script(HARDEN_SOURCE, { filename: 'reconflow:harden' });
 const OFF_HEAP = new vm.Script(OFF_HEAP_SOURCE, { filename: 'reconflow:offheap' });
 const DESCRIBE = new vm.Script(DESCRIBE_SOURCE, { filename: 'reconflow:describe' });
+const BRIDGE = new vm.Script(BRIDGE_SOURCE, { filename: 'reconflow:openidm' });
+const fs = require('node:fs');
 const RUN = { displayErrors: false };
 const CONTEXT = { codeGeneration: { strings: false, wasm: false }, microtaskMode: 'afterEvaluate' };
 const confScripts = new Map(); // id -> { script, sb }, least recently used first
@@ -208,10 +245,11 @@ function result(value) {
   return { ok: true, json };
 }
 
-function createSandbox(name, modules) {
+function createSandbox(name, modules, bridge) {
   const sandbox = Object.create(null);
   const context = vm.createContext(sandbox, { name: 'reconflow script ' + name, ...CONTEXT });
   OFF_HEAP.runInContext(context);
+  if (bridge) BRIDGE.runInContext(context)(bridge);
   HARDEN.runInContext(context);
   // require() and its modules (modules.ts) belong to the sandbox: part of its baseline, kept across
   // calls. Compiled once per process (lodash is ~540 KB), run once per sandbox.
@@ -310,10 +348,87 @@ function runTask(m) {
   return result({ v: variables, r: value });
 }
 
+// The blocking half of an 'async' run's calls: one JSON line out on callFd, one line back on replyFd.
+function bridgeTo(m) {
+  let pending = Buffer.alloc(0);
+  const chunk = Buffer.alloc(64 * 1024);
+  const nap = new Int32Array(new SharedArrayBuffer(4));
+  const readLine = () => {
+    for (;;) {
+      const nl = pending.indexOf(10);
+      if (nl >= 0) {
+        const line = pending.subarray(0, nl).toString('utf8');
+        pending = pending.subarray(nl + 1);
+        return line;
+      }
+      if (pending.length > 2 * maxChars) throw new Error('the reply is too large');
+      let n;
+      try {
+        n = fs.readSync(m.replyFd, chunk, 0, chunk.length, null);
+      } catch (err) {
+        // A non-blocking descriptor: wait a little and read again.
+        if (err && err.code === 'EAGAIN') { Atomics.wait(nap, 0, 0, 1); continue; }
+        throw err;
+      }
+      if (n === 0) throw new Error('the server closed the call channel');
+      pending = Buffer.concat([pending, chunk.subarray(0, n)]);
+    }
+  };
+  return function call(text) {
+    try {
+      if (typeof text !== 'string') return '{"e":"a call must be made of JSON values"}';
+      if (text.length > maxChars) return JSON.stringify({ e: 'the call is larger than ' + maxChars + ' characters of JSON' });
+      const out = Buffer.from(text + '\n', 'utf8');
+      for (let off = 0; off < out.length; ) off += fs.writeSync(m.callFd, out, off);
+      return readLine();
+    } catch (err) {
+      return JSON.stringify({ e: 'the call failed: ' + hostMessage(err) });
+    }
+  };
+}
+
+// A script that may call IDM's API (asyncHost.ts): compiled once, with a sandbox of its own (the
+// bridge in it) reused run after run and reset after each, as conf scripts' are (rule 4).
+const asyncScripts = new Map(); // name + source -> { script, sb }, least recently used first
+function runAsync(m) {
+  const key = m.name + '\n' + m.source;
+  let entry = asyncScripts.get(key);
+  if (entry) asyncScripts.delete(key);
+  else {
+    try {
+      entry = { script: new vm.Script(m.source, { filename: m.name }), sb: undefined };
+    } catch (err) {
+      return { ok: false, message: hostMessage(err) };
+    }
+  }
+  asyncScripts.set(key, entry);
+  if (asyncScripts.size > maxScripts) asyncScripts.delete(asyncScripts.keys().next().value);
+  const sb = entry.sb || (entry.sb = createSandbox(m.name, m.modules, bridgeTo(m)));
+  try {
+    for (const [k, isJson, v] of m.bindings) {
+      const value = isJson ? sb.parse(v) : v;
+      const current = Reflect.getOwnPropertyDescriptor(sb.sandbox, k);
+      const configurable = current ? current.configurable === true : true;
+      if (!Reflect.defineProperty(sb.sandbox, k, { value, writable: true, enumerable: true, configurable })) {
+        return { ok: false, message: 'cannot bind "' + k + '" (the script made it read-only)' };
+      }
+    }
+    let value;
+    try {
+      value = entry.script.runInContext(sb.context, RUN);
+    } catch (err) {
+      return { ok: false, message: describeThrown(err, sb.sandbox, sb.context) };
+    }
+    return result(value);
+  } finally {
+    if (!resetSandbox(sb)) entry.sb = undefined;
+  }
+}
+
 process.on('message', (m) => {
   let reply;
   try {
-    reply = m.op === 'task' ? runTask(m) : m.op === 'load' ? loadConf(m) : runConf(m);
+    reply = m.op === 'task' ? runTask(m) : m.op === 'load' ? loadConf(m) : m.op === 'async' ? runAsync(m) : runConf(m);
   } catch (err) {
     reply = { ok: false, message: hostMessage(err) };
   }
@@ -331,5 +446,6 @@ export const SCRIPT_SANDBOX_SOURCE = [
   `const OFF_HEAP_SOURCE = ${JSON.stringify(OFF_HEAP_SOURCE)};`,
   `const DESCRIBE_SOURCE = ${JSON.stringify(DESCRIBE_SOURCE)};`,
   `const ERROR_SLOT = ${JSON.stringify(ERROR_SLOT)};`,
+  `const BRIDGE_SOURCE = ${JSON.stringify(BRIDGE_SOURCE)};`,
   WORKER_BODY,
 ].join('\n');

@@ -41,9 +41,11 @@ const policy: Schema = {
       anyOf: [
         { type: 'string' },
         {
+          // An action script (src/recon/policyScript.ts): as in IDM, its other keys (and "globals")
+          // are the script's variables, e.g. workflowName; askAgainAfterRejection is reconflow's.
           type: 'object',
-          additionalProperties: false,
-          properties: { type: {}, file: {}, source: {}, workflowName: {}, askAgainAfterRejection: {}, approvedAction: {}, globals: script.properties && (script.properties as Schema).globals },
+          additionalProperties: true,
+          properties: { type: {}, file: {}, source: {}, workflowName: {}, askAgainAfterRejection: {}, approvedAction: {}, globals: {} },
         },
       ],
     },

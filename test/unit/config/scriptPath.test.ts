@@ -1,6 +1,6 @@
 // The script search path (src/config/scriptPath.ts): a conf script's "file" is found in the
 // project's script/ first, then the project folder, then reconflow's built-ins; sync.json's file
-// scripts load from it, and a project file replacing IDM's default triggerWorkflowFromSync.js is refused.
+// scripts load from it, and a project file replacing the built-in triggerWorkflowFromSync.js runs as an action script.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -18,7 +18,7 @@ describe('the script search path', () => {
 
   it('looks in script/, then the project folder, then the built-ins', () => {
     const s = new ScriptPath(dir);
-    expect(s.resolve('workflow/triggerWorkflowFromSync.js')).toEqual({ kind: 'builtin', name: 'workflow/triggerWorkflowFromSync.js' });
+    expect(s.resolve('workflow/triggerWorkflowFromSync.js')).toMatchObject({ kind: 'builtin', name: 'workflow/triggerWorkflowFromSync.js', text: expect.stringContaining("openidm.create('workflow/processinstance'") });
     expect(s.resolve('lib/x.js')).toBeNull();
     write('lib/x.js', 'project');
     expect(s.resolve('lib/x.js')).toMatchObject({ kind: 'project', file: path.join(dir, 'lib/x.js'), text: 'project' });
@@ -54,10 +54,14 @@ describe('the script search path', () => {
     );
   });
 
-  it('refuses a project file that replaces the default triggerWorkflowFromSync.js (reconflow does not run it)', () => {
+  it('runs a project file that replaces the built-in triggerWorkflowFromSync.js as an action script; the built-in stays the batched path', () => {
     write('script/transforms/upper.js', 'source');
-    write('script/workflow/triggerWorkflowFromSync.js', '/* a project version */');
-    expect(() => validateSyncConfig(sync(), new ScriptPath(dir))).toThrow(/mappings\[0\]\.policies\[0\]\.action\.file "workflow\/triggerWorkflowFromSync\.js" is the project's .*script\/workflow\/triggerWorkflowFromSync\.js, which replaces IDM's default script/);
+    const [builtin] = validateSyncConfig(sync(), new ScriptPath(dir));
+    expect(compileMapping(builtin).policyFor('ABSENT')).toEqual({ kind: 'workflow', workflowName: 'managedUserApproval' });
+    write('script/workflow/triggerWorkflowFromSync.js', "'ASYNC'");
+    const [m] = validateSyncConfig(sync(), new ScriptPath(dir));
+    const policy = compileMapping(m).policyFor('ABSENT');
+    expect(policy).toMatchObject({ kind: 'script', script: { name: path.join(dir, 'script/workflow/triggerWorkflowFromSync.js'), source: "'ASYNC'", globals: { workflowName: 'managedUserApproval' } } });
     const other = sync({ policies: [{ situation: 'ABSENT', action: { workflowName: 'w', type: 'text/javascript', file: 'workflow/mine.js' } }] });
     expect(() => validateSyncConfig(other, new ScriptPath(dir))).toThrow(/action\.file "workflow\/mine\.js" is not found/);
   });

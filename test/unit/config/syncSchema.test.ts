@@ -39,9 +39,10 @@ describe('sync.json keys', () => {
     expect(validateConfFiles(withKey(key, { type: 'text/javascript', source: '1' }))).toEqual([]);
   });
 
-  it('refuses unknown keys of a property and of a workflow action', () => {
+  it('refuses unknown keys of a property; an action script takes any key as its variable (IDM)', () => {
     expect(() => validateConfFiles(withKey('mappingHint', 'x', 'property'))).toThrow(/mappings\[0\]\.properties\[0\]\.mappingHint is not supported/);
-    expect(() => validateConfFiles(withKey('globals', { a: 1 }, 'policyAction'))).toThrow(/script globals are not passed by reconflow/);
+    expect(validateConfFiles(withKey('globals', { a: 1 }, 'policyAction'))).toEqual([]);
+    expect(validateConfFiles(withKey('approver', 'async.admin', 'policyAction'))).toEqual([]);
   });
 
   it('lists keys without effect in one warning', () => {
