@@ -1,11 +1,13 @@
 // A workflow policy on a target-phase situation (SOURCE_MISSING, UNASSIGNED, TARGET_IGNORED; issue
 // 16): one approval per target, started as OpenIDM's TargetSyncOperation would hand it to
 // triggerWorkflowFromSync.js (recon.actionParam with targetId, target "true" and no sourceId), with
-// the run's progress counted and one ASYNC audit entry per target, as the source phase does.
+// the run's progress counted and one ASYNC audit entry per target, as the source phase does. An
+// action script's `workflow/processinstance` create for its target (src/recon/targetPolicyScript.ts)
+// takes the same request (targetApprovalInput).
 import { AuditEntry } from '../repo/reconAudit';
 import { RunScope } from '../recon/runScope';
 import { Action, Situation } from '../recon/interfaces';
-import { requestApprovals } from './trigger';
+import { ApprovalInput, requestApprovals } from './trigger';
 
 export interface TargetApprovalEntry {
   id: string;
@@ -16,16 +18,22 @@ export interface TargetApprovalEntry {
   linkedSourceId: string | null;
 }
 
-export async function requestTargetApprovals(scope: RunScope, entries: TargetApprovalEntry[]): Promise<AuditEntry[]> {
-  if (!entries.length) return [];
-  const { db, run, mapping, users } = scope;
-  const outcomes = await requestApprovals(db.knex, scope.runtime, users, entries.map((e) => ({
+/** The approval request of one target: no source row, the target's id (TargetSyncOperation.toJsonValue). */
+export function targetApprovalInput(scope: RunScope, e: Pick<TargetApprovalEntry, 'id' | 'situation' | 'workflowName' | 'approvedAction'>): ApprovalInput {
+  const { run, mapping } = scope;
+  return {
     workflowName: e.workflowName, mapping, reconId: run.row.id, situation: e.situation, source: null, targetId: e.id,
     action: e.approvedAction,
     askAgain: scope.options.askAgain[mapping.name] ?? 'whenSourceChanges',
     startUserId: (run.row.parameters.startedBy as string) ?? null,
     defaults: scope.options.startVariables,
-  })));
+  };
+}
+
+export async function requestTargetApprovals(scope: RunScope, entries: TargetApprovalEntry[]): Promise<AuditEntry[]> {
+  if (!entries.length) return [];
+  const { db, run, mapping, users } = scope;
+  const outcomes = await requestApprovals(db.knex, scope.runtime, users, entries.map((e) => targetApprovalInput(scope, e)));
   const ts = new Date().toISOString();
   return entries.map((e, k) => {
     const outcome = outcomes[k];

@@ -4,9 +4,15 @@
 // (just before the link is created / removed, as SyncOperation.createLink and the UNLINK case do).
 // A script's value is ignored; an exception makes the entry a FAILURE with the script's message
 // (HookFailed; the caller's savepoint undoes the entry). Also a policy's postAction (OpenIDM's
-// Policy.evaluatePostAction) and the mapping's `result` script (ObjectMapping.doResults).
+// Policy.evaluatePostAction) and the mapping's `result` script (ObjectMapping.doResults), which runs
+// after the run's work, outside any transaction, so a JavaScript one gets IDM's script API
+// (openidm, identityServer, logger) through runScriptAsync.
+import vm from 'node:vm';
 import { CompiledScript, compileScript } from './script';
 import { ScriptConfig, Situation, SourceObject } from './interfaces';
+import { runScriptAsync } from '../scripts/asyncHost';
+import { modulePrelude } from '../scripts/modules';
+import type { OpenidmFacade } from '../scriptApi/openidmFacade';
 
 export const TARGET_HOOKS = ['onCreate', 'onUpdate'] as const;
 export const HOOK_KEYS = ['onCreate', 'onUpdate', 'onDelete', 'onLink', 'onUnlink'] as const;
@@ -15,13 +21,17 @@ export type HookName = (typeof HOOK_KEYS)[number];
 /** A script hook, or a policy's postAction, threw: the entry is a FAILURE (IDM's SynchronizationException). */
 export class HookFailed extends Error {}
 
+/** Why the in-transaction hooks (onCreate... onUnlink) have no openidm binding. */
+export const IN_TRANSACTION = "it runs inside the entry's transaction (its savepoint), where a call would need the database the entry holds";
+
 /**
- * No hook may call openidm.* yet (the binding is not there): a script that mentions it is refused at
- * start rather than failing on every row at run time.
+ * A script without the openidm binding that mentions it is refused at start rather than failing on
+ * every row at run time; `why` says why the binding is not there.
  */
-export function refuseOpenidm(source: string | undefined, at: string): void {
+export function refuseOpenidm(source: string | undefined, at: string, why?: string): void {
   if (source && /\bopenidm\s*(\.|\[)/.test(source)) {
-    throw new Error(`${at}: openidm calls are not available in this hook yet (reconflow binds no openidm object here); remove the openidm.* call from the script`);
+    const reason = why ? ` (${why})` : ' yet (reconflow binds no openidm object here)';
+    throw new Error(`${at}: openidm calls are not available in this hook${reason}; remove the openidm.* call from the script`);
   }
 }
 
@@ -34,13 +44,21 @@ export interface HookScope {
   reconId?: string | null;
 }
 
+/** A JavaScript result script, run through runScriptAsync with IDM's script API. */
+export interface AsyncResultScript {
+  name: string;
+  source: string;
+  modules?: string;
+}
+
 export interface MappingHooks {
   onCreate?: CompiledScript;
   onUpdate?: CompiledScript;
   onDelete?: CompiledScript;
   onLink?: CompiledScript;
   onUnlink?: CompiledScript;
-  result?: CompiledScript;
+  /** JavaScript: run with the script API; Groovy: the synchronous sandbox (no openidm). */
+  result?: AsyncResultScript | CompiledScript;
 }
 
 type ScriptOpts = { scriptDirs?: string[] };
@@ -54,6 +72,17 @@ export function compileHooks(mapping: string, cfg: Partial<Record<HookName | 're
   for (const key of [...HOOK_KEYS, 'result'] as const) {
     const s = cfg[key];
     if (!s?.source) continue;
+    if (key === 'result' && s.type !== 'groovy') {
+      const name = `${mapping}.result`;
+      try {
+        new vm.Script(s.source, { filename: name }); // a syntax error stops the start
+      } catch (e) {
+        throw new Error(`script ${name} failed: ${(e as Error).message}`);
+      }
+      const modules = modulePrelude(s.source, name, opts.scriptDirs);
+      out.result = { name, source: s.source, ...(modules && { modules }) };
+      continue;
+    }
     const returnsTarget = (TARGET_HOOKS as readonly string[]).includes(key);
     const text = returnsTarget ? `${s.source}\n${s.type === 'groovy' ? '' : ';'}target\n` : s.source;
     out[key] = compileScript(text, `${mapping}.${key}`, { language: s.type, scriptDirs: opts.scriptDirs });
@@ -179,12 +208,19 @@ export class ResultStats {
   }
 }
 
+/** A result script's own running time; the time its openidm calls take is not counted (asyncHost.ts). */
+export const RESULT_SCRIPT_TIMEOUT_MS = 5000;
+
 /**
  * ObjectMapping.doResults: `source` and `target` are the phases' statistics, `global` the run's
  * (ReconciliationStatistic.asMap: startTime, endTime, duration, reconId, mappingName). A failure is
- * thrown (IDM fails the reconciliation with it); the caller records it on the run.
+ * thrown (IDM fails the reconciliation with it); the caller records it on the run. A JavaScript
+ * script's openidm calls act as `actor` (the run's starter), as IDM runs it in the recon's context.
  */
-export function runResultScript(m: HookRunner, reconId: string, stats: ResultStats, processed: { source: number; target: number }): void {
+export async function runResultScript(
+  m: HookRunner, reconId: string, stats: ResultStats, processed: { source: number; target: number },
+  api?: { facade?: OpenidmFacade; actor: string | null },
+): Promise<void> {
   const script = m.hooks.result;
   if (!script) return;
   const ended = Date.now();
@@ -192,8 +228,16 @@ export function runResultScript(m: HookRunner, reconId: string, stats: ResultSta
     startTime: new Date(stats.started).toISOString(), endTime: new Date(ended).toISOString(), duration: ended - stats.started,
     reconId, mappingName: m.name, mapping: m.name,
   };
+  const bindings = { global, source: stats.source.asMap(processed.source), target: stats.target.asMap(processed.target) };
   try {
-    script({ global, source: stats.source.asMap(processed.source), target: stats.target.asMap(processed.target) });
+    if (typeof script === 'function') script(bindings);
+    else {
+      if (!api?.facade) throw new Error('the script API is not available to this run');
+      await runScriptAsync({
+        name: script.name, source: script.source, modules: script.modules, bindings, limitMs: RESULT_SCRIPT_TIMEOUT_MS,
+        onCall: api.facade.handler({ scriptName: script.name, actor: api.actor }),
+      });
+    }
   } catch (e) {
     throw new HookFailed(`${m.name} result script encountered exception: ${e instanceof Error ? e.message : String(e)}`);
   }

@@ -21,7 +21,7 @@ import { groovyMissing } from '../scripts/groovyHost';
 import { CompiledScript, compileScript } from './script';
 import { parseQueryFilter, matchesFilter } from '../crest/queryFilter';
 import { checkCorrelationScript, compileCorrelation } from './correlation';
-import { compileHooks, HOOK_KEYS, refuseOpenidm } from './hooks';
+import { compileHooks, HOOK_KEYS, IN_TRANSACTION, refuseOpenidm } from './hooks';
 import { compilePolicyScript, validatePolicyAction } from './policyScript';
 
 /** OpenIDM's action for a situation the mapping has no policy for. */
@@ -218,7 +218,9 @@ function mapping(v: unknown, at: string, scripts?: ScriptResolver): MappingConfi
   for (const key of [...HOOK_KEYS, 'result'] as const) {
     if (v[key] === undefined) continue;
     const s = script(v[key], `${at}.${key}`, true, scripts);
-    refuseOpenidm(s.source, `${at}.${key}`);
+    // The result script runs after the run, outside any transaction: a JavaScript one gets openidm (hooks.ts).
+    if (key !== 'result') refuseOpenidm(s.source, `${at}.${key}`, `${IN_TRANSACTION}; the mapping's result script, run after the run, may call openidm`);
+    else if (s.type === 'groovy') refuseOpenidm(s.source, `${at}.${key}`, 'a Groovy result script runs without the script API; write it in JavaScript to call openidm');
     if (s.pure !== undefined) throw new Error(`${at}.${key}.pure applies to a property's transform only: remove it`);
     m[key] = s;
   }

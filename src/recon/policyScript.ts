@@ -12,6 +12,8 @@
 // Its `workflow/processinstance` creates for the row are handed to requestApprovals (snapshot,
 // ask-again, one open request per source row), whatever process they name; other starts are plain.
 // Scripts run after the batch's transaction (their calls use the database), one row at a time.
+// Target-phase situations (SOURCE_MISSING, UNASSIGNED, TARGET_IGNORED) run theirs in the target
+// phase, after the page's transaction, with TargetSyncOperation's bindings (targetPolicyScript.ts).
 import vm from 'node:vm';
 import { requestApprovals } from '../approval/trigger';
 import { insertAudit, AuditEntry } from '../repo/reconAudit';
@@ -29,8 +31,6 @@ import { RunScope } from './runScope';
 export const TRIGGER_WORKFLOW_FROM_SYNC = 'workflow/triggerWorkflowFromSync.js';
 /** A policy script's own running time per row; the time its calls take is not counted (asyncHost.ts). */
 export const POLICY_SCRIPT_TIMEOUT_MS = 1000;
-/** Situations the target phase meets: action scripts are not run there (yet), so they are refused at start. */
-const TARGET_PHASE: readonly Situation[] = ['SOURCE_MISSING', 'UNASSIGNED', 'TARGET_IGNORED'];
 const SCRIPT_KEYS = ['type', 'source', 'file', 'globals'];
 
 type Json = Record<string, unknown>;
@@ -68,9 +68,6 @@ export function validatePolicyAction(action: Json, situation: Situation, at: str
     name = found.file;
   } else if (action.file !== undefined) throw new Error(`${at} has both source and file; keep one`);
   if (typeof source !== 'string' || source.trim() === '') throw new Error(`${at}.source is required (the script text)`);
-  if (TARGET_PHASE.includes(situation)) {
-    throw new Error(`${at}: action scripts run in the source phase only; ${situation} is met in the target phase, so give it an action name`);
-  }
   try {
     new vm.Script(source, { filename: name });
   } catch (e) {
@@ -92,7 +89,7 @@ export function compilePolicyScript(action: Json, linkQualifier: string, scriptD
 }
 
 /** What a script answered: one of IDM's actions, or the reason it is not one. */
-function actionOf(value: unknown): Action | Error {
+export function actionOf(value: unknown): Action | Error {
   if (value === null || value === undefined) return new Error('action script returned null value');
   const text = String(value);
   return (ACTIONS as readonly string[]).includes(text) ? (text as Action) : new Error(`action script returned invalid action "${text.slice(0, 100)}"`);

@@ -279,7 +279,11 @@ export class Reconciler {
         }
       }
       // ObjectMapping.doResults, on a completed or a canceled run; a failing script fails the run (as in IDM).
-      if (run.resultStats) runResultScript(mapping, run.row.id, run.resultStats, { source: run.progress.sourceProcessed, target: run.progress.targetProcessed });
+      if (run.resultStats) {
+        await runResultScript(mapping, run.row.id, run.resultStats, { source: run.progress.sourceProcessed, target: run.progress.targetProcessed }, {
+          facade: this.options.scripts, actor: (run.row.parameters.startedBy as string) ?? null,
+        });
+      }
       const state = run.canceled ? 'CANCELED' : 'SUCCESS';
       endState = state;
       await runs.finishRun(this.db.knex, run.row.id, {

@@ -3,7 +3,8 @@
 // (not a valid target), and their policy's action is applied with its audit entry (a workflow
 // policy asks for an approval per target instead: src/approval/targetTrigger.ts). A mapping that
 // can delete or unlink here counts its removals over every page first, and stops the run before
-// the first one when they pass its deletionThreshold (deletionGuard.ts).
+// the first one when they pass its deletionThreshold (deletionGuard.ts). An action script's policy
+// runs after the page's transaction (targetPolicyScript.ts).
 import { ManagedUserRow, managedUserIdsAfter, readManagedUsers } from '../repo/managedUsers';
 import * as links from '../repo/links';
 import { AuditEntry, insertAudit } from '../repo/reconAudit';
@@ -11,10 +12,11 @@ import { requestTargetApprovals } from '../approval/targetTrigger';
 import { applyInSavepoint } from './applyAction';
 import { countRemoval, removes } from './deletionGuard';
 import { IdSet } from './idSet';
-import { Action, Situation, SourceObject } from './interfaces';
+import { Action, PolicyScript, Situation, SourceObject } from './interfaces';
 import type { CompiledScript } from './script';
 import { recordedStatus } from './reconStatus';
 import { BATCH, RunScope } from './runScope';
+import { runTargetPolicyScripts } from './targetPolicyScript';
 import { assessTargetSituation } from './situations';
 
 interface TargetEntry {
@@ -27,6 +29,8 @@ interface TargetEntry {
   /** A workflow policy's process (its approval is asked after the page's actions: src/approval/targetTrigger.ts). */
   workflowName?: string;
   approvedAction?: Action;
+  /** An action script's policy (run after the page's transaction: targetPolicyScript.ts). */
+  script?: PolicyScript;
 }
 
 /** Target-phase situations: a policy removing on any of them makes the phase plan its removals first. */
@@ -54,12 +58,12 @@ export async function reconcileTargets(scope: RunScope, seenSources: IdSet, touc
     const audit: AuditEntry[] = [];
     const ts = new Date().toISOString();
     await db.knex.transaction(async (trx) => {
-      for (const { id, link, row, situation, action, postAction, workflowName } of entries) {
+      for (const { id, link, row, situation, action, postAction, workflowName, script } of entries) {
         run.resultStats?.noteTarget(situation, id);
         // TargetSyncOperation reports to ReconciliationStatistic.processed too: the target, and its link when it had one.
         run.progress.targetProcessed++;
         if (link) run.progress.linksProcessed++;
-        if (workflowName) continue;
+        if (workflowName || script) continue;
         const outcome = await applyInSavepoint(trx, users, mapping, action, { source: null as unknown as SourceObject, situation, target: row, targetId: id, linked: !!link, correlatedIds: [] }, { reconId: run.row.id, postAction, targetPhase: true });
         const status = recordedStatus(action, outcome.status);
         run.progress.count(situation, status === 'SUCCESS');
@@ -72,6 +76,8 @@ export async function reconcileTargets(scope: RunScope, seenSources: IdSet, touc
     await insertAudit(db.knex, audit);
     const approvals = entries.filter((e) => e.workflowName).map((e) => ({ id: e.id, situation: e.situation, workflowName: e.workflowName!, approvedAction: e.approvedAction, linkedSourceId: e.link?.firstId ?? null }));
     await insertAudit(db.knex, await requestTargetApprovals(scope, approvals));
+    const scripted = entries.filter((e) => e.script).map((e) => ({ id: e.id, linkedSourceId: e.link?.firstId ?? null, row: e.row, situation: e.situation, script: e.script! }));
+    if (scripted.length) await runTargetPolicyScripts(scope, scripted, ts);
     await maybeFlush();
   }
 }
@@ -96,7 +102,7 @@ async function* targetEntries(scope: RunScope, seenSources: IdSet, touched: IdSe
       const situation = assessTargetSituation({ linkedSourceExists: !!link && seenSources.has(link.firstId), hasLink: !!link, validTarget: row ? mapping.isValidTarget(row.obj) : false });
       if (situation === 'CONFIRMED') continue; // reported in the source phase
       const policy = mapping.policyFor(situation);
-      entries.push({ id, link, row: row ?? null, situation, action: policy.kind === 'action' ? policy.action : 'ASYNC', ...(policy.kind === 'action' && policy.postAction && { postAction: policy.postAction }), ...(policy.kind === 'workflow' && { workflowName: policy.workflowName, approvedAction: policy.approvedAction }) });
+      entries.push({ id, link, row: row ?? null, situation, action: policy.kind === 'action' ? policy.action : 'ASYNC', ...(policy.kind === 'action' && policy.postAction && { postAction: policy.postAction }), ...(policy.kind === 'workflow' && { workflowName: policy.workflowName, approvedAction: policy.approvedAction }), ...(policy.kind === 'script' && { script: policy.script }) });
     }
     if (entries.length) yield entries;
   }

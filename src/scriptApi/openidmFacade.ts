@@ -40,14 +40,19 @@ export interface StartedProcess {
 }
 
 /**
- * A policy action script's row (src/recon/policyScript.ts): a `workflow/processinstance` create for
- * this row (same reconId, mapping and sourceId, or none given) is handed to `startApproval`
- * (src/approval/trigger.ts requestApprovals: snapshot, ask-again, one open request per source row).
+ * A policy action script's row (src/recon/policyScript.ts, targetPolicyScript.ts): a
+ * `workflow/processinstance` create for this row (same reconId, mapping and sourceId, or none given;
+ * in the target phase, no sourceId and the same targetId or none) is handed to `startApproval`
+ * (src/approval/trigger.ts requestApprovals: snapshot, ask-again, one open request per source row,
+ * or per target in the target phase).
  */
 export interface ReconRowContext {
   reconId: string;
   mapping: string;
-  sourceId: string;
+  /** null in the target phase (OpenIDM's TargetSyncOperation has no sourceId). */
+  sourceId: string | null;
+  /** The target, in the target phase. */
+  targetId?: string | null;
   startApproval(workflowName: string, variables: Record<string, unknown>): Promise<StartedProcess>;
 }
 
@@ -253,7 +258,10 @@ export class OpenidmFacade {
     if (_businessKey !== undefined && _businessKey !== null && typeof _businessKey !== 'string') throw new CallError('_businessKey must be a string', 400);
     const row = ctx.reconRow;
     const sameRow = (k: string, want: string) => variables[k] === undefined || variables[k] === null || String(variables[k]) === want;
-    if (row && typeof _key === 'string' && sameRow('reconId', row.reconId) && sameRow('mapping', row.mapping) && sameRow('sourceId', row.sourceId)) {
+    const sameSubject = row && (row.sourceId !== null
+      ? sameRow('sourceId', row.sourceId)
+      : (variables.sourceId === undefined || variables.sourceId === null) && sameRow('targetId', row.targetId ?? ''));
+    if (row && sameSubject && typeof _key === 'string' && sameRow('reconId', row.reconId) && sameRow('mapping', row.mapping)) {
       return row.startApproval(_key, variables);
     }
     const { instance } = await this.s.runtime.start({

@@ -189,7 +189,7 @@ describe('refused at start', () => {
     project.editSync((sync) => (sync.mappings[0].onLink = js("openidm.patch('managed/user/' + targetId, null, [])")));
     const db = await createTestDb();
     try {
-      await expect(startTestServer({ projectDir: project.dir, db, keepDb: true, workers: false })).rejects.toThrow(/mappings\[0\]\.onLink: openidm calls are not available in this hook yet/);
+      await expect(startTestServer({ projectDir: project.dir, db, keepDb: true, workers: false })).rejects.toThrow(/mappings\[0\]\.onLink: openidm calls are not available in this hook \(it runs inside the entry's transaction/);
     } finally {
       await db.destroy();
       project.remove();

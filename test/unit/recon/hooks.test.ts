@@ -20,11 +20,16 @@ const compile = (f: (m: Record<string, any>) => void) => compileMapping(validate
 const src = (extra: Record<string, unknown> = {}): SourceObject => ({ _id: 'u1', name: 'u1', ...extra });
 
 describe('hooks at start (PingIDM Synchronization reference: onCreate, onUpdate, onDelete, onLink, onUnlink, result)', () => {
-  it.each(['onCreate', 'onUpdate', 'onDelete', 'onLink', 'onUnlink', 'result'])('accepts %s, and refuses it when it calls openidm', (key) => {
+  it.each(['onCreate', 'onUpdate', 'onDelete', 'onLink', 'onUnlink'])('accepts %s, and refuses it when it calls openidm, saying why (it runs inside the entry\'s transaction)', (key) => {
     expect(() => validateSyncConfig(withMapping((m) => (m[key] = js('target'))))).not.toThrow();
     expect(() => validateSyncConfig(withMapping((m) => (m[key] = js("openidm.create('managed/role', null, {})"))))).toThrow(
-      `mappings[0].${key}: openidm calls are not available in this hook yet`,
+      `mappings[0].${key}: openidm calls are not available in this hook (it runs inside the entry's transaction`,
     );
+  });
+
+  it('accepts a JavaScript result script that calls openidm (ObjectMapping.doResults runs after the run, outside any transaction)', () => {
+    expect(() => compile((m) => (m.result = js("openidm.query('managed/user', { _queryFilter: 'true' })")))).not.toThrow();
+    expect(() => compile((m) => (m.result = js('global.reconId +')))).toThrow(/result failed/);
   });
 
   it('refuses a hook with a syntax error at start, naming it', () => {
