@@ -24,6 +24,8 @@ import { actionOf, POLICY_SCRIPT_TIMEOUT_MS } from './policyScript';
 import { recordedStatus } from './reconStatus';
 import { RunScope } from './runScope';
 
+const NEEDS_SOURCE: readonly Action[] = ['CREATE', 'UPDATE', 'LINK'];
+
 export interface TargetScriptRow {
   id: string;
   /** The source id the target's link names (gone for SOURCE_MISSING), for the audit entry. */
@@ -78,6 +80,8 @@ export async function runTargetPolicyScripts(scope: RunScope, rows: TargetScript
     const action = actionOf(answer);
     if (action instanceof Error) entry('EXCEPTION', 'FAILURE', `${r.script.name}: ${action.message}`);
     else if (action === 'ASYNC') entry('ASYNC', 'SUCCESS', handed.length ? handed.join('; ') : `${r.script.name} answered ASYNC`);
+    // As ObjectMapping.performAction with a TargetSyncOperation (resyncTarget.ts): these need a source object.
+    else if (NEEDS_SOURCE.includes(action)) entry(action, 'FAILURE', `${r.script.name} answered ${action}, which needs a source object; ${r.situation} has none`);
     else {
       const a = { source: null as unknown as SourceObject, situation: r.situation, target: r.row, targetId: r.id, linked: r.linkedSourceId !== null, correlatedIds: [] };
       if (run.budget && removes(action, a)) {

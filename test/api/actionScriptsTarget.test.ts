@@ -22,6 +22,7 @@ const UNASSIGNED_SCRIPT = `
     typeof p.reconId === 'string', p.linkQualifier === 'default'].indexOf(false);
   if (wrong >= 0) 'wrong' + wrong;
   else if (target.description === 'drop') 'DELETE';
+  else if (target.description === 'create') 'CREATE';
   else if (target.description === 'ask') {
     // No check for an open instance here: the approval path keeps one open request per target.
     openidm.create('workflow/processinstance', null, { _key: workflowName, reconId: p.reconId, mapping: p.mapping, situation: p.situation, action: p.action, target: p.target, targetId: p.targetId });
@@ -88,6 +89,7 @@ describe('action scripts on target-phase situations and the result script with t
     await createUser('ask-me', 'ask');
     await createUser('ask-too', 'ask');
     await createUser('keep-me');
+    await createUser('create-me', 'create');
     project.writeCsv([csvRow('alice')]);
 
     const first = await recon();
@@ -97,6 +99,8 @@ describe('action scripts on target-phase situations and the result script with t
     expect((await user('drop-me')).status).toBe(404);
     expect(a['keep-me']).toMatchObject({ situation: 'UNASSIGNED', action: 'IGNORE', status: 'SUCCESS' });
     expect((await user('keep-me')).status).toBe(200);
+    // CREATE needs a source object (ObjectMapping.performAction with a TargetSyncOperation): a failure naming the script.
+    expect(a['create-me']).toMatchObject({ situation: 'UNASSIGNED', action: 'CREATE', status: 'FAILURE', message: expect.stringContaining('answered CREATE, which needs a source object; UNASSIGNED has none') });
     for (const id of ['ask-me', 'ask-too']) {
       expect(a[id]).toMatchObject({ situation: 'UNASSIGNED', action: 'ASYNC', status: 'SUCCESS', message: expect.stringMatching(/^Started targetApproval instance \d+$/) });
       const tasks = await tasksFor(id);
@@ -128,7 +132,7 @@ describe('action scripts on target-phase situations and the result script with t
     }
     // The first run's statistics: its UNASSIGNED targets, by id.
     const first = runs.reduce((x, y) => (x.started < y.started ? x : y));
-    expect((await user(`result-${first._id}`)).body.description).toBe('dflt|1|ask-me,ask-too,drop-me,keep-me');
+    expect((await user(`result-${first._id}`)).body.description).toBe('dflt|1|ask-me,ask-too,create-me,drop-me,keep-me');
   });
 
   it('a result script calling an unsupported resource fails the run, naming the call', async () => {
