@@ -27,6 +27,7 @@ import { ScriptPath } from './config/scriptPath';
 import { compileMapping, validateSyncConfig } from './recon/mapping';
 import { mappingsLiveObject } from './recon/liveMappings';
 import { Reconciler } from './recon/reconciler';
+import { setConfScriptLog } from './recon/script';
 import { Scheduler } from './scheduler/scheduler';
 import { ServerHooks } from './server';
 import { Definitions, ProcessFolderRefused } from './workflow/definitions';
@@ -63,6 +64,13 @@ export async function buildServices(ctx: AppContext): Promise<Services> {
   const definitions = new Definitions(ctx.db, ctx.log);
   const connectors = loadConnectors(ctx);
   const scripts = new ScriptPath(ctx.config.dir);
+  // sync.json scripts' logger lines: the server log, with the script's name (as the script API's logger).
+  setConfScriptLog((script, level, text) => {
+    if (level === 'error') ctx.log.error(text, undefined, { script });
+    else if (level === 'warn') ctx.log.warn(text, { script });
+    else if (level === 'info') ctx.log.info(text, { script });
+    else ctx.log.debug?.(text, { script });
+  });
   const mappings = new Map(validateSyncConfig(ctx.config.raw['sync.json'] ?? { mappings: [] }, scripts).map((m) => [m.name, compileMapping(m, { scriptDirs: scripts.dirs })]));
   // Asynchronous continuations (camunda:asyncBefore/After, activiti:/flowable:async) deploy only
   // where a worker runs their job (the runtime below, which needs the worker's nudge, runs it).

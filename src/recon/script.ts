@@ -18,6 +18,30 @@ const MODULE_LOAD_TIMEOUT_MS = 30_000;
 
 export type CompiledScript = (bindings: Record<string, unknown>) => unknown;
 
+/**
+ * Where the `logger` lines of conf scripts go: the sandbox buffers them during the call and the
+ * reply carries them, so they are written here after the call (also when it threw). The server
+ * sets its log (wiring.ts); without one (unit tests) they are dropped.
+ */
+export type ConfScriptLog = (script: string, level: string, text: string) => void;
+let confLog: ConfScriptLog | undefined;
+
+export function setConfScriptLog(log: ConfScriptLog | undefined): void {
+  confLog = log;
+}
+
+function writeLogs(name: string, logs: string): void {
+  if (!confLog) return;
+  let lines: unknown;
+  try {
+    lines = JSON.parse(logs);
+  } catch {
+    return;
+  }
+  if (!Array.isArray(lines)) return;
+  for (const l of lines) if (Array.isArray(l)) confLog(name, String(l[0]), String(l[1]));
+}
+
 let nextId = 1;
 
 /**
@@ -38,6 +62,7 @@ export function compileScript(source: string, name: string, opts: { scriptDirs?:
   }
   const id = nextId++;
   const host = scriptHost();
+  const onLogs = (logs: string) => writeLogs(name, logs);
   if (modules) {
     try {
       host.load(id, name, source, MODULE_LOAD_TIMEOUT_MS, modules);
@@ -61,7 +86,7 @@ export function compileScript(source: string, name: string, opts: { scriptDirs?:
     }
     let json: string | undefined;
     try {
-      json = host.run(id, name, source, list, SCRIPT_TIMEOUT_MS, modules);
+      json = host.run(id, name, source, list, SCRIPT_TIMEOUT_MS, modules, onLogs);
     } catch (err) {
       throw new Error(`script ${name} failed: ${(err as Error).message}`);
     }

@@ -112,7 +112,7 @@ export class ScriptHost {
   }
 
   /** Sends one request and waits for its reply at most `limitMs` (throws ScriptLimitError). */
-  private send(req: ScriptRequest, limitMs: number): string | undefined {
+  private send(req: ScriptRequest, limitMs: number, onLogs?: (logs: string) => void): string | undefined {
     const relay = this.ready();
     const seq = ++relay.seq;
     if (req.op === 'run' || req.op === 'load') {
@@ -123,15 +123,16 @@ export class ScriptHost {
       else relay.sent.add(req.id);
     }
     relay.port.postMessage({ ...req, seq });
-    return awaitReply(relay, seq, limitMs);
+    return awaitReply(relay, seq, limitMs, onLogs);
   }
 
   /**
    * Runs conf script `id` with `bindings` ([name, isJson, value]); returns the result's JSON.
-   * `modules` (modules.ts) defines its `require`, once per sandbox.
+   * `modules` (modules.ts) defines its `require`, once per sandbox. `onLogs` gets the lines its
+   * `logger` buffered during the call (JSON [[level, text]...]), also when it threw.
    */
-  run(id: number, name: string, source: string, bindings: [string, boolean, unknown][], limitMs: number, modules?: string): string | undefined {
-    return this.send({ op: 'run', id, name, source, bindings, ...(modules && { modules }) }, limitMs);
+  run(id: number, name: string, source: string, bindings: [string, boolean, unknown][], limitMs: number, modules?: string, onLogs?: (logs: string) => void): string | undefined {
+    return this.send({ op: 'run', id, name, source, bindings, ...(modules && { modules }) }, limitMs, onLogs);
   }
 
   /** Compiles conf script `id` and makes its sandbox (running its `modules`) ahead of its first call. */

@@ -14,9 +14,10 @@ export class ScriptLimitError extends Error {
   }
 }
 
-type Reply = { seq: number } & ({ ok: true; json?: string } | { ok: false; message: string });
+type Reply = { seq: number; logs?: string } & ({ ok: true; json?: string } | { ok: false; message: string });
 
-export function awaitReply(relay: { flag: Int32Array; port: MessagePort }, seq: number, limitMs: number): string | undefined {
+/** `onLogs` gets a conf script's logger lines (JSON [[level, text]...]), before the reply's value or error. */
+export function awaitReply(relay: { flag: Int32Array; port: MessagePort }, seq: number, limitMs: number, onLogs?: (logs: string) => void): string | undefined {
   const deadline = performance.now() + limitMs;
   while (Atomics.load(relay.flag, DONE) !== seq) {
     const left = deadline - performance.now();
@@ -33,6 +34,7 @@ export function awaitReply(relay: { flag: Int32Array; port: MessagePort }, seq: 
     const reply = receiveMessageOnPort(relay.port)?.message as Reply | undefined;
     if (!reply) throw new Error('the relay flagged a reply that did not arrive');
     if (reply.seq !== seq) continue;
+    if (reply.logs !== undefined) onLogs?.(reply.logs);
     if (!reply.ok) throw new Error(reply.message);
     return reply.json;
   }

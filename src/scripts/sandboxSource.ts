@@ -47,12 +47,36 @@ const HARDEN_SOURCE = `(function () {
     ['constructor', 'name', 'message', 'toString'].forEach(function (n) { enable(E.prototype, n); });
   });
   ['constructor', 'toString'].forEach(function (n) { enable(Array.prototype, n); });
-  var noop = function () {};
-  // A script run by asyncHost.ts has its logger (bridged to the server's log) already.
-  if (!getDesc(globalThis, 'logger')) defineProperty(globalThis, 'logger', {
-    value: { trace: noop, debug: noop, info: noop, warn: noop, error: noop },
-    writable: false, enumerable: false, configurable: false
-  });
+  // A script run by asyncHost.ts has its logger (bridged to the server's log) already. A conf
+  // script's logger buffers its lines ("{}" filled as SLF4J does); the call's reply carries them
+  // (drained by the function this returns) and script.ts writes them to the server log.
+  var drain;
+  if (!getDesc(globalThis, 'logger')) {
+    var lines = [], dropped = 0, stringify = JSON.stringify;
+    var line = function (level) {
+      return function (format) {
+        if (lines.length >= 100) { dropped++; return; }
+        var args = arguments, i = 1;
+        var text = String(format === undefined || format === null ? '' : format).replace(/\\{\\}/g, function (m) {
+          if (i >= args.length) return m;
+          var v = args[i++];
+          return typeof v === 'string' ? v : String(stringify(v));
+        });
+        lines.push([level, text.length > 2000 ? text.slice(0, 2000) + '…' : text]);
+      };
+    };
+    defineProperty(globalThis, 'logger', {
+      value: { trace: line('trace'), debug: line('debug'), info: line('info'), warn: line('warn'), error: line('error') },
+      writable: false, enumerable: false, configurable: false
+    });
+    drain = function () {
+      if (!lines.length && !dropped) return undefined;
+      if (dropped) lines.push(['warn', dropped + ' more logger line(s) of this call were dropped (at most 100 per call)']);
+      var out = stringify(lines);
+      lines = []; dropped = 0;
+      return out;
+    };
+  }
   var todo = [getProto(function* () {}), getProto(async function () {}), getProto(async function* () {}),
     getProto([][Symbol.iterator]()), getProto(new Map()[Symbol.iterator]()), getProto(''[Symbol.iterator]())];
   ownKeys(globalThis).forEach(function (k) {
@@ -75,6 +99,7 @@ const HARDEN_SOURCE = `(function () {
       });
     });
   }
+  return drain;
 })();`;
 
 // Removes the builtins that allocate memory outside the V8 heap (see above).
@@ -250,7 +275,7 @@ function createSandbox(name, modules, bridge) {
   const context = vm.createContext(sandbox, { name: 'reconflow script ' + name, ...CONTEXT });
   OFF_HEAP.runInContext(context);
   if (bridge) BRIDGE.runInContext(context)(bridge);
-  HARDEN.runInContext(context);
+  const drain = HARDEN.runInContext(context);
   // require() and its modules (modules.ts) belong to the sandbox: part of its baseline, kept across
   // calls. Compiled once per process (lodash is ~540 KB), run once per sandbox.
   if (typeof modules === 'string') {
@@ -264,6 +289,7 @@ function createSandbox(name, modules, bridge) {
     global: vm.runInContext('globalThis', context),
     parse: vm.runInContext('JSON.parse', context),
     baseline: new Set(Reflect.ownKeys(sandbox)),
+    drain: typeof drain === 'function' ? drain : undefined,
   };
 }
 
@@ -302,27 +328,35 @@ function runConf(m) {
   if (confScripts.size > maxScripts) confScripts.delete(confScripts.keys().next().value);
   const sb = entry.sb || (entry.sb = createSandbox(m.name, entry.modules));
   try {
-    for (const [k, isJson, v] of m.bindings) {
-      const value = isJson ? sb.parse(v) : v;
-      // A name the script once declared with var stays non-configurable: keep it that way.
-      const current = Reflect.getOwnPropertyDescriptor(sb.sandbox, k);
-      const configurable = current ? current.configurable === true : true;
-      if (!Reflect.defineProperty(sb.sandbox, k, { value, writable: true, enumerable: true, configurable })) {
-        return { ok: false, message: 'cannot bind "' + k + '" (the script made it read-only)' };
-      }
-    }
-    if (m.dryRun) return { ok: true };
-    let value;
-    try {
-      value = entry.script.runInContext(sb.context, RUN);
-    } catch (err) {
-      return { ok: false, message: describeThrown(err, sb.sandbox, sb.context) };
-    }
-    return result(value);
+    const reply = runConfIn(entry, sb, m);
+    // The logger's lines of this call (HARDEN_SOURCE), written by the caller after the call.
+    const logs = sb.drain ? sb.drain() : undefined;
+    if (typeof logs === 'string') reply.logs = logs;
+    return reply;
   } finally {
     // Start afresh when the script pinned a global that cannot be reset.
     if (!resetSandbox(sb)) entry.sb = undefined;
   }
+}
+
+function runConfIn(entry, sb, m) {
+  for (const [k, isJson, v] of m.bindings) {
+    const value = isJson ? sb.parse(v) : v;
+    // A name the script once declared with var stays non-configurable: keep it that way.
+    const current = Reflect.getOwnPropertyDescriptor(sb.sandbox, k);
+    const configurable = current ? current.configurable === true : true;
+    if (!Reflect.defineProperty(sb.sandbox, k, { value, writable: true, enumerable: true, configurable })) {
+      return { ok: false, message: 'cannot bind "' + k + '" (the script made it read-only)' };
+    }
+  }
+  if (m.dryRun) return { ok: true };
+  let value;
+  try {
+    value = entry.script.runInContext(sb.context, RUN);
+  } catch (err) {
+    return { ok: false, message: describeThrown(err, sb.sandbox, sb.context) };
+  }
+  return result(value);
 }
 
 function runTask(m) {

@@ -1,4 +1,4 @@
-import { compileScript, SCRIPT_TIMEOUT_MS } from '../../../src/recon/script';
+import { compileScript, SCRIPT_TIMEOUT_MS, setConfScriptLog } from '../../../src/recon/script';
 
 describe('compileScript', () => {
   it('returns the completion value, with bindings as globals', () => {
@@ -113,7 +113,30 @@ describe('compileScript', () => {
     expect(f({})).toBe('undefined');
   });
 
-  it('provides a no-op logger', () => {
+  it('provides a logger whose lines are buffered in the sandbox and written after the call, also when the script throws', () => {
+    const lines: string[][] = [];
+    setConfScriptLog((script, level, text) => lines.push([script, level, text]));
+    try {
+      const f = compileScript("logger.info('x {} and {}', name, { n: 1 }); logger.debug('y'); if (name === 'boom') { logger.warn('about to throw'); throw new Error('boom'); } 5", 'log');
+      expect(f({ name: 'a' })).toBe(5);
+      expect(lines).toEqual([['log', 'info', 'x a and {"n":1}'], ['log', 'debug', 'y']]);
+      lines.length = 0;
+      expect(() => f({ name: 'boom' })).toThrow('boom');
+      expect(lines).toEqual([['log', 'info', 'x boom and {"n":1}'], ['log', 'debug', 'y'], ['log', 'warn', 'about to throw']]);
+      // At most 100 lines per call, then one line saying how many were dropped; the next call starts empty.
+      lines.length = 0;
+      compileScript("for (var i = 0; i < 150; i++) logger.info('line {}', i); 1", 'many')({});
+      expect(lines).toHaveLength(101);
+      expect(lines[100]).toEqual(['many', 'warn', '50 more logger line(s) of this call were dropped (at most 100 per call)']);
+      lines.length = 0;
+      expect(f({ name: 'c' })).toBe(5);
+      expect(lines).toHaveLength(2);
+    } finally {
+      setConfScriptLog(undefined);
+    }
+  });
+
+  it('drops logger lines when no log is set (a script still runs)', () => {
     expect(compileScript("logger.info('x'); logger.debug('y'); 5", 'log')({})).toBe(5);
   });
 
