@@ -27,7 +27,7 @@ import { ScriptPath } from './config/scriptPath';
 import { compileMapping, validateSyncConfig } from './recon/mapping';
 import { mappingsLiveObject } from './recon/liveMappings';
 import { Reconciler } from './recon/reconciler';
-import { setConfScriptLog } from './recon/script';
+import { setConfScriptLog, setConfScriptProperties } from './recon/script';
 import { Scheduler } from './scheduler/scheduler';
 import { ServerHooks } from './server';
 import { Definitions, ProcessFolderRefused } from './workflow/definitions';
@@ -71,6 +71,9 @@ export async function buildServices(ctx: AppContext): Promise<Services> {
     else if (level === 'info') ctx.log.info(text, { script });
     else ctx.log.debug?.(text, { script });
   });
+  // sync.json scripts' identityServer.getProperty: a snapshot of the properties each names (script.ts).
+  const properties = new PropertyResolver({ projectDir: ctx.config.dir });
+  setConfScriptProperties((name) => properties.get(name));
   const mappings = new Map(validateSyncConfig(ctx.config.raw['sync.json'] ?? { mappings: [] }, scripts).map((m) => [m.name, compileMapping(m, { scriptDirs: scripts.dirs })]));
   // Asynchronous continuations (camunda:asyncBefore/After, activiti:/flowable:async) deploy only
   // where a worker runs their job (the runtime below, which needs the worker's nudge, runs it).

@@ -45,6 +45,36 @@ function writeLogs(name: string, logs: string): void {
 let nextId = 1;
 
 /**
+ * `identityServer.getProperty` in conf scripts: the synchronous sandbox answers no calls, so a
+ * script gets, at compile time, a snapshot of the properties it names (literal names only), read
+ * from the project's `&{}` properties (wiring.ts sets the resolver; without one, every property is
+ * unset and getProperty answers its default, as IdentityServer.getProperty does for an unset one).
+ */
+let confProperties: ((name: string) => string | undefined) | undefined;
+
+export function setConfScriptProperties(resolve: ((name: string) => string | undefined) | undefined): void {
+  confProperties = resolve;
+}
+
+const GET_PROPERTY = /\bidentityServer\s*\.\s*getProperty\s*\(/g;
+const LITERAL_NAME = /^\s*(['"])([^'"\\\n]+)\1/;
+
+/** The prelude that binds `identityServer` (one line, so the script's line numbers stay), or '' when the script does not use it. */
+function identityServerPrelude(source: string, name: string): string {
+  if (!/\bidentityServer\b/.test(source)) return '';
+  const snapshot: Record<string, string> = {};
+  for (const m of source.matchAll(GET_PROPERTY)) {
+    const literal = LITERAL_NAME.exec(source.slice(m.index! + m[0].length));
+    if (!literal) {
+      throw new Error(`script ${name}: identityServer.getProperty needs a literal property name here ('name' or "name"): this script gets a snapshot of the properties it names, taken at start`);
+    }
+    const value = confProperties?.(literal[2]);
+    if (value !== undefined) snapshot[literal[2]] = value;
+  }
+  return `var identityServer = (function (p) { return { getProperty: function (n, d) { var v = Object.prototype.hasOwnProperty.call(p, n) ? p[n] : undefined; return v === undefined ? (d === undefined ? null : d) : v; } }; })(${JSON.stringify(snapshot)}); `;
+}
+
+/**
  * Compiles `source` once; the returned function runs it with `bindings` as global variables and
  * returns a JSON-safe copy of its completion value (the value of the last expression statement,
  * as OpenIDM's script engine does). Throws Error(`script <name> failed: ...`) for syntax errors,
@@ -60,6 +90,7 @@ export function compileScript(source: string, name: string, opts: { scriptDirs?:
   } catch (err) {
     throw new Error(`script ${name} failed: ${err instanceof Error ? err.message : String(err)}`);
   }
+  source = identityServerPrelude(source, name) + source;
   const id = nextId++;
   const host = scriptHost();
   const onLogs = (logs: string) => writeLogs(name, logs);

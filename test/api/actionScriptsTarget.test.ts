@@ -55,6 +55,8 @@ describe('action scripts on target-phase situations and the result script with t
       set('ABSENT', 'CREATE');
       set('UNASSIGNED', { type: 'text/javascript', source: UNASSIGNED_SCRIPT, workflowName: 'targetApproval', approvedAction: 'DELETE' });
       m.result = { type: 'text/javascript', source: RESULT_SCRIPT };
+      // The synchronous sandbox's identityServer (a snapshot of the properties it names) and logger (written after the call).
+      m.onCreate = { type: 'text/javascript', source: "logger.info('onCreate {}', source._id); target.description = identityServer.getProperty('launcher.project.location') + '|' + identityServer.getProperty('no.such.property', 'd', true);" };
     });
     db = await createTestDb();
     t = await startTestServer({ projectDir: project.dir, db, keepDb: true, workers: false });
@@ -94,6 +96,7 @@ describe('action scripts on target-phase situations and the result script with t
 
     const first = await recon();
     expect(first.state).toBe('SUCCESS');
+    expect((await user('alice')).body.description).toBe(`${path.resolve(project.dir)}|d`);
     const a = await audit(first._id);
     expect(a['drop-me']).toMatchObject({ situation: 'UNASSIGNED', action: 'DELETE', status: 'SUCCESS', sourceObjectId: null });
     expect((await user('drop-me')).status).toBe(404);

@@ -1,4 +1,4 @@
-import { compileScript, SCRIPT_TIMEOUT_MS, setConfScriptLog } from '../../../src/recon/script';
+import { compileScript, SCRIPT_TIMEOUT_MS, setConfScriptLog, setConfScriptProperties } from '../../../src/recon/script';
 
 describe('compileScript', () => {
   it('returns the completion value, with bindings as globals', () => {
@@ -133,6 +133,20 @@ describe('compileScript', () => {
       expect(lines).toHaveLength(2);
     } finally {
       setConfScriptLog(undefined);
+    }
+  });
+
+  it('binds identityServer.getProperty to a snapshot of the properties the script names (IdentityServer.getProperty: the default when unset)', () => {
+    setConfScriptProperties((n) => ({ 'openidm.host': 'idm.example.com', secret: 's3' } as Record<string, string>)[n]);
+    try {
+      const f = compileScript("[identityServer.getProperty('openidm.host'), identityServer.getProperty(\"no.such\", 'dflt', true), identityServer.getProperty('no.such'), typeof identityServer.getProperty('secret')].join('|')", 'props');
+      expect(f({})).toBe('idm.example.com|dflt||string');
+      // Only literal names: the snapshot is taken at start.
+      expect(() => compileScript("var k = 'openidm.host'; identityServer.getProperty(k)", 'computed')).toThrow(
+        "script computed: identityServer.getProperty needs a literal property name here ('name' or \"name\")",
+      );
+    } finally {
+      setConfScriptProperties(undefined);
     }
   });
 
