@@ -24,14 +24,11 @@ import { RunScope } from './runScope';
  * skips them).
  */
 export async function reconcileSourceBatch(scope: RunScope, batch: SourceRecord[], seen: IdSet, touched: IdSet): Promise<void> {
-  const { db, run, mapping, users } = scope;
+  const { run, mapping } = scope;
   const audit: AuditEntry[] = [];
   const ts = new Date().toISOString();
-  const fail = (sourceId: string | null, situation: Situation | null, message: string) => {
-    run.progress.count(situation, false);
-    audit.push({ reconId: run.row.id, mapping: mapping.name, sourceObjectId: sourceId, targetObjectId: null, situation, action: situation ? 'EXCEPTION' : null, status: 'FAILURE', message, timestamp: ts });
-  };
-  const good: { source: SourceObject; hash: string }[] = [];
+  const fail = failer(scope, audit, ts);
+  const good: Good[] = [];
   for (const rec of batch) {
     run.progress.sourceProcessed++;
     if (!rec.ok) {
@@ -45,6 +42,45 @@ export async function reconcileSourceBatch(scope: RunScope, batch: SourceRecord[
     seen.add(rec.object._id);
     good.push({ source: rec.object, hash: rec.hash });
   }
+  // IDM's SourceSyncOperation runs once per qualifier of each source (ObjectMapping.getLinkQualifiers);
+  // a mapping without linkQualifiers is the one group it always was.
+  const byQualifier = new Map<string, Good[]>();
+  for (const g of good) {
+    let qualifiers: string[] | null;
+    try {
+      qualifiers = mapping.qualifiersOf(g.source);
+    } catch (e) {
+      fail(g.source._id, null, e instanceof Error ? e.message : String(e));
+      continue;
+    }
+    if (!qualifiers) {
+      byQualifier.set(mapping.qualifier, good);
+      break;
+    }
+    for (const q of qualifiers) byQualifier.set(q, [...(byQualifier.get(q) ?? []), g]);
+  }
+  if (!byQualifier.size) await insertAudit(scope.db.knex, audit);
+  for (const [q, sources] of byQualifier) {
+    const view = q === mapping.qualifier ? scope : { ...scope, mapping: mapping.forQualifier(q) };
+    await reconcileSources(view, sources, touched, audit.splice(0), ts);
+  }
+}
+
+type Good = { source: SourceObject; hash: string };
+
+/** A failure entry (a bad row, a script that failed for this source) of the view's qualifier. */
+function failer(scope: RunScope, audit: AuditEntry[], ts: string) {
+  const { run, mapping } = scope;
+  return (sourceId: string | null, situation: Situation | null, message: string) => {
+    run.progress.count(situation, false);
+    audit.push({ reconId: run.row.id, mapping: mapping.name, sourceObjectId: sourceId, targetObjectId: null, situation, action: situation ? 'EXCEPTION' : null, status: 'FAILURE', message, linkQualifier: mapping.qualifier, timestamp: ts });
+  };
+}
+
+/** The good records of a batch under one qualifier (`scope.mapping` is its view); `audit` holds the batch's earlier entries. */
+async function reconcileSources(scope: RunScope, good: Good[], touched: IdSet, audit: AuditEntry[], ts: string): Promise<void> {
+  const { db, run, mapping, users } = scope;
+  const fail = failer(scope, audit, ts);
   const syncHashes = new Map(good.map((g) => [g.source._id, syncHash(mapping, g.hash)]));
   // A script that fails for one entry (validSource, correlation, a policy's condition) fails that entry only.
   const assessments: Assessment[] = [];
@@ -113,11 +149,11 @@ export async function reconcileSourceBatch(scope: RunScope, batch: SourceRecord[
       if (policy.action !== 'NOREPORT') {
         audit.push({
           reconId: run.row.id, mapping: mapping.name, sourceObjectId: a.source._id, targetObjectId: outcome.targetId, situation: a.situation,
-          action: policy.action, status, message: outcome.message, ambiguousTargetObjectIds: a.ambiguousTargetIds?.join(', ') ?? null, timestamp: ts,
+          action: policy.action, status, message: outcome.message, linkQualifier: mapping.qualifier, ambiguousTargetObjectIds: a.ambiguousTargetIds?.join(', ') ?? null, timestamp: ts,
         });
       }
     }
-    await links.markLinksSynced(trx, mapping.name, marks);
+    await links.markLinksSynced(trx, mapping.name, mapping.qualifier, marks);
     // The batch's audit commits with its actions (one commit, and no action without its entry).
     await insertAudit(trx, audit.splice(0));
   });
@@ -147,7 +183,7 @@ export async function reconcileSourceBatch(scope: RunScope, batch: SourceRecord[
     if (a.targetId) run.progress.targetProcessed++;
     audit.push({
       reconId: run.row.id, mapping: mapping.name, sourceObjectId: a.source._id, targetObjectId: a.targetId, situation: a.situation, action: 'ASYNC', status, message,
-      ambiguousTargetObjectIds: a.ambiguousTargetIds?.join(', ') ?? null, timestamp: ts,
+      linkQualifier: mapping.qualifier, ambiguousTargetObjectIds: a.ambiguousTargetIds?.join(', ') ?? null, timestamp: ts,
     });
   }
   await insertAudit(db.knex, audit);
