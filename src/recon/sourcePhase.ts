@@ -2,7 +2,9 @@
 // row, duplicate id), assessed against the target (situation), and its policy's action applied in
 // one transaction with the batch's audit entries; ABSENT rows whose policy is a workflow then ask
 // for approvals in one batched trigger (src/approval). An UPDATE that would change nothing writes
-// nothing (unchangedUpdate), which keeps a re-run of an unchanged source cheap.
+// nothing (unchangedUpdate), which keeps a re-run of an unchanged source cheap. With linkQualifiers
+// the batch is reconciled once per qualifier, over the sources that have it (OpenIDM's
+// SourceSyncOperation per qualifier), each pass with that qualifier's view of the mapping.
 import type { Knex } from 'knex';
 import { requestApprovals } from '../approval/trigger';
 import * as links from '../repo/links';
@@ -57,7 +59,11 @@ export async function reconcileSourceBatch(scope: RunScope, batch: SourceRecord[
       byQualifier.set(mapping.qualifier, good);
       break;
     }
-    for (const q of qualifiers) byQualifier.set(q, [...(byQualifier.get(q) ?? []), g]);
+    for (const q of qualifiers) {
+      const group = byQualifier.get(q);
+      if (group) group.push(g);
+      else byQualifier.set(q, [g]);
+    }
   }
   if (!byQualifier.size) await insertAudit(scope.db.knex, audit);
   for (const [q, sources] of byQualifier) {
