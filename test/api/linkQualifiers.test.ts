@@ -13,7 +13,7 @@ const MAPPING = 'systemCsvfileAccounts_managedUser';
  * correlationQuery looks for that userName, and description is mapped for "staff" only (a property
  * condition binding linkQualifier).
  */
-function setUp(linkQualifiers: unknown) {
+function setUp(linkQualifiers: unknown, absent: unknown = 'CREATE') {
   const ctx = {} as { project: TestProject; t: TestServer };
   beforeAll(async () => {
     ctx.project = makeProject();
@@ -29,7 +29,7 @@ function setUp(linkQualifiers: unknown) {
         { source: 'email', target: 'mail' },
       ];
       m.policies = [
-        { situation: 'ABSENT', action: 'CREATE' },
+        { situation: 'ABSENT', action: absent },
         { situation: 'CONFIRMED', action: 'UPDATE' },
         { situation: 'SOURCE_MISSING', action: 'REPORT' },
         { situation: 'UNASSIGNED', action: 'IGNORE' },
@@ -158,5 +158,25 @@ describe('ObjectMapping linkQualifiers script (bindings object, returnAll)', () 
     expect(failed).toHaveLength(1);
     expect(failed[0]).toMatchObject({ sourceObjectId: 'o1' });
     expect(failed[0].message).toContain('linkQualifiers script must return an array');
+  });
+});
+
+describe('ObjectMapping linkQualifiers with an action script: recon.actionParam.linkQualifier to openidm.action sync performAction', () => {
+  // Policy.getAction per qualifier: the script forwards its qualifier, and performAction creates under it.
+  const ctx = setUp(['staff', 'contractor'], {
+    type: 'text/javascript',
+    source: `var p = recon.actionParam;
+      var done = openidm.action('sync', 'performAction', {}, { mapping: p.mapping, sourceId: p.sourceId, action: 'CREATE', situation: 'ABSENT', linkQualifier: p.linkQualifier });
+      done.status === 'OK' && p.linkQualifier === linkQualifier ? 'ASYNC' : 'REPORT'`,
+  });
+
+  it('each qualifier\'s script creates and links under that qualifier', async () => {
+    const { t, project } = ctx;
+    project.writeCsv([csvRow('as1')]);
+    const run = await runRecon(t, MAPPING);
+    expect(brief(await audit(t, run._id))).toEqual(['as1 contractor ABSENT ASYNC', 'as1 staff ABSENT ASYNC']);
+    const links = await linksOf(t);
+    expect(links.map((l) => `${l.firstId} ${l.linkQualifier}`)).toEqual(['as1 contractor', 'as1 staff']);
+    for (const l of links) expect((await user(t, l.secondId)).userName).toBe(`as1-${l.linkQualifier}`);
   });
 });
