@@ -2,6 +2,7 @@
 // accepts and refuses, and what the compiled mapping's qualifier views bind.
 import { MappingConfig, SourceObject } from '../../../src/recon/interfaces';
 import { compileMapping, validateSyncConfig } from '../../../src/recon/mapping';
+import { qualifierView } from '../../../src/recon/qualifierView';
 
 const mapping = (extra: Record<string, unknown>) => ({
   name: 'm', source: 'system/csvfile/account', target: 'managed/user',
@@ -65,5 +66,17 @@ describe('ObjectMapping linkQualifiers: the compiled views', () => {
     expect(m.qualifiersOf(null)).toEqual(['a', 'b']);
     expect(m.qualifiersOf(src({ kind: 'b' }))).toEqual(['b']);
     expect(() => m.qualifiersOf(src({ kind: 'odd' }))).toThrow(/mapping m: the linkQualifiers script must return an array of non-empty strings, got "a"/);
+  });
+});
+
+describe('ObjectMapping.performAction linkQualifier (qualifierView)', () => {
+  it('picks the qualifier\'s view; "default" and reconflow\'s own linkQualifier name the one view of a mapping without linkQualifiers', () => {
+    const one = compileMapping(validate({ linkQualifier: 'x' }));
+    expect(qualifierView(one, 'default')).toBe(one);
+    expect(qualifierView(one, 'x')).toBe(one);
+    expect(() => qualifierView(one, 'y')).toThrow('linkQualifier "y" is not one of mapping m\'s link qualifiers (default)');
+    const two = compileMapping(validate({ linkQualifiers: ['a', 'b'] }));
+    expect(qualifierView(two, 'b').qualifier).toBe('b');
+    expect(() => qualifierView(two, 'default')).toThrow(/is not one of mapping m's link qualifiers \(a, b\)/);
   });
 });
