@@ -10,7 +10,8 @@ import { AUDIT_SORT_KEYS } from '../recon/reconciler';
 import { AppContext } from '../context';
 import { Reconciler } from '../recon/reconciler';
 import { parseAction } from '../recon/resyncOne';
-import { Situation, SITUATIONS } from '../recon/interfaces';
+import { CompiledMapping, Situation, SITUATIONS } from '../recon/interfaces';
+import { qualifierView } from '../recon/qualifierView';
 import { actionOf, queryString, unknownAction } from './http';
 import { runView } from './reconView';
 
@@ -66,7 +67,14 @@ export function reconRouter(recon: Reconciler) {
       if (!sourceId && !targetId) throw badRequest('The sourceId parameter (or, for a target-phase situation, targetId) is required');
       const situation = queryString(req, 'situation');
       if (situation !== undefined && !(SITUATIONS as readonly string[]).includes(situation)) throw badRequest(`situation must be one of ${SITUATIONS.join(', ')}`);
-      const common = { mapping, connector: recon.connectorFor(mapping), action: parseAction(queryString(req, 'action')), reconId: queryString(req, 'reconId') ?? null, situation: (situation as Situation | undefined) ?? null };
+      // ObjectMapping.performAction: params.linkQualifier, "default" when absent; the view of that qualifier.
+      let view: CompiledMapping;
+      try {
+        view = qualifierView(mapping, queryString(req, 'linkQualifier') ?? 'default');
+      } catch (e) {
+        throw badRequest((e as Error).message);
+      }
+      const common = { mapping: view, connector: recon.connectorFor(mapping), action: parseAction(queryString(req, 'action')), reconId: queryString(req, 'reconId') ?? null, situation: (situation as Situation | undefined) ?? null };
       // No sourceId: OpenIDM's ObjectMapping.performAction runs a TargetSyncOperation on targetId.
       const result = sourceId ? await recon.resync({ ...common, sourceId }) : await recon.resyncTarget({ ...common, targetId: targetId! });
       // OpenIDM's ObjectMapping.performAction throws SynchronizationException (a ConflictException)

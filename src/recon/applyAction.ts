@@ -41,8 +41,6 @@ export interface ActionOutcome {
   linkCreated?: boolean;
 }
 
-const LINK_QUALIFIER = 'default';
-
 /**
  * Applies `a.action`; a refusal the action foresees is a FAILURE outcome, anything else throws (a
  * hook's or postAction's exception: HookFailed). The mapping's hooks run where OpenIDM's
@@ -104,8 +102,8 @@ async function perform(trx: Knex.Transaction, users: ManagedUsers, a: ActionInpu
     }
     case 'UNLINK': {
       if (a.linked && m.hooks.onUnlink) runHook(m, 'onUnlink', { ...scope, target: await targetOf(a.targetId), targetId: a.targetId });
-      if (a.source) await links.deleteLinkBySource(trx, linkType, a.source._id);
-      else if (a.targetId) await links.deleteLinkByTarget(trx, linkType, a.targetId);
+      if (a.source) await links.deleteLinkBySource(trx, linkType, m.qualifier, a.source._id);
+      else if (a.targetId) await links.deleteLinkByTarget(trx, linkType, m.qualifier, a.targetId);
       return { targetId: a.targetId, status: 'SUCCESS', message: null };
     }
     case 'DELETE': {
@@ -117,7 +115,7 @@ async function perform(trx: Knex.Transaction, users: ManagedUsers, a: ActionInpu
         }
         // The target is gone: onUnlink sees no target, as IDM's accessor after the delete.
         if (a.linked) runHook(m, 'onUnlink', { ...scope, target: null, targetId: a.targetId });
-        await links.deleteLinkByTarget(trx, linkType, a.targetId);
+        await links.deleteLinkByTarget(trx, linkType, m.qualifier, a.targetId);
       }
       return { targetId: a.targetId, status: 'SUCCESS', message: null };
     }
@@ -161,16 +159,16 @@ export async function applyInSavepoint(
 }
 
 /**
- * A new link (the default qualifier). The repository's unique keys make a second link to one target
+ * A new link, with the mapping view's qualifier (IDM's Link.linkQualifier). The repository's unique keys make a second link to one target
  * (or from one source) fail: another source or a concurrent sync linked it first. That is a domain
  * Conflict (sync performAction's 409, a run's FAILURE entry), not the database's text.
  */
 async function insertLink(trx: Knex.Transaction, mapping: CompiledMapping, ids: { firstId: string; secondId: string }): Promise<void> {
   try {
-    await links.insertLink(trx, { linkType: mapping.name, linkQualifier: LINK_QUALIFIER, ...ids });
+    await links.insertLink(trx, { linkType: mapping.name, linkQualifier: mapping.qualifier, ...ids });
   } catch (e) {
     if (!isUniqueViolation(e)) throw e;
-    throw new Conflict(`Cannot link ${mapping.source}/${ids.firstId} to ${mapping.target}/${ids.secondId}: one of them is already linked in mapping ${mapping.name} (another source or sync linked it first)`);
+    throw new Conflict(`Cannot link ${mapping.source}/${ids.firstId} to ${mapping.target}/${ids.secondId}: one of them is already linked in mapping ${mapping.name} (qualifier ${mapping.qualifier}; another source or sync linked it first)`);
   }
 }
 

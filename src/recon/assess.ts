@@ -42,7 +42,7 @@ export const isFailure = (a: Assessment | AssessFailure): a is AssessFailure => 
 /** `syncHashes`: each source's sync hash (row hash with the mapping's fingerprint), where known. */
 export async function assessBatch(q: Q, mapping: CompiledMapping, sources: SourceObject[], syncHashes?: ReadonlyMap<string, string | null>): Promise<(Assessment | AssessFailure)[]> {
   const linkType = mapping.name;
-  const bySource = await links.linksBySource(q, linkType, sources.map((s) => s._id));
+  const bySource = await links.linksBySource(q, linkType, mapping.qualifier, sources.map((s) => s._id));
   const inSync = (l: links.LinkWithTargetRev) => {
     const hash = syncHashes?.get(l.firstId);
     return !!hash && l.sourceHash === hash && l.currentTargetRev !== null && l.currentTargetRev === l.targetRev;
@@ -67,7 +67,7 @@ export async function assessBatch(q: Q, mapping: CompiledMapping, sources: Sourc
     if (key === undefined) continue;
     byValue.set(key, [...(byValue.get(key) ?? []), c]);
   }
-  const candidateLinks = candidates.length ? await links.linksByTarget(q, linkType, candidates.map((c) => c.id)) : new Map();
+  const candidateLinks = candidates.length ? await links.linksByTarget(q, linkType, mapping.qualifier, candidates.map((c) => c.id)) : new Map();
 
   return sources.map((source): Assessment | AssessFailure => {
     let valid: boolean;

@@ -109,7 +109,10 @@ export type MappingConfig = {
   validSource?: ScriptConfig;
   validTarget?: ScriptConfig;
   sourceCondition?: ScriptConfig;
+  /** reconflow's: the `linkQualifier` scripts see; links keep the qualifier "default". */
   linkQualifier?: string;
+  /** IDM's: one assessment per qualifier, each with its own link (a list, or a script over `object`/`returnAll`). */
+  linkQualifiers?: string[] | ScriptConfig;
   /** IDM's key: a run whose source yields no objects fails unless this is true (default false). */
   allowEmptySourceSet?: boolean;
   /** IDM's key (ReconTypeBase): false skips the target phase of a full run (default true). */
@@ -150,7 +153,17 @@ export interface CompiledMapping {
   configuredPolicies: ReadonlyArray<{ situation: Situation; policy: PolicyAction }>;
   /** The mapping's script hooks (src/recon/hooks.ts), with what their bindings need. */
   hooks: MappingHooks;
+  /** What scripts see as `linkQualifier`. */
   linkQualifier: string;
+  /** The qualifier this view's links and audit entries carry ("default" without linkQualifiers). */
+  qualifier: string;
+  /**
+   * IDM's ObjectMapping.getLinkQualifiers: null when the mapping has no linkQualifiers (this view
+   * only); else the qualifiers of `source`, or all of them for null (the target phase, returnAll).
+   */
+  qualifiersOf(source: SourceObject | null): string[] | null;
+  /** The mapping as seen under one qualifier (scripts bind it, links and audit carry it). */
+  forQualifier(qualifier: string): CompiledMapping;
   /** The mapping's configuration (the hooks' `mappingConfig`). */
   config: MappingConfig;
   isValidSource(source: SourceObject): boolean;

@@ -229,6 +229,16 @@ function mapping(v: unknown, at: string, scripts?: ScriptResolver): MappingConfi
   }
   const lq = optionalString(v, 'linkQualifier', at);
   if (lq !== undefined) m.linkQualifier = lq;
+  if (v.linkQualifiers !== undefined) {
+    if (lq !== undefined) throw new Error(`${at}: linkQualifier and linkQualifiers cannot both be configured (IDM's ObjectMapping reads linkQualifiers only): keep linkQualifiers`);
+    m.linkQualifiers = linkQualifiers(v.linkQualifiers, `${at}.linkQualifiers`, scripts);
+    // reconflow's approvals are per (mapping, source) and link with the qualifier "default" (src/approval).
+    const onlyDefault = Array.isArray(m.linkQualifiers) && m.linkQualifiers.length === 1 && m.linkQualifiers[0] === DEFAULT_LINK_QUALIFIER;
+    const wf = m.policies.findIndex((p) => typeof p.action !== 'string' && typeof p.action.source !== 'string');
+    if (!onlyDefault && wf >= 0) {
+      throw new Error(`${at}.policies[${wf}]: a workflow policy (an approval) on a mapping with linkQualifiers other than ["default"] is not supported: reconflow's approval is per source, not per (source, qualifier). Remove linkQualifiers or the workflow policy`);
+    }
+  }
   if (v.allowEmptySourceSet !== undefined) {
     if (typeof v.allowEmptySourceSet !== 'boolean') throw new Error(`${at}.allowEmptySourceSet must be true or false`);
     m.allowEmptySourceSet = v.allowEmptySourceSet;
@@ -239,6 +249,26 @@ function mapping(v: unknown, at: string, scripts?: ScriptResolver): MappingConfi
   }
   if (v.deletionThreshold !== undefined) m.deletionThreshold = deletionThreshold(v.deletionThreshold, `${at}.deletionThreshold`);
   return m;
+}
+
+/**
+ * OpenIDM's ObjectMapping linkQualifiers: a list of names (a set: repeats collapse), or a script
+ * returning the list for `object` (all of them when `returnAll` is true).
+ */
+function linkQualifiers(v: unknown, at: string, scripts?: ScriptResolver): string[] | ScriptConfig {
+  if (Array.isArray(v)) {
+    if (!v.length) throw new Error(`${at} must name at least one qualifier (absent means ["default"])`);
+    v.forEach((q, i) => {
+      if (typeof q !== 'string' || q.trim() === '') throw new Error(`${at}[${i}] must be a non-empty string`);
+    });
+    return [...new Set(v as string[])];
+  }
+  if (isObject(v)) {
+    const s = script(v, at, true, scripts);
+    refuseOpenidm(s.source, at);
+    return s;
+  }
+  throw new Error(`${at} must be an array of names or a script {"type": "text/javascript", "source"|"file": ...}`);
 }
 
 /** `{"percent": 0–100, "minimum": integer ≥ 0}`, either key optional (defaults 10 and 100). */
@@ -393,10 +423,41 @@ function policyCondition(c: PolicyConfig['condition'], label: string, scriptDirs
   return (scope) => run({ ...scope }) === true;
 }
 
-/** `scriptDirs`: where a script's require() finds the project's scripts (src/config/scriptPath.ts). */
+/**
+ * `scriptDirs`: where a script's require() finds the project's scripts (src/config/scriptPath.ts).
+ * Without linkQualifiers the mapping is one view (today's cost); with them, each qualifier's view is
+ * compiled on first use, with its own caches (validity and policy choice differ per qualifier).
+ */
 export function compileMapping(cfg: MappingConfig, opts: { scriptDirs?: string[] } = {}): CompiledMapping {
+  const lq = cfg.linkQualifiers;
+  if (!lq) return withQualifiers(compileView(cfg, opts, cfg.linkQualifier ?? DEFAULT_LINK_QUALIFIER, DEFAULT_LINK_QUALIFIER), () => null, () => { throw new Error(`mapping ${cfg.name} has no linkQualifiers`); });
+  const script = Array.isArray(lq) ? null : compileScript(lq.source ?? '', `${cfg.name}.linkQualifiers`, { language: lq.type, scriptDirs: opts.scriptDirs });
+  // ObjectMapping.getLinkQualifiers: bindings mapping, object, oldValue (reconflow has none: null), returnAll.
+  const qualifiersOf = (source: SourceObject | null): string[] => {
+    if (!script) return lq as string[];
+    const v = script({ mapping: cfg.name, object: source, oldValue: null, returnAll: source === null });
+    if (!Array.isArray(v) || v.some((q) => typeof q !== 'string' || q === '')) {
+      throw new Error(`mapping ${cfg.name}: the linkQualifiers script must return an array of non-empty strings, got ${JSON.stringify(v) ?? typeof v}`);
+    }
+    return [...new Set(v as string[])];
+  };
+  const views = new Map<string, CompiledMapping>();
+  const forQualifier = (q: string): CompiledMapping => {
+    let v = views.get(q);
+    if (!v) views.set(q, (v = withQualifiers(compileView(cfg, opts, q, q), qualifiersOf, forQualifier)));
+    return v;
+  };
+  // What is not per source (configuredPolicies, the phases' checks, performAction's default) reads the first qualifier's view.
+  return forQualifier(Array.isArray(lq) ? lq[0] : DEFAULT_LINK_QUALIFIER);
+}
+
+function withQualifiers(view: Omit<CompiledMapping, 'qualifiersOf' | 'forQualifier'>, qualifiersOf: CompiledMapping['qualifiersOf'], forQualifier: CompiledMapping['forQualifier']): CompiledMapping {
+  return Object.assign(view, { qualifiersOf, forQualifier });
+}
+
+/** The mapping under one qualifier: `linkQualifier` is what its scripts see, `qualifier` what its links carry. */
+function compileView(cfg: MappingConfig, opts: { scriptDirs?: string[] }, linkQualifier: string, qualifier: string): Omit<CompiledMapping, 'qualifiersOf' | 'forQualifier'> {
   const scriptDirs = opts.scriptDirs;
-  const linkQualifier = cfg.linkQualifier ?? DEFAULT_LINK_QUALIFIER;
   const props: CompiledProperty[] = cfg.properties.map((p, i) => {
     const label = `${cfg.name}.properties[${i}](${p.target})`;
     const cp: CompiledProperty = {
@@ -496,6 +557,7 @@ export function compileMapping(cfg: MappingConfig, opts: { scriptDirs?: string[]
     configuredPolicies: configuredPolicies.map(({ situation, policy }) => ({ situation, policy })),
     hooks: compileHooks(cfg.name, cfg, { scriptDirs }),
     linkQualifier,
+    qualifier,
     config: cfg,
     isValidSource(source: SourceObject): boolean {
       if (!validSource && !sourceCondition) return true;

@@ -110,7 +110,7 @@ export async function runPolicyScripts(scope: RunScope, rows: { a: Assessment; s
       if (action !== 'NOREPORT') {
         audit.push({
           reconId: run.row.id, mapping: mapping.name, sourceObjectId: a.source._id, targetObjectId: targetId, situation: a.situation, action, status, message,
-          ambiguousTargetObjectIds: a.ambiguousTargetIds?.join(', ') ?? null, timestamp: ts,
+          linkQualifier: mapping.qualifier, ambiguousTargetObjectIds: a.ambiguousTargetIds?.join(', ') ?? null, timestamp: ts,
         });
       }
     };

@@ -77,7 +77,7 @@ export async function resyncOne(trx: Knex.Transaction, users: ManagedUsers, req:
   const message = outcome.message;
   if (req.reconId) {
     await insertAudit(trx, [{
-      reconId: req.reconId, mapping: req.mapping.name, sourceObjectId: source._id, targetObjectId: outcome.targetId, situation: a.situation,
+      reconId: req.reconId, mapping: req.mapping.name, sourceObjectId: source._id, targetObjectId: outcome.targetId, situation: a.situation, linkQualifier: req.mapping.qualifier,
       action, status: outcome.status, message, timestamp: new Date().toISOString(),
     }]);
   }

@@ -28,7 +28,7 @@ export type TargetResyncResult = Omit<ResyncResult, 'sourceId' | 'situation'> & 
 /** Assesses managed/user/<targetId> now and applies the action (see the header). */
 export async function resyncTarget(trx: Knex.Transaction, users: ManagedUsers, req: TargetResyncRequest): Promise<TargetResyncResult> {
   const row = await users.readRow(trx, req.targetId);
-  const link = (await links.linksByTarget(trx, req.mapping.name, [req.targetId])).get(req.targetId);
+  const link = (await links.linksByTarget(trx, req.mapping.name, req.mapping.qualifier, [req.targetId])).get(req.targetId);
   let situation: Situation | null = null;
   let outcome: { status: 'SUCCESS' | 'FAILURE'; message: string | null };
   if (!row) {
@@ -48,7 +48,7 @@ export async function resyncTarget(trx: Knex.Transaction, users: ManagedUsers, r
   }
   if (req.reconId) {
     await insertAudit(trx, [{
-      reconId: req.reconId, mapping: req.mapping.name, sourceObjectId: link?.firstId ?? null, targetObjectId: req.targetId, situation,
+      reconId: req.reconId, mapping: req.mapping.name, sourceObjectId: link?.firstId ?? null, targetObjectId: req.targetId, situation, linkQualifier: req.mapping.qualifier,
       action: req.action, status: outcome.status, message: outcome.message, timestamp: new Date().toISOString(),
     }]);
   }

@@ -2,7 +2,9 @@
 // row, duplicate id), assessed against the target (situation), and its policy's action applied in
 // one transaction with the batch's audit entries; ABSENT rows whose policy is a workflow then ask
 // for approvals in one batched trigger (src/approval). An UPDATE that would change nothing writes
-// nothing (unchangedUpdate), which keeps a re-run of an unchanged source cheap.
+// nothing (unchangedUpdate), which keeps a re-run of an unchanged source cheap. With linkQualifiers
+// the batch is reconciled once per qualifier, over the sources that have it (OpenIDM's
+// SourceSyncOperation per qualifier), each pass with that qualifier's view of the mapping.
 import type { Knex } from 'knex';
 import { requestApprovals } from '../approval/trigger';
 import * as links from '../repo/links';
@@ -24,14 +26,11 @@ import { RunScope } from './runScope';
  * skips them).
  */
 export async function reconcileSourceBatch(scope: RunScope, batch: SourceRecord[], seen: IdSet, touched: IdSet): Promise<void> {
-  const { db, run, mapping, users } = scope;
+  const { run, mapping } = scope;
   const audit: AuditEntry[] = [];
   const ts = new Date().toISOString();
-  const fail = (sourceId: string | null, situation: Situation | null, message: string) => {
-    run.progress.count(situation, false);
-    audit.push({ reconId: run.row.id, mapping: mapping.name, sourceObjectId: sourceId, targetObjectId: null, situation, action: situation ? 'EXCEPTION' : null, status: 'FAILURE', message, timestamp: ts });
-  };
-  const good: { source: SourceObject; hash: string }[] = [];
+  const fail = failer(scope, audit, ts);
+  const good: Good[] = [];
   for (const rec of batch) {
     run.progress.sourceProcessed++;
     if (!rec.ok) {
@@ -45,6 +44,49 @@ export async function reconcileSourceBatch(scope: RunScope, batch: SourceRecord[
     seen.add(rec.object._id);
     good.push({ source: rec.object, hash: rec.hash });
   }
+  // IDM's SourceSyncOperation runs once per qualifier of each source (ObjectMapping.getLinkQualifiers);
+  // a mapping without linkQualifiers is the one group it always was.
+  const byQualifier = new Map<string, Good[]>();
+  for (const g of good) {
+    let qualifiers: string[] | null;
+    try {
+      qualifiers = mapping.qualifiersOf(g.source);
+    } catch (e) {
+      fail(g.source._id, null, e instanceof Error ? e.message : String(e));
+      continue;
+    }
+    if (!qualifiers) {
+      byQualifier.set(mapping.qualifier, good);
+      break;
+    }
+    for (const q of qualifiers) {
+      const group = byQualifier.get(q);
+      if (group) group.push(g);
+      else byQualifier.set(q, [g]);
+    }
+  }
+  if (!byQualifier.size) await insertAudit(scope.db.knex, audit);
+  for (const [q, sources] of byQualifier) {
+    const view = q === mapping.qualifier ? scope : { ...scope, mapping: mapping.forQualifier(q) };
+    await reconcileSources(view, sources, touched, audit.splice(0), ts);
+  }
+}
+
+type Good = { source: SourceObject; hash: string };
+
+/** A failure entry (a bad row, a script that failed for this source) of the view's qualifier. */
+function failer(scope: RunScope, audit: AuditEntry[], ts: string) {
+  const { run, mapping } = scope;
+  return (sourceId: string | null, situation: Situation | null, message: string) => {
+    run.progress.count(situation, false);
+    audit.push({ reconId: run.row.id, mapping: mapping.name, sourceObjectId: sourceId, targetObjectId: null, situation, action: situation ? 'EXCEPTION' : null, status: 'FAILURE', message, linkQualifier: mapping.qualifier, timestamp: ts });
+  };
+}
+
+/** The good records of a batch under one qualifier (`scope.mapping` is its view); `audit` holds the batch's earlier entries. */
+async function reconcileSources(scope: RunScope, good: Good[], touched: IdSet, audit: AuditEntry[], ts: string): Promise<void> {
+  const { db, run, mapping, users } = scope;
+  const fail = failer(scope, audit, ts);
   const syncHashes = new Map(good.map((g) => [g.source._id, syncHash(mapping, g.hash)]));
   // A script that fails for one entry (validSource, correlation, a policy's condition) fails that entry only.
   const assessments: Assessment[] = [];
@@ -113,11 +155,11 @@ export async function reconcileSourceBatch(scope: RunScope, batch: SourceRecord[
       if (policy.action !== 'NOREPORT') {
         audit.push({
           reconId: run.row.id, mapping: mapping.name, sourceObjectId: a.source._id, targetObjectId: outcome.targetId, situation: a.situation,
-          action: policy.action, status, message: outcome.message, ambiguousTargetObjectIds: a.ambiguousTargetIds?.join(', ') ?? null, timestamp: ts,
+          action: policy.action, status, message: outcome.message, linkQualifier: mapping.qualifier, ambiguousTargetObjectIds: a.ambiguousTargetIds?.join(', ') ?? null, timestamp: ts,
         });
       }
     }
-    await links.markLinksSynced(trx, mapping.name, marks);
+    await links.markLinksSynced(trx, mapping.name, mapping.qualifier, marks);
     // The batch's audit commits with its actions (one commit, and no action without its entry).
     await insertAudit(trx, audit.splice(0));
   });
@@ -147,7 +189,7 @@ export async function reconcileSourceBatch(scope: RunScope, batch: SourceRecord[
     if (a.targetId) run.progress.targetProcessed++;
     audit.push({
       reconId: run.row.id, mapping: mapping.name, sourceObjectId: a.source._id, targetObjectId: a.targetId, situation: a.situation, action: 'ASYNC', status, message,
-      ambiguousTargetObjectIds: a.ambiguousTargetIds?.join(', ') ?? null, timestamp: ts,
+      linkQualifier: mapping.qualifier, ambiguousTargetObjectIds: a.ambiguousTargetIds?.join(', ') ?? null, timestamp: ts,
     });
   }
   await insertAudit(db.knex, audit);

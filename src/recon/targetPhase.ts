@@ -12,7 +12,7 @@ import { requestTargetApprovals } from '../approval/targetTrigger';
 import { applyInSavepoint } from './applyAction';
 import { countRemoval, removes } from './deletionGuard';
 import { IdSet } from './idSet';
-import { Action, PolicyScript, Situation, SourceObject } from './interfaces';
+import { Action, CompiledMapping, PolicyScript, Situation, SourceObject } from './interfaces';
 import type { CompiledScript } from './script';
 import { recordedStatus } from './reconStatus';
 import { BATCH, RunScope } from './runScope';
@@ -21,6 +21,8 @@ import { assessTargetSituation } from './situations';
 
 interface TargetEntry {
   id: string;
+  /** The mapping's view for this entry's qualifier (TargetRecon runs once per qualifier). */
+  view: CompiledMapping;
   link: links.LinkRow | undefined;
   row: ManagedUserRow | null;
   situation: Situation;
@@ -43,7 +45,7 @@ const TARGET_SITUATIONS: Situation[] = ['SOURCE_MISSING', 'UNASSIGNED', 'TARGET_
 export async function reconcileTargets(scope: RunScope, seenSources: IdSet, touched: IdSet, maybeFlush: () => Promise<void>): Promise<void> {
   const { db, run, mapping, users } = scope;
   // A mapping that can remove in this phase counts its removals first, and stops before any when they are too many.
-  if (run.budget && TARGET_SITUATIONS.some((s) => { const p = mapping.policyFor(s); return p.kind === 'action' && (p.action === 'DELETE' || p.action === 'UNLINK'); })) {
+  if (run.budget && allViews(mapping).some((view) => TARGET_SITUATIONS.some((s) => { const p = view.policyFor(s); return p.kind === 'action' && (p.action === 'DELETE' || p.action === 'UNLINK'); }))) {
     const planned = new Map<string, number>();
     for await (const entries of targetEntries(scope, seenSources, touched)) {
       for (const e of entries) if (removes(e.action, { targetId: e.id, linked: !!e.link })) countRemoval(planned, e.situation, e.action);
@@ -58,17 +60,17 @@ export async function reconcileTargets(scope: RunScope, seenSources: IdSet, touc
     const audit: AuditEntry[] = [];
     const ts = new Date().toISOString();
     await db.knex.transaction(async (trx) => {
-      for (const { id, link, row, situation, action, postAction, workflowName, script } of entries) {
+      for (const { id, view, link, row, situation, action, postAction, workflowName, script } of entries) {
         run.resultStats?.noteTarget(situation, id);
         // TargetSyncOperation reports to ReconciliationStatistic.processed too: the target, and its link when it had one.
         run.progress.targetProcessed++;
         if (link) run.progress.linksProcessed++;
         if (workflowName || script) continue;
-        const outcome = await applyInSavepoint(trx, users, mapping, action, { source: null as unknown as SourceObject, situation, target: row, targetId: id, linked: !!link, correlatedIds: [] }, { reconId: run.row.id, postAction, targetPhase: true });
+        const outcome = await applyInSavepoint(trx, users, view, action, { source: null as unknown as SourceObject, situation, target: row, targetId: id, linked: !!link, correlatedIds: [] }, { reconId: run.row.id, postAction, targetPhase: true });
         const status = recordedStatus(action, outcome.status);
         run.progress.count(situation, status === 'SUCCESS');
         if (action !== 'NOREPORT') {
-          audit.push({ reconId: run.row.id, mapping: mapping.name, sourceObjectId: link?.firstId ?? null, targetObjectId: id, situation, action, status, message: outcome.message, timestamp: ts });
+          audit.push({ reconId: run.row.id, mapping: mapping.name, sourceObjectId: link?.firstId ?? null, targetObjectId: id, situation, action, status, message: outcome.message, linkQualifier: view.qualifier, timestamp: ts });
         }
       }
     });
@@ -76,7 +78,7 @@ export async function reconcileTargets(scope: RunScope, seenSources: IdSet, touc
     await insertAudit(db.knex, audit);
     const approvals = entries.filter((e) => e.workflowName).map((e) => ({ id: e.id, situation: e.situation, workflowName: e.workflowName!, approvedAction: e.approvedAction, linkedSourceId: e.link?.firstId ?? null }));
     await insertAudit(db.knex, await requestTargetApprovals(scope, approvals));
-    const scripted = entries.filter((e) => e.script).map((e) => ({ id: e.id, linkedSourceId: e.link?.firstId ?? null, row: e.row, situation: e.situation, script: e.script! }));
+    const scripted = entries.filter((e) => e.script).map((e) => ({ id: e.id, view: e.view, linkedSourceId: e.link?.firstId ?? null, row: e.row, situation: e.situation, script: e.script! }));
     if (scripted.length) await runTargetPolicyScripts(scope, scripted, ts);
     await maybeFlush();
   }
@@ -93,17 +95,28 @@ async function* targetEntries(scope: RunScope, seenSources: IdSet, touched: IdSe
     after = ids[ids.length - 1];
     const untouched = ids.filter((id) => !touched.has(id));
     if (!untouched.length) continue;
-    const byTarget = await links.linksByTarget(db.knex, mapping.name, untouched);
     const rows = await readManagedUsers(db.knex, untouched);
+    const views = allViews(mapping);
+    const byTarget = new Map<CompiledMapping, Map<string, links.LinkRow>>();
+    for (const view of views) byTarget.set(view, await links.linksByTarget(db.knex, mapping.name, view.qualifier, untouched));
     const entries: TargetEntry[] = [];
-    for (const id of untouched) {
-      const link = byTarget.get(id);
+    for (const id of untouched) for (const view of views) {
+      const link = byTarget.get(view)!.get(id);
       const row = rows.get(id);
-      const situation = assessTargetSituation({ linkedSourceExists: !!link && seenSources.has(link.firstId), hasLink: !!link, validTarget: row ? mapping.isValidTarget(row.obj) : false });
+      const situation = assessTargetSituation({ linkedSourceExists: !!link && seenSources.has(link.firstId), hasLink: !!link, validTarget: row ? view.isValidTarget(row.obj) : false });
       if (situation === 'CONFIRMED') continue; // reported in the source phase
-      const policy = mapping.policyFor(situation);
-      entries.push({ id, link, row: row ?? null, situation, action: policy.kind === 'action' ? policy.action : 'ASYNC', ...(policy.kind === 'action' && policy.postAction && { postAction: policy.postAction }), ...(policy.kind === 'workflow' && { workflowName: policy.workflowName, approvedAction: policy.approvedAction }), ...(policy.kind === 'script' && { script: policy.script }) });
+      const policy = view.policyFor(situation);
+      entries.push({ id, view, link, row: row ?? null, situation, action: policy.kind === 'action' ? policy.action : 'ASYNC', ...(policy.kind === 'action' && policy.postAction && { postAction: policy.postAction }), ...(policy.kind === 'workflow' && { workflowName: policy.workflowName, approvedAction: policy.approvedAction }), ...(policy.kind === 'script' && { script: policy.script }) });
     }
     if (entries.length) yield entries;
   }
+}
+
+/**
+ * TargetRecon assesses each target once per qualifier, all of them (ObjectMapping.getAllLinkQualifiers:
+ * the script with returnAll); a mapping without linkQualifiers is its one view.
+ */
+function allViews(mapping: CompiledMapping): CompiledMapping[] {
+  const all = mapping.qualifiersOf(null);
+  return all ? all.map((q) => mapping.forQualifier(q)) : [mapping];
 }

@@ -18,7 +18,7 @@ import { runScriptAsync } from '../scripts/asyncHost';
 import type { StartedProcess } from '../scriptApi/openidmFacade';
 import { applyInSavepoint } from './applyAction';
 import { countRemoval, removes } from './deletionGuard';
-import { Action, PolicyScript, Situation, SourceObject } from './interfaces';
+import { Action, CompiledMapping, PolicyScript, Situation, SourceObject } from './interfaces';
 import { DEFAULT_ACTIONS } from './mapping';
 import { actionOf, POLICY_SCRIPT_TIMEOUT_MS } from './policyScript';
 import { recordedStatus } from './reconStatus';
@@ -28,6 +28,8 @@ const NEEDS_SOURCE: readonly Action[] = ['CREATE', 'UPDATE', 'LINK'];
 
 export interface TargetScriptRow {
   id: string;
+  /** The mapping under this entry's qualifier (TargetRecon runs once per qualifier); its scripts see that qualifier. */
+  view: CompiledMapping;
   /** The source id the target's link names (gone for SOURCE_MISSING), for the audit entry. */
   linkedSourceId: string | null;
   row: ManagedUserRow | null;
@@ -45,7 +47,7 @@ export async function runTargetPolicyScripts(scope: RunScope, rows: TargetScript
     const entry = (action: Action, status: 'SUCCESS' | 'FAILURE', message: string | null) => {
       run.progress.count(r.situation, status === 'SUCCESS');
       if (action !== 'NOREPORT') {
-        audit.push({ reconId: run.row.id, mapping: mapping.name, sourceObjectId: r.linkedSourceId, targetObjectId: r.id, situation: r.situation, action, status, message, timestamp: ts });
+        audit.push({ reconId: run.row.id, mapping: mapping.name, sourceObjectId: r.linkedSourceId, targetObjectId: r.id, situation: r.situation, action, status, message, linkQualifier: r.view.qualifier, timestamp: ts });
       }
     };
     const handed: string[] = [];
@@ -90,7 +92,7 @@ export async function runTargetPolicyScripts(scope: RunScope, rows: TargetScript
         run.budget.check(counts, false);
         run.budget.spend(1);
       }
-      const outcome = await db.knex.transaction((trx) => applyInSavepoint(trx, users, mapping, action, a, { reconId: run.row.id, targetPhase: true }));
+      const outcome = await db.knex.transaction((trx) => applyInSavepoint(trx, users, r.view, action, a, { reconId: run.row.id, targetPhase: true }));
       // EXCEPTION is recorded as IDM's recon records it (reconStatus.ts).
       entry(action, recordedStatus(action, outcome.status), outcome.message);
     }

@@ -33,12 +33,13 @@ export async function insertLink(q: Q, l: LinkRow): Promise<void> {
   await q('link').insert({ link_type: l.linkType, link_qualifier: l.linkQualifier, first_id: l.firstId, second_id: l.secondId });
 }
 
-export async function deleteLinkBySource(q: Q, linkType: string, firstId: string): Promise<void> {
-  await q('link').where({ link_type: linkType, first_id: firstId }).del();
+// Every lookup names the qualifier: a mapping's links are per (linkType, linkQualifier), the unique keys' leading columns.
+export async function deleteLinkBySource(q: Q, linkType: string, linkQualifier: string, firstId: string): Promise<void> {
+  await q('link').where({ link_type: linkType, link_qualifier: linkQualifier, first_id: firstId }).del();
 }
 
-export async function deleteLinkByTarget(q: Q, linkType: string, secondId: string): Promise<void> {
-  await q('link').where({ link_type: linkType, second_id: secondId }).del();
+export async function deleteLinkByTarget(q: Q, linkType: string, linkQualifier: string, secondId: string): Promise<void> {
+  await q('link').where({ link_type: linkType, link_qualifier: linkQualifier, second_id: secondId }).del();
 }
 
 /** A link, with the current rev of its target (null when the target is gone). */
@@ -48,14 +49,15 @@ export type LinkWithTargetRev = LinkRow & { currentTargetRev: string | null };
  * Links by source id, each with its target's current rev (one query: a recon compares it with the
  * rev the link remembers, and reads whole targets only for the links that changed).
  */
-export async function linksBySource(q: Q, linkType: string, firstIds: string[]): Promise<Map<string, LinkWithTargetRev>> {
+export async function linksBySource(q: Q, linkType: string, linkQualifier: string, firstIds: string[]): Promise<Map<string, LinkWithTargetRev>> {
   const out = new Map<string, LinkWithTargetRev>();
   for (const part of chunks(firstIds)) {
     // A correlated subquery, not a join: one primary-key probe per link on both backends (PostgreSQL
     // planned the join as a hash join over every managed user: 20 ms per batch at 100,000 users).
     const rows = q('link')
       .select('link.*', q('managed_user').select('rev').whereRaw('managed_user.id = link.second_id').as('current_target_rev'))
-      .where('link.link_type', linkType);
+      .where('link.link_type', linkType)
+      .where('link.link_qualifier', linkQualifier);
     whereAnyOf(rows, 'link.first_id', part, dialectOf(q));
     for (const r of await rows) {
       const link = fromColumns(r) as LinkWithTargetRev;
@@ -66,10 +68,10 @@ export async function linksBySource(q: Q, linkType: string, firstIds: string[]):
   return out;
 }
 
-export async function linksByTarget(q: Q, linkType: string, secondIds: string[]): Promise<Map<string, LinkRow>> {
+export async function linksByTarget(q: Q, linkType: string, linkQualifier: string, secondIds: string[]): Promise<Map<string, LinkRow>> {
   const out = new Map<string, LinkRow>();
   for (const part of chunks(secondIds)) {
-    for (const r of await whereAnyOf(q('link').where({ link_type: linkType }), 'second_id', part, dialectOf(q))) out.set(r.second_id, fromColumns(r));
+    for (const r of await whereAnyOf(q('link').where({ link_type: linkType, link_qualifier: linkQualifier }), 'second_id', part, dialectOf(q))) out.set(r.second_id, fromColumns(r));
   }
   return out;
 }
@@ -86,9 +88,9 @@ export interface SyncMark {
 }
 
 /** Records that these links' targets match their source rows as of the given hash and target rev. */
-export async function markLinksSynced(q: Q, linkType: string, marks: SyncMark[]): Promise<void> {
+export async function markLinksSynced(q: Q, linkType: string, linkQualifier: string, marks: SyncMark[]): Promise<void> {
   for (const m of marks) {
-    await q('link').where({ link_type: linkType, first_id: m.firstId }).update({ source_hash: m.sourceHash, target_rev: m.targetRev });
+    await q('link').where({ link_type: linkType, link_qualifier: linkQualifier, first_id: m.firstId }).update({ source_hash: m.sourceHash, target_rev: m.targetRev });
   }
 }
 

@@ -22,6 +22,7 @@ import { Logger } from '../context';
 import { WorkflowRuntime } from '../workflow/runtime';
 import type { Reconciler } from '../recon/reconciler';
 import { parseAction } from '../recon/resyncOne';
+import { qualifierView } from '../recon/qualifierView';
 import { SITUATIONS, Situation } from '../recon/interfaces';
 import { INSTANCE_QUERY_IDS, TASK_QUERY_IDS } from '../workflow/queryIds';
 import { instanceView, taskView } from '../workflow/views';
@@ -283,7 +284,7 @@ export class OpenidmFacade {
 
   /**
    * openidm.action('recon', 'recon' | 'reconById', {}, {mapping, waitForCompletion, id(s)}) and
-   * openidm.action('sync', 'performAction', {}, {mapping, sourceId, action, situation, reconId}), as
+   * openidm.action('sync', 'performAction', {}, {mapping, sourceId, action, situation, reconId, linkQualifier}), as
    * the REST routes (src/api/recon.ts) serve them. A recon of a mapping that is running (the calling
    * run's own) is refused with 409, never waited for.
    */
@@ -304,7 +305,12 @@ export class OpenidmFacade {
       return { _id: run.id, state: run.state, ...(wait && { situationSummary: run.situationSummary, statusSummary: run.statusSummary }) };
     }
     if (resource === 'sync' && actionName === 'performAction') {
-      const mapping = this.recon.mapping(str('mapping'));
+      let mapping = this.recon.mapping(str('mapping'));
+      try {
+        mapping = qualifierView(mapping, str('linkQualifier') ?? 'default');
+      } catch (e) {
+        throw new CallError(`${call}: ${(e as Error).message}`, 400);
+      }
       const sourceId = str('sourceId');
       if (!sourceId) throw new CallError(`${call}: the sourceId parameter is required`, 400);
       const situation = str('situation');

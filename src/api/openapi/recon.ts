@@ -74,6 +74,7 @@ export const paths = {
         { name: 'action', in: 'query', required: true, schema: { enum: [...ACTIONS] } },
         { name: 'reconId', in: 'query', schema: str },
         { name: 'situation', in: 'query', schema: { enum: [...SITUATIONS] } },
+        { name: 'linkQualifier', in: 'query', schema: str, description: "The link qualifier to sync under (OpenIDM's performAction; default \"default\"): one of the mapping's linkQualifiers" },
       ],
       responses: {
         200: json(

@@ -81,7 +81,7 @@ const mapping: Schema = {
     reconSourceQueryPaging: { 'x-noEffect': 'reconflow streams the source without paging it' },
     enableSync: { 'x-noEffect': 'reconflow has no implicit (live) synchronization to turn off' },
     runTargetPhase: {},
-    linkQualifiers: { 'x-refuse': notYet('linkQualifiers (links per qualifier)') },
+    linkQualifiers: {},
     onCreate: script,
     onUpdate: script,
     onDelete: script,

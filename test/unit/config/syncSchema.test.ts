@@ -23,10 +23,11 @@ describe('sync.json keys', () => {
     }
     // ReconTypeBase.isRunTargetPhase: runTargetPhase false is honoured (test/api/reconIdm.test.ts).
     expect(validateConfFiles(withKey('runTargetPhase', false))).toEqual([]);
+    // ObjectMapping.getLinkQualifiers: read (src/recon/mapping.ts; test/api/linkQualifiers.test.ts).
+    expect(validateConfFiles(withKey('linkQualifiers', ['default', 'test']))).toEqual([]);
   });
 
   it.each([
-    ['linkQualifiers', 'linkQualifiers', ['default', 'test'], /mappings\[0\]\.linkQualifiers linkQualifiers \(links per qualifier\) is not implemented by reconflow yet: remove it/],
     ['an onCreate key IDM does not define', 'onCreate', { type: 'text/javascript', source: 'target.x = 1', runAs: 'x' }, /mappings\[0\]\.onCreate\.runAs is not supported/],
     ['clusteredSourceReconEnabled: true', 'clusteredSourceReconEnabled', true, /clusteredSourceReconEnabled true is not implemented/],
     ['an unknown key', 'sourceIdsCaseSensitive', false, /mappings\[0\]\.sourceIdsCaseSensitive is not supported by reconflow: remove it/],

@@ -26,11 +26,11 @@ describe('batch lookups and bulk inserts', () => {
 
   it("reads links with their target's current rev, null once the target is gone", async () => {
     await db.knex('managed_user').where({ id: 'plain' }).del();
-    const byFirst = await links.linksBySource(db.knex, 'm', IDS.map((id) => `src-${id}`));
+    const byFirst = await links.linksBySource(db.knex, 'm', 'default', IDS.map((id) => `src-${id}`));
     expect(byFirst.size).toBe(5);
     expect(byFirst.get('src-plain')).toMatchObject({ secondId: 'plain', currentTargetRev: null });
     expect(byFirst.get('src-quote"inside')).toMatchObject({ secondId: 'quote"inside', currentTargetRev: '2' });
-    const bySecond = await links.linksByTarget(db.knex, 'm', ['back\\slash', "apos'trophe", 'none']);
+    const bySecond = await links.linksByTarget(db.knex, 'm', 'default', ['back\\slash', "apos'trophe", 'none']);
     expect([...bySecond.keys()].sort()).toEqual(["apos'trophe", 'back\\slash']);
   });
 
