@@ -180,3 +180,26 @@ describe('ObjectMapping linkQualifiers with an action script: recon.actionParam.
     for (const l of links) expect((await user(t, l.secondId)).userName).toBe(`as1-${l.linkQualifier}`);
   });
 });
+
+describe('ObjectMapping linkQualifiers with an action script that starts an approval', () => {
+  // reconflow's approvals are per source row and link under "default": under another qualifier the
+  // start is refused to the script (its entry a FAILURE naming why), never an approval that links elsewhere.
+  const ctx = setUp(['staff', 'contractor'], {
+    type: 'text/javascript',
+    source: `var p = recon.actionParam;
+      openidm.create('workflow/processinstance', null, { _key: 'managedUserApproval', reconId: p.reconId, mapping: p.mapping, situation: p.situation, action: p.action, sourceId: p.sourceId, linkQualifier: p.linkQualifier });
+      'ASYNC'`,
+  });
+
+  it('each qualifier\'s entry fails naming why, and no approval is started', async () => {
+    const { t, project } = ctx;
+    project.writeCsv([csvRow('ap1')]);
+    const run = await runRecon(t, MAPPING);
+    const entries = await audit(t, run._id);
+    expect(entries.map((e) => `${e.linkQualifier} ${e.status}`).sort()).toEqual(['contractor FAILURE', 'staff FAILURE']);
+    for (const e of entries) expect(e.message).toContain(`under link qualifier "${e.linkQualifier}": reconflow's approvals are per source row`);
+    const tasks = await t.call('GET', '/workflow/taskinstance?_queryFilter=true', { headers: ADMIN });
+    expect(tasks.body.result).toHaveLength(0);
+    expect(await linksOf(t)).toEqual([]);
+  });
+});
