@@ -9,6 +9,7 @@ import path from 'node:path';
 import { BUILT_IN_SCRIPT_DIR } from '../../src/config/scriptPath';
 import { createTestDb, TestDb } from '../helpers/db';
 import { csvRow, makeProject, TestProject } from '../helpers/project';
+import { runRecon } from '../helpers/recon';
 import { ADMIN, startTestServer, TestServer } from '../helpers/server';
 
 const MAPPING = 'systemCsvfileAccounts_managedUser';
@@ -54,11 +55,7 @@ describe('policy action scripts', () => {
     project.remove();
   });
 
-  async function recon() {
-    const r = await t.call('POST', `/recon?_action=recon&mapping=${MAPPING}&waitForCompletion=true`, { headers: ADMIN });
-    expect(r.status).toBe(200);
-    return r.body;
-  }
+  const recon = () => runRecon(t, MAPPING);
   async function audit(reconId: string) {
     const r = await t.call('GET', `/audit/recon?_queryFilter=${encodeURIComponent(`reconId eq "${reconId}"`)}`, { headers: ADMIN });
     return Object.fromEntries((r.body.result as any[]).map((e) => [e.sourceObjectId, e]));

@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createTestDb, TestDb } from '../helpers/db';
 import { csvRow, makeProject, TestProject } from '../helpers/project';
+import { runRecon } from '../helpers/recon';
 import { ADMIN, startTestServer, TestServer } from '../helpers/server';
 
 const MAPPING = 'systemCsvfileAccounts_managedUser';
@@ -67,11 +68,7 @@ describe('action scripts on target-phase situations and the result script with t
     project.remove();
   });
 
-  async function recon() {
-    const r = await t.call('POST', `/recon?_action=recon&mapping=${MAPPING}&waitForCompletion=true`, { headers: ADMIN });
-    expect(r.status).toBe(200);
-    return (await t.call('GET', `/recon/${r.body._id}`, { headers: ADMIN })).body;
-  }
+  const recon = () => runRecon(t, MAPPING);
   async function audit(reconId: string) {
     const r = await t.call('GET', `/audit/recon?_queryFilter=${encodeURIComponent(`reconId eq "${reconId}"`)}`, { headers: ADMIN });
     return Object.fromEntries((r.body.result as any[]).filter((e) => e.targetObjectId).map((e) => [e.targetObjectId, e]));

@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createTestDb, TestDb } from '../helpers/db';
 import { csvRow, makeProject, TestProject } from '../helpers/project';
+import { runRecon } from '../helpers/recon';
 import { ADMIN, startTestServer, TestServer } from '../helpers/server';
 
 const MAPPING = 'systemCsvfileAccounts_managedUser';
@@ -37,11 +38,7 @@ describe('workflow policies on any situation and phase (OpenIDM ObjectMapping.pe
     project.remove();
   });
 
-  async function recon() {
-    const r = await t.call('POST', `/recon?_action=recon&mapping=${MAPPING}&waitForCompletion=true`, { headers: ADMIN });
-    expect(r.status).toBe(200);
-    return r.body;
-  }
+  const recon = () => runRecon(t, MAPPING);
   async function tasksWhere(pred: (v: Record<string, unknown>) => boolean) {
     const r = await t.call('GET', '/workflow/taskinstance?_queryFilter=true', { headers: ADMIN });
     return (r.body.result as any[]).filter((x) => pred(x.processVariables));
