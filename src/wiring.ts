@@ -27,7 +27,7 @@ import { ScriptPath } from './config/scriptPath';
 import { compileMapping, validateSyncConfig } from './recon/mapping';
 import { mappingsLiveObject } from './recon/liveMappings';
 import { Reconciler } from './recon/reconciler';
-import { setConfScriptLog, setConfScriptProperties } from './recon/script';
+import { ConfScriptOpts } from './recon/script';
 import { Scheduler } from './scheduler/scheduler';
 import { ServerHooks } from './server';
 import { Definitions, ProcessFolderRefused } from './workflow/definitions';
@@ -65,16 +65,20 @@ export async function buildServices(ctx: AppContext): Promise<Services> {
   const connectors = loadConnectors(ctx);
   const scripts = new ScriptPath(ctx.config.dir);
   // sync.json scripts' logger lines: the server log, with the script's name (as the script API's logger).
-  setConfScriptLog((script, level, text) => {
-    if (level === 'error') ctx.log.error(text, undefined, { script });
-    else if (level === 'warn') ctx.log.warn(text, { script });
-    else if (level === 'info') ctx.log.info(text, { script });
-    else ctx.log.debug?.(text, { script });
-  });
   // sync.json scripts' identityServer.getProperty: a snapshot of the properties each names (script.ts).
   const properties = new PropertyResolver({ projectDir: ctx.config.dir });
-  setConfScriptProperties((name) => properties.get(name));
-  const mappings = new Map(validateSyncConfig(ctx.config.raw['sync.json'] ?? { mappings: [] }, scripts).map((m) => [m.name, compileMapping(m, { scriptDirs: scripts.dirs })]));
+  // This server's own, passed to each script it compiles (two servers in one process keep theirs).
+  const scriptOpts: Omit<ConfScriptOpts, 'scriptDirs'> = {
+    // sync.json scripts' logger lines: the server log, with the script's name (as the script API's logger).
+    log: (script, level, text) => {
+      if (level === 'error') ctx.log.error(text, undefined, { script });
+      else if (level === 'warn') ctx.log.warn(text, { script });
+      else if (level === 'info') ctx.log.info(text, { script });
+      else ctx.log.debug?.(text, { script });
+    },
+    properties: (name) => properties.get(name),
+  };
+  const mappings = new Map(validateSyncConfig(ctx.config.raw['sync.json'] ?? { mappings: [] }, scripts).map((m) => [m.name, compileMapping(m, { ...scriptOpts, scriptDirs: scripts.dirs })]));
   // Asynchronous continuations (camunda:asyncBefore/After, activiti:/flowable:async) deploy only
   // where a worker runs their job (the runtime below, which needs the worker's nudge, runs it).
   const handlers: Record<string, JobHandler> = {
@@ -104,7 +108,7 @@ export async function buildServices(ctx: AppContext): Promise<Services> {
   ctx.liveConfig.register(
     /^sync\.json$/,
     mappingsLiveObject({
-      mappings, askAgain, scripts,
+      mappings, askAgain, scripts, scriptOpts,
       checkWorkflows: (ms) => refuseUndeployedWorkflows(definitions, ms, ctx.config.workflow.enabled, path.resolve(ctx.config.dir, ctx.config.workflow.processesDir)),
       schedulesByMapping: () => scheduler.schedulesByMapping(),
     }),

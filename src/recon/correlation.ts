@@ -10,7 +10,7 @@ import { ManagedUserRow, queryManagedUsers, readManagedUsers } from '../repo/man
 import { Q } from '../repo/dialect';
 import { refuseOpenidm } from './hooks';
 import { ScriptConfig, SourceObject } from './interfaces';
-import { CompiledScript, compileScript } from './script';
+import { CompiledScript, compileScript, ConfScriptOpts } from './script';
 
 export type CorrelationKey = 'correlationQuery' | 'correlationScript';
 
@@ -36,8 +36,8 @@ export function checkCorrelationScript(s: ScriptConfig, at: string): void {
   if (/_queryId/.test(text) && !ids.length) throw new Error(`${at}: the _queryId must be written as a literal (${QUERY_IDS.join(', ')}) so that it can be checked at start`);
 }
 
-export function compileCorrelation(key: CorrelationKey, s: ScriptConfig, mapping: string, opts: { scriptDirs?: string[] }): CompiledScript {
-  return compileScript(s.source ?? '', `${mapping}.${key}`, { language: s.type, scriptDirs: opts.scriptDirs });
+export function compileCorrelation(key: CorrelationKey, s: ScriptConfig, mapping: string, opts: ConfScriptOpts): CompiledScript {
+  return compileScript(s.source ?? '', `${mapping}.${key}`, { ...opts, language: s.type });
 }
 
 /** What one entry's script returned, as candidates to read; anything else fails naming the key. */

@@ -8,7 +8,7 @@
 // after the run's work, outside any transaction, so a JavaScript one gets IDM's script API
 // (openidm, identityServer, logger) through runScriptAsync.
 import vm from 'node:vm';
-import { CompiledScript, compileScript } from './script';
+import { CompiledScript, compileScript, ConfScriptOpts } from './script';
 import { ScriptConfig, Situation, SourceObject } from './interfaces';
 import { runScriptAsync } from '../scripts/asyncHost';
 import { modulePrelude } from '../scripts/modules';
@@ -61,13 +61,11 @@ export interface MappingHooks {
   result?: AsyncResultScript | CompiledScript;
 }
 
-type ScriptOpts = { scriptDirs?: string[] };
-
 /**
  * onCreate and onUpdate are compiled with `target` as their last expression: the sandbox hands back
  * values, not the bindings it was given, so this is how the script's changes to `target` come back.
  */
-export function compileHooks(mapping: string, cfg: Partial<Record<HookName | 'result', ScriptConfig>>, opts: ScriptOpts): MappingHooks {
+export function compileHooks(mapping: string, cfg: Partial<Record<HookName | 'result', ScriptConfig>>, opts: ConfScriptOpts): MappingHooks {
   const out: MappingHooks = {};
   for (const key of [...HOOK_KEYS, 'result'] as const) {
     const s = cfg[key];
@@ -85,7 +83,7 @@ export function compileHooks(mapping: string, cfg: Partial<Record<HookName | 're
     }
     const returnsTarget = (TARGET_HOOKS as readonly string[]).includes(key);
     const text = returnsTarget ? `${s.source}\n${s.type === 'groovy' ? '' : ';'}target\n` : s.source;
-    out[key] = compileScript(text, `${mapping}.${key}`, { language: s.type, scriptDirs: opts.scriptDirs });
+    out[key] = compileScript(text, `${mapping}.${key}`, { ...opts, language: s.type });
   }
   return out;
 }

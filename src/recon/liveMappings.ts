@@ -8,11 +8,14 @@ import { ConfigError } from '../config/conf';
 import { ScriptPath } from '../config/scriptPath';
 import { CompiledMapping } from './interfaces';
 import { compileMapping, validateSyncConfig } from './mapping';
+import { ConfScriptOpts } from './script';
 
 export interface LiveMappingsDeps {
   mappings: Map<string, CompiledMapping>;
   askAgain: Record<string, AskAgain>;
   scripts: ScriptPath;
+  /** The server's conf-script log and properties (as at start). */
+  scriptOpts?: Omit<ConfScriptOpts, 'scriptDirs'>;
   /** Throws a ConfigError when a policy starts a workflow that is not deployed (as at start). */
   checkWorkflows(mappings: Iterable<CompiledMapping>): Promise<void>;
   /** The schedules that start each mapping's reconciliation. */
@@ -23,7 +26,7 @@ export function mappingsLiveObject(deps: LiveMappingsDeps) {
   return {
     async prepare(file: string, json: unknown | null) {
       const doc = json ?? { mappings: [] };
-      const compiled = new Map(validateSyncConfig(doc, deps.scripts).map((m) => [m.name, compileMapping(m, { scriptDirs: deps.scripts.dirs })]));
+      const compiled = new Map(validateSyncConfig(doc, deps.scripts).map((m) => [m.name, compileMapping(m, { ...deps.scriptOpts, scriptDirs: deps.scripts.dirs })]));
       await deps.checkWorkflows(compiled.values());
       // A schedule that names a mapping that would no longer exist would fail at every fire.
       const orphans = [...(await deps.schedulesByMapping())].filter(([m]) => !compiled.has(m));

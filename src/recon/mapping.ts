@@ -18,7 +18,7 @@ import {
 } from './interfaces';
 import { approvedActions } from '../approval/approvedAction';
 import { groovyMissing } from '../scripts/groovyHost';
-import { CompiledScript, compileScript } from './script';
+import { CompiledScript, compileScript, ConfScriptOpts } from './script';
 import { parseQueryFilter, matchesFilter } from '../crest/queryFilter';
 import { checkCorrelationScript, compileCorrelation } from './correlation';
 import { compileHooks, HOOK_KEYS, IN_TRANSACTION, refuseOpenidm } from './hooks';
@@ -154,8 +154,9 @@ function policy(v: unknown, at: string, seen: Map<string, number>, scripts?: Scr
   } else seen.set(situation, Number(/\[(\d+)\]$/.exec(at)?.[1] ?? -1));
   if (v.postAction !== undefined) {
     const action = out.action;
-    if (typeof action !== 'string' || !POST_ACTION_ACTIONS.includes(action)) {
-      if (typeof action !== 'string' && typeof action.source === 'string') throw new Error(`${at}.postAction after an action script is not run by reconflow (yet): remove it, or give the policy an action name`);
+    // After an action script, the postAction runs when the script's answer is one of POST_ACTION_ACTIONS (policyScript.ts).
+    const scripted = typeof action !== 'string' && typeof action.source === 'string';
+    if (!scripted && (typeof action !== 'string' || !POST_ACTION_ACTIONS.includes(action))) {
       throw new Error(`${at}.postAction is never run by IDM after ${typeof action === 'string' ? action : 'a workflow action (ASYNC)'} (only after ${POST_ACTION_ACTIONS.join(', ')}): remove it`);
     }
     out.postAction = script(v.postAction, `${at}.postAction`, true, scripts);
@@ -412,26 +413,27 @@ function transformValue(p: CompiledProperty, input: unknown, run: () => unknown)
  * linkQualifier}` (QueryFilterCondition), or a script with those bindings that applies the policy
  * only when it returns true (ScriptedCondition).
  */
-function policyCondition(c: PolicyConfig['condition'], label: string, scriptDirs?: string[]): ((scope: { object: SourceObject | null; linkQualifier: string }) => boolean) | undefined {
+function policyCondition(c: PolicyConfig['condition'], label: string, opts: ConfScriptOpts): ((scope: { object: SourceObject | null; linkQualifier: string }) => boolean) | undefined {
   if (c === undefined) return undefined;
   if (typeof c === 'string') {
     const filter = parseQueryFilter(c);
     return (scope) => matchesFilter(filter, scope);
   }
   if (!c.source) return undefined;
-  const run = compileScript(c.source, label, { language: c.type, scriptDirs });
+  const run = compileScript(c.source, label, { ...opts, language: c.type });
   return (scope) => run({ ...scope }) === true;
 }
 
 /**
- * `scriptDirs`: where a script's require() finds the project's scripts (src/config/scriptPath.ts).
+ * `opts`: the server's script options (src/recon/script.ts ConfScriptOpts): where a script's require()
+ * finds the project's scripts (src/config/scriptPath.ts), its `logger` sink and `identityServer` properties.
  * Without linkQualifiers the mapping is one view (today's cost); with them, each qualifier's view is
  * compiled on first use, with its own caches (validity and policy choice differ per qualifier).
  */
-export function compileMapping(cfg: MappingConfig, opts: { scriptDirs?: string[] } = {}): CompiledMapping {
+export function compileMapping(cfg: MappingConfig, opts: ConfScriptOpts = {}): CompiledMapping {
   const lq = cfg.linkQualifiers;
   if (!lq) return withQualifiers(compileView(cfg, opts, cfg.linkQualifier ?? DEFAULT_LINK_QUALIFIER, DEFAULT_LINK_QUALIFIER), () => null, () => { throw new Error(`mapping ${cfg.name} has no linkQualifiers`); });
-  const script = Array.isArray(lq) ? null : compileScript(lq.source ?? '', `${cfg.name}.linkQualifiers`, { language: lq.type, scriptDirs: opts.scriptDirs });
+  const script = Array.isArray(lq) ? null : compileScript(lq.source ?? '', `${cfg.name}.linkQualifiers`, { ...opts, language: lq.type });
   // ObjectMapping.getLinkQualifiers: bindings mapping, object, oldValue (reconflow has none: null), returnAll.
   const qualifiersOf = (source: SourceObject | null): string[] => {
     if (!script) return lq as string[];
@@ -456,7 +458,7 @@ function withQualifiers(view: Omit<CompiledMapping, 'qualifiersOf' | 'forQualifi
 }
 
 /** The mapping under one qualifier: `linkQualifier` is what its scripts see, `qualifier` what its links carry. */
-function compileView(cfg: MappingConfig, opts: { scriptDirs?: string[] }, linkQualifier: string, qualifier: string): Omit<CompiledMapping, 'qualifiersOf' | 'forQualifier'> {
+function compileView(cfg: MappingConfig, opts: ConfScriptOpts, linkQualifier: string, qualifier: string): Omit<CompiledMapping, 'qualifiersOf' | 'forQualifier'> {
   const scriptDirs = opts.scriptDirs;
   const props: CompiledProperty[] = cfg.properties.map((p, i) => {
     const label = `${cfg.name}.properties[${i}](${p.target})`;
@@ -467,11 +469,11 @@ function compileView(cfg: MappingConfig, opts: { scriptDirs?: string[] }, linkQu
     };
     if (cp.targetTokens.length === 0) throw new Error(`${label}: target must name a property`);
     if (p.transform?.source) {
-      cp.transform = compileScript(p.transform.source, `${label}.transform`, { language: p.transform.type, scriptDirs });
+      cp.transform = compileScript(p.transform.source, `${label}.transform`, { ...opts, language: p.transform.type });
       cp.transformUsesTarget = mentions(p.transform.source, 'target');
       if (p.transform.pure && !cp.transformUsesTarget) cp.memo = new Map();
     }
-    if (p.condition?.source) cp.condition = compileScript(p.condition.source, `${label}.condition`, { language: p.condition.type, scriptDirs });
+    if (p.condition?.source) cp.condition = compileScript(p.condition.source, `${label}.condition`, { ...opts, language: p.condition.type });
     if (p.default !== undefined) cp.default = p.default;
     return cp;
   });
@@ -480,7 +482,7 @@ function compileView(cfg: MappingConfig, opts: { scriptDirs?: string[] }, linkQu
   const correlationRule = cfg.correlation ?? (cfg.correlationQuery?.source ? correlationFromQuery(cfg.correlationQuery.source) ?? undefined : undefined);
   const corrKey = correlationRule ? null : cfg.correlationQuery ? 'correlationQuery' : cfg.correlationScript ? 'correlationScript' : null;
   if (!correlationRule && !corrKey) throw new Error(`mapping ${cfg.name}: no correlation; add "correlation": {"targetField", "sourceField"}`);
-  const corrScript = corrKey ? compileCorrelation(corrKey, cfg[corrKey]!, cfg.name, { scriptDirs }) : null;
+  const corrScript = corrKey ? compileCorrelation(corrKey, cfg[corrKey]!, cfg.name, opts) : null;
   const corrTokens = correlationRule ? pointerTokens(correlationRule.sourceField) : null;
 
   const configuredPolicies = cfg.policies.map((p, i) => {
@@ -490,8 +492,8 @@ function compileView(cfg: MappingConfig, opts: { scriptDirs?: string[] }, linkQu
         : typeof p.action.source === 'string'
           ? { kind: 'script', script: compilePolicyScript(p.action, linkQualifier, scriptDirs) }
           : { kind: 'workflow', workflowName: String(p.action.workflowName), ...(typeof p.action.approvedAction === 'string' && { approvedAction: p.action.approvedAction as Action }) };
-    if (p.postAction?.source) policy.postAction = compileScript(p.postAction.source, `${cfg.name}.policies[${i}].postAction`, { language: p.postAction.type, scriptDirs });
-    return { situation: p.situation, policy, condition: policyCondition(p.condition, `${cfg.name}.policies[${i}].condition`, scriptDirs) };
+    if (p.postAction?.source) policy.postAction = compileScript(p.postAction.source, `${cfg.name}.policies[${i}].postAction`, { ...opts, language: p.postAction.type });
+    return { situation: p.situation, policy, condition: policyCondition(p.condition, `${cfg.name}.policies[${i}].condition`, opts) };
   });
   const conditional = configuredPolicies.some((p) => p.condition);
   // A batch asks for a row's policy more than once (deletion budget, then the action): conditions run once.
@@ -504,9 +506,9 @@ function compileView(cfg: MappingConfig, opts: { scriptDirs?: string[] }, linkQu
     return { kind: 'action', action: DEFAULT_ACTIONS[situation] };
   };
 
-  const validSource = cfg.validSource?.source ? compileScript(cfg.validSource.source, `${cfg.name}.validSource`, { language: cfg.validSource.type, scriptDirs }) : undefined;
-  const sourceCondition = cfg.sourceCondition?.source ? compileScript(cfg.sourceCondition.source, `${cfg.name}.sourceCondition`, { language: cfg.sourceCondition.type, scriptDirs }) : undefined;
-  const validTarget = cfg.validTarget?.source ? compileScript(cfg.validTarget.source, `${cfg.name}.validTarget`, { language: cfg.validTarget.type, scriptDirs }) : undefined;
+  const validSource = cfg.validSource?.source ? compileScript(cfg.validSource.source, `${cfg.name}.validSource`, { ...opts, language: cfg.validSource.type }) : undefined;
+  const sourceCondition = cfg.sourceCondition?.source ? compileScript(cfg.sourceCondition.source, `${cfg.name}.sourceCondition`, { ...opts, language: cfg.sourceCondition.type }) : undefined;
+  const validTarget = cfg.validTarget?.source ? compileScript(cfg.validTarget.source, `${cfg.name}.validTarget`, { ...opts, language: cfg.validTarget.type }) : undefined;
   // The engine may ask several times about one row; each script run costs a timed vm call.
   const validity = new WeakMap<object, boolean>();
 
@@ -555,7 +557,7 @@ function compileView(cfg: MappingConfig, opts: { scriptDirs?: string[] }, linkQu
       return p;
     },
     configuredPolicies: configuredPolicies.map(({ situation, policy }) => ({ situation, policy })),
-    hooks: compileHooks(cfg.name, cfg, { scriptDirs }),
+    hooks: compileHooks(cfg.name, cfg, opts),
     linkQualifier,
     qualifier,
     config: cfg,

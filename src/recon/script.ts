@@ -20,17 +20,24 @@ export type CompiledScript = (bindings: Record<string, unknown>) => unknown;
 
 /**
  * Where the `logger` lines of conf scripts go: the sandbox buffers them during the call and the
- * reply carries them, so they are written here after the call (also when it threw). The server
- * sets its log (wiring.ts); without one (unit tests) they are dropped.
+ * reply carries them, so they are written here after the call (also when it threw). Each server
+ * passes its own log (wiring.ts, through compileMapping's options); without one they are dropped.
  */
 export type ConfScriptLog = (script: string, level: string, text: string) => void;
-let confLog: ConfScriptLog | undefined;
 
-export function setConfScriptLog(log: ConfScriptLog | undefined): void {
-  confLog = log;
+/**
+ * What a server gives the conf scripts it compiles: per call, not module-wide, so two servers in
+ * one process each keep their own log and properties.
+ * `scriptDirs`: where require() finds the project's scripts; `log`: the `logger` lines' sink;
+ * `properties`: `identityServer.getProperty`'s resolver (the project's `&{}` properties).
+ */
+export interface ConfScriptOpts {
+  scriptDirs?: string[];
+  log?: ConfScriptLog;
+  properties?: (name: string) => string | undefined;
 }
 
-function writeLogs(name: string, logs: string): void {
+function writeLogs(confLog: ConfScriptLog | undefined, name: string, logs: string): void {
   if (!confLog) return;
   let lines: unknown;
   try {
@@ -47,20 +54,15 @@ let nextId = 1;
 /**
  * `identityServer.getProperty` in conf scripts: the synchronous sandbox answers no calls, so a
  * script gets, at compile time, a snapshot of the properties it names (literal names only), read
- * from the project's `&{}` properties (wiring.ts sets the resolver; without one, every property is
+ * from the project's `&{}` properties (the resolver in the compile options; without one, every property is
  * unset and getProperty answers its default, as IdentityServer.getProperty does for an unset one).
  */
-let confProperties: ((name: string) => string | undefined) | undefined;
-
-export function setConfScriptProperties(resolve: ((name: string) => string | undefined) | undefined): void {
-  confProperties = resolve;
-}
 
 const GET_PROPERTY = /\bidentityServer\s*\.\s*getProperty\s*\(/g;
 const LITERAL_NAME = /^\s*(['"])([^'"\\\n]+)\1/;
 
 /** The prelude that binds `identityServer` (one line, so the script's line numbers stay), or '' when the script does not use it. */
-function identityServerPrelude(source: string, name: string): string {
+function identityServerPrelude(source: string, name: string, confProperties: ConfScriptOpts['properties']): string {
   if (!/\bidentityServer\b/.test(source)) return '';
   const snapshot: Record<string, string> = {};
   for (const m of source.matchAll(GET_PROPERTY)) {
@@ -80,7 +82,7 @@ function identityServerPrelude(source: string, name: string): string {
  * as OpenIDM's script engine does). Throws Error(`script <name> failed: ...`) for syntax errors,
  * exceptions, timeouts and results that are too large.
  */
-export function compileScript(source: string, name: string, opts: { scriptDirs?: string[]; language?: string } = {}): CompiledScript {
+export function compileScript(source: string, name: string, opts: ConfScriptOpts & { language?: string } = {}): CompiledScript {
   if (opts.language === 'groovy') return compileGroovyScript(source, name);
   let modules: string | undefined;
   try {
@@ -90,10 +92,10 @@ export function compileScript(source: string, name: string, opts: { scriptDirs?:
   } catch (err) {
     throw new Error(`script ${name} failed: ${err instanceof Error ? err.message : String(err)}`);
   }
-  source = identityServerPrelude(source, name) + source;
+  source = identityServerPrelude(source, name, opts.properties) + source;
   const id = nextId++;
   const host = scriptHost();
-  const onLogs = (logs: string) => writeLogs(name, logs);
+  const onLogs = (logs: string) => writeLogs(opts.log, name, logs);
   if (modules) {
     try {
       host.load(id, name, source, MODULE_LOAD_TIMEOUT_MS, modules);

@@ -1,4 +1,4 @@
-import { compileScript, SCRIPT_TIMEOUT_MS, setConfScriptLog, setConfScriptProperties } from '../../../src/recon/script';
+import { compileScript, ConfScriptLog, SCRIPT_TIMEOUT_MS } from '../../../src/recon/script';
 
 describe('compileScript', () => {
   it('returns the completion value, with bindings as globals', () => {
@@ -115,9 +115,9 @@ describe('compileScript', () => {
 
   it('provides a logger whose lines are buffered in the sandbox and written after the call, also when the script throws', () => {
     const lines: string[][] = [];
-    setConfScriptLog((script, level, text) => lines.push([script, level, text]));
-    try {
-      const f = compileScript("logger.info('x {} and {}', name, { n: 1 }); logger.debug('y'); if (name === 'boom') { logger.warn('about to throw'); throw new Error('boom'); } 5", 'log');
+    const log: ConfScriptLog = (script, level, text) => lines.push([script, level, text]);
+    {
+      const f = compileScript("logger.info('x {} and {}', name, { n: 1 }); logger.debug('y'); if (name === 'boom') { logger.warn('about to throw'); throw new Error('boom'); } 5", 'log', { log });
       expect(f({ name: 'a' })).toBe(5);
       expect(lines).toEqual([['log', 'info', 'x a and {"n":1}'], ['log', 'debug', 'y']]);
       lines.length = 0;
@@ -125,29 +125,38 @@ describe('compileScript', () => {
       expect(lines).toEqual([['log', 'info', 'x boom and {"n":1}'], ['log', 'debug', 'y'], ['log', 'warn', 'about to throw']]);
       // At most 100 lines per call, then one line saying how many were dropped; the next call starts empty.
       lines.length = 0;
-      compileScript("for (var i = 0; i < 150; i++) logger.info('line {}', i); 1", 'many')({});
+      compileScript("for (var i = 0; i < 150; i++) logger.info('line {}', i); 1", 'many', { log })({});
       expect(lines).toHaveLength(101);
       expect(lines[100]).toEqual(['many', 'warn', '50 more logger line(s) of this call were dropped (at most 100 per call)']);
       lines.length = 0;
       expect(f({ name: 'c' })).toBe(5);
       expect(lines).toHaveLength(2);
-    } finally {
-      setConfScriptLog(undefined);
     }
   });
 
   it('binds identityServer.getProperty to a snapshot of the properties the script names (IdentityServer.getProperty: the default when unset)', () => {
-    setConfScriptProperties((n) => ({ 'openidm.host': 'idm.example.com', secret: 's3' } as Record<string, string>)[n]);
-    try {
-      const f = compileScript("[identityServer.getProperty('openidm.host'), identityServer.getProperty(\"no.such\", 'dflt', true), identityServer.getProperty('no.such'), typeof identityServer.getProperty('secret')].join('|')", 'props');
+    const properties = (n: string) => ({ 'openidm.host': 'idm.example.com', secret: 's3' } as Record<string, string>)[n];
+    {
+      const f = compileScript("[identityServer.getProperty('openidm.host'), identityServer.getProperty(\"no.such\", 'dflt', true), identityServer.getProperty('no.such'), typeof identityServer.getProperty('secret')].join('|')", 'props', { properties });
       expect(f({})).toBe('idm.example.com|dflt||string');
       // Only literal names: the snapshot is taken at start.
-      expect(() => compileScript("var k = 'openidm.host'; identityServer.getProperty(k)", 'computed')).toThrow(
+      expect(() => compileScript("var k = 'openidm.host'; identityServer.getProperty(k)", 'computed', { properties })).toThrow(
         "script computed: identityServer.getProperty needs a literal property name here ('name' or \"name\")",
       );
-    } finally {
-      setConfScriptProperties(undefined);
     }
+  });
+
+  it('gives each script the log and properties it was compiled with (two servers in one process keep their own)', () => {
+    const a: string[] = [];
+    const b: string[] = [];
+    const src = "logger.info('{}', identityServer.getProperty('who')); 1";
+    const fa = compileScript(src, 'a', { log: (_s, _l, t) => a.push(t), properties: (n) => (n === 'who' ? 'server-a' : undefined) });
+    const fb = compileScript(src, 'b', { log: (_s, _l, t) => b.push(t), properties: (n) => (n === 'who' ? 'server-b' : undefined) });
+    fa({});
+    fb({});
+    fa({});
+    expect(a).toEqual(['server-a', 'server-a']);
+    expect(b).toEqual(['server-b']);
   });
 
   it('drops logger lines when no log is set (a script still runs)', () => {
