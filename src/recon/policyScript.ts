@@ -27,6 +27,7 @@ import { Action, ACTIONS, PolicyConfig, PolicyScript, Situation } from './interf
 import { DEFAULT_ACTIONS, type ScriptResolver } from './mapping';
 import { recordedStatus } from './reconStatus';
 import { RunScope } from './runScope';
+import type { CompiledScript } from './script';
 
 export const TRIGGER_WORKFLOW_FROM_SYNC = 'workflow/triggerWorkflowFromSync.js';
 /** A policy script's own running time per row; the time its calls take is not counted (asyncHost.ts). */
@@ -99,11 +100,11 @@ export function actionOf(value: unknown): Action | Error {
  * Runs the batch's action scripts, one row at a time, applies each answer (ASYNC: nothing more) and
  * writes the rows' audit entries.
  */
-export async function runPolicyScripts(scope: RunScope, rows: { a: Assessment; script: PolicyScript }[], ts: string): Promise<void> {
+export async function runPolicyScripts(scope: RunScope, rows: { a: Assessment; script: PolicyScript; postAction?: CompiledScript }[], ts: string): Promise<void> {
   const { db, run, mapping, users } = scope;
   const facade = scope.options.scripts;
   const startedBy = (run.row.parameters.startedBy as string) ?? null;
-  for (const { a, script } of rows) {
+  for (const { a, script, postAction } of rows) {
     const audit: AuditEntry[] = [];
     const entry = (action: Action | null, status: 'SUCCESS' | 'FAILURE', message: string | null, targetId = a.targetId) => {
       run.progress.count(a.situation, status === 'SUCCESS');
@@ -134,7 +135,8 @@ export async function runPolicyScripts(scope: RunScope, rows: { a: Assessment; s
         run.budget.check(counts, false);
         run.budget.spend(1);
       }
-      const outcome = await db.knex.transaction((trx) => applyInSavepoint(trx, users, mapping, action, a));
+      // The policy's postAction after the answered action, in the action's savepoint (SyncOperation.performAction, Policy.evaluatePostAction).
+      const outcome = await db.knex.transaction((trx) => applyInSavepoint(trx, users, mapping, action, a, { reconId: run.row.id, postAction }));
       if (outcome.created) run.progress.targetCreated++;
       else if (outcome.targetId) run.progress.targetProcessed++;
       if (outcome.linkCreated) run.progress.linksCreated++;

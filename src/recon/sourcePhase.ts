@@ -103,7 +103,7 @@ async function reconcileSources(scope: RunScope, good: Good[], touched: IdSet, a
   }
   const workflowStarts: { a: Assessment; policy: PolicyAction & { kind: 'workflow' } }[] = [];
   // Action scripts run after the batch's transaction: their calls use the database (policyScript.ts).
-  const scripted: { a: Assessment; script: PolicyScript }[] = [];
+  const scripted: Parameters<typeof runPolicyScripts>[1] = [];
   // UNQUALIFIED (and any other removing policy) in the source phase: stop before the batch that would pass the limit.
   const removals = new Map<string, number>();
   for (const a of assessments) {
@@ -136,7 +136,7 @@ async function reconcileSources(scope: RunScope, good: Good[], touched: IdSet, a
         continue;
       }
       if (policy.kind === 'script') {
-        scripted.push({ a, script: policy.script });
+        scripted.push({ a, script: policy.script, postAction: policy.postAction });
         continue;
       }
       // A hook or postAction must see every UPDATE (src/recon/hooks.ts): no shortcut then.

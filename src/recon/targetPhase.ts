@@ -78,7 +78,7 @@ export async function reconcileTargets(scope: RunScope, seenSources: IdSet, touc
     await insertAudit(db.knex, audit);
     const approvals = entries.filter((e) => e.workflowName).map((e) => ({ id: e.id, situation: e.situation, workflowName: e.workflowName!, approvedAction: e.approvedAction, linkedSourceId: e.link?.firstId ?? null }));
     await insertAudit(db.knex, await requestTargetApprovals(scope, approvals));
-    const scripted = entries.filter((e) => e.script).map((e) => ({ id: e.id, view: e.view, linkedSourceId: e.link?.firstId ?? null, row: e.row, situation: e.situation, script: e.script! }));
+    const scripted = entries.filter((e) => e.script).map((e) => ({ id: e.id, view: e.view, linkedSourceId: e.link?.firstId ?? null, row: e.row, situation: e.situation, script: e.script!, postAction: e.postAction }));
     if (scripted.length) await runTargetPolicyScripts(scope, scripted, ts);
     await maybeFlush();
   }
@@ -106,7 +106,7 @@ async function* targetEntries(scope: RunScope, seenSources: IdSet, touched: IdSe
       const situation = assessTargetSituation({ linkedSourceExists: !!link && seenSources.has(link.firstId), hasLink: !!link, validTarget: row ? view.isValidTarget(row.obj) : false });
       if (situation === 'CONFIRMED') continue; // reported in the source phase
       const policy = view.policyFor(situation);
-      entries.push({ id, view, link, row: row ?? null, situation, action: policy.kind === 'action' ? policy.action : 'ASYNC', ...(policy.kind === 'action' && policy.postAction && { postAction: policy.postAction }), ...(policy.kind === 'workflow' && { workflowName: policy.workflowName, approvedAction: policy.approvedAction }), ...(policy.kind === 'script' && { script: policy.script }) });
+      entries.push({ id, view, link, row: row ?? null, situation, action: policy.kind === 'action' ? policy.action : 'ASYNC', ...(policy.postAction && { postAction: policy.postAction }), ...(policy.kind === 'workflow' && { workflowName: policy.workflowName, approvedAction: policy.approvedAction }), ...(policy.kind === 'script' && { script: policy.script }) });
     }
     if (entries.length) yield entries;
   }

@@ -23,6 +23,7 @@ import { DEFAULT_ACTIONS } from './mapping';
 import { actionOf, POLICY_SCRIPT_TIMEOUT_MS } from './policyScript';
 import { recordedStatus } from './reconStatus';
 import { RunScope } from './runScope';
+import type { CompiledScript } from './script';
 
 const NEEDS_SOURCE: readonly Action[] = ['CREATE', 'UPDATE', 'LINK'];
 
@@ -35,6 +36,8 @@ export interface TargetScriptRow {
   row: ManagedUserRow | null;
   situation: Situation;
   script: PolicyScript;
+  /** The policy's postAction (Policy.evaluatePostAction), run after the answered action. */
+  postAction?: CompiledScript;
 }
 
 /** Runs the page's action scripts, applies each answer (ASYNC: nothing more) and writes the audit entries. */
@@ -93,7 +96,7 @@ export async function runTargetPolicyScripts(scope: RunScope, rows: TargetScript
         run.budget.check(counts, false);
         run.budget.spend(1);
       }
-      const outcome = await db.knex.transaction((trx) => applyInSavepoint(trx, users, r.view, action, a, { reconId: run.row.id, targetPhase: true }));
+      const outcome = await db.knex.transaction((trx) => applyInSavepoint(trx, users, r.view, action, a, { reconId: run.row.id, targetPhase: true, postAction: r.postAction }));
       // EXCEPTION is recorded as IDM's recon records it (reconStatus.ts).
       entry(action, recordedStatus(action, outcome.status), outcome.message);
     }

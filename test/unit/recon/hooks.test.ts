@@ -99,6 +99,26 @@ describe('policy conditions (OpenIDM SyncOperation.determineAction, Policy, Cond
     }
   });
 
+  it('accepts a postAction after an action script and compiles it onto the script policy (SyncOperation.performAction runs it after the action the script answers)', () => {
+    const m = compile((c) => (c.policies = [{ situation: 'ABSENT', action: js("'CREATE'"), postAction: js("if (action !== 'CREATE') throw new Error('after ' + action)") }]));
+    const p = m.policyFor('ABSENT', src());
+    expect(p.kind).toBe('script');
+    expect(() => runPostAction(m, p.postAction!, { action: 'CREATE', situation: 'ABSENT', sourceAction: true, source: src(), target: { userName: 'u1' }, reconId: 'r1' })).not.toThrow();
+    expect(() => runPostAction(m, p.postAction!, { action: 'LINK', situation: 'ABSENT', sourceAction: true, source: src(), target: { userName: 'u1' }, reconId: 'r1' })).toThrow(/postAction script of the ABSENT policy encountered exception: .*after LINK/);
+  });
+
+  it('gives the mapping\'s scripts the log and properties compileMapping was given, not another server\'s', () => {
+    const lines: string[][] = [];
+    const transform = js("logger.info('host {}', identityServer.getProperty('openidm.host')); source");
+    const cfg = validateSyncConfig(withMapping((c) => (c.properties = [{ source: 'name', target: 'userName', transform }])))[0] as MappingConfig;
+    const mine = compileMapping(cfg, { log: (s, l, t) => lines.push([s, l, t]), properties: (n) => (n === 'openidm.host' ? 'mine.example.com' : undefined) });
+    const other: string[][] = [];
+    compileMapping(cfg, { log: (s, l, t) => other.push([s, l, t]), properties: () => 'other' });
+    mine.map(src(), undefined);
+    expect(lines).toEqual([[expect.stringContaining('transform'), 'info', 'host mine.example.com']]);
+    expect(other).toEqual([]);
+  });
+
   it("runs a postAction with Policy.evaluatePostAction's bindings; its exception is HookFailed", () => {
     const m = compile((c) => (c.policies = [{ situation: 'ABSENT', action: 'CREATE', postAction: js("if (action !== 'CREATE' || situation !== 'ABSENT' || !sourceAction || reconId !== 'r1' || target.userName !== 'u1') throw new Error('bindings ' + action)") }]));
     const p = m.policyFor('ABSENT', src());
