@@ -128,3 +128,47 @@ describe('an action script whose workflowName is not deployed', () => {
     }
   });
 });
+
+// OpenIDM's SyncOperation.performAction runs the policy's postAction (Policy.evaluatePostAction)
+// after the action the script chose, unless that is IGNORE/ASYNC/EXCEPTION; its exception fails the entry.
+describe('a postAction after an action script', () => {
+  it('runs after the answered action in its savepoint (an exception undoes the link), and not after IGNORE', async () => {
+    const project = makeProject();
+    const db = await createTestDb();
+    let t: TestServer | undefined;
+    try {
+      project.editSync((sync) => {
+        const m = sync.mappings[0];
+        m.policies = m.policies.filter((p: { situation: string }) => p.situation !== 'FOUND');
+        m.policies.push({
+          situation: 'FOUND',
+          action: { type: 'text/javascript', source: "({ 'post-ok': 'LINK', 'post-fail': 'LINK', 'post-ignore': 'IGNORE' })[source.description]" },
+          postAction: { type: 'text/javascript', source: "if (source.description !== 'post-ok' || target.userName !== 'found-post-ok') throw new Error('postAction after ' + action + ' ' + situation + ' sourceAction=' + sourceAction)" },
+        });
+      });
+      t = await startTestServer({ projectDir: project.dir, db, keepDb: true, workers: false });
+      const rows = ['post-ok', 'post-fail', 'post-ignore'];
+      for (const d of rows) {
+        const r = await t.call('POST', '/managed/user?_action=create', { headers: ADMIN, body: { _id: `user-${d}`, userName: `found-${d}`, sn: 'X', mail: `${d}@example.com` } });
+        expect(r.status).toBe(201);
+      }
+      project.writeCsv(rows.map((d) => csvRow(`found-${d}`, { description: d })));
+      const audit = async (reconId: string) => {
+        const r = await t!.call('GET', `/audit/recon?_queryFilter=${encodeURIComponent(`reconId eq "${reconId}"`)}`, { headers: ADMIN });
+        return Object.fromEntries((r.body.result as any[]).map((e) => [e.sourceObjectId, e]));
+      };
+      const first = await audit((await runRecon(t, MAPPING))._id);
+      expect(first['found-post-ok']).toMatchObject({ situation: 'FOUND', action: 'LINK', status: 'SUCCESS', targetObjectId: 'user-post-ok' });
+      expect(first['found-post-fail']).toMatchObject({ situation: 'FOUND', action: 'LINK', status: 'FAILURE', message: expect.stringMatching(/postAction script of the FOUND policy encountered exception: .*postAction after LINK FOUND sourceAction=true/) });
+      expect(first['found-post-ignore']).toMatchObject({ situation: 'FOUND', action: 'IGNORE', status: 'SUCCESS' });
+      // The failed postAction undid its LINK: that row is FOUND again; the other is linked.
+      const second = await audit((await runRecon(t, MAPPING))._id);
+      expect(second['found-post-ok']).toMatchObject({ situation: 'CONFIRMED', targetObjectId: 'user-post-ok' });
+      expect(second['found-post-fail']).toMatchObject({ situation: 'FOUND', action: 'LINK', status: 'FAILURE' });
+    } finally {
+      await t?.close();
+      await db.destroy();
+      project.remove();
+    }
+  });
+});
