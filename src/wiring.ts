@@ -64,7 +64,6 @@ export async function buildServices(ctx: AppContext): Promise<Services> {
   const definitions = new Definitions(ctx.db, ctx.log);
   const connectors = loadConnectors(ctx);
   const scripts = new ScriptPath(ctx.config.dir);
-  // sync.json scripts' logger lines: the server log, with the script's name (as the script API's logger).
   // sync.json scripts' identityServer.getProperty: a snapshot of the properties each names (script.ts).
   const properties = new PropertyResolver({ projectDir: ctx.config.dir });
   // This server's own, passed to each script it compiles (two servers in one process keep theirs).

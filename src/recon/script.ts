@@ -61,9 +61,9 @@ let nextId = 1;
 const GET_PROPERTY = /\bidentityServer\s*\.\s*getProperty\s*\(/g;
 const LITERAL_NAME = /^\s*(['"])([^'"\\\n]+)\1/;
 
-/** The prelude that binds `identityServer` (one line, so the script's line numbers stay), or '' when the script does not use it. */
-function identityServerPrelude(source: string, name: string, confProperties: ConfScriptOpts['properties']): string {
-  if (!/\bidentityServer\b/.test(source)) return '';
+/** The properties a script names (literal names only), or null when it does not use `identityServer`. */
+function propertySnapshot(source: string, name: string, confProperties: ConfScriptOpts['properties']): Record<string, string> | null {
+  if (!/\bidentityServer\b/.test(source)) return null;
   const snapshot: Record<string, string> = {};
   for (const m of source.matchAll(GET_PROPERTY)) {
     const literal = LITERAL_NAME.exec(source.slice(m.index! + m[0].length));
@@ -73,6 +73,13 @@ function identityServerPrelude(source: string, name: string, confProperties: Con
     const value = confProperties?.(literal[2]);
     if (value !== undefined) snapshot[literal[2]] = value;
   }
+  return snapshot;
+}
+
+/** The prelude that binds `identityServer` (one line, so the script's line numbers stay), or '' when the script does not use it. */
+function identityServerPrelude(source: string, name: string, confProperties: ConfScriptOpts['properties']): string {
+  const snapshot = propertySnapshot(source, name, confProperties);
+  if (!snapshot) return '';
   return `var identityServer = (function (p) { return { getProperty: function (n, d) { var v = Object.prototype.hasOwnProperty.call(p, n) ? p[n] : undefined; return v === undefined ? (d === undefined ? null : d) : v; } }; })(${JSON.stringify(snapshot)}); `;
 }
 
@@ -83,7 +90,7 @@ function identityServerPrelude(source: string, name: string, confProperties: Con
  * exceptions, timeouts and results that are too large.
  */
 export function compileScript(source: string, name: string, opts: ConfScriptOpts & { language?: string } = {}): CompiledScript {
-  if (opts.language === 'groovy') return compileGroovyScript(source, name);
+  if (opts.language === 'groovy') return compileGroovyScript(source, name, opts);
   let modules: string | undefined;
   try {
     // Syntax errors (and modules that are not there) are reported at conf load; compiling runs none of the script.
@@ -133,19 +140,23 @@ const GROOVY_META = { '@@reconflow.execution': { e: { id: 'conf', activityId: nu
 /**
  * A `"type": "groovy"` conf script, run on the Groovy sidecar (src/scripts/groovyHost.ts): compiled
  * now (a syntax error stops the start naming it), bindings by name, the script's value back as JSON.
- * Its limit is the Groovy one: a JVM pauses for its collector now and then.
+ * Its limit is the Groovy one: a JVM pauses for its collector now and then. It has `logger` and
+ * `identityServer` as the JavaScript sandbox gives them (literal property names, a snapshot at start).
  */
-function compileGroovyScript(source: string, name: string): CompiledScript {
+function compileGroovyScript(source: string, name: string, opts: ConfScriptOpts): CompiledScript {
   const host = groovyHost();
+  const props = propertySnapshot(source, name, opts.properties) ?? {};
   try {
     host.compileNow(name, source, GROOVY_CONF_TIMEOUT_MS);
   } catch (err) {
     throw new Error(`script ${name} failed: ${(err as Error).message}`);
   }
+  // `logger` and `identityServer` as in the JavaScript sandbox: the lines come back with the reply.
+  const conf = { props, onLogs: (logs: string) => writeLogs(opts.log, name, logs) };
   return (bindings: Record<string, unknown>): unknown => {
     let json: string | undefined;
     try {
-      json = host.run('task', name, source, JSON.stringify({ ...bindings, ...GROOVY_META }), GROOVY_CONF_TIMEOUT_MS);
+      json = host.run('task', name, source, JSON.stringify({ ...bindings, ...GROOVY_META }), GROOVY_CONF_TIMEOUT_MS, { conf });
     } catch (err) {
       throw new Error(`script ${name} failed: ${(err as Error).message}`);
     }

@@ -168,11 +168,15 @@ export class GroovyHost {
    * returns `{v, r}` as JSON, with `o`, the `openidm` calls it made, when `calls` lets a script task
    * record them (scriptCalls.ts); throws the script's error, or ScriptLimitError past `limitMs`.
    */
-  run(kind: GroovyKind, name: string, source: string, variablesJson: string, limitMs: number, opts: { autoStore?: boolean; calls?: boolean } = {}): string | undefined {
+  run(
+    kind: GroovyKind, name: string, source: string, variablesJson: string, limitMs: number,
+    opts: { autoStore?: boolean; calls?: boolean; conf?: { onLogs: (logs: string) => void; props: Record<string, string> } } = {},
+  ): string | undefined {
     const relay = this.ready();
     const seq = ++relay.seq;
-    relay.port.postMessage({ seq, kind, name, src: source, json: variablesJson, autoStore: opts.autoStore === true, calls: opts.calls === true });
-    return awaitReply(relay, seq, limitMs);
+    // `conf`: a sync.json script, which gets `logger` (its lines come back with the reply) and `identityServer`.
+    relay.port.postMessage({ seq, kind, name, src: source, json: variablesJson, autoStore: opts.autoStore === true, calls: opts.calls === true, ...(opts.conf && { conf: true, props: opts.conf.props }) });
+    return awaitReply(relay, seq, limitMs, opts.conf?.onLogs);
   }
 
   /**

@@ -1,9 +1,10 @@
 // reconflow's Groovy sidecar: one long-lived JVM per server that runs BPMN script tasks, conditions and
 // listeners written in Groovy (src/scripts/groovyHost.ts starts it through a relay thread).
 //
-// Protocol: one JSON object per line. In: {seq, kind, name, src, json, autoStore}, or {seq, op:'compile', src}; `json` is the
+// Protocol: one JSON object per line. In: {seq, kind, name, src, json, autoStore, conf?, props?}, or {seq, op:'compile', src}; `json` is the
 // variables' JSON as the JavaScript sandbox gets it (src/workflow/executionBinding.ts), with the
-// execution's meta under META. Out: {ready:true} once, then {seq, ok:true, json} or {seq, ok:false, message}
+// execution's meta under META; `conf` binds `logger`, `props` `identityServer` (sync.json scripts).
+// Out: {ready:true} once, then {seq, ok:true, json, logs?} or {seq, ok:false, message, logs?}
 // per request, where `json` is {v, r} exactly as the JavaScript sandbox answers: v the variables after
 // the script, r the script's value (script tasks, conditions, mapping scripts) or {l, t} (listeners:
 // the activity's locals and the task after the listener).
@@ -143,6 +144,44 @@ class OpenIdm {
   Object query(Object... a) { refuse('query') }
 }
 
+// sync.json conf scripts' `logger` (as the JavaScript sandbox's, src/scripts/sandboxSource.ts): SLF4J
+// `{}` placeholders, lines buffered during the call and handed back as `logs` (also when it threw),
+// at most 100 per call, for the host to write to the server's log (src/recon/script.ts).
+class ConfLogger {
+  List lines = []
+  int dropped = 0
+  private void line(String level, Object format, Object[] args) {
+    if (lines.size() >= 100) { dropped++; return }
+    int i = 0
+    String text = String.valueOf(format == null ? '' : format).replaceAll(/\{\}/) { m ->
+      if (i >= args.length) return '{}'
+      Object v = args[i++]
+      return v instanceof String ? v : v instanceof Map || v instanceof Collection ? JsonOutput.toJson(v) : String.valueOf(v)
+    }
+    lines << [level, text.length() > 2000 ? text.substring(0, 2000) + '…' : text]
+  }
+  void trace(Object f, Object... a) { line('trace', f, a) }
+  void debug(Object f, Object... a) { line('debug', f, a) }
+  void info(Object f, Object... a) { line('info', f, a) }
+  void warn(Object f, Object... a) { line('warn', f, a) }
+  void error(Object f, Object... a) { line('error', f, a) }
+  String drain() {
+    if (!lines && !dropped) return null
+    if (dropped) lines << ['warn', "${dropped} more logger line(s) of this call were dropped (at most 100 per call)".toString()]
+    return JsonOutput.toJson(lines)
+  }
+}
+
+// sync.json conf scripts' `identityServer`: a snapshot of the properties the script names, taken at
+// start by the host (src/recon/script.ts); IdentityServer.getProperty answers the default when unset.
+@CompileStatic
+class IdentityServer {
+  Map<String, Object> snapshot
+  Object getProperty(String n) { getProperty(n, null) }
+  Object getProperty(String n, Object dflt) { snapshot.containsKey(n) ? snapshot.get(n) : dflt }
+  Object getProperty(String n, Object dflt, boolean substitute) { getProperty(n, dflt) }
+}
+
 def shell = new GroovyShell()
 def cache = new LinkedHashMap<String, Class>(16, 0.75f, true) {
   protected boolean removeEldestEntry(Map.Entry e) { size() > MAX_SCRIPTS }
@@ -150,7 +189,7 @@ def cache = new LinkedHashMap<String, Class>(16, 0.75f, true) {
 def slurper = new JsonSlurper()
 int compiled = 0
 
-def run = { Map req ->
+def run = { Map req, ConfLogger logger = null ->
   Map vars = slurper.parseText(req.json as String) as Map
   Map meta = (vars.remove(LISTENER_META) ?: vars.remove(META)) as Map
   Map e = (meta?.e ?: [:]) as Map
@@ -164,6 +203,8 @@ def run = { Map req ->
   binding.setVariable('execution', execution)
   OpenIdm openidm = new OpenIdm(recording: req.kind == 'task' && meta?.t == null && req.calls == true)
   binding.setVariable('openidm', openidm)
+  if (logger != null) binding.setVariable('logger', logger)
+  if (req.props instanceof Map) binding.setVariable('identityServer', new IdentityServer(snapshot: req.props as Map<String, Object>))
   Task task = null
   if (meta?.t) {
     Map t = new LinkedHashMap(meta.t as Map)
@@ -187,7 +228,7 @@ def run = { Map req ->
     Guard.inScript.set(false)
   }
   if (req.autoStore) {
-    binding.getVariables().each { k, v -> if (!(k in ['execution', 'task', 'openidm', 'out'])) execution.setVariable(String.valueOf(k), v) }
+    binding.getVariables().each { k, v -> if (!(k in ['execution', 'task', 'openidm', 'out', 'logger', 'identityServer'])) execution.setVariable(String.valueOf(k), v) }
   }
   if (req.kind == 'listener') r = [l: locals, t: task?.t]
   Map answer = [v: vars, r: r]
@@ -216,20 +257,30 @@ while ((line = reader.readLine()) != null) {
     continue
   }
   String answer
+  ConfLogger logger = req.conf == true ? new ConfLogger() : null
   try {
     if (req.op == 'compile') {
       // Deploy checks a script and warms the cache, so that its first run is not its compilation.
       String src = req.src as String
       if (cache.get(src) == null) cache.put(src, shell.getClassLoader().parseClass(src, 'Script' + (++compiled) + '.groovy'))
       answer = JsonOutput.toJson([seq: req.seq, ok: true])
-    } else answer = JsonOutput.toJson([seq: req.seq, ok: true, json: run(req)])
+    } else {
+      String json = run(req, logger)
+      Map ok = [seq: req.seq, ok: true, json: json]
+      String logs = logger?.drain()
+      if (logs != null) ok.logs = logs
+      answer = JsonOutput.toJson(ok)
+    }
   } catch (Throwable t) {
     // The refusal itself when a guarded call failed inside a class's initialisation.
     Throwable cause = t
     while (cause.getCause() != null && !(cause instanceof SecurityException)) cause = cause.getCause()
     if (!(cause instanceof SecurityException)) cause = t
     String message = cause instanceof MissingPropertyException ? "No such property: ${((MissingPropertyException) cause).getProperty()}" : (cause.getMessage() ?: cause.getClass().getName())
-    answer = JsonOutput.toJson([seq: req.seq, ok: false, message: message.length() > 1000 ? message.substring(0, 1000) : message])
+    Map failed = [seq: req.seq, ok: false, message: message.length() > 1000 ? message.substring(0, 1000) : message]
+    String logs = logger?.drain()
+    if (logs != null) failed.logs = logs
+    answer = JsonOutput.toJson(failed)
   }
   out.println(answer)
   out.flush()

@@ -26,6 +26,35 @@ maybe('groovy conf scripts', () => {
   });
 });
 
+maybe('logger and identityServer in groovy conf scripts (as the JavaScript sandbox: script.ts)', () => {
+  jest.setTimeout(120_000);
+
+  it('writes logger lines to the log it was compiled with, after the call and also when the script throws', () => {
+    const lines: string[][] = [];
+    const f = compileScript("logger.info('x {} and {}', source, [n: 1]); logger.debug('y'); if (source == 'boom') { logger.warn('about to throw'); throw new RuntimeException('boom') }; 5", 'g.transform', { language: 'groovy', log: (s, l, t) => lines.push([s, l, t]) });
+    expect(f({ source: 'a' })).toBe(5);
+    expect(lines).toEqual([['g.transform', 'info', 'x a and {"n":1}'], ['g.transform', 'debug', 'y']]);
+    lines.length = 0;
+    expect(() => f({ source: 'boom' })).toThrow('boom');
+    expect(lines).toEqual([['g.transform', 'info', 'x boom and {"n":1}'], ['g.transform', 'debug', 'y'], ['g.transform', 'warn', 'about to throw']]);
+    lines.length = 0;
+    compileScript("for (int i = 0; i < 150; i++) logger.info('line {}', i); 1", 'many', { language: 'groovy', log: (s, l, t) => lines.push([s, l, t]) })({});
+    expect(lines).toHaveLength(101);
+    expect(lines[100]).toEqual(['many', 'warn', '50 more logger line(s) of this call were dropped (at most 100 per call)']);
+    // Without a log the lines are dropped, and the script still runs.
+    expect(compileScript("logger.info('x'); 2", 'quiet', { language: 'groovy' })({})).toBe(2);
+  });
+
+  it('answers identityServer.getProperty from a snapshot of the literal names it uses (IdentityServer.getProperty: the default when unset)', () => {
+    const properties = (n: string) => ({ 'openidm.host': 'idm.example.com' } as Record<string, string>)[n];
+    const f = compileScript("[identityServer.getProperty('openidm.host'), identityServer.getProperty(\"no.such\", 'dflt', true), identityServer.getProperty('no.such')].join('|')", 'props', { language: 'groovy', properties });
+    expect(f({})).toBe('idm.example.com|dflt|null');
+    expect(() => compileScript("def k = 'openidm.host'; identityServer.getProperty(k)", 'computed', { language: 'groovy', properties })).toThrow(
+      "script computed: identityServer.getProperty needs a literal property name here ('name' or \"name\")",
+    );
+  });
+});
+
 maybe('a groovy transform in sync.json', () => {
   jest.setTimeout(120_000);
   it('is compiled and run as Groovy through the mapping, not as JavaScript', () => {
