@@ -173,3 +173,40 @@ describe('a target-phase action script answering DELETE past the deletion thresh
     }
   });
 });
+
+// SyncOperation.performAction runs the policy's postAction (Policy.evaluatePostAction) after the
+// action a TargetSyncOperation's script chose too, with `sourceAction` false; not after IGNORE.
+describe('a postAction after a target-phase action script', () => {
+  it('runs after the answered action (its exception fails the entry), and not after IGNORE', async () => {
+    const project = makeProject();
+    const db = await createTestDb();
+    const t = await startTestServer({
+      projectDir: (project.editSync((sync) => {
+        const m = sync.mappings[0];
+        m.policies = m.policies.filter((p: { situation: string }) => p.situation !== 'UNASSIGNED').concat([{
+          situation: 'UNASSIGNED',
+          action: { type: 'text/javascript', source: "target.userName.indexOf('ignore') === 0 ? 'IGNORE' : 'REPORT'" },
+          postAction: { type: 'text/javascript', source: "if (target.description === 'fail') throw new Error('postAction after ' + action + ' ' + situation + ' sourceAction=' + sourceAction)" },
+        }]);
+      }), project.dir),
+      db, keepDb: true, workers: false,
+    });
+    try {
+      for (const [id, description] of [['report-ok', 'fine'], ['report-fail', 'fail'], ['ignore-fail', 'fail']]) {
+        const r = await t.call('POST', '/managed/user?_action=create', { headers: ADMIN, body: { _id: id, userName: id, sn: 'T', mail: `${id}@example.com`, description } });
+        expect(r.status).toBe(201);
+      }
+      project.writeCsv([csvRow('alice')]);
+      const run = await runRecon(t, MAPPING);
+      const r = await t.call('GET', `/audit/recon?_queryFilter=${encodeURIComponent(`reconId eq "${run._id}"`)}`, { headers: ADMIN });
+      const a = Object.fromEntries((r.body.result as any[]).filter((e) => e.targetObjectId).map((e) => [e.targetObjectId, e]));
+      expect(a['report-ok']).toMatchObject({ situation: 'UNASSIGNED', action: 'REPORT', status: 'SUCCESS' });
+      expect(a['report-fail']).toMatchObject({ situation: 'UNASSIGNED', action: 'REPORT', status: 'FAILURE', message: expect.stringMatching(/postAction script of the UNASSIGNED policy encountered exception: .*postAction after REPORT UNASSIGNED sourceAction=false/) });
+      expect(a['ignore-fail']).toMatchObject({ situation: 'UNASSIGNED', action: 'IGNORE', status: 'SUCCESS' });
+    } finally {
+      await t.close();
+      await db.destroy();
+      project.remove();
+    }
+  });
+});
