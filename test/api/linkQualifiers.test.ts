@@ -2,6 +2,8 @@
 // OpenIDM's ObjectMapping.getLinkQualifiers / SourceSyncOperation / TargetRecon do it (PingIDM
 // "Mapping a single source object to multiple target objects"). Each describe runs a real server
 // over its own project folder (SQLite, or PostgreSQL with DATABASE_URL).
+import fs from 'node:fs';
+import path from 'node:path';
 import { csvRow, makeProject, TestProject } from '../helpers/project';
 import { runRecon } from '../helpers/recon';
 import { ADMIN, startTestServer, TestServer } from '../helpers/server';
@@ -240,5 +242,55 @@ describe('ObjectMapping linkQualifiers with a workflow policy (triggerWorkflowFr
     await runRecon(t, MAPPING);
     expect((await tasks(t)).map((x) => x.processVariables.linkQualifier)).toEqual(['contractor']);
     expect(await linksOf(t)).toHaveLength(1);
+  });
+});
+
+describe('ObjectMapping linkQualifiers with a target-phase workflow policy (TargetSyncOperation.toJsonValue: linkQualifier)', () => {
+  let project: TestProject;
+  let t: TestServer;
+  beforeAll(async () => {
+    project = makeProject();
+    fs.copyFileSync(path.join(__dirname, '../fixtures/bpmn/target-approval.bpmn'), path.join(project.dir, 'processes', 'targetApproval.bpmn'));
+    project.editSync((sync) => {
+      const m = sync.mappings[0];
+      m.linkQualifiers = ['staff', 'contractor'];
+      m.correlationQuery = { type: 'text/javascript', source: "({_queryFilter: 'userName eq \"' + source.name + '-' + linkQualifier + '\"'})" };
+      m.properties = [
+        { source: 'name', target: 'userName', transform: { type: 'text/javascript', source: "source + '-' + linkQualifier" } },
+        { source: 'lastname', target: 'sn' },
+        { source: 'firstname', target: 'givenName' },
+        { source: 'email', target: 'mail' },
+      ];
+      m.policies = [
+        { situation: 'ABSENT', action: 'CREATE' },
+        { situation: 'CONFIRMED', action: 'UPDATE' },
+        { situation: 'SOURCE_MISSING', action: { workflowName: 'targetApproval', type: 'text/javascript', file: 'workflow/triggerWorkflowFromSync.js', approvedAction: 'DELETE' } },
+        { situation: 'UNASSIGNED', action: 'IGNORE' },
+      ];
+    });
+    t = await startTestServer({ projectDir: project.dir, workers: false });
+  });
+  afterAll(async () => {
+    await t.close();
+    project.remove();
+  });
+
+  it('asks one approval per qualifier\'s target; approving one deletes that target and its link only, once', async () => {
+    project.writeCsv([csvRow('tq1'), csvRow('tq2')]);
+    await runRecon(t, MAPPING);
+    const made = (await linksOf(t)).filter((l) => l.firstId === 'tq1');
+    expect(made.map((l) => l.linkQualifier)).toEqual(['contractor', 'staff']);
+    project.writeCsv([csvRow('tq2')]);
+    const run = await runRecon(t, MAPPING);
+    const asked = ((await t.call('GET', '/workflow/taskinstance?_queryFilter=true', { headers: ADMIN })).body.result as any[]);
+    expect(asked.map((x) => `${x.processVariables.linkQualifier} ${x.processVariables.targetId}`).sort()).toEqual(made.map((l) => `${l.linkQualifier} ${l.secondId}`));
+    for (const x of asked) expect(x.processVariables).toMatchObject({ reconId: run._id, situation: 'SOURCE_MISSING', action: 'DELETE', target: 'true' });
+    const staff = asked.find((x) => x.processVariables.linkQualifier === 'staff');
+    expect((await t.call('POST', `/workflow/taskinstance/${staff._id}?_action=complete`, { headers: ADMIN, body: { requestApproved: 'true' } })).status).toBe(200);
+    while (await t.services.worker.runOne()) {
+      /* until no due job is left */
+    }
+    expect((await t.call('GET', `/managed/user/${encodeURIComponent(staff.processVariables.targetId)}`, { headers: ADMIN })).status).toBe(404);
+    expect((await linksOf(t)).filter((l) => l.firstId === 'tq1').map((l) => l.linkQualifier)).toEqual(['contractor']);
   });
 });
