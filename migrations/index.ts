@@ -19,6 +19,7 @@ import * as crest from './20261207000012_crest';
 import * as reconAuditAmbiguous from './20261207000014_recon_audit_ambiguous';
 import * as config from './20261207000016_config';
 import * as approvalActions from './20261207000018_approval_actions';
+import * as approvalLinkQualifier from './20261207000020_approval_link_qualifier';
 
 const migrations: Record<string, Knex.Migration> = {
   '20261127000001_initial': initial,
@@ -39,6 +40,7 @@ const migrations: Record<string, Knex.Migration> = {
   '20261207000014_recon_audit_ambiguous': reconAuditAmbiguous,
   '20261207000016_config': config,
   '20261207000018_approval_actions': approvalActions,
+  '20261207000020_approval_link_qualifier': approvalLinkQualifier,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -21,11 +21,18 @@ export interface Snapshot {
   action: Action;
   situation: string;
   targetId: string | null;
+  /** The link qualifier whose view mapped it and under which its job links ("default" without linkQualifiers). */
+  linkQualifier: string;
 }
 
-/** One approval per workflow, mapping and source row at a time (the instance's open key); per target in the target phase. */
-export function openKeyFor(workflowName: string, mapping: string, sourceId: string | null, targetId: string | null = null): string {
-  return sourceId !== null ? `${workflowName}|${mapping}|${sourceId}` : `${workflowName}|${mapping}|target:${targetId ?? ''}`;
+/**
+ * One approval per workflow, mapping, link qualifier and source row at a time (the instance's open
+ * key); per target in the target phase. The "default" qualifier keeps the key it always had, so
+ * approvals opened before qualifiers counted still hold theirs.
+ */
+export function openKeyFor(workflowName: string, mapping: string, sourceId: string | null, targetId: string | null = null, linkQualifier = 'default'): string {
+  const key = sourceId !== null ? `${workflowName}|${mapping}|${sourceId}` : `${workflowName}|${mapping}|target:${targetId ?? ''}`;
+  return linkQualifier === 'default' ? key : `${key}|lq:${linkQualifier}`;
 }
 
 /** sha256 of the source object with its keys sorted: the same row gives the same hash on every read. */
@@ -60,7 +67,7 @@ export function withoutSecrets(target: Record<string, unknown>): Record<string, 
  * (SyncOperation.toJsonValue: reconId, mapping, situation, action, sourceId, linkQualifier, targetId
  * where there is one; TargetSyncOperation.toJsonValue: target "true" and no sourceId), plus sourceHash.
  */
-export function startVariables(s: { reconId: string; mapping: string; situation: string; action: Action; sourceId: string | null; sourceHash: string; targetId: string | null }, defaults?: Record<string, unknown>): Record<string, unknown> {
+export function startVariables(s: { reconId: string; mapping: string; situation: string; action: Action; sourceId: string | null; sourceHash: string; targetId: string | null; linkQualifier?: string }, defaults?: Record<string, unknown>): Record<string, unknown> {
   const v: Record<string, unknown> = {
     ...defaults,
     reconId: s.reconId,
@@ -70,7 +77,7 @@ export function startVariables(s: { reconId: string; mapping: string; situation:
   };
   if (s.sourceId !== null) v.sourceId = s.sourceId;
   else v.target = 'true';
-  v.linkQualifier = 'default';
+  v.linkQualifier = s.linkQualifier ?? 'default';
   v.sourceHash = s.sourceHash;
   if (s.targetId) v.targetId = s.targetId;
   return v;

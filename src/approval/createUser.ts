@@ -11,7 +11,7 @@
 import type { Knex } from 'knex';
 import { DeadJobHook, Job, JobHandler, PermanentJobFailure } from '../jobs/interfaces';
 import { ManagedUsers } from '../managed/users';
-import { claimCreation, readRequest, setOutcome } from '../repo/decisions';
+import { claimCreation, readRequest, RequestRow, setOutcome } from '../repo/decisions';
 import { insertAudit } from '../repo/reconAudit';
 import { applyAction } from '../recon/applyAction';
 import { assessOne } from '../recon/assess';
@@ -34,6 +34,21 @@ export interface CreateUserResult {
   sourceId: string | null;
   targetId: string | null;
   message: string | null;
+}
+
+/**
+ * The mapping as the request was asked under: its link qualifier's view (OpenIDM's performAction
+ * with recon.actionParam.linkQualifier), which re-assesses, creates and links under that qualifier.
+ */
+export function requestView(deps: CreateUserDeps, req: Pick<RequestRow, 'processInstanceId' | 'mapping' | 'linkQualifier'>): CompiledMapping {
+  const mapping = deps.mappings.get(req.mapping);
+  if (!mapping) throw new PermanentJobFailure(`The mapping ${req.mapping} of instance ${req.processInstanceId} is not configured in sync.json`);
+  const q = req.linkQualifier ?? 'default';
+  if (q === mapping.qualifier) return mapping;
+  if (!(mapping.qualifiersOf(null) ?? []).includes(q)) {
+    throw new PermanentJobFailure(`The link qualifier "${q}" of instance ${req.processInstanceId} is not one of mapping ${req.mapping}'s linkQualifiers in sync.json: nothing was done`);
+  }
+  return mapping.forQualifier(q);
 }
 
 /** The instance a createUser job belongs to: its key says so ("createUser:<id>"), and the payload must agree. */
@@ -78,8 +93,7 @@ async function createFromSnapshot(trx: Knex.Transaction, deps: CreateUserDeps, i
   if (req.action && req.action !== 'CREATE') return performApproved(trx, deps, req, at);
   if (!req.target || req.sourceId === null) throw new PermanentJobFailure(NO_SNAPSHOT(instanceId));
   const sourceId = req.sourceId;
-  const mapping = deps.mappings.get(req.mapping);
-  if (!mapping) throw new PermanentJobFailure(`The mapping ${req.mapping} of instance ${instanceId} is not configured in sync.json`);
+  const mapping = requestView(deps, req);
   const connector = deps.connectors.get(mapping.source);
   if (!connector) throw new PermanentJobFailure(`No connector for ${mapping.source}`);
 
@@ -115,7 +129,7 @@ async function createFromSnapshot(trx: Knex.Transaction, deps: CreateUserDeps, i
   if (req.reconId) {
     await insertAudit(trx, [{
       reconId: req.reconId, mapping: mapping.name, sourceObjectId: source._id, targetObjectId: outcome.targetId, situation: a.situation,
-      action: outcome.action, status: 'SUCCESS', message: outcome.message, timestamp: at,
+      action: outcome.action, status: 'SUCCESS', message: outcome.message, linkQualifier: mapping.qualifier, timestamp: at,
     }]);
   }
   return { outcome: 'created', sourceId: source._id, targetId: outcome.targetId, message: outcome.message };

@@ -11,12 +11,13 @@ import { RequestRow, setOutcome } from '../repo/decisions';
 import { parseAction, resyncOne } from '../recon/resyncOne';
 import { resyncTarget } from '../recon/resyncTarget';
 import { Situation } from '../recon/interfaces';
+import { requestView } from './createUser';
 import type { CreateUserDeps, CreateUserResult } from './createUser';
 
 export async function performApproved(trx: Knex.Transaction, deps: CreateUserDeps, req: RequestRow, at: string): Promise<CreateUserResult> {
   const instanceId = req.processInstanceId;
-  const mapping = deps.mappings.get(req.mapping);
-  if (!mapping) throw new PermanentJobFailure(`The mapping ${req.mapping} of instance ${instanceId} is not configured in sync.json`);
+  // Under the request's link qualifier (its view), as performAction with recon.actionParam.linkQualifier.
+  const mapping = requestView(deps, req);
   const connector = deps.connectors.get(mapping.source);
   if (!connector) throw new PermanentJobFailure(`No connector for ${mapping.source}`);
   const action = parseAction(req.action ?? undefined);

@@ -29,7 +29,7 @@ export function snapshotOf(mapping: CompiledMapping, source: SourceObject, users
   const target = { ...withoutSecrets(mapped), _id: id };
   const problem = users.problemCreating(target, id);
   if (problem) return new Error(`the user could not be created: ${problem}`);
-  return { mapping: mapping.name, sourceId: source._id, sourceHash: canonicalHash(source), target, action: 'CREATE', situation: run.situation ?? 'ABSENT', targetId: null };
+  return { mapping: mapping.name, sourceId: source._id, sourceHash: canonicalHash(source), target, action: 'CREATE', situation: run.situation ?? 'ABSENT', targetId: null, linkQualifier: mapping.qualifier };
 }
 
 /** Any action but CREATE, in either phase (`source` null in the target phase). */
@@ -45,5 +45,5 @@ export function actionSnapshotOf(mapping: CompiledMapping, action: Action, situa
   }
   // The target phase has no source row: asking again follows the target's content instead.
   const hash = source ? canonicalHash(source) : canonicalHash({ ...(target?.obj ?? {}), _id: targetId ?? '', name: '' });
-  return { mapping: mapping.name, sourceId: source?._id ?? null, sourceHash: hash, target: shown, action, situation, targetId };
+  return { mapping: mapping.name, sourceId: source?._id ?? null, sourceHash: hash, target: shown, action, situation, targetId, linkQualifier: mapping.qualifier };
 }

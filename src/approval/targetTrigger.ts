@@ -6,7 +6,7 @@
 // takes the same request (targetApprovalInput).
 import { AuditEntry } from '../repo/reconAudit';
 import { RunScope } from '../recon/runScope';
-import { Action, Situation } from '../recon/interfaces';
+import { Action, CompiledMapping, Situation } from '../recon/interfaces';
 import { ApprovalInput, requestApprovals } from './trigger';
 
 export interface TargetApprovalEntry {
@@ -16,11 +16,14 @@ export interface TargetApprovalEntry {
   approvedAction?: Action;
   /** The gone (or present) source row the target's link names, for the audit entry. */
   linkedSourceId: string | null;
+  /** The mapping's view for this entry's qualifier (TargetRecon runs once per qualifier); the run's mapping when absent. */
+  view?: CompiledMapping;
 }
 
 /** The approval request of one target: no source row, the target's id (TargetSyncOperation.toJsonValue). */
-export function targetApprovalInput(scope: RunScope, e: Pick<TargetApprovalEntry, 'id' | 'situation' | 'workflowName' | 'approvedAction'>): ApprovalInput {
-  const { run, mapping } = scope;
+export function targetApprovalInput(scope: RunScope, e: Pick<TargetApprovalEntry, 'id' | 'situation' | 'workflowName' | 'approvedAction' | 'view'>): ApprovalInput {
+  const { run } = scope;
+  const mapping = e.view ?? scope.mapping;
   return {
     workflowName: e.workflowName, mapping, reconId: run.row.id, situation: e.situation, source: null, targetId: e.id,
     action: e.approvedAction,
@@ -41,7 +44,7 @@ export async function requestTargetApprovals(scope: RunScope, entries: TargetApp
     run.progress.count(e.situation, !failed);
     return {
       reconId: run.row.id, mapping: mapping.name, sourceObjectId: e.linkedSourceId, targetObjectId: e.id, situation: e.situation, action: 'ASYNC',
-      status: failed ? 'FAILURE' : 'SUCCESS', message: failed ? `Cannot start ${e.workflowName}: ${outcome.message}` : outcome.message, timestamp: ts,
+      status: failed ? 'FAILURE' : 'SUCCESS', message: failed ? `Cannot start ${e.workflowName}: ${outcome.message}` : outcome.message, linkQualifier: (e.view ?? mapping).qualifier, timestamp: ts,
     };
   });
 }

@@ -42,9 +42,9 @@ function startRequest(t: ApprovalInput, s: Snapshot): StartRequest {
   return {
     key: t.workflowName,
     businessKey: `sourceId: ${s.sourceId ?? ''}, targetId: ${t.targetId ?? ''}, reconId: ${t.reconId}`,
-    variables: startVariables({ reconId: t.reconId, mapping: s.mapping, situation: t.situation, action: s.action, sourceId: s.sourceId, sourceHash: s.sourceHash, targetId: t.targetId }, t.defaults),
+    variables: startVariables({ reconId: t.reconId, mapping: s.mapping, situation: t.situation, action: s.action, sourceId: s.sourceId, sourceHash: s.sourceHash, targetId: t.targetId, linkQualifier: s.linkQualifier }, t.defaults),
     startUserId: t.startUserId,
-    openKey: openKeyFor(t.workflowName, s.mapping, s.sourceId, t.targetId),
+    openKey: openKeyFor(t.workflowName, s.mapping, s.sourceId, t.targetId, s.linkQualifier),
   };
 }
 
@@ -64,6 +64,9 @@ async function snapshotsOf(q: Q, users: ManagedUsers, inputs: ApprovalInput[]): 
 /** The subject a request is kept under: its source row, or its target in the target phase. */
 const subjectOf = (s: Snapshot) => (s.sourceId !== null ? `s:${s.sourceId}` : `t:${s.targetId ?? ''}`);
 
+/** The view a request belongs to: its mapping under its link qualifier. */
+const viewOf = (s: Snapshot) => `${s.linkQualifier}\0${s.mapping}`;
+
 /**
  * Each entry gets its outcome or its own Error (a row that cannot become a user is an Error and no
  * task); when the batch as a whole fails, every entry is tried alone so one cannot fail the others.
@@ -82,21 +85,22 @@ export async function requestApprovals(q: Q, runtime: WorkflowRuntime, users: Ma
 async function requestBatch(q: Q, runtime: WorkflowRuntime, users: ManagedUsers, inputs: ApprovalInput[]): Promise<(ApprovalOutcome | Error)[]> {
   const out: (ApprovalOutcome | Error)[] = new Array(inputs.length);
   const snapshots = await snapshotsOf(q, users, inputs);
-  const byMapping = new Map<string, { sources: string[]; targets: string[] }>();
+  // Per (mapping, link qualifier): a batch is one view, so this is one lookup as it always was.
+  const byView = new Map<string, { mapping: string; linkQualifier: string; sources: string[]; targets: string[] }>();
   snapshots.forEach((s) => {
     if (s instanceof Error) return;
-    const ids = byMapping.get(s.mapping) ?? { sources: [], targets: [] };
+    const ids = byView.get(viewOf(s)) ?? { mapping: s.mapping, linkQualifier: s.linkQualifier, sources: [], targets: [] };
     if (s.sourceId !== null) ids.sources.push(s.sourceId);
     else if (s.targetId !== null) ids.targets.push(s.targetId);
-    byMapping.set(s.mapping, ids);
+    byView.set(viewOf(s), ids);
   });
-  // Per mapping, the requests of each subject ("s:<sourceId>" or "t:<targetId>").
+  // Per view, the requests of each subject ("s:<sourceId>" or "t:<targetId>").
   const requests = new Map<string, Map<string, RequestState[]>>();
-  for (const [mapping, ids] of byMapping) {
+  for (const [view, ids] of byView) {
     const bySubject = new Map<string, RequestState[]>();
-    if (ids.sources.length) for (const [id, list] of await requestsOfSources(q, mapping, ids.sources)) bySubject.set(`s:${id}`, list);
-    if (ids.targets.length) for (const [id, list] of await requestsOfTargets(q, mapping, ids.targets)) bySubject.set(`t:${id}`, list);
-    requests.set(mapping, bySubject);
+    if (ids.sources.length) for (const [id, list] of await requestsOfSources(q, ids.mapping, ids.sources, ids.linkQualifier)) bySubject.set(`s:${id}`, list);
+    if (ids.targets.length) for (const [id, list] of await requestsOfTargets(q, ids.mapping, ids.targets, ids.linkQualifier)) bySubject.set(`t:${id}`, list);
+    requests.set(view, bySubject);
   }
 
   const starting: { index: number; snapshot: Snapshot; req: StartRequest; replaces: number | null }[] = [];
@@ -107,7 +111,7 @@ async function requestBatch(q: Q, runtime: WorkflowRuntime, users: ManagedUsers,
       out[index] = s;
       return;
     }
-    const v = verdict(requests.get(s.mapping)?.get(subjectOf(s)) ?? [], s.sourceHash, t.askAgain);
+    const v = verdict(requests.get(viewOf(s))?.get(subjectOf(s)) ?? [], s.sourceHash, t.askAgain);
     if (v.kind === 'skip') {
       out[index] = { started: false, processInstanceId: v.processInstanceId, message: v.message };
       return;
@@ -127,7 +131,7 @@ async function requestBatch(q: Q, runtime: WorkflowRuntime, users: ManagedUsers,
       if (!s) continue;
       rows.push({
         processInstanceId: instance.id, mapping: s.mapping, sourceId: s.sourceId, sourceHash: s.sourceHash, reconId: String(req.variables.reconId ?? '') || null, target: s.target,
-        action: s.action, situation: s.situation, targetId: s.targetId, requestedAt: at, outcome: null, outcomeMessage: null, outcomeAt: null,
+        action: s.action, situation: s.situation, targetId: s.targetId, linkQualifier: s.linkQualifier, requestedAt: at, outcome: null, outcomeMessage: null, outcomeAt: null,
       });
     }
     await insertRequests(trx, rows);

@@ -233,12 +233,6 @@ function mapping(v: unknown, at: string, scripts?: ScriptResolver): MappingConfi
   if (v.linkQualifiers !== undefined) {
     if (lq !== undefined) throw new Error(`${at}: linkQualifier and linkQualifiers cannot both be configured (IDM's ObjectMapping reads linkQualifiers only): keep linkQualifiers`);
     m.linkQualifiers = linkQualifiers(v.linkQualifiers, `${at}.linkQualifiers`, scripts);
-    // reconflow's approvals are per (mapping, source) and link with the qualifier "default" (src/approval).
-    const onlyDefault = Array.isArray(m.linkQualifiers) && m.linkQualifiers.length === 1 && m.linkQualifiers[0] === DEFAULT_LINK_QUALIFIER;
-    const wf = m.policies.findIndex((p) => typeof p.action !== 'string' && typeof p.action.source !== 'string');
-    if (!onlyDefault && wf >= 0) {
-      throw new Error(`${at}.policies[${wf}]: a workflow policy (an approval) on a mapping with linkQualifiers other than ["default"] is not supported: reconflow's approval is per source, not per (source, qualifier). Remove linkQualifiers or the workflow policy`);
-    }
   }
   if (v.allowEmptySourceSet !== undefined) {
     if (typeof v.allowEmptySourceSet !== 'boolean') throw new Error(`${at}.allowEmptySourceSet must be true or false`);

@@ -159,8 +159,7 @@ async function runRow(scope: RunScope, facade: OpenidmFacade, a: Assessment, scr
     ...(a.targetId && { targetId: a.targetId }),
   };
   const startApproval = async (workflowName: string): Promise<StartedProcess> => {
-    // An approval creates and links under "default": under another qualifier it would link where this view never looks.
-    if (mapping.qualifier !== 'default') throw new Error(`Cannot start ${workflowName} under link qualifier "${mapping.qualifier}": reconflow's approvals are per source row and link under "default", not per qualifier (docs/openidm-compatibility.md, Not yet)`);
+    // `mapping` is this qualifier's view: the approval is per (source row, qualifier) and links under it.
     const [outcome] = await requestApprovals(db.knex, scope.runtime, users, [{
       workflowName, mapping, reconId: run.row.id, situation: a.situation, source: a.source, targetId: a.targetId,
       // reconflow's approvedAction, given to the script as a variable too, names the approval's action.

@@ -76,7 +76,7 @@ export async function reconcileTargets(scope: RunScope, seenSources: IdSet, touc
     });
     for (const n of removals.values()) run.budget?.spend(n);
     await insertAudit(db.knex, audit);
-    const approvals = entries.filter((e) => e.workflowName).map((e) => ({ id: e.id, situation: e.situation, workflowName: e.workflowName!, approvedAction: e.approvedAction, linkedSourceId: e.link?.firstId ?? null }));
+    const approvals = entries.filter((e) => e.workflowName).map((e) => ({ id: e.id, situation: e.situation, workflowName: e.workflowName!, approvedAction: e.approvedAction, linkedSourceId: e.link?.firstId ?? null, view: e.view }));
     await insertAudit(db.knex, await requestTargetApprovals(scope, approvals));
     const scripted = entries.filter((e) => e.script).map((e) => ({ id: e.id, view: e.view, linkedSourceId: e.link?.firstId ?? null, row: e.row, situation: e.situation, script: e.script!, postAction: e.postAction }));
     if (scripted.length) await runTargetPolicyScripts(scope, scripted, ts);

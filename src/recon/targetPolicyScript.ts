@@ -55,9 +55,8 @@ export async function runTargetPolicyScripts(scope: RunScope, rows: TargetScript
     };
     const handed: string[] = [];
     const startApproval = async (workflowName: string): Promise<StartedProcess> => {
-      if (r.view.qualifier !== 'default') throw new Error(`Cannot start ${workflowName} under link qualifier "${r.view.qualifier}": reconflow's approvals are per source row and link under "default", not per qualifier (docs/openidm-compatibility.md, Not yet)`);
       const approvedAction = typeof r.script.globals.approvedAction === 'string' ? (r.script.globals.approvedAction as Action) : undefined;
-      const [outcome] = await requestApprovals(db.knex, scope.runtime, users, [targetApprovalInput(scope, { id: r.id, situation: r.situation, workflowName, approvedAction })]);
+      const [outcome] = await requestApprovals(db.knex, scope.runtime, users, [targetApprovalInput(scope, { id: r.id, situation: r.situation, workflowName, approvedAction, view: r.view })]);
       if (outcome instanceof Error) throw new Error(`Cannot start ${workflowName}: ${outcome.message}`);
       handed.push(outcome.message);
       const id = outcome.processInstanceId === null ? null : String(outcome.processInstanceId);

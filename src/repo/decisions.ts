@@ -47,6 +47,8 @@ export interface RequestRow {
   situation?: string | null;
   /** The target the action concerns, when there is one. */
   targetId?: string | null;
+  /** The link qualifier whose view the request was mapped by and its job links under ("default" when absent). */
+  linkQualifier?: string;
   requestedAt: string;
   outcome: Outcome | null;
   outcomeMessage: string | null;
@@ -70,6 +72,7 @@ export async function insertRequests(q: Q, rows: RequestRow[]): Promise<void> {
         process_instance_id: r.processInstanceId, mapping: r.mapping, source_id: r.sourceId, source_hash: r.sourceHash, recon_id: r.reconId,
         target: r.target === null ? null : JSON.stringify(r.target), requested_at: r.requestedAt, outcome: null, outcome_message: null, outcome_at: null,
         action: r.action && r.action !== 'CREATE' ? r.action : null, situation: r.situation ?? null, target_id: r.targetId ?? null,
+        link_qualifier: r.linkQualifier ?? 'default',
       })),
     );
   }
@@ -80,7 +83,7 @@ function requestFromColumns(r: Record<string, unknown>): RequestRow {
   return {
     processInstanceId: Number(r.process_instance_id), mapping: String(r.mapping), sourceId: text(r.source_id), sourceHash: text(r.source_hash),
     reconId: text(r.recon_id), target: r.target ? parseJson(r.target) : null, requestedAt: String(r.requested_at),
-    action: text(r.action), situation: text(r.situation), targetId: text(r.target_id),
+    action: text(r.action), situation: text(r.situation), targetId: text(r.target_id), linkQualifier: text(r.link_qualifier) ?? 'default',
     outcome: text(r.outcome) as Outcome | null, outcomeMessage: text(r.outcome_message), outcomeAt: text(r.outcome_at),
   };
 }
@@ -100,11 +103,11 @@ function requestStates(q: Q) {
     .select('r.*', 'd.decision', 'd.decided_by', 'd.decided_at', 'pi.status as instance_status');
 }
 
-/** Every request (oldest first) per source id of a mapping, with decisions: one query per 500 ids. */
-export async function requestsOfSources(q: Q, mapping: string, sourceIds: string[]): Promise<Map<string, RequestState[]>> {
+/** Every request (oldest first) per source id of a mapping under one link qualifier, with decisions: one query per 500 ids. */
+export async function requestsOfSources(q: Q, mapping: string, sourceIds: string[], linkQualifier = 'default'): Promise<Map<string, RequestState[]>> {
   const out = new Map<string, RequestState[]>();
   for (let i = 0; i < sourceIds.length; i += LOOKUP_CHUNK) {
-    const qb = requestStates(q).where('r.mapping', mapping);
+    const qb = requestStates(q).where('r.mapping', mapping).where('r.link_qualifier', linkQualifier);
     const rows = await whereAnyOf(qb, 'r.source_id', sourceIds.slice(i, i + LOOKUP_CHUNK), dialectOf(q)).orderBy('r.process_instance_id');
     for (const r of rows) {
       const s = stateFromColumns(r);
@@ -116,11 +119,11 @@ export async function requestsOfSources(q: Q, mapping: string, sourceIds: string
   return out;
 }
 
-/** Every target-phase request (oldest first) per target id of a mapping, with decisions (issue 16). */
-export async function requestsOfTargets(q: Q, mapping: string, targetIds: string[]): Promise<Map<string, RequestState[]>> {
+/** Every target-phase request (oldest first) per target id of a mapping under one link qualifier, with decisions (issue 16). */
+export async function requestsOfTargets(q: Q, mapping: string, targetIds: string[], linkQualifier = 'default'): Promise<Map<string, RequestState[]>> {
   const out = new Map<string, RequestState[]>();
   for (let i = 0; i < targetIds.length; i += LOOKUP_CHUNK) {
-    const qb = requestStates(q).where('r.mapping', mapping).whereNull('r.source_id');
+    const qb = requestStates(q).where('r.mapping', mapping).where('r.link_qualifier', linkQualifier).whereNull('r.source_id');
     const rows = await whereAnyOf(qb, 'r.target_id', targetIds.slice(i, i + LOOKUP_CHUNK), dialectOf(q)).orderBy('r.process_instance_id');
     for (const r of rows) {
       const s = stateFromColumns(r);

@@ -8,6 +8,7 @@
 // re-assessment, src/approval/performApproved.ts). A call that asks for something else, for another
 // row or target than the one this instance approves, or for another action than the instance's
 // own (its `action` start variable; CREATE for instances started before actions were recorded),
+// or under another link qualifier than its own (its `linkQualifier` variable; absent: its own),
 // fails the script naming it: a script cannot point an approval at another row or action.
 import type { RunResult } from './interfaces';
 
@@ -53,6 +54,11 @@ export function jobsOfScriptCalls(calls: unknown, activityId: string, variables:
     if (approved === undefined && text(p.targetId) !== approvedTarget) throw new Error(`${what} without targetId, but this instance approves the target "${approvedTarget}"`);
     if (p.mapping !== undefined && variables.mapping !== undefined && text(p.mapping) !== text(variables.mapping)) {
       throw new Error(`${what} for mapping "${text(p.mapping)}", but this instance approves a row of "${text(variables.mapping)}"`);
+    }
+    // The instance's link qualifier (recon.actionParam.linkQualifier; "default" for instances started before qualifiers counted).
+    const ownQualifier = text(variables.linkQualifier) ?? 'default';
+    if (p.linkQualifier !== undefined && p.linkQualifier !== null && text(p.linkQualifier) !== ownQualifier) {
+      throw new Error(`${what} for linkQualifier "${text(p.linkQualifier)}", but this instance approves under "${ownQualifier}"`);
     }
     if (!jobs.length) jobs.push({ topic: CREATE_USER_TOPIC, activityId });
   }

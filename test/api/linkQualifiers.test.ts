@@ -2,6 +2,8 @@
 // OpenIDM's ObjectMapping.getLinkQualifiers / SourceSyncOperation / TargetRecon do it (PingIDM
 // "Mapping a single source object to multiple target objects"). Each describe runs a real server
 // over its own project folder (SQLite, or PostgreSQL with DATABASE_URL).
+import fs from 'node:fs';
+import path from 'node:path';
 import { csvRow, makeProject, TestProject } from '../helpers/project';
 import { runRecon } from '../helpers/recon';
 import { ADMIN, startTestServer, TestServer } from '../helpers/server';
@@ -182,8 +184,8 @@ describe('ObjectMapping linkQualifiers with an action script: recon.actionParam.
 });
 
 describe('ObjectMapping linkQualifiers with an action script that starts an approval', () => {
-  // reconflow's approvals are per source row and link under "default": under another qualifier the
-  // start is refused to the script (its entry a FAILURE naming why), never an approval that links elsewhere.
+  // triggerWorkflowFromSync.js passes recon.actionParam (SyncOperation.toJsonValue: linkQualifier):
+  // one approval per (source row, qualifier), each bound to that qualifier's view.
   const ctx = setUp(['staff', 'contractor'], {
     type: 'text/javascript',
     source: `var p = recon.actionParam;
@@ -191,15 +193,104 @@ describe('ObjectMapping linkQualifiers with an action script that starts an appr
       'ASYNC'`,
   });
 
-  it('each qualifier\'s entry fails naming why, and no approval is started', async () => {
+  it('each qualifier\'s entry starts its own approval (processVariables.linkQualifier), nothing linked yet', async () => {
     const { t, project } = ctx;
     project.writeCsv([csvRow('ap1')]);
     const run = await runRecon(t, MAPPING);
     const entries = await audit(t, run._id);
-    expect(entries.map((e) => `${e.linkQualifier} ${e.status}`).sort()).toEqual(['contractor FAILURE', 'staff FAILURE']);
-    for (const e of entries) expect(e.message).toContain(`under link qualifier "${e.linkQualifier}": reconflow's approvals are per source row`);
+    expect(entries.map((e) => `${e.linkQualifier} ${e.status}`).sort()).toEqual(['contractor SUCCESS', 'staff SUCCESS']);
     const tasks = await t.call('GET', '/workflow/taskinstance?_queryFilter=true', { headers: ADMIN });
-    expect(tasks.body.result).toHaveLength(0);
+    expect((tasks.body.result as any[]).map((x) => `${x.processVariables.sourceId} ${x.processVariables.linkQualifier}`).sort()).toEqual(['ap1 contractor', 'ap1 staff']);
     expect(await linksOf(t)).toEqual([]);
+  });
+});
+
+describe('ObjectMapping linkQualifiers with a workflow policy (triggerWorkflowFromSync.js, recon.actionParam.linkQualifier)', () => {
+  const ctx = setUp(['staff', 'contractor'], { workflowName: 'managedUserApproval', type: 'text/javascript', file: 'workflow/triggerWorkflowFromSync.js' });
+  const tasks = async (t: TestServer) => ((await t.call('GET', '/workflow/taskinstance?_queryFilter=true', { headers: ADMIN })).body.result as any[]).filter((x) => x.processVariables.sourceId === 'wq1');
+  async function runJobs(t: TestServer) {
+    while (await t.services.worker.runOne()) {
+      /* until no due job is left */
+    }
+  }
+
+  it('asks one approval per qualifier; approving one creates and links exactly that qualifier\'s target, once', async () => {
+    const { t, project } = ctx;
+    project.writeCsv([csvRow('wq1')]);
+    const run = await runRecon(t, MAPPING);
+    expect(brief(await audit(t, run._id))).toEqual(['wq1 contractor ABSENT ASYNC', 'wq1 staff ABSENT ASYNC']);
+    const asked = await tasks(t);
+    expect(asked.map((x) => x.processVariables.linkQualifier).sort()).toEqual(['contractor', 'staff']);
+    for (const x of asked) expect(x.processVariables).toMatchObject({ reconId: run._id, mapping: MAPPING, situation: 'ABSENT', action: 'CREATE', sourceId: 'wq1' });
+    // Each snapshot is mapped by its qualifier's view (userName carries the qualifier).
+    const staff = asked.find((x) => x.processVariables.linkQualifier === 'staff');
+    const read = await t.call('GET', `/workflow/taskinstance/${staff._id}`, { headers: ADMIN });
+    expect(read.body.approval.target).toMatchObject({ userName: 'wq1-staff' });
+
+    expect((await t.call('POST', `/workflow/taskinstance/${staff._id}?_action=complete`, { headers: ADMIN, body: { requestApproved: 'true' } })).status).toBe(200);
+    await runJobs(t);
+    const links = await linksOf(t);
+    expect(links.map((l) => `${l.firstId} ${l.linkQualifier}`)).toEqual(['wq1 staff']);
+    expect((await user(t, links[0].secondId)).userName).toBe('wq1-staff');
+
+    // The staff view is CONFIRMED; the contractor one stays ABSENT and is not asked again while its approval is open.
+    const second = await runRecon(t, MAPPING);
+    expect(brief(await audit(t, second._id))).toEqual(['wq1 contractor ABSENT ASYNC', 'wq1 staff CONFIRMED UPDATE']);
+    const open = await tasks(t);
+    expect(open.map((x) => x.processVariables.linkQualifier)).toEqual(['contractor']);
+    expect((await audit(t, second._id)).find((e) => e.linkQualifier === 'contractor').message).toContain('already open');
+    await runRecon(t, MAPPING);
+    expect((await tasks(t)).map((x) => x.processVariables.linkQualifier)).toEqual(['contractor']);
+    expect(await linksOf(t)).toHaveLength(1);
+  });
+});
+
+describe('ObjectMapping linkQualifiers with a target-phase workflow policy (TargetSyncOperation.toJsonValue: linkQualifier)', () => {
+  let project: TestProject;
+  let t: TestServer;
+  beforeAll(async () => {
+    project = makeProject();
+    fs.copyFileSync(path.join(__dirname, '../fixtures/bpmn/target-approval.bpmn'), path.join(project.dir, 'processes', 'targetApproval.bpmn'));
+    project.editSync((sync) => {
+      const m = sync.mappings[0];
+      m.linkQualifiers = ['staff', 'contractor'];
+      m.correlationQuery = { type: 'text/javascript', source: "({_queryFilter: 'userName eq \"' + source.name + '-' + linkQualifier + '\"'})" };
+      m.properties = [
+        { source: 'name', target: 'userName', transform: { type: 'text/javascript', source: "source + '-' + linkQualifier" } },
+        { source: 'lastname', target: 'sn' },
+        { source: 'firstname', target: 'givenName' },
+        { source: 'email', target: 'mail' },
+      ];
+      m.policies = [
+        { situation: 'ABSENT', action: 'CREATE' },
+        { situation: 'CONFIRMED', action: 'UPDATE' },
+        { situation: 'SOURCE_MISSING', action: { workflowName: 'targetApproval', type: 'text/javascript', file: 'workflow/triggerWorkflowFromSync.js', approvedAction: 'DELETE' } },
+        { situation: 'UNASSIGNED', action: 'IGNORE' },
+      ];
+    });
+    t = await startTestServer({ projectDir: project.dir, workers: false });
+  });
+  afterAll(async () => {
+    await t.close();
+    project.remove();
+  });
+
+  it('asks one approval per qualifier\'s target; approving one deletes that target and its link only, once', async () => {
+    project.writeCsv([csvRow('tq1'), csvRow('tq2')]);
+    await runRecon(t, MAPPING);
+    const made = (await linksOf(t)).filter((l) => l.firstId === 'tq1');
+    expect(made.map((l) => l.linkQualifier)).toEqual(['contractor', 'staff']);
+    project.writeCsv([csvRow('tq2')]);
+    const run = await runRecon(t, MAPPING);
+    const asked = ((await t.call('GET', '/workflow/taskinstance?_queryFilter=true', { headers: ADMIN })).body.result as any[]);
+    expect(asked.map((x) => `${x.processVariables.linkQualifier} ${x.processVariables.targetId}`).sort()).toEqual(made.map((l) => `${l.linkQualifier} ${l.secondId}`));
+    for (const x of asked) expect(x.processVariables).toMatchObject({ reconId: run._id, situation: 'SOURCE_MISSING', action: 'DELETE', target: 'true' });
+    const staff = asked.find((x) => x.processVariables.linkQualifier === 'staff');
+    expect((await t.call('POST', `/workflow/taskinstance/${staff._id}?_action=complete`, { headers: ADMIN, body: { requestApproved: 'true' } })).status).toBe(200);
+    while (await t.services.worker.runOne()) {
+      /* until no due job is left */
+    }
+    expect((await t.call('GET', `/managed/user/${encodeURIComponent(staff.processVariables.targetId)}`, { headers: ADMIN })).status).toBe(404);
+    expect((await linksOf(t)).filter((l) => l.firstId === 'tq1').map((l) => l.linkQualifier)).toEqual(['contractor']);
   });
 });

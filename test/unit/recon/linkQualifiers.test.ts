@@ -22,13 +22,13 @@ describe('ObjectMapping linkQualifiers: validation', () => {
     ['a string', { linkQualifiers: 'a' }, /mappings\[0\]\.linkQualifiers must be an array of names or a script/],
     ['a script in another language', { linkQualifiers: { type: 'text/python', source: "['a']" } }, /mappings\[0\]\.linkQualifiers\.type must be "text\/javascript" or "groovy"/],
     ['both linkQualifier and linkQualifiers', { linkQualifier: 'x', linkQualifiers: ['a'] }, /linkQualifier and linkQualifiers cannot both be configured/],
-    ['a workflow policy with two qualifiers', { linkQualifiers: ['a', 'b'], policies: [workflow] }, /mappings\[0\]\.policies\[0\]: a workflow policy \(an approval\) on a mapping with linkQualifiers other than \["default"\] is not supported/],
-    ['a workflow policy with a qualifier script', { linkQualifiers: { type: 'text/javascript', source: "['a']" }, policies: [workflow] }, /policies\[0\]: a workflow policy/],
   ])('refuses %s, naming the key', (_what, extra, message) => {
     expect(() => validateSyncConfig({ mappings: [mapping(extra)] })).toThrow(message);
   });
 
-  it('accepts a list (repeats collapse, as IDM reads it as a set), a script, and a workflow policy with ["default"]', () => {
+  it('accepts a list (repeats collapse, as IDM reads it as a set), a script, and a workflow policy with any qualifiers (approvals are per qualifier)', () => {
+    expect(validate({ linkQualifiers: ['a', 'b'], policies: [workflow] }).policies[0].action).toMatchObject({ workflowName: 'managedUserApproval' });
+    expect(validate({ linkQualifiers: { type: 'text/javascript', source: "['a']" }, policies: [workflow] }).policies[0].action).toMatchObject({ workflowName: 'managedUserApproval' });
     expect(validate({ linkQualifiers: ['a', 'b', 'a'] }).linkQualifiers).toEqual(['a', 'b']);
     expect(validate({ linkQualifiers: { type: 'text/javascript', source: "['a']" } }).linkQualifiers).toMatchObject({ type: 'text/javascript' });
     expect(validate({ linkQualifiers: ['default'], policies: [workflow] }).policies[0].action).toMatchObject({ workflowName: 'managedUserApproval' });

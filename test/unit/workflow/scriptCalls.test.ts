@@ -15,10 +15,20 @@ describe('openidm calls of a BPMN script task', () => {
     expect(jobsOfScriptCalls(undefined, 't', vars)).toEqual([]);
   });
 
+  // triggerWorkflowFromSync.js passes recon.actionParam.linkQualifier (SyncOperation.toJsonValue).
+  it("accepts the instance's own linkQualifier, or none, and refuses another", () => {
+    const staff = { ...vars, linkQualifier: 'staff' };
+    expect(jobsOfScriptCalls(call({ action: 'CREATE', sourceId: 'bjensen', linkQualifier: 'staff' }), 't', staff)).toHaveLength(1);
+    expect(jobsOfScriptCalls(call({ action: 'CREATE', sourceId: 'bjensen' }), 't', staff)).toHaveLength(1);
+    expect(jobsOfScriptCalls(call({ action: 'CREATE', sourceId: 'bjensen', linkQualifier: 'default' }), 't', vars)).toHaveLength(1);
+    expect(() => jobsOfScriptCalls(call({ action: 'CREATE', sourceId: 'bjensen', linkQualifier: 'contractor' }), 't', staff)).toThrow(/for linkQualifier "contractor", but this instance approves under "staff"/);
+  });
+
   it.each([
     ['another row', call({ action: 'CREATE', sourceId: 'scarter' }), /for sourceId "scarter", but this instance approves "bjensen"/],
     ['another mapping', call({ action: 'CREATE', sourceId: 'bjensen', mapping: 'other' }), /for mapping "other", but this instance approves a row of "systemCsvfileAccounts_managedUser"/],
     ['another action', call({ action: 'DELETE', sourceId: 'bjensen' }), /with action "DELETE", but this instance approves action "CREATE"/],
+    ['another link qualifier (an instance without one is "default")', call({ action: 'CREATE', sourceId: 'bjensen', linkQualifier: 'staff' }), /for linkQualifier "staff", but this instance approves under "default"/],
     ['no action', call({ sourceId: 'bjensen' }), /with action ""/],
     ['another resource', call({ action: 'CREATE' }, 'managed/user', 'create'), /openidm.action\('managed\/user', 'create'\) is not available/],
     ['recon', call({ mapping: 'm' }, 'recon', 'recon'), /openidm.action\('recon', 'recon'\) is not available/],
