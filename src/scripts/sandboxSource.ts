@@ -339,8 +339,9 @@ function runConf(m) {
   }
 }
 
-function runConfIn(entry, sb, m) {
-  for (const [k, isJson, v] of m.bindings) {
+// Sets a call's bindings as the sandbox's globals; a failure reply when the script made one read-only.
+function bindAll(sb, bindings) {
+  for (const [k, isJson, v] of bindings) {
     const value = isJson ? sb.parse(v) : v;
     // A name the script once declared with var stays non-configurable: keep it that way.
     const current = Reflect.getOwnPropertyDescriptor(sb.sandbox, k);
@@ -349,6 +350,12 @@ function runConfIn(entry, sb, m) {
       return { ok: false, message: 'cannot bind "' + k + '" (the script made it read-only)' };
     }
   }
+  return null;
+}
+
+function runConfIn(entry, sb, m) {
+  const refused = bindAll(sb, m.bindings);
+  if (refused) return refused;
   if (m.dryRun) return { ok: true };
   let value;
   try {
@@ -439,14 +446,8 @@ function runAsync(m) {
   if (asyncScripts.size > maxScripts) asyncScripts.delete(asyncScripts.keys().next().value);
   const sb = entry.sb || (entry.sb = createSandbox(m.name, m.modules, bridgeTo(m)));
   try {
-    for (const [k, isJson, v] of m.bindings) {
-      const value = isJson ? sb.parse(v) : v;
-      const current = Reflect.getOwnPropertyDescriptor(sb.sandbox, k);
-      const configurable = current ? current.configurable === true : true;
-      if (!Reflect.defineProperty(sb.sandbox, k, { value, writable: true, enumerable: true, configurable })) {
-        return { ok: false, message: 'cannot bind "' + k + '" (the script made it read-only)' };
-      }
-    }
+    const refused = bindAll(sb, m.bindings);
+    if (refused) return refused;
     let value;
     try {
       value = entry.script.runInContext(sb.context, RUN);
