@@ -20,7 +20,7 @@ export const UI_CSP = [
 ].join('; ');
 
 /** Files at the top of public/ that both pages load by absolute path. */
-const SHARED = ['app.css', 'api.js', 'dom.js', 'signin.js'];
+const SHARED = ['app.css', 'api.js', 'dom.js', 'pager.js', 'signin.js'];
 
 function securityHeaders(_req: Request, res: Response, next: NextFunction): void {
   res.setHeader('Content-Security-Policy', UI_CSP);

@@ -37,6 +37,7 @@ export const paths = {
   '/app.css': get('The shared style sheet', { 200: file('text/css', 'The file') }),
   '/api.js': get('The shared REST client', { 200: file('text/javascript', 'The file') }),
   '/dom.js': get('The shared DOM helpers', { 200: file('text/javascript', 'The file') }),
+  '/pager.js': get('The shared CREST pager for tables', { 200: file('text/javascript', 'The file') }),
   '/signin.js': get('The shared sign-in', { 200: file('text/javascript', 'The file') }),
 };
 
