@@ -11,6 +11,7 @@ import { createTestDb, TestDb } from '../helpers/db';
 import { csvRow, makeProject, TestProject } from '../helpers/project';
 import { runRecon } from '../helpers/recon';
 import { ADMIN, startTestServer, TestServer } from '../helpers/server';
+import { auditOf, tasksWhere } from '../helpers/calls';
 
 const MAPPING = 'systemCsvfileAccounts_managedUser';
 const TRIGGER = 'workflow/triggerWorkflowFromSync.js';
@@ -56,14 +57,8 @@ describe('policy action scripts', () => {
   });
 
   const recon = () => runRecon(t, MAPPING);
-  async function audit(reconId: string) {
-    const r = await t.call('GET', `/audit/recon?_queryFilter=${encodeURIComponent(`reconId eq "${reconId}"`)}`, { headers: ADMIN });
-    return Object.fromEntries((r.body.result as any[]).map((e) => [e.sourceObjectId, e]));
-  }
-  async function openTasks(sourceId: string) {
-    const r = await t.call('GET', '/workflow/taskinstance?_queryFilter=true', { headers: ADMIN });
-    return (r.body.result as any[]).filter((x) => x.processVariables.sourceId === sourceId);
-  }
+  const audit = async (reconId: string) => Object.fromEntries((await auditOf(t, reconId)).map((e) => [e.sourceObjectId, e]));
+  const openTasks = (sourceId: string) => tasksWhere(t, (v) => v.sourceId === sourceId);
 
   it("runs the project's triggerWorkflowFromSync.js: the approval starts through the trigger, once per row", async () => {
     const found = ['ignore', 'bad', 'link', 'merge', 'nothing', 'throw', 'recon', 'sync'];

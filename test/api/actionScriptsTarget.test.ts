@@ -12,6 +12,7 @@ import { createTestDb, TestDb } from '../helpers/db';
 import { csvRow, makeProject, TestProject } from '../helpers/project';
 import { runRecon } from '../helpers/recon';
 import { ADMIN, startTestServer, TestServer } from '../helpers/server';
+import { auditOf, tasksWhere, userOf } from '../helpers/calls';
 
 const MAPPING = 'systemCsvfileAccounts_managedUser';
 
@@ -69,15 +70,9 @@ describe('action scripts on target-phase situations and the result script with t
   });
 
   const recon = () => runRecon(t, MAPPING);
-  async function audit(reconId: string) {
-    const r = await t.call('GET', `/audit/recon?_queryFilter=${encodeURIComponent(`reconId eq "${reconId}"`)}`, { headers: ADMIN });
-    return Object.fromEntries((r.body.result as any[]).filter((e) => e.targetObjectId).map((e) => [e.targetObjectId, e]));
-  }
-  async function tasksFor(targetId: string) {
-    const r = await t.call('GET', '/workflow/taskinstance?_queryFilter=true', { headers: ADMIN });
-    return (r.body.result as any[]).filter((x) => x.processVariables.targetId === targetId);
-  }
-  const user = (id: string) => t.call('GET', `/managed/user/${encodeURIComponent(id)}`, { headers: ADMIN });
+  const audit = async (reconId: string) => Object.fromEntries((await auditOf(t, reconId)).filter((e) => e.targetObjectId).map((e) => [e.targetObjectId, e]));
+  const tasksFor = (targetId: string) => tasksWhere(t, (v) => v.targetId === targetId);
+  const user = (id: string) => userOf(t, id);
   const createUser = async (id: string, description?: string) => {
     const r = await t.call('POST', '/managed/user?_action=create', { headers: ADMIN, body: { _id: id, userName: id, sn: 'T', mail: `${id}@example.com`, ...(description && { description }) } });
     expect(r.status).toBe(201);

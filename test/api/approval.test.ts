@@ -3,6 +3,7 @@
 import { createTestDb, TestDb } from '../helpers/db';
 import { csvRow, makeProject, TestProject } from '../helpers/project';
 import { ADMIN, startTestServer, TestServer } from '../helpers/server';
+import { auditOf, completeTask, historyOf, runJobs as runAllJobs, tasksWhere, userOf } from '../helpers/calls';
 import { runRecon } from '../helpers/recon';
 import { WorkflowRuntime } from '../../src/workflow/runtime';
 
@@ -38,27 +39,17 @@ describe('approvals are bound to what was shown', () => {
   async function recon() {
     return runRecon(t, MAPPING);
   }
-  async function audit(reconId: string, sourceId: string) {
-    const r = await t.call('GET', `/audit/recon?_queryFilter=${encodeURIComponent(`reconId eq "${reconId}" and sourceObjectId eq "${sourceId}"`)}`, { headers: ADMIN });
-    return r.body.result as any[];
-  }
-  async function openTasks(sourceId: string) {
-    const r = await t.call('GET', '/workflow/taskinstance?_queryFilter=true', { headers: ADMIN });
-    return (r.body.result as any[]).filter((x) => x.processVariables.sourceId === sourceId);
-  }
+  const audit = (reconId: string, sourceId: string) => auditOf(t, reconId, `sourceObjectId eq "${sourceId}"`);
+  const openTasks = (sourceId: string) => tasksWhere(t, (v) => v.sourceId === sourceId);
   async function taskOf(sourceId: string) {
     const tasks = await openTasks(sourceId);
     expect(tasks).toHaveLength(1);
     return tasks[0];
   }
-  const complete = (taskId: string, body: Record<string, unknown>) => t.call('POST', `/workflow/taskinstance/${taskId}?_action=complete`, { headers: ADMIN, body });
-  async function runJobs() {
-    while (await t.services.worker.runOne()) {
-      /* until the queue is empty of due jobs */
-    }
-  }
-  const history = async (id: string) => (await t.call('GET', `/workflow/processinstance/history/${id}`, { headers: ADMIN })).body;
-  const user = async (id: string) => t.call('GET', `/managed/user/${encodeURIComponent(id)}?_fields=*,authzRoles`, { headers: ADMIN });
+  const complete = (taskId: string, body: Record<string, unknown>) => completeTask(t, taskId, body);
+  const runJobs = () => runAllJobs(t);
+  const history = (id: string) => historyOf(t, id);
+  const user = (id: string) => userOf(t, id, '?_fields=*,authzRoles');
 
   it('observation 1: approving bjensen with sourceId=scarter in the body (or tampered job data) creates bjensen, never scarter', async () => {
     project.writeCsv([csvRow('bjensen', { roles: AUTHORIZED }), csvRow('scarter', { roles: `${ADMIN_ROLE},${AUTHORIZED}` })]);

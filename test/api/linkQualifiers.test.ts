@@ -7,6 +7,7 @@ import path from 'node:path';
 import { csvRow, makeProject, TestProject } from '../helpers/project';
 import { runRecon } from '../helpers/recon';
 import { ADMIN, startTestServer, TestServer } from '../helpers/server';
+import { auditOf as audit, runJobs, tasksWhere, userOf } from '../helpers/calls';
 
 const MAPPING = 'systemCsvfileAccounts_managedUser';
 
@@ -46,11 +47,6 @@ function setUp(linkQualifiers: unknown, absent: unknown = 'CREATE') {
   return ctx;
 }
 
-async function audit(t: TestServer, reconId: string): Promise<any[]> {
-  const r = await t.call('GET', `/audit/recon?_queryFilter=${encodeURIComponent(`reconId eq "${reconId}"`)}`, { headers: ADMIN });
-  expect(r.status).toBe(200);
-  return r.body.result;
-}
 
 async function linksOf(t: TestServer): Promise<{ linkQualifier: string; firstId: string; secondId: string }[]> {
   const r = await t.call('GET', `/repo/link?_queryFilter=${encodeURIComponent(`linkType eq "${MAPPING}"`)}&_sortKeys=firstId,linkQualifier`, { headers: ADMIN });
@@ -58,7 +54,7 @@ async function linksOf(t: TestServer): Promise<{ linkQualifier: string; firstId:
   return r.body.result;
 }
 
-const user = async (t: TestServer, id: string) => (await t.call('GET', `/managed/user/${encodeURIComponent(id)}`, { headers: ADMIN })).body;
+const user = async (t: TestServer, id: string) => (await userOf(t, id)).body;
 
 /** The entries of the sources (the project's own managed users are UNASSIGNED per qualifier). */
 const brief = (entries: any[]) => entries.filter((e) => e.sourceObjectId).map((e) => `${e.sourceObjectId ?? '-'} ${e.linkQualifier} ${e.situation} ${e.action}`).sort();
@@ -207,12 +203,7 @@ describe('ObjectMapping linkQualifiers with an action script that starts an appr
 
 describe('ObjectMapping linkQualifiers with a workflow policy (triggerWorkflowFromSync.js, recon.actionParam.linkQualifier)', () => {
   const ctx = setUp(['staff', 'contractor'], { workflowName: 'managedUserApproval', type: 'text/javascript', file: 'workflow/triggerWorkflowFromSync.js' });
-  const tasks = async (t: TestServer) => ((await t.call('GET', '/workflow/taskinstance?_queryFilter=true', { headers: ADMIN })).body.result as any[]).filter((x) => x.processVariables.sourceId === 'wq1');
-  async function runJobs(t: TestServer) {
-    while (await t.services.worker.runOne()) {
-      /* until no due job is left */
-    }
-  }
+  const tasks = (t: TestServer) => tasksWhere(t, (v) => v.sourceId === 'wq1');
 
   it('asks one approval per qualifier; approving one creates and links exactly that qualifier\'s target, once', async () => {
     const { t, project } = ctx;
@@ -287,9 +278,7 @@ describe('ObjectMapping linkQualifiers with a target-phase workflow policy (Targ
     for (const x of asked) expect(x.processVariables).toMatchObject({ reconId: run._id, situation: 'SOURCE_MISSING', action: 'DELETE', target: 'true' });
     const staff = asked.find((x) => x.processVariables.linkQualifier === 'staff');
     expect((await t.call('POST', `/workflow/taskinstance/${staff._id}?_action=complete`, { headers: ADMIN, body: { requestApproved: 'true' } })).status).toBe(200);
-    while (await t.services.worker.runOne()) {
-      /* until no due job is left */
-    }
+    await runJobs(t);
     expect((await t.call('GET', `/managed/user/${encodeURIComponent(staff.processVariables.targetId)}`, { headers: ADMIN })).status).toBe(404);
     expect((await linksOf(t)).filter((l) => l.firstId === 'tq1').map((l) => l.linkQualifier)).toEqual(['contractor']);
   });

@@ -3,16 +3,12 @@
 import { createTestDb, TestDb } from '../helpers/db';
 import { csvRow, makeProject, TestProject } from '../helpers/project';
 import { ADMIN, eventually, startTestServer, TestServer } from '../helpers/server';
+import { auditOf as audit } from '../helpers/calls';
 import { runRecon } from '../helpers/recon';
 
 const MAPPING = 'systemCsvfileAccounts_managedUser';
 
 const recon = (t: TestServer) => runRecon(t, MAPPING);
-
-async function audit(t: TestServer, reconId: string) {
-  const r = await t.call('GET', `/audit/recon?_queryFilter=${encodeURIComponent(`reconId eq "${reconId}"`)}`, { headers: ADMIN });
-  return r.body.result as any[];
-}
 
 describe('reconciliation situations and actions', () => {
   let project: TestProject;

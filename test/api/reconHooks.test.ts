@@ -7,19 +7,15 @@ import { createTestDb, TestDb } from '../helpers/db';
 import { csvRow, makeProject, TestProject } from '../helpers/project';
 import { runRecon } from '../helpers/recon';
 import { ADMIN, startTestServer, TestServer } from '../helpers/server';
+import { auditOf as audit, runJobs, userOf as user } from '../helpers/calls';
 
 const MAPPING = 'systemCsvfileAccounts_managedUser';
 const js = (source: string) => ({ type: 'text/javascript', source });
 
 const recon = (t: TestServer) => runRecon(t, MAPPING);
 
-async function audit(t: TestServer, reconId: string): Promise<any[]> {
-  const r = await t.call('GET', `/audit/recon?_queryFilter=${encodeURIComponent(`reconId eq "${reconId}"`)}`, { headers: ADMIN });
-  return r.body.result;
-}
 
 const entry = (entries: any[], id: string) => entries.find((e) => e.sourceObjectId === id || e.targetObjectId === id);
-const user = async (t: TestServer, id: string) => t.call('GET', `/managed/user/${encodeURIComponent(id)}`, { headers: ADMIN });
 
 async function serverWith(edit: (m: any) => void): Promise<{ project: TestProject; db: TestDb; t: TestServer }> {
   const project = makeProject();
@@ -209,9 +205,7 @@ describe("onCreate on an approval's snapshot (src/approval/request.ts)", () => {
       const read = await t.call('GET', `/workflow/taskinstance/${tasks[0]._id}`, { headers: ADMIN });
       expect(read.body.approval.target).toMatchObject({ _id: 'ann', description: 'approved shape of ann' });
       expect((await t.call('POST', `/workflow/taskinstance/${tasks[0]._id}?_action=complete`, { headers: ADMIN, body: { requestApproved: 'true' } })).status).toBe(200);
-      while (await t.services.worker.runOne()) {
-        /* run the createUser job */
-      }
+      await runJobs(t); // the createUser job
       expect((await user(t, 'ann')).body).toMatchObject({ description: 'approved shape of ann' });
     } finally {
       await s.t.close();

@@ -6,6 +6,7 @@
 import { csvRow, makeProject, TestProject } from '../helpers/project';
 import { runRecon } from '../helpers/recon';
 import { ADMIN, eventually, startTestServer, TestServer } from '../helpers/server';
+import { auditOf as audit } from '../helpers/calls';
 
 const MAPPING = 'systemCsvfileAccounts_managedUser';
 
@@ -33,11 +34,6 @@ function setUp(policies: Record<string, string>, mappingExtra: Record<string, un
 
 const createUser = (t: TestServer, id: string, mail: string) =>
   t.call('POST', '/managed/user?_action=create', { headers: ADMIN, body: { _id: id, userName: id, sn: 'X', mail } });
-
-async function audit(t: TestServer, reconId: string): Promise<any[]> {
-  const r = await t.call('GET', `/audit/recon?_queryFilter=${encodeURIComponent(`reconId eq "${reconId}"`)}`, { headers: ADMIN });
-  return r.body.result;
-}
 
 describe('SourceSyncOperation.assessSituation: an invalid source is correlated', () => {
   const ctx = setUp({ UNQUALIFIED: 'REPORT', UNASSIGNED: 'REPORT', SOURCE_IGNORED: 'IGNORE', ABSENT: 'IGNORE' });

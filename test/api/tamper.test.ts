@@ -5,6 +5,7 @@
 import { createTestDb, TestDb } from '../helpers/db';
 import { csvRow, makeProject, TestProject } from '../helpers/project';
 import { ADMIN, startTestServer, TestServer } from '../helpers/server';
+import { runJobs as runAllJobs, tasksWhere } from '../helpers/calls';
 import { runRecon } from '../helpers/recon';
 
 const MAPPING = 'systemCsvfileAccounts_managedUser';
@@ -30,13 +31,8 @@ describe('tampered approvals', () => {
   });
 
   const recon = () => runRecon(t, MAPPING);
-  const tasksOf = async (sourceId: string) =>
-    ((await t.call('GET', '/workflow/taskinstance?_queryFilter=true', { headers: ADMIN })).body.result as any[]).filter((x) => x.processVariables.sourceId === sourceId);
-  const runJobs = async () => {
-    while (await t.services.worker.runOne()) {
-      /* every due job */
-    }
-  };
+  const tasksOf = (sourceId: string) => tasksWhere(t, (v) => v.sourceId === sourceId);
+  const runJobs = () => runAllJobs(t);
   const roles = async (id: string) => {
     const r = await t.call('GET', `/managed/user/${id}?_fields=authzRoles`, { headers: ADMIN });
     return r.status === 200 ? (r.body.authzRoles as { _ref: string }[]).map((x) => x._ref) : null;

@@ -8,6 +8,7 @@ import { createTestDb, TestDb } from '../helpers/db';
 import { csvRow, makeProject, TestProject } from '../helpers/project';
 import { runRecon } from '../helpers/recon';
 import { ADMIN, startTestServer, TestServer } from '../helpers/server';
+import { completeTask, historyOf, runJobs as runAllJobs, tasksWhere, userOf } from '../helpers/calls';
 
 const MAPPING = 'systemCsvfileAccounts_managedUser';
 const TRIGGER = 'workflow/triggerWorkflowFromSync.js';
@@ -39,23 +40,15 @@ describe('workflow policies on any situation and phase (OpenIDM ObjectMapping.pe
   });
 
   const recon = () => runRecon(t, MAPPING);
-  async function tasksWhere(pred: (v: Record<string, unknown>) => boolean) {
-    const r = await t.call('GET', '/workflow/taskinstance?_queryFilter=true', { headers: ADMIN });
-    return (r.body.result as any[]).filter((x) => pred(x.processVariables));
-  }
   async function onlyTask(pred: (v: Record<string, unknown>) => boolean) {
-    const tasks = await tasksWhere(pred);
+    const tasks = await tasksWhere(t, pred);
     expect(tasks).toHaveLength(1);
     return tasks[0];
   }
-  const complete = (taskId: string, body: Record<string, unknown>) => t.call('POST', `/workflow/taskinstance/${taskId}?_action=complete`, { headers: ADMIN, body });
-  async function runJobs() {
-    while (await t.services.worker.runOne()) {
-      /* until no due job is left */
-    }
-  }
-  const history = async (id: string) => (await t.call('GET', `/workflow/processinstance/history/${id}`, { headers: ADMIN })).body;
-  const user = (id: string) => t.call('GET', `/managed/user/${encodeURIComponent(id)}`, { headers: ADMIN });
+  const complete = (taskId: string, body: Record<string, unknown>) => completeTask(t, taskId, body);
+  const runJobs = () => runAllJobs(t);
+  const history = (id: string) => historyOf(t, id);
+  const user = (id: string) => userOf(t, id);
   const linkOf = (targetId: string) => db.knex('link').where({ link_type: MAPPING, second_id: targetId }).first();
 
   it('SOURCE_MISSING (target phase): the process gets targetId and no sourceId; approved, the target is deleted exactly once', async () => {
@@ -71,7 +64,7 @@ describe('workflow policies on any situation and phase (OpenIDM ObjectMapping.pe
     expect(read.body.approval).toMatchObject({ mapping: MAPPING, sourceId: null, action: 'DELETE', situation: 'SOURCE_MISSING', targetId: 'scarter', target: { _id: 'scarter', userName: 'scarter' } });
     // A second recon while the approval is open asks nothing more.
     await recon();
-    expect(await tasksWhere((v) => v.targetId === 'scarter')).toHaveLength(1);
+    expect(await tasksWhere(t, (v) => v.targetId === 'scarter')).toHaveLength(1);
 
     expect((await complete(task._id, { requestApproved: 'true' })).status).toBe(200);
     await runJobs();
@@ -83,7 +76,7 @@ describe('workflow policies on any situation and phase (OpenIDM ObjectMapping.pe
     // Nothing is left to ask for, and running the queue again does nothing.
     await recon();
     await runJobs();
-    expect(await tasksWhere((v) => v.targetId === 'scarter')).toHaveLength(0);
+    expect(await tasksWhere(t, (v) => v.targetId === 'scarter')).toHaveLength(0);
     expect((await user('bjensen')).status).toBe(200);
   });
 
@@ -99,7 +92,7 @@ describe('workflow policies on any situation and phase (OpenIDM ObjectMapping.pe
     expect(await linkOf('carol')).toBeDefined();
     expect(await db.knex('job').where({ key: `createUser:${task.processInstanceId}` })).toHaveLength(0);
     await recon();
-    expect(await tasksWhere((v) => v.targetId === 'carol')).toHaveLength(0);
+    expect(await tasksWhere(t, (v) => v.targetId === 'carol')).toHaveLength(0);
   });
 
   it('FOUND (source phase): the process gets action UPDATE and targetId; approved, the row is linked and the target updated', async () => {
