@@ -9,23 +9,18 @@ import { ACTIONS, Action, Situation } from '../recon/interfaces';
 const TARGET_SITUATIONS: readonly string[] = ['SOURCE_MISSING', 'UNASSIGNED', 'TARGET_IGNORED'];
 const NEEDS_SOURCE: readonly string[] = ['CREATE', 'UPDATE', 'LINK'];
 
-/** Per mapping, the situations whose workflow policy names an approvedAction; throws naming a bad one. */
-export function approvedActions(syncJson: unknown): Record<string, Partial<Record<Situation, Action>>> {
-  const out: Record<string, Partial<Record<Situation, Action>>> = {};
-  const mappings = ((syncJson as { mappings?: unknown[] })?.mappings ?? []) as { name: string; policies?: { situation: Situation; action: unknown }[] }[];
-  mappings.forEach((m, i) => {
-    (m.policies ?? []).forEach((p, j) => {
-      const v = typeof p.action === 'object' && p.action !== null ? (p.action as { approvedAction?: unknown }).approvedAction : undefined;
-      if (v === undefined) return;
-      if (typeof v !== 'string' || !(ACTIONS as readonly string[]).includes(v) || v === 'ASYNC') {
-        throw new Error(`mappings[${i}].policies[${j}].action.approvedAction must be one of ${ACTIONS.filter((a) => a !== 'ASYNC').join(', ')} (got ${JSON.stringify(v)})`);
-      }
-      // A TargetSyncOperation has no source object: these actions could only fail its approvals.
-      if (TARGET_SITUATIONS.includes(p.situation) && NEEDS_SOURCE.includes(v)) {
-        throw new Error(`mappings[${i}].policies[${j}].action.approvedAction ${v} needs a source object, which ${p.situation} (a target-phase situation) has not: use DELETE, UNLINK, IGNORE, REPORT or NOREPORT`);
-      }
-      (out[m.name] ??= {})[p.situation] = v as Action;
-    });
-  });
-  return out;
+/**
+ * A workflow policy's approvedAction, checked where sync.json's policies are (src/recon/policyScript.ts
+ * validatePolicyAction): undefined when absent; throws naming `at` when it could not be performed.
+ */
+export function checkApprovedAction(value: unknown, situation: Situation, at: string): Action | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || !(ACTIONS as readonly string[]).includes(value) || value === 'ASYNC') {
+    throw new Error(`${at}.approvedAction must be one of ${ACTIONS.filter((a) => a !== 'ASYNC').join(', ')} (got ${JSON.stringify(value)})`);
+  }
+  // A TargetSyncOperation has no source object: these actions could only fail its approvals.
+  if (TARGET_SITUATIONS.includes(situation) && NEEDS_SOURCE.includes(value)) {
+    throw new Error(`${at}.approvedAction ${value} needs a source object, which ${situation} (a target-phase situation) has not: use DELETE, UNLINK, IGNORE, REPORT or NOREPORT`);
+  }
+  return value as Action;
 }

@@ -16,7 +16,6 @@ import {
   Situation,
   SourceObject,
 } from './interfaces';
-import { approvedActions } from '../approval/approvedAction';
 import { groovyMissing } from '../scripts/groovyHost';
 import { CompiledScript, compileScript, ConfScriptOpts } from './script';
 import { parseQueryFilter, matchesFilter } from '../crest/queryFilter';
@@ -297,7 +296,6 @@ export function validateSyncConfig(json: unknown, scripts?: ScriptResolver): Map
     names.add(out.name);
     return out;
   });
-  approvedActions(json); // a workflow policy's approvedAction: refused naming the key when it cannot be performed
   return out;
 }
 

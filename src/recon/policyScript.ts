@@ -15,6 +15,7 @@
 // Target-phase situations (SOURCE_MISSING, UNASSIGNED, TARGET_IGNORED) run theirs in the target
 // phase, after the page's transaction, with TargetSyncOperation's bindings (targetPolicyScript.ts).
 import vm from 'node:vm';
+import { checkApprovedAction } from '../approval/approvedAction';
 import { requestApprovals } from '../approval/trigger';
 import { insertAudit, AuditEntry } from '../repo/reconAudit';
 import { runScriptAsync } from '../scripts/asyncHost';
@@ -42,6 +43,7 @@ type Json = Record<string, unknown>;
  * in `source` (a project file read from the script path).
  */
 export function validatePolicyAction(action: Json, situation: Situation, at: string, scripts?: ScriptResolver): Exclude<PolicyConfig['action'], string> {
+  checkApprovedAction(action.approvedAction, situation, at); // reconflow's key: refused here when it could not be performed
   const builtin = () => {
     if (typeof action.workflowName !== 'string' || action.workflowName.trim() === '') {
       throw new Error(`${at}.workflowName is required: ${TRIGGER_WORKFLOW_FROM_SYNC} starts the process of that key`);
