@@ -33,13 +33,28 @@ function fromColumns(r: Record<string, unknown>): BulkRow {
   };
 }
 
-/** The ids (ascending) of the open tasks this visibility sees that match the filter: the snapshot a bulk operation works through. */
-export async function matchingTaskIds(q: Q, filter: Filter, vis: TaskVisibility): Promise<number[]> {
+/** Who a matching task is for, so the caller can keep those it may work on (src/auth decides). */
+export interface TaskPeople {
+  id: number;
+  assignee: string | null;
+  candidateUsers: string[];
+  candidateGroups: string[];
+}
+
+const list = (v: unknown): string[] => (v === null || v === undefined ? [] : (parseJson(v) as string[] | null) ?? []);
+
+/** The open tasks (ascending id) this visibility sees that match the filter, with their people: the snapshot a bulk operation works through. */
+export async function matchingTasks(q: Q, filter: Filter, vis: TaskVisibility): Promise<TaskPeople[]> {
   const dialect = dialectOf(q);
-  const qb = q('task').join('process_instance', 'process_instance.id', 'task.process_instance_id').select('task.id');
+  const qb = q('task')
+    .join('process_instance', 'process_instance.id', 'task.process_instance_id')
+    .select('task.id', 'task.assignee', 'task.candidate_users', 'task.candidate_groups');
   applyFilter(qb, filter, taskResolver, dialect);
   if (vis.userId !== null) restrictTo(qb, vis.userId, vis.groups, dialect);
-  return (await qb.orderBy('task.id')).map((r: { id: unknown }) => Number(r.id));
+  return (await qb.orderBy('task.id')).map((r: Record<string, unknown>) => ({
+    id: Number(r.id), assignee: r.assignee === null || r.assignee === undefined ? null : String(r.assignee),
+    candidateUsers: list(r.candidate_users), candidateGroups: list(r.candidate_groups),
+  }));
 }
 
 const ID_CHUNK = 400;

@@ -7,7 +7,7 @@
 import type { Knex } from 'knex';
 import { isAdmin } from '../auth/authorize';
 import type { Principal } from '../auth/interfaces';
-import { taskScope } from '../auth/taskAccess';
+import { mayWorkOn, taskScope } from '../auth/taskAccess';
 import type { Filter } from '../crest/queryFilter';
 import { Conflict, DomainError, InvalidInput, NotFound, Unavailable } from '../errors';
 import { enqueue, type DeadJobHook, type JobHandler } from '../jobs';
@@ -47,7 +47,8 @@ export async function startBulkCompletion(rt: RuntimeContext, filter: Filter, p:
   commentOf(values); // a bad _comment is refused now, not once per task
   const at = rt.iso();
   const row = await rt.db.knex.transaction(async (trx) => {
-    const taskIds = await bulk.matchingTaskIds(trx, filter, taskScope(p));
+    // Those it lists that the caller may work on (not a task offered to its group but taken by another).
+    const taskIds = (await bulk.matchingTasks(trx, filter, taskScope(p))).filter((t) => mayWorkOn(p, t)).map((t) => t.id);
     if (!taskIds.length) throw new InvalidInput('No task matches the query filter among the tasks you may work on: nothing was done');
     await checkValues(rt, trx, taskIds[0], values);
     const principal: Principal = { component: p.component, id: p.id, userName: p.userName, roles: [...p.roles] };
