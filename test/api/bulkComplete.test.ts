@@ -6,6 +6,8 @@ import { createTestDb, TestDb } from '../helpers/db';
 import { csvRow, makeProject, TestProject } from '../helpers/project';
 import { ADMIN, eventually, startTestServer, TestServer } from '../helpers/server';
 import { runRecon } from '../helpers/recon';
+import * as bulkRepo from '../../src/repo/bulkOperations';
+import { PermanentJobFailure } from '../../src/jobs';
 
 const MAPPING = 'systemCsvfileAccounts_managedUser';
 const pad = (i: number) => String(i).padStart(3, '0');
@@ -167,6 +169,64 @@ describe('bulk completion across a restart', () => {
       expect(jobs.map((j: any) => j.key).sort()).toEqual([1, 2].map((n) => `workflow.bulkComplete:${id}:${n}`));
       expect(jobs.every((j: any) => j.state === 'done')).toBe(true);
     } finally {
+      await t.close();
+      await db.destroy();
+      project.remove();
+    }
+  });
+});
+
+describe('a batch that breaks mid-way', () => {
+  it('commits nothing of it (the tasks it completed stay open), is retried and then done exactly; one that can never be done fails the operation', async () => {
+    const project = makeProject();
+    const db = await createTestDb();
+    const t = await startTestServer({ projectDir: project.dir, db, keepDb: true, workers: false });
+    const spy = jest.spyOn(bulkRepo, 'markBulkTask');
+    try {
+      project.writeCsv([...Array.from({ length: 12 }, (_, i) => csvRow(`br${pad(i)}`)), ...Array.from({ length: 3 }, (_, i) => csvRow(`dead${pad(i)}`))]);
+      await runRecon(t, MAPPING);
+      t.services.runtime.bulkBatchSize = 20;
+      const start = (prefix: string) => t.call('POST', `/workflow/taskinstance?_action=complete&_queryFilter=${filterOf(prefix)}`, { headers: ADMIN, body: { requestApproved: 'true' } });
+      const open = async (prefix: string) => (await t.call('GET', `/workflow/taskinstance?_queryFilter=${filterOf(prefix)}&_totalPagedResultsPolicy=EXACT`, { headers: ADMIN })).body.totalPagedResults;
+      const id = (await start('br')).body._id;
+      // The process dies (here: the repository fails) after 7 of the 12 completions.
+      let calls = 0;
+      spy.mockImplementation(async (...args) => {
+        if (++calls === 8) throw new Error('connection lost mid-batch');
+        return jest.requireActual('../../src/repo/bulkOperations').markBulkTask(...args);
+      });
+      expect(await t.services.worker.runOne()).toBe(true);
+      expect(await open('br')).toBe(12);
+      expect((await t.call('GET', `/workflow/bulk/${id}`, { headers: ADMIN })).body).toMatchObject({ state: 'ACTIVE', processed: 0, succeeded: 0, failed: 0 });
+      expect(await db.knex('decision').where('source_id', 'like', 'br%')).toHaveLength(0);
+      const job = await db.knex('job').where({ key: `workflow.bulkComplete:${id}:1` }).first();
+      expect(job).toMatchObject({ state: 'queued', attempts: 1 });
+      expect(job.last_error).toMatch(/connection lost/);
+      // The retry (made due now) does the whole batch, once.
+      spy.mockRestore();
+      await db.knex('job').where({ id: job.id }).update({ run_at: 0 });
+      while (await t.services.worker.runOne()) {
+        /* the batch and the createUser jobs */
+      }
+      expect((await t.call('GET', `/workflow/bulk/${id}`, { headers: ADMIN })).body).toMatchObject({ state: 'SUCCESS', total: 12, processed: 12, succeeded: 12, failed: 0 });
+      expect(await open('br')).toBe(0);
+      expect(await db.knex('decision').where('source_id', 'like', 'br%')).toHaveLength(12);
+      expect(await db.knex('managed_user').where('id', 'like', 'br%')).toHaveLength(12);
+
+      // A batch that can never be done: the job is dead, the operation FAILED naming why; its tasks stay open.
+      const dead = (await start('dead')).body._id;
+      const again = jest.spyOn(bulkRepo, 'markBulkTask').mockRejectedValue(new PermanentJobFailure('the bulk table is gone'));
+      try {
+        expect(await t.services.worker.runOne()).toBe(true);
+      } finally {
+        again.mockRestore();
+      }
+      const failed = await t.call('GET', `/workflow/bulk/${dead}`, { headers: ADMIN });
+      expect(failed.body).toMatchObject({ state: 'FAILED', processed: 0, failed: 0, error: expect.stringMatching(/the bulk table is gone/) });
+      expect(await open('dead')).toBe(3);
+      expect((await t.call('POST', `/workflow/bulk/${dead}?_action=cancel`, { headers: ADMIN })).body.state).toBe('FAILED');
+    } finally {
+      spy.mockRestore();
       await t.close();
       await db.destroy();
       project.remove();
