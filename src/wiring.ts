@@ -9,9 +9,10 @@ import { systemRouter } from './api/system';
 import { crestRouter } from './api/crestEndpoints';
 import { uiRouter } from './api/ui';
 import { workflowRouter } from './api/workflow';
+import { workflowBulkRouter } from './api/workflowBulk';
 import { workflowEventsRouter } from './api/workflowEvents';
 import { AppContext } from './context';
-import { JobHandler } from './jobs/interfaces';
+import { DeadJobHook, JobHandler } from './jobs/interfaces';
 import { defaultWorkerOptions, Worker } from './jobs/worker';
 import { askAgainOptions } from './approval/askAgain';
 import { createUserHandler, recordDeadJob } from './approval/createUser';
@@ -31,7 +32,7 @@ import { ConfScriptOpts } from './recon/script';
 import { Scheduler } from './scheduler/scheduler';
 import { ServerHooks } from './server';
 import { Definitions, ProcessFolderRefused } from './workflow/definitions';
-import { WorkflowRuntime } from './workflow/runtime';
+import { BULK_COMPLETE_TOPIC, recordDeadBulk, WorkflowRuntime } from './workflow/runtime';
 import { CONTINUE_TOPIC } from './workflow/asyncBoundaries';
 import { CALL_RETURN_TOPIC } from './workflow/calledInstances';
 import { watchProcesses } from './workflow/watch';
@@ -84,11 +85,16 @@ export async function buildServices(ctx: AppContext): Promise<Services> {
     createUser: createUserHandler({ mappings, connectors, users: ctx.users }),
     [CONTINUE_TOPIC]: (trx, payload, job) => runtime.continueJob(trx, payload, job),
     [CALL_RETURN_TOPIC]: (trx, payload, job) => runtime.callReturnJob(trx, payload, job),
+    [BULK_COMPLETE_TOPIC]: (trx, payload, job) => runtime.bulkCompleteJob(trx, payload, job),
   };
   definitions.asyncContinuations = true;
   definitions.callActivities = true;
   const metrics = ctx.metrics ?? undefined;
-  const worker = new Worker(ctx.db.knex, handlers, defaultWorkerOptions(ctx.options.nodeId), ctx.log, recordDeadJob, metrics);
+  const onDead: DeadJobHook = async (trx, job, reason) => {
+    await recordDeadJob(trx, job, reason);
+    await recordDeadBulk(trx, job, reason);
+  };
+  const worker = new Worker(ctx.db.knex, handlers, defaultWorkerOptions(ctx.options.nodeId), ctx.log, onDead, metrics);
   const runtime: WorkflowRuntime = new WorkflowRuntime(ctx.db, definitions, ctx.log, { onFinished: recordDecision, onJobsEnqueued: () => worker.nudge(), metrics }, {
     templates: ctx.config.workflow.templates,
   });
@@ -203,6 +209,7 @@ export function defaultHooks(onServices?: (s: Services) => void): ServerHooks {
     routers: [
       (ctx) => workflowRouter(need().runtime)(ctx),
       (ctx) => workflowEventsRouter(need().runtime)(ctx),
+      () => workflowBulkRouter(need().runtime),
       (ctx) => reconRouter(need().reconciler)(ctx),
       (ctx) => schedulerRouter(need().scheduler)(ctx),
       (ctx) => systemRouter(need().connectors)(ctx),

@@ -15,6 +15,7 @@ import { httpMetrics, metricsOnlyGate, metricsRouter } from './metrics';
 import { sessionRouter } from './session';
 import { principalContext, requestContext } from './requestContext';
 import { apiDescriptionRouter } from './apiDescription';
+import { conditionalGet } from './conditionalGet';
 
 export type RouterFactory = (ctx: AppContext) => express.Router;
 
@@ -32,6 +33,8 @@ export function createApp(ctx: AppContext, parts: AppParts): express.Express {
   app.disable('x-powered-by');
   app.set('trust proxy', false);
   app.set('query parser', 'simple');
+  // ETags of JSON reads are conditionalGet's (below), not express's implicit one on every answer.
+  app.set('etag', false);
   const inflight = parts.inflight ?? { count: 0 };
   app.use(requestContext(ctx.log));
   app.use((req, res, next) => {
@@ -44,6 +47,7 @@ export function createApp(ctx: AppContext, parts: AppParts): express.Express {
   if (ctx.metrics) app.use(httpMetrics(ctx.metrics));
   app.use(prettyPrint());
   app.use('/openidm', acceptApiVersion());
+  app.use('/openidm', conditionalGet());
   app.use(sessionRouter(ctx));
   for (const f of parts.publicRouters ?? []) app.use(f(ctx));
   app.use('/openidm', pingRouter());

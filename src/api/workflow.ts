@@ -6,7 +6,7 @@ import { CrestError, badRequest, notFound } from '../crest/errors';
 import { parseFields, project } from '../crest/fields';
 import { envelope, parseQueryRequest, QueryIds, resultShape, sortInMemory } from '../crest/query';
 import { Filter } from '../crest/queryFilter';
-import { matchesFilter } from '../crest/queryFilter';
+import { matchesFilter, parseQueryFilter } from '../crest/queryFilter';
 import { AppContext } from '../context';
 import { DefinitionError } from '../workflow/interfaces';
 import { decodeXml } from '../workflow/xmlEncoding';
@@ -216,6 +216,19 @@ export function workflowRouter(runtime: WorkflowRuntime) {
       });
       const fields = parseFields(queryString(req, '_fields'));
       res.json(envelope(q, rows.map((t) => resultShape(q, project(taskView(t), fields, false))), rows.total));
+    });
+
+    // "Select all matching" (issue 17): completes every task the caller may work on that matches
+    // _queryFilter, as a durable operation (202; progress at workflow/bulk/{id}).
+    r.post('/workflow/taskinstance', async (req, res) => {
+      const p = principalOf(res);
+      const action = actionOf(req);
+      if (action !== 'complete') throw unknownAction(action);
+      const text = queryString(req, '_queryFilter');
+      if (text === undefined) throw badRequest('_queryFilter is required: the tasks to complete are those it matches');
+      const started = await runtime.startBulkCompletion(parseQueryFilter(text), p, objectBody(req));
+      res.status(202).setHeader('Location', `/openidm/workflow/bulk/${started._id}`);
+      res.json(started);
     });
 
     // OpenIDM's TaskInstanceHistoryResource: finished and open tasks (HistoricTaskInstanceEntityMixIn's fields).

@@ -2,11 +2,11 @@
 // for another action than CREATE is performed by performApproved.ts): creates exactly the snapshot the approver saw, read
 // from approval_request by the job's own instance (never from variables or the job's payload), if
 // the source row still has the snapshot's hash. Outcomes:
-//  - created: the user exists (made now, or linked to the one that correlates) → job done;
+//  - created: the user was made now → job done;
 //  - superseded: the row changed or is gone since the request → nothing created, job done (not an
 //    error: the next recon asks again with the new content, or has nothing to ask);
-//  - failed: trying again cannot help (the id or userName is taken, a policy refuses the snapshot,
-//    no snapshot) → PermanentJobFailure, the job is dead at once and the worker's dead-job hook
+//  - failed: trying again cannot help (a user appeared since the request, the id or userName is
+//    taken, a policy refuses the snapshot, no snapshot) → PermanentJobFailure, the job is dead at once and the worker's dead-job hook
 //    records the outcome; anything else (the source unreadable, the database) is retried, then dead.
 import type { Knex } from 'knex';
 import { DeadJobHook, Job, JobHandler, PermanentJobFailure } from '../jobs/interfaces';
@@ -109,12 +109,16 @@ async function createFromSnapshot(trx: Knex.Transaction, deps: CreateUserDeps, i
 
   const a = await assessOne(trx, mapping, source);
   const targetId = String(req.target._id);
-  let outcome: { targetId: string | null; message: string | null; action: 'CREATE' | 'LINK' | 'REPORT' };
-  if (a.situation === 'CONFIRMED') {
-    outcome = { targetId: a.targetId, message: `managed/user/${a.targetId} exists and is linked to this source row already`, action: 'REPORT' };
-  } else if (a.situation === 'FOUND') {
-    await applyAction(trx, deps.users, { mapping, action: 'LINK', source, mapped: null, targetId: a.targetId, linked: a.linked, situation: a.situation, reconId: req.reconId });
-    outcome = { targetId: a.targetId, message: `Linked to the existing managed/user/${a.targetId}, which correlates with the source row`, action: 'LINK' };
+  let outcome: { targetId: string | null; message: string | null; action: 'CREATE' };
+  if (a.situation === 'CONFIRMED' || a.situation === 'FOUND') {
+    // A user that appeared since the request (made by hand, by another mapping or run) is not what
+    // was approved: neither reported as created nor linked in silence (issue 17, observation 4), but
+    // failed as IDM's performAction fails a situation that changed; the next recon assesses it anew.
+    throw new PermanentJobFailure(
+      `Expected situation does not match. Expected: ABSENT, Found: ${a.situation}: managed/user/${a.targetId} exists since the request and ` +
+        `${a.situation === 'CONFIRMED' ? 'is already linked to' : 'correlates with'} the source row ${sourceId}; nothing was created or linked. ` +
+        'The next reconciliation assesses the row again',
+    );
   } else if (a.situation !== 'ABSENT') {
     throw new PermanentJobFailure(`The situation of ${sourceId} is now ${a.situation}: nothing was created`);
   } else if (await deps.users.readRow(trx, targetId)) {

@@ -21,7 +21,7 @@ export async function recordDecision(trx: Knex.Transaction, e: EndedEvent): Prom
     sourceHash: typeof v.sourceHash === 'string' ? v.sourceHash : null,
     reconId: typeof v.reconId === 'string' ? v.reconId : null,
   };
-  await insertDecision(trx, { ...row, taskId: e.taskId ?? null, decision: approved ? 'approved' : 'rejected', decidedBy: e.completedBy ?? null, decidedAt: at });
+  await insertDecision(trx, { ...row, taskId: e.taskId ?? null, decision: approved ? 'approved' : 'rejected', decidedBy: e.completedBy ?? null, decidedAt: at, comment: e.comment ?? null });
   // Only a request a reconciliation made has a snapshot to create: without one, the approval's
   // outcome is failed from the start (never a plain "approved" in history or the inbox).
   if (approved) await recordUnrequested(trx, row, NO_SNAPSHOT(e.instance.id), at);

@@ -3,7 +3,7 @@
 // and the createUser outcome. null for instances that are not approvals a recon asked for.
 import { InstanceRow } from '../repo/processInstances';
 import { Q } from '../repo/dialect';
-import { readRequest, RequestState, requestsOfSources, requestsOfTargets } from '../repo/decisions';
+import { earlierDecided, readRequest, RequestState } from '../repo/decisions';
 import { rolesOf } from './contract';
 
 export interface ApprovalView {
@@ -13,12 +13,31 @@ export interface ApprovalView {
   sourceHash: string | null;
   target: Record<string, unknown> | null;
   roles: string[];
+  /** The earlier decided requests, oldest first (the same ones as `earlier`, kept for clients that read it). */
   earlierDecisions: { decision: string; decidedBy: string | null; decidedAt: string | null; outcome: string | null }[];
+  /** Up to EARLIER_LIMIT earlier decided approvals of the same mapping, row (or target) and link qualifier, newest first. */
+  earlier: EarlierDecision[];
+  /** The decider's comment (null while undecided, or decided without one). */
+  comment: string | null;
   /** Only for another action than CREATE (issue 16; a CREATE approval reads as before): what approving does, to which target. */
   action?: string;
   situation?: string | null;
   targetId?: string | null;
 }
+
+export interface EarlierDecision {
+  processInstanceId: string;
+  decision: string;
+  decidedBy: string | null;
+  decidedAt: string | null;
+  outcome: string | null;
+  outcomeMessage: string | null;
+  comment: string | null;
+  /** That request's snapshot (what its approver was shown). */
+  target: Record<string, unknown> | null;
+}
+
+export const EARLIER_LIMIT = 10;
 
 /** pending while approved and not yet run; null while undecided or when rejected. */
 const outcomeOf = (r: RequestState) => (r.decision === 'approved' ? r.outcome ?? 'pending' : null);
@@ -26,10 +45,11 @@ const outcomeOf = (r: RequestState) => (r.decision === 'approved' ? r.outcome ??
 async function view(q: Q, instanceId: number): Promise<{ req: RequestState; view: ApprovalView } | null> {
   const req = await readRequest(q, instanceId);
   if (!req) return null;
-  const all = req.sourceId !== null
-    ? (await requestsOfSources(q, req.mapping, [req.sourceId])).get(req.sourceId) ?? []
-    : req.targetId ? (await requestsOfTargets(q, req.mapping, [req.targetId])).get(req.targetId) ?? [] : [];
-  const earlier = all.filter((r) => r.processInstanceId < instanceId && r.decision !== null);
+  const earlier = await earlierDecided(
+    q,
+    { mapping: req.mapping, sourceId: req.sourceId, targetId: req.targetId ?? null, linkQualifier: req.linkQualifier ?? 'default', before: instanceId },
+    EARLIER_LIMIT,
+  );
   return {
     req,
     view: {
@@ -38,7 +58,12 @@ async function view(q: Q, instanceId: number): Promise<{ req: RequestState; view
       sourceHash: req.sourceHash,
       target: req.target,
       roles: rolesOf(req.target),
-      earlierDecisions: earlier.map((r) => ({ decision: r.decision!, decidedBy: r.decidedBy, decidedAt: r.decidedAt, outcome: outcomeOf(r) })),
+      earlierDecisions: [...earlier].reverse().map((r) => ({ decision: r.decision!, decidedBy: r.decidedBy, decidedAt: r.decidedAt, outcome: outcomeOf(r) })),
+      earlier: earlier.map((r) => ({
+        processInstanceId: String(r.processInstanceId), decision: r.decision!, decidedBy: r.decidedBy, decidedAt: r.decidedAt, outcome: outcomeOf(r),
+        outcomeMessage: r.outcomeMessage, comment: r.comment ?? null, target: r.target,
+      })),
+      comment: req.comment ?? null,
       ...(req.action && req.action !== 'CREATE' ? { action: req.action, situation: req.situation ?? null, targetId: req.targetId ?? null } : {}),
     },
   };

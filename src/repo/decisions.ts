@@ -12,13 +12,15 @@ export interface DecisionRow {
   decision: 'approved' | 'rejected';
   decidedBy: string | null;
   decidedAt: string;
+  /** The decider's _comment (issue 17); null without one. */
+  comment?: string | null;
 }
 
 export async function insertDecision(q: Q, d: DecisionRow): Promise<void> {
   await q('decision')
     .insert({
       process_instance_id: d.processInstanceId, task_id: d.taskId, mapping: d.mapping, source_id: d.sourceId, source_hash: d.sourceHash,
-      recon_id: d.reconId, decision: d.decision, decided_by: d.decidedBy, decided_at: d.decidedAt,
+      recon_id: d.reconId, decision: d.decision, decided_by: d.decidedBy, decided_at: d.decidedAt, comment: d.comment ?? null,
     })
     .onConflict('process_instance_id')
     .ignore();
@@ -60,6 +62,8 @@ export interface RequestState extends RequestRow {
   decision: 'approved' | 'rejected' | null;
   decidedBy: string | null;
   decidedAt: string | null;
+  /** The decider's comment; null without one (or undecided). */
+  comment?: string | null;
   instanceStatus: string | null;
 }
 
@@ -92,7 +96,7 @@ function stateFromColumns(r: Record<string, unknown>): RequestState {
   const text = (v: unknown) => (v === null || v === undefined ? null : String(v));
   return {
     ...requestFromColumns(r), decision: text(r.decision) as RequestState['decision'], decidedBy: text(r.decided_by), decidedAt: text(r.decided_at),
-    instanceStatus: text(r.instance_status),
+    comment: text(r.comment), instanceStatus: text(r.instance_status),
   };
 }
 
@@ -100,7 +104,25 @@ function requestStates(q: Q) {
   return q('approval_request as r')
     .leftJoin('decision as d', 'd.process_instance_id', 'r.process_instance_id')
     .leftJoin('process_instance as pi', 'pi.id', 'r.process_instance_id')
-    .select('r.*', 'd.decision', 'd.decided_by', 'd.decided_at', 'pi.status as instance_status');
+    .select('r.*', 'd.decision', 'd.decided_by', 'd.decided_at', 'd.comment', 'pi.status as instance_status');
+}
+
+/**
+ * The newest decided requests of one source row (or, in the target phase, one target) of a mapping
+ * under one link qualifier, before an instance: index approval_request_earlier (or _target) walks
+ * them newest first and stops at `limit`.
+ */
+export async function earlierDecided(
+  q: Q,
+  of: { mapping: string; sourceId: string | null; targetId: string | null; linkQualifier: string; before: number },
+  limit: number,
+): Promise<RequestState[]> {
+  const qb = requestStates(q).whereNotNull('d.decision').where('r.mapping', of.mapping).where('r.link_qualifier', of.linkQualifier).where('r.process_instance_id', '<', of.before);
+  if (of.sourceId !== null) qb.where('r.source_id', of.sourceId);
+  else if (of.targetId !== null) qb.whereNull('r.source_id').where('r.target_id', of.targetId);
+  else return [];
+  const rows = await qb.orderBy('r.process_instance_id', 'desc').limit(limit);
+  return rows.map(stateFromColumns);
 }
 
 /** Every request (oldest first) per source id of a mapping under one link qualifier, with decisions: one query per 500 ids. */

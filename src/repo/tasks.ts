@@ -161,7 +161,7 @@ export interface TaskVisibility {
   groups: string[];
 }
 
-function restrictTo(qb: import('knex').Knex.QueryBuilder, userId: string, groups: string[], dialect: 'sqlite' | 'pg'): void {
+export function restrictTo(qb: import('knex').Knex.QueryBuilder, userId: string, groups: string[], dialect: 'sqlite' | 'pg'): void {
   // Candidates are stored as JSON arrays of strings: '"name"' cannot match inside a longer name.
   const contains = dialect === 'pg' ? 'strpos(??, ?) > 0' : 'instr(??, ?) > 0';
   qb.where((w) => {

@@ -44,7 +44,7 @@ export function taskRow(processInstanceId: number, definitionId: string, t: Open
 }
 
 /** Who finished the instance, for the hooks (the external task's lock is storeRun's own business). */
-function who({ externalTask: _held, ...by }: { taskId?: number; completedBy?: string; externalTask?: HeldExternalTask }): { taskId?: number; completedBy?: string } {
+function who({ externalTask: _held, ...by }: { taskId?: number; completedBy?: string; comment?: string | null; externalTask?: HeldExternalTask }): { taskId?: number; completedBy?: string; comment?: string | null } {
   return by;
 }
 
@@ -59,7 +59,7 @@ export async function storeRun(
   inst: instances.InstanceRow,
   def: LoadedDefinition,
   result: RunResult,
-  by: { taskId?: number; completedBy?: string; externalTask?: HeldExternalTask },
+  by: { taskId?: number; completedBy?: string; comment?: string | null; externalTask?: HeldExternalTask },
 ): Promise<instances.InstanceRow> {
   const now = rt.iso();
   let changes: Partial<instances.InstanceRow>;

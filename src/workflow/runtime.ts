@@ -17,6 +17,7 @@ import type { Db } from '../repo/db';
 import type { Q } from '../repo/dialect';
 import { callReturnJob } from './calledInstances';
 import { continueJob } from './continuation';
+import { bulkCompleteJob, cancelBulkCompletion, DEFAULT_BULK_BATCH, readBulkCompletion, startBulkCompletion, type BulkDetail, type BulkView } from './bulkCompletion';
 import { listWaiting, trigger, type WaitingSubscription } from './executionTrigger';
 import { correlateMessage, type Correlated, type MessageCorrelation } from './messageCorrelation';
 import { broadcastSignal, type Broadcasted, type SignalBroadcast } from './signalBroadcast';
@@ -32,6 +33,8 @@ import * as tasks from './tasks';
 import { fireDue, fireTimers, waitingTimers } from './timerRuns';
 
 export type { StartManyOptions, StartRequest, StartResult } from './instanceStarts';
+export type { BulkDetail, BulkView } from './bulkCompletion';
+export { BULK_COMPLETE_TOPIC, recordDeadBulk } from './bulkCompletion';
 export type { InstanceRow, InstanceStatus } from './instances';
 export type { EndedEvent, FinishedEvent, RuntimeHooks } from './runtimeContext';
 export type { TaskRow, TaskWithForm } from './tasks';
@@ -47,6 +50,7 @@ export class WorkflowRuntime {
     const now = () => (runOptions.now ?? Date.now)();
     this.rt = { db, definitions, log, hooks, runOptions, pool: new EnginePool(runOptions.engineThreads ?? defaultPoolSize()), now, iso: () => new Date(now()).toISOString() };
     this.continueJob = continueJob(this.rt);
+    this.bulkCompleteJob = bulkCompleteJob(this.rt, () => this.bulkBatchSize);
     this.callReturnJob = callReturnJob(this.rt);
     this.externalTasks = new ExternalTaskService(this.rt);
   }
@@ -119,6 +123,29 @@ export class WorkflowRuntime {
   /** Completes a task exactly once: the loser of a race gets a Conflict (or NotFound once the task is gone). */
   complete(taskId: number, submitted: Record<string, unknown>, p: Principal): Promise<instances.InstanceRow> {
     return complete(this.rt, taskId, submitted, p);
+  }
+
+  // --- bulk completion by query (bulkCompletion.ts) ---
+
+  /** Tasks one job of a bulk completion completes in its transaction (tests make it small). */
+  bulkBatchSize = DEFAULT_BULK_BATCH;
+
+  /** The job handler of workflow.bulkComplete (registered in src/wiring.ts). */
+  readonly bulkCompleteJob: JobHandler;
+
+  /** Starts completing every task the caller may work on that matches the filter; InvalidInput when none does. */
+  startBulkCompletion(filter: Filter, p: Principal, values: Record<string, unknown>): Promise<BulkView> {
+    return startBulkCompletion(this.rt, filter, p, values);
+  }
+
+  /** A bulk operation with its failures (at most 100 listed); NotFound unless the caller started it or is an administrator. */
+  readBulkCompletion(id: number, p: Principal): Promise<BulkDetail> {
+    return readBulkCompletion(this.rt, id, p);
+  }
+
+  /** Stops a bulk operation before its next task; an ended one is answered as it is. */
+  cancelBulkCompletion(id: number, p: Principal): Promise<BulkDetail> {
+    return cancelBulkCompletion(this.rt, id, p);
   }
 
   /** Claim: sets the assignee when the task has none (or already has this one). */

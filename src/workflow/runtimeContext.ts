@@ -17,6 +17,8 @@ export interface FinishedEvent {
   /** The task whose completion finished the instance, and who completed it. */
   taskId?: number;
   completedBy?: string;
+  /** The completer's _comment (at most 2000 characters), stored with an approval's decision. */
+  comment?: string | null;
 }
 
 /** The former name of FinishedEvent (it also covers failed instances). */

@@ -91,6 +91,8 @@ describe('approvals are bound to what was shown', () => {
       target: { _id: 'carol', userName: 'carol', givenName: 'carol', sn: 'Test', mail: 'carol@example.com', telephoneNumber: '1234567', description: 'Created By CSV', authzRoles: [{ _ref: AUTHORIZED }] },
       roles: [AUTHORIZED],
       earlierDecisions: [],
+      earlier: [],
+      comment: null,
     });
     const firstHash = read.body.approval.sourceHash;
     // What one waiting approval stores (instance, task, snapshot) stays within 2 KB.

@@ -45,7 +45,7 @@ function assemble(fragments: Fragment[]): OpenApiDocument {
     // Two fragments claiming one path or schema name would silently replace each other.
     for (const [p, item] of Object.entries(f.paths)) {
       if (paths[p]) throw new Error(`OpenAPI: path ${p} is described twice`);
-      paths[p] = withCsrfRefusal(withStandardErrors(item as Record<string, unknown>));
+      paths[p] = withNotModified(withCsrfRefusal(withStandardErrors(item as Record<string, unknown>)));
     }
     for (const [name, s] of Object.entries(f.schemas)) {
       if (schemas[name]) throw new Error(`OpenAPI: schema ${name} is described twice`);
@@ -87,6 +87,20 @@ function withStandardErrors(item: Record<string, unknown>): Record<string, unkno
     out[m] = { ...op, responses };
   }
   return out;
+}
+
+/**
+ * Every JSON read under /openidm may answer 304 to an If-None-Match naming its ETag (the answer's
+ * own revision, or the weak hash of its body: src/api/conditionalGet.ts). Added here once.
+ */
+function withNotModified(item: Record<string, unknown>): Record<string, unknown> {
+  const op = item.get as { responses: Record<string, { content?: Record<string, unknown> }> } | undefined;
+  if (item.servers || !op || op.responses[304] || !op.responses[200]?.content?.['application/json']) return item;
+  const notModified = {
+    description: 'Not Modified: If-None-Match names the current ETag (W/"<hash of the body>", or the resource\'s own revision where it has one); no body',
+    headers: { ETag: { schema: { type: 'string' } } },
+  };
+  return { ...item, get: { ...op, responses: { ...op.responses, 304: notModified } } };
 }
 
 function withCsrfRefusal(item: Record<string, unknown>): Record<string, unknown> {

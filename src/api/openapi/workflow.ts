@@ -117,6 +117,36 @@ export const paths = {
       responses: { 200: json(queryResult(s('Task')), 'The tasks') },
       errors: [400],
     }),
+    post: op({
+      summary: 'Complete every task the caller may work on that matches _queryFilter now, with the same values (a durable bulk operation; its progress at workflow/bulk/{id})',
+      description:
+        'The ids of the matching tasks are fixed by this request (a task opened later is not included); each is completed as a single completion would be (its form checked, as the caller), a batch at a time through the job queue. A task completed meanwhile by someone else counts as failed ("already completed"). Values the first matching task refuses answer 400 at once; no matching task answers 400.',
+      tags: TAGS,
+      parameters: [action('complete'), { name: '_queryFilter', in: 'query', required: true, description: 'CREST filter on the open tasks (as the query)', schema: str }],
+      requestBody: {
+        required: false,
+        content: { 'application/json': { schema: { type: 'object', description: 'The form values, and an optional _comment (at most 2000 characters) stored with each decision', additionalProperties: true } } },
+      },
+      responses: { 202: { ...json(s('BulkOperation'), 'Started'), headers: { Location: { schema: str, description: '/openidm/workflow/bulk/{_id}' } } } },
+      errors: [400, 403],
+      jsonBody: true,
+    }),
+  },
+  '/workflow/bulk/{id}': {
+    parameters: [pathId('id', 'The bulk operation id')],
+    get: op({
+      summary: 'A bulk operation: its state, exact counts and the first 100 failures (its starter or an administrator)',
+      tags: TAGS,
+      responses: { 200: json(s('BulkOperationDetail'), 'The operation') },
+      errors: [400, 404],
+    }),
+    post: op({
+      summary: 'Cancel a bulk operation: it stops before its next task (the tasks not reached stay open); an ended one answers its state unchanged',
+      tags: TAGS,
+      parameters: [action('cancel')],
+      responses: { 200: json(s('BulkOperationDetail'), 'The operation after the cancel') },
+      errors: [400, 404],
+    }),
   },
   '/workflow/taskinstance/{id}': {
     parameters: [pathId('id', 'The task id')],
@@ -155,7 +185,8 @@ export const paths = {
           'application/json': {
             schema: {
               type: 'object',
-              description: 'complete: the form values (a task with free variables: any variables); claim: {userId}',
+              description:
+                'complete: the form values (a task with free variables: any variables), and an optional _comment (a string of at most 2000 characters, neither a form field nor a process variable) stored with the decision of an approval; claim: {userId}',
               additionalProperties: true,
             },
           },
@@ -246,7 +277,29 @@ const approval = {
       additionalProperties: false,
       properties: { decision: str, decidedBy: strOrNull, decidedAt: strOrNull, outcome: strOrNull },
     },
+    description: 'The same approvals as `earlier`, oldest first, without their details',
   },
+  earlier: {
+    type: 'array',
+    maxItems: 10,
+    description: 'Up to 10 earlier decided approvals of the same mapping, source row (target, in the target phase) and link qualifier, newest first',
+    items: {
+      type: 'object',
+      required: ['processInstanceId', 'decision', 'decidedBy', 'decidedAt', 'outcome', 'outcomeMessage', 'comment', 'target'],
+      additionalProperties: false,
+      properties: {
+        processInstanceId: str,
+        decision: { enum: ['approved', 'rejected'] },
+        decidedBy: strOrNull,
+        decidedAt: strOrNull,
+        outcome: { type: ['string', 'null'], description: 'created | performed | superseded | failed; pending while approved and not yet run; null when rejected' },
+        outcomeMessage: strOrNull,
+        comment: strOrNull,
+        target: { type: ['object', 'null'], description: "That request's snapshot" },
+      },
+    },
+  },
+  comment: { type: ['string', 'null'], maxLength: 2000, description: "The decider's _comment, stored with the decision (null while undecided or without one)" },
 };
 
 /** Present only on approvals of another action than CREATE (issue 16). */
@@ -256,7 +309,32 @@ const approvalAction = {
   targetId: strOrNull,
 };
 
+const bulk = {
+  _id: str,
+  state: { enum: ['ACTIVE', 'SUCCESS', 'CANCELED', 'FAILED'], description: 'FAILED only when the operation itself broke (a batch that could not be done); a task that fails does not fail it' },
+  total: { type: 'integer', minimum: 1, description: 'The tasks matched when it was asked' },
+  processed: { type: 'integer', minimum: 0 },
+  succeeded: { type: 'integer', minimum: 0 },
+  failed: { type: 'integer', minimum: 0 },
+};
+
 export const schemas = {
+  BulkOperation: { type: 'object', required: Object.keys(bulk), additionalProperties: false, properties: bulk },
+  BulkOperationDetail: {
+    type: 'object',
+    required: [...Object.keys(bulk), 'failures', 'error'],
+    additionalProperties: false,
+    properties: {
+      ...bulk,
+      failures: {
+        type: 'array',
+        maxItems: 100,
+        description: 'The first 100 failed tasks in task order (failed counts them all)',
+        items: { type: 'object', required: ['taskId', 'message'], additionalProperties: false, properties: { taskId: str, message: str } },
+      },
+      error: { type: ['string', 'null'], description: 'Why the operation failed (state FAILED); null otherwise' },
+    },
+  },
   ProcessDefinition: { type: 'object', required: Object.keys(definition), additionalProperties: false, properties: definition },
   ProcessDefinitionDetail: {
     type: 'object',
