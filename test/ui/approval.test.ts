@@ -175,6 +175,10 @@ describe('approvals in the web UI', () => {
   it('says "denied" for a rejection', async () => {
     await openTask('scarter');
     await inbox.locator('#task-deny').click();
+    // Deny asks first.
+    await inbox.locator('#confirm-dialog').waitFor({ state: 'visible' });
+    expect(await inbox.locator('#confirm-text').textContent()).toContain('Evaluate request for scarter');
+    await inbox.locator('#confirm-ok').click();
     await decisionLine('scarter').filter({ hasText: 'Evaluate request for scarter: denied' }).waitFor();
   });
 
