@@ -304,13 +304,90 @@ describe('the approver\'s inbox', () => {
     }
   });
 
+  it('shows a task started meanwhile without Refresh (the list polls)', async () => {
+    await p.goto(`${origin}/ui/`);
+    await p.locator('#task-list li').first().waitFor();
+    // The poll interval is read at sign-in: shorten it, then sign out and in again on this page.
+    await p.evaluate(() => { document.documentElement.dataset.pollMs = '300'; });
+    await p.locator('#sign-out').click();
+    await p.locator('#signin-username').fill('async.admin');
+    await p.locator('#signin-password').fill('Passw0rd');
+    await p.locator('#signin-submit').click();
+    await p.locator('#task-list li').first().waitFor();
+    const before = await range();
+    const started = await t.call('POST', '/workflow/processinstance?_action=create', {
+      headers: ADMIN, body: { _key: 'managedUserApproval', sourceId: 'zz.live', mapping: MAPPING, reconId: 'inbox-test' },
+    });
+    expect(started.status).toBe(201);
+    await p.locator('#task-list li[data-source-id="zz.live"]').waitFor({ timeout: 10_000 });
+    expect((await rowIds())[0]).toBe(await p.locator('#task-list li[data-source-id="zz.live"]').getAttribute('data-task-id'));
+    expect(await range()).not.toBe(before);
+    await p.evaluate(() => { delete document.documentElement.dataset.pollMs; });
+  });
+
+  it('renders earlier decisions in the newer shape (approval.earlier): comment and the changes since that request', async () => {
+    // The server's approval.earlier (issue 17) is rendered by approval.js; built here from the documented shape.
+    const out = await p.evaluate(`(async () => {
+      const m = await import('/ui/approval.js');
+      const el = document.createElement('div');
+      el.append(...[m.approvalPanel({
+        mapping: 'm', sourceId: 'x', roles: [], target: { userName: 'x', givenName: 'Ann', mail: 'new@example.com' },
+        earlier: [{ processInstanceId: '7', decision: 'rejected', decidedBy: 'bob', decidedAt: '2026-12-01T00:00:00Z', outcome: null, outcomeMessage: null,
+          comment: 'Not before HR says so', target: { userName: 'x', givenName: 'Ann', mail: 'old@example.com', sn: 'Gone' } }],
+      })].flat(Infinity).filter(Boolean));
+      return {
+        line: el.querySelector('[data-testid="earlier-decision"]').dataset.instanceId,
+        comment: el.querySelector('[data-testid="earlier-comment"]').textContent,
+        changes: [...el.querySelectorAll('[data-testid="earlier-changes"] li')].map((li) => li.textContent),
+      };
+    })()`);
+    expect(out).toEqual({ line: '7', comment: 'Not before HR says so', changes: ['Mail: old@example.com → new@example.com', 'Surname: Gone → (empty)'] });
+  });
+
+  it('follows a bulk approval by query with progress, Cancel and the failures (server answers routed to the documented contract)', async () => {
+    // The endpoint is the server helper's (issue 17); here its answers are played by the test, so the UI's part is checked alone.
+    const q = await ui.newPage(browser, problems);
+    const op = { _id: 'b1', state: 'ACTIVE', total: 4, processed: 0, succeeded: 0, failed: 0, failures: [] as { taskId: string; message: string }[] };
+    let canceled = false;
+    await q.route(/\/openidm\/workflow\/taskinstance\?_action=complete/, (r) => r.fulfill({ status: 202, contentType: 'application/json', body: JSON.stringify(op) }));
+    await q.route(/\/openidm\/workflow\/bulk\/b1\?_action=cancel/, (r) => {
+      canceled = true;
+      return r.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify({ ...op, processed: 2, succeeded: 1, failed: 1, state: 'ACTIVE' }) });
+    });
+    let reads = 0;
+    await q.route(/\/openidm\/workflow\/bulk\/b1$/, (r) => {
+      reads += 1;
+      const now = canceled
+        ? { ...op, state: 'CANCELED', processed: 2, succeeded: 1, failed: 1, failures: [{ taskId: '42', message: 'Task 42 was already completed' }] }
+        : { ...op, processed: 1, succeeded: 1 };
+      return r.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify(now) });
+    });
+    await ui.signIn(q, origin, '/ui/', 'async.admin', 'Passw0rd');
+    await q.locator('#task-list li').first().waitFor();
+    await q.locator('#approve-matching').click();
+    await q.locator('#confirm-ok').click();
+    await q.locator('#bulk-text').filter({ hasText: 'Approving… 1 of 4 processed: 1 approved, 0 failed.' }).waitFor();
+    expect(await q.evaluate(() => document.activeElement?.id)).toBe('bulk-text');
+    expect(await q.locator('#bulk-bar').evaluate((b) => [(b as HTMLProgressElement).value, (b as HTMLProgressElement).max])).toEqual([1, 4]);
+    expect(await q.locator('#approve-matching').isDisabled()).toBe(true);
+    await expectAccessible(q, 'bulk progress (1280)');
+    await q.locator('#bulk-cancel').click();
+    await q.locator('#bulk-progress[data-state="CANCELED"]').waitFor();
+    expect(await q.locator('#bulk-text').textContent()).toBe('Canceled: 2 of 4 processed: 1 approved, 1 failed. The other tasks are still waiting.');
+    expect(await q.locator('[data-testid="bulk-failure"]').allTextContents()).toEqual(['Task 42: Task 42 was already completed']);
+    expect(await q.locator('#bulk-cancel').isHidden()).toBe(true);
+    expect(reads).toBeGreaterThan(0);
+    await shotBoth(q, 'inbox-bulk-canceled');
+    await q.context().close();
+  });
+
   it('fits a 390 px phone: stacked, task first, no horizontal scroll, axe clean', async () => {
     await p.setViewportSize({ width: 390, height: 844 });
     await p.goto(`${origin}/ui/`);
     await p.locator('#task-list li').first().waitFor();
     await noSideScroll();
     await expectAccessible(p, 'task list (390)');
-    await p.locator('#task-list li [data-testid="task-open"]').first().click();
+    await p.locator('#task-list li[data-source-id^="user"] [data-testid="task-open"]').first().click();
     await p.locator('[data-testid="approval-panel"]').waitFor({ state: 'visible' });
     await noSideScroll();
     const [list, detail] = await Promise.all([p.locator('#tasks-section').boundingBox(), p.locator('#task-detail').boundingBox()]);
