@@ -837,7 +837,7 @@ function renderBulk(op) {
     ACTIVE: `Approving… ${counts}.`,
     SUCCESS: `Done: ${counts}. Accounts are created in the background; a failed creation shows as an incident in the admin console.`,
     CANCELED: `Canceled: ${counts}. The other tasks are still waiting.`,
-    FAILED: `Stopped by an error: ${counts}.${op.message ? ` ${op.message}` : ''}`,
+    FAILED: `Stopped by an error: ${counts}.${op.error ? ` ${op.error}` : ''} The other tasks are still waiting.`,
   }[op.state] || `${op.state}: ${counts}.`;
   const el = $('#bulk-text');
   el.textContent = text;
