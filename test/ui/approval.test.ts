@@ -174,6 +174,7 @@ describe('approvals in the web UI', () => {
 
   it('says "denied" for a rejection', async () => {
     await openTask('scarter');
+    await inbox.locator('#task-comment').fill('Not with an admin role');
     await inbox.locator('#task-deny').click();
     // Deny asks first.
     await inbox.locator('#confirm-dialog').waitFor({ state: 'visible' });
@@ -198,6 +199,14 @@ describe('approvals in the web UI', () => {
     expect(await earlier.count()).toBe(1);
     expect(await earlier.getAttribute('data-decision')).toBe('rejected');
     expect(await earlier.textContent()).toMatch(/^rejected by async\.admin on /);
+    // A server with approval.earlier (issue 17) also gives the decision's comment and that request's snapshot: the changes since are listed.
+    const approval = (await t.call('GET', `/workflow/taskinstance/${again._id}`, { headers: ASYNC_ADMIN })).body.approval;
+    if (Array.isArray(approval.earlier)) {
+      expect(await earlier.locator('[data-testid="earlier-comment"]').textContent()).toBe('Not with an admin role');
+      expect(await earlier.locator('[data-testid="earlier-changes"] li[data-attr="description"]').textContent()).toBe('Description: Created By CSV → Asked again after a change');
+    } else {
+      expect(await earlier.locator('[data-testid="earlier-changes"]').count()).toBe(0);
+    }
     expect(await inbox.locator('[data-testid="approval-attr"][data-attr="description"]').textContent()).toBe('Asked again after a change');
     await shotBoth(inbox, 'inbox-approval-asked-again');
     await inbox.locator('#task-close').click();
