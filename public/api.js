@@ -196,7 +196,7 @@ export async function followOutcome(processInstanceId, approved, onUpdate, delay
  * A GET that may answer 304: with `etag` it sends If-None-Match. Resolves to
  * { notModified: true } or { notModified: false, body, etag } (etag null when the server sends none).
  */
-export async function getIfChanged(path, etag) {
+export async function readIfChanged(path, etag) {
   const headers = { Accept: 'application/json', 'Accept-API-Version': 'resource=1.0', 'X-Requested-With': 'XMLHttpRequest' };
   if (etag) headers['If-None-Match'] = etag;
   let res;

@@ -908,15 +908,27 @@ function stopPolling() {
 
 async function poll() {
   if (!state.session || !state.pager || document.visibilityState !== 'visible' || state.bulkRunning || document.querySelector('dialog[open]')) return;
+  const p = state.pager;
+  const focus = document.activeElement && document.activeElement.closest('#task-list') ? 'keep' : 'none';
+  const before = focusedRowIndex();
+  if (typeof p.poll === 'function') {
+    // A shared Pager that re-reads with If-None-Match itself: true when the page changed.
+    if (!(await p.poll())) return;
+    renderTasks();
+    if (focus === 'keep') keepFocus(before.id, before.index);
+    markOpenRow();
+    fillNames(p.rows);
+    return;
+  }
   const url = pageUrl();
-  const r = await api.getIfChanged(url, state.etag);
+  const r = await api.readIfChanged(url, state.etag);
   if (r.notModified) return;
   state.etag = r.etag;
   const rows = (r.body && r.body.result) || [];
   const total = r.body && typeof r.body.totalPagedResults === 'number' ? r.body.totalPagedResults : -1;
-  const same = total === state.pager.total && rows.length === state.pager.rows.length && rows.every((t, i) => t._id === state.pager.rows[i]._id);
+  const same = total === p.total && rows.length === p.rows.length && rows.every((t, i) => t._id === p.rows[i]._id);
   if (same || pageUrl() !== url) return;
-  await loadTasks({ focus: document.activeElement && document.activeElement.closest('#task-list') ? 'keep' : 'none' });
+  await loadTasks({ focus });
   markOpenRow();
 }
 
