@@ -261,9 +261,10 @@ describe('approvals in the web UI', () => {
 
     // The instance view shows the decision's outcome from the history.
     await admin.locator('[data-testid="tab-incidents"]').click();
-    await row.locator('button.link').click();
+    // The instance link (by its label, which the console keeps across its layouts).
+    await row.locator('button[aria-label^="Process instance"]').click();
     await admin.locator('#diagram-meta').filter({ hasText: 'the account could not be created' }).waitFor();
-    await admin.locator('#diagram-close').click();
+    await admin.locator('#diagram-close, #detail-close').locator('visible=true').click();
 
     const answered = admin.waitForResponse((r) => r.url().includes(`/workflow/incident/${encodeURIComponent(incident._id)}?_action=retry`));
     const refreshed = answered.then(() => admin.waitForResponse((r) => r.request().method() === 'GET' && /\/workflow\/incident\?/.test(r.url())));
