@@ -189,6 +189,12 @@ describe('the approver\'s inbox', () => {
     await p.keyboard.press('k');
     expect((await active()).row).toBe(tasks[3]._id);
 
+    // Enter opens the focused row's task too; Escape goes back to the row.
+    await p.keyboard.press('Enter');
+    await p.locator('#task-detail').waitFor({ state: 'visible' });
+    expect((await active()).id).toBe('task-detail-title');
+    await p.keyboard.press('Escape');
+    expect((await active()).row).toBe(tasks[3]._id);
     // o opens the row's task, and focus goes into it.
     await p.keyboard.press('o');
     await p.locator('#task-detail').waitFor({ state: 'visible' });
@@ -268,6 +274,14 @@ describe('the approver\'s inbox', () => {
     expect((await active()).id).toBe('task-detail-title');
     await p.goto(`${origin}/ui/#/task/999999999`);
     await p.locator('#task-message').filter({ hasText: 'Task 999999999 cannot be opened' }).waitFor();
+    // The same on a fresh load of the link, signed in already.
+    await p.reload();
+    await p.locator('#task-message').filter({ hasText: 'Task 999999999 cannot be opened' }).waitFor();
+    expect((await active()).id).toBe('task-detail-title');
+    // Escape closes it; the link is gone from the address bar.
+    await p.keyboard.press('Escape');
+    await p.locator('#task-detail').waitFor({ state: 'hidden' });
+    expect(new URL(p.url()).hash).toBe('');
   });
 
   it('asks before approving a selection, and approving "all matching" acts on the query or says it cannot', async () => {
