@@ -328,6 +328,8 @@ describe('the approver\'s inbox', () => {
     await p.locator('#signin-password').fill('Passw0rd');
     await p.locator('#signin-submit').click();
     await p.locator('#task-list li').first().waitFor();
+    // Signed in without a deep link: focus is on the first row.
+    await eventually(async () => (await active()).row === (await rowIds())[0], 5_000, 'focus on the first row');
     const before = await range();
     const started = await t.call('POST', '/workflow/processinstance?_action=create', {
       headers: ADMIN, body: { _key: 'managedUserApproval', sourceId: 'zz.live', mapping: MAPPING, reconId: 'inbox-test' },
