@@ -189,3 +189,48 @@ export async function followOutcome(processInstanceId, approved, onUpdate, delay
   }
   return out;
 }
+
+// ---------- inbox ----------
+
+/**
+ * A GET that may answer 304: with `etag` it sends If-None-Match. Resolves to
+ * { notModified: true } or { notModified: false, body, etag } (etag null when the server sends none).
+ */
+export async function readIfChanged(path, etag) {
+  const headers = { Accept: 'application/json', 'Accept-API-Version': 'resource=1.0', 'X-Requested-With': 'XMLHttpRequest' };
+  if (etag) headers['If-None-Match'] = etag;
+  let res;
+  try {
+    res = await fetch(BASE + path, { headers, credentials: 'same-origin', cache: 'no-store' });
+  } catch {
+    throw new ApiError(0, null);
+  }
+  if (res.status === 304) return { notModified: true };
+  const text = await res.text();
+  let parsed = null;
+  try {
+    parsed = text ? JSON.parse(text) : null;
+  } catch {
+    parsed = null;
+  }
+  if (!res.ok) throw new ApiError(res.status, parsed);
+  return { notModified: false, body: parsed, etag: res.headers.get('ETag') };
+}
+
+/** Whether an error means the server has no such endpoint (an older server): 404, 405 or 501 with no CREST message of a missing resource. */
+export const isMissingEndpoint = (e) => e instanceof ApiError && (e.status === 405 || e.status === 501 || e.status === 404);
+
+/** Completes every task matching `filter` with `values` on the server; resolves to the bulk operation {_id, state, total, processed, succeeded, failed}. */
+export const completeMatching = (filter, values) => post(`/workflow/taskinstance${qs({ _action: 'complete', _queryFilter: filter })}`, values);
+
+/** One bulk operation: the same shape plus failures [{taskId, message}]. */
+export const readBulk = (id) => get(`/workflow/bulk/${encodeURIComponent(id)}`);
+
+export const cancelBulk = (id) => post(`/workflow/bulk/${encodeURIComponent(id)}?_action=cancel`);
+
+/** A display name for an approval's target (the user it creates): displayName, else given name and surname, else the user name. */
+export function personName(target) {
+  if (!target || typeof target !== 'object') return '';
+  const s = (v) => (typeof v === 'string' ? v.trim() : '');
+  return s(target.displayName) || [s(target.givenName), s(target.sn)].filter(Boolean).join(' ') || s(target.userName);
+}

@@ -40,11 +40,44 @@ function attributeRows(target) {
   });
 }
 
-function decisionLine(d) {
+/** "mail: a@example.com → b@example.com" for each attribute that differs between an earlier request's target and this one. */
+export function targetChanges(before, now) {
+  if (!before || typeof before !== 'object' || !now || typeof now !== 'object') return [];
+  const keys = [...new Set([...Object.keys(before), ...Object.keys(now)])];
+  return keys.flatMap((k) => {
+    const a = valueText(before[k]);
+    const b = valueText(now[k]);
+    return a === b ? [] : [{ key: k, before: a, after: b }];
+  });
+}
+
+function decisionLine(d, target) {
   const who = d.decidedBy ? ` by ${d.decidedBy}` : '';
   const when = d.decidedAt ? ` on ${fmtDate(d.decidedAt)}` : '';
   const outcome = d.outcome ? ` — ${d.outcome}${d.outcomeMessage ? `: ${d.outcomeMessage}` : ''}` : '';
-  return h('li', { dataset: { testid: 'earlier-decision', decision: d.decision || '' } }, `${d.decision || 'undecided'}${who}${when}${outcome}`);
+  // Only the newer shape (approval.earlier) carries the earlier request's target; without it, no changes can be named.
+  const changes = d.target && typeof d.target === 'object' ? targetChanges(d.target, target) : null;
+  return h('li', { dataset: { testid: 'earlier-decision', decision: d.decision || '', instanceId: d.processInstanceId || '' } },
+    `${d.decision || 'undecided'}${who}${when}${outcome}`,
+    d.comment ? h('q', { class: 'comment', 'data-testid': 'earlier-comment' }, d.comment) : null,
+    changes === null ? null
+      : changes.length
+        ? h('ul', { class: 'changes', 'data-testid': 'earlier-changes', 'aria-label': 'Changes since that request' },
+          changes.map((c) => h('li', { dataset: { attr: c.key } }, `${LABELS[c.key] || c.key}: ${c.before ?? '(empty)'} → ${c.after ?? '(empty)'}`)))
+        : h('p', { class: 'muted small', 'data-testid': 'earlier-changes' }, 'Nothing changed since that request.'));
+}
+
+/** Earlier decisions on the same row: approval.earlier (newest first, with comments and targets) or the older earlierDecisions. */
+function earlierOf(approval) {
+  if (Array.isArray(approval.earlier)) return approval.earlier;
+  return Array.isArray(approval.earlierDecisions) ? approval.earlierDecisions : [];
+}
+
+function earlierList(approval, title) {
+  const earlier = earlierOf(approval);
+  if (!earlier.length) return null;
+  const target = approval.target && typeof approval.target === 'object' ? approval.target : {};
+  return [h('h4', {}, title), h('ul', { class: 'decisions', 'data-testid': 'earlier-decisions' }, earlier.map((d) => decisionLine(d, target)))];
 }
 
 /** What approving does, for an approval of another action than CREATE (issue 16): heading and explanation. */
@@ -58,7 +91,6 @@ const ACTION_TEXT = {
 function actionPanel(approval) {
   const target = approval.target && typeof approval.target === 'object' ? approval.target : null;
   const [title, what] = ACTION_TEXT[approval.action] || [`Approving performs ${approval.action}`, `Approving performs ${approval.action}`];
-  const earlier = Array.isArray(approval.earlierDecisions) ? approval.earlierDecisions : [];
   return [
     h('h3', { id: 'approval-title', dataset: { testid: 'approval-action', action: approval.action } }, title),
     h('p', { class: 'muted small' },
@@ -67,7 +99,7 @@ function actionPanel(approval) {
       approval.sourceId ? `, source row ${approval.sourceId}` : ', no source row', approval.mapping ? ` (mapping ${approval.mapping})` : '',
       '. If the situation has changed when the approval is carried out, nothing is done and the failure is shown as an incident.'),
     target ? h('dl', { class: 'meta', 'data-testid': 'approval-attrs' }, attributeRows(target)) : h('p', { class: 'muted' }, 'No target.'),
-    earlier.length ? [h('h4', {}, 'Earlier decisions'), h('ul', { class: 'decisions', 'data-testid': 'earlier-decisions' }, earlier.map(decisionLine))] : null,
+    earlierList(approval, 'Earlier decisions'),
   ];
 }
 
@@ -78,7 +110,6 @@ export function approvalPanel(approval) {
   const target = approval.target && typeof approval.target === 'object' ? approval.target : {};
   const roles = approvalRoles(approval);
   const admins = roles.filter(isAdminRole);
-  const earlier = Array.isArray(approval.earlierDecisions) ? approval.earlierDecisions : [];
   return [
     h('h3', { id: 'approval-title' }, 'This is the user that will be created'),
     h('p', { class: 'muted small' },
@@ -94,6 +125,6 @@ export function approvalPanel(approval) {
     roles.length
       ? h('ul', { class: 'roles', 'data-testid': 'approval-roles', 'aria-label': 'Roles the account gets' }, roles.map(roleBadge))
       : h('p', { class: 'muted', 'data-testid': 'approval-roles' }, 'No roles.'),
-    earlier.length ? [h('h4', {}, 'Earlier decisions on this row'), h('ul', { class: 'decisions', 'data-testid': 'earlier-decisions' }, earlier.map(decisionLine))] : null,
+    earlierList(approval, 'Earlier decisions on this row'),
   ];
 }

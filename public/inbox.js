@@ -1,22 +1,37 @@
-// The end-user inbox at /ui/: sign in, list my tasks, open one and complete its form.
-// Forms are rendered from the task's form (its fields with labels and types), so a field added in the modeler shows up
-// here without UI code; an enum with the values true/false becomes Approve / Deny buttons.
+// The end-user inbox at /ui/: sign in, page through my tasks (server-side: filter, newest first,
+// totals), open one beside the list and complete its form; approve a page's selection or every
+// task matching the search (server-side, with progress and Cancel); keyboard shortcuts; deep links.
+// Forms are rendered from the task's form (its fields with labels and types), so a field added in the
+// modeler shows up here without UI code; an enum with the values true/false becomes Approve / Deny.
 import * as api from '/api.js';
 import { $, age, busy, fmtDate, h, replace, show, status } from '/dom.js';
+import { Pager, renderPager } from '/pager.js';
 import { submitSignIn } from '/signin.js';
 import { approvalPanel } from '/ui/approval.js';
 
-const DEFAULT_SOURCE = 'system/csvfile/account';
+const PAGE_SIZE = 50;
+/** Newest first: ids grow with creation, and unlike createTime they never tie. */
+const SORT = '-_id';
+/** How often the open list asks whether it changed (with If-None-Match when the server sends an ETag). */
+const POLL_MS = 15_000;
+const MAX_COMMENT = 2000;
 
 const state = {
   session: null,
-  tasks: [],
+  /** @type {Pager|null} */
+  pager: null,
+  search: '',
   selected: new Set(),
-  /** sourceId → source row, or null when not readable. */
-  sources: new Map(),
-  /** mapping name → source resource path, from config/sync (admins only). */
-  mappingSources: null,
+  /** task id → Promise of its full read (snapshot, form), for the person's name in the row; null when unreadable. */
+  reads: new Map(),
+  /** The row the keyboard is on (a task id), kept across re-renders. */
+  activeId: null,
   current: null,
+  /** The server answered the bulk-by-query action as missing: the control stays hidden. */
+  noBulk: false,
+  bulkRunning: false,
+  pollTimer: null,
+  etag: null,
 };
 
 // ---------- session ----------
@@ -26,15 +41,25 @@ async function init() {
   $('#sign-out').addEventListener('click', onSignOut);
   $('#refresh-tasks').addEventListener('click', () => {
     status($('#page-status'), '');
-    guard(loadTasks);
+    guard(() => loadTasks({ focus: 'keep' }));
+  });
+  $('#task-search-form').addEventListener('submit', (e) => {
+    e.preventDefault();
+    guard(() => search($('#task-search').value));
   });
   $('#select-all').addEventListener('change', onSelectAll);
   $('#approve-selected').addEventListener('click', (e) => guard(async () => {
     await busy(e.currentTarget, approveSelected);
     updateSelection(); // busy() re-enabled the button; the selection is empty now
   }));
-  $('#task-close').addEventListener('click', closeTask);
+  $('#approve-matching').addEventListener('click', () => guard(approveMatching));
+  $('#bulk-cancel').addEventListener('click', () => guard(cancelBulk));
+  $('#task-close').addEventListener('click', () => closeTask());
   $('#task-form').addEventListener('submit', (e) => e.preventDefault());
+  $('#help-open').addEventListener('click', toggleHelp);
+  $('#help-dialog').addEventListener('close', () => state.helpReturn?.focus());
+  document.addEventListener('keydown', onKey);
+  window.addEventListener('hashchange', () => { if (state.session) guard(followHash); });
   try {
     const s = await api.currentSession();
     if (s) await enter(s);
@@ -46,25 +71,33 @@ async function init() {
 
 function showSignIn(message) {
   state.session = null;
+  stopPolling();
   show($('#whoami'), false);
-  show($('#tasks-section'), false);
-  show($('#task-detail'), false);
+  show($('#inbox'), false);
   show($('#signin-section'));
   status($('#signin-error'), message || '', 'error');
+  // The hash (a deep link to a task) stays in the address bar: it is opened once signed in.
   $('#signin-username').focus();
 }
 
 async function enter(session) {
   state.session = session;
-  state.sources.clear();
-  state.mappingSources = null;
+  state.reads.clear();
+  state.selected.clear();
+  state.search = '';
+  $('#task-search').value = '';
   status($('#page-status'), '');
   $('#whoami-name').textContent = session.authenticationId;
   show($('#admin-link'), api.isAdmin(session));
   show($('#whoami'));
   show($('#signin-section'), false);
-  show($('#tasks-section'));
-  await guard(loadTasks);
+  show($('#inbox'));
+  state.pager = new Pager('/workflow/taskinstance', { pageSize: PAGE_SIZE, sortKeys: SORT, filter: listFilter() });
+  await guard(async () => {
+    await loadTasks({ focus: linkedTaskId() ? 'none' : 'first' });
+    if (linkedTaskId()) await followHash();
+  });
+  startPolling();
 }
 
 async function onSignOut() {
@@ -73,10 +106,12 @@ async function onSignOut() {
   } catch {
     /* the cookie is gone either way once the server answers; show the form regardless */
   }
+  closeTask({ focus: false });
   replace($('#task-list'));
   replace($('#bulk-results'));
   replace($('#decision-results'));
   show($('#decision-results'), false);
+  history.replaceState(null, '', location.pathname);
   showSignIn();
 }
 
@@ -92,27 +127,69 @@ async function guard(fn) {
 
 // ---------- the task list ----------
 
-function taskQuery() {
-  // An administrator can see every task: "my" tasks are those assigned to me or to nobody.
+/** An administrator can see every task: "my" tasks are those assigned to me or to nobody. Others see theirs (the server restricts). */
+function baseFilter() {
   if (!api.isAdmin(state.session)) return 'true';
   return `assignee eq ${api.filterString(state.session.authenticationId)} or !(assignee pr)`;
 }
 
-async function loadTasks() {
-  const res = await api.get('/workflow/taskinstance' + api.qs({ _queryFilter: taskQuery(), _pageSize: 200 }));
-  state.tasks = res.result || [];
-  const ids = new Set(state.tasks.map((t) => t._id));
-  for (const id of state.selected) if (!ids.has(id)) state.selected.delete(id);
+/**
+ * The search box as a _queryFilter on what tasks can be filtered on (src/repo/tasks.ts taskResolver):
+ * the request's source row id (the person's user name in the sample), the task's name and description,
+ * or its id. "co" is case-sensitive on both backends.
+ */
+function searchFilter(text) {
+  const t = text.trim();
+  if (!t) return null;
+  const s = api.filterString(t);
+  const parts = [`processVariables/sourceId co ${s}`, `name co ${s}`, `description co ${s}`];
+  if (/^\d{1,15}$/.test(t)) parts.push(`_id eq ${t}`);
+  return parts.join(' or ');
+}
+
+function listFilter() {
+  const base = baseFilter();
+  const found = searchFilter(state.search);
+  if (!found) return base;
+  return base === 'true' ? found : `(${base}) and (${found})`;
+}
+
+async function search(text) {
+  state.search = text;
+  state.selected.clear();
+  state.pager.reset({ filter: listFilter() });
+  await loadTasks({ focus: 'none' });
+}
+
+/**
+ * Reads the pager's current page and shows it. focus: 'first' (first row, or the heading when empty),
+ * 'keep' (the row that had focus, else the one now at its place), or 'none'.
+ */
+async function loadTasks({ focus = 'none', preferId = null } = {}) {
+  const before = focusedRowIndex();
+  await state.pager.load();
   renderTasks();
-  // Source rows load after the list is visible; each row fills in when its row arrives.
-  await Promise.all(state.tasks.map((t) => fillRequester(t)));
+  if (focus === 'first') focusRow(state.pager.rows[0]?._id ?? null);
+  else if (focus === 'keep' || preferId) keepFocus(preferId ?? before.id, before.index);
+  // Names come after the list is visible: each row fills in when its task's snapshot arrives.
+  fillNames(state.pager.rows);
 }
 
 function renderTasks() {
-  const list = $('#task-list');
-  replace(list, state.tasks.map(taskRow));
-  show($('#tasks-empty'), state.tasks.length === 0);
+  const rows = state.pager.rows;
+  const ids = new Set(rows.map((t) => t._id));
+  for (const id of state.selected) if (!ids.has(id)) state.selected.delete(id);
+  replace($('#task-list'), rows.map(taskRow));
+  show($('#tasks-empty'), rows.length === 0);
+  $('#tasks-empty').textContent = state.search ? `No tasks match “${state.search}”.` : 'No tasks are waiting for you.';
+  renderPager($('#task-pager'), state.pager, 'Tasks', () => {
+    renderTasks();
+    focusRow(state.pager.rows[0]?._id ?? null);
+    fillNames(state.pager.rows);
+  });
+  show($('#task-pager'), rows.length > 0 || state.pager.index > 0);
   updateSelection();
+  updateMatching();
 }
 
 function requesterId(task) {
@@ -120,22 +197,61 @@ function requesterId(task) {
   return typeof v.sourceId === 'string' ? v.sourceId : '';
 }
 
+/** What a row calls its task before its snapshot is read: the source row id, else the task's name and id. */
+const provisionalName = (task) => requesterId(task) || `${task.name || task.taskDefinitionKey} (task ${task._id})`;
+
 function taskRow(task) {
   const sourceId = requesterId(task);
-  const label = `${task.name || task.taskDefinitionKey}${sourceId ? ` for ${sourceId}` : ''}`;
-  return h('li', { class: 'task-row', dataset: { testid: 'task-row', taskId: task._id, sourceId } },
+  const openId = `open-${task._id}`;
+  const detailId = `row-detail-${task._id}`;
+  return h('li', { class: `task-row${state.current && state.current._id === task._id ? ' open' : ''}`, dataset: { testid: 'task-row', taskId: task._id, sourceId } },
     h('input', {
-      type: 'checkbox', class: 'task-select', 'data-testid': 'task-select', 'aria-label': `Select ${label}`,
+      type: 'checkbox', class: 'task-select', 'data-testid': 'task-select', 'aria-labelledby': `select-label-${task._id} ${openId}`,
       checked: state.selected.has(task._id),
       onchange: (e) => { toggleSelected(task._id, e.currentTarget.checked); },
     }),
+    h('span', { id: `select-label-${task._id}`, class: 'sr-only' }, 'Select'),
     h('div', { class: 'task-main' },
-      h('button', { type: 'button', class: 'link task-open', 'data-testid': 'task-open', onclick: () => guard(() => openTask(task._id)) }, task.name || task.taskDefinitionKey),
-      h('span', { class: 'requester', 'data-testid': 'task-requester' }, sourceId ? `Requester: ${sourceId}` : ''),
+      h('button', {
+        type: 'button', id: openId, class: 'link task-open', 'data-testid': 'task-open', 'aria-describedby': detailId,
+        'aria-current': state.current && state.current._id === task._id ? 'true' : null,
+        onfocus: () => { state.activeId = task._id; markActive(); },
+        onclick: () => guard(() => openTask(task._id)),
+      }, h('span', { class: 'person', 'data-testid': 'task-person' }, provisionalName(task))),
+      h('span', { id: detailId, class: 'requester', 'data-testid': 'task-requester' },
+        [task.name || task.taskDefinitionKey, sourceId ? `user ${sourceId}` : null].filter(Boolean).join(' · ')),
     ),
-    h('span', { class: 'muted small', title: fmtDate(task.createTime) }, task.createTime ? `created ${age(task.createTime)} ago` : '',
+    h('span', { class: 'muted small when', title: fmtDate(task.createTime) }, task.createTime ? `created ${age(task.createTime)} ago` : '',
       task.dueDate ? ` · due ${fmtDate(task.dueDate)}` : ''),
   );
+}
+
+const rowOf = (id) => (id === null || id === undefined ? null : document.querySelector(`#task-list li[data-task-id="${CSS.escape(String(id))}"]`));
+
+function markActive() {
+  for (const li of document.querySelectorAll('#task-list li.active')) li.classList.remove('active');
+  rowOf(state.activeId)?.classList.add('active');
+}
+
+/** Focuses a row's open button, or the list heading when there is no such row. */
+function focusRow(id) {
+  const btn = rowOf(id)?.querySelector('.task-open');
+  if (btn) btn.focus();
+  else $('#tasks-title').focus();
+}
+
+function focusedRowIndex() {
+  const li = document.activeElement && document.activeElement.closest ? document.activeElement.closest('#task-list li') : null;
+  if (!li) return { id: null, index: -1 };
+  return { id: li.dataset.taskId, index: [...li.parentElement.children].indexOf(li) };
+}
+
+/** After a re-render: focus the row `id`, else the row now at `index` (or the last), else the heading. */
+function keepFocus(id, index) {
+  if (id && rowOf(id)) return focusRow(id);
+  if (index < 0) return;
+  const rows = state.pager.rows;
+  focusRow(rows.length ? rows[Math.min(index, rows.length - 1)]._id : null);
 }
 
 function toggleSelected(id, on) {
@@ -146,66 +262,64 @@ function toggleSelected(id, on) {
 
 function onSelectAll(e) {
   const on = e.currentTarget.checked;
-  state.selected = new Set(on ? state.tasks.map((t) => t._id) : []);
+  state.selected = new Set(on ? state.pager.rows.map((t) => t._id) : []);
   for (const box of document.querySelectorAll('#task-list .task-select')) box.checked = on;
   updateSelection();
 }
 
 function updateSelection() {
   const n = state.selected.size;
+  const rows = state.pager ? state.pager.rows.length : 0;
   const btn = $('#approve-selected');
-  btn.disabled = n === 0;
+  btn.disabled = n === 0 || state.bulkRunning;
   btn.textContent = n ? `Approve selected (${n})` : 'Approve selected';
   const all = $('#select-all');
-  all.checked = n > 0 && n === state.tasks.length;
-  all.indeterminate = n > 0 && n < state.tasks.length;
+  all.checked = n > 0 && n === rows;
+  all.indeterminate = n > 0 && n < rows;
 }
 
-// ---------- requester (the source account) ----------
+/** "Approve all N matching": only when the query matches more than this page could show, and the server offers it. */
+function updateMatching() {
+  const btn = $('#approve-matching');
+  const total = state.pager ? state.pager.total : -1;
+  show(btn, !state.noBulk && total > 0);
+  btn.disabled = state.bulkRunning;
+  btn.textContent = `Approve all ${total.toLocaleString('en')} matching`;
+}
 
-async function sourcePathFor(mapping) {
-  if (!state.mappingSources) {
-    state.mappingSources = new Map();
-    try {
-      const cfg = await api.get('/config/sync');
-      for (const m of cfg.mappings || []) state.mappingSources.set(m.name, m.source);
-    } catch {
-      /* not an administrator, or no config endpoint: fall back to the sample's source */
-    }
+// ---------- the person each row is about ----------
+
+/** The task's full read (snapshot and form), cached; null when it cannot be read (gone, not mine). */
+function readTask(id) {
+  if (!state.reads.has(id)) {
+    const p = api.get(`/workflow/taskinstance/${encodeURIComponent(id)}`).catch((e) => {
+      state.reads.delete(id);
+      if (e instanceof api.ApiError && e.status === 401) throw e;
+      return null;
+    });
+    state.reads.set(id, p);
   }
-  return state.mappingSources.get(mapping) || DEFAULT_SOURCE;
+  return state.reads.get(id);
 }
 
-/** The source row, or null when it cannot be read (403 for non-admins, 404 once deleted). */
-async function sourceRow(task) {
-  const id = requesterId(task);
-  if (!id || !api.isAdmin(state.session)) return null;
-  if (!state.sources.has(id)) {
-    const load = (async () => {
+/** Names the person of each row from its request's snapshot, a few reads at a time. */
+async function fillNames(tasks) {
+  const queue = tasks.filter((t) => t.processVariables && (t.processVariables.sourceId || t.processVariables.targetId));
+  const worker = async () => {
+    while (queue.length) {
+      const t = queue.shift();
+      let read;
       try {
-        const path = await sourcePathFor((task.processVariables || {}).mapping);
-        return await api.get(`/${path}/${encodeURIComponent(id)}`);
-      } catch (e) {
-        if (e instanceof api.ApiError && e.status === 401) throw e;
-        return null;
+        read = await readTask(t._id);
+      } catch {
+        return; // a 401: the next action asks to sign in
       }
-    })();
-    state.sources.set(id, load);
-  }
-  return state.sources.get(id);
-}
-
-function describeSource(row) {
-  const name = [row.firstname, row.lastname].filter(Boolean).join(' ');
-  const roles = String(row.roles || '').split(',').map((r) => r.trim().replace(/^internal\/role\//, '')).filter(Boolean);
-  return [name, row.email ? `<${row.email}>` : '', roles.length ? `roles: ${roles.join(', ')}` : ''].filter(Boolean).join(' · ');
-}
-
-async function fillRequester(task) {
-  const row = await sourceRow(task);
-  if (!row) return;
-  const li = document.querySelector(`#task-list li[data-task-id="${CSS.escape(task._id)}"] .requester`);
-  if (li) li.textContent = `Requester: ${row.name || requesterId(task)} — ${describeSource(row)}`;
+      const name = read && read.approval ? api.personName(read.approval.target) : '';
+      const el = rowOf(t._id)?.querySelector('.person');
+      if (el && name) el.textContent = name === requesterId(t) || !requesterId(t) ? name : `${name} (${requesterId(t)})`;
+    }
+  };
+  await Promise.all([worker(), worker(), worker(), worker()]);
 }
 
 // ---------- one task ----------
@@ -216,55 +330,136 @@ const isDecision = (f) => {
   return keys.length === 2 && keys[0] === 'false' && keys[1] === 'true';
 };
 
-async function openTask(id) {
-  const task = await api.get(`/workflow/taskinstance/${encodeURIComponent(id)}`);
+const linkedTaskId = () => {
+  const m = /^#\/task\/(\d{1,15})$/.exec(location.hash);
+  return m ? m[1] : null;
+};
+
+async function followHash() {
+  const id = linkedTaskId();
+  if (id && (!state.current || state.current._id !== id)) await openTask(id);
+  else if (!id && state.current) closeTask();
+}
+
+function setHash(id) {
+  const url = id ? `${location.pathname}${location.search}#/task/${id}` : `${location.pathname}${location.search}`;
+  if (location.href.slice(location.origin.length) !== url) history.replaceState(null, '', url);
+}
+
+function showDetail(on) {
+  show($('#task-detail'), on);
+  $('#inbox').classList.toggle('has-detail', on);
+}
+
+async function openTask(id, { focus = true } = {}) {
+  id = String(id);
+  state.activeId = id;
+  let task;
+  try {
+    task = await api.get(`/workflow/taskinstance/${encodeURIComponent(id)}`);
+  } catch (e) {
+    if (e instanceof api.ApiError && e.status === 404) return showMissing(id);
+    throw e;
+  }
+  state.reads.set(id, Promise.resolve(task));
   state.current = task;
+  setHash(id);
   const props = (task.form || []).filter((f) => f.readable !== false);
   const decision = props.find(isDecision);
-  $('#task-detail-title').textContent = task.name || task.taskDefinitionKey;
+  const person = task.approval ? api.personName(task.approval.target) : '';
+  $('#task-detail-title').textContent = person ? `${task.name || task.taskDefinitionKey}: ${person}` : task.name || task.taskDefinitionKey;
+  const desc = $('#task-description');
+  desc.textContent = task.description || '';
+  show(desc, !!task.description);
   renderMeta(task);
-  await renderRequester(task, props);
+  renderRequester(task, props);
   renderApproval(task.approval);
   replace($('#task-fields'), props.filter((f) => f !== decision).map((f, i) => fieldFor(f, i)));
+  $('#task-comment').value = '';
+  show($('#task-comment-field'), !!decision);
   const question = $('#task-question');
   question.textContent = decision ? `${decision.name || decision._id}${decision.required ? ' *' : ''}` : '';
   show(question, !!decision);
   replace($('#task-actions'), decision ? decisionButtons(decision) : [h('button', { type: 'button', id: 'task-submit', class: 'primary', 'data-testid': 'task-submit', onclick: (e) => submit(e.currentTarget, null) }, 'Submit')]);
+  setFormEnabled(true);
+  show($('#task-form'));
   status($('#task-message'), '');
-  show($('#tasks-section'), false);
-  show($('#task-detail'));
+  showDetail(true);
+  markOpenRow();
+  if (focus) $('#task-detail-title').focus();
+}
+
+/** An unknown task, one completed by someone else, or one that is not mine: said so, and its row leaves the list. */
+function showMissing(id) {
+  state.current = null;
+  setHash(id);
+  $('#task-detail-title').textContent = `Task ${id}`;
+  replace($('#task-meta'));
+  replace($('#task-requester'));
+  show($('#task-description'), false);
+  renderApproval(null);
+  show($('#task-form'), false);
+  showDetail(true);
+  status($('#task-message'), `Task ${id} cannot be opened: it does not exist, someone else has completed it, or it is not assigned to you.`, 'error');
+  dropRow(id);
+  markOpenRow();
   $('#task-detail-title').focus();
+}
+
+function markOpenRow() {
+  for (const li of document.querySelectorAll('#task-list li')) {
+    const open = !!state.current && li.dataset.taskId === state.current._id;
+    li.classList.toggle('open', open);
+    const btn = li.querySelector('.task-open');
+    if (open) btn.setAttribute('aria-current', 'true');
+    else btn.removeAttribute('aria-current');
+  }
+}
+
+/** Takes a finished task's row out of the page (the total too) without a reload. */
+function dropRow(id) {
+  const p = state.pager;
+  if (!p) return;
+  const before = p.rows.length;
+  p.rows = p.rows.filter((t) => t._id !== String(id));
+  if (p.rows.length === before) return;
+  if (p.total > 0) p.total -= 1;
+  state.selected.delete(String(id));
+  rowOf(id)?.remove();
+  renderPager($('#task-pager'), p, 'Tasks', () => { renderTasks(); focusRow(p.rows[0]?._id ?? null); fillNames(p.rows); });
+  show($('#tasks-empty'), p.rows.length === 0);
+  updateSelection();
+  updateMatching();
 }
 
 function decisionButtons(decision) {
   const v = decision.type.values;
   return [
-    h('button', { type: 'button', id: 'task-approve', class: 'primary', 'data-testid': 'task-approve', onclick: (e) => submit(e.currentTarget, [decision._id, 'true']) }, `Approve${v.true && v.true !== 'Yes' ? ` (${v.true})` : ''}`),
-    h('button', { type: 'button', id: 'task-deny', class: 'danger', 'data-testid': 'task-deny', onclick: (e) => submit(e.currentTarget, [decision._id, 'false']) }, `Deny${v.false && v.false !== 'No' ? ` (${v.false})` : ''}`),
+    h('button', { type: 'button', id: 'task-approve', class: 'primary', 'data-testid': 'task-approve', 'aria-keyshortcuts': 'a', onclick: (e) => submit(e.currentTarget, [decision._id, 'true']) }, `Approve${v.true && v.true !== 'Yes' ? ` (${v.true})` : ''}`),
+    h('button', { type: 'button', id: 'task-deny', class: 'danger', 'data-testid': 'task-deny', 'aria-keyshortcuts': 'd', onclick: (e) => submit(e.currentTarget, [decision._id, 'false']) }, `Deny${v.false && v.false !== 'No' ? ` (${v.false})` : ''}`),
   ];
 }
 
 function renderMeta(task) {
   const rows = [
-    ['Task', `${task._id} (${task.taskDefinitionKey})`],
+    ['Task', `${task._id} (${task.name || task.taskDefinitionKey})`],
     ['Assignee', task.assignee || '(unassigned)'],
     ['Created', fmtDate(task.createTime)],
-    ['Due', task.dueDate ? fmtDate(task.dueDate) : ''],
+    ['Due', task.dueDate ? fmtDate(task.dueDate) : 'no due date'],
+    // Not every server says when the task escalates (the boundary timer); shown only when it does.
+    ['Escalates', task.escalationDeadline ? fmtDate(task.escalationDeadline) : ''],
     ['Priority', task.priority],
     ['Process', `${task.processDefinitionId} #${task.processInstanceId}`],
   ];
-  replace($('#task-meta'), rows.filter(([, v]) => v !== '' && v !== null && v !== undefined).flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, String(v))]));
+  replace($('#task-meta'), rows.filter(([, v]) => v !== '' && v !== null && v !== undefined)
+    .flatMap(([k, v]) => [h('dt', {}, k), h('dd', { dataset: { meta: k.toLowerCase() } }, String(v))]));
 }
 
-async function renderRequester(task, props) {
+function renderRequester(task, props) {
   const named = props.find((f) => f._id === 'requesterName');
   const id = (named && named.value) || requesterId(task);
-  // With a snapshot, the live source row is left out: it may differ from what approving creates.
-  const row = task.approval ? null : await sourceRow(task);
-  const items = [['Requester', id || '(unknown)']];
-  if (row) {
-    items.push(['Name', [row.firstname, row.lastname].filter(Boolean).join(' ')], ['Mail', row.email], ['Roles', row.roles]);
-  }
+  const t = task.approval && task.approval.target;
+  const items = [['Requester', id || '(unknown)'], ['Name', api.personName(t)], ['Mail', t && t.mail]];
   replace($('#task-requester'), items.filter(([, v]) => v).flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, String(v))]));
 }
 
@@ -328,7 +523,28 @@ function markInvalid(fieldId) {
   }
 }
 
+function setFormEnabled(on) {
+  for (const el of document.querySelectorAll('#task-form input, #task-form textarea, #task-form select, #task-form button')) {
+    if (on) {
+      if (el.dataset.lockedByStale) { el.disabled = false; delete el.dataset.lockedByStale; }
+    } else if (!el.disabled) {
+      el.disabled = true;
+      el.dataset.lockedByStale = 'true';
+    }
+  }
+}
+
+/** The id of the row after `id` on this page (or before it, when it is the last): where focus goes once `id` is done. */
+function neighbourId(id) {
+  const rows = state.pager.rows;
+  const i = rows.findIndex((t) => t._id === id);
+  if (i < 0) return rows[0]?._id ?? null;
+  return (rows[i + 1] || rows[i - 1] || {})._id ?? null;
+}
+
 async function submit(button, decision) {
+  const task = state.current;
+  if (!task) return;
   const values = formValues();
   if (decision) values[decision[0]] = decision[1];
   const missing = missingRequired(values, decision && decision[0]);
@@ -337,23 +553,45 @@ async function submit(button, decision) {
     return status($('#task-message'), `${missing.name || missing._id} is required.`, 'error');
   }
   markInvalid(null);
-  const task = state.current;
+  const comment = $('#task-comment').value.trim();
+  if (comment.length > MAX_COMMENT) {
+    $('#task-comment').focus();
+    return status($('#task-message'), `The comment is longer than ${MAX_COMMENT} characters.`, 'error');
+  }
+  if (decision && comment) values._comment = comment;
+  if (decision && decision[1] === 'false') {
+    const ok = await confirmDialog({ title: 'Deny this request?', text: `Deny ${label(task)}? No account is created, and the decision is recorded.`, ok: 'Deny', danger: true });
+    if (!ok) return button.focus();
+  }
+  const next = neighbourId(task._id);
   await busy(button, async () => {
     try {
       await api.post(`/workflow/taskinstance/${encodeURIComponent(task._id)}?_action=complete`, values);
-      closeTask();
-      // Not awaited: the outcome line updates itself while the approver goes on.
-      trackDecision(task, decision ? decision[1] === 'true' : null);
-      await guard(loadTasks);
     } catch (e) {
       if (e instanceof api.ApiError && e.status === 401) return showSignIn('Your session has ended. Please sign in again.');
-      if (e instanceof api.ApiError && (e.status === 404 || e.status === 409)) {
-        return status($('#task-message'), 'This task was already completed by someone else.', 'error');
-      }
+      if (e instanceof api.ApiError && (e.status === 404 || e.status === 409)) return staleTask(task);
       markInvalid(e.detail && e.detail.field);
-      status($('#task-message'), api.errorMessage(e), 'error');
+      return status($('#task-message'), api.errorMessage(e), 'error');
     }
+    state.reads.delete(task._id);
+    closeTask({ focus: false });
+    dropRow(task._id);
+    // Not awaited: the outcome line updates itself while the approver goes on.
+    trackDecision(task, decision ? decision[1] === 'true' : null, decision ? comment : '');
+    await guard(() => loadTasks({ preferId: next }));
+    focusRow(rowOf(next) ? next : state.pager.rows[0]?._id ?? null);
   });
+}
+
+/** Someone else completed the task meanwhile: the form is locked, the message says so, the row leaves the list. */
+function staleTask(task) {
+  state.current = null;
+  setFormEnabled(false);
+  // busy() gives the button back its state when it ends: mark it for the lock after that.
+  setTimeout(() => setFormEnabled(false), 0);
+  status($('#task-message'), 'This task was already completed by someone else (or is no longer yours): nothing was changed.', 'error');
+  dropRow(task._id);
+  $('#task-close').focus();
 }
 
 // ---------- what came of a decision ----------
@@ -365,33 +603,46 @@ const DECISIONS_SHOWN = 10;
 /**
  * Shows a completed task's outcome at the top of the list (newest first) and follows it: an approval reads "creating the account…"
  * until the instance history says created, superseded or failed (polled with backoff, bounded).
- * `approved` is true/false for an approve/deny decision, null for a plain form.
+ * `approved` is true/false for an approve/deny decision, null for a plain form. A comment the server did not keep is said so.
  */
-async function trackDecision(task, approved) {
+async function trackDecision(task, approved, comment) {
   const list = $('#decision-results');
   status($('#page-status'), '');
   const line = h('li', { dataset: { testid: 'decision-result', taskId: task._id, instanceId: task.processInstanceId || '' } });
   list.prepend(line);
   while (list.children.length > DECISIONS_SHOWN) list.lastElementChild.remove();
   show(list);
+  let note = null;
+  let last = null;
   const render = (out) => {
+    last = out;
     line.dataset.kind = out.kind;
     line.dataset.final = String(out.final);
     const again = !out.final && line.dataset.polling === 'done'
       ? h('button', { type: 'button', class: 'link', 'data-testid': 'decision-recheck', onclick: () => guard(() => follow()) }, 'Check again')
       : null;
-    replace(line, `${label(task)}: ${out.text}`, again ? [' ', again] : null);
+    replace(line, `${label(task)}: ${out.text}`, note ? [' ', h('span', { class: 'note', 'data-testid': 'comment-note' }, note)] : null, again ? [' ', again] : null);
   };
   const follow = async () => {
     line.dataset.polling = 'running';
-    let last = null;
     try {
-      last = await api.followOutcome(task.processInstanceId, true, (out) => { last = out; render(out); });
+      await api.followOutcome(task.processInstanceId, true, render);
     } finally {
       line.dataset.polling = 'done';
       if (last) render(last);
     }
   };
+  if (comment) {
+    // The comment goes with the decision; a server that does not keep comments must not let it look kept.
+    guard(async () => {
+      const hist = await api.get(`/workflow/processinstance/history/${encodeURIComponent(task.processInstanceId)}`).catch(() => null);
+      const a = hist && hist.approval;
+      if (!a) return;
+      note = a.comment === comment ? '(comment saved)' : 'Your comment was not saved by this server.';
+      line.dataset.comment = a.comment === comment ? 'saved' : 'lost';
+      if (last) render(last);
+    });
+  }
   if (approved === null) return render({ text: 'completed', kind: 'ok', final: true });
   if (!approved) return render(api.decisionOutcome(false, null));
   await guard(follow);
@@ -404,10 +655,93 @@ function renderApproval(approval) {
   show(panel, !!content);
 }
 
-function closeTask() {
+/** Closes the task pane; focus goes back to the row that was open (focus: false leaves it to the caller). */
+function closeTask({ focus = true } = {}) {
+  const was = state.current ? state.current._id : linkedTaskId();
   state.current = null;
-  show($('#task-detail'), false);
-  show($('#tasks-section'), !!state.session);
+  showDetail(false);
+  setHash(null);
+  markOpenRow();
+  if (focus && state.session) focusRow(rowOf(was) ? was : state.activeId);
+}
+
+// ---------- dialogs ----------
+
+/** A modal confirmation (Escape or Cancel: false). Focus starts on Cancel for a dangerous action, on OK otherwise, and returns after. */
+function confirmDialog({ title, text, ok, danger = false }) {
+  const dlg = $('#confirm-dialog');
+  const back = document.activeElement;
+  $('#confirm-title').textContent = title;
+  $('#confirm-text').textContent = text;
+  const okBtn = $('#confirm-ok');
+  okBtn.textContent = ok;
+  okBtn.className = danger ? 'danger' : 'primary';
+  dlg.returnValue = '';
+  dlg.showModal();
+  (danger ? $('#confirm-cancel') : okBtn).focus();
+  return new Promise((resolve) => {
+    dlg.addEventListener('close', () => {
+      const yes = dlg.returnValue === 'ok';
+      if (!yes && back && back.isConnected) back.focus();
+      resolve(yes);
+    }, { once: true });
+  });
+}
+
+function toggleHelp() {
+  const dlg = $('#help-dialog');
+  if (dlg.open) return dlg.close();
+  state.helpReturn = document.activeElement;
+  dlg.showModal();
+  $('#help-close').focus();
+}
+
+// ---------- keyboard ----------
+
+const isTyping = (el) => !!el && (el.isContentEditable || el.tagName === 'TEXTAREA' || el.tagName === 'SELECT'
+  || (el.tagName === 'INPUT' && !['checkbox', 'radio', 'button', 'submit', 'reset'].includes(el.type)));
+
+function onKey(e) {
+  if (!state.session || e.defaultPrevented || e.ctrlKey || e.metaKey || e.altKey) return;
+  if (isTyping(e.target)) return;
+  const open = document.querySelector('dialog[open]');
+  if (open) {
+    // A dialog closes on Escape by itself; ? also closes the help.
+    if (open.id === 'help-dialog' && e.key === '?') { e.preventDefault(); open.close(); }
+    return;
+  }
+  switch (e.key) {
+    case 'j': e.preventDefault(); return moveRow(1);
+    case 'k': e.preventDefault(); return moveRow(-1);
+    case 'o': e.preventDefault(); return state.activeId && guard(() => openTask(state.activeId));
+    case 'a': e.preventDefault(); return guard(() => decideByKey(true));
+    case 'd': e.preventDefault(); return guard(() => decideByKey(false));
+    case '/': e.preventDefault(); return $('#task-search').focus();
+    case '?': e.preventDefault(); return toggleHelp();
+    case 'Escape':
+      if (!$('#task-detail').hidden) { e.preventDefault(); closeTask(); }
+      return;
+    default:
+  }
+}
+
+function moveRow(step) {
+  const rows = state.pager ? state.pager.rows : [];
+  if (!rows.length) return;
+  let i = rows.findIndex((t) => t._id === state.activeId);
+  i = i < 0 ? (step > 0 ? 0 : rows.length - 1) : Math.max(0, Math.min(rows.length - 1, i + step));
+  focusRow(rows[i]._id);
+}
+
+/** a / d: on the open task, else on the row the keyboard is on (opened first, so its snapshot is seen). */
+async function decideByKey(approve) {
+  const inDetail = document.activeElement && document.activeElement.closest && document.activeElement.closest('#task-detail');
+  if (!(state.current && (inDetail || state.current._id === state.activeId))) {
+    if (!state.activeId) return;
+    await openTask(state.activeId, { focus: false });
+  }
+  const btn = $(approve ? '#task-approve' : '#task-deny');
+  if (btn && !btn.disabled && !$('#task-detail').hidden) btn.click();
 }
 
 // ---------- approve several ----------
@@ -428,10 +762,13 @@ async function approveOne(id) {
 }
 
 async function approveSelected() {
+  const chosen = state.pager.rows.filter((t) => state.selected.has(t._id));
+  if (!chosen.length) return;
+  const ok = await confirmDialog({ title: `Approve ${chosen.length} selected task${chosen.length === 1 ? '' : 's'}?`, text: `Each approval creates the account its request shows: ${chosen.map(provisionalName).slice(0, 5).join(', ')}${chosen.length > 5 ? ', …' : ''}.`, ok: `Approve ${chosen.length}` });
+  if (!ok) return;
   const results = $('#bulk-results');
   replace(results);
   show(results);
-  const chosen = state.tasks.filter((t) => state.selected.has(t._id));
   const approved = [];
   // One at a time: each completion starts work on the server, and the lines stay in order.
   for (const t of chosen) {
@@ -442,6 +779,8 @@ async function approveSelected() {
   }
   state.selected.clear();
   await loadTasks();
+  results.setAttribute('tabindex', '-1');
+  results.focus();
   // Then what each approval came to, side by side: a failed creation must not stay "approved".
   // Not awaited, so the button is free again while the outcomes arrive.
   for (const [t, line] of approved) {
@@ -451,6 +790,146 @@ async function approveSelected() {
       line.textContent = `${label(t)}: ${out.text}`;
     }));
   }
+}
+
+// ---------- approve every task the query matches (server-side) ----------
+
+async function approveMatching() {
+  const p = state.pager;
+  const total = p.total;
+  const first = p.rows[0];
+  if (!first || total <= 0) return;
+  // The completion values come from the first task's form: its approve/deny field set to approve.
+  const task = await readTask(first._id);
+  const decision = task && (task.form || []).find(isDecision);
+  if (!decision) return status($('#page-status'), 'These tasks have no approve/deny choice: open each to complete it.', 'error');
+  const what = state.search ? `every task matching “${state.search}”` : 'every task in your list';
+  const ok = await confirmDialog({
+    title: `Approve all ${total.toLocaleString('en')} matching tasks?`,
+    text: `This approves ${what}: ${total.toLocaleString('en')} tasks, not only the ${p.rows.length} on this page. Each approval creates the account its request shows. You can cancel while it runs; tasks approved by then stay approved.`,
+    ok: `Approve ${total.toLocaleString('en')}`,
+  });
+  if (!ok) return;
+  let op;
+  try {
+    op = await api.completeMatching(p.filter, { [decision._id]: 'true' });
+  } catch (e) {
+    if (api.isMissingEndpoint(e)) {
+      state.noBulk = true;
+      updateMatching();
+      $('#tasks-title').focus();
+      return status($('#page-status'), `This server cannot approve by query (HTTP ${e.status}): nothing was approved. Select the tasks of a page and use Approve selected.`, 'error');
+    }
+    throw e;
+  }
+  await followBulk(op);
+}
+
+const BULK_POLL_MS = 500;
+
+function renderBulk(op) {
+  const bar = $('#bulk-bar');
+  bar.max = Math.max(1, op.total || 0);
+  bar.value = op.processed || 0;
+  const n = (x) => Number(x || 0).toLocaleString('en');
+  const counts = `${n(op.processed)} of ${n(op.total)} processed: ${n(op.succeeded)} approved, ${n(op.failed)} failed`;
+  const text = {
+    ACTIVE: `Approving… ${counts}.`,
+    SUCCESS: `Done: ${counts}. Accounts are created in the background; a failed creation shows as an incident in the admin console.`,
+    CANCELED: `Canceled: ${counts}. The other tasks are still waiting.`,
+    FAILED: `Stopped by an error: ${counts}.${op.error ? ` ${op.error}` : ''} The other tasks are still waiting.`,
+  }[op.state] || `${op.state}: ${counts}.`;
+  const el = $('#bulk-text');
+  el.textContent = text;
+  const box = $('#bulk-progress');
+  box.dataset.state = op.state;
+  box.dataset.kind = op.state === 'SUCCESS' && !op.failed ? 'ok' : op.state === 'ACTIVE' ? 'info' : 'warn';
+  $('#bulk-cancel').hidden = op.state !== 'ACTIVE';
+  const failures = Array.isArray(op.failures) ? op.failures : [];
+  replace($('#bulk-failures'), failures.map((f) => h('li', { dataset: { kind: 'error', testid: 'bulk-failure', taskId: String(f.taskId) } }, `Task ${f.taskId}: ${f.message}`)));
+  show($('#bulk-failures'), failures.length > 0);
+}
+
+async function followBulk(op) {
+  state.bulk = op;
+  state.bulkRunning = true;
+  updateSelection();
+  updateMatching();
+  show($('#bulk-progress'));
+  renderBulk(op);
+  $('#bulk-text').setAttribute('tabindex', '-1');
+  $('#bulk-text').focus();
+  try {
+    while (op.state === 'ACTIVE') {
+      await new Promise((r) => setTimeout(r, BULK_POLL_MS));
+      op = await api.readBulk(op._id);
+      state.bulk = op;
+      renderBulk(op);
+    }
+  } finally {
+    state.bulkRunning = false;
+    state.reads.clear();
+    await guard(() => loadTasks());
+    if (document.activeElement === document.body) $('#bulk-text').focus();
+  }
+}
+
+async function cancelBulk() {
+  if (!state.bulk || state.bulk.state !== 'ACTIVE') return;
+  const btn = $('#bulk-cancel');
+  await busy(btn, async () => {
+    const op = await api.cancelBulk(state.bulk._id);
+    if (op && op.state) renderBulk(op);
+  });
+  $('#bulk-text').focus();
+}
+
+// ---------- live list (polling; 304 when the server answers ETags) ----------
+
+function pageUrl() {
+  const p = state.pager;
+  return p.path + api.qs({
+    _queryFilter: p.filter, _sortKeys: p.sortKeys, _pageSize: p.pageSize,
+    _pagedResultsCookie: p.cookies[p.index] ?? undefined, _totalPagedResultsPolicy: 'EXACT', _fields: p.fields,
+  });
+}
+
+function startPolling() {
+  stopPolling();
+  const ms = Number(document.documentElement.dataset.pollMs) || POLL_MS;
+  state.etag = null;
+  state.pollTimer = setInterval(() => { poll().catch(() => { /* the next poll or action reports it */ }); }, ms);
+}
+
+function stopPolling() {
+  if (state.pollTimer) clearInterval(state.pollTimer);
+  state.pollTimer = null;
+}
+
+async function poll() {
+  if (!state.session || !state.pager || document.visibilityState !== 'visible' || state.bulkRunning || document.querySelector('dialog[open]')) return;
+  const p = state.pager;
+  const focus = document.activeElement && document.activeElement.closest('#task-list') ? 'keep' : 'none';
+  const before = focusedRowIndex();
+  if (typeof p.poll === 'function') {
+    // A shared Pager that re-reads with If-None-Match itself: true when the page changed.
+    if (!(await p.poll())) return;
+    renderTasks();
+    if (focus === 'keep') keepFocus(before.id, before.index);
+    markOpenRow();
+    fillNames(p.rows);
+    return;
+  }
+  const url = pageUrl();
+  const r = await api.readIfChanged(url, state.etag);
+  if (r.notModified) return;
+  state.etag = r.etag;
+  const rows = (r.body && r.body.result) || [];
+  const total = r.body && typeof r.body.totalPagedResults === 'number' ? r.body.totalPagedResults : -1;
+  const same = total === p.total && rows.length === p.rows.length && rows.every((t, i) => t._id === p.rows[i]._id);
+  if (same || pageUrl() !== url) return;
+  await loadTasks({ focus });
+  markOpenRow();
 }
 
 init();

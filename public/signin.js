@@ -15,6 +15,8 @@ export async function submitSignIn(e, enter) {
     } catch (err) {
       pass.value = '';
       status($('#signin-error'), api.signInError(err), 'error');
+      // Back to the field to type again; the error (role=alert) is announced.
+      pass.focus();
     }
   });
 }

@@ -174,7 +174,12 @@ describe('approvals in the web UI', () => {
 
   it('says "denied" for a rejection', async () => {
     await openTask('scarter');
+    await inbox.locator('#task-comment').fill('Not with an admin role');
     await inbox.locator('#task-deny').click();
+    // Deny asks first.
+    await inbox.locator('#confirm-dialog').waitFor({ state: 'visible' });
+    expect(await inbox.locator('#confirm-text').textContent()).toContain('Evaluate request for scarter');
+    await inbox.locator('#confirm-ok').click();
     await decisionLine('scarter').filter({ hasText: 'Evaluate request for scarter: denied' }).waitFor();
   });
 
@@ -194,6 +199,14 @@ describe('approvals in the web UI', () => {
     expect(await earlier.count()).toBe(1);
     expect(await earlier.getAttribute('data-decision')).toBe('rejected');
     expect(await earlier.textContent()).toMatch(/^rejected by async\.admin on /);
+    // A server with approval.earlier (issue 17) also gives the decision's comment and that request's snapshot: the changes since are listed.
+    const approval = (await t.call('GET', `/workflow/taskinstance/${again._id}`, { headers: ASYNC_ADMIN })).body.approval;
+    if (Array.isArray(approval.earlier)) {
+      expect(await earlier.locator('[data-testid="earlier-comment"]').textContent()).toBe('Not with an admin role');
+      expect(await earlier.locator('[data-testid="earlier-changes"] li[data-attr="description"]').textContent()).toBe('Description: Created By CSV → Asked again after a change');
+    } else {
+      expect(await earlier.locator('[data-testid="earlier-changes"]').count()).toBe(0);
+    }
     expect(await inbox.locator('[data-testid="approval-attr"][data-attr="description"]').textContent()).toBe('Asked again after a change');
     await shotBoth(inbox, 'inbox-approval-asked-again');
     await inbox.locator('#task-close').click();
@@ -248,9 +261,10 @@ describe('approvals in the web UI', () => {
 
     // The instance view shows the decision's outcome from the history.
     await admin.locator('[data-testid="tab-incidents"]').click();
-    await row.locator('button.link').click();
+    // The instance link (by its label, which the console keeps across its layouts).
+    await row.locator('button[aria-label^="Process instance"]').click();
     await admin.locator('#diagram-meta').filter({ hasText: 'the account could not be created' }).waitFor();
-    await admin.locator('#diagram-close').click();
+    await admin.locator('#diagram-close, #detail-close').locator('visible=true').click();
 
     const answered = admin.waitForResponse((r) => r.url().includes(`/workflow/incident/${encodeURIComponent(incident._id)}?_action=retry`));
     const refreshed = answered.then(() => admin.waitForResponse((r) => r.request().method() === 'GET' && /\/workflow\/incident\?/.test(r.url())));
