@@ -189,3 +189,52 @@ export async function followOutcome(processInstanceId, approved, onUpdate, delay
   }
   return out;
 }
+
+// ---------- admin ----------
+
+/**
+ * A conditional GET for polling: sends If-None-Match when an ETag is known. Resolves to
+ * { changed: false } on 304, else { changed: true, body, etag, text } (etag null when the server
+ * sends none; callers then compare `text`).
+ */
+export async function getIfChanged(path, etag) {
+  const headers = { Accept: 'application/json', 'Accept-API-Version': 'resource=1.0', 'X-Requested-With': 'XMLHttpRequest' };
+  if (etag) headers['If-None-Match'] = etag;
+  let res;
+  try {
+    res = await fetch(BASE + path, { method: 'GET', headers, credentials: 'same-origin', cache: 'no-store' });
+  } catch {
+    throw new ApiError(0, null);
+  }
+  if (res.status === 304) return { changed: false };
+  const text = await res.text();
+  let parsed = null;
+  try {
+    parsed = text ? JSON.parse(text) : null;
+  } catch {
+    parsed = null;
+  }
+  if (!res.ok) throw new ApiError(res.status, parsed);
+  return { changed: true, body: parsed, etag: res.headers.get('ETag'), text };
+}
+
+/** Uploads a file as the raw request body (a BPMN deployment): POST with the file's own type. */
+export async function upload(path, file, type = 'application/xml') {
+  const headers = { Accept: 'application/json', 'Accept-API-Version': 'resource=1.0', 'X-Requested-With': 'XMLHttpRequest', 'Content-Type': type };
+  if (csrfToken) headers['X-CSRF-Token'] = csrfToken;
+  let res;
+  try {
+    res = await fetch(BASE + path, { method: 'POST', headers, body: file, credentials: 'same-origin', cache: 'no-store' });
+  } catch {
+    throw new ApiError(0, null);
+  }
+  const text = await res.text();
+  let parsed = null;
+  try {
+    parsed = text ? JSON.parse(text) : null;
+  } catch {
+    parsed = null;
+  }
+  if (!res.ok) throw new ApiError(res.status, parsed);
+  return parsed;
+}

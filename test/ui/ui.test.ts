@@ -160,11 +160,11 @@ describe('web UI in Chromium', () => {
       // Filters go to the server: nobody else is assignee, and nothing is 100 hours old.
       await page.locator('#filter-assignee').fill('nobody-else');
       await page.locator('#task-filters button[type="submit"]').click();
-      await page.locator('#admin-tasks td.muted').filter({ hasText: 'No tasks match.' }).waitFor();
+      await page.locator('#tasks-table td.muted').filter({ hasText: 'No tasks match.' }).waitFor();
       await page.locator('#filter-assignee').fill('async');
       await page.locator('#filter-age').fill('100');
       await page.locator('#task-filters button[type="submit"]').click();
-      await page.locator('#admin-tasks td.muted').filter({ hasText: 'No tasks match.' }).waitFor();
+      await page.locator('#tasks-table td.muted').filter({ hasText: 'No tasks match.' }).waitFor();
       await page.locator('#filter-age').fill('');
       await page.locator('#task-filters button[type="submit"]').click();
       await page.locator('[data-testid="admin-task-row"]').nth(1).waitFor();
@@ -181,6 +181,9 @@ describe('web UI in Chromium', () => {
       expect(stroke).toBe('rgb(232, 89, 12)');
       expect(await page.locator('#diagram-canvas [data-element-id="approved"]').getAttribute('class')).not.toMatch(/highlight/);
       await shot(page, 'diagram.png');
+      // The diagram is a modal dialog: Escape closes it.
+      await page.keyboard.press('Escape');
+      await page.locator('#detail-dialog').waitFor({ state: 'hidden' });
     });
 
     it('signs out of the console, and in to the inbox as async.admin', async () => {
@@ -243,8 +246,12 @@ describe('web UI in Chromium', () => {
       await page.locator('#instances-scope').selectOption('history');
       await page.locator('[data-testid="instance-row"][data-status="ended"]').nth(1).waitFor();
       await page.locator('[data-testid="instance-row"][data-status="ended"] [data-testid="instance-open"]').first().click();
-      await page.locator('#diagram-canvas .path-taken').waitFor();
+      // The path taken is marked, up to the end event it reached; nothing is waiting.
+      await page.locator('#diagram-canvas [data-element-id="approvalGateway"].path-taken').waitFor();
+      expect(await count(page, '#diagram-canvas [data-element-id="approved"].path-taken, #diagram-canvas [data-element-id="rejected"].path-taken')).toBe(1);
       expect(await count(page, '#diagram-canvas .highlight')).toBe(0);
+      await page.keyboard.press('Escape');
+      await page.locator('#detail-dialog').waitFor({ state: 'hidden' });
     });
   });
 

@@ -1,0 +1,311 @@
+// The operator's console in Chromium over 120 process instances: server-side paging (newest on
+// page 1, "1–50 of 120"), sort by a header, search, the instance dialog (Escape returns focus),
+// cancel with confirmation, claim/reassign, incidents retried singly and in bulk, live updates,
+// a recon's situation drill-down and cancel, definitions (counts, deploy, delete), deep links
+// that survive sign-in, 390 px without page scroll, and axe-core on every view.
+import { Browser, Page } from 'playwright-core';
+import { insertRun, writeProgress } from '../../src/repo/reconRuns';
+import { ADMIN, eventually, startTestServer, TestServer } from '../helpers/server';
+import { expectAccessible } from './a11y';
+import * as ui from './browser';
+import { shotBoth } from './browser';
+
+const MAPPING = 'systemCsvfileAccounts_managedUser';
+const N = 120;
+const UPLOAD_BPMN = `<?xml version="1.0" encoding="UTF-8"?>
+<definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL" targetNamespace="urn:test">
+  <process id="uploadTest" name="Upload test" isExecutable="true">
+    <startEvent id="s"/><sequenceFlow id="f1" sourceRef="s" targetRef="e"/><endEvent id="e"/>
+  </process>
+</definitions>`;
+
+jest.setTimeout(120_000);
+
+describe('admin console', () => {
+  let t: TestServer;
+  let origin: string;
+  let browser: Browser;
+  let page: Page;
+  const problems: string[] = [];
+  /** instance ids, oldest first; sourceIds u000…u119 */
+  const ids: number[] = [];
+
+  beforeAll(async () => {
+    browser = await ui.launchBrowser();
+    t = await startTestServer();
+    origin = t.base.replace(/\/openidm$/, '');
+    for (let i = 0; i < N; i += 10) {
+      const batch = await Promise.all(Array.from({ length: 10 }, (_, k) => t.call('POST', '/workflow/processinstance?_action=create', {
+        headers: ADMIN, body: { _key: 'managedUserApproval', sourceId: `u${String(i + k).padStart(3, '0')}`, mapping: 'noSuchMapping', reconId: 'admin-test' },
+      })));
+      for (const r of batch) {
+        expect(r.status).toBe(201);
+        ids.push(Number(r.body._id));
+      }
+    }
+    ids.sort((a, b) => a - b);
+    page = await ui.newPage(browser, problems);
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await t?.close();
+  });
+
+  const newest = () => ids[ids.length - 1];
+  const firstRowId = (table: string) => page.locator(`#${table}-table tbody tr`).first().getAttribute('data-key');
+  const range = (table: string) => page.locator(`#${table}-pager .pager-range`);
+  const dialogOpen = () => page.locator('#detail-dialog[open]');
+
+  it('opens a deep link to an instance after the sign-in it asked for', async () => {
+    const p = await ui.newPage(browser, problems);
+    await p.goto(`${origin}/admin/#/instance/${newest()}`);
+    await p.locator('#signin-section').waitFor({ state: 'visible' });
+    await p.locator('#signin-username').fill('openidm-admin');
+    await p.locator('#signin-password').fill('wrong');
+    await p.locator('#signin-submit').click();
+    await p.locator('#signin-error').filter({ hasText: 'Wrong user name or password.' }).waitFor();
+    expect(await p.evaluate(() => document.activeElement?.id)).toBe('signin-password');
+    await p.locator('#signin-password').fill('openidm-admin');
+    await p.locator('#signin-submit').click();
+    await p.locator('#detail-dialog[open] #detail-title').filter({ hasText: `Process instance #${newest()}` }).waitFor();
+    // Every waiting activity by name, highlighted in the diagram.
+    await p.locator('[data-testid="waiting-at"]').filter({ hasText: 'Evaluate request (evaluateRequest)' }).waitFor();
+    const task = p.locator('#diagram-canvas [data-element-id="evaluateRequest"]');
+    await task.waitFor();
+    expect(await task.getAttribute('class')).toMatch(/(^|\s)highlight(\s|$)/);
+    expect(await p.locator('#diagram-canvas [data-element-id="start"]').getAttribute('class')).toMatch(/path-taken/);
+    await p.keyboard.press('Escape');
+    await p.locator('#detail-dialog').waitFor({ state: 'hidden' });
+    expect(p.url()).toMatch(/#instances$/);
+    await p.context().close();
+  });
+
+  it('pages instances newest first, "1–50 of 120", Next and Previous', async () => {
+    await ui.signIn(page, origin, '/admin/', 'openidm-admin', 'openidm-admin');
+    // Focus goes to the selected tab after signing in, not to <body>.
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('tab-tasks');
+    await page.locator('[data-testid="tab-instances"]').click();
+    await range('instances').filter({ hasText: `1–50 of ${N}` }).waitFor();
+    expect(await page.locator('#instances-table tbody tr').count()).toBe(50);
+    expect(await firstRowId('instances')).toBe(String(newest()));
+    expect(await page.locator('#instances-table th[aria-sort="descending"]').textContent()).toContain('Instance');
+    await page.locator('#instances-pager .pager-next').click();
+    await range('instances').filter({ hasText: `51–100 of ${N}` }).waitFor();
+    expect(await firstRowId('instances')).toBe(String(ids[N - 51]));
+    expect(await page.evaluate(() => document.activeElement?.className)).toBe('pager-next');
+    await page.locator('#instances-pager .pager-next').click();
+    await range('instances').filter({ hasText: `101–120 of ${N}` }).waitFor();
+    expect(await page.locator('#instances-pager .pager-next').isDisabled()).toBe(true);
+    await page.locator('#instances-pager .pager-prev').click();
+    await range('instances').filter({ hasText: `51–100 of ${N}` }).waitFor();
+  });
+
+  it('sorts by a clicked header on the server, and searches', async () => {
+    await page.locator('#instances-table th button[data-sort="processInstanceId"]').click();
+    await range('instances').filter({ hasText: `1–50 of ${N}` }).waitFor();
+    await page.locator('#instances-table th[aria-sort="ascending"] button[data-sort="processInstanceId"]').waitFor();
+    expect(await firstRowId('instances')).toBe(String(ids[0]));
+    expect(await page.evaluate(() => (document.activeElement as HTMLElement)?.dataset.sort)).toBe('processInstanceId');
+    await page.locator('#instances-table th button[data-sort="processInstanceId"]').click();
+    await page.locator('#instances-table th[aria-sort="descending"] button[data-sort="processInstanceId"]').waitFor();
+    await page.locator('#instances-search').fill('u11');
+    await page.locator('#instances-search').press('Enter');
+    await range('instances').filter({ hasText: '1–10 of 10' }).waitFor();
+    expect(await firstRowId('instances')).toBe(String(newest()));
+    await page.locator('#instances-search').fill('');
+    await page.locator('#instances-search').press('Enter');
+    await range('instances').filter({ hasText: `1–50 of ${N}` }).waitFor();
+  });
+
+  it('opens an instance in a dialog at the user\'s place; Escape returns focus to the row', async () => {
+    const open = page.locator(`#instances-table tr[data-key="${ids[N - 2]}"] [data-testid="instance-open"]`);
+    await open.focus();
+    await page.keyboard.press('Enter');
+    await dialogOpen().waitFor();
+    await page.locator('#diagram-canvas [data-element-id="evaluateRequest"].highlight').waitFor();
+    // The dialog is in the viewport (not 24,700 px below the table).
+    const box = await page.locator('#detail-dialog').boundingBox();
+    expect(box!.y).toBeGreaterThanOrEqual(0);
+    expect(box!.y).toBeLessThan(900);
+    await page.locator('[data-testid="instance-variables"]').filter({ hasText: 'u118' }).waitFor();
+    await page.locator('[data-testid="instance-tasks"]').filter({ hasText: 'Evaluate request' }).waitFor();
+    await expectAccessible(page, 'instance dialog');
+    await shotBoth(page, 'admin-instance-dialog');
+    await page.keyboard.press('Escape');
+    await page.locator('#detail-dialog').waitFor({ state: 'hidden' });
+    expect(await page.evaluate(() => (document.activeElement as HTMLElement)?.closest('tr')?.dataset.key)).toBe(String(ids[N - 2]));
+  });
+
+  it('cancels an instance after a confirmation', async () => {
+    const id = ids[N - 3];
+    await page.locator(`#instances-table tr[data-key="${id}"] [data-testid="instance-open"]`).click();
+    await dialogOpen().waitFor();
+    await page.locator('[data-testid="instance-cancel"]').click();
+    await page.locator('#confirm-dialog[open]').waitFor();
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('confirm-cancel');
+    // Escape closes the confirmation and cancels nothing.
+    await page.keyboard.press('Escape');
+    await page.locator('#confirm-dialog').waitFor({ state: 'hidden' });
+    expect((await t.call('GET', `/workflow/processinstance/history/${id}`, { headers: ADMIN })).body.status).toBe('active');
+    await page.locator('[data-testid="instance-cancel"]').click();
+    await page.locator('[data-testid="confirm-ok"]').click();
+    await page.locator('#detail-status').filter({ hasText: `Process instance #${id} is canceled.` }).waitFor();
+    await page.locator('[data-testid="instance-status"]').filter({ hasText: 'canceled' }).waitFor();
+    expect((await t.call('GET', `/workflow/processinstance/history/${id}`, { headers: ADMIN })).body.status).toBe('canceled');
+    await page.keyboard.press('Escape');
+    await range('instances').filter({ hasText: `1–50 of ${N - 1}` }).waitFor();
+  });
+
+  it('pages tasks, and reassigns and claims one with confirmation', async () => {
+    await page.locator('[data-testid="tab-tasks"]').click();
+    await range('tasks').filter({ hasText: `1–50 of ${N - 1}` }).waitFor();
+    const id = await firstRowId('tasks');
+    const row = page.locator(`#tasks-table tr[data-key="${id}"]`);
+    await row.locator('[data-testid="task-assign"]').click();
+    await page.locator('#prompt-input').fill('someone.else');
+    await page.locator('[data-testid="prompt-ok"]').click();
+    // It was assigned to async.admin: taking it away asks first.
+    await page.locator('#confirm-dialog[open]').waitFor();
+    await page.locator('[data-testid="confirm-ok"]').click();
+    await page.locator('#tasks-status').filter({ hasText: `Task #${id} is now assigned to someone.else.` }).waitFor();
+    await row.filter({ hasText: 'someone.else' }).waitFor();
+    await row.locator('[data-testid="task-claim"]').click();
+    await page.locator('[data-testid="confirm-ok"]').click();
+    await page.locator('#tasks-status').filter({ hasText: `Task #${id} is now assigned to openidm-admin.` }).waitFor();
+    expect((await t.call('GET', `/workflow/taskinstance/${id}`, { headers: ADMIN })).body.assignee).toBe('openidm-admin');
+    // Focus stays on the control that acted, in the re-read row.
+    expect(await page.evaluate(() => (document.activeElement as HTMLElement)?.dataset.focus)).toBe('claim');
+    await page.locator('#tasks-pager .pager-next').click();
+    await range('tasks').filter({ hasText: `51–100 of ${N - 1}` }).waitFor();
+  });
+
+  it('shows failed createUser jobs as failures, and retries incidents singly and in bulk', async () => {
+    // Approving a request without a snapshot: the createUser job fails for good (an incident).
+    for (const sourceId of ['u000', 'u001']) {
+      const task = (await t.call('GET', `/workflow/taskinstance?_queryFilter=processVariables/sourceId eq "${sourceId}"`, { headers: ADMIN })).body.result[0];
+      expect((await t.call('POST', `/workflow/taskinstance/${task._id}?_action=complete`, { headers: ADMIN, body: { requestApproved: 'true' } })).status).toBe(200);
+    }
+    await eventually(async () => (await t.call('GET', '/workflow/incident?_queryFilter=true', { headers: ADMIN })).body.result.length === 2, 20_000, 'two incidents');
+    await page.locator('[data-testid="tab-jobs"]').click();
+    await range('jobs').filter({ hasText: '1–2' }).waitFor();
+    const errors = await page.locator('#jobs-table [data-testid="job-error"]').allTextContents();
+    expect(errors).toEqual([expect.stringMatching(/has no approval request/), expect.stringMatching(/has no approval request/)]);
+
+    await page.locator('[data-testid="tab-incidents"]').click();
+    await range('incidents').filter({ hasText: '1–2 of 2' }).waitFor();
+    await page.locator('#incidents-table [data-testid="incident-cause"]').first().filter({ hasText: 'has no approval request' }).waitFor();
+    await expectAccessible(page, 'incidents');
+    const first = page.locator('#incidents-table tbody tr').first();
+    const incidentId = await first.getAttribute('data-key');
+    await first.locator('[data-testid="incident-retry"]').click();
+    await page.locator('#incidents-status').filter({ hasText: `Incident ${incidentId}: retried` }).waitFor();
+    // The retry fails again: live polling lists both again, without a reload or a click.
+    await eventually(async () => (await page.locator('#incidents-table tbody tr[data-key]').count()) === 2, 20_000, 'the retried incident to be listed again');
+    await page.locator('#incidents-select-page').check();
+    expect(await page.locator('#incidents-retry-selected').textContent()).toBe('Retry selected (2)');
+    await page.locator('#incidents-retry-selected').click();
+    await page.locator('[data-testid="incident-bulk-result"]').nth(1).waitFor();
+    expect(await page.locator('[data-testid="incident-bulk-result"]').allTextContents()).toEqual([
+      expect.stringMatching(/^Incident .+: retried/), expect.stringMatching(/^Incident .+: retried/),
+    ]);
+    // The results are next to the controls, in view.
+    const box = await page.locator('#incidents-bulk-results').boundingBox();
+    expect(box!.y).toBeLessThan(900);
+    await shotBoth(page, 'admin-incidents');
+  });
+
+  it('reconciles, drills into a situation\'s entries, and cancels an active run with live progress', async () => {
+    await page.locator('[data-testid="tab-recon"]').click();
+    await page.locator(`[data-testid="recon-now"][data-mapping="${MAPPING}"]`).click();
+    await page.locator('#recon-detail[data-state="SUCCESS"]').waitFor({ timeout: 30_000 });
+    await page.locator('[data-testid="situation-bar"][data-situation="ABSENT"] [data-testid="situation-open"]').click();
+    await dialogOpen().waitFor();
+    await range('audit').filter({ hasText: '1–2' }).waitFor();
+    expect((await page.locator('[data-testid="audit-row"]').evaluateAll((rows) => rows.map((r) => (r as HTMLElement).dataset.sourceId))).sort()).toEqual(['bjensen', 'scarter']);
+    await expectAccessible(page, 'situation entries');
+    await page.keyboard.press('Escape');
+    await page.locator('#detail-dialog').waitFor({ state: 'hidden' });
+    expect(await page.evaluate(() => (document.activeElement as HTMLElement)?.dataset.focusId)).toBe('situation-ABSENT');
+
+    // A run active on another node (as the recon table records it), followed live.
+    const id = 'ui-active-run';
+    const progress = (n: number) => ({ source: { existing: { processed: n, total: '1000' } }, target: { existing: { processed: 0, total: '?' }, created: 0 }, links: { existing: { processed: 0, total: '?' }, created: 0 } });
+    await insertRun(t.db.knex, {
+      id, mapping: MAPPING, state: 'ACTIVE', stage: 'ACTIVE_RECONCILING_SOURCE', node: 'other-node', parameters: {}, progress: progress(10),
+      situationSummary: {}, statusSummary: { SUCCESS: 0, FAILURE: 0 }, message: null, started: new Date().toISOString(), ended: null, heartbeat: null,
+    });
+    await page.goto(`${origin}/admin/#/run/${id}`);
+    await page.locator(`#recon-detail[data-run-id="${id}"][data-state="ACTIVE"]`).waitFor();
+    await page.locator('[data-testid="recon-progress"]').filter({ hasText: 'Source: 10 of 1000' }).waitFor();
+    await writeProgress(t.db.knex, id, { state: 'ACTIVE', progress: progress(400), heartbeat: 'now' });
+    await page.locator('[data-testid="recon-progress"]').filter({ hasText: 'Source: 400 of 1000' }).waitFor({ timeout: 10_000 });
+    await page.locator('[data-testid="recon-cancel"]').click();
+    await page.locator('[data-testid="confirm-ok"]').click();
+    await page.locator('#recon-status').filter({ hasText: `Reconciliation ${id} canceled.` }).waitFor();
+    await page.locator(`#recon-detail[data-state="CANCELED"]`).waitFor();
+    expect((await t.call('GET', `/recon/${id}`, { headers: ADMIN })).body.state).toBe('CANCELED');
+  });
+
+  it('lists definitions with instance counts, deploys an uploaded file and deletes the unused version', async () => {
+    // (the recon above started two more: bjensen and scarter)
+    await page.locator('[data-testid="tab-definitions"]').click();
+    const row = page.locator('[data-testid="definition-row"]').filter({ hasText: 'managedUserApproval' }).first();
+    await row.locator('[data-testid="definition-count"]').filter({ hasText: `${N - 3 + 2} running, ${N + 2} in all` }).waitFor();
+    await page.locator('#deploy-file').setInputFiles({ name: 'upload-test.bpmn', mimeType: 'application/xml', buffer: Buffer.from(UPLOAD_BPMN) });
+    await page.locator('#deploy-submit').click();
+    await page.locator('#definitions-status').filter({ hasText: /^Deployed uploadTest version 1/ }).waitFor();
+    const deployed = page.locator('[data-testid="definition-row"][data-instances="0"]');
+    await deployed.first().waitFor();
+    const defId = await deployed.first().getAttribute('data-definition-id');
+    await deployed.first().locator('[data-testid="definition-delete"]').click();
+    await page.locator('[data-testid="confirm-ok"]').click();
+    await page.locator('#definitions-status').filter({ hasText: /^Deleted / }).waitFor();
+    expect(await page.locator(`[data-testid="definition-row"][data-definition-id="${defId}"]`).count()).toBe(0);
+  });
+
+  it('opens deep links to a task, a user, an incident and a run', async () => {
+    const task = (await t.call('GET', '/workflow/taskinstance?_queryFilter=true&_pageSize=1', { headers: ADMIN })).body.result[0];
+    await page.goto(`${origin}/admin/#/task/${task._id}`);
+    await page.locator('#detail-dialog[open] #detail-title').filter({ hasText: `Task #${task._id}` }).waitFor();
+    await page.keyboard.press('Escape');
+    const user = await t.call('POST', '/managed/user?_action=create', { headers: ADMIN, body: { _id: 'deep.link', userName: 'deep.link', givenName: 'Deep', sn: 'Link', mail: 'deep@example.com' } });
+    expect(user.status).toBe(201);
+    await page.goto(`${origin}/admin/#/user/deep.link`);
+    await page.locator('#user-detail[data-user-id="deep.link"]').filter({ hasText: 'deep@example.com' }).waitFor();
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('user-detail');
+    const incident = (await t.call('GET', '/workflow/incident?_queryFilter=true', { headers: ADMIN })).body.result[0];
+    await page.goto(`${origin}/admin/#/incident/${incident._id}`);
+    await page.locator('#detail-dialog[open] [data-testid="incident-detail-cause"]').filter({ hasText: 'has no approval request' }).waitFor();
+    await page.keyboard.press('Escape');
+    await page.goto(`${origin}/admin/#/run/ui-active-run`);
+    await page.locator('#recon-detail[data-run-id="ui-active-run"][data-state="CANCELED"]').waitFor();
+  });
+
+  it('has every tab accessible and without page scroll at 390 px', async () => {
+    for (const tab of ['tasks', 'instances', 'definitions', 'recon', 'users', 'jobs', 'incidents']) {
+      await page.setViewportSize({ width: 1280, height: 900 });
+      await page.locator(`[data-testid="tab-${tab}"]`).click();
+      await page.locator(`#panel-${tab} tbody tr`).first().waitFor();
+      await expectAccessible(page, `${tab} at 1280`);
+      await page.setViewportSize({ width: 390, height: 844 });
+      await expectAccessible(page, `${tab} at 390`);
+      expect([tab, await page.evaluate(() => document.documentElement.scrollWidth)]).toEqual([tab, expect.any(Number)]);
+      expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+      await shotBoth(page, `admin-${tab}`);
+    }
+    // The dialog at 390 too.
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.locator('[data-testid="tab-instances"]').click();
+    await page.locator('#instances-table [data-testid="instance-open"]').first().click();
+    await page.locator('#diagram-canvas [data-element-id="evaluateRequest"]').waitFor();
+    await expectAccessible(page, 'instance dialog at 390');
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    await page.keyboard.press('Escape');
+    await page.setViewportSize({ width: 1280, height: 900 });
+  });
+
+  it('ran without script errors or Content-Security-Policy violations', () => {
+    expect(problems).toEqual([]);
+  });
+});
