@@ -135,9 +135,11 @@ async function route({ focus = false } = {}) {
   const { tab, open } = parseHash();
   const dlg = $('#detail-dialog');
   if (!open && dlg.open) dlg.close();
-  await selectTab(tab, { keepHash: !!open });
+  // The tab is shown (and focused) at once; its rows follow.
+  const loading = selectTab(tab, { keepHash: !!open });
+  if (!open && focus) $(`#tab-${tab}`).focus();
+  await loading;
   if (open) await guard(open, `#${tab}-status`);
-  else if (focus) $(`#tab-${tab}`).focus();
 }
 
 async function selectTab(tab, { keepHash = false } = {}) {

@@ -29,6 +29,8 @@ describe('admin console', () => {
   const problems: string[] = [];
   /** instance ids, oldest first; sourceIds u000…u119 */
   const ids: number[] = [];
+  /** instance id → its sourceId (a batch's ids are not in sourceId order) */
+  const sourceOf = new Map<number, string>();
 
   beforeAll(async () => {
     browser = await ui.launchBrowser();
@@ -38,10 +40,11 @@ describe('admin console', () => {
       const batch = await Promise.all(Array.from({ length: 10 }, (_, k) => t.call('POST', '/workflow/processinstance?_action=create', {
         headers: ADMIN, body: { _key: 'managedUserApproval', sourceId: `u${String(i + k).padStart(3, '0')}`, mapping: 'noSuchMapping', reconId: 'admin-test' },
       })));
-      for (const r of batch) {
+      batch.forEach((r, k) => {
         expect(r.status).toBe(201);
         ids.push(Number(r.body._id));
-      }
+        sourceOf.set(Number(r.body._id), `u${String(i + k).padStart(3, '0')}`);
+      });
     }
     ids.sort((a, b) => a - b);
     page = await ui.newPage(browser, problems);
@@ -128,7 +131,7 @@ describe('admin console', () => {
     const box = await page.locator('#detail-dialog').boundingBox();
     expect(box!.y).toBeGreaterThanOrEqual(0);
     expect(box!.y).toBeLessThan(900);
-    await page.locator('[data-testid="instance-variables"]').filter({ hasText: 'u118' }).waitFor();
+    await page.locator('[data-testid="instance-variables"]').filter({ hasText: sourceOf.get(ids[N - 2])! }).waitFor();
     await page.locator('[data-testid="instance-tasks"]').filter({ hasText: 'Evaluate request' }).waitFor();
     await expectAccessible(page, 'instance dialog');
     await shotBoth(page, 'admin-instance-dialog');
