@@ -44,6 +44,62 @@ function taskTable() {
 export function wireTasks() {
   $('#task-filters').addEventListener('submit', (e) => { e.preventDefault(); guard(() => taskTable().search(), '#tasks-status'); });
   $('#tasks-refresh').addEventListener('click', () => guard(() => taskTable().load(), '#tasks-status'));
+  $('#tasks-bulk-start').addEventListener('click', (e) => bulkComplete(e.currentTarget));
+  $('#tasks-bulk-cancel').addEventListener('click', (e) => bulkCancel(e.currentTarget));
+}
+
+// ---------- bulk by query: the server completes every task matching the filter ----------
+
+const bulk = { id: null, timer: null };
+
+/** POST …/taskinstance?_action=complete&_queryFilter=… (202 {_id, state, total, …}), then follows its progress. */
+async function bulkComplete(button) {
+  const t = taskTable();
+  const filter = taskFilter();
+  const approve = $('#tasks-bulk-decision').value === 'true';
+  const total = t.pager.total;
+  if (total === 0) return status($('#tasks-bulk-progress'), 'No task matches the filters: nothing to complete.', 'warn');
+  const count = total > 0 ? total.toLocaleString('en') : 'all';
+  if (!(await confirmAction(`${approve ? 'Approve' : 'Deny'} ${count} matching task${total === 1 ? '' : 's'}${filter === 'true' ? ' (every open task)' : ''}? The server works through them; you can stop it, but what is done stays done.`, { ok: `${approve ? 'Approve' : 'Deny'} ${count}` }))) return;
+  await busy(button, () => guard(async () => {
+    const job = await api.post('/workflow/taskinstance' + api.qs({ _action: 'complete', _queryFilter: filter }), { requestApproved: String(approve) });
+    bulk.id = job._id;
+    showBulk(job);
+    followBulk();
+  }, '#tasks-bulk-progress'));
+}
+
+function showBulk(b) {
+  const running = b.state === 'running' || b.state === 'queued' || b.state === 'active';
+  const failed = b.failed ? `, ${b.failed.toLocaleString('en')} failed` : '';
+  const text = `Bulk ${b._id}: ${b.state} — ${Number(b.processed ?? 0).toLocaleString('en')} of ${Number(b.total ?? 0).toLocaleString('en')} processed, ${Number(b.succeeded ?? 0).toLocaleString('en')} completed${failed}.`;
+  status($('#tasks-bulk-progress'), text, b.failed ? 'error' : running ? 'info' : b.state === 'canceled' ? 'warn' : 'ok');
+  $('#tasks-bulk-progress').dataset.state = b.state;
+  $('#tasks-bulk-cancel').hidden = !running;
+  $('#tasks-bulk-start').disabled = running;
+}
+
+function followBulk() {
+  clearTimeout(bulk.timer);
+  if (!bulk.id) return;
+  bulk.timer = setTimeout(() => guard(async () => {
+    const b = await api.get(`/workflow/bulk/${encodeURIComponent(bulk.id)}`);
+    showBulk(b);
+    if (b.state === 'running' || b.state === 'queued' || b.state === 'active') followBulk();
+    else {
+      bulk.id = null;
+      await taskTable().load();
+    }
+  }, '#tasks-bulk-progress', { keepStatus: true }), 1000);
+}
+
+async function bulkCancel(button) {
+  if (!bulk.id) return;
+  await busy(button, () => guard(async () => {
+    const b = await api.post(`/workflow/bulk/${encodeURIComponent(bulk.id)}?_action=cancel`);
+    if (b && b._id) showBulk(b);
+    $('#tasks-bulk-progress').focus();
+  }, '#tasks-bulk-progress', { keepStatus: true }));
 }
 
 export async function loadTasks() {

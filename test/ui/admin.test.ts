@@ -148,6 +148,7 @@ describe('admin console', () => {
     await page.locator('[data-testid="instance-cancel"]').click();
     await page.locator('#confirm-dialog[open]').waitFor();
     expect(await page.evaluate(() => document.activeElement?.id)).toBe('confirm-cancel');
+    await expectAccessible(page, 'confirmation dialog');
     // Escape closes the confirmation and cancels nothing.
     await page.keyboard.press('Escape');
     await page.locator('#confirm-dialog').waitFor({ state: 'hidden' });
@@ -167,6 +168,8 @@ describe('admin console', () => {
     const id = await firstRowId('tasks');
     const row = page.locator(`#tasks-table tr[data-key="${id}"]`);
     await row.locator('[data-testid="task-assign"]').click();
+    await page.locator('#prompt-dialog[open]').waitFor();
+    await expectAccessible(page, 'reassign dialog');
     await page.locator('#prompt-input').fill('someone.else');
     await page.locator('[data-testid="prompt-ok"]').click();
     // It was assigned to async.admin: taking it away asks first.
@@ -182,6 +185,40 @@ describe('admin console', () => {
     expect(await page.evaluate(() => (document.activeElement as HTMLElement)?.dataset.focus)).toBe('claim');
     await page.locator('#tasks-pager .pager-next').click();
     await range('tasks').filter({ hasText: `51–100 of ${N - 1}` }).waitFor();
+  });
+
+  // The bulk-by-query API (POST …/taskinstance?_action=complete&_queryFilter=…, GET/POST …/bulk/{id})
+  // is the server branch's; here the page's requests are answered as it documents them.
+  it('completes every task matching the filters on the server, following its progress, and stops it', async () => {
+    const seen: { filter: string | null; body: unknown }[] = [];
+    let reads = 0;
+    await page.route(/\/openidm\/workflow\/taskinstance\?.*_action=complete/, async (route) => {
+      seen.push({ filter: new URL(route.request().url()).searchParams.get('_queryFilter'), body: route.request().postDataJSON() });
+      await route.fulfill({ status: 202, contentType: 'application/json', body: JSON.stringify({ _id: 'bulk-1', state: 'running', total: 10, processed: 0, succeeded: 0, failed: 0 }) });
+    });
+    await page.route(/\/openidm\/workflow\/bulk\/bulk-1($|\?)/, async (route) => {
+      const cancel = route.request().method() === 'POST';
+      reads += 1;
+      const body = cancel ? { _id: 'bulk-1', state: 'canceled', total: 10, processed: 4, succeeded: 3, failed: 1 } : { _id: 'bulk-1', state: 'running', total: 10, processed: Math.min(3, reads), succeeded: Math.min(3, reads), failed: 0 };
+      await route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify(body) });
+    });
+    await page.locator('#tasks-search').fill('u10');
+    await page.locator('#tasks-search').press('Enter');
+    await range('tasks').filter({ hasText: '1–10 of 10' }).waitFor();
+    await page.locator('#tasks-bulk-decision').selectOption('false');
+    await page.locator('#tasks-bulk-start').click();
+    await page.locator('#confirm-text').filter({ hasText: 'Deny 10 matching tasks?' }).waitFor();
+    await page.locator('[data-testid="confirm-ok"]').click();
+    await page.locator('#tasks-bulk-progress').filter({ hasText: 'Bulk bulk-1: running — 3 of 10 processed, 3 completed.' }).waitFor();
+    expect(seen).toEqual([{ filter: expect.stringContaining('processVariables/sourceId co "u10"'), body: { requestApproved: 'false' } }]);
+    await page.locator('#tasks-bulk-cancel').click();
+    await page.locator('#tasks-bulk-progress').filter({ hasText: 'Bulk bulk-1: canceled — 4 of 10 processed, 3 completed, 1 failed.' }).waitFor();
+    expect(await page.locator('#tasks-bulk-progress').getAttribute('data-kind')).toBe('error');
+    expect(await page.locator('#tasks-bulk-cancel').isHidden()).toBe(true);
+    await page.unroute(/\/openidm\/workflow\/taskinstance\?.*_action=complete/);
+    await page.unroute(/\/openidm\/workflow\/bulk\/bulk-1($|\?)/);
+    await page.locator('#tasks-search').fill('');
+    await page.locator('#tasks-search').press('Enter');
   });
 
   it('shows failed createUser jobs as failures, and retries incidents singly and in bulk', async () => {
