@@ -68,7 +68,7 @@ async function init() {
   wireUsers();
   wireJobs();
   wireIncidents();
-  $('#detail-close').addEventListener('click', () => $('#detail-dialog').close());
+  $('#diagram-close').addEventListener('click', () => $('#detail-dialog').close());
   window.addEventListener('hashchange', () => { if (state.session && api.isAdmin(state.session)) route(); });
   document.addEventListener('visibilitychange', () => { if (document.visibilityState === 'visible') poll(); });
   try {

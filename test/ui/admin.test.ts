@@ -183,8 +183,16 @@ describe('admin console', () => {
     expect((await t.call('GET', `/workflow/taskinstance/${id}`, { headers: ADMIN })).body.assignee).toBe('openidm-admin');
     // Focus stays on the control that acted, in the re-read row.
     expect(await page.evaluate(() => (document.activeElement as HTMLElement)?.dataset.focus)).toBe('claim');
+    // Live: a task started elsewhere shows up within a poll, without a reload; focus stays put.
+    const started = await t.call('POST', '/workflow/processinstance?_action=create', { headers: ADMIN, body: { _key: 'managedUserApproval', sourceId: 'live.one', mapping: 'noSuchMapping', reconId: 'admin-test' } });
+    expect(started.status).toBe(201);
+    ids.push(Number(started.body._id));
+    sourceOf.set(Number(started.body._id), 'live.one');
+    await range('tasks').filter({ hasText: `1–50 of ${N}` }).waitFor({ timeout: 12_000 });
+    await page.locator('#tasks-table tr[data-source-id="live.one"]').waitFor();
+    expect(await page.evaluate(() => [(document.activeElement as HTMLElement)?.dataset.focus, (document.activeElement as HTMLElement)?.closest('tr')?.dataset.key])).toEqual(['claim', id]);
     await page.locator('#tasks-pager .pager-next').click();
-    await range('tasks').filter({ hasText: `51–100 of ${N - 1}` }).waitFor();
+    await range('tasks').filter({ hasText: `51–100 of ${N}` }).waitFor();
   });
 
   // The bulk-by-query API (POST …/taskinstance?_action=complete&_queryFilter=…, GET/POST …/bulk/{id})
@@ -310,10 +318,10 @@ describe('admin console', () => {
   });
 
   it('lists definitions with instance counts, deploys an uploaded file and deletes the unused version', async () => {
-    // (the recon above started two more, bjensen and scarter; bjensen's has ended)
+    // N + live.one + bjensen and scarter (the recon's); running: less the canceled one and the three approved
     await page.locator('[data-testid="tab-definitions"]').click();
     const row = page.locator('[data-testid="definition-row"]').filter({ hasText: 'managedUserApproval' }).first();
-    await row.locator('[data-testid="definition-count"]').filter({ hasText: `${N - 3 + 2 - 1} running, ${N + 2} in all` }).waitFor();
+    await row.locator('[data-testid="definition-count"]').filter({ hasText: `${N - 1} running, ${N + 3} in all` }).waitFor();
     await page.locator('#deploy-file').setInputFiles({ name: 'upload-test.bpmn', mimeType: 'application/xml', buffer: Buffer.from(UPLOAD_BPMN) });
     await page.locator('#deploy-submit').click();
     await page.locator('#definitions-status').filter({ hasText: /^Deployed uploadTest version 1/ }).waitFor();
