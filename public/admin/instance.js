@@ -64,7 +64,15 @@ export async function openDetail({ title, opener, openerSelector, meta = [], act
     }
   }
   $('#detail-title').focus();
-  if (definitionId) await showDiagram(definitionId, markers);
+  if (!definitionId) return;
+  try {
+    await showDiagram(definitionId, markers);
+  } catch (e) {
+    if (e instanceof api.ApiError && e.status === 401) throw e;
+    // Named in the dialog (never an endless "Loading…"): e.g. a BPMN file without diagram layout.
+    viewer?.clear?.();
+    status($('#diagram-status'), `The diagram cannot be drawn: ${api.errorMessage(e)}${/no diagram/i.test(api.errorMessage(e)) ? ' (the BPMN file has no diagram layout, BPMN DI)' : ''}. The details above and below still apply.`, 'error');
+  }
 }
 
 async function showDiagram(definitionId, markers) {
@@ -77,8 +85,19 @@ async function showDiagram(definitionId, markers) {
   const registry = v.get('elementRegistry');
   const missing = [];
   for (const [id, marker] of markers) {
-    if (registry.get(id)) canvas.addMarker(id, marker);
-    else missing.push(id);
+    const el = registry.get(id);
+    if (!el) {
+      missing.push(id);
+      continue;
+    }
+    canvas.addMarker(id, marker);
+    // A waiting activity inside a sub-process: the sub-process is marked too, so it shows even
+    // when drawn collapsed.
+    if (marker === 'highlight') {
+      for (let p = el.parent; p && p.businessObject; p = p.parent) {
+        if (/SubProcess$/.test(p.businessObject.$type || '') && p.id !== id) canvas.addMarker(p.id, 'contains-waiting');
+      }
+    }
   }
   canvas.resized();
   canvas.zoom('fit-viewport', 'auto');
@@ -146,6 +165,8 @@ export async function openInstance(id, opener) {
     ...((executions && executions.result) || []).map((e) => e.activityId),
     ...jobs.filter((j) => ['queued', 'running', 'failed'].includes(j.state)).map((j) => j.payload && j.payload.activityId),
   ].filter(Boolean));
+  // A task's own name is resolved ("Check bjensen"); the diagram's is the expression.
+  const taskNames = new Map(((running && running.tasks) || []).map((t) => [t.taskDefinitionKey, t.name]));
   const passed = (inst.passed || []).filter((a) => !waiting.has(a));
   if (inst.endActivityId && !passed.includes(inst.endActivityId)) passed.push(inst.endActivityId);
   const markers = [...passed.map((a) => [a, 'path-taken']), ...[...waiting].map((a) => [a, 'highlight'])];
@@ -167,7 +188,7 @@ export async function openInstance(id, opener) {
       ['Recon', v.reconId],
       ['Started', `${fmtDate(inst.startTime)}${inst.startUserId ? ` by ${inst.startUserId}` : ''}`],
       ['Parent instance', inst.superProcessInstanceId ? linkButton(`#${inst.superProcessInstanceId}`, () => guard(() => openInstance(inst.superProcessInstanceId), '#detail-status')) : ''],
-      ['Waiting at', waiting.size ? h('span', { 'data-testid': 'waiting-at' }, [...waiting].map((a) => nameOf(names, a)).join(', ')) : ''],
+      ['Waiting at', waiting.size ? h('span', { 'data-testid': 'waiting-at' }, [...waiting].map((a) => (taskNames.get(a) ? `${taskNames.get(a)} (${a})` : nameOf(names, a))).join(', ')) : ''],
       ['Ended', inst.endTime ? fmtDate(inst.endTime) : ''],
       ['Ended at', nameOf(names, inst.endActivityId)],
       [failed ? 'Failed because' : inst.status === 'canceled' ? 'Ended because' : 'Last error', inst.error ? h('span', { class: 'error-text', 'data-testid': 'instance-error' }, inst.error) : inst.status === 'canceled' ? 'canceled' : ''],

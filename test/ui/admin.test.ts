@@ -3,6 +3,8 @@
 // cancel with confirmation, claim/reassign, incidents retried singly and in bulk, live updates,
 // a recon's situation drill-down and cancel, definitions (counts, deploy, delete), deep links
 // that survive sign-in, 390 px without page scroll, and axe-core on every view.
+import fs from 'node:fs';
+import path from 'node:path';
 import { Browser, Page } from 'playwright-core';
 import { insertRun, writeProgress } from '../../src/repo/reconRuns';
 import { ADMIN, eventually, startTestServer, TestServer } from '../helpers/server';
@@ -12,6 +14,31 @@ import { shotBoth } from './browser';
 
 const MAPPING = 'systemCsvfileAccounts_managedUser';
 const N = 120;
+/** An expanded sub-process (drawn, with BPMN DI) whose user task waits. */
+const SUB_BPMN = `<?xml version="1.0" encoding="UTF-8"?>
+<definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:bpmndi="http://www.omg.org/spec/BPMN/20100524/DI" xmlns:dc="http://www.omg.org/spec/DD/20100524/DC" xmlns:camunda="http://camunda.org/schema/1.0/bpmn" targetNamespace="urn:test">
+  <process id="subWait" name="Sub-process wait" isExecutable="true">
+    <startEvent id="s"/>
+    <sequenceFlow id="f1" sourceRef="s" targetRef="review"/>
+    <subProcess id="review" name="Review">
+      <startEvent id="rs"/>
+      <sequenceFlow id="f2" sourceRef="rs" targetRef="check"/>
+      <userTask id="check" name="Check it" camunda:assignee="openidm-admin"/>
+      <sequenceFlow id="f3" sourceRef="check" targetRef="re"/>
+      <endEvent id="re"/>
+    </subProcess>
+    <sequenceFlow id="f4" sourceRef="review" targetRef="e"/>
+    <endEvent id="e"/>
+  </process>
+  <bpmndi:BPMNDiagram id="d"><bpmndi:BPMNPlane id="p" bpmnElement="subWait">
+    <bpmndi:BPMNShape id="s_di" bpmnElement="s"><dc:Bounds x="20" y="100" width="36" height="36"/></bpmndi:BPMNShape>
+    <bpmndi:BPMNShape id="review_di" bpmnElement="review" isExpanded="true"><dc:Bounds x="100" y="40" width="360" height="160"/></bpmndi:BPMNShape>
+    <bpmndi:BPMNShape id="rs_di" bpmnElement="rs"><dc:Bounds x="130" y="100" width="36" height="36"/></bpmndi:BPMNShape>
+    <bpmndi:BPMNShape id="check_di" bpmnElement="check"><dc:Bounds x="220" y="78" width="100" height="80"/></bpmndi:BPMNShape>
+    <bpmndi:BPMNShape id="re_di" bpmnElement="re"><dc:Bounds x="380" y="100" width="36" height="36"/></bpmndi:BPMNShape>
+    <bpmndi:BPMNShape id="e_di" bpmnElement="e"><dc:Bounds x="520" y="100" width="36" height="36"/></bpmndi:BPMNShape>
+  </bpmndi:BPMNPlane></bpmndi:BPMNDiagram>
+</definitions>`;
 const UPLOAD_BPMN = `<?xml version="1.0" encoding="UTF-8"?>
 <definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL" targetNamespace="urn:test">
   <process id="uploadTest" name="Upload test" isExecutable="true">
@@ -160,6 +187,36 @@ describe('admin console', () => {
     expect((await t.call('GET', `/workflow/processinstance/history/${id}`, { headers: ADMIN })).body.status).toBe('canceled');
     await page.keyboard.press('Escape');
     await range('instances').filter({ hasText: `1–50 of ${N - 1}` }).waitFor();
+  });
+
+  it('highlights a task waiting inside a sub-process, by its name, and the sub-process around it', async () => {
+    const deploy = (xml: string, name: string) => t.call('POST', `/workflow/processdefinition?resourceName=${name}`, { headers: { ...ADMIN, 'Content-Type': 'application/xml' }, raw: xml });
+    const start = async (key: string, vars: Record<string, string> = {}) => {
+      const r = await t.call('POST', '/workflow/processinstance?_action=create', { headers: ADMIN, body: { _key: key, ...vars } });
+      expect(r.status).toBe(201);
+      return r.body._id as string;
+    };
+    expect((await deploy(SUB_BPMN, 'sub-wait.bpmn')).status).toBe(201);
+    const id = await start('subWait');
+    await page.goto(`${origin}/admin/#/instance/${id}`);
+    await page.locator('[data-testid="waiting-at"]').filter({ hasText: 'Check it (check)' }).waitFor();
+    await page.locator('#diagram-canvas [data-element-id="check"].highlight').waitFor();
+    expect(await page.locator('#diagram-canvas [data-element-id="review"]').getAttribute('class')).toMatch(/contains-waiting/);
+    expect(await page.locator('#diagram-canvas [data-element-id="rs"]').getAttribute('class')).toMatch(/path-taken/);
+    await page.keyboard.press('Escape');
+    await page.locator('#detail-dialog').waitFor({ state: 'hidden' });
+
+    // A definition without diagram layout (BPMN DI): the dialog says the diagram cannot be drawn,
+    // and still names where the instance waits (nested sub-processes, the task's resolved name).
+    const xml = fs.readFileSync(path.join(__dirname, '..', 'fixtures', 'bpmn', 'h-tasks-subprocess.bpmn'), 'utf8');
+    expect((await deploy(xml, 'h-tasks-subprocess.bpmn')).status).toBe(201);
+    const nested = await start('hTasksSubprocess', { sourceId: 'bjensen', checker: 'carol', signer: 'sam' });
+    await page.goto(`${origin}/admin/#/instance/${nested}`);
+    await page.locator('[data-testid="waiting-at"]').filter({ hasText: 'Check bjensen (check)' }).waitFor();
+    await page.locator('#diagram-status[data-kind="error"]').filter({ hasText: 'The diagram cannot be drawn' }).waitFor();
+    await page.keyboard.press('Escape');
+    await page.locator('#detail-dialog').waitFor({ state: 'hidden' });
+    for (const x of [id, nested]) expect((await t.call('DELETE', `/workflow/processinstance/${x}`, { headers: ADMIN })).status).toBe(200);
   });
 
   it('pages tasks, and reassigns and claims one with confirmation', async () => {
