@@ -55,12 +55,14 @@ export async function openDetail({ title, opener, openerSelector, meta = [], act
   replace($('#detail-body'), body);
   show($('#diagram-panel'), !!definitionId);
   if (hash && location.hash !== hash) history.replaceState(null, '', hash);
+  dlg.dataset.hash = hash || '';
   if (!dlg.open) {
     openDialog(dlg, opener || document.activeElement, openerSelector);
     if (!dlg.dataset.hashWired) {
       dlg.dataset.hashWired = '1';
       // Closing puts the tab's own address back, so Back/Reload do not reopen it.
-      dlg.addEventListener('close', () => { if (location.hash.startsWith('#/') && state.tab) history.replaceState(null, '', `#${state.tab}`); });
+      // Only its own address: a link followed meanwhile (the close event comes later) is kept.
+      dlg.addEventListener('close', () => { if (dlg.dataset.hash && location.hash === dlg.dataset.hash && state.tab) history.replaceState(null, '', `#${state.tab}`); });
     }
   }
   $('#detail-title').focus();

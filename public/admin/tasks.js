@@ -143,9 +143,9 @@ async function claim(button, t, where = '#tasks-status') {
     // Taking from someone else: PUT assignee (claim refuses an assigned task).
     if (t.assignee) await api.put(`/workflow/taskinstance/${encodeURIComponent(t._id)}`, { assignee: me });
     else await api.post(`/workflow/taskinstance/${encodeURIComponent(t._id)}?_action=claim`, { userId: me });
-    status($(where), `Task #${t._id} is now assigned to ${me}.`, 'ok');
     await table?.load();
     if (where === '#tasks-status') refocus('#tasks-table', t._id, 'claim');
+    status($(where), `Task #${t._id} is now assigned to ${me}.`, 'ok');
   }, where, { keepStatus: false }));
 }
 
@@ -156,9 +156,9 @@ async function reassign(button, t, where = '#tasks-status') {
   if (t.assignee && !(await confirmAction(`Take task #${t._id} from ${t.assignee} and ${to ? `give it to ${to}` : 'leave it unassigned'}?`, { ok: 'Reassign' }))) return;
   await busy(button, () => guard(async () => {
     await api.put(`/workflow/taskinstance/${encodeURIComponent(t._id)}`, { assignee: to || null });
-    status($(where), to ? `Task #${t._id} is now assigned to ${to}.` : `Task #${t._id} is unassigned.`, 'ok');
     await table?.load();
     if (where === '#tasks-status') refocus('#tasks-table', t._id, 'assign');
+    status($(where), to ? `Task #${t._id} is now assigned to ${to}.` : `Task #${t._id} is unassigned.`, 'ok');
   }, where));
 }
 
