@@ -6,7 +6,7 @@ import * as api from '/api.js';
 import { $, show, status } from '/dom.js';
 import { submitSignIn } from '/signin.js';
 import { guard, hooks, state } from './core.js';
-import { loadDefinitions, wireDefinitions } from './definitions.js';
+import { loadDefinitions, pollDefinitions, wireDefinitions } from './definitions.js';
 import { loadIncidents, openIncident, pollIncidents, wireIncidents } from './incidents.js';
 import { detailHooks, openInstance } from './instance.js';
 import { loadInstances, pollInstances, wireInstances } from './instances.js';
@@ -34,6 +34,7 @@ const POLLERS = {
   instances: pollInstances,
   incidents: pollIncidents,
   recon: refreshRuns,
+  definitions: pollDefinitions,
 };
 
 /** Deep links to one object: its tab, and what opens it there. */

@@ -6,12 +6,15 @@ import { cell, confirmAction, guard, linkButton } from './core.js';
 import { openDefinition } from './instance.js';
 
 let cache = null;
+let listed = null; // the list's answer last rendered, for the live poll
+let listedText = null;
 
 /** The deployed definitions, newest version first per key (read again when `force`). */
 export async function definitions(force = false) {
   if (!cache || force) {
-    const res = await api.get('/workflow/processdefinition' + api.qs({ _queryFilter: 'true', _sortKeys: 'key,-version' }));
-    cache = res.result || [];
+    const r = await api.getIfChanged('/workflow/processdefinition' + api.qs({ _queryFilter: 'true', _sortKeys: 'key,-version' }));
+    cache = (r.body && r.body.result) || [];
+    listedText = r.text;
   }
   return cache;
 }
@@ -27,8 +30,15 @@ export function wireDefinitions() {
   $('#deploy-form').addEventListener('submit', (e) => { e.preventDefault(); deploy(); });
 }
 
+/** Live: a version deployed or deleted elsewhere shows up (counts are read again only then). */
+export async function pollDefinitions() {
+  const r = await api.getIfChanged('/workflow/processdefinition' + api.qs({ _queryFilter: 'true', _sortKeys: 'key,-version' }));
+  if (r.changed && r.text !== listed) await loadDefinitions();
+}
+
 export async function loadDefinitions() {
   const defs = await definitions(true);
+  listed = listedText;
   const counts = await Promise.all(defs.map(async (d) => {
     const f = `processDefinitionId eq ${api.filterString(d._id)}`;
     const [running, all] = await Promise.all([count('/workflow/processinstance', f), count('/workflow/processinstance/history', f)]);

@@ -321,6 +321,26 @@ describe('admin console', () => {
     await shotBoth(page, 'admin-incidents');
   });
 
+  // ETags on queries are the server branch's: here the incidents query is answered with one, then 304.
+  it('polls with If-None-Match and leaves the table alone on 304', async () => {
+    const seen: (string | undefined)[] = [];
+    const pattern = /\/openidm\/workflow\/incident\?/;
+    await page.route(pattern, async (route) => {
+      const inm = route.request().headers()['if-none-match'];
+      seen.push(inm);
+      if (inm === '"v1"') return route.fulfill({ status: 304, headers: { ETag: '"v1"' } });
+      const real = await route.fetch();
+      return route.fulfill({ response: real, headers: { ...real.headers(), etag: '"v1"' } });
+    });
+    await page.locator('#incidents-refresh').click();
+    await page.locator('#incidents-table tbody tr').first().waitFor();
+    // A mark on a row: a re-render would drop it.
+    await page.evaluate(() => document.querySelector('#incidents-table tbody tr')!.setAttribute('data-mark', 'kept'));
+    await eventually(async () => seen.includes('"v1"'), 12_000, 'a poll with If-None-Match');
+    expect(await page.locator('#incidents-table tbody tr[data-mark="kept"]').count()).toBe(1);
+    await page.unroute(pattern);
+  });
+
   it('reconciles, drills into a situation\'s entries, and cancels an active run with live progress', async () => {
     await page.locator('[data-testid="tab-recon"]').click();
     await page.locator(`[data-testid="recon-now"][data-mapping="${MAPPING}"]`).click();
@@ -394,6 +414,10 @@ describe('admin console', () => {
     await page.locator('[data-testid="confirm-ok"]').click();
     await page.locator('#definitions-status').filter({ hasText: /^Deleted / }).waitFor();
     expect(await page.locator(`[data-testid="definition-row"][data-definition-id="${defId}"]`).count()).toBe(0);
+    // Deployed elsewhere (over REST): listed within a poll, without a reload or a click.
+    const other = UPLOAD_BPMN.replace('id="uploadTest" name="Upload test"', 'id="restDeployed" name="Deployed over REST"');
+    expect((await t.call('POST', '/workflow/processdefinition?resourceName=rest.bpmn', { headers: { ...ADMIN, 'Content-Type': 'application/xml' }, raw: other })).status).toBe(201);
+    await page.locator('[data-testid="definition-row"]').filter({ hasText: 'Deployed over REST' }).waitFor({ timeout: 12_000 });
   });
 
   it('opens deep links to a task, a user, an incident and a run', async () => {
