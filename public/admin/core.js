@@ -201,6 +201,7 @@ export class PagedTable {
       else this.pagerEl.querySelector('.pager-range')?.focus?.();
     }
     this.table.dataset.total = String(this.pager.total);
+    this.table.dataset.renders = String(Number(this.table.dataset.renders || 0) + 1);
     renderPager(this.pagerEl, this.pager, this.label, () => {
       const which = document.activeElement && document.activeElement.classList.contains('pager-prev') ? '.pager-prev' : '.pager-next';
       this.render();

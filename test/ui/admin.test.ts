@@ -332,11 +332,15 @@ describe('admin console', () => {
       const real = await route.fetch();
       return route.fulfill({ response: real, headers: { ...real.headers(), etag: '"v1"' } });
     });
+    const renders = async () => Number(await page.locator('#incidents-table').getAttribute('data-renders'));
+    const before = await renders();
     await page.locator('#incidents-refresh').click();
-    await page.locator('#incidents-table tbody tr').first().waitFor();
+    await eventually(async () => (await renders()) > before, 10_000, 'the refreshed table');
+    const after = await renders();
     // A mark on a row: a re-render would drop it.
     await page.evaluate(() => document.querySelector('#incidents-table tbody tr')!.setAttribute('data-mark', 'kept'));
     await eventually(async () => seen.includes('"v1"'), 12_000, 'a poll with If-None-Match');
+    expect(await renders()).toBe(after);
     expect(await page.locator('#incidents-table tbody tr[data-mark="kept"]').count()).toBe(1);
     await page.unroute(pattern);
   });
