@@ -60,15 +60,7 @@ export async function request(method, path, body) {
   } catch {
     throw new ApiError(0, null);
   }
-  const text = await res.text();
-  let parsed = null;
-  try {
-    parsed = text ? JSON.parse(text) : null;
-  } catch {
-    parsed = null;
-  }
-  if (!res.ok) throw new ApiError(res.status, parsed);
-  return parsed;
+  return (await bodyOf(res)).parsed;
 }
 
 export const get = (path) => request('GET', path);
@@ -190,22 +182,10 @@ export async function followOutcome(processInstanceId, approved, onUpdate, delay
   return out;
 }
 
-// ---------- inbox ----------
+// ---------- polling and uploads ----------
 
-/**
- * A GET that may answer 304: with `etag` it sends If-None-Match. Resolves to
- * { notModified: true } or { notModified: false, body, etag } (etag null when the server sends none).
- */
-export async function readIfChanged(path, etag) {
-  const headers = { Accept: 'application/json', 'Accept-API-Version': 'resource=1.0', 'X-Requested-With': 'XMLHttpRequest' };
-  if (etag) headers['If-None-Match'] = etag;
-  let res;
-  try {
-    res = await fetch(BASE + path, { headers, credentials: 'same-origin', cache: 'no-store' });
-  } catch {
-    throw new ApiError(0, null);
-  }
-  if (res.status === 304) return { notModified: true };
+/** Parses a response's JSON body (null when empty or not JSON); throws ApiError when not ok. */
+async function bodyOf(res) {
   const text = await res.text();
   let parsed = null;
   try {
@@ -214,16 +194,47 @@ export async function readIfChanged(path, etag) {
     parsed = null;
   }
   if (!res.ok) throw new ApiError(res.status, parsed);
-  return { notModified: false, body: parsed, etag: res.headers.get('ETag') };
+  return { parsed, text };
 }
 
-/** Whether an error means the server has no such endpoint (an older server): 404, 405 or 501 with no CREST message of a missing resource. */
-export const isMissingEndpoint = (e) => e instanceof ApiError && (e.status === 405 || e.status === 501 || e.status === 404);
+/**
+ * A conditional GET for polling: sends If-None-Match when an ETag is known. Resolves to
+ * { changed: false } on 304, else { changed: true, body, etag, text } (etag null when the server
+ * sends none; callers then compare `text`).
+ */
+export async function getIfChanged(path, etag) {
+  const headers = { Accept: 'application/json', 'Accept-API-Version': 'resource=1.0', 'X-Requested-With': 'XMLHttpRequest' };
+  if (etag) headers['If-None-Match'] = etag;
+  let res;
+  try {
+    res = await fetch(BASE + path, { method: 'GET', headers, credentials: 'same-origin', cache: 'no-store' });
+  } catch {
+    throw new ApiError(0, null);
+  }
+  if (res.status === 304) return { changed: false };
+  const { parsed, text } = await bodyOf(res);
+  return { changed: true, body: parsed, etag: res.headers.get('ETag'), text };
+}
+
+/** Uploads a file as the raw request body (a BPMN deployment): POST with the file's own type. */
+export async function upload(path, file, type = 'application/xml') {
+  const headers = { Accept: 'application/json', 'Accept-API-Version': 'resource=1.0', 'X-Requested-With': 'XMLHttpRequest', 'Content-Type': type };
+  if (csrfToken) headers['X-CSRF-Token'] = csrfToken;
+  let res;
+  try {
+    res = await fetch(BASE + path, { method: 'POST', headers, body: file, credentials: 'same-origin', cache: 'no-store' });
+  } catch {
+    throw new ApiError(0, null);
+  }
+  return (await bodyOf(res)).parsed;
+}
+
+// ---------- bulk completion by query (GET/POST …/workflow/bulk) ----------
 
 /** Completes every task matching `filter` with `values` on the server; resolves to the bulk operation {_id, state, total, processed, succeeded, failed}. */
 export const completeMatching = (filter, values) => post(`/workflow/taskinstance${qs({ _action: 'complete', _queryFilter: filter })}`, values);
 
-/** One bulk operation: the same shape plus failures [{taskId, message}]. */
+/** One bulk operation: the same shape plus failures [{taskId, message}] and error. */
 export const readBulk = (id) => get(`/workflow/bulk/${encodeURIComponent(id)}`);
 
 export const cancelBulk = (id) => post(`/workflow/bulk/${encodeURIComponent(id)}?_action=cancel`);

@@ -27,11 +27,8 @@ const state = {
   /** The row the keyboard is on (a task id), kept across re-renders. */
   activeId: null,
   current: null,
-  /** The server answered the bulk-by-query action as missing: the control stays hidden. */
-  noBulk: false,
   bulkRunning: false,
   pollTimer: null,
-  etag: null,
 };
 
 // ---------- session ----------
@@ -278,11 +275,11 @@ function updateSelection() {
   all.indeterminate = n > 0 && n < rows;
 }
 
-/** "Approve all N matching": only when the query matches more than this page could show, and the server offers it. */
+/** "Approve all N matching": whenever the query matches a task (the server completes them by query). */
 function updateMatching() {
   const btn = $('#approve-matching');
   const total = state.pager ? state.pager.total : -1;
-  show(btn, !state.noBulk && total > 0);
+  show(btn, total > 0);
   btn.disabled = state.bulkRunning;
   btn.textContent = `Approve all ${total.toLocaleString('en')} matching`;
 }
@@ -810,18 +807,7 @@ async function approveMatching() {
     ok: `Approve ${total.toLocaleString('en')}`,
   });
   if (!ok) return;
-  let op;
-  try {
-    op = await api.completeMatching(p.filter, { [decision._id]: 'true' });
-  } catch (e) {
-    if (api.isMissingEndpoint(e)) {
-      state.noBulk = true;
-      updateMatching();
-      $('#tasks-title').focus();
-      return status($('#page-status'), `This server cannot approve by query (HTTP ${e.status}): nothing was approved. Select the tasks of a page and use Approve selected.`, 'error');
-    }
-    throw e;
-  }
+  const op = await api.completeMatching(p.filter, { [decision._id]: 'true' });
   await followBulk(op);
 }
 
@@ -886,18 +872,9 @@ async function cancelBulk() {
 
 // ---------- live list (polling; 304 when the server answers ETags) ----------
 
-function pageUrl() {
-  const p = state.pager;
-  return p.path + api.qs({
-    _queryFilter: p.filter, _sortKeys: p.sortKeys, _pageSize: p.pageSize,
-    _pagedResultsCookie: p.cookies[p.index] ?? undefined, _totalPagedResultsPolicy: 'EXACT', _fields: p.fields,
-  });
-}
-
 function startPolling() {
   stopPolling();
   const ms = Number(document.documentElement.dataset.pollMs) || POLL_MS;
-  state.etag = null;
   state.pollTimer = setInterval(() => { poll().catch(() => { /* the next poll or action reports it */ }); }, ms);
 }
 
@@ -911,25 +888,12 @@ async function poll() {
   const p = state.pager;
   const focus = document.activeElement && document.activeElement.closest('#task-list') ? 'keep' : 'none';
   const before = focusedRowIndex();
-  if (typeof p.poll === 'function') {
-    // A shared Pager that re-reads with If-None-Match itself: true when the page changed.
-    if (!(await p.poll())) return;
-    renderTasks();
-    if (focus === 'keep') keepFocus(before.id, before.index);
-    markOpenRow();
-    fillNames(p.rows);
-    return;
-  }
-  const url = pageUrl();
-  const r = await api.readIfChanged(url, state.etag);
-  if (r.notModified) return;
-  state.etag = r.etag;
-  const rows = (r.body && r.body.result) || [];
-  const total = r.body && typeof r.body.totalPagedResults === 'number' ? r.body.totalPagedResults : -1;
-  const same = total === p.total && rows.length === p.rows.length && rows.every((t, i) => t._id === p.rows[i]._id);
-  if (same || pageUrl() !== url) return;
-  await loadTasks({ focus });
+  // The Pager re-reads its page with If-None-Match: true when the page changed.
+  if (!(await p.poll())) return;
+  renderTasks();
+  if (focus === 'keep') keepFocus(before.id, before.index);
   markOpenRow();
+  fillNames(p.rows);
 }
 
 init();

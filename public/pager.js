@@ -23,6 +23,8 @@ export class Pager {
     this.total = -1;
     this.next = null;
     this.rows = [];
+    this.etag = null;
+    this.text = undefined;
   }
 
   /** Starts again at the first page (a new filter or sort). */
@@ -31,27 +33,59 @@ export class Pager {
     if (sortKeys !== undefined) this.sortKeys = sortKeys;
     this.cookies = [null];
     this.index = 0;
+    this.etag = null;
   }
 
-  /** Reads the current page; resolves to its rows. */
-  async load() {
-    const res = await api.get(this.path + api.qs({
+  /** The query URL of the current page. */
+  url() {
+    return this.path + api.qs({
       _queryFilter: this.filter,
       _sortKeys: this.sortKeys,
       _pageSize: this.pageSize,
       _pagedResultsCookie: this.cookies[this.index] ?? undefined,
       _totalPagedResultsPolicy: 'EXACT',
       _fields: this.fields,
-    }));
-    this.rows = res.result || [];
-    this.total = typeof res.totalPagedResults === 'number' ? res.totalPagedResults : -1;
-    this.next = res.pagedResultsCookie || null;
+    });
+  }
+
+  /** Reads the current page; resolves to its rows. */
+  async load() {
+    const r = await api.getIfChanged(this.url());
+    this.accept(r);
     // A page emptied by others' work (tasks completed meanwhile): step back to one that has rows.
     if (!this.rows.length && this.index > 0) {
       this.index -= 1;
       return this.load();
     }
     return this.rows;
+  }
+
+  /**
+   * Re-reads the current page for live updates, with If-None-Match: resolves to true when the
+   * page changed (rows, total or next cookie), false on 304 or an identical answer.
+   */
+  async poll() {
+    const r = await api.getIfChanged(this.url(), this.etag);
+    if (!r.changed) return false;
+    if (r.text === this.text) {
+      this.etag = r.etag || null;
+      return false;
+    }
+    this.accept(r);
+    if (!this.rows.length && this.index > 0) {
+      this.index -= 1;
+      await this.load();
+    }
+    return true;
+  }
+
+  accept(r) {
+    const res = r.body || {};
+    this.etag = r.etag || null;
+    this.text = r.text;
+    this.rows = res.result || [];
+    this.total = typeof res.totalPagedResults === 'number' ? res.totalPagedResults : -1;
+    this.next = res.pagedResultsCookie || null;
   }
 
   hasPrevious() { return this.index > 0; }
@@ -83,12 +117,22 @@ export class Pager {
 
 /**
  * Renders the pager's controls into `el`: the range and Previous / Next buttons. `label` names
- * the table for screen readers ("tasks"); onChange(loadPromise) is called after a move.
+ * the table for screen readers ("tasks"); onChange(rows) is called after a move; onError(error),
+ * when given, gets a failed move (else it is rethrown).
  */
-export function renderPager(el, pager, label, onChange) {
-  const move = (fn) => async () => onChange(await fn());
+export function renderPager(el, pager, label, onChange, onError) {
+  const move = (fn) => async () => {
+    let rows;
+    try {
+      rows = await fn();
+    } catch (e) {
+      if (onError) return onError(e);
+      throw e;
+    }
+    return onChange(rows);
+  };
   replace(el,
-    h('span', { class: 'pager-range', role: 'status', 'aria-live': 'polite' }, `${label}: ${pager.rangeText()}`),
+    h('span', { class: 'pager-range', role: 'status', 'aria-live': 'polite', tabindex: '-1' }, `${label}: ${pager.rangeText()}`),
     h('button', { type: 'button', class: 'pager-prev', disabled: !pager.hasPrevious(), 'aria-label': `Previous page of ${label}`, onclick: move(() => pager.back()) }, 'Previous'),
     h('button', { type: 'button', class: 'pager-next', disabled: !pager.hasNext(), 'aria-label': `Next page of ${label}`, onclick: move(() => pager.forward()) }, 'Next'));
 }

@@ -160,11 +160,11 @@ describe('web UI in Chromium', () => {
       // Filters go to the server: nobody else is assignee, and nothing is 100 hours old.
       await page.locator('#filter-assignee').fill('nobody-else');
       await page.locator('#task-filters button[type="submit"]').click();
-      await page.locator('#admin-tasks td.muted').filter({ hasText: 'No tasks match.' }).waitFor();
+      await page.locator('#tasks-table td.muted').filter({ hasText: 'No tasks match.' }).waitFor();
       await page.locator('#filter-assignee').fill('async');
       await page.locator('#filter-age').fill('100');
       await page.locator('#task-filters button[type="submit"]').click();
-      await page.locator('#admin-tasks td.muted').filter({ hasText: 'No tasks match.' }).waitFor();
+      await page.locator('#tasks-table td.muted').filter({ hasText: 'No tasks match.' }).waitFor();
       await page.locator('#filter-age').fill('');
       await page.locator('#task-filters button[type="submit"]').click();
       await page.locator('[data-testid="admin-task-row"]').nth(1).waitFor();
@@ -181,6 +181,9 @@ describe('web UI in Chromium', () => {
       expect(stroke).toBe('rgb(232, 89, 12)');
       expect(await page.locator('#diagram-canvas [data-element-id="approved"]').getAttribute('class')).not.toMatch(/highlight/);
       await shot(page, 'diagram.png');
+      // The diagram is a modal dialog: Escape closes it.
+      await page.keyboard.press('Escape');
+      await page.locator('#detail-dialog').waitFor({ state: 'hidden' });
     });
 
     it('signs out of the console, and in to the inbox as async.admin', async () => {
@@ -189,9 +192,10 @@ describe('web UI in Chromium', () => {
       await signIn(page, '/ui/', 'async.admin', 'Passw0rd');
       await page.locator('[data-testid="task-row"]').nth(1).waitFor();
       expect(await count(page, '[data-testid="task-row"]')).toBe(2);
-      expect(await page.locator('[data-testid="task-open"]').allTextContents()).toEqual(['Evaluate request', 'Evaluate request']);
-      // async.admin is an administrator, so the source rows are shown too.
-      await page.locator('li[data-source-id="bjensen"] [data-testid="task-requester"]').filter({ hasText: 'Barbara Jensen' }).waitFor();
+      // Each row names the person from the request's snapshot (newest first), and says which task it is.
+      await page.locator('li[data-source-id="bjensen"] [data-testid="task-open"]').filter({ hasText: 'Barbara Jensen (bjensen)' }).waitFor();
+      await page.locator('li[data-source-id="scarter"] [data-testid="task-open"]').filter({ hasText: 'Steven Carter (scarter)' }).waitFor();
+      expect(await page.locator('[data-testid="task-requester"]').allTextContents()).toEqual(['Evaluate request · user scarter', 'Evaluate request · user bjensen']);
       await shot(page, 'inbox.png');
     });
 
@@ -208,6 +212,7 @@ describe('web UI in Chromium', () => {
 
       await page.locator('li[data-source-id="scarter"] [data-testid="task-open"]').click();
       await page.locator('#task-deny').click();
+      await page.locator('#confirm-ok').click(); // Deny asks first
       await page.locator('[data-testid="decision-result"]').filter({ hasText: 'for scarter: denied' }).waitFor();
       await page.locator('#tasks-empty').waitFor({ state: 'visible' });
     });
@@ -243,8 +248,12 @@ describe('web UI in Chromium', () => {
       await page.locator('#instances-scope').selectOption('history');
       await page.locator('[data-testid="instance-row"][data-status="ended"]').nth(1).waitFor();
       await page.locator('[data-testid="instance-row"][data-status="ended"] [data-testid="instance-open"]').first().click();
-      await page.locator('#diagram-canvas .path-taken').waitFor();
+      // The path taken is marked, up to the end event it reached; nothing is waiting.
+      await page.locator('#diagram-canvas [data-element-id="approvalGateway"].path-taken').waitFor();
+      expect(await count(page, '#diagram-canvas [data-element-id="approved"].path-taken, #diagram-canvas [data-element-id="rejected"].path-taken')).toBe(1);
       expect(await count(page, '#diagram-canvas .highlight')).toBe(0);
+      await page.keyboard.press('Escape');
+      await page.locator('#detail-dialog').waitFor({ state: 'hidden' });
     });
   });
 
@@ -265,13 +274,15 @@ describe('web UI in Chromium', () => {
       const rows = await t.call('GET', '/workflow/taskinstance?_queryFilter=processVariables/sourceId eq "bulk.two"', { headers: ADMIN });
       expect((await t.call('POST', `/workflow/taskinstance/${rows.body.result[0]._id}?_action=complete`, { headers: ADMIN, body: { requestApproved: 'false' } })).status).toBe(200);
       await page.locator('#approve-selected').click();
+      await page.locator('#confirm-ok').click(); // a bulk action asks first
       await page.locator('[data-testid="bulk-result"]').nth(1).waitFor();
       // Each approval's line follows its outcome until it is final.
       await page.locator('[data-testid="bulk-result"][data-final="false"]').first().waitFor({ state: 'detached', timeout: 20_000 });
       // (started over REST, bulk.one has no request snapshot: its approval creates nothing, and says so)
+      // (the list's order: newest first)
       expect(await page.locator('[data-testid="bulk-result"]').allTextContents()).toEqual([
-        expect.stringMatching(/^Evaluate request for bulk\.one: approved — the account could not be created: Process instance \d+ has no approval request/),
         'Evaluate request for bulk.two: already completed by someone else',
+        expect.stringMatching(/^Evaluate request for bulk\.one: approved — the account could not be created: Process instance \d+ has no approval request/),
       ]);
       await page.locator('#tasks-empty').waitFor({ state: 'visible' });
       expect(await page.locator('#approve-selected').isDisabled()).toBe(true);
