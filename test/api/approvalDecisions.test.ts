@@ -2,46 +2,30 @@
 // the earlier decisions of the same source row, ETags and 304 on every JSON read, observation 4
 // (a user that appeared since the request is never reported as created), and sessions that survive
 // a restart. Real recon over a real repository; the worker run by hand (workers off).
-import { createTestDb, TestDb } from '../helpers/db';
-import { csvRow, makeProject, TestProject } from '../helpers/project';
-import { ADMIN, startTestServer, TestServer } from '../helpers/server';
+import { createTestDb } from '../helpers/db';
+import { csvRow } from '../helpers/project';
+import { ADMIN, startTestServer } from '../helpers/server';
 import { runRecon } from '../helpers/recon';
+import { completeTask, historyOf, runJobs as runAllJobs, useProjectServer } from '../helpers/calls';
 import { request } from '../reliability/harness';
 
 const MAPPING = 'systemCsvfileAccounts_managedUser';
 
 describe('decisions as the approver sees them', () => {
-  let project: TestProject;
-  let db: TestDb;
-  let t: TestServer;
+  const s = useProjectServer();
 
-  beforeAll(async () => {
-    project = makeProject();
-    db = await createTestDb();
-    t = await startTestServer({ projectDir: project.dir, db, keepDb: true, workers: false });
-  });
-  afterAll(async () => {
-    await t.close();
-    await db.destroy();
-    project.remove();
-  });
-
-  const recon = () => runRecon(t, MAPPING);
+  const recon = () => runRecon(s.t, MAPPING);
   async function taskOf(sourceId: string) {
-    const r = await t.call('GET', `/workflow/taskinstance?_queryFilter=${encodeURIComponent(`processVariables/sourceId eq "${sourceId}"`)}`, { headers: ADMIN });
+    const r = await s.t.call('GET', `/workflow/taskinstance?_queryFilter=${encodeURIComponent(`processVariables/sourceId eq "${sourceId}"`)}`, { headers: ADMIN });
     expect(r.body.result).toHaveLength(1);
     return r.body.result[0];
   }
-  const complete = (taskId: string, body: Record<string, unknown>) => t.call('POST', `/workflow/taskinstance/${taskId}?_action=complete`, { headers: ADMIN, body });
-  const history = async (id: string) => (await t.call('GET', `/workflow/processinstance/history/${id}`, { headers: ADMIN })).body;
-  async function runJobs() {
-    while (await t.services.worker.runOne()) {
-      /* until no due job is left */
-    }
-  }
+  const complete = (taskId: string, body: Record<string, unknown>) => completeTask(s.t, taskId, body);
+  const history = (id: string) => historyOf(s.t, id);
+  const runJobs = () => runAllJobs(s.t);
 
   it('_comment is stored with the decision, shown in history and in the next request\'s earlier decisions; never a variable', async () => {
-    project.writeCsv([csvRow('cora')]);
+    s.project.writeCsv([csvRow('cora')]);
     await recon();
     const first = await taskOf('cora');
     // Too long, or not a string: 400 naming _comment, and the task stays open.
@@ -50,7 +34,7 @@ describe('decisions as the approver sees them', () => {
       expect(r.status).toBe(400);
       expect(r.body.message).toMatch(/_comment/);
     }
-    expect((await t.call('GET', `/workflow/taskinstance/${first._id}`, { headers: ADMIN })).status).toBe(200);
+    expect((await s.t.call('GET', `/workflow/taskinstance/${first._id}`, { headers: ADMIN })).status).toBe(200);
     const comment = 'Not yet: ' + 'é'.repeat(1990);
     expect((await complete(first._id, { requestApproved: 'false', _comment: comment })).status).toBe(200);
     const h1 = await history(first.processInstanceId);
@@ -59,10 +43,10 @@ describe('decisions as the approver sees them', () => {
     expect(JSON.stringify(h1.processVariables)).not.toContain('Not yet');
 
     // The row changes: asked again; the new task shows the rejection with its comment and snapshot.
-    project.writeCsv([csvRow('cora', { lastname: 'Changed' })]);
+    s.project.writeCsv([csvRow('cora', { lastname: 'Changed' })]);
     await recon();
     const second = await taskOf('cora');
-    const read = await t.call('GET', `/workflow/taskinstance/${second._id}`, { headers: ADMIN });
+    const read = await s.t.call('GET', `/workflow/taskinstance/${second._id}`, { headers: ADMIN });
     expect(read.status).toBe(200);
     expect(read.body.approval.comment).toBeNull();
     expect(read.body.approval.earlier).toEqual([
@@ -79,87 +63,87 @@ describe('decisions as the approver sees them', () => {
     await runJobs();
     const h2 = await history(second.processInstanceId);
     expect(h2.approval).toMatchObject({ decision: 'approved', outcome: 'created', comment: null });
-    const row = await db.knex('decision').where({ process_instance_id: second.processInstanceId }).first();
+    const row = await s.db.knex('decision').where({ process_instance_id: second.processInstanceId }).first();
     expect(row.comment).toBeNull();
     expect(h2.approval.earlier.map((e: any) => e.processInstanceId)).toEqual([String(first.processInstanceId)]);
   });
 
   it('earlier lists at most 10, newest first, of the same row only', async () => {
-    project.writeCsv([csvRow('eli'), csvRow('fay')]);
+    s.project.writeCsv([csvRow('eli'), csvRow('fay')]);
     const ids: string[] = [];
     for (let i = 0; i < 12; i++) {
-      project.writeCsv([csvRow('eli', { lastname: `L${i}` }), csvRow('fay')]);
+      s.project.writeCsv([csvRow('eli', { lastname: `L${i}` }), csvRow('fay')]);
       await recon();
       const task = await taskOf('eli');
       ids.push(String(task.processInstanceId));
       expect((await complete(task._id, { requestApproved: 'false', _comment: `no ${i}` })).status).toBe(200);
     }
-    project.writeCsv([csvRow('eli', { lastname: 'Final' }), csvRow('fay')]);
+    s.project.writeCsv([csvRow('eli', { lastname: 'Final' }), csvRow('fay')]);
     await recon();
     const task = await taskOf('eli');
-    const earlier = (await t.call('GET', `/workflow/taskinstance/${task._id}`, { headers: ADMIN })).body.approval.earlier;
+    const earlier = (await s.t.call('GET', `/workflow/taskinstance/${task._id}`, { headers: ADMIN })).body.approval.earlier;
     expect(earlier.map((e: any) => e.processInstanceId)).toEqual(ids.slice(2).reverse());
     expect(earlier.map((e: any) => e.comment)).toEqual(Array.from({ length: 10 }, (_, i) => `no ${11 - i}`));
     expect(earlier[0].target.sn).toBe('L11');
     const fay = await taskOf('fay');
-    expect((await t.call('GET', `/workflow/taskinstance/${fay._id}`, { headers: ADMIN })).body.approval.earlier).toEqual([]);
+    expect((await s.t.call('GET', `/workflow/taskinstance/${fay._id}`, { headers: ADMIN })).body.approval.earlier).toEqual([]);
   });
 
   it('every JSON read under /openidm has an ETag, and If-None-Match with it answers 304 without a body', async () => {
     for (const path of ['/workflow/taskinstance?_queryFilter=true&_pageSize=5&_totalPagedResultsPolicy=EXACT', '/workflow/processinstance/history?_queryFilter=true', '/jobs?_queryFilter=true', '/info/ping']) {
-      const first = await t.call('GET', path, { headers: ADMIN });
+      const first = await s.t.call('GET', path, { headers: ADMIN });
       expect(first.status).toBe(200);
       const etag = first.headers.get('etag');
       expect(etag).toMatch(/^W\/"[A-Za-z0-9_-]+"$/);
-      const again = await t.call('GET', path, { headers: { ...ADMIN, 'If-None-Match': etag! } });
+      const again = await s.t.call('GET', path, { headers: { ...ADMIN, 'If-None-Match': etag! } });
       expect(again.status).toBe(304);
       expect(again.body).toBe('');
       // Another tag (or none) gets the body.
-      expect((await t.call('GET', path, { headers: { ...ADMIN, 'If-None-Match': 'W/"other"' } })).status).toBe(200);
+      expect((await s.t.call('GET', path, { headers: { ...ADMIN, 'If-None-Match': 'W/"other"' } })).status).toBe(200);
     }
     // The content changes: the tag changes.
     const list = '/workflow/taskinstance?_queryFilter=true';
-    const before = (await t.call('GET', list, { headers: ADMIN })).headers.get('etag')!;
-    project.writeCsv([csvRow('gus')]);
+    const before = (await s.t.call('GET', list, { headers: ADMIN })).headers.get('etag')!;
+    s.project.writeCsv([csvRow('gus')]);
     await recon();
-    const after = await t.call('GET', list, { headers: { ...ADMIN, 'If-None-Match': before } });
+    const after = await s.t.call('GET', list, { headers: { ...ADMIN, 'If-None-Match': before } });
     expect(after.status).toBe(200);
     expect(after.headers.get('etag')).not.toBe(before);
     // A task keeps its own ETag (its revision); errors and writes get none.
     const task = await taskOf('gus');
-    const read = await t.call('GET', `/workflow/taskinstance/${task._id}`, { headers: ADMIN });
+    const read = await s.t.call('GET', `/workflow/taskinstance/${task._id}`, { headers: ADMIN });
     expect(read.headers.get('etag')).toBe(`"${task._rev}"`);
-    expect((await t.call('GET', `/workflow/taskinstance/${task._id}`, { headers: { ...ADMIN, 'If-None-Match': `"${task._rev}"` } })).status).toBe(304);
-    const missing = await t.call('GET', '/workflow/taskinstance/999999', { headers: ADMIN });
+    expect((await s.t.call('GET', `/workflow/taskinstance/${task._id}`, { headers: { ...ADMIN, 'If-None-Match': `"${task._rev}"` } })).status).toBe(304);
+    const missing = await s.t.call('GET', '/workflow/taskinstance/999999', { headers: ADMIN });
     expect(missing.status).toBe(404);
     expect(missing.headers.get('etag')).toBeNull();
     // managed/user keeps its _rev ETag.
-    expect((await t.call('POST', '/managed/user?_action=create', { headers: ADMIN, body: { _id: 'etag1', userName: 'etag1', sn: 'E' } })).status).toBe(201);
-    const u = await t.call('GET', '/managed/user/etag1', { headers: ADMIN });
+    expect((await s.t.call('POST', '/managed/user?_action=create', { headers: ADMIN, body: { _id: 'etag1', userName: 'etag1', sn: 'E' } })).status).toBe(201);
+    const u = await s.t.call('GET', '/managed/user/etag1', { headers: ADMIN });
     expect(u.headers.get('etag')).toBe(`"${u.body._rev}"`);
   });
 
   it('observation 4: a user that appeared since the request is never reported created; the job is dead with the reason, not done', async () => {
-    project.writeCsv([csvRow('hal'), csvRow('ivy')]);
+    s.project.writeCsv([csvRow('hal'), csvRow('ivy')]);
     await recon();
     const hal = await taskOf('hal');
     const ivy = await taskOf('ivy');
     // Meanwhile, hal is created by hand with the same userName (it correlates), ivy's _id is taken by another user.
-    expect((await t.call('POST', '/managed/user?_action=create', { headers: ADMIN, body: { _id: 'hal-by-hand', userName: 'hal', sn: 'Hand' } })).status).toBe(201);
-    expect((await t.call('POST', '/managed/user?_action=create', { headers: ADMIN, body: { _id: 'ivy', userName: 'ivy.other', sn: 'Other' } })).status).toBe(201);
+    expect((await s.t.call('POST', '/managed/user?_action=create', { headers: ADMIN, body: { _id: 'hal-by-hand', userName: 'hal', sn: 'Hand' } })).status).toBe(201);
+    expect((await s.t.call('POST', '/managed/user?_action=create', { headers: ADMIN, body: { _id: 'ivy', userName: 'ivy.other', sn: 'Other' } })).status).toBe(201);
     expect((await complete(hal._id, { requestApproved: 'true' })).status).toBe(200);
     expect((await complete(ivy._id, { requestApproved: 'true' })).status).toBe(200);
     await runJobs();
     for (const [task, reason] of [[hal, /hal.*exists/i], [ivy, /ivy already exists/]] as const) {
       const h = await history(task.processInstanceId);
       expect(h.approval).toMatchObject({ decision: 'approved', outcome: 'failed', outcomeMessage: expect.stringMatching(reason) });
-      const job = await db.knex('job').where({ key: `createUser:${task.processInstanceId}` }).first();
+      const job = await s.db.knex('job').where({ key: `createUser:${task.processInstanceId}` }).first();
       expect(job.state).toBe('dead');
       expect(job.last_error).toMatch(reason);
     }
     // Nothing was linked to the hand-made user, and no second user was created.
-    expect((await db.knex('link').where({ second_id: 'hal-by-hand' })).length).toBe(0);
-    expect((await t.call('GET', '/managed/user/hal', { headers: ADMIN })).status).toBe(404);
+    expect((await s.db.knex('link').where({ second_id: 'hal-by-hand' })).length).toBe(0);
+    expect((await s.t.call('GET', '/managed/user/hal', { headers: ADMIN })).status).toBe(404);
   });
 });
 

@@ -2,10 +2,11 @@
 // the tasks the caller may work on that match at the request, a batch per job, with exact progress,
 // a cancel that leaves the rest open, access for its starter only, and a restart mid-way that
 // continues where it stopped, creating each user exactly once.
-import { createTestDb, TestDb } from '../helpers/db';
-import { csvRow, makeProject, TestProject } from '../helpers/project';
+import { createTestDb } from '../helpers/db';
+import { csvRow, makeProject } from '../helpers/project';
 import { ADMIN, eventually, startTestServer, TestServer } from '../helpers/server';
 import { runRecon } from '../helpers/recon';
+import { runJobs as runAllJobs, useProjectServer } from '../helpers/calls';
 import * as bulkRepo from '../../src/repo/bulkOperations';
 import { PermanentJobFailure } from '../../src/jobs';
 
@@ -21,38 +22,21 @@ async function createUser(t: TestServer, id: string, password: string, roles: st
 }
 
 describe('bulk completion by query', () => {
-  let project: TestProject;
-  let db: TestDb;
-  let t: TestServer;
-
-  beforeAll(async () => {
-    project = makeProject();
-    db = await createTestDb();
-    t = await startTestServer({ projectDir: project.dir, db, keepDb: true, workers: false });
-  });
-  afterAll(async () => {
-    await t.close();
-    await db.destroy();
-    project.remove();
-  });
+  const s = useProjectServer();
 
   const bulkStart = (filter: string, body: Record<string, unknown>, headers: Record<string, string> = ADMIN) =>
-    t.call('POST', `/workflow/taskinstance?_action=complete&_queryFilter=${filter}`, { headers, body });
-  const bulkRead = (id: string, headers: Record<string, string> = ADMIN) => t.call('GET', `/workflow/bulk/${id}`, { headers });
-  const bulkCancel = (id: string, headers: Record<string, string> = ADMIN) => t.call('POST', `/workflow/bulk/${id}?_action=cancel`, { headers });
+    s.t.call('POST', `/workflow/taskinstance?_action=complete&_queryFilter=${filter}`, { headers, body });
+  const bulkRead = (id: string, headers: Record<string, string> = ADMIN) => s.t.call('GET', `/workflow/bulk/${id}`, { headers });
+  const bulkCancel = (id: string, headers: Record<string, string> = ADMIN) => s.t.call('POST', `/workflow/bulk/${id}?_action=cancel`, { headers });
   const openTasks = async (prefix: string) =>
-    (await t.call('GET', `/workflow/taskinstance?_queryFilter=${filterOf(prefix)}&_pageSize=1000&_totalPagedResultsPolicy=EXACT`, { headers: ADMIN })).body;
-  async function runJobs() {
-    while (await t.services.worker.runOne()) {
-      /* until no due job is left */
-    }
-  }
+    (await s.t.call('GET', `/workflow/taskinstance?_queryFilter=${filterOf(prefix)}&_pageSize=1000&_totalPagedResultsPolicy=EXACT`, { headers: ADMIN })).body;
+  const runJobs = () => runAllJobs(s.t);
 
   it('120 tasks, 100 match: all approved with the comment, progress exact, each user created once; the other 20 and later ones untouched', async () => {
-    project.writeCsv([...Array.from({ length: 100 }, (_, i) => csvRow(`bulk${pad(i)}`)), ...Array.from({ length: 20 }, (_, i) => csvRow(`keep${pad(i)}`))]);
-    await runRecon(t, MAPPING);
+    s.project.writeCsv([...Array.from({ length: 100 }, (_, i) => csvRow(`bulk${pad(i)}`)), ...Array.from({ length: 20 }, (_, i) => csvRow(`keep${pad(i)}`))]);
+    await runRecon(s.t, MAPPING);
     expect((await openTasks('bulk')).totalPagedResults).toBe(100);
-    t.services.runtime.bulkBatchSize = 30;
+    s.t.services.runtime.bulkBatchSize = 30;
     // Validation as for one task: a bad _comment, values the form refuses, no match.
     expect((await bulkStart(filterOf('bulk'), { requestApproved: 'true', _comment: 'x'.repeat(2001) })).body.message).toMatch(/_comment/);
     const refused = await bulkStart(filterOf('bulk'), { requestApproved: 'true', sourceId: 'keep000' });
@@ -61,8 +45,8 @@ describe('bulk completion by query', () => {
     const none = await bulkStart(filterOf('nobody'), { requestApproved: 'true' });
     expect(none.status).toBe(400);
     expect(none.body.message).toMatch(/No task matches/);
-    expect((await t.call('POST', `/workflow/taskinstance?_action=complete`, { headers: ADMIN, body: {} })).status).toBe(400);
-    expect(await db.knex('bulk_operation').count({ n: '*' }).first().then((r: any) => Number(r.n))).toBe(0);
+    expect((await s.t.call('POST', `/workflow/taskinstance?_action=complete`, { headers: ADMIN, body: {} })).status).toBe(400);
+    expect(await s.db.knex('bulk_operation').count({ n: '*' }).first().then((r: any) => Number(r.n))).toBe(0);
 
     const started = await bulkStart(filterOf('bulk'), { requestApproved: 'true', _comment: 'bulk ok' });
     expect(started.status).toBe(202);
@@ -70,16 +54,16 @@ describe('bulk completion by query', () => {
     expect(started.body).toEqual({ _id: expect.stringMatching(/^\d+$/), state: 'ACTIVE', total: 100, processed: 0, succeeded: 0, failed: 0 });
     const id = started.body._id;
     // A row that appears now is not swept in.
-    project.writeCsv([
+    s.project.writeCsv([
       ...Array.from({ length: 100 }, (_, i) => csvRow(`bulk${pad(i)}`)), ...Array.from({ length: 20 }, (_, i) => csvRow(`keep${pad(i)}`)), csvRow('bulklate'),
     ]);
-    await runRecon(t, MAPPING);
+    await runRecon(s.t, MAPPING);
     // Someone completes one of the 100 first: it counts as failed, "already completed".
     const taken = (await openTasks('bulk050')).result[0];
-    expect((await t.call('POST', `/workflow/taskinstance/${taken._id}?_action=complete`, { headers: ADMIN, body: { requestApproved: 'false' } })).status).toBe(200);
+    expect((await s.t.call('POST', `/workflow/taskinstance/${taken._id}?_action=complete`, { headers: ADMIN, body: { requestApproved: 'false' } })).status).toBe(200);
 
     // One batch: exact progress.
-    expect(await t.services.worker.runOne()).toBeTruthy();
+    expect(await s.t.services.worker.runOne()).toBeTruthy();
     expect((await bulkRead(id)).body).toMatchObject({ state: 'ACTIVE', total: 100, processed: 30, succeeded: 30, failed: 0, failures: [] });
     await runJobs();
     const done = await bulkRead(id);
@@ -90,34 +74,34 @@ describe('bulk completion by query', () => {
     expect((await openTasks('bulk')).result.map((x: any) => x.processVariables.sourceId)).toEqual(['bulklate']);
     expect((await openTasks('keep')).totalPagedResults).toBe(20);
     // The decisions carry the comment; each user is created exactly once (one CREATE in the audit, one user).
-    const decisions = await db.knex('decision').where({ decided_by: 'openidm-admin', comment: 'bulk ok' });
+    const decisions = await s.db.knex('decision').where({ decided_by: 'openidm-admin', comment: 'bulk ok' });
     expect(decisions).toHaveLength(99);
     expect(decisions.every((d: any) => d.decision === 'approved')).toBe(true);
     await runJobs();
-    const users = await db.knex('managed_user').where('id', 'like', 'bulk%').select('id');
+    const users = await s.db.knex('managed_user').where('id', 'like', 'bulk%').select('id');
     expect(users.map((u: any) => u.id).sort()).toEqual(Array.from({ length: 100 }, (_, i) => `bulk${pad(i)}`).filter((x) => x !== 'bulk050'));
-    const creates = await db.knex('recon_audit').where({ action: 'CREATE', status: 'SUCCESS' }).where('source_object_id', 'like', 'bulk%').select('source_object_id');
+    const creates = await s.db.knex('recon_audit').where({ action: 'CREATE', status: 'SUCCESS' }).where('source_object_id', 'like', 'bulk%').select('source_object_id');
     expect(creates).toHaveLength(99);
     expect(new Set(creates.map((c: any) => c.source_object_id)).size).toBe(99);
     // Ended: a cancel answers the state unchanged; a second run of a finished batch job is a no-op.
     expect((await bulkCancel(id)).body).toMatchObject({ state: 'SUCCESS', processed: 100 });
     // The list reads answer 304 to the UI's poll with the same ETag.
     const tag = done.headers.get('etag')!;
-    expect((await t.call('GET', `/workflow/bulk/${id}`, { headers: { ...ADMIN, 'If-None-Match': tag } })).status).toBe(304);
+    expect((await s.t.call('GET', `/workflow/bulk/${id}`, { headers: { ...ADMIN, 'If-None-Match': tag } })).status).toBe(304);
   });
 
   it('cancel mid-way stops before the next batch and leaves the rest open; only the starter or an admin sees it', async () => {
-    await createUser(t, 'approver1', 'Appr0ver-secret', ['openidm-authorized']);
-    await createUser(t, 'stranger', 'Str4nger-secret', ['openidm-authorized']);
+    await createUser(s.t, 'approver1', 'Appr0ver-secret', ['openidm-authorized']);
+    await createUser(s.t, 'stranger', 'Str4nger-secret', ['openidm-authorized']);
     const approver = { 'X-OpenIDM-Username': 'approver1', 'X-OpenIDM-Password': 'Appr0ver-secret' };
     const stranger = { 'X-OpenIDM-Username': 'stranger', 'X-OpenIDM-Password': 'Str4nger-secret' };
     // The keep tasks are offered to openidm-admin only: approver1 may work on none of them.
     expect((await bulkStart(filterOf('keep'), { requestApproved: 'false' }, approver)).status).toBe(400);
     // An admin hands 20 keep tasks to approver1, who rejects them all, 5 per batch.
     for (const task of (await openTasks('keep')).result) {
-      expect((await t.call('PUT', `/workflow/taskinstance/${task._id}`, { headers: ADMIN, body: { assignee: 'approver1' } })).status).toBe(200);
+      expect((await s.t.call('PUT', `/workflow/taskinstance/${task._id}`, { headers: ADMIN, body: { assignee: 'approver1' } })).status).toBe(200);
     }
-    t.services.runtime.bulkBatchSize = 5;
+    s.t.services.runtime.bulkBatchSize = 5;
     const started = await bulkStart(filterOf('keep'), { requestApproved: 'false', _comment: 'no' }, approver);
     expect(started.status).toBe(202);
     const id = started.body._id;
@@ -127,8 +111,8 @@ describe('bulk completion by query', () => {
     expect((await bulkCancel(id, stranger)).status).toBe(404);
     expect((await bulkRead('999999', approver)).status).toBe(404);
     expect((await bulkRead(id, ADMIN)).status).toBe(200);
-    expect(await t.services.worker.runOne()).toBeTruthy();
-    expect(await t.services.worker.runOne()).toBeTruthy();
+    expect(await s.t.services.worker.runOne()).toBeTruthy();
+    expect(await s.t.services.worker.runOne()).toBeTruthy();
     const canceled = await bulkCancel(id, approver);
     expect(canceled.status).toBe(200);
     expect(canceled.body).toMatchObject({ _id: id, state: 'CANCELED', total: 20, processed: 10, succeeded: 10, failed: 0 });

@@ -1,7 +1,10 @@
 // REST calls the API tests make over and over, as an administrator: a run's audit entries, the
 // open tasks whose process variables match, a process's history, a completion, a user, and
-// draining the job queue on a server started with workers: false.
-import { ADMIN, TestServer } from './server';
+// draining the job queue on a server started with workers: false; and the project + database +
+// server most API test files start before their tests.
+import { createTestDb, TestDb } from './db';
+import { makeProject, TestProject } from './project';
+import { ADMIN, startTestServer, TestServer } from './server';
 
 /** audit/recon entries of one run; `and` adds a CREST clause (e.g. `sourceObjectId eq "x"`). */
 export async function auditOf(t: TestServer, reconId: string, and?: string): Promise<any[]> {
@@ -32,4 +35,27 @@ export async function runJobs(t: TestServer): Promise<void> {
   while (await t.services.worker.runOne()) {
     /* until no due job is left */
   }
+}
+
+/** A project folder, its own database and a server on both, made before a describe's tests and removed after. */
+export interface ProjectServer {
+  project: TestProject;
+  db: TestDb;
+  t: TestServer;
+}
+
+/** Registers beforeAll/afterAll for a ProjectServer (workers off: the test runs jobs with runJobs). */
+export function useProjectServer(opts: { workers?: boolean } = {}): ProjectServer {
+  const s = {} as ProjectServer;
+  beforeAll(async () => {
+    s.project = makeProject();
+    s.db = await createTestDb();
+    s.t = await startTestServer({ projectDir: s.project.dir, db: s.db, keepDb: true, workers: opts.workers ?? false });
+  });
+  afterAll(async () => {
+    await s.t?.close();
+    await s.db?.destroy();
+    s.project?.remove();
+  });
+  return s;
 }
