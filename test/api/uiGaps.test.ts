@@ -1,5 +1,6 @@
 // The console's remaining gaps of issue 17 on the REST side: exact totals for jobs and the recon
-// audit, recon runs as a CREST query (IDM's {reconciliations} answer kept without query parameters).
+// audit, recon runs as a CREST query (IDM's {reconciliations} answer kept without query parameters),
+// incident retry by query, and a task's escalationDeadline (its activity's boundary timer).
 import { ADMIN, startTestServer, TestServer } from '../helpers/server';
 import { runRecon } from '../helpers/recon';
 import { enqueue } from '../../src/jobs';
@@ -7,7 +8,7 @@ import { enqueue } from '../../src/jobs';
 const enc = encodeURIComponent;
 const MAPPING = 'systemCsvfileAccounts_managedUser';
 
-describe('issue 17 gaps: totals and paged recon runs', () => {
+describe('issue 17 gaps: totals, paged recon runs, retry by query, escalation deadline', () => {
   let t: TestServer;
   const runIds: string[] = [];
 
@@ -115,6 +116,60 @@ describe('issue 17 gaps: totals and paged recon runs', () => {
       expect((await t.call('POST', '/workflow/incident?_action=retry', { headers: ADMIN })).status).toBe(400);
       expect((await t.call('POST', `/workflow/incident?_action=delete&_queryFilter=true`, { headers: ADMIN })).status).toBe(400);
       await t.db.knex('job').where({ type: 'gapsMany' }).delete();
+    });
+  });
+
+  describe('escalationDeadline on a task', () => {
+    const TIMER_BPMN = `<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="d" targetNamespace="urn:gaps">
+  <bpmn:process id="gapsEscalation" name="Escalation" isExecutable="true">
+    <bpmn:startEvent id="s"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="review" />
+    <bpmn:userTask id="review" name="Review" camunda:assignee="openidm-admin"><bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing></bpmn:userTask>
+    <bpmn:sequenceFlow id="f2" sourceRef="review" targetRef="e" />
+    <bpmn:endEvent id="e"><bpmn:incoming>f2</bpmn:incoming></bpmn:endEvent>
+    <bpmn:boundaryEvent id="late" attachedToRef="review"><bpmn:outgoing>f3</bpmn:outgoing>
+      <bpmn:timerEventDefinition><bpmn:timeDuration>PT1H</bpmn:timeDuration></bpmn:timerEventDefinition>
+    </bpmn:boundaryEvent>
+    <bpmn:sequenceFlow id="f3" sourceRef="late" targetRef="escalated" />
+    <bpmn:userTask id="escalated" name="Escalated" camunda:assignee="openidm-admin"><bpmn:incoming>f3</bpmn:incoming><bpmn:outgoing>f4</bpmn:outgoing></bpmn:userTask>
+    <bpmn:sequenceFlow id="f4" sourceRef="escalated" targetRef="e2" />
+    <bpmn:endEvent id="e2"><bpmn:incoming>f4</bpmn:incoming></bpmn:endEvent>
+  </bpmn:process>
+</bpmn:definitions>`;
+    const taskOf = async (pid: string) => (await t.call('GET', `/workflow/taskinstance?_queryFilter=${enc(`processInstanceId eq "${pid}"`)}`, { headers: ADMIN })).body.result[0];
+    const near = (iso: string, expected: number) => Math.abs(Date.parse(iso) - expected) < 60_000;
+
+    it('is the due time of the PT1H timer boundary event attached to the task', async () => {
+      const dep = await fetch(`${t.base}/workflow/processdefinition?resourceName=gapsEscalation.bpmn`, { method: 'POST', headers: { ...ADMIN, 'Content-Type': 'application/xml' }, body: TIMER_BPMN });
+      expect(dep.status).toBe(201);
+      const before = Date.now();
+      const started = await t.call('POST', '/workflow/processinstance?_action=create', { headers: ADMIN, body: { _key: 'gapsEscalation' } });
+      expect(started.status).toBe(201);
+      const task = await taskOf(started.body._id);
+      const read = await t.call('GET', `/workflow/taskinstance/${task._id}`, { headers: ADMIN });
+      expect(read.status).toBe(200);
+      expect(read.body.escalationDeadline).toEqual(expect.any(String));
+      expect(near(read.body.escalationDeadline, before + 3600_000)).toBe(true);
+      expect(near(read.body.escalationDeadline, Date.parse(read.body.createTime) + 3600_000)).toBe(true);
+    });
+
+    it('is the shipped approval\'s escalationTimer (escalationDuration), and null on a process without one', async () => {
+      const before = Date.now();
+      const started = await t.call('POST', '/workflow/processinstance?_action=create', { headers: ADMIN, body: { _key: 'managedUserApproval', sourceId: 'gaps.esc', mapping: 'm', reconId: 'r', escalationDuration: 'PT2H' } });
+      expect(started.status).toBe(201);
+      const task = await taskOf(started.body._id);
+      const read = await t.call('GET', `/workflow/taskinstance/${task._id}`, { headers: ADMIN });
+      expect(read.body.taskDefinitionKey).toBe('evaluateRequest');
+      expect(near(read.body.escalationDeadline, before + 2 * 3600_000)).toBe(true);
+      const dep = await fetch(`${t.base}/workflow/processdefinition?resourceName=gapsPlain.bpmn`, {
+        method: 'POST', headers: { ...ADMIN, 'Content-Type': 'application/xml' },
+        body: TIMER_BPMN.replace('id="gapsEscalation"', 'id="gapsPlain"').replace(/<bpmn:boundaryEvent[\s\S]*?<\/bpmn:boundaryEvent>/, '').replace(/<bpmn:sequenceFlow id="f3"[\s\S]*?<bpmn:endEvent id="e2">[\s\S]*?<\/bpmn:endEvent>/, ''),
+      });
+      expect(dep.status).toBe(201);
+      const plain = await t.call('POST', '/workflow/processinstance?_action=create', { headers: ADMIN, body: { _key: 'gapsPlain' } });
+      const plainTask = await taskOf(plain.body._id);
+      expect((await t.call('GET', `/workflow/taskinstance/${plainTask._id}`, { headers: ADMIN })).body.escalationDeadline).toBeNull();
     });
   });
 });

@@ -1,6 +1,7 @@
 // The console's last gaps of issue 17 in Chromium: recon runs paged by the server ("1–50 of 55",
 // newest first, a run on page 2 opens), jobs with their total, and "Retry all N matching" on the
-// Incidents tab (confirmed, in progress beside the controls, each refusal named); axe on each view.
+// Incidents tab (confirmed, in progress beside the controls, each refusal named); and the inbox's
+// "Escalates" row from the task's escalationDeadline; axe on each view.
 import { Browser, Page } from 'playwright-core';
 import { enqueue } from '../../src/jobs';
 import { insertRun } from '../../src/repo/reconRuns';
@@ -126,5 +127,26 @@ describe('admin console: issue 17 gaps', () => {
     await range('incidents-pager').filter({ hasText: '1–1 of 1' }).waitFor();
     await expectAccessible(page, 'incidents after a refused retry all');
     await ui.shotBoth(page, 'admin-gaps-incidents-retry-all');
+  });
+
+  it('shows in the inbox when the approval escalates (the shipped escalationTimer)', async () => {
+    const started = await t.call('POST', '/workflow/processinstance?_action=create', { headers: ADMIN, body: { _key: 'managedUserApproval', sourceId: 'gaps.escalates', mapping: 'm', reconId: 'r', escalationDuration: 'PT1H' } });
+    expect(started.status).toBe(201);
+    const task = (await t.call('GET', `/workflow/taskinstance?_queryFilter=${encodeURIComponent(`processInstanceId eq "${started.body._id}"`)}`, { headers: ADMIN })).body.result[0];
+    const deadline = (await t.call('GET', `/workflow/taskinstance/${task._id}`, { headers: ADMIN })).body.escalationDeadline;
+    expect(Math.abs(Date.parse(deadline) - Date.parse(task.createTime) - 3600_000)).toBeLessThan(60_000);
+    const inbox = await ui.newPage(browser, problems);
+    await inbox.goto(`${origin}/ui/#/task/${task._id}`);
+    await inbox.locator('#signin-section').waitFor({ state: 'visible' });
+    // An administrator may open any task (the sample's approver is a managed user this project lacks).
+    await inbox.locator('#signin-username').fill('openidm-admin');
+    await inbox.locator('#signin-password').fill('openidm-admin');
+    await inbox.locator('#signin-submit').click();
+    await inbox.locator('#task-detail').waitFor({ state: 'visible' });
+    const shown = await inbox.locator('#task-meta dd[data-meta="escalates"]').textContent();
+    expect(shown).toBe(await inbox.evaluate((iso) => new Date(iso).toLocaleString(), deadline));
+    await expectAccessible(inbox, 'inbox task with its escalation');
+    await ui.shotBoth(inbox, 'inbox-gaps-escalates');
+    await inbox.context().close();
   });
 });
