@@ -105,6 +105,18 @@ describe('issue 17 gaps: totals, paged recon runs, retry by query, escalation de
       expect(mixed.body.results.find((x: any) => x._id === `instance-${pid}`).status).toBe('failed');
     });
 
+    it('is for administrators only: another user gets 403 and nothing is retried', async () => {
+      await deadJobs('gapsForbidden', 1);
+      const user = await t.call('POST', '/managed/user?_action=create', {
+        headers: ADMIN,
+        body: { _id: 'gapsuser', userName: 'gaps.user', givenName: 'Gaps', sn: 'User', mail: 'gaps.user@example.com', password: 'Passw0rd', authzRoles: [{ _ref: 'internal/role/openidm-authorized' }] },
+      });
+      expect(user.status).toBe(201);
+      const r = await t.call('POST', `/workflow/incident?_action=retry&_queryFilter=${enc('jobType eq "gapsForbidden"')}`, { headers: { 'X-OpenIDM-Username': 'gaps.user', 'X-OpenIDM-Password': 'Passw0rd' } });
+      expect(r.status).toBe(403);
+      expect(await t.db.knex('job').where({ type: 'gapsForbidden' }).pluck('state')).toEqual(['dead']);
+    });
+
     it('refuses more than 1,000 matching, no filter, and another action, with nothing retried', async () => {
       const ts = new Date().toISOString();
       const rows = Array.from({ length: 1001 }, (_, i) => ({ key: `gapsMany:${i}`, type: 'gapsMany', payload: '{}', state: 'dead', attempts: 8, max_attempts: 8, run_at: 0, created_at: ts, updated_at: ts, last_error: 'many' }));
