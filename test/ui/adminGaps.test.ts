@@ -81,6 +81,12 @@ describe('admin console: issue 17 gaps', () => {
     await range('runs-pager').filter({ hasText: 'Runs: 1–50 of 55' }).waitFor();
     await page.waitForFunction(() => document.querySelector('#runs-table tbody tr')?.getAttribute('data-key') === 'gaps-run-00');
     await expectAccessible(page, 'recon runs sorted');
+    await page.setViewportSize({ width: 390, height: 844 });
+    await expectAccessible(page, 'recon runs at 390');
+    const widths = await page.evaluate(() => ({ page: document.documentElement.scrollWidth, pager: document.querySelector('#runs-pager')!.getBoundingClientRect().right, next: document.querySelector('#runs-pager .pager-next')!.getBoundingClientRect().right }));
+    await page.setViewportSize({ width: 1280, height: 900 });
+    expect(widths.page).toBeLessThanOrEqual(390);
+    expect(widths.next).toBeLessThanOrEqual(390);
     await ui.shotBoth(page, 'admin-gaps-recon-runs');
   });
 
