@@ -1,12 +1,15 @@
 // Incidents tab: failed process steps and jobs that gave up, newest first, paged by the server;
-// retry one, or the selected ones (results listed next to the controls); an incident's detail.
+// retry one, the selected ones, or every one the search matches (server-side, one request; results
+// listed next to the controls); an incident's detail.
 import * as api from '/api.js';
 import { $, busy, fmtDate, h, replace, status } from '/dom.js';
-import { cell, guard, linkButton, none, PagedTable } from './core.js';
+import { cell, confirmAction, guard, linkButton, none, PagedTable } from './core.js';
 import { openDetail, openInstance } from './instance.js';
 
 const INCIDENT_TYPES = { failedJob: 'Failed job', failedInstance: 'Failed step', failedExternalTask: 'Failed external task' };
 const selected = new Set();
+/** The server retries at most this many by one query (POST workflow/incident?_action=retry&_queryFilter). */
+const MAX_RETRY_ALL = 1000;
 let table = null;
 
 function incidentFilter() {
@@ -38,6 +41,7 @@ export function wireIncidents() {
     updateBulk();
   });
   $('#incidents-retry-selected').addEventListener('click', (e) => retrySelected(e.currentTarget));
+  $('#incidents-retry-all').addEventListener('click', (e) => retryAllMatching(e.currentTarget));
 }
 
 export async function loadIncidents() {
@@ -63,6 +67,60 @@ function updateBulk() {
   const b = $('#incidents-retry-selected');
   b.disabled = selected.size === 0;
   b.textContent = selected.size ? `Retry selected (${selected.size})` : 'Retry selected';
+  const all = $('#incidents-retry-all');
+  const total = table ? table.pager.total : -1;
+  if (all.dataset.busy) return;
+  all.disabled = !(total > 0 && total <= MAX_RETRY_ALL);
+  all.textContent = total > MAX_RETRY_ALL ? `Retry all matching (${total.toLocaleString('en')}: at most ${MAX_RETRY_ALL.toLocaleString('en')} at once, narrow the search)`
+    : total > 0 ? `Retry all ${total.toLocaleString('en')} matching` : 'Retry all matching';
+}
+
+/**
+ * Retries every incident the table's query matches, in one server request (not page by page), after
+ * a confirmation; says how many were retried and lists each one that was not.
+ */
+async function retryAllMatching(button) {
+  const t = incidentsTable();
+  const filter = t.pager.filter;
+  const total = t.pager.total;
+  const what = filter === 'true' ? 'every open incident' : `every incident matching "${$('#incidents-search').value.trim()}"`;
+  if (!(await confirmAction(`Retry ${what} (${total.toLocaleString('en')} now)? Each failed step or job runs again.`, { ok: `Retry ${total.toLocaleString('en')}`, danger: false }))) return;
+  const list = $('#incidents-bulk-results');
+  const progress = $('#incidents-retry-progress');
+  replace(list);
+  progress.hidden = false;
+  progress.textContent = `Retrying ${total.toLocaleString('en')} incidents…`;
+  button.dataset.busy = '1';
+  let outcome = null;
+  try {
+    outcome = await busy(button, async () => {
+      try {
+        return { ok: true, body: await api.post('/workflow/incident' + api.qs({ _action: 'retry', _queryFilter: filter })) };
+      } catch (e) {
+        if (e instanceof api.ApiError && e.status === 401) return guard(() => { throw e; }, '#incidents-status');
+        return { ok: false, error: e };
+      }
+    });
+  } finally {
+    delete button.dataset.busy;
+    progress.hidden = true;
+  }
+  if (!outcome) return;
+  // 200: some were retried; 409: none was (its detail lists why); anything else: nothing was done.
+  const report = outcome.ok ? outcome.body : outcome.error.status === 409 && outcome.error.detail && Array.isArray(outcome.error.detail.results) ? outcome.error.detail : null;
+  if (report) {
+    const summary = `Retried ${report.retried} of ${report.matched} matching incidents${report.failed ? `; ${report.failed} not retried` : ''}. Those that fail again are listed again.`;
+    list.append(h('li', { 'data-kind': report.retried ? (report.failed ? 'warn' : 'ok') : 'error', 'data-testid': 'incident-bulk-summary' }, report.retried ? summary : `None of the ${report.matched} matching incidents was retried.`));
+    for (const r of report.results.filter((x) => x.status !== 'retried')) {
+      list.append(h('li', { 'data-kind': 'error', 'data-testid': 'incident-bulk-result' }, `Incident ${r._id}: not retried — ${r.message || 'refused'}`));
+    }
+    for (const r of report.results) if (r.status === 'retried') selected.delete(r._id);
+  } else {
+    list.append(h('li', { 'data-kind': 'error', 'data-testid': 'incident-bulk-summary' }, `Nothing was retried: ${api.errorMessage(outcome.error)}`));
+  }
+  await guard(loadIncidents, '#incidents-status');
+  list.setAttribute('tabindex', '-1');
+  list.focus();
 }
 
 function incidentRow(i) {

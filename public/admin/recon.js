@@ -1,6 +1,6 @@
 // Reconciliation tab: mappings with "Reconcile now", runs (newest first) with live progress and
 // Cancel, and a per-situation drill-down into the run's audit entries.
-// GET /openidm/recon answers every run at once (it does not page), so the runs table is not paged.
+// The runs are paged by the server (GET /openidm/recon as a CREST query, newest first, with a total).
 import * as api from '/api.js';
 import { $, busy, fmtDate, h, replace, show, status } from '/dom.js';
 import { cell, confirmAction, guard, linkButton, PagedTable, state } from './core.js';
@@ -9,10 +9,23 @@ import { openDetail } from './instance.js';
 const SITUATIONS = ['CONFIRMED', 'FOUND', 'FOUND_ALREADY_LINKED', 'ABSENT', 'UNQUALIFIED', 'AMBIGUOUS', 'MISSING', 'SOURCE_IGNORED', 'UNASSIGNED', 'SOURCE_MISSING', 'TARGET_IGNORED'];
 const DEFAULT_MAPPING = 'systemCsvfileAccounts_managedUser';
 
-const recon = { runs: [], selected: null, text: '', fastTimer: null };
+const recon = { selected: null, text: '', fastTimer: null, table: null, selectedRun: null };
+
+function runsTable() {
+  recon.table ??= new PagedTable({
+    name: 'runs', label: 'Runs', path: '/recon', sortKeys: '-started', statusSel: '#recon-status',
+    columns: [{ label: 'Started', sort: 'started', desc: true }, { label: 'Mapping', sort: 'mapping' }, { label: 'State', sort: 'state' }, { label: 'Duration' }],
+    row: runRow,
+    empty: 'No reconciliation has run yet.',
+  });
+  return recon.table;
+}
 
 export function wireRecon() {
-  $('#recon-refresh').addEventListener('click', () => guard(refreshRuns, '#recon-status'));
+  $('#recon-refresh').addEventListener('click', () => guard(async () => {
+    await runsTable().load();
+    await refreshRuns();
+  }, '#recon-status'));
 }
 
 export async function loadRecon(runId) {
@@ -43,26 +56,37 @@ async function reconcileNow(button, mapping) {
     const run = await api.post('/recon' + api.qs({ _action: 'recon', mapping }));
     recon.selected = run._id;
     status($('#recon-status'), `Reconciliation ${run._id} started.`, 'ok');
+    // The new run is the newest: show the first page, where it is.
+    runsTable().pager.reset();
+    await runsTable().load();
     await refreshRuns();
   }, '#recon-status'));
 }
 
-/** Reads the runs; re-renders only what changed, so focus and scroll stay where they are. */
+/**
+ * Reads the current page of runs (first time) or polls it (If-None-Match), and the selected run;
+ * re-renders only what changed, so focus and scroll stay where they are.
+ */
 export async function refreshRuns() {
-  const r = await api.getIfChanged('/recon');
-  if (!r.changed) return scheduleFast();
-  const runs = (r.body && r.body.reconciliations) || [];
-  recon.runs = runs.sort((a, b) => String(b.started).localeCompare(String(a.started)));
-  if (!recon.selected && recon.runs.length) recon.selected = recon.runs[0]._id;
-  let selected = recon.runs.find((x) => x._id === recon.selected);
+  const t = runsTable();
+  if (!t.loaded) {
+    await t.load();
+    t.loaded = true;
+  } else await t.poll();
+  const rows = t.rows;
+  if (!recon.selected && rows.length) {
+    recon.selected = rows[0]._id;
+    t.render();
+  }
+  let selected = rows.find((x) => x._id === recon.selected);
+  // The selected run may be on another page (or a deep link): read it alone.
   if (!selected && recon.selected) selected = await api.get(`/recon/${encodeURIComponent(recon.selected)}`);
-  const text = r.text + JSON.stringify(selected || null) + recon.selected;
+  recon.selectedRun = selected || null;
+  const text = JSON.stringify(selected || null) + recon.selected;
   if (text !== recon.text) {
     recon.text = text;
     const active = document.activeElement;
     const focus = active && active.dataset ? active.dataset.focusId : null;
-    const body = $('#recon-runs tbody');
-    replace(body, recon.runs.length ? recon.runs.map(runRow) : h('tr', {}, h('td', { colspan: 4, class: 'muted' }, 'No reconciliation has run yet.')));
     renderRun(selected);
     if (focus && !document.activeElement?.isConnected) document.querySelector(`[data-focus-id="${focus}"]`)?.focus({ preventScroll: true });
     else if (focus && document.activeElement === document.body) document.querySelector(`[data-focus-id="${focus}"]`)?.focus({ preventScroll: true });
@@ -72,7 +96,7 @@ export async function refreshRuns() {
 
 function runRow(r) {
   return h('tr', { dataset: { testid: 'recon-run', key: r._id, runId: r._id, state: r.state }, class: r._id === recon.selected ? 'selected' : null },
-    cell('Started', linkButton([fmtDate(r.started), h('span', { class: 'sr-only' }, ` run ${r._id}`)], () => selectRun(r._id), { 'data-focus-id': `run-${r._id}`, 'aria-current': r._id === recon.selected ? 'true' : null })),
+    cell('Started', linkButton([fmtDate(r.started), h('span', { class: 'sr-only' }, ` run ${r._id}`)], () => selectRun(r._id), { 'data-focus': 'open', 'data-focus-id': `run-${r._id}`, 'aria-current': r._id === recon.selected ? 'true' : null })),
     cell('Mapping', r.mapping), cell('State', h('span', { class: `badge state-${String(r.state).toLowerCase()}` }, r.state)), cell('Duration', duration(r.duration)),
   );
 }
@@ -81,6 +105,7 @@ function runRow(r) {
 export async function selectRun(id) {
   recon.selected = id;
   if (location.hash !== `#/run/${id}`) history.replaceState(null, '', `#/run/${id}`);
+  if (recon.table?.loaded) recon.table.render();
   await guard(refreshRuns, '#recon-status');
   $('#recon-detail h2')?.focus();
 }
@@ -119,6 +144,7 @@ async function cancelRun(button, run) {
   await busy(button, () => guard(async () => {
     const r = await api.post(`/recon/${encodeURIComponent(run._id)}?_action=cancel`);
     recon.text = '';
+    await runsTable().load();
     await refreshRuns();
     // The server answers SUCCESS also for a run that had already ended: say which happened.
     status($('#recon-status'), r.state === 'CANCELED' ? `Reconciliation ${run._id} canceled.` : `Reconciliation ${run._id} had already ended (${r.state}); nothing was canceled.`, r.state === 'CANCELED' ? 'ok' : 'warn');
@@ -197,7 +223,7 @@ async function openSituation(run, situation, opener) {
 function scheduleFast() {
   clearTimeout(recon.fastTimer);
   if (state.tab !== 'recon' || !state.session) return;
-  const active = recon.runs.some((r) => r.state === 'ACTIVE');
+  const active = (recon.table?.rows || []).some((r) => r.state === 'ACTIVE') || recon.selectedRun?.state === 'ACTIVE';
   if (active) recon.fastTimer = setTimeout(() => guard(refreshRuns, '#recon-status', { keepStatus: true }), 1000);
 }
 

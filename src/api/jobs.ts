@@ -30,7 +30,9 @@ export function jobsRouter(onRetry: () => void) {
       const q = parseQueryRequest(req.query as Record<string, unknown>, { sortKeys: jobs.JOB_SORT_KEYS });
       const rows = await jobs.query(ctx.db.knex, q.filter, q.offset, q.pageSize !== undefined ? q.pageSize + 1 : undefined, q.sort);
       const fields = parseFields(queryString(req, '_fields'));
-      res.json(envelope(q, rows.map((j) => project(jobView(j), fields))));
+      // The total only when asked for (EXACT or ESTIMATE): a count over the same filter.
+      const total = q.totalPolicy !== 'NONE' ? await jobs.count(ctx.db.knex, q.filter) : undefined;
+      res.json(envelope(q, rows.map((j) => project(jobView(j), fields)), total));
     });
     r.get('/jobs/_summary', async (_req, res) => {
       res.json({ _id: '_summary', states: await jobs.countJobsByState(ctx.db.knex) });

@@ -5,8 +5,8 @@ import { requireAdmin } from '../auth/authorize';
 import { principalOf } from './authenticate';
 import { badRequest, conflict } from '../crest/errors';
 import { parseFields, project } from '../crest/fields';
-import { envelope, parseQueryRequest } from '../crest/query';
-import { AUDIT_SORT_KEYS } from '../recon/reconciler';
+import { envelope, parseQueryRequest, resultShape } from '../crest/query';
+import { AUDIT_SORT_KEYS, RUN_SORT_KEYS } from '../recon/reconciler';
 import { AppContext } from '../context';
 import { Reconciler } from '../recon/reconciler';
 import { parseAction } from '../recon/resyncOne';
@@ -41,8 +41,18 @@ export function reconRouter(recon: Reconciler) {
       } else throw unknownAction(action);
     });
 
-    r.get('/recon', async (_req, res) => {
-      res.json({ reconciliations: (await recon.list()).map(runView) });
+    r.get('/recon', async (req, res) => {
+      // IDM's answer ({reconciliations}, the latest 100) unless the client asks for a CREST query:
+      // IDM's own clients send no query parameters and rely on that shape.
+      if (req.query._queryFilter === undefined && req.query._queryId === undefined) {
+        res.json({ reconciliations: (await recon.list()).map(runView) });
+        return;
+      }
+      const q = parseQueryRequest(req.query as Record<string, unknown>, { sortKeys: RUN_SORT_KEYS });
+      const rows = await recon.queryRuns(q.filter, q.offset, q.pageSize !== undefined ? q.pageSize + 1 : undefined, q.sort);
+      const total = q.totalPolicy !== 'NONE' ? await recon.countRuns(q.filter) : undefined;
+      const fields = parseFields(queryString(req, '_fields'));
+      res.json(envelope(q, rows.map((run) => resultShape(q, project(runView(run), fields))), total));
     });
 
     r.get('/recon/:id', async (req, res) => {
@@ -88,7 +98,8 @@ export function reconRouter(recon: Reconciler) {
       const q = parseQueryRequest(req.query as Record<string, unknown>, { sortKeys: AUDIT_SORT_KEYS });
       const rows = await recon.queryAudit(q.filter, q.offset, q.pageSize !== undefined ? q.pageSize + 1 : undefined, q.sort);
       const fields = parseFields(queryString(req, '_fields'));
-      res.json(envelope(q, rows.map((e) => project(e as unknown as Record<string, unknown>, fields))));
+      const total = q.totalPolicy !== 'NONE' ? await recon.countAudit(q.filter) : undefined;
+      res.json(envelope(q, rows.map((e) => project(e as unknown as Record<string, unknown>, fields)), total));
     });
 
     return r;

@@ -248,7 +248,9 @@ export function workflowRouter(runtime: WorkflowRuntime) {
       if (!runtime.mayWorkOn(p, task)) throw notFound(`Task instance ${req.params.id} not found`);
       res.setHeader('ETag', `"${task.rev}"`);
       // src/approval: what the approver is asked to approve.
-      sendProjected(res, { ...taskView(task, true), ...(await taskApproval(knex, task.processInstanceId)) }, queryString(req, '_fields'));
+      // reconflow's escalationDeadline: when the activity's boundary timer takes the task away (or null).
+      const escalationDeadline = await runtime.escalationDeadline(task);
+      sendProjected(res, { ...taskView(task, true), escalationDeadline, ...(await taskApproval(knex, task.processInstanceId)) }, queryString(req, '_fields'));
     });
 
     r.put('/workflow/taskinstance/:id', async (req, res) => {

@@ -5,7 +5,7 @@
 // be re-run by this runtime (its engine state is from before the step), which the retry says; a
 // failed timer run (the instance kept its state) is made due now, and the scheduler runs it again.
 import type { Knex } from 'knex';
-import { Conflict, NotFound } from '../errors';
+import { Conflict, DomainError, InvalidInput, NotFound } from '../errors';
 import { matchesFilter, Filter } from '../crest/queryFilter';
 import { retry } from '../jobs';
 import type { Q } from '../repo/dialect';
@@ -47,4 +47,49 @@ export async function retryIncident(q: Knex, id: string): Promise<{ _id: string;
     if (incident.jobType === 'createUser' && incident.processInstanceId) await setOutcome(trx, Number(incident.processInstanceId), null, null, null);
   });
   return { _id: incident._id, status: 'retried' };
+}
+
+/** At most this many incidents are retried by one query (synchronously, each in its own step). */
+export const MAX_RETRY_BY_QUERY = 1000;
+
+export interface RetryOutcome {
+  _id: string;
+  status: 'retried' | 'failed';
+  message?: string;
+}
+
+export interface RetryByQuery {
+  matched: number;
+  retried: number;
+  failed: number;
+  results: RetryOutcome[];
+}
+
+/**
+ * Retries every incident the filter matches now, one at a time, and says what happened to each. More
+ * than MAX_RETRY_BY_QUERY, or none, is refused with nothing done; when every retry was refused
+ * (none happened) that is a Conflict carrying the per-incident results, never a success.
+ */
+export async function retryIncidentsMatching(q: Knex, filter: Filter): Promise<RetryByQuery> {
+  const matching = await queryIncidents(q, filter);
+  if (!matching.length) throw new InvalidInput('No incident matches the query filter: nothing was retried');
+  if (matching.length > MAX_RETRY_BY_QUERY) {
+    throw new InvalidInput(`${matching.length} incidents match the query filter; at most ${MAX_RETRY_BY_QUERY} are retried at once: narrow the filter (nothing was retried)`, { matched: matching.length, max: MAX_RETRY_BY_QUERY });
+  }
+  const results: RetryOutcome[] = [];
+  for (const incident of matching) {
+    try {
+      await retryIncident(q, incident._id);
+      results.push({ _id: incident._id, status: 'retried' });
+    } catch (e) {
+      // A refusal (gone meanwhile, a step that cannot be re-run) is this incident's result; anything
+      // else (the database) stops the run and is the request's error.
+      if (!(e instanceof DomainError)) throw e;
+      results.push({ _id: incident._id, status: 'failed', message: e.message });
+    }
+  }
+  const retried = results.filter((r) => r.status === 'retried').length;
+  const out = { matched: matching.length, retried, failed: results.length - retried, results };
+  if (!retried) throw new Conflict(`None of the ${matching.length} matching incidents could be retried`, out);
+  return out;
 }

@@ -15,7 +15,7 @@ import { Db, refreshReconStatistics } from '../repo/db';
 import { countManagedUsers } from '../repo/managedUsers';
 import { isUnavailable, isUniqueViolation } from '../repo/dialect';
 import * as links from '../repo/links';
-import { AuditEntry, queryAudit } from '../repo/reconAudit';
+import { AuditEntry, countAudit, queryAudit } from '../repo/reconAudit';
 import * as runs from '../repo/reconRuns';
 import { WorkflowRuntime } from '../workflow/runtime';
 import { SourceConnector } from './connector';
@@ -32,6 +32,7 @@ import { reconcileTargets } from './targetPhase';
 
 /** The fields audit/recon sorts on (_sortKeys), for the router. */
 export { AUDIT_SORT_KEYS } from '../repo/reconAudit';
+export { RUN_SORT_KEYS } from '../repo/reconRuns';
 
 export type { ReconOptions } from './runScope';
 
@@ -93,6 +94,11 @@ export class Reconciler {
   /** audit/recon: the entries matching `filter`, one page. */
   queryAudit(filter: Filter, offset: number, limit?: number, sort: { field: string[]; descending: boolean }[] = []): Promise<(AuditEntry & { _id: string })[]> {
     return queryAudit(this.db.knex, filter, offset, limit, sort);
+  }
+
+  /** How many audit entries match the filter (a query's EXACT total). */
+  countAudit(filter: Filter): Promise<number> {
+    return countAudit(this.db.knex, filter);
   }
 
   /** Runs under way in this process, the most at once since start, and the mappings (at most one run each). */
@@ -188,6 +194,16 @@ export class Reconciler {
   /** The latest runs, newest first. */
   list(): Promise<runs.RunRow[]> {
     return runs.listRuns(this.db.knex);
+  }
+
+  /** Runs as a CREST query: matching the filter, sorted by the keys then newest first, one page. */
+  queryRuns(filter: Filter, offset: number, limit: number | undefined, sort: { field: string[]; descending: boolean }[]): Promise<runs.RunRow[]> {
+    return runs.queryRuns(this.db.knex, filter, offset, limit, sort);
+  }
+
+  /** How many runs match the filter (a query's EXACT total). */
+  countRuns(filter: Filter): Promise<number> {
+    return runs.countRuns(this.db.knex, filter);
   }
 
   /** Waits for local runs to end; new ones are refused by the HTTP layer closing first. */

@@ -92,3 +92,9 @@ export async function queryAudit(q: Q, filter: Filter, offset: number, limit?: n
     ambiguousTargetObjectIds: (r.ambiguous_target_object_ids as string | null) ?? null,
   }));
 }
+
+/** How many entries match the filter (audit/recon's EXACT total), with the same WHERE as queryAudit. */
+export async function countAudit(q: Q, filter: Filter): Promise<number> {
+  const [{ n }] = await applyFilter(q('recon_audit'), filter, auditResolver, dialectOf(q)).count({ n: '*' });
+  return Number(n);
+}

@@ -1,6 +1,9 @@
 // SQL for reconciliation runs: one row per run, its counters kept as JSON. A run's progress is
 // written only while it is ACTIVE, so a cancel or a sweeper that ended it elsewhere wins. (The
 // per-entry audit of a run is reconAudit.ts.)
+import { InvalidInput } from '../errors';
+import { Filter } from '../crest/queryFilter';
+import { applyFilter, FieldTarget, orderByField } from './filterToSql';
 import { dbNow, dialectOf, nowMsSql, parseJson, Q } from './dialect';
 
 export interface RunRow {
@@ -96,6 +99,37 @@ export async function readRun(q: Q, id: string): Promise<RunRow | null> {
 
 export async function listRuns(q: Q, limit = 100): Promise<RunRow[]> {
   return (await q('recon_run').orderBy('started', 'desc').limit(limit)).map(fromColumns);
+}
+
+const RUN_COLUMNS: Record<string, string> = {
+  _id: 'id', mapping: 'mapping', state: 'state', stage: 'stage', node: 'node', message: 'message', started: 'started', ended: 'ended',
+};
+
+/** The fields recon (as a CREST query) may filter and sort on: the run's own scalar columns. */
+export const RUN_SORT_KEYS = Object.keys(RUN_COLUMNS);
+
+function runResolver(field: string[]): FieldTarget {
+  const column = field.length === 1 && Object.prototype.hasOwnProperty.call(RUN_COLUMNS, field[0]) ? RUN_COLUMNS[field[0]] : undefined;
+  if (!column) throw new InvalidInput(`Reconciliation runs cannot be queried on /${field.join('/')}`);
+  // Run ids are UUIDs: compared as strings, not as numeric ids.
+  return { kind: 'column', column, type: 'string' };
+}
+
+/** recon as a CREST query: runs matching the filter, by the given keys or newest first, one page. */
+export async function queryRuns(q: Q, filter: Filter, offset: number, limit: number | undefined, sort: { field: string[]; descending: boolean }[]): Promise<RunRow[]> {
+  const qb = applyFilter(q('recon_run').select('*'), filter, runResolver, dialectOf(q));
+  for (const s of sort) orderByField(qb, s.field, s.descending, runResolver, dialectOf(q));
+  // Then newest first, and id for a stable order between runs started in the same millisecond.
+  qb.orderBy('started', 'desc').orderBy('id', 'desc');
+  if (offset) qb.offset(offset);
+  if (limit !== undefined) qb.limit(limit);
+  return (await qb).map(fromColumns);
+}
+
+/** How many runs match the filter (the query's EXACT total). */
+export async function countRuns(q: Q, filter: Filter): Promise<number> {
+  const [{ n }] = await applyFilter(q('recon_run'), filter, runResolver, dialectOf(q)).count({ n: '*' });
+  return Number(n);
 }
 
 /**

@@ -65,6 +65,8 @@ export interface ParsedDefinition {
   unrunnable?: DefinitionError;
   /** The start event's camunda:/activiti:/flowable:initiator: the variable set to the starting user's id. */
   initiator?: string;
+  /** Timer boundary events and the activity each is attached to (a task's escalation deadline). */
+  timerBoundaries?: { id: string; attachedTo: string }[];
   /** Elements with an asynchronous continuation (camunda:asyncBefore, …), as written. */
   asyncActivities?: { id: string; attribute: string }[];
   /** Call activities and the process each calls (a literal key, or none when an expression names it). */

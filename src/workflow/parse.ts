@@ -315,6 +315,10 @@ export async function parseDefinition(xml: string, resourceName?: string): Promi
     // The sidecar JVM takes seconds to boot: start it now, not at the first script.
     if (!unrunnable && isMainThread && typeof groovyInstallation() !== 'string') groovyHost();
   }
+  const timerBoundaries = flowElements
+    .filter((el) => el.$type === 'bpmn:BoundaryEvent' && el.attachedToRef?.id && ((el as { eventDefinitions?: ModdleElement[] }).eventDefinitions ?? []).some((d) => d.$type === 'bpmn:TimerEventDefinition'))
+    .map((el) => ({ id: el.id ?? '', attachedTo: el.attachedToRef!.id as string }));
+  if (timerBoundaries.length) definition.timerBoundaries = timerBoundaries;
   if (marked.length) definition.asyncActivities = marked.map((m) => ({ id: m.boundary.activityId, attribute: m.boundary.attribute }));
   // Activiti (and so IDM) reports the definitions' targetNamespace as the process category.
   if (typeof root.targetNamespace === 'string' && root.targetNamespace) definition.category = root.targetNamespace;

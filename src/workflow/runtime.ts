@@ -105,6 +105,11 @@ export class WorkflowRuntime {
     return tasks.readTask(this.rt, id, q);
   }
 
+  /** When the task escalates (its activity's earliest pending boundary timer), or null. */
+  escalationDeadline(task: tasks.TaskRow): Promise<string | null> {
+    return tasks.escalationDeadline(this.rt, task);
+  }
+
   /** The definition's form fields with this task's values. */
   withForm(t: tasks.TaskRow): Promise<tasks.TaskWithForm> {
     return tasks.withForm(this.rt, t);

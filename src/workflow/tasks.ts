@@ -7,6 +7,8 @@ import type { Filter } from '../crest/queryFilter';
 import { Conflict, Forbidden, NotFound } from '../errors';
 import type { Q } from '../repo/dialect';
 import * as tasks from '../repo/tasks';
+import { readInstance } from '../repo/processInstances';
+import { expandState } from './engine';
 import type { ResolvedFormProperty } from './interfaces';
 import type { RuntimeContext } from './runtimeContext';
 
@@ -29,6 +31,23 @@ export async function readTask(rt: RuntimeContext, id: number, q: Q = rt.db.knex
   const t = Number.isSafeInteger(id) && id > 0 ? await tasks.readTask(q, id) : null;
   if (!t) throw new NotFound(`Task instance ${id} not found`);
   return withForm(rt, t);
+}
+
+/**
+ * When the task escalates: the due time (ISO) of the earliest pending timer of a timer boundary
+ * event attached to the task's activity, from the instance's stored engine state; null when the
+ * activity has no timer boundary event, or none is pending (already fired, or the instance holds
+ * no state). Escalation is what such a timer usually models (managedUserApproval's escalationTimer).
+ */
+export async function escalationDeadline(rt: RuntimeContext, t: tasks.TaskRow, q: Q = rt.db.knex): Promise<string | null> {
+  const def = await rt.definitions.get(t.definitionId, q);
+  const boundaries = new Set((def.parsed.timerBoundaries ?? []).filter((b) => b.attachedTo === t.taskDefinitionKey).map((b) => b.id));
+  if (!boundaries.size) return null;
+  const instance = await readInstance(q, t.processInstanceId);
+  if (!instance?.state || instance.status !== 'active') return null;
+  const stored = await expandState(def.parsed, instance.state, instance.variables);
+  const dues = stored.timers.filter((x) => boundaries.has(x.activityId)).map((x) => x.expireAt);
+  return dues.length ? new Date(Math.min(...dues)).toISOString() : null;
 }
 
 /** A page of the open tasks this principal may see (taskScope) that match the filter, by id. */

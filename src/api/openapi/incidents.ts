@@ -16,6 +16,33 @@ export const paths = {
       responses: { 200: json(queryResult(incident), 'The incidents') },
       errors: [400, 403],
     }),
+    post: op({
+      summary: 'Retry every incident matching _queryFilter (_action=retry)',
+      description:
+        'Synchronous, one incident at a time, at most 1,000: more, or none matching, is 400 with nothing retried. The answer lists what happened to each; when none could be retried it is 409 with that list as detail.',
+      tags: ['incidents'],
+      parameters: [action('retry'), { name: '_queryFilter', in: 'query', required: true, schema: str }],
+      responses: {
+        200: json(
+          {
+            type: 'object',
+            required: ['matched', 'retried', 'failed', 'results'],
+            additionalProperties: false,
+            properties: {
+              matched: { type: 'integer', minimum: 1 },
+              retried: { type: 'integer', minimum: 1 },
+              failed: { type: 'integer', minimum: 0 },
+              results: {
+                type: 'array',
+                items: { type: 'object', required: ['_id', 'status'], additionalProperties: false, properties: { _id: str, status: { enum: ['retried', 'failed'] }, message: str } },
+              },
+            },
+          },
+          'At least one retried; each incident\'s outcome',
+        ),
+      },
+      errors: [400, 403, 409],
+    }),
   },
   '/workflow/incident/{id}': {
     parameters: [pathId('id', 'job-<n>, instance-<n> or externalTask-<n>')],

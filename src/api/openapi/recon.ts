@@ -1,7 +1,7 @@
 // recon (runs), sync (performAction) and audit/recon, for administrators (src/api/recon.ts).
 import { ACTIONS, SITUATIONS } from '../../recon/interfaces';
 import { action, json, op, param, pathId, queryParamsSortingOn, queryResult } from './components';
-import { AUDIT_SORT_KEYS } from '../../recon/reconciler';
+import { AUDIT_SORT_KEYS, RUN_SORT_KEYS } from '../../recon/reconciler';
 
 const str = { type: 'string' };
 const strOrNull = { type: ['string', 'null'] };
@@ -12,14 +12,22 @@ export const paths = {
   '/recon': {
     get: op({
       summary: 'The reconciliation runs',
+      description:
+        "Without _queryFilter or _queryId: IDM's answer, {reconciliations: [...]} with the latest 100 runs, newest first. With either: a CREST query over the runs (filter and _sortKeys on the run's scalar fields, then newest first; paging; _totalPagedResultsPolicy=EXACT counts the matching runs).",
       tags: TAGS,
+      parameters: queryParamsSortingOn(RUN_SORT_KEYS),
       responses: {
         200: json(
-          { type: 'object', required: ['reconciliations'], additionalProperties: false, properties: { reconciliations: { type: 'array', items: { $ref: '#/components/schemas/ReconRun' } } } },
-          'Every run, newest first',
+          {
+            oneOf: [
+              { type: 'object', required: ['reconciliations'], additionalProperties: false, properties: { reconciliations: { type: 'array', items: { $ref: '#/components/schemas/ReconRun' } } } },
+              queryResult({ $ref: '#/components/schemas/ReconRun' }),
+            ],
+          },
+          'The latest runs (IDM), or a page of the matching runs (CREST query)',
         ),
       },
-      errors: [403],
+      errors: [400, 403],
     }),
     post: op({
       summary: 'Start a reconciliation of a mapping (recon), or of some source ids (reconById)',

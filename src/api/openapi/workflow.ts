@@ -395,7 +395,7 @@ export const schemas = {
   Task: { type: 'object', required: Object.keys(task), additionalProperties: false, properties: task },
   TaskDetail: {
     type: 'object',
-    required: [...Object.keys(task), 'formProperties', 'form', 'variables', 'candidates', 'approval'],
+    required: [...Object.keys(task), 'formProperties', 'form', 'variables', 'candidates', 'escalationDeadline', 'approval'],
     additionalProperties: false,
     properties: {
       ...task,
@@ -411,6 +411,11 @@ export const schemas = {
         required: ['candidateUsers', 'candidateGroups'],
         additionalProperties: false,
         properties: { candidateUsers: { type: 'array', items: str }, candidateGroups: { type: 'array', items: str } },
+      },
+      escalationDeadline: {
+        type: ['string', 'null'],
+        format: 'date-time',
+        description: "reconflow's: when the earliest pending timer boundary event attached to the task's activity fires (the task escalates); null when it has none",
       },
       approval: {
         description: 'What the approver is asked to approve; null for tasks of other processes',

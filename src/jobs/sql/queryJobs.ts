@@ -30,6 +30,12 @@ export async function queryJobs(q: Q, filter: Filter, offset: number, limit: num
   return (await qb).map(rowToJob);
 }
 
+/** How many jobs match the filter (a query's EXACT total), with the same WHERE as queryJobs. */
+export async function countJobs(q: Q, filter: Filter): Promise<number> {
+  const [{ n }] = await applyFilter(q('job'), filter, jobResolver, dialectOf(q)).count({ n: '*' });
+  return Number(n);
+}
+
 export async function readJob(q: Q, id: number): Promise<Job | null> {
   const r = await q('job').where({ id }).first();
   return r ? rowToJob(r) : null;
