@@ -23,6 +23,9 @@ export const TEMPLATE_ENDED = 'scaletplended';
 /** The seeded source ids: `${SOURCE_PREFIX}${n}`, n from 1 (ended ones after the open ones). */
 export const SOURCE_PREFIX = 'scale';
 
+/** The sample CSV's header (test/helpers/project.ts HEADER). */
+export const HEADER_LINE = '"description", "uid", "username", "firstname", "lastname", "email", "mobileTelephoneNumber", "roles"';
+
 /** The two CSV rows (the sample's format) whose approvals are cloned. */
 export const TEMPLATE_ROWS = [TEMPLATE_OPEN, TEMPLATE_ENDED].map((uid) =>
   ['Created By CSV', uid, `${uid}@example.com`, uid, 'Scale', `${uid}@example.com`, '1234567', 'internal/role/openidm-authorized'].map((x) => `"${x}"`).join(', '));
