@@ -68,8 +68,12 @@ describe('seeded approvals are real to the product', () => {
   it('counts and pages seeded tasks with the real ones, newest first', async () => {
     const page = await t.call('GET', '/workflow/taskinstance?_queryFilter=true&_sortKeys=-createTime&_pageSize=50&_totalPagedResultsPolicy=EXACT', { headers: APPROVER });
     expect(page.body.totalPagedResults).toBe(TASKS + 1);
-    expect(page.body.result[0].processVariables.sourceId).toBe(TEMPLATE_OPEN);
-    expect(page.body.result[1]._id).toBe(String(seeded.open.lastTask));
+    // Ids grow with time: the last clone is the newest, by either key; the real one the oldest.
+    expect(page.body.result[0]._id).toBe(String(seeded.open.lastTask));
+    const byId = await t.call('GET', '/workflow/taskinstance?_queryFilter=true&_sortKeys=-_id&_pageSize=1', { headers: APPROVER });
+    expect(byId.body.result[0]._id).toBe(String(seeded.open.lastTask));
+    const oldest = await t.call('GET', '/workflow/taskinstance?_queryFilter=true&_sortKeys=createTime&_pageSize=1', { headers: APPROVER });
+    expect(oldest.body.result[0].processVariables.sourceId).toBe(TEMPLATE_OPEN);
     const history = await t.call('GET', '/workflow/processinstance/history?_queryFilter=true&_pageSize=1&_totalPagedResultsPolicy=EXACT', { headers: ADMIN });
     expect(history.body.totalPagedResults).toBe(TASKS + ENDED + 2);
     const endedOne = await t.call('GET', `/workflow/processinstance/history/${seeded.ended.last}`, { headers: ADMIN });

@@ -8,7 +8,7 @@
 // and engine state a real one has. Per clone: new instance and task ids, the source id replaced
 // wherever the template's appears (variables, business key, open key, description, form, the
 // request's snapshot), and every timestamp moved to the clone's own time (one second apart,
-// older than the templates, ids growing with time). Approving an approval re-reads its source row
+// ids growing with time; the two templates moved back to be the oldest). Approving an approval re-reads its source row
 // and compares its hash: with `csv`, each open clone's row is appended to the CSV and its
 // request carries that row's own hash (computed by the product's canonicalHash), so approving a
 // seeded task creates its user. Kept from the template: the engine state (a template reference:
@@ -124,8 +124,8 @@ export async function seedScale(k: Knex, opts: {
   const maxOf = async (table: string) => Number((await k(table).max({ m: 'id' }))[0].m ?? 0);
   const instBase = await maxOf('process_instance');
   const taskBase = Math.max(await maxOf('task'), await maxOf('task_history'));
-  // Ended first (older, lower ids), then open; every clone older than the templates.
-  const now = Math.min(open.start, ended.start) - step;
+  // Ended first (older, lower ids), then open, up to the templates' own time (they move back below).
+  const now = Math.min(open.start, ended.start);
   const endedStart = now - (opts.tasks + opts.ended) * step;
   const openStart = now - opts.tasks * step;
   const rows: Record<string, number> = {};
@@ -160,6 +160,7 @@ export async function seedScale(k: Knex, opts: {
 
   const series = (n: number) => (pg ? `generate_series(1, ${n}) AS s(n)` : 's');
   const withSeries = (n: number) => (pg ? '' : `WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < ${n}) `);
+  const msOf = (col: string) => (pg ? `(extract(epoch from (${col})::timestamptz) * 1000)::bigint` : `CAST(ROUND((julianday(${col}) - 2440587.5) * 86400000.0) AS INTEGER)`);
   const iso = (ms: string) => (pg
     ? `to_char(to_timestamp((${ms}) / 1000.0) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`
     : `strftime('%Y-%m-%dT%H:%M:%fZ', (${ms}) / 1000.0, 'unixepoch')`);
@@ -178,7 +179,7 @@ export async function seedScale(k: Knex, opts: {
       else if (c.name === 'id') e = undefined; // generated
       else if (TIME.test(c.name) && values.some((v) => typeof v === 'string' && !Number.isNaN(Date.parse(v as string)))) {
         // Same offset from the instance's start as the template's (a task's creation, the end).
-        e = `CASE WHEN t.${c.name} IS NULL THEN NULL ELSE ${iso(`${startMs} + (s.n - 1) * ${step} + ${pg ? `(extract(epoch from (t.${c.name})::timestamptz) * 1000)::bigint` : `CAST((julianday(t.${c.name}) - 2440587.5) * 86400000.0 AS INTEGER)`} - ${template.start}`)} END`;
+        e = `CASE WHEN t.${c.name} IS NULL THEN NULL ELSE ${iso(`${startMs} + (s.n - 1) * ${step} + ${msOf(`t.${c.name}`)} - ${template.start}`)} END`;
       } else {
         const has = (x: string) => values.some((v) => (typeof v === 'string' && v.includes(x)) || (v !== null && typeof v === 'object' && !Buffer.isBuffer(v) && JSON.stringify(v).includes(x)));
         let inner = pg && /json/.test(c.type) ? `t.${c.name}::text` : `t.${c.name}`;
@@ -213,9 +214,27 @@ export async function seedScale(k: Knex, opts: {
     for (const table of ['process_instance', ...tables]) await clone(table, template, source, sourceOffset, instanceId, taskId, startMs, hash);
   };
 
+  // The templates have the lowest ids: they become the oldest (ids grow with time, as in a real
+  // repository), moved back past every clone with the same offsets between their own rows.
+  const shiftBack = async (template: { id: number }, ms: number) => {
+    for (const table of ['process_instance', ...tables]) {
+      const sample: Record<string, unknown>[] = await k(table).where(table === 'process_instance' ? 'id' : 'process_instance_id', template.id);
+      if (!sample.length) continue;
+      const sets: string[] = [];
+      for (const c of await columnsOf(k, table)) {
+        if (!TIME.test(c.name) || !sample.some((r) => typeof r[c.name] === 'string' && !Number.isNaN(Date.parse(r[c.name] as string)))) continue;
+        sets.push(`"${c.name}" = CASE WHEN "${c.name}" IS NULL THEN NULL ELSE ${iso(`${msOf(`"${c.name}"`)} - ${ms}`)} END`);
+      }
+      if (sets.length) await k.raw(`UPDATE ${table} SET ${sets.join(', ')} WHERE ${table === 'process_instance' ? 'id' : 'process_instance_id'} = ${template.id}`);
+    }
+  };
+
   const body = async () => {
     await run(ended, TEMPLATE_ENDED, opts.ended, 0, 0, opts.tasks, endedStart);
     await run(open, TEMPLATE_OPEN, opts.tasks, opts.ended, opts.ended, 0, openStart, tplHash);
+    // After the clones (they are timed from the templates' times as they were).
+    await shiftBack(open, (opts.tasks + opts.ended + 2) * step);
+    await shiftBack(ended, (opts.tasks + opts.ended + 2) * step);
     if (tplHash) await k.schema.dropTableIfExists('seed_scale_hash');
   };
   if (pg) {
