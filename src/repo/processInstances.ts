@@ -198,30 +198,31 @@ export async function queryInstances(q: Q, filter: Filter, opts: { statuses: Ins
     const qb = applyFilter(q('process_instance'), filter, instanceResolver, dialect);
     return every ? qb : qb.whereIn('status', opts.statuses);
   };
-  let rows: InstanceRow[] & { total?: number };
-  if (opts.offset) {
-    // A later page: the ids first (the rows it skips are not read whole), then the page.
-    const idq = base().select('id');
-    orderPage(idq, opts.sort ?? [], instanceResolver, dialect, 'id', INSTANCE_NOT_NULL);
-    idq.offset(opts.offset);
-    if (opts.limit !== undefined) idq.limit(opts.limit);
-    const ids: number[] = (await idq).map((r: { id: unknown }) => Number(r.id));
-    const byId = new Map<number, InstanceRow>();
-    for (let i = 0; i < ids.length; i += 500) {
-      for (const r of await q('process_instance').select(LIST_COLUMNS).whereIn('id', ids.slice(i, i + 500))) byId.set(Number(r.id), fromColumns(r));
+  const page = async (): Promise<InstanceRow[]> => {
+    if (opts.offset) {
+      // A later page: the ids first (the rows it skips are not read whole), then the page.
+      const idq = base().select('id');
+      orderPage(idq, opts.sort ?? [], instanceResolver, dialect, 'id', INSTANCE_NOT_NULL);
+      idq.offset(opts.offset);
+      if (opts.limit !== undefined) idq.limit(opts.limit);
+      const ids: number[] = (await idq).map((r: { id: unknown }) => Number(r.id));
+      const byId = new Map<number, InstanceRow>();
+      for (let i = 0; i < ids.length; i += 500) {
+        for (const r of await q('process_instance').select(LIST_COLUMNS).whereIn('id', ids.slice(i, i + 500))) byId.set(Number(r.id), fromColumns(r));
+      }
+      return ids.map((id) => byId.get(id)).filter((r): r is InstanceRow => r !== undefined);
+    } else {
+      const qb = base().select(LIST_COLUMNS);
+      orderPage(qb, opts.sort ?? [], instanceResolver, dialect, 'id', INSTANCE_NOT_NULL);
+      if (opts.limit !== undefined) qb.limit(opts.limit);
+      return (await qb).map(fromColumns);
     }
-    rows = ids.map((id) => byId.get(id)).filter((r): r is InstanceRow => r !== undefined);
-  } else {
-    const qb = base().select(LIST_COLUMNS);
-    orderPage(qb, opts.sort ?? [], instanceResolver, dialect, 'id', INSTANCE_NOT_NULL);
-    if (opts.limit !== undefined) qb.limit(opts.limit);
-    rows = (await qb).map(fromColumns);
-  }
-  if (opts.countTotal) {
-    const [{ n }] = await base().count({ n: '*' });
-    rows.total = Number(n);
-  }
-  return rows;
+  };
+  // The page and the count at once: on PostgreSQL they run on two connections.
+  const [rows, total] = await Promise.all([page(), opts.countTotal ? base().count({ n: '*' }).then(([{ n }]) => Number(n)) : undefined]);
+  const out: InstanceRow[] & { total?: number } = rows;
+  if (total !== undefined) out.total = total;
+  return out;
 }
 
 /** The definition versions that active instances with a stored state run on. */

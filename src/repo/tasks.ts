@@ -240,31 +240,32 @@ export async function queryTasks(q: Q, filter: Filter, vis: TaskVisibility, opts
     }
     return qb;
   };
-  let rows: TaskRow[] & { total?: number };
-  if (opts.offset) {
-    // A later page: the ids first (the rows it skips are not joined nor read whole), then the page.
-    const idq = base(joinNeeded).select('task.id');
-    orderPage(idq, opts.sort ?? [], taskResolver, dialect, 'task.id', TASK_NOT_NULL);
-    idq.offset(opts.offset);
-    if (opts.limit !== undefined) idq.limit(opts.limit);
-    const ids: number[] = (await idq).map((r: { id: unknown }) => Number(r.id));
-    const byId = new Map<number, TaskRow>();
-    for (let i = 0; i < ids.length; i += 500) {
-      const part = await q('task').join('process_instance', 'process_instance.id', 'task.process_instance_id').select(SELECT).whereIn('task.id', ids.slice(i, i + 500));
-      for (const r of part) byId.set(Number(r.id), taskFromColumns(r));
+  const page = async (): Promise<TaskRow[]> => {
+    if (opts.offset) {
+      // A later page: the ids first (the rows it skips are not joined nor read whole), then the page.
+      const idq = base(joinNeeded).select('task.id');
+      orderPage(idq, opts.sort ?? [], taskResolver, dialect, 'task.id', TASK_NOT_NULL);
+      idq.offset(opts.offset);
+      if (opts.limit !== undefined) idq.limit(opts.limit);
+      const ids: number[] = (await idq).map((r: { id: unknown }) => Number(r.id));
+      const byId = new Map<number, TaskRow>();
+      for (let i = 0; i < ids.length; i += 500) {
+        const part = await q('task').join('process_instance', 'process_instance.id', 'task.process_instance_id').select(SELECT).whereIn('task.id', ids.slice(i, i + 500));
+        for (const r of part) byId.set(Number(r.id), taskFromColumns(r));
+      }
+      return ids.map((id) => byId.get(id)).filter((t): t is TaskRow => t !== undefined);
+    } else {
+      const qb = base(true).select(SELECT);
+      orderPage(qb, opts.sort ?? [], taskResolver, dialect, 'task.id', TASK_NOT_NULL);
+      if (opts.limit !== undefined) qb.limit(opts.limit);
+      return (await qb).map(taskFromColumns);
     }
-    rows = ids.map((id) => byId.get(id)).filter((t): t is TaskRow => t !== undefined);
-  } else {
-    const qb = base(true).select(SELECT);
-    orderPage(qb, opts.sort ?? [], taskResolver, dialect, 'task.id', TASK_NOT_NULL);
-    if (opts.limit !== undefined) qb.limit(opts.limit);
-    rows = (await qb).map(taskFromColumns);
-  }
-  if (opts.countTotal) {
-    const [{ n }] = await base(joinNeeded).count({ n: '*' });
-    rows.total = Number(n);
-  }
-  return rows;
+  };
+  // The page and the count at once: on PostgreSQL they run on two connections.
+  const [rows, total] = await Promise.all([page(), opts.countTotal ? base(joinNeeded).count({ n: '*' }).then(([{ n }]) => Number(n)) : undefined]);
+  const out: TaskRow[] & { total?: number } = rows;
+  if (total !== undefined) out.total = total;
+  return out;
 }
 
 // ---- history (workflow/taskinstance/history) ----
