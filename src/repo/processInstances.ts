@@ -3,7 +3,7 @@ import { Filter } from '../crest/queryFilter';
 import { InvalidInput } from '../errors';
 import { applyFilter, assertSafeSegment, FieldTarget } from './filterToSql';
 import { dbNow, dialectOf, insertReturningId, parseJson, Q, whereAnyOf } from './dialect';
-import { orderPage, taskFromColumns, type TaskRow } from './tasks';
+import { orderPage, pageIds, taskFromColumns, type TaskRow } from './tasks';
 
 export type InstanceStatus = 'active' | 'ended' | 'failed' | 'canceled';
 
@@ -198,28 +198,32 @@ export async function queryInstances(q: Q, filter: Filter, opts: { statuses: Ins
     const qb = applyFilter(q('process_instance'), filter, instanceResolver, dialect);
     return every ? qb : qb.whereIn('status', opts.statuses);
   };
-  const page = async (): Promise<InstanceRow[]> => {
-    if (opts.offset) {
-      // A later page: the ids first (the rows it skips are not read whole), then the page.
+  const count = () => base().count({ n: '*' }).then(([{ n }]) => Number(n));
+  let rows: InstanceRow[];
+  let total: number | undefined;
+  if (opts.offset) {
+    // A later page: the ids first (the rows it skips are not read whole), then the page.
+    const ids = async (reverse: boolean, offset: number, limit?: number) => {
       const idq = base().select('id');
-      orderPage(idq, opts.sort ?? [], instanceResolver, dialect, 'id', INSTANCE_NOT_NULL);
-      idq.offset(opts.offset);
-      if (opts.limit !== undefined) idq.limit(opts.limit);
-      const ids: number[] = (await idq).map((r: { id: unknown }) => Number(r.id));
-      const byId = new Map<number, InstanceRow>();
-      for (let i = 0; i < ids.length; i += 500) {
-        for (const r of await q('process_instance').select(LIST_COLUMNS).whereIn('id', ids.slice(i, i + 500))) byId.set(Number(r.id), fromColumns(r));
-      }
-      return ids.map((id) => byId.get(id)).filter((r): r is InstanceRow => r !== undefined);
-    } else {
-      const qb = base().select(LIST_COLUMNS);
-      orderPage(qb, opts.sort ?? [], instanceResolver, dialect, 'id', INSTANCE_NOT_NULL);
-      if (opts.limit !== undefined) qb.limit(opts.limit);
-      return (await qb).map(fromColumns);
+      orderPage(idq, opts.sort ?? [], instanceResolver, dialect, 'id', INSTANCE_NOT_NULL, reverse);
+      if (offset) idq.offset(offset);
+      if (limit !== undefined) idq.limit(limit);
+      return (await idq).map((r: { id: unknown }) => Number(r.id));
+    };
+    const page = await pageIds(ids, count, opts);
+    total = page.total;
+    const byId = new Map<number, InstanceRow>();
+    for (let i = 0; i < page.ids.length; i += 500) {
+      for (const r of await q('process_instance').select(LIST_COLUMNS).whereIn('id', page.ids.slice(i, i + 500))) byId.set(Number(r.id), fromColumns(r));
     }
-  };
-  // The page and the count at once: on PostgreSQL they run on two connections.
-  const [rows, total] = await Promise.all([page(), opts.countTotal ? base().count({ n: '*' }).then(([{ n }]) => Number(n)) : undefined]);
+    rows = page.ids.map((id) => byId.get(id)).filter((r): r is InstanceRow => r !== undefined);
+  } else {
+    const qb = base().select(LIST_COLUMNS);
+    orderPage(qb, opts.sort ?? [], instanceResolver, dialect, 'id', INSTANCE_NOT_NULL);
+    if (opts.limit !== undefined) qb.limit(opts.limit);
+    // The page and the count at once: on PostgreSQL they run on two connections.
+    [rows, total] = await Promise.all([qb.then((r: Record<string, unknown>[]) => r.map(fromColumns)), opts.countTotal ? count() : undefined]);
+  }
   const out: InstanceRow[] & { total?: number } = rows;
   if (total !== undefined) out.total = total;
   return out;

@@ -96,6 +96,18 @@ describe(`the inbox and the console at ${n(OPEN_TOTAL)} open tasks and ${n(ALL_T
       const last = await timed('rest inbox last page', () => t.call('GET', page('/workflow/taskinstance', `&_sortKeys=-_id&_pagedResultsOffset=${lastOffset}`), { headers: APPROVER }));
       expect(last.body.pagedResultsCookie).toBeNull();
       expect(last.body.result.at(-1).processVariables.sourceId).toBe(TEMPLATE_OPEN);
+      // Past the middle the server reads the page from the other end: the same rows, same order.
+      const tail = OPEN_TOTAL - 1 - lastOffset;
+      expect(last.body.result.map((x: { _id: string }) => Number(x._id))).toEqual([...Array.from({ length: tail }, (_, i) => seeded.open.lastTask - lastOffset - i), Number(last.body.result.at(-1)._id)]);
+      for (const sort of ['-createTime', '-dueDate', '-_id']) {
+        const r = await t.call('GET', page('/workflow/taskinstance', `&_sortKeys=${sort}&_pagedResultsOffset=90000`), { headers: APPROVER });
+        expect([sort, r.body.result.map((x: { _id: string }) => Number(x._id))]).toEqual([sort, Array.from({ length: 50 }, (_, i) => seeded.open.lastTask - 90_000 - i)]);
+        expect(r.body.totalPagedResults).toBe(OPEN_TOTAL);
+      }
+      // Instances too: all instances by start time, three quarters in (ended ones, newest first).
+      const at = Math.floor(ALL_TOTAL * 0.75);
+      const inst = await timed('rest all instances at 3/4', () => t.call('GET', page('/workflow/processinstance/history', `&_sortKeys=-startTime&_pagedResultsOffset=${at}`), { headers: ADMIN }));
+      expect(inst.body.result.map((x: { _id: string }) => Number(x._id))).toEqual(Array.from({ length: 50 }, (_, i) => seeded.ended.last - (at - TASKS) - i));
     });
 
     it('a search finds the one task among 100,000', async () => {
