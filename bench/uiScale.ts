@@ -5,7 +5,7 @@
 //   - REST: the exact requests the pagers make (public/pager.js: _queryFilter, _sortKeys,
 //     _pageSize=50, _pagedResultsCookie, _totalPagedResultsPolicy=EXACT), page 1, page 2 (the
 //     cookie page 1 answered), a deep page (page 1,000: the cookie the page before it answered) and
-//     a search, as an administrator and as a non-administrator approver, each signed in once with
+//     a search (plus the middle and the last page by _pagedResultsOffset), as an administrator and as a non-administrator approver, each signed in once with
 //     a session cookie as the UI is (header credentials would time a password hash per request):
 //     median of --reps runs;
 //   - Chromium (Debian's, test/ui/browser.ts): sign-in → first inbox row visible, Next / Previous,
@@ -197,6 +197,8 @@ async function restTimings(server: Server): Promise<Record<string, Timing>> {
       // The cookie page 999 answers (reached by offset here; the pager gets it after 999 Nexts).
       const before = await call(server.base, 'GET', page({ _pagedResultsOffset: (DEEP_PAGE - 2) * 50 }), headers);
       if (before.body.pagedResultsCookie) await time(`${q.id} | page ${DEEP_PAGE.toLocaleString('en')}`, page({ _pagedResultsCookie: before.body.pagedResultsCookie }));
+      // The worst case since a deep page past the middle is read from the other end (src/repo/tasks.ts pageIds).
+      await time(`${q.id} | middle page (offset)`, page({ _pagedResultsOffset: Math.floor(total / 100) * 50 }));
       const lastOffset = Math.floor((total - 1) / 50) * 50;
       await time(`${q.id} | last page (offset)`, page({ _pagedResultsOffset: lastOffset }));
     }
