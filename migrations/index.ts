@@ -21,6 +21,7 @@ import * as config from './20261207000016_config';
 import * as approvalActions from './20261207000018_approval_actions';
 import * as approvalLinkQualifier from './20261207000020_approval_link_qualifier';
 import * as decisionCommentBulk from './20261207000022_decision_comment_bulk';
+import * as pagingIndexes from './20261207000024_paging_indexes';
 
 const migrations: Record<string, Knex.Migration> = {
   '20261127000001_initial': initial,
@@ -43,6 +44,7 @@ const migrations: Record<string, Knex.Migration> = {
   '20261207000018_approval_actions': approvalActions,
   '20261207000020_approval_link_qualifier': approvalLinkQualifier,
   '20261207000022_decision_comment_bulk': decisionCommentBulk,
+  '20261207000024_paging_indexes': pagingIndexes,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -1,9 +1,9 @@
 // SQL for process instances: the compact engine state of an active one, the facts of an ended one.
 import { Filter } from '../crest/queryFilter';
 import { InvalidInput } from '../errors';
-import { applyFilter, assertSafeSegment, FieldTarget, orderByField } from './filterToSql';
+import { applyFilter, assertSafeSegment, FieldTarget } from './filterToSql';
 import { dbNow, dialectOf, insertReturningId, parseJson, Q, whereAnyOf } from './dialect';
-import { taskFromColumns, type TaskRow } from './tasks';
+import { orderPage, pageIds, taskFromColumns, type TaskRow } from './tasks';
 
 export type InstanceStatus = 'active' | 'ended' | 'failed' | 'canceled';
 
@@ -186,20 +186,47 @@ export function instanceResolver(field: string[]): FieldTarget {
   throw new InvalidInput(`Process instances cannot be queried on /${field.join('/')}`);
 }
 
+const INSTANCE_NOT_NULL: ReadonlySet<string> = new Set(['start_time', 'definition_id', 'definition_key', 'status']);
+const ALL_STATUSES: readonly InstanceStatus[] = ['active', 'ended', 'failed', 'canceled'];
+const LIST_COLUMNS = ['id', 'definition_id', 'definition_key', 'business_key', 'status', 'variables', 'start_time', 'start_user_id', 'start_activity_id', 'end_time', 'end_activity_id', 'error', 'wake_at', 'open_key', 'version', 'super_instance_id', 'super_execution_id'];
+
 export async function queryInstances(q: Q, filter: Filter, opts: { statuses: InstanceStatus[]; offset: number; limit?: number; sort?: { field: string[]; descending: boolean }[]; countTotal?: boolean }): Promise<InstanceRow[] & { total?: number }> {
   const dialect = dialectOf(q);
-  const base = () => applyFilter(q('process_instance'), filter, instanceResolver, dialect).whereIn('status', opts.statuses);
-  const qb = base().select('id', 'definition_id', 'definition_key', 'business_key', 'status', 'variables', 'start_time', 'start_user_id', 'start_activity_id', 'end_time', 'end_activity_id', 'error', 'wake_at', 'open_key', 'version', 'super_instance_id', 'super_execution_id');
-  for (const s of opts.sort ?? []) orderByField(qb, s.field, s.descending, instanceResolver, dialect);
-  qb.orderBy('id');
-  if (opts.offset) qb.offset(opts.offset);
-  if (opts.limit !== undefined) qb.limit(opts.limit);
-  const rows: InstanceRow[] & { total?: number } = (await qb).map(fromColumns);
-  if (opts.countTotal) {
-    const [{ n }] = await base().count({ n: '*' });
-    rows.total = Number(n);
+  // Every status asked (the history): no condition on it, which would only cost a check per row.
+  const every = ALL_STATUSES.every((st) => opts.statuses.includes(st));
+  const base = () => {
+    const qb = applyFilter(q('process_instance'), filter, instanceResolver, dialect);
+    return every ? qb : qb.whereIn('status', opts.statuses);
+  };
+  const count = () => base().count({ n: '*' }).then(([{ n }]) => Number(n));
+  let rows: InstanceRow[];
+  let total: number | undefined;
+  if (opts.offset) {
+    // A later page: the ids first (the rows it skips are not read whole), then the page.
+    const ids = async (reverse: boolean, offset: number, limit?: number) => {
+      const idq = base().select('id');
+      orderPage(idq, opts.sort ?? [], instanceResolver, dialect, 'id', INSTANCE_NOT_NULL, reverse);
+      if (offset) idq.offset(offset);
+      if (limit !== undefined) idq.limit(limit);
+      return (await idq).map((r: { id: unknown }) => Number(r.id));
+    };
+    const page = await pageIds(ids, count, opts);
+    total = page.total;
+    const byId = new Map<number, InstanceRow>();
+    for (let i = 0; i < page.ids.length; i += 500) {
+      for (const r of await q('process_instance').select(LIST_COLUMNS).whereIn('id', page.ids.slice(i, i + 500))) byId.set(Number(r.id), fromColumns(r));
+    }
+    rows = page.ids.map((id) => byId.get(id)).filter((r): r is InstanceRow => r !== undefined);
+  } else {
+    const qb = base().select(LIST_COLUMNS);
+    orderPage(qb, opts.sort ?? [], instanceResolver, dialect, 'id', INSTANCE_NOT_NULL);
+    if (opts.limit !== undefined) qb.limit(opts.limit);
+    // The page and the count at once: on PostgreSQL they run on two connections.
+    [rows, total] = await Promise.all([qb.then((r: Record<string, unknown>[]) => r.map(fromColumns)), opts.countTotal ? count() : undefined]);
   }
-  return rows;
+  const out: InstanceRow[] & { total?: number } = rows;
+  if (total !== undefined) out.total = total;
+  return out;
 }
 
 /** The definition versions that active instances with a stored state run on. */

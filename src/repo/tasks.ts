@@ -180,10 +180,76 @@ export interface TaskQueryOptions {
   countTotal?: boolean;
 }
 
+/** Whether a filter names a field of the task's instance (its variables, its definition key). */
+function needsInstance(f: Filter, resolve: (field: string[]) => FieldTarget): boolean {
+  switch (f.type) {
+    case 'literal': return false;
+    case 'and': case 'or': return f.operands.some((o) => needsInstance(o, resolve));
+    case 'not': return needsInstance(f.operand, resolve);
+    default: {
+      const t = resolve(f.field);
+      return t.kind !== 'column' || t.column.startsWith('process_instance.');
+    }
+  }
+}
+
+/**
+ * ORDER BY for a page. A NOT NULL column sorts on itself (no "IS NULL" key first), so an index on
+ * it answers the page; the id breaks ties in the direction of the last key, so (column, id)
+ * indexes read backwards serve descending sorts (migration 20261207000024).
+ */
+export function orderPage(qb: import('knex').Knex.QueryBuilder, sortKeys: { field: string[]; descending: boolean }[], resolve: (field: string[]) => FieldTarget,
+  dialect: 'sqlite' | 'pg', idColumn: string, notNull: ReadonlySet<string>, reverse = false): void {
+  // reverse: every direction flipped, the tie-break's too: exactly the reverse order.
+  const sort = sortKeys.map((s) => ({ field: s.field, descending: s.descending !== reverse }));
+  let idSorted = false;
+  for (const s of sort) {
+    const t = resolve(s.field);
+    if (t.kind === 'column' && t.column === idColumn) {
+      qb.orderBy(idColumn, s.descending ? 'desc' : 'asc');
+      idSorted = true;
+      break; // unique: later keys cannot matter
+    }
+    if (t.kind === 'column' && notNull.has(t.column)) {
+      const collate = dialect === 'pg' && (t.type ?? 'string') === 'string' ? ' COLLATE "C"' : '';
+      qb.orderByRaw(`?? ${collate ? `${collate} ` : ''}${s.descending ? 'DESC' : 'ASC'}`, [t.column]);
+    } else orderByField(qb, s.field, s.descending, resolve, dialect);
+  }
+  if (!idSorted) qb.orderBy(idColumn, (sort.length ? sort[sort.length - 1].descending : reverse) ? 'desc' : 'asc');
+}
+
+/** From this offset on, a counted page may be read from the other end (pageIds). */
+const DEEP_OFFSET = 10_000;
+
+/**
+ * The ids of a later page (offset > 0), with the EXACT total when asked. An offset costs the rows
+ * it skips: a deep page waits for the count and, past the middle, reads the same rows from the
+ * other end in reverse order (the last page of 1,100,000 then skips none). Otherwise the ids and the
+ * count are read at once (two connections on PostgreSQL).
+ */
+export async function pageIds(ids: (reverse: boolean, offset: number, limit?: number) => Promise<number[]>, count: () => Promise<number>,
+  opts: { offset: number; limit?: number; countTotal?: boolean }): Promise<{ ids: number[]; total?: number }> {
+  if (!opts.countTotal || opts.limit === undefined || opts.offset < DEEP_OFFSET) {
+    const [list, total] = await Promise.all([ids(false, opts.offset, opts.limit), opts.countTotal ? count() : undefined]);
+    return { ids: list, total };
+  }
+  const total = await count();
+  if (opts.offset <= total / 2) return { ids: await ids(false, opts.offset, opts.limit), total };
+  const end = Math.min(opts.offset + opts.limit, total);
+  if (end <= opts.offset) return { ids: [], total };
+  return { ids: (await ids(true, total - end, end - opts.offset)).reverse(), total };
+}
+
+const TASK_NOT_NULL: ReadonlySet<string> = new Set(['task.create_time', 'task.process_instance_id', 'task.definition_id', 'task.task_definition_key', 'task.execution_id', 'task.priority']);
+
 export async function queryTasks(q: Q, filter: Filter, vis: TaskVisibility, opts: TaskQueryOptions): Promise<TaskRow[] & { total?: number }> {
   const dialect = dialectOf(q);
-  const base = () => {
-    const qb = q('task').join('process_instance', 'process_instance.id', 'task.process_instance_id');
+  // The instance is joined only where the filter or the sort reads it: every task has one, so a
+  // count or an id page without it is the same, and reads the task table alone.
+  const joinNeeded = needsInstance(filter, taskResolver) || (opts.sort ?? []).some((s) => needsInstance({ type: 'present', field: s.field }, taskResolver));
+  const base = (join: boolean) => {
+    const qb = q('task');
+    if (join) qb.join('process_instance', 'process_instance.id', 'task.process_instance_id');
     applyFilter(qb, filter, taskResolver, dialect);
     if (vis.userId !== null) restrictTo(qb, vis.userId, vis.groups, dialect);
     if (opts.candidate) {
@@ -198,17 +264,36 @@ export async function queryTasks(q: Q, filter: Filter, vis: TaskVisibility, opts
     }
     return qb;
   };
-  const qb = base().select(SELECT);
-  for (const s of opts.sort ?? []) orderByField(qb, s.field, s.descending, taskResolver, dialect);
-  qb.orderBy('task.id');
-  if (opts.offset) qb.offset(opts.offset);
-  if (opts.limit !== undefined) qb.limit(opts.limit);
-  const rows: TaskRow[] & { total?: number } = (await qb).map(taskFromColumns);
-  if (opts.countTotal) {
-    const [{ n }] = await base().count({ n: '*' });
-    rows.total = Number(n);
+  const count = () => base(joinNeeded).count({ n: '*' }).then(([{ n }]) => Number(n));
+  let rows: TaskRow[];
+  let total: number | undefined;
+  if (opts.offset) {
+    // A later page: the ids first (the rows it skips are not joined nor read whole), then the page.
+    const ids = async (reverse: boolean, offset: number, limit?: number) => {
+      const idq = base(joinNeeded).select('task.id');
+      orderPage(idq, opts.sort ?? [], taskResolver, dialect, 'task.id', TASK_NOT_NULL, reverse);
+      if (offset) idq.offset(offset);
+      if (limit !== undefined) idq.limit(limit);
+      return (await idq).map((r: { id: unknown }) => Number(r.id));
+    };
+    const page = await pageIds(ids, count, opts);
+    total = page.total;
+    const byId = new Map<number, TaskRow>();
+    for (let i = 0; i < page.ids.length; i += 500) {
+      const part = await q('task').join('process_instance', 'process_instance.id', 'task.process_instance_id').select(SELECT).whereIn('task.id', page.ids.slice(i, i + 500));
+      for (const r of part) byId.set(Number(r.id), taskFromColumns(r));
+    }
+    rows = page.ids.map((id) => byId.get(id)).filter((t): t is TaskRow => t !== undefined);
+  } else {
+    const qb = base(true).select(SELECT);
+    orderPage(qb, opts.sort ?? [], taskResolver, dialect, 'task.id', TASK_NOT_NULL);
+    if (opts.limit !== undefined) qb.limit(opts.limit);
+    // The page and the count at once: on PostgreSQL they run on two connections.
+    [rows, total] = await Promise.all([qb.then((r: Record<string, unknown>[]) => r.map(taskFromColumns)), opts.countTotal ? count() : undefined]);
   }
-  return rows;
+  const out: TaskRow[] & { total?: number } = rows;
+  if (total !== undefined) out.total = total;
+  return out;
 }
 
 // ---- history (workflow/taskinstance/history) ----
