@@ -168,8 +168,6 @@ async function loadTasks({ focus = 'none', preferId = null } = {}) {
   renderTasks();
   if (focus === 'first') focusRow(state.pager.rows[0]?._id ?? null);
   else if (focus === 'keep' || preferId) keepFocus(preferId ?? before.id, before.index);
-  // Names come after the list is visible: each row fills in when its task's snapshot arrives.
-  fillNames(state.pager.rows);
 }
 
 function renderTasks() {
@@ -182,7 +180,6 @@ function renderTasks() {
   renderPager($('#task-pager'), state.pager, 'Tasks', () => {
     renderTasks();
     focusRow(state.pager.rows[0]?._id ?? null);
-    fillNames(state.pager.rows);
   });
   show($('#task-pager'), rows.length > 0 || state.pager.index > 0);
   updateSelection();
@@ -194,8 +191,16 @@ function requesterId(task) {
   return typeof v.sourceId === 'string' ? v.sourceId : '';
 }
 
-/** What a row calls its task before its snapshot is read: the source row id, else the task's name and id. */
-const provisionalName = (task) => requesterId(task) || `${task.name || task.taskDefinitionKey} (task ${task._id})`;
+/**
+ * What a row calls its task: the person of its approval as the list names them (approvalTarget, from
+ * the request's snapshot) with the source row id, else the source row id, else the task's name and id.
+ */
+function personLabel(task) {
+  const id = requesterId(task);
+  const name = api.personName(task.approvalTarget);
+  if (name) return name === id || !id ? name : `${name} (${id})`;
+  return id || `${task.name || task.taskDefinitionKey} (task ${task._id})`;
+}
 
 function taskRow(task) {
   const sourceId = requesterId(task);
@@ -214,7 +219,7 @@ function taskRow(task) {
         'aria-current': state.current && state.current._id === task._id ? 'true' : null,
         onfocus: () => { state.activeId = task._id; markActive(); },
         onclick: () => guard(() => openTask(task._id)),
-      }, h('span', { class: 'person', 'data-testid': 'task-person' }, provisionalName(task))),
+      }, h('span', { class: 'person', 'data-testid': 'task-person' }, personLabel(task))),
       h('span', { id: detailId, class: 'requester', 'data-testid': 'task-requester' },
         [task.name || task.taskDefinitionKey, sourceId ? `user ${sourceId}` : null].filter(Boolean).join(' · ')),
     ),
@@ -297,26 +302,6 @@ function readTask(id) {
     state.reads.set(id, p);
   }
   return state.reads.get(id);
-}
-
-/** Names the person of each row from its request's snapshot, a few reads at a time. */
-async function fillNames(tasks) {
-  const queue = tasks.filter((t) => t.processVariables && (t.processVariables.sourceId || t.processVariables.targetId));
-  const worker = async () => {
-    while (queue.length) {
-      const t = queue.shift();
-      let read;
-      try {
-        read = await readTask(t._id);
-      } catch {
-        return; // a 401: the next action asks to sign in
-      }
-      const name = read && read.approval ? api.personName(read.approval.target) : '';
-      const el = rowOf(t._id)?.querySelector('.person');
-      if (el && name) el.textContent = name === requesterId(t) || !requesterId(t) ? name : `${name} (${requesterId(t)})`;
-    }
-  };
-  await Promise.all([worker(), worker(), worker(), worker()]);
 }
 
 // ---------- one task ----------
@@ -423,7 +408,7 @@ function dropRow(id) {
   if (p.total > 0) p.total -= 1;
   state.selected.delete(String(id));
   rowOf(id)?.remove();
-  renderPager($('#task-pager'), p, 'Tasks', () => { renderTasks(); focusRow(p.rows[0]?._id ?? null); fillNames(p.rows); });
+  renderPager($('#task-pager'), p, 'Tasks', () => { renderTasks(); focusRow(p.rows[0]?._id ?? null); });
   show($('#tasks-empty'), p.rows.length === 0);
   updateSelection();
   updateMatching();
@@ -761,7 +746,7 @@ async function approveOne(id) {
 async function approveSelected() {
   const chosen = state.pager.rows.filter((t) => state.selected.has(t._id));
   if (!chosen.length) return;
-  const ok = await confirmDialog({ title: `Approve ${chosen.length} selected task${chosen.length === 1 ? '' : 's'}?`, text: `Each approval creates the account its request shows: ${chosen.map(provisionalName).slice(0, 5).join(', ')}${chosen.length > 5 ? ', …' : ''}.`, ok: `Approve ${chosen.length}` });
+  const ok = await confirmDialog({ title: `Approve ${chosen.length} selected task${chosen.length === 1 ? '' : 's'}?`, text: `Each approval creates the account its request shows: ${chosen.map(personLabel).slice(0, 5).join(', ')}${chosen.length > 5 ? ', …' : ''}.`, ok: `Approve ${chosen.length}` });
   if (!ok) return;
   const results = $('#bulk-results');
   replace(results);
@@ -893,7 +878,6 @@ async function poll() {
   renderTasks();
   if (focus === 'keep') keepFocus(before.id, before.index);
   markOpenRow();
-  fillNames(p.rows);
 }
 
 init();

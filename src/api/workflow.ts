@@ -14,7 +14,7 @@ import { all, eq, INSTANCE_QUERY_IDS, TASK_QUERY_IDS, varParams } from '../workf
 import { type InstanceStatus, WorkflowRuntime } from '../workflow/runtime';
 import { definitionView, historicTaskView, instanceView, taskDefinitionView, taskView } from '../workflow/views';
 import { actionOf, objectBody, queryString, unknownAction } from './http';
-import { historyApproval, taskApproval } from '../approval/views';
+import { approvalPeople, ApprovalPerson, historyApproval, taskApproval } from '../approval/views';
 
 const MAX_BPMN_BYTES = 5 * 1024 * 1024;
 
@@ -215,7 +215,13 @@ export function workflowRouter(runtime: WorkflowRuntime) {
         offset: q.offset, limit: q.pageSize !== undefined ? q.pageSize + 1 : undefined, sort: q.sort, candidate, countTotal: q.totalPolicy !== 'NONE',
       });
       const fields = parseFields(queryString(req, '_fields'));
-      res.json(envelope(q, rows.map((t) => resultShape(q, project(taskView(t), fields, false))), rows.total));
+      // Who each approval is about (src/approval), so a list names its people without a read per task.
+      const people = q.idsOnly ? new Map<number, ApprovalPerson>() : await approvalPeople(knex, rows.map((t) => t.processInstanceId));
+      const row = (t: (typeof rows)[number]) => {
+        const person = people.get(t.processInstanceId);
+        return person ? { ...taskView(t), approvalTarget: person } : taskView(t);
+      };
+      res.json(envelope(q, rows.map((t) => resultShape(q, project(row(t), fields, false))), rows.total));
     });
 
     // "Select all matching" (issue 17): completes every task the caller may work on that matches

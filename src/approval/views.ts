@@ -3,7 +3,7 @@
 // and the createUser outcome. null for instances that are not approvals a recon asked for.
 import { InstanceRow } from '../repo/processInstances';
 import { Q } from '../repo/dialect';
-import { earlierDecided, readRequest, RequestState } from '../repo/decisions';
+import { earlierDecided, readRequest, requestTargets, RequestState } from '../repo/decisions';
 import { rolesOf } from './contract';
 
 export interface ApprovalView {
@@ -82,4 +82,19 @@ export async function historyApproval(q: Q, inst: InstanceRow) {
     : null;
   // An instance ended without a decision says why (e.g. "superseded: the source row changed …").
   return { approval, ...(inst.status === 'canceled' && inst.error ? { deleteReason: inst.error } : {}) };
+}
+
+/** The fields of a snapshot that name its person, for task lists (the inbox's rows): no other attribute leaves the task read. */
+const PERSON_FIELDS = ['userName', 'displayName', 'givenName', 'sn'] as const;
+export type ApprovalPerson = Partial<Record<(typeof PERSON_FIELDS)[number], string>>;
+
+/** reconflow's "approvalTarget" of a task list row: who the approval of each instance is about (absent: not an approval). */
+export async function approvalPeople(q: Q, instanceIds: number[]): Promise<Map<number, ApprovalPerson>> {
+  const out = new Map<number, ApprovalPerson>();
+  for (const [id, target] of await requestTargets(q, [...new Set(instanceIds)])) {
+    const person: ApprovalPerson = {};
+    for (const f of PERSON_FIELDS) if (target && typeof target[f] === 'string') person[f] = target[f] as string;
+    out.set(id, person);
+  }
+  return out;
 }

@@ -157,6 +157,16 @@ export async function requestsOfTargets(q: Q, mapping: string, targetIds: string
   return out;
 }
 
+/** The snapshot (approval_request.target) of each of these instances that has a request: one query per 500 ids. */
+export async function requestTargets(q: Q, processInstanceIds: number[]): Promise<Map<number, Record<string, unknown> | null>> {
+  const out = new Map<number, Record<string, unknown> | null>();
+  for (let i = 0; i < processInstanceIds.length; i += LOOKUP_CHUNK) {
+    const rows = await q('approval_request').select('process_instance_id', 'target').whereIn('process_instance_id', processInstanceIds.slice(i, i + LOOKUP_CHUNK));
+    for (const r of rows) out.set(Number(r.process_instance_id), r.target ? (parseJson(r.target) as Record<string, unknown>) : null);
+  }
+  return out;
+}
+
 export async function readRequest(q: Q, processInstanceId: number): Promise<RequestState | null> {
   const r = await requestStates(q).where('r.process_instance_id', processInstanceId).first();
   return r ? stateFromColumns(r) : null;

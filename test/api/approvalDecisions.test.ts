@@ -89,6 +89,26 @@ describe('decisions as the approver sees them', () => {
     expect((await s.t.call('GET', `/workflow/taskinstance/${fay._id}`, { headers: ADMIN })).body.approval.earlier).toEqual([]);
   });
 
+  it('task lists name the person of each approval (approvalTarget: the snapshot\'s name fields only); other tasks have none', async () => {
+    s.project.writeCsv([csvRow('dora', { firstname: 'Dora', lastname: 'Explorer' })]);
+    await recon();
+    const list = await s.t.call('GET', `/workflow/taskinstance?_queryFilter=${encodeURIComponent('processVariables/sourceId eq "dora"')}`, { headers: ADMIN });
+    expect(list.body.result).toHaveLength(1);
+    const task = list.body.result[0];
+    const full = (await s.t.call('GET', `/workflow/taskinstance/${task._id}`, { headers: ADMIN })).body.approval.target;
+    expect(task.approvalTarget).toEqual({ userName: full.userName, givenName: 'Dora', sn: 'Explorer' });
+    expect(task.approvalTarget.mail).toBeUndefined();
+    // A task of a process started over REST (no reconciliation asked for it) has no approval.
+    const started = await s.t.call('POST', '/workflow/processinstance?_action=create', { headers: ADMIN, body: { _key: 'managedUserApproval', sourceId: 'nobody', mapping: MAPPING } });
+    expect(started.status).toBe(201);
+    const other = (await s.t.call('GET', `/workflow/taskinstance?_queryFilter=${encodeURIComponent(`processInstanceId eq "${started.body._id}"`)}`, { headers: ADMIN })).body.result[0];
+    expect(other).toBeDefined();
+    expect(other.approvalTarget).toBeUndefined();
+    // query-all-ids answers ids only.
+    const ids = (await s.t.call('GET', '/workflow/taskinstance?_queryId=query-all-ids', { headers: ADMIN })).body.result;
+    expect(ids.every((x: Record<string, unknown>) => Object.keys(x).every((k) => k === '_id' || k === '_rev'))).toBe(true);
+  });
+
   it('every JSON read under /openidm has an ETag, and If-None-Match with it answers 304 without a body', async () => {
     for (const path of ['/workflow/taskinstance?_queryFilter=true&_pageSize=5&_totalPagedResultsPolicy=EXACT', '/workflow/processinstance/history?_queryFilter=true', '/jobs?_queryFilter=true', '/info/ping']) {
       const first = await s.t.call('GET', path, { headers: ADMIN });

@@ -392,7 +392,20 @@ export const schemas = {
       processDefinitionId: str,
     },
   },
-  Task: { type: 'object', required: Object.keys(task), additionalProperties: false, properties: task },
+  Task: {
+    type: 'object',
+    required: Object.keys(task),
+    additionalProperties: false,
+    properties: {
+      ...task,
+      approvalTarget: {
+        type: 'object',
+        additionalProperties: false,
+        description: "reconflow's, in task lists: who the task's approval is about, from its request's snapshot (only these name fields); absent for tasks of other processes",
+        properties: { userName: str, displayName: str, givenName: str, sn: str },
+      },
+    },
+  },
   TaskDetail: {
     type: 'object',
     required: [...Object.keys(task), 'formProperties', 'form', 'variables', 'candidates', 'escalationDeadline', 'approval'],
