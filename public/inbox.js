@@ -871,10 +871,13 @@ function stopPolling() {
 async function poll() {
   if (!state.session || !state.pager || document.visibilityState !== 'visible' || state.bulkRunning || document.querySelector('dialog[open]')) return;
   const p = state.pager;
-  const focus = document.activeElement && document.activeElement.closest('#task-list') ? 'keep' : 'none';
-  const before = focusedRowIndex();
   // The Pager re-reads its page with If-None-Match: true when the page changed.
   if (!(await p.poll())) return;
+  // Where the user is is read after the answer came: meanwhile they may have opened a task or a
+  // dialog, and a focus taken before the wait would pull them back to the list.
+  const inList = !document.querySelector('dialog[open]') && document.activeElement && document.activeElement.closest('#task-list');
+  const focus = inList ? 'keep' : 'none';
+  const before = focusedRowIndex();
   renderTasks();
   if (focus === 'keep') keepFocus(before.id, before.index);
   markOpenRow();
