@@ -419,6 +419,25 @@ describe('the approver\'s inbox', () => {
     await p.setViewportSize({ width: 1280, height: 900 });
   });
 
+  it('is usable at 200% zoom: a 1280×800 window at 200% lays out as 640×400 CSS px, without horizontal scroll, the task and its buttons reachable', async () => {
+    // Chromium's page zoom changes the CSS viewport exactly so: the same layout as a 640 px window.
+    await p.setViewportSize({ width: 640, height: 400 });
+    await p.goto(`${origin}/ui/`);
+    await p.locator('#task-list li').first().waitFor();
+    expect(await p.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(640);
+    await p.locator('#task-list li[data-source-id^="user"] [data-testid="task-open"]').first().click();
+    await p.locator('#task-approve').waitFor({ state: 'visible' });
+    expect(await p.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(640);
+    for (const id of ['#task-approve', '#task-deny', '#task-close']) {
+      await p.locator(id).scrollIntoViewIfNeeded();
+      const box = await p.locator(id).boundingBox();
+      expect([id, box!.x >= 0 && box!.x + box!.width <= 640]).toEqual([id, true]);
+    }
+    await expectAccessible(p, 'task detail (200% zoom)');
+    await shotBoth(p, 'inbox-zoom200');
+    await p.setViewportSize({ width: 1280, height: 900 });
+  });
+
   it('ran without script errors or Content-Security-Policy violations', () => {
     expect(problems).toEqual([]);
   });

@@ -10,7 +10,8 @@ import path from 'node:path';
 import { Browser, Page } from 'playwright-core';
 import { makeProject, TestProject } from '../helpers/project';
 import { makeTemplates, seedScale, SeedResult, TEMPLATE_OPEN, TEMPLATE_ROWS } from '../helpers/seedScale';
-import { ADMIN, startTestServer, TestServer } from '../helpers/server';
+import { ADMIN, eventually, startTestServer, TestServer } from '../helpers/server';
+import { expectAccessible } from './a11y';
 import * as ui from './browser';
 
 jest.setTimeout(600_000);
@@ -190,6 +191,40 @@ describe(`the inbox and the console at ${n(OPEN_TOTAL)} open tasks and ${n(ALL_T
       });
       expect(await a.locator('#panel-instances tbody tr').count()).toBe(50);
       await ui.shotBoth(a, 'scale-admin-instances');
+      expect(problems).toEqual([]);
+    });
+
+    it('approves one of 100,000 by keyboard only, as the approver (not an administrator): the account is created and the total drops', async () => {
+      const kb = await ui.newPage(browser!, problems);
+      await kb.goto(`${origin}/ui/`);
+      await kb.locator('#signin-section').waitFor({ state: 'visible' });
+      const active = () => kb.evaluate(() => {
+        const el = document.activeElement as HTMLElement | null;
+        const li = el?.closest('li[data-task-id]') as HTMLElement | null;
+        return { id: el?.id ?? '', taskId: li?.dataset.taskId ?? null, sourceId: li?.dataset.sourceId ?? null };
+      });
+      // Type, Tab, type, Enter: signed in, focus on the first (newest) row.
+      await kb.keyboard.type('async.admin');
+      await kb.keyboard.press('Tab');
+      await kb.keyboard.type('Passw0rd');
+      await kb.keyboard.press('Enter');
+      await kb.locator(range).filter({ hasText: `1–50 of ${n(OPEN_TOTAL)}` }).waitFor();
+      await eventually(async () => (await active()).taskId === String(seeded.open.lastTask), 5_000, 'focus on the newest row');
+      await kb.keyboard.press('j');
+      await kb.keyboard.press('k');
+      const row = await active();
+      expect(row.taskId).toBe(String(seeded.open.lastTask));
+      await kb.keyboard.press('Enter');
+      await kb.locator('#task-detail').waitFor({ state: 'visible' });
+      await expectAccessible(kb, 'task detail at 100,000 tasks');
+      await kb.keyboard.press('a');
+      const line = kb.locator(`[data-testid="decision-result"][data-task-id="${row.taskId}"]`);
+      await line.filter({ hasText: 'approved — account created' }).waitFor({ timeout: 60_000 });
+      await kb.locator(range).filter({ hasText: `1–50 of ${n(OPEN_TOTAL - 1)}` }).waitFor();
+      const made = await t.call('GET', `/managed/user?_queryFilter=${encodeURIComponent(`userName eq "${row.sourceId}"`)}`, { headers: ADMIN });
+      expect(made.body.result).toHaveLength(1);
+      await expectAccessible(kb, 'task list at 100,000 tasks');
+      await kb.context().close();
       expect(problems).toEqual([]);
     });
   });
