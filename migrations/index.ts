@@ -22,6 +22,7 @@ import * as approvalActions from './20261207000018_approval_actions';
 import * as approvalLinkQualifier from './20261207000020_approval_link_qualifier';
 import * as decisionCommentBulk from './20261207000022_decision_comment_bulk';
 import * as pagingIndexes from './20261207000024_paging_indexes';
+import * as incidentIndex from './20261207000026_incident_index';
 
 const migrations: Record<string, Knex.Migration> = {
   '20261127000001_initial': initial,
@@ -45,6 +46,7 @@ const migrations: Record<string, Knex.Migration> = {
   '20261207000020_approval_link_qualifier': approvalLinkQualifier,
   '20261207000022_decision_comment_bulk': decisionCommentBulk,
   '20261207000024_paging_indexes': pagingIndexes,
+  '20261207000026_incident_index': incidentIndex,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

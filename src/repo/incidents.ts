@@ -1,6 +1,7 @@
 // SQL for incidents: dead jobs, failed process instances and external tasks out of retries, with
 // what an operator needs to act.
-import { parseJson, Q } from './dialect';
+import type { Knex } from 'knex';
+import { dialectOf, parseJson, Q } from './dialect';
 import { externalTasksWithoutRetries, readExternalTask, type ExternalTaskRow } from './externalTasks';
 
 export interface IncidentRow {
@@ -55,10 +56,24 @@ function externalTaskIncident(t: ExternalTaskRow): IncidentRow {
 
 const INSTANCE_COLUMNS = ['id', 'status', 'definition_id', 'end_activity_id', 'error', 'end_time', 'start_time'];
 
+/**
+ * A failed instance, or an active one whose timer run failed. Literal SQL, the same text as the
+ * partial index process_instance_incident (migration 20261207000026): SQLite uses a partial index
+ * only for a WHERE that repeats its predicate with literals, not bound parameters.
+ */
+export const FAILED_INSTANCE = "status = 'failed' OR (status = 'active' AND error IS NOT NULL)";
+
+/**
+ * process_instance rows that are incidents. SQLite is told the index (INDEXED BY): without
+ * statistics its planner prefers an OR over the status index, which reads every active instance.
+ */
+export function incidentInstances(q: Q): Knex.QueryBuilder {
+  const table = dialectOf(q) === 'sqlite' ? (q.raw('process_instance INDEXED BY process_instance_incident') as unknown as string) : 'process_instance';
+  return q.queryBuilder().from(table).whereRaw(`(${FAILED_INSTANCE})`);
+}
+
 function failedInstances(q: Q) {
-  return q('process_instance')
-    .select(INSTANCE_COLUMNS)
-    .where((w) => w.where({ status: 'failed' }).orWhere((a) => a.where({ status: 'active' }).whereNotNull('error')));
+  return incidentInstances(q).select(INSTANCE_COLUMNS);
 }
 
 async function definitionsOf(q: Q, jobs: Record<string, unknown>[]): Promise<Map<number, string>> {
@@ -96,10 +111,10 @@ export async function readIncident(q: Q, id: string): Promise<IncidentRow | null
 
 /** How many incidents of each type are open now (what listIncidents would list, counted). */
 export async function countIncidents(q: Q): Promise<Record<IncidentRow['type'], number>> {
-  const count = async (qb: ReturnType<Q>) => Number(((await qb.count({ n: '*' })) as { n: unknown }[])[0]?.n ?? 0);
+  const count = async (qb: Knex.QueryBuilder) => Number(((await qb.count({ n: '*' })) as { n: unknown }[])[0]?.n ?? 0);
   return {
     failedJob: await count(q('job').where({ state: 'dead' })),
-    failedInstance: await count(q('process_instance').where((w) => w.where({ status: 'failed' }).orWhere((a) => a.where({ status: 'active' }).whereNotNull('error')))),
+    failedInstance: await count(incidentInstances(q)),
     failedExternalTask: await count(q('external_task').where({ retries: 0 })),
   };
 }
