@@ -96,7 +96,7 @@ function actionPanel(approval) {
     h('p', { class: 'muted small' },
       what, approval.targetId ? ` (managed/user/${approval.targetId})` : '',
       approval.situation ? `; situation ${approval.situation}` : '',
-      approval.sourceId ? `, source row ${approval.sourceId}` : ', no source row', approval.mapping ? ` (mapping ${approval.mapping})` : '',
+      approval.sourceId ? `, source row ${approval.sourceId}` : ', no source row', approval.mapping ? ` (mapping ${approval.mapping}${approval.linkQualifier ? `, link qualifier ${approval.linkQualifier}` : ''})` : '',
       '. If the situation has changed when the approval is carried out, nothing is done and the failure is shown as an incident.'),
     target ? h('dl', { class: 'meta', 'data-testid': 'approval-attrs' }, attributeRows(target)) : h('p', { class: 'muted' }, 'No target.'),
     earlierList(approval, 'Earlier decisions'),
@@ -114,7 +114,7 @@ export function approvalPanel(approval) {
     h('h3', { id: 'approval-title' }, 'This is the user that will be created'),
     h('p', { class: 'muted small' },
       'Approving creates exactly this account, as it was mapped when the request was made',
-      approval.sourceId ? ` from source row ${approval.sourceId}` : '', approval.mapping ? ` (mapping ${approval.mapping})` : '',
+      approval.sourceId ? ` from source row ${approval.sourceId}` : '', approval.mapping ? ` (mapping ${approval.mapping}${approval.linkQualifier ? `, link qualifier ${approval.linkQualifier}` : ''})` : '',
       '. If the source row changes before the account is created, nothing is created and a new request is made.'),
     admins.length
       ? h('p', { class: 'admin-warning', role: 'note', 'data-testid': 'admin-warning' },

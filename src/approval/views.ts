@@ -23,6 +23,8 @@ export interface ApprovalView {
   action?: string;
   situation?: string | null;
   targetId?: string | null;
+  /** Only under a mapping's linkQualifiers, for a qualifier other than "default" (issue 16). */
+  linkQualifier?: string;
 }
 
 export interface EarlierDecision {
@@ -65,6 +67,8 @@ async function view(q: Q, instanceId: number): Promise<{ req: RequestState; view
       })),
       comment: req.comment ?? null,
       ...(req.action && req.action !== 'CREATE' ? { action: req.action, situation: req.situation ?? null, targetId: req.targetId ?? null } : {}),
+      // A mapping with linkQualifiers asks one approval per qualifier: which one this is (the default stays unsaid).
+      ...(req.linkQualifier && req.linkQualifier !== 'default' ? { linkQualifier: req.linkQualifier } : {}),
     },
   };
 }

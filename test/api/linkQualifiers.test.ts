@@ -217,6 +217,7 @@ describe('ObjectMapping linkQualifiers with a workflow policy (triggerWorkflowFr
     const staff = asked.find((x) => x.processVariables.linkQualifier === 'staff');
     const read = await t.call('GET', `/workflow/taskinstance/${staff._id}`, { headers: ADMIN });
     expect(read.body.approval.target).toMatchObject({ userName: 'wq1-staff' });
+    expect(read.body.approval.linkQualifier).toBe('staff');
 
     expect((await t.call('POST', `/workflow/taskinstance/${staff._id}?_action=complete`, { headers: ADMIN, body: { requestApproved: 'true' } })).status).toBe(200);
     await runJobs(t);

@@ -307,6 +307,7 @@ const approvalAction = {
   action: { type: 'string', description: "The action approving performs (recon.actionParam.action: the situation's default, or the policy's approvedAction)" },
   situation: strOrNull,
   targetId: strOrNull,
+  linkQualifier: { type: 'string', description: "Only under a mapping's linkQualifiers: the qualifier this approval is for (one approval per qualifier); absent for the default one" },
 };
 
 const bulk = {
