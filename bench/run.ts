@@ -24,10 +24,9 @@
 // (f) server start to first 200 on /openidm/info/ping with N waiting vs the same on an empty repository
 // (g) bench/processes/threeStep.bpmn (parallel fork, sub-process, 3 user tasks) through the runtime:
 //     start→wait and completions per second                        vs threeStep.ts's naive loop over the same file
-import { ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -35,10 +34,10 @@ import knexFactory, { Knex } from 'knex';
 import { generateCsv, rowOf, uidOf } from './generateCsv';
 import { runFloor } from './floor';
 import { runNaive } from './naive';
+import { startBenchServer } from './server';
 import { runNaiveThreeStep, runRuntimeThreeStep } from './threeStep';
 
 const ROOT = path.resolve(__dirname, '..', '..');
-const START_JS = path.join(ROOT, 'dist', 'src', 'cli', 'start.js');
 const MAPPING = 'systemCsvfileAccounts_managedUser';
 const ADMIN = { 'X-OpenIDM-Username': 'openidm-admin', 'X-OpenIDM-Password': 'openidm-admin', 'Accept-API-Version': 'resource=1.0' };
 const CLIENTS = 16;
@@ -118,17 +117,6 @@ interface Server {
   stop(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
 function procStatus(pid: number, field: string): number {
   try {
     const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -150,49 +138,13 @@ function procCpuSeconds(pid: number): number {
 }
 
 async function startServer(project: string, repo: Repo, label: string): Promise<Server> {
-  const port = await freePort();
-  const t0 = process.hrtime.bigint();
-  const proc = spawn(process.execPath, [...SERVER_NODE_ARGS, START_JS], {
-    cwd: project,
-    env: { ...process.env, ...repo.env, PORT: String(port), HOST: '127.0.0.1', PROJECT_DIR: project, NODE_ID: `bench-${label}` },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const logFile = fs.createWriteStream(path.join(project, `server-${label}.log`));
-  proc.stdout!.pipe(logFile);
-  proc.stderr!.pipe(logFile);
-  let exited = false;
-  proc.once('exit', () => (exited = true));
-  const base = `http://127.0.0.1:${port}/openidm`;
-  for (;;) {
-    if (exited) throw new Error(`server ${label} exited during start-up; see ${project}/server-${label}.log`);
-    try {
-      const r = await fetch(`${base}/info/ping`);
-      if (r.status === 200) break;
-    } catch {
-      /* not listening yet */
-    }
-    if (secondsSince(t0) > 120) throw new Error(`server ${label} not ready within 120 s`);
-    await sleep(5);
-  }
-  const readyMs = secondsSince(t0) * 1000;
-  const pid = proc.pid!;
+  const s = await startBenchServer(project, repo.env, label, SERVER_NODE_ARGS);
+  const pid = s.proc.pid!;
   return {
-    proc,
-    base,
-    readyMs,
+    ...s,
     peakRssMb: () => procStatus(pid, 'VmHWM'),
     rssMb: () => procStatus(pid, 'VmRSS'),
     cpuSeconds: () => procCpuSeconds(pid),
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (exited) return resolve();
-        const t = setTimeout(() => proc.kill('SIGKILL'), 30_000);
-        proc.once('exit', () => {
-          clearTimeout(t);
-          resolve();
-        });
-        proc.kill('SIGTERM');
-      }),
   };
 }
 

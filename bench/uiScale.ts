@@ -15,18 +15,16 @@
 //
 //   npm run bench:ui -- --backend sqlite|pg [--tasks 100000] [--ended 1000000] [--base-tasks 1000]
 //                       [--base-ended 10000] [--reps 5] [--browser on|off] [--pg-url …] [--keep]
-import { ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import knexFactory, { Knex } from 'knex';
 import type { Page } from 'playwright-core';
 import { HEADER_LINE, makeTemplates, seedScale, TEMPLATE_ROWS } from '../test/helpers/seedScale';
 import { launchBrowser, newPage } from '../test/ui/browser';
+import { BenchServer as Server, startBenchServer } from './server';
 
 const ROOT = path.resolve(__dirname, '..', '..');
-const START_JS = path.join(ROOT, 'dist', 'src', 'cli', 'start.js');
 const ADMIN = { 'X-OpenIDM-Username': 'openidm-admin', 'X-OpenIDM-Password': 'openidm-admin' };
 const APPROVER_NAME = 'async.admin';
 const APPROVER = { 'X-OpenIDM-Username': APPROVER_NAME, 'X-OpenIDM-Password': 'Passw0rd' };
@@ -48,7 +46,6 @@ const OUT_DIR = path.join(ROOT, 'bench', 'out');
 const DEEP_PAGE = 1000;
 
 const log = (msg: string) => console.error(`[uiScale ${new Date().toISOString().slice(11, 19)}] ${msg}`);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface Repo { env: Record<string, string>; knex: Knex; drop(): Promise<void> }
 
@@ -63,53 +60,7 @@ function makeRepo(work: string, name: string): Repo {
   return { env: { DATABASE_URL: file }, knex, drop: () => knex.destroy() };
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-interface Server { proc: ChildProcess; origin: string; base: string; stop(): Promise<void> }
-
-async function startServer(project: string, repo: Repo, label: string): Promise<Server> {
-  const port = await freePort();
-  const proc = spawn(process.execPath, [START_JS], {
-    cwd: project,
-    env: { ...process.env, ...repo.env, PORT: String(port), HOST: '127.0.0.1', PROJECT_DIR: project, NODE_ID: `uibench-${label}` },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const logFile = fs.createWriteStream(path.join(project, `server-${label}.log`));
-  proc.stdout!.pipe(logFile);
-  proc.stderr!.pipe(logFile);
-  let exited = false;
-  proc.once('exit', () => (exited = true));
-  const origin = `http://127.0.0.1:${port}`;
-  const t0 = Date.now();
-  for (;;) {
-    if (exited) throw new Error(`server ${label} exited; see ${project}/server-${label}.log`);
-    try {
-      if ((await fetch(`${origin}/openidm/info/ping`)).status === 200) break;
-    } catch {
-      /* not yet */
-    }
-    if (Date.now() - t0 > 120_000) throw new Error('server not ready in 120 s');
-    await sleep(20);
-  }
-  return {
-    proc, origin, base: `${origin}/openidm`,
-    stop: () => new Promise<void>((resolve) => {
-      if (exited) return resolve();
-      const t = setTimeout(() => proc.kill('SIGKILL'), 30_000);
-      proc.once('exit', () => { clearTimeout(t); resolve(); });
-      proc.kill('SIGTERM');
-    }),
-  };
-}
+const startServer = (project: string, repo: Repo, label: string) => startBenchServer(project, repo.env, `ui-${label}`);
 
 /**
  * fetch, sent again once when a kept-alive socket the server closed while idle (its keep-alive
