@@ -59,3 +59,19 @@ export function useProjectServer(opts: { workers?: boolean } = {}): ProjectServe
   });
   return s;
 }
+
+/**
+ * The sample's approver (seed step 3): managed/user async.admin, password Passw0rd, with these
+ * roles (the sample gives openidm-admin and openidm-authorized; an approver without admin rights
+ * has openidm-authorized only).
+ */
+export async function createAsyncAdmin(t: TestServer, roles: string[] = ['openidm-admin', 'openidm-authorized']): Promise<void> {
+  const r = await t.call('POST', '/managed/user?_action=create', {
+    headers: ADMIN,
+    body: {
+      _id: 'asyncadmin', userName: 'async.admin', givenName: 'async', sn: 'admin', mail: 'async.admin@example.com', password: 'Passw0rd',
+      authzRoles: roles.map((x) => ({ _ref: `internal/role/${x}` })),
+    },
+  });
+  if (r.status !== 201) throw new Error(`creating async.admin answered ${r.status}: ${JSON.stringify(r.body)}`);
+}

@@ -4,6 +4,7 @@
 import { Browser, Page } from 'playwright-core';
 import { csvRow, makeProject, TestProject } from '../helpers/project';
 import { ADMIN, ASYNC_ADMIN, eventually, startTestServer, TestServer } from '../helpers/server';
+import { createAsyncAdmin } from '../helpers/calls';
 import * as ui from './browser';
 import { shotBoth } from './browser';
 
@@ -65,14 +66,7 @@ describe('approvals in the web UI', () => {
     project.writeCsv(rows());
     t = await startTestServer({ projectDir: project.dir });
     origin = t.base.replace(/\/openidm$/, '');
-    const approver = await t.call('POST', '/managed/user?_action=create', {
-      headers: ADMIN,
-      body: {
-        _id: 'asyncadmin', userName: 'async.admin', givenName: 'async', sn: 'admin', mail: 'async.admin@example.com', password: 'Passw0rd',
-        authzRoles: [{ _ref: 'internal/role/openidm-admin' }, { _ref: 'internal/role/openidm-authorized' }],
-      },
-    });
-    expect(approver.status).toBe(201);
+    await createAsyncAdmin(t);
     await reconcile();
     await eventually(async () => {
       const tasks = (await t.call('GET', '/workflow/taskinstance?_queryFilter=true', { headers: ADMIN })).body.result ?? [];

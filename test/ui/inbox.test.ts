@@ -5,6 +5,7 @@
 import { Browser, Page } from 'playwright-core';
 import { csvRow, makeProject, TestProject } from '../helpers/project';
 import { ADMIN, eventually, startTestServer, TestServer } from '../helpers/server';
+import { createAsyncAdmin } from '../helpers/calls';
 import { expectAccessible } from './a11y';
 import * as ui from './browser';
 import { shotBoth } from './browser';
@@ -33,14 +34,7 @@ describe('the approver\'s inbox', () => {
     project.writeCsv(Array.from({ length: N }, (_, i) => csvRow(uid(i), { firstname: `First${i}`, lastname: `Last${i}` })));
     t = await startTestServer({ projectDir: project.dir });
     origin = t.base.replace(/\/openidm$/, '');
-    const approver = await t.call('POST', '/managed/user?_action=create', {
-      headers: ADMIN,
-      body: {
-        _id: 'asyncadmin', userName: 'async.admin', givenName: 'async', sn: 'admin', mail: 'async.admin@example.com', password: 'Passw0rd',
-        authzRoles: [{ _ref: 'internal/role/openidm-admin' }, { _ref: 'internal/role/openidm-authorized' }],
-      },
-    });
-    expect(approver.status).toBe(201);
+    await createAsyncAdmin(t);
     const run = await t.call('POST', `/recon?_action=recon&mapping=${MAPPING}`, { headers: ADMIN });
     expect(run.status).toBe(200);
     await eventually(async () => (await t.call('GET', `/recon/${run.body._id}`, { headers: ADMIN })).body.state === 'SUCCESS', 60_000, 'the recon to succeed');

@@ -11,6 +11,7 @@ import { Browser, Page } from 'playwright-core';
 import { makeProject, TestProject } from '../helpers/project';
 import { makeTemplates, seedScale, SeedResult, TEMPLATE_OPEN, TEMPLATE_ROWS } from '../helpers/seedScale';
 import { ADMIN, eventually, startTestServer, TestServer } from '../helpers/server';
+import { createAsyncAdmin } from '../helpers/calls';
 import { expectAccessible } from './a11y';
 import * as ui from './browser';
 
@@ -46,11 +47,7 @@ describe(`the inbox and the console at ${n(OPEN_TOTAL)} open tasks and ${n(ALL_T
     project.writeCsv(TEMPLATE_ROWS);
     t = await startTestServer({ projectDir: project.dir });
     origin = t.base.replace(/\/openidm$/, '');
-    const approver = await t.call('POST', '/managed/user?_action=create', {
-      headers: ADMIN,
-      body: { _id: 'asyncadmin', userName: 'async.admin', givenName: 'async', sn: 'admin', mail: 'async.admin@example.com', password: 'Passw0rd', authzRoles: [{ _ref: 'internal/role/openidm-authorized' }] },
-    });
-    expect(approver.status).toBe(201);
+    await createAsyncAdmin(t, ['openidm-authorized']);
     const source = await makeTemplates((method, p, body) => t.call(method, p, { headers: ADMIN, body }));
     seeded = await seedScale(t.db.knex, { tasks: TASKS, ended: ENDED, csv: { file: path.join(project.dir, 'data', 'csvConnectorData.csv'), source } });
     timings.seedSeconds = seeded.seconds;
