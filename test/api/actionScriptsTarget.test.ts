@@ -6,7 +6,6 @@
 // deletion budget), and an openidm.create('workflow/processinstance') for the target is the
 // target-phase approval request (one open request per target). ObjectMapping.doResults runs the
 // result script after the run with openidm, identityServer and logger; its exception fails the run.
-import fs from 'node:fs';
 import path from 'node:path';
 import { createTestDb, TestDb } from '../helpers/db';
 import { csvRow, makeProject, TestProject } from '../helpers/project';
@@ -48,7 +47,7 @@ describe('action scripts on target-phase situations and the result script with t
 
   beforeAll(async () => {
     project = makeProject();
-    fs.copyFileSync(path.join(__dirname, '../fixtures/bpmn/target-approval.bpmn'), path.join(project.dir, 'processes', 'targetApproval.bpmn'));
+    project.addProcess('target-approval.bpmn', 'targetApproval.bpmn');
     project.editSync((sync) => {
       const m = sync.mappings[0];
       const set = (situation: string, action: unknown) => {

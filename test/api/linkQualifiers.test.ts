@@ -2,8 +2,6 @@
 // OpenIDM's ObjectMapping.getLinkQualifiers / SourceSyncOperation / TargetRecon do it (PingIDM
 // "Mapping a single source object to multiple target objects"). Each describe runs a real server
 // over its own project folder (SQLite, or PostgreSQL with DATABASE_URL).
-import fs from 'node:fs';
-import path from 'node:path';
 import { csvRow, makeProject, TestProject } from '../helpers/project';
 import { runRecon } from '../helpers/recon';
 import { ADMIN, startTestServer, TestServer } from '../helpers/server';
@@ -242,7 +240,7 @@ describe('ObjectMapping linkQualifiers with a target-phase workflow policy (Targ
   let t: TestServer;
   beforeAll(async () => {
     project = makeProject();
-    fs.copyFileSync(path.join(__dirname, '../fixtures/bpmn/target-approval.bpmn'), path.join(project.dir, 'processes', 'targetApproval.bpmn'));
+    project.addProcess('target-approval.bpmn', 'targetApproval.bpmn');
     project.editSync((sync) => {
       const m = sync.mappings[0];
       m.linkQualifiers = ['staff', 'contractor'];

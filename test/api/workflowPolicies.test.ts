@@ -2,8 +2,6 @@
 // folder: the process gets OpenIDM's recon.actionParam (SyncOperation / TargetSyncOperation
 // toJsonValue: the situation's default action, targetId, no sourceId in the target phase) and its
 // approval performs that action once, with ObjectMapping.performAction's re-assessment.
-import fs from 'node:fs';
-import path from 'node:path';
 import { createTestDb, TestDb } from '../helpers/db';
 import { csvRow, makeProject, TestProject } from '../helpers/project';
 import { runRecon } from '../helpers/recon';
@@ -20,7 +18,7 @@ describe('workflow policies on any situation and phase (OpenIDM ObjectMapping.pe
 
   beforeAll(async () => {
     project = makeProject();
-    fs.copyFileSync(path.join(__dirname, '../fixtures/bpmn/target-approval.bpmn'), path.join(project.dir, 'processes', 'targetApproval.bpmn'));
+    project.addProcess('target-approval.bpmn', 'targetApproval.bpmn');
     project.editSync((sync) => {
       const m = sync.mappings[0];
       const set = (situation: string, action: unknown) => {

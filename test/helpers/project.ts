@@ -15,6 +15,8 @@ export interface TestProject {
   dir: string;
   writeCsv(lines: string[]): void;
   editSync(fn: (sync: any) => void): void;
+  /** Copies test/fixtures/bpmn/<fixture> into the project's processes/ as <asName>. */
+  addProcess(fixture: string, asName: string): void;
   remove(): void;
 }
 
@@ -32,6 +34,9 @@ export function makeProject(): TestProject {
       const sync = JSON.parse(fs.readFileSync(file, 'utf8'));
       fn(sync);
       fs.writeFileSync(file, JSON.stringify(sync, null, 2));
+    },
+    addProcess(fixture, asName) {
+      fs.copyFileSync(path.join(__dirname, '..', 'fixtures', 'bpmn', fixture), path.join(dir, 'processes', asName));
     },
     remove() {
       fs.rmSync(dir, { recursive: true, force: true });
