@@ -55,7 +55,13 @@ export async function up(knex: Knex): Promise<void> {
     t.bigInteger('heartbeat');
   });
   // At most one ACTIVE run per mapping, across every node.
-  await knex.raw("CREATE UNIQUE INDEX recon_run_one_active ON recon_run (mapping) WHERE state = 'ACTIVE'");
+  if ((knex.client as { dialect: string }).dialect === 'mysql') {
+    // MariaDB/MySQL have no partial index: a unique index on a generated column that holds the
+    // mapping while ACTIVE and NULL otherwise (NULLs never collide); invisible to SELECT *.
+    await knex.raw("ALTER TABLE recon_run ADD COLUMN active_mapping VARCHAR(255) AS (CASE WHEN state = 'ACTIVE' THEN mapping END) STORED INVISIBLE, ADD UNIQUE INDEX recon_run_one_active (active_mapping)");
+  } else {
+    await knex.raw("CREATE UNIQUE INDEX recon_run_one_active ON recon_run (mapping) WHERE state = 'ACTIVE'");
+  }
 
   await knex.schema.createTable('recon_audit', (t) => {
     t.increments('id').primary();

@@ -10,6 +10,8 @@ export async function up(knex: Knex): Promise<void> {
   const pg = (knex.client as { dialect: string }).dialect === 'postgresql';
   if (pg) {
     await knex.raw('ALTER TABLE approval_request ALTER COLUMN source_id DROP NOT NULL');
+  } else if ((knex.client as { dialect: string }).dialect === 'mysql') {
+    await knex.raw('ALTER TABLE approval_request MODIFY source_id VARCHAR(255) NULL');
   } else {
     // SQLite cannot drop NOT NULL in place: the table is copied into a new one.
     await knex.schema.createTable('approval_request_new', (t) => {
@@ -38,7 +40,7 @@ export async function up(knex: Knex): Promise<void> {
 }
 
 export async function down(knex: Knex): Promise<void> {
-  await knex.raw('DROP INDEX approval_request_target');
+  await knex.raw(`DROP INDEX approval_request_target${(knex.client as { dialect: string }).dialect === 'mysql' ? ' ON approval_request' : ''}`);
   await knex.schema.alterTable('approval_request', (t) => {
     t.dropColumn('action');
     t.dropColumn('situation');

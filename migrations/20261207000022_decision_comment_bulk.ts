@@ -42,7 +42,7 @@ export async function up(knex: Knex): Promise<void> {
 export async function down(knex: Knex): Promise<void> {
   await knex.schema.dropTableIfExists('bulk_operation_task');
   await knex.schema.dropTableIfExists('bulk_operation');
-  await knex.raw('DROP INDEX IF EXISTS approval_request_earlier');
+  await knex.raw(`DROP INDEX IF EXISTS approval_request_earlier${(knex.client as { dialect: string }).dialect === 'mysql' ? ' ON approval_request' : ''}`);
   await knex.schema.alterTable('decision', (t) => {
     t.dropColumn('comment');
   });

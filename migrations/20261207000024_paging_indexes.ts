@@ -6,6 +6,8 @@
 // Each index ends in the id: the pages break ties on it in the sort's direction (src/repo/tasks.ts
 // orderPage), so one index read backwards answers a descending page. PostgreSQL sorts strings by
 // code point (COLLATE "C", src/repo/filterToSql.ts): its indexes must use the same collation.
+// MariaDB/MySQL: the tables' own collation is binary (src/repo/mysqlClient.ts), and the sessions
+// quote identifiers as here (ANSI_QUOTES).
 import { Knex } from 'knex';
 
 const INDEXES: [name: string, table: string, columns: string[]][] = [
@@ -25,5 +27,6 @@ export async function up(knex: Knex): Promise<void> {
 }
 
 export async function down(knex: Knex): Promise<void> {
-  for (const [name] of INDEXES) await knex.raw(`DROP INDEX ${name}`);
+  const mysql = (knex.client as { dialect: string }).dialect === 'mysql';
+  for (const [name, table] of INDEXES) await knex.raw(`DROP INDEX ${name}${mysql ? ` ON ${table}` : ''}`);
 }

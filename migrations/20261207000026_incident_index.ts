@@ -8,10 +8,23 @@
 // parameters), which src/repo/incidents.ts does (FAILED_INSTANCE, checked by its test).
 import { Knex } from 'knex';
 
+//
+// MariaDB/MySQL have no partial index: an invisible generated column, 1 on exactly that predicate
+// and NULL otherwise, indexed; src/repo/incidents.ts asks for `incident = 1` there.
+const mysql = (knex: Knex) => (knex.client as { dialect: string }).dialect === 'mysql';
+
 export async function up(knex: Knex): Promise<void> {
+  if (mysql(knex)) {
+    await knex.raw(`ALTER TABLE process_instance ADD COLUMN incident TINYINT AS (CASE WHEN status = 'failed' OR (status = 'active' AND error IS NOT NULL) THEN 1 END) VIRTUAL INVISIBLE, ADD INDEX process_instance_incident (incident, id)`);
+    return;
+  }
   await knex.raw(`CREATE INDEX process_instance_incident ON process_instance (id) WHERE status = 'failed' OR (status = 'active' AND error IS NOT NULL)`);
 }
 
 export async function down(knex: Knex): Promise<void> {
+  if (mysql(knex)) {
+    await knex.raw('ALTER TABLE process_instance DROP INDEX process_instance_incident, DROP COLUMN incident');
+    return;
+  }
   await knex.raw('DROP INDEX process_instance_incident');
 }

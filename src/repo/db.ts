@@ -1,4 +1,4 @@
-// Opens the repository: embedded SQLite by default, PostgreSQL when DATABASE_URL says so.
+// Opens the repository: embedded SQLite by default, PostgreSQL or MariaDB/MySQL when DATABASE_URL says so.
 // This file and dialect.ts are the only places in src/repo that know one backend from the other
 // (the job queue's own SQL, src/jobs/sql, is the other room that does: see README).
 import fs from 'node:fs';
@@ -7,8 +7,9 @@ import knexFactory, { Knex } from 'knex';
 import { migrationSource } from '../../migrations';
 import { nameStatements, shouldRetire } from './pgStatements';
 import { cacheStatements } from './sqliteStatements';
+import { binaryCollation, MySQLDriver, mysqlConfig, parseMySQLUrl, ReconflowMySQL } from './mysqlClient';
 
-export type Dialect = 'sqlite' | 'pg';
+export type Dialect = 'sqlite' | 'pg' | 'mysql';
 
 export interface Db {
   knex: Knex;
@@ -18,9 +19,9 @@ export interface Db {
 }
 
 export interface DbOptions {
-  /** `postgres://…` selects PostgreSQL; a file path or `:memory:` selects SQLite. */
+  /** `postgres://…` selects PostgreSQL, `mysql://…` or `mariadb://…` MariaDB/MySQL; a file path or `:memory:` selects SQLite. */
   url?: string;
-  /** PostgreSQL schema to use (tests and side-by-side deployments); created if missing. */
+  /** PostgreSQL schema to use (tests and side-by-side deployments); created if missing. MariaDB/MySQL: the database (a schema there), instead of the URL's. */
   schema?: string;
   /** Folder for the default SQLite file (var/ under it). */
   projectDir: string;
@@ -39,7 +40,17 @@ export function isPostgresUrl(url: string | undefined): boolean {
   return !!url && /^postgres(ql)?:\/\//.test(url);
 }
 
+export function isMySQLUrl(url: string | undefined): boolean {
+  return !!url && /^(mysql|mariadb):\/\//.test(url);
+}
+
 export function openDb(opts: DbOptions): Db {
+  if (opts.url && isMySQLUrl(opts.url)) {
+    const target = parseMySQLUrl(opts.url, opts.schema);
+    const knex = knexFactory(mysqlConfig(target, { poolMax: opts.poolMax, connectTimeoutMs: CONNECT_TIMEOUT_MS }));
+    (knex.client as ReconflowMySQL).queryTimeoutMs = opts.queryTimeoutMs ?? (Number(process.env.DATABASE_QUERY_TIMEOUT_MS) || 30_000);
+    return { knex, dialect: 'mysql', describe: `MariaDB/MySQL ${target.user}@${target.host}:${target.port}/${target.database}` };
+  }
   if (opts.url && isPostgresUrl(opts.url)) {
     const schema = opts.schema;
     const queryTimeout = opts.queryTimeoutMs ?? (Number(process.env.DATABASE_QUERY_TIMEOUT_MS) || 30_000);
@@ -108,11 +119,13 @@ export async function migrate(db: Db, schema?: string): Promise<void> {
     if (db.dialect === 'pg' && schema) {
       await db.knex.raw('CREATE SCHEMA IF NOT EXISTS ??', [schema]);
     }
+    // MariaDB/MySQL: the database is created by withMySQLLock, before the pool's first connection.
     await db.knex.migrate.latest({ migrationSource, schemaName: db.dialect === 'pg' ? schema : undefined });
   };
   const deadline = Date.now() + MIGRATION_LOCK_WAIT_MS;
   for (;;) {
     try {
+      if (db.dialect === 'mysql') return await withMySQLLock(db.knex, run);
       return await (db.dialect === 'pg' ? withAdvisoryLock(db.knex, MIGRATION_LOCK_KEY, run) : run());
     } catch (e) {
       if ((e as Error)?.name !== 'MigrationLocked' || Date.now() > deadline) throw e;
@@ -134,6 +147,32 @@ async function withAdvisoryLock<T>(knex: Knex, key: number, fn: () => Promise<T>
   } finally {
     // Closing the session releases the lock too.
     await client.end().catch(() => undefined);
+  }
+}
+
+/**
+ * MariaDB/MySQL: creates the database when missing (as PostgreSQL's schema above: a database is a
+ * schema there), with utf8mb4 and the binary collation, then runs fn while holding a named lock
+ * (GET_LOCK, the advisory lock's counterpart) on a connection of its own.
+ */
+async function withMySQLLock<T>(knex: Knex, fn: () => Promise<T>): Promise<T> {
+  const mysql = knex.client.driver as MySQLDriver;
+  const { database, ...settings } = knex.client.config.connection as Record<string, unknown>;
+  const conn = mysql.createConnection(settings);
+  conn.on('error', () => undefined);
+  const query = (sql: string, values: unknown[] = []) =>
+    new Promise<unknown>((resolve, reject) => conn.query(sql, values, (err, rows) => (err ? reject(err) : resolve(rows))));
+  try {
+    const collation = binaryCollation(((await query('SELECT VERSION() AS v')) as { v: string }[])[0].v);
+    (knex.client as ReconflowMySQL).collation = collation;
+    await query(`CREATE DATABASE IF NOT EXISTS \`${String(database).replace(/`/g, '``')}\` CHARACTER SET utf8mb4 COLLATE ${collation}`);
+    const lock = `reconflow_migrate:${database}`;
+    const [{ got }] = (await query('SELECT GET_LOCK(?, ?) AS got', [lock, MIGRATION_LOCK_WAIT_MS / 1000])) as { got: number | null }[];
+    if (got !== 1) throw new Error(`another node held the migration lock of ${database} for ${MIGRATION_LOCK_WAIT_MS / 1000} s`);
+    return await fn();
+  } finally {
+    // Closing the session releases the lock too.
+    await new Promise<void>((resolve) => conn.end(() => resolve()));
   }
 }
 

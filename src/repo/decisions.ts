@@ -1,6 +1,6 @@
 // SQL for approvals: the request (the snapshot shown to the approver, keyed by its instance), the
 // decision (who approved or rejected it, and when) and the createUser step's outcome.
-import { dialectOf, parseJson, Q, whereAnyOf } from './dialect';
+import { dialectOf, inTransaction, parseJson, Q, whereAnyOf } from './dialect';
 
 export interface DecisionRow {
   processInstanceId: number;
@@ -178,6 +178,17 @@ export async function readRequest(q: Q, processInstanceId: number): Promise<Requ
  * no such request, or it already has a final outcome.
  */
 export async function claimCreation(q: Q, processInstanceId: number, at: string): Promise<RequestRow | null> {
+  if (dialectOf(q) === 'mysql') {
+    // No UPDATE … RETURNING: the row, locked by the update until the transaction ends, read back in it.
+    return inTransaction(q, async (trx) => {
+      const n = await trx('approval_request')
+        .where({ process_instance_id: processInstanceId })
+        .andWhere((w) => void w.whereNull('outcome').orWhere('outcome', 'failed'))
+        .update({ outcome: 'created', outcome_message: null, outcome_at: at });
+      const row = n === 1 ? await trx('approval_request').where({ process_instance_id: processInstanceId }).first() : undefined;
+      return row ? requestFromColumns(row as Record<string, unknown>) : null;
+    });
+  }
   const rows = await q('approval_request')
     .where({ process_instance_id: processInstanceId })
     .andWhere((w) => void w.whereNull('outcome').orWhere('outcome', 'failed'))

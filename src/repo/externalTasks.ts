@@ -3,7 +3,7 @@
 // database's clock (nowMsSql): a worker node whose clock runs ahead cannot take a task another
 // worker holds. PostgreSQL claims with FOR UPDATE SKIP LOCKED (two workers never get the same
 // row); SQLite has one writer at a time, so UPDATE … WHERE id IN (SELECT …) is already atomic.
-import { dialectOf, nowMsSql, Q } from './dialect';
+import { dialectOf, inTransaction, nowMsSql, Q, rawRows } from './dialect';
 
 export interface ExternalTaskRow {
   id: number;
@@ -52,9 +52,6 @@ function fromColumns(r: Record<string, unknown>): ExternalTaskRow {
   };
 }
 
-function rowsOf(q: Q, res: unknown): Record<string, unknown>[] {
-  return (dialectOf(q) === 'pg' ? (res as { rows: Record<string, unknown>[] }).rows : res) as Record<string, unknown>[];
-}
 
 export async function insertExternalTasks(q: Q, rows: NewExternalTask[]): Promise<void> {
   if (!rows.length) return;
@@ -130,6 +127,18 @@ export async function lockExternalTasks(q: Q, workerId: string, topic: FetchTopi
   if (topic.processDefinitionKeys) anyOf('definition_key', topic.processDefinitionKeys);
   if (topic.processInstanceIds) anyOf('process_instance_id', topic.processInstanceIds);
   const order = [...(opts.usePriority ? ['priority DESC'] : []), opts.newestFirst ? 'id DESC' : 'id'];
+  const sort = (rows: ExternalTaskRow[]) => rows.sort((a, b) => (opts.usePriority ? b.priority - a.priority : 0) || (opts.newestFirst ? b.id - a.id : a.id - b.id));
+  if (dialect === 'mysql') {
+    // No UPDATE … RETURNING nor LIMIT in an IN subquery: lock the chosen rows (SKIP LOCKED, as
+    // PostgreSQL's subquery), update them and read them back, in one transaction.
+    return inTransaction(q, async (trx) => {
+      const chosen = await trx.raw(`SELECT id FROM external_task WHERE ${where.join(' AND ')} ORDER BY ${order.join(', ')} LIMIT ? FOR UPDATE SKIP LOCKED`, [...args, limit]);
+      const ids = rawRows(trx, chosen).map((r) => Number(r.id));
+      if (!ids.length) return [];
+      await trx('external_task').whereIn('id', ids).update({ worker_id: workerId, lock_expiration: trx.raw(`${now} + ?`, [topic.lockMs]), rev: trx.raw('rev + 1') });
+      return sort((await trx('external_task').whereIn('id', ids)).map(fromColumns));
+    });
+  }
   const sql = `
     UPDATE external_task SET worker_id = ?, lock_expiration = ${now} + ?, rev = rev + 1
     WHERE id IN (
@@ -140,9 +149,9 @@ export async function lockExternalTasks(q: Q, workerId: string, topic: FetchTopi
       ${dialect === 'pg' ? 'FOR UPDATE SKIP LOCKED' : ''}
     )
     RETURNING *`;
-  const rows = rowsOf(q, await q.raw(sql, [workerId, topic.lockMs, ...args, limit])).map(fromColumns);
+  const rows = rawRows(q, await q.raw(sql, [workerId, topic.lockMs, ...args, limit])).map(fromColumns);
   // RETURNING gives no order: the order they were chosen in.
-  return rows.sort((a, b) => (opts.usePriority ? b.priority - a.priority : 0) || (opts.newestFirst ? b.id - a.id : a.id - b.id));
+  return sort(rows);
 }
 
 /** Locks one task for a worker (Camunda's /lock): only when no other worker holds an unexpired lock. */

@@ -1,5 +1,5 @@
 // Translates a parsed _queryFilter into a knex where-clause with the same meaning as matchesFilter
-// (for scalar values) on both SQLite and PostgreSQL.
+// (for scalar values) on SQLite, PostgreSQL and MariaDB/MySQL (test/unit/repo/filterParity.test.ts).
 //
 // Values and JSON paths only ever travel as bindings, column names as `??` identifiers; the SQL text
 // is assembled from constants in this file. Every predicate is two-valued (never NULL), so that
@@ -13,7 +13,7 @@ export type FieldTarget =
   | { kind: 'column'; column: string; type?: 'string' | 'number' | 'boolean' | 'id' }
   | { kind: 'json'; column: string; path: string[] };
 export type FieldResolver = (field: string[]) => FieldTarget;
-type Dialect = 'sqlite' | 'pg';
+type Dialect = 'sqlite' | 'pg' | 'mysql';
 
 /** A piece of SQL and its bindings. */
 interface Sql {
@@ -76,6 +76,8 @@ function checkedPath(target: { path: string[] }): string[] {
 
 /** `$."a"."b"`: the segments cannot contain a quote, so quoting them is enough. */
 const sqlitePath = (path: string[]) => `$${path.map((s) => `."${s}"`).join('')}`;
+/** MariaDB/MySQL paths are written as SQLite's. */
+const mysqlPath = sqlitePath;
 /** A text[] literal with every element quoted, so a segment named `null` stays a string. */
 const pgPath = (path: string[]) => `{${path.map((s) => `"${s}"`).join(',')}}`;
 
@@ -97,6 +99,18 @@ function jsonField(target: { column: string; path: string[] }, dialect: Dialect)
       text: { sql: 'json_extract(??, ?)', bindings: b },
       json: { sql: 'json_extract(??, ?)', bindings: b },
       names: { string: 'text', number: ['integer', 'real'], boolean: ['true', 'false'] },
+    };
+  }
+  if (dialect === 'mysql') {
+    const b = [target.column, mysqlPath(path)];
+    return {
+      // JSON_TYPE answers in upper case, in its own collation: lowered and compared as bytes.
+      type: { sql: "CAST(LOWER(coalesce(JSON_TYPE(JSON_EXTRACT(??, ?)), 'null')) AS BINARY)", bindings: b },
+      // JSON_UNQUOTE's text is utf8mb4_bin, which ignores trailing spaces: compared as bytes
+      // (UTF-8's byte order is code-point order), as SQLite's BINARY and PostgreSQL's "C".
+      text: { sql: 'CAST(JSON_UNQUOTE(JSON_EXTRACT(??, ?)) AS BINARY)', bindings: b },
+      json: { sql: 'JSON_UNQUOTE(JSON_EXTRACT(??, ?))', bindings: b },
+      names: { string: 'string', number: ['integer', 'double', 'decimal', 'unsigned integer'], boolean: ['boolean'] },
     };
   }
   const b = [target.column, pgPath(path)];
@@ -148,8 +162,10 @@ function assertStorable(value: string): void {
 function stringPredicate(op: CompareOp, expr: Sql, value: string, dialect: Dialect): Sql {
   assertStorable(value);
   if (op === 'eq') return sql('% = %', expr, value);
-  if (op === 'co') return dialect === 'sqlite' ? sql('instr(%, %) > 0', expr, value) : sql('strpos(%, %::text) > 0', expr, value);
+  if (op === 'co') return dialect !== 'pg' ? sql('instr(%, %) > 0', expr, value) : sql('strpos(%, %::text) > 0', expr, value);
   if (op === 'sw') {
+    // MariaDB/MySQL: instr counts characters of text and bytes of a binary string alike from 1.
+    if (dialect === 'mysql') return sql('instr(%, %) = 1', expr, value);
     return dialect === 'sqlite' ? sql('substr(%, 1, length(%)) = %', expr, value, value) : sql('starts_with(%, %::text)', expr, value);
   }
   return sql(`${dialect === 'pg' ? '% COLLATE "C"' : '%'} ${ORDERING[op]} %`, expr, value);
@@ -170,7 +186,7 @@ function columnPredicate(op: CompareOp, column: string, type: 'string' | 'number
     return operator ? guard(sql(`% ${operator} %`, ident(column), value)) : FALSE_SQL;
   }
   if (op !== 'eq') return FALSE_SQL;
-  return guard(sql('% = %', ident(column), dialect === 'sqlite' ? (value ? 1 : 0) : value));
+  return guard(sql('% = %', ident(column), dialect !== 'pg' ? (value ? 1 : 0) : value));
 }
 
 function jsonPredicate(op: CompareOp, f: JsonField, value: FilterValue, dialect: Dialect): Sql {
@@ -182,12 +198,17 @@ function jsonPredicate(op: CompareOp, f: JsonField, value: FilterValue, dialect:
     const operator = numericOperator(op);
     if (!operator) return FALSE_SQL;
     // PostgreSQL compares jsonb numbers numerically; no cast, so no stored value can make the query fail.
-    const cmp = dialect === 'sqlite' ? sql(`% ${operator} %`, f.json, value) : sql(`% ${operator} %::jsonb`, f.json, JSON.stringify(value));
+    const cmp =
+      dialect === 'sqlite' ? sql(`% ${operator} %`, f.json, value)
+      // MariaDB/MySQL: the number's text as a double, only where the type test passed.
+      : dialect === 'mysql' ? sql(`CASE WHEN % THEN CAST(% AS DOUBLE) END ${operator} %`, oneOf(f.type, f.names.number), f.json, value)
+      : sql(`% ${operator} %::jsonb`, f.json, JSON.stringify(value));
     return sql('% AND %', oneOf(f.type, f.names.number), cmp);
   }
   if (typeof value === 'boolean' && op === 'eq') {
     // SQLite reports true/false as types of their own; PostgreSQL compares the jsonb values.
     if (dialect === 'sqlite') return sql('% = %', f.type, String(value));
+    if (dialect === 'mysql') return sql('% = % AND % = %', f.type, 'boolean', f.text, String(value));
     return sql('% = % AND % = %::jsonb', f.type, 'boolean', f.json, String(value));
   }
   return FALSE_SQL;
@@ -252,6 +273,14 @@ function jsonSortKeys(f: JsonField, dialect: Dialect): Sql[] {
       // json_extract gives numbers natively and true/false as 1/0.
       sql("CASE WHEN % IN ('integer', 'real', 'true', 'false') THEN % END", t, f.json),
       sql("CASE WHEN % = 'text' THEN % END", t, f.text),
+    ];
+  }
+  if (dialect === 'mysql') {
+    const number = oneOf(t, f.names.number);
+    return [
+      sql("CASE WHEN % THEN 0 WHEN % = 'string' THEN 1 WHEN % = 'boolean' THEN 2 WHEN % = 'null' THEN 4 ELSE 3 END", number, t, t, t),
+      sql("CASE WHEN % THEN CAST(% AS DOUBLE) WHEN % = 'boolean' THEN (% = 'true') END", number, f.json, t, f.text),
+      sql("CASE WHEN % = 'string' THEN % END", t, f.text),
     ];
   }
   return [

@@ -66,8 +66,10 @@ export const FAILED_INSTANCE = "status = 'failed' OR (status = 'active' AND erro
 /**
  * process_instance rows that are incidents. SQLite is told the index (INDEXED BY): without
  * statistics its planner prefers an OR over the status index, which reads every active instance.
+ * MariaDB/MySQL: the indexed generated column that holds the same predicate (same migration).
  */
 export function incidentInstances(q: Q): Knex.QueryBuilder {
+  if (dialectOf(q) === 'mysql') return q.queryBuilder().from('process_instance').whereRaw('incident = 1');
   const table = dialectOf(q) === 'sqlite' ? (q.raw('process_instance INDEXED BY process_instance_incident') as unknown as string) : 'process_instance';
   return q.queryBuilder().from(table).whereRaw(`(${FAILED_INSTANCE})`);
 }

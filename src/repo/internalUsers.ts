@@ -1,5 +1,6 @@
 // SQL for internal/user and internal/role.
-import { parseJson, Q } from './dialect';
+import { dialectOf, parseJson, Q } from './dialect';
+import type { Knex } from 'knex';
 
 export interface InternalUserRow {
   id: string;
@@ -19,10 +20,17 @@ export async function readInternalUser(q: Q, id: string): Promise<InternalUserRo
 
 /** Inserts unless present: bootstrapping must never overwrite a password that was changed. */
 export async function insertInternalUserIfMissing(q: Q, row: InternalUserRow): Promise<boolean> {
-  const res = await q('internal_user')
+  const insert = q('internal_user')
     .insert({ id: row.id, rev: row.rev, password_hash: row.passwordHash, authz_roles: JSON.stringify(row.authzRoles) })
     .onConflict('id')
     .ignore();
+  if (dialectOf(q) === 'mysql') {
+    // knex answers a MySQL insert with its insert id (0 for a text key): the affected rows tell.
+    const { sql, bindings } = insert.toSQL().toNative();
+    const [header] = await q.raw(sql, bindings as Knex.RawBinding[]);
+    return Number((header as { affectedRows?: number }).affectedRows) > 0;
+  }
+  const res = await insert;
   return Array.isArray(res) ? res.length > 0 && (res as unknown[])[0] !== 0 : true;
 }
 

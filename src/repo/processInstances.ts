@@ -2,7 +2,8 @@
 import { Filter } from '../crest/queryFilter';
 import { InvalidInput } from '../errors';
 import { applyFilter, assertSafeSegment, FieldTarget } from './filterToSql';
-import { dbNow, dialectOf, insertReturningId, parseJson, Q, whereAnyOf } from './dialect';
+import type { Knex } from 'knex';
+import { dbNow, dialectOf, insertReturningId, parseJson, Q, rawRows, whereAnyOf } from './dialect';
 import { orderPage, pageIds, taskFromColumns, type TaskRow } from './tasks';
 
 export type InstanceStatus = 'active' | 'ended' | 'failed' | 'canceled';
@@ -84,6 +85,12 @@ export async function insertInstance(q: Q, i: NewInstance): Promise<number> {
  * second open approval). Returns the inserted ids with their open keys.
  */
 export async function insertInstancesSkippingTakenKeys(q: Q, rows: NewInstance[]): Promise<{ id: number; openKey: string | null }[]> {
+  if (dialectOf(q) === 'mysql') {
+    // knex's MySQL insert has no RETURNING; MariaDB's INSERT IGNORE … RETURNING lists the inserted rows only.
+    const { sql, bindings } = q('process_instance').insert(rows.map((r) => ({ ...toColumns(r), version: 1 }))).onConflict('open_key').ignore().toSQL().toNative();
+    const inserted = rawRows(q, await q.raw(`${sql} RETURNING id, open_key`, bindings as Knex.RawBinding[]));
+    return inserted.map((r) => ({ id: Number(r.id), openKey: (r.open_key as string | null) ?? null }));
+  }
   const returned: { id: unknown; open_key: string | null }[] = await q('process_instance')
     .insert(rows.map((r) => ({ ...toColumns(r), version: 1 })))
     .onConflict('open_key')

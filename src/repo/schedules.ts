@@ -2,7 +2,7 @@
 // claimed by one node only: the UPDATE of next_fire_time from the value the node read matches for
 // one node, and the fire row it writes in the same transaction is unique per (schedule, due time).
 // Times are epoch ms by the database's clock, so nodes whose clocks differ agree on what is due.
-import { dbNow, isUniqueViolation, nowMsSql, dialectOf, parseJson, Q } from './dialect';
+import { dbNow, insertReturningId, isUniqueViolation, nowMsSql, dialectOf, parseJson, Q, rawRows } from './dialect';
 
 export interface ScheduleRow {
   id: string;
@@ -59,8 +59,7 @@ export async function listSchedules(q: Q): Promise<ScheduleRow[]> {
 /** The database's clock now (epoch ms). */
 export async function scheduleClock(q: Q): Promise<number> {
   const res = await q.raw(`SELECT ${nowMsSql(dialectOf(q))} AS now`);
-  const rows = (Array.isArray(res) ? res : res.rows) as { now: unknown }[];
-  return Number(rows[0].now);
+  return Number(rawRows(q, res)[0].now);
 }
 
 /** Inserts a new schedule; false when the id is taken. `anchorTime`/`nextFireTime` null: the database's now. */
@@ -138,15 +137,13 @@ export async function claimFire(q: Q, c: Claim): Promise<number | null> {
       await trx.rollback();
       return null;
     }
-    const [r] = await trx('schedule_fire')
-      .insert({
-        schedule_id: c.scheduleId, fire_time: c.fire.fireTime, last_fire_time: c.fire.lastFireTime, covers: c.fire.covers, kind: c.fire.kind,
-        status: c.fire.status, node: c.fire.node.slice(0, 255), claimed_at: dbNow(trx), message: c.fire.message ?? null,
-        ...(c.fire.status === 'missed' ? { ended_at: dbNow(trx) } : {}),
-      })
-      .returning('id');
+    const id = await insertReturningId(trx, 'schedule_fire', {
+      schedule_id: c.scheduleId, fire_time: c.fire.fireTime, last_fire_time: c.fire.lastFireTime, covers: c.fire.covers, kind: c.fire.kind,
+      status: c.fire.status, node: c.fire.node.slice(0, 255), claimed_at: dbNow(trx), message: c.fire.message ?? null,
+      ...(c.fire.status === 'missed' ? { ended_at: dbNow(trx) } : {}),
+    });
     await trx.commit();
-    return Number(typeof r === 'object' ? (r as { id: number }).id : r);
+    return id;
   } catch (e) {
     await trx.rollback().catch(() => undefined);
     if (isUniqueViolation(e)) return null;

@@ -3,6 +3,7 @@ import { Filter } from '../crest/queryFilter';
 import { InvalidInput } from '../errors';
 import { applyFilter, assertSafeSegment, FieldTarget, orderByField } from './filterToSql';
 import { dialectOf, parseJson, Q } from './dialect';
+import type { Dialect } from './db';
 
 export interface TaskRow {
   id: number;
@@ -161,7 +162,7 @@ export interface TaskVisibility {
   groups: string[];
 }
 
-export function restrictTo(qb: import('knex').Knex.QueryBuilder, userId: string, groups: string[], dialect: 'sqlite' | 'pg'): void {
+export function restrictTo(qb: import('knex').Knex.QueryBuilder, userId: string, groups: string[], dialect: Dialect): void {
   // Candidates are stored as JSON arrays of strings: '"name"' cannot match inside a longer name.
   const contains = dialect === 'pg' ? 'strpos(??, ?) > 0' : 'instr(??, ?) > 0';
   qb.where((w) => {
@@ -199,7 +200,7 @@ function needsInstance(f: Filter, resolve: (field: string[]) => FieldTarget): bo
  * indexes read backwards serve descending sorts (migration 20261207000024).
  */
 export function orderPage(qb: import('knex').Knex.QueryBuilder, sortKeys: { field: string[]; descending: boolean }[], resolve: (field: string[]) => FieldTarget,
-  dialect: 'sqlite' | 'pg', idColumn: string, notNull: ReadonlySet<string>, reverse = false): void {
+  dialect: Dialect, idColumn: string, notNull: ReadonlySet<string>, reverse = false): void {
   // reverse: every direction flipped, the tie-break's too: exactly the reverse order.
   const sort = sortKeys.map((s) => ({ field: s.field, descending: s.descending !== reverse }));
   let idSorted = false;

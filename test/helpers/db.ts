@@ -1,10 +1,11 @@
-// A fresh, migrated repository per test file: an SQLite temp file, or a PostgreSQL schema
-// (when DATABASE_URL is postgres://…) that is dropped afterwards.
+// A fresh, migrated repository per test file: an SQLite temp file, a PostgreSQL schema (when
+// DATABASE_URL is postgres://…) or a MariaDB/MySQL database (mysql://…, mariadb://…) that is
+// dropped afterwards.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Db, isPostgresUrl, migrate, openDb } from '../../src/repo/db';
+import { Db, isMySQLUrl, isPostgresUrl, migrate, openDb } from '../../src/repo/db';
 
 export interface TestDb extends Db {
   /** What a child server process needs to reach the same data. */
@@ -23,6 +24,23 @@ export async function createTestDb(): Promise<TestDb> {
       env: { DATABASE_URL: url, DATABASE_SCHEMA: schema },
       async destroy() {
         await db.knex.raw('DROP SCHEMA IF EXISTS ?? CASCADE', [schema]);
+        await db.knex.destroy();
+      },
+    };
+  }
+  if (url && isMySQLUrl(url)) {
+    // A database of its own, named in the URL the child processes get (migrate creates it).
+    const name = `reconflow_t_${crypto.randomBytes(6).toString('hex')}`;
+    const u = new URL(url);
+    u.pathname = `/${name}`;
+    const own = u.toString();
+    const db = openDb({ url: own, projectDir: process.cwd() });
+    await migrate(db);
+    return {
+      ...db,
+      env: { DATABASE_URL: own },
+      async destroy() {
+        await db.knex.raw('DROP DATABASE IF EXISTS ??', [name]);
         await db.knex.destroy();
       },
     };

@@ -4,12 +4,13 @@
 // Claiming several at once costs one commit (on PostgreSQL, one WAL flush) for all of them.
 // "Due" and "expired" are judged by the database's clock (nowMsSql), so a node whose clock runs
 // ahead cannot take a job another node holds; `now` is for tests that move time on.
-import { dialectOf, nowMsSql, Q } from '../../repo/dialect';
+import { dialectOf, inTransaction, nowMsSql, Q, rawRows } from '../../repo/dialect';
 import { Job } from '../interfaces';
 import { rowToJob } from './rowToJob';
 
 export async function claimJobs(q: Q, workerId: string, lockMs: number, types: string[], limit: number, now?: number): Promise<Job[]> {
   const dialect = dialectOf(q);
+  if (dialect === 'mysql') return claimJobsLockingFirst(q, workerId, lockMs, types, limit, now);
   const pg = dialect === 'pg';
   const typeList = types.map(() => '?').join(', ');
   const nowSql = now === undefined ? nowMsSql(dialect) : '?';
@@ -31,6 +32,37 @@ export async function claimJobs(q: Q, workerId: string, lockMs: number, types: s
   const rows: Record<string, unknown>[] = pg ? res.rows : res;
   // RETURNING gives no order: run them in the order they were due.
   return rows.map(rowToJob).sort((a, b) => a.runAt - b.runAt || a.id - b.id);
+}
+
+/**
+ * MariaDB/MySQL: no UPDATE … RETURNING, and no LIMIT in an IN subquery. The due jobs are locked
+ * with SELECT … FOR UPDATE SKIP LOCKED (as PostgreSQL's subquery does), then updated and read back,
+ * in one transaction: another worker skips them from the SELECT on, so the claim is as exclusive.
+ */
+async function claimJobsLockingFirst(q: Q, workerId: string, lockMs: number, types: string[], limit: number, now?: number): Promise<Job[]> {
+  const nowSql = now === undefined ? nowMsSql('mysql') : '?';
+  const nowArgs = now === undefined ? [] : [now];
+  return inTransaction(q, async (trx) => {
+    const due = await trx.raw(
+      `SELECT id FROM job
+       WHERE type IN (${types.map(() => '?').join(', ')})
+         AND ((state = 'queued' AND run_at <= ${nowSql}) OR (state = 'running' AND locked_until < ${nowSql}))
+       ORDER BY run_at, id
+       LIMIT ?
+       FOR UPDATE SKIP LOCKED`,
+      [...types, ...nowArgs, ...nowArgs, limit],
+    );
+    const ids = rawRows(trx, due).map((r) => Number(r.id));
+    if (!ids.length) return [];
+    await trx('job')
+      .whereIn('id', ids)
+      .update({
+        state: 'running', locked_by: workerId, attempts: trx.raw('attempts + 1'), updated_at: new Date(now ?? Date.now()).toISOString(),
+        locked_until: now === undefined ? trx.raw(`${nowSql} + ?`, [lockMs]) : now + lockMs,
+      });
+    const rows: Record<string, unknown>[] = await trx('job').whereIn('id', ids);
+    return rows.map(rowToJob).sort((a, b) => a.runAt - b.runAt || a.id - b.id);
+  });
 }
 
 export async function claimJob(q: Q, workerId: string, lockMs: number, types: string[], now?: number): Promise<Job | null> {
