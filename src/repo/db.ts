@@ -47,8 +47,8 @@ export function isMySQLUrl(url: string | undefined): boolean {
 export function openDb(opts: DbOptions): Db {
   if (opts.url && isMySQLUrl(opts.url)) {
     const target = parseMySQLUrl(opts.url, opts.schema);
-    const knex = knexFactory(mysqlConfig(target, { poolMax: opts.poolMax, connectTimeoutMs: CONNECT_TIMEOUT_MS }));
-    (knex.client as ReconflowMySQL).queryTimeoutMs = opts.queryTimeoutMs ?? (Number(process.env.DATABASE_QUERY_TIMEOUT_MS) || 30_000);
+    const queryTimeoutMs = opts.queryTimeoutMs ?? (Number(process.env.DATABASE_QUERY_TIMEOUT_MS) || 30_000);
+    const knex = knexFactory(mysqlConfig(target, { poolMax: opts.poolMax, connectTimeoutMs: CONNECT_TIMEOUT_MS, queryTimeoutMs }));
     return { knex, dialect: 'mysql', describe: `MariaDB/MySQL ${target.user}@${target.host}:${target.port}/${target.database}` };
   }
   if (opts.url && isPostgresUrl(opts.url)) {
@@ -164,7 +164,7 @@ async function withMySQLLock<T>(knex: Knex, fn: () => Promise<T>): Promise<T> {
     new Promise<unknown>((resolve, reject) => conn.query(sql, values, (err, rows) => (err ? reject(err) : resolve(rows))));
   try {
     const collation = binaryCollation(((await query('SELECT VERSION() AS v')) as { v: string }[])[0].v);
-    (knex.client as ReconflowMySQL).collation = collation;
+    (knex.client as ReconflowMySQL).session.collation = collation;
     await query(`CREATE DATABASE IF NOT EXISTS \`${String(database).replace(/`/g, '``')}\` CHARACTER SET utf8mb4 COLLATE ${collation}`);
     const lock = `reconflow_migrate:${database}`;
     const [{ got }] = (await query('SELECT GET_LOCK(?, ?) AS got', [lock, MIGRATION_LOCK_WAIT_MS / 1000])) as { got: number | null }[];

@@ -46,19 +46,26 @@ class LongColumns extends ColumnCompilerMySQL {
 class Utf8Tables extends TableCompilerMySQL {
   createQuery(columns: unknown, ifNot: boolean, like: boolean): unknown {
     this.single.charset ??= 'utf8mb4';
-    this.single.collate ??= (this.client as ReconflowMySQL).collation;
+    this.single.collate ??= (this.client as ReconflowMySQL).session.collation;
     return super.createQuery(columns, ifNot, like);
   }
 }
 
-export class ReconflowMySQL extends ClientMySQL2 {
-  /** Set from each new connection's server version (prepareSession). */
-  collation = 'utf8mb4_nopad_bin';
+/** What this client keeps besides knex's: in knex's config, which a transaction's copy of the client shares. */
+export interface SessionSettings {
+  /** Set from each new connection's server (prepareSession). */
+  collation: string;
   /** As PostgreSQL's query_timeout (db.ts): a silent server yields an error, and the connection is dropped. */
-  queryTimeoutMs = 30_000;
+  queryTimeoutMs: number;
+}
+
+export class ReconflowMySQL extends ClientMySQL2 {
+  get session(): SessionSettings {
+    return (this.config as { reconflowSession: SessionSettings }).reconflowSession;
+  }
   _query(connection: Conn & { destroy(): void }, obj: unknown): Promise<unknown> {
     const o = (typeof obj === 'string' ? { sql: obj } : obj) as { options?: Record<string, unknown> };
-    if (o) o.options = { timeout: this.queryTimeoutMs, ...o.options };
+    if (o) o.options = { timeout: this.session.queryTimeoutMs, ...o.options };
     return super._query(connection, o).catch((e: { code?: string }) => {
       // mysql2 gives up waiting but keeps the connection, whose late answer would meet the next query.
       if (e?.code === 'PROTOCOL_SEQUENCE_TIMEOUT') connection.destroy();
@@ -69,7 +76,7 @@ export class ReconflowMySQL extends ClientMySQL2 {
     const conn = (await super.acquireRawConnection()) as Conn;
     conn.on('error', () => undefined);
     try {
-      await prepareSession(conn, this);
+      await prepareSession(conn, this.session);
     } catch (e) {
       await this.destroyRawConnection(conn).catch(() => undefined);
       throw e;
@@ -120,8 +127,10 @@ export async function prepareSession(conn: Conn, client: { collation: string }):
   await run(conn, `SET NAMES utf8mb4 COLLATE ${client.collation}`);
 }
 
-export function mysqlConfig(target: MySQLTarget, opts: { poolMax?: number; connectTimeoutMs: number }): Knex.Config {
-  const config: Knex.Config = {
+export function mysqlConfig(target: MySQLTarget, opts: { poolMax?: number; connectTimeoutMs: number; queryTimeoutMs: number }): Knex.Config {
+  const reconflowSession: SessionSettings = { collation: 'utf8mb4_nopad_bin', queryTimeoutMs: opts.queryTimeoutMs };
+  const config: Knex.Config & { reconflowSession: SessionSettings } = {
+    reconflowSession,
     client: ReconflowMySQL as unknown as typeof Knex.Client,
     connection: {
       host: target.host,
