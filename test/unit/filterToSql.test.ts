@@ -1,4 +1,4 @@
-// Runs every filter against a real database (SQLite, or PostgreSQL when DATABASE_URL says so) and
+// Runs every filter against a real database (SQLite, or PostgreSQL or MariaDB when DATABASE_URL says so) and
 // through matchesFilter, and requires both to find the same users.
 import { crestErrorOf } from '../../src/api/errors';
 import { CrestError } from '../../src/crest/errors';
@@ -178,7 +178,7 @@ const REFUSED: string[] = [
   'userName eq', // a parse error, for completeness
 ];
 
-describe(`filterToSql on ${process.env.DATABASE_URL?.startsWith('postgres') ? 'PostgreSQL' : 'SQLite'}`, () => {
+describe(`filterToSql on ${/^(mysql|mariadb):/.test(process.env.DATABASE_URL ?? '') ? 'MariaDB/MySQL' : process.env.DATABASE_URL?.startsWith('postgres') ? 'PostgreSQL' : 'SQLite'}`, () => {
   let db: TestDb;
 
   beforeAll(async () => {
