@@ -31,9 +31,12 @@ function isError(e: unknown): e is Error {
   return e instanceof Error || (typeof e === 'object' && e !== null && typeof (e as Error).message === 'string' && typeof (e as Error).stack === 'string' && typeof (e as Error).name === 'string');
 }
 
-/** An error's message fit to show or store: a failed statement cut to its start, at most 1,000 characters. */
+/** MariaDB/MySQL quote the offending value in these messages (a user name, a mail): not for a log. */
+const QUOTED_VALUE = /(Duplicate entry |Incorrect [\w ]+ value: )'.*?'( for (?:key|column) )/g;
+
+/** An error's message fit to show or store: a failed statement cut to its start, values of MariaDB's messages left out, at most 1,000 characters. */
 export function errorMessage(e: unknown): string {
-  let message = isError(e) ? e.message : String(e);
+  let message = (isError(e) ? e.message : String(e)).replace(QUOTED_VALUE, "$1'…'$2");
   const dash = message.lastIndexOf(' - ');
   if (SQL_PREFIX.test(message) && dash > 0) {
     const sql = message.slice(0, dash).replace(/\s+/g, ' ').trim();

@@ -1,6 +1,6 @@
 // SQL for UI sessions (table session). Ids are SHA-256 hashes of the cookie's token; times are
 // epoch milliseconds, compared by the caller.
-import { Q } from './dialect';
+import { dialectOf, Q } from './dialect';
 
 export interface SessionRow {
   id: string;
@@ -43,7 +43,9 @@ export async function deleteSession(q: Q, id: string): Promise<void> {
 /** Keeps the `keep` newest sessions of one principal and deletes the rest. */
 export async function deleteOldestSessions(q: Q, component: string, principalId: string, keep: number): Promise<number> {
   const newest = q('session').select('id').where({ component, principal_id: principalId }).orderBy([{ column: 'created_at', order: 'desc' }, { column: 'id', order: 'desc' }]).limit(keep);
-  return q('session').where({ component, principal_id: principalId }).whereNotIn('id', newest).delete();
+  // MariaDB/MySQL take neither a LIMIT in a NOT IN subquery nor the deleted table in one: a derived table is read first.
+  const keepIds = dialectOf(q) === 'mysql' ? q.select('id').from(newest.as('newest')) : newest;
+  return q('session').where({ component, principal_id: principalId }).whereNotIn('id', keepIds).delete();
 }
 
 /** Sessions past their absolute end, or idle since before `idleFloor`. */

@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { quietLogger } from '../../src/log';
+import { nowMsSql } from '../../src/repo/dialect';
 import { Scheduler } from '../../src/scheduler/scheduler';
 import { createTestDb } from '../helpers/db';
 import { makeProject, TestProject } from '../helpers/project';
@@ -162,7 +163,7 @@ describe('firing: one claim per due time, misfires, concurrentExecution', () => 
   const fires = (id: string) => k()('schedule_fire').where({ schedule_id: id }).orderBy('fire_time');
   /** Stands for a downtime: the schedule's next fire time is `ms` ago by the database's clock. */
   const pastDue = async (id: string, ms: number) => {
-    const now = Number((await k()('schedule').first(k().raw(t.db.dialect === 'pg' ? '(extract(epoch from clock_timestamp()) * 1000)::bigint AS now' : "CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER) AS now"))).now);
+    const now = Number((await k()('schedule').first(k().raw(`${nowMsSql(t.db.dialect)} AS now`))).now);
     // Whole seconds, as the 1 s cron's due times are.
     await k()('schedule').where({ id }).update({ next_fire_time: Math.floor((now - ms) / 1000) * 1000 });
     return now;

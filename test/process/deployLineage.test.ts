@@ -131,7 +131,7 @@ describe('two nodes deploying the folder at the same moment', () => {
   let project: TestProject;
   beforeEach(async () => {
     db = await createTestDb();
-    second = db.dialect === 'pg' ? openDb({ url: db.env.DATABASE_URL, schema: db.env.DATABASE_SCHEMA, projectDir: process.cwd() }) : db;
+    second = db.dialect !== 'sqlite' ? openDb({ url: db.env.DATABASE_URL, schema: db.env.DATABASE_SCHEMA, projectDir: process.cwd() }) : db;
     project = makeProject();
   });
   afterEach(async () => {

@@ -87,7 +87,7 @@ describe('on any node, once', () => {
   let second: Db;
   beforeAll(async () => {
     db = await createTestDb();
-    second = db.dialect === 'pg' ? openDb({ url: db.env.DATABASE_URL, schema: db.env.DATABASE_SCHEMA, projectDir: ROOT }) : db;
+    second = db.dialect !== 'sqlite' ? openDb({ url: db.env.DATABASE_URL, schema: db.env.DATABASE_SCHEMA, projectDir: ROOT }) : db;
   });
   afterAll(async () => {
     if (second !== db) await second.knex.destroy();
