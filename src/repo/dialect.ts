@@ -30,10 +30,18 @@ export function rawRows(q: Q, res: unknown): Record<string, unknown>[] {
 /**
  * Runs fn in a transaction: q's own when it is one, else a new one. For a step of several
  * statements that must be one (MariaDB/MySQL's lock-then-update where the others use one
- * UPDATE … RETURNING).
+ * UPDATE … RETURNING). A new transaction that InnoDB chose as a deadlock's victim (it is rolled
+ * back whole) runs again, a few times: what PostgreSQL's single statement would have waited out.
  */
 export async function inTransaction<T>(q: Q, fn: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
-  return (q as Knex.Transaction).isTransaction ? fn(q as Knex.Transaction) : (q as Knex).transaction(fn);
+  if ((q as Knex.Transaction).isTransaction) return fn(q as Knex.Transaction);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await (q as Knex).transaction(fn);
+    } catch (e) {
+      if ((e as { code?: string })?.code !== 'ER_LOCK_DEADLOCK' || attempt >= 5) throw e;
+    }
+  }
 }
 
 // What a driver's error means (unreachable, storage failure, refused value) is classified in

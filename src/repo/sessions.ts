@@ -42,10 +42,19 @@ export async function deleteSession(q: Q, id: string): Promise<void> {
 
 /** Keeps the `keep` newest sessions of one principal and deletes the rest. */
 export async function deleteOldestSessions(q: Q, component: string, principalId: string, keep: number): Promise<number> {
-  const newest = q('session').select('id').where({ component, principal_id: principalId }).orderBy([{ column: 'created_at', order: 'desc' }, { column: 'id', order: 'desc' }]).limit(keep);
-  // MariaDB/MySQL take neither a LIMIT in a NOT IN subquery nor the deleted table in one: a derived table is read first.
-  const keepIds = dialectOf(q) === 'mysql' ? q.select('id').from(newest.as('newest')) : newest;
-  return q('session').where({ component, principal_id: principalId }).whereNotIn('id', keepIds).delete();
+  const order = [{ column: 'created_at', order: 'desc' }, { column: 'id', order: 'desc' }];
+  if (dialectOf(q) === 'mysql') {
+    // MariaDB/MySQL take no LIMIT in a NOT IN subquery, and a subquery in a DELETE share-locks the
+    // rows it reads (concurrent sign-ins then deadlock): the oldest session kept is read without
+    // locks, and the ones before it are deleted (a session created meanwhile is after it).
+    const edge = keep > 0 ? await q('session').select('created_at', 'id').where({ component, principal_id: principalId }).orderBy(order).offset(keep - 1).first() : undefined;
+    if (keep > 0 && !edge) return 0;
+    const qb = q('session').where({ component, principal_id: principalId });
+    if (edge) qb.andWhere((w) => void w.where('created_at', '<', edge.created_at).orWhere((a) => void a.where('created_at', edge.created_at).andWhere('id', '<', edge.id)));
+    return qb.delete();
+  }
+  const newest = q('session').select('id').where({ component, principal_id: principalId }).orderBy(order).limit(keep);
+  return q('session').where({ component, principal_id: principalId }).whereNotIn('id', newest).delete();
 }
 
 /** Sessions past their absolute end, or idle since before `idleFloor`. */

@@ -75,8 +75,13 @@ export interface SeedResult {
 interface Column { name: string; type: string }
 
 const isPg = (k: Knex) => (k.client as { dialect: string }).dialect === 'postgresql';
+const isMySQL = (k: Knex) => (k.client as { dialect: string }).dialect === 'mysql';
 
 async function columnsOf(k: Knex, table: string): Promise<Column[]> {
+  if (isMySQL(k)) {
+    const [rows] = await k.raw('SELECT column_name AS name, data_type AS type FROM information_schema.columns WHERE table_schema = DATABASE() AND table_name = ? AND extra NOT LIKE ? ORDER BY ordinal_position', [table, '%GENERATED%']);
+    return rows;
+  }
   if (isPg(k)) {
     const r = await k.raw('SELECT column_name AS name, data_type AS type FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = ? ORDER BY ordinal_position', [table]);
     return r.rows;
@@ -86,6 +91,10 @@ async function columnsOf(k: Knex, table: string): Promise<Column[]> {
 
 /** Every table with a process_instance_id column (process_instance aside). */
 export async function instanceTables(k: Knex): Promise<string[]> {
+  if (isMySQL(k)) {
+    const [rows] = await k.raw("SELECT table_name AS name FROM information_schema.columns WHERE table_schema = DATABASE() AND column_name = 'process_instance_id' ORDER BY table_name");
+    return rows.map((x: { name: string }) => x.name);
+  }
   if (isPg(k)) {
     const r = await k.raw("SELECT table_name AS name FROM information_schema.columns WHERE table_schema = current_schema() AND column_name = 'process_instance_id' ORDER BY table_name");
     return r.rows.map((x: { name: string }) => x.name);
@@ -110,6 +119,7 @@ export async function seedScale(k: Knex, opts: {
 }): Promise<SeedResult> {
   const t0 = Date.now();
   const pg = isPg(k);
+  const my = isMySQL(k);
   const step = opts.stepMs ?? 1000;
   const tpl = async (source: string) => {
     const row = await k('approval_request').join('process_instance', 'process_instance.id', 'approval_request.process_instance_id')
@@ -158,11 +168,16 @@ export async function seedScale(k: Knex, opts: {
     fs.appendFileSync(opts.csv.file, (text.endsWith('\n') ? '' : '\n') + lines.join('\n') + '\n');
   }
 
-  const series = (n: number) => (pg ? `generate_series(1, ${n}) AS s(n)` : 's');
-  const withSeries = (n: number) => (pg ? '' : `WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < ${n}) `);
-  const msOf = (col: string) => (pg ? `(extract(epoch from (${col})::timestamptz) * 1000)::bigint` : `CAST(ROUND((julianday(${col}) - 2440587.5) * 86400000.0) AS INTEGER)`);
+  // MariaDB: its SEQUENCE engine's seq_1_to_<n> (a recursive CTE stops at max_recursive_iterations, 1,000).
+  const series = (n: number) => (pg ? `generate_series(1, ${n}) AS s(n)` : my ? `(SELECT seq AS n FROM seq_1_to_${n}) s` : 's');
+  const withSeries = (n: number) => (pg || my ? '' : `WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < ${n}) `);
+  // MariaDB (sessions in UTC): ISO text to epoch ms and back, milliseconds kept.
+  const msOf = (col: string) => (pg ? `(extract(epoch from (${col})::timestamptz) * 1000)::bigint`
+    : my ? `CAST(UNIX_TIMESTAMP(STR_TO_DATE(${col}, '%Y-%m-%dT%H:%i:%s.%fZ')) * 1000 AS SIGNED)`
+    : `CAST(ROUND((julianday(${col}) - 2440587.5) * 86400000.0) AS INTEGER)`);
   const iso = (ms: string) => (pg
     ? `to_char(to_timestamp((${ms}) / 1000.0) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`
+    : my ? `CONCAT(DATE_FORMAT(FROM_UNIXTIME(FLOOR((${ms}) / 1000)), '%Y-%m-%dT%H:%i:%s.'), LPAD(MOD(${ms}, 1000), 3, '0'), 'Z')`
     : `strftime('%Y-%m-%dT%H:%M:%fZ', (${ms}) / 1000.0, 'unixepoch')`);
 
   const clone = async (table: string, template: { id: number; start: number }, source: string, n: number, instanceId: string, taskId: string, startMs: number, hash?: string) => {
@@ -200,9 +215,10 @@ export async function seedScale(k: Knex, opts: {
       }
     }
     const where = table === 'process_instance' ? `id = ${template.id}` : `process_instance_id = ${template.id}`;
-    const sql = `${withSeries(seriesLength)}INSERT INTO ${table} (${out.join(', ')}) SELECT ${expr.join(', ')} FROM ${series(seriesLength)}${hash ? ' JOIN seed_scale_hash h ON h.n = s.n' : ''} CROSS JOIN (SELECT * FROM ${table} WHERE ${where}) t`;
+    const select = `SELECT ${expr.join(', ')} FROM ${series(seriesLength)}${hash ? ' JOIN seed_scale_hash h ON h.n = s.n' : ''} CROSS JOIN (SELECT * FROM ${table} WHERE ${where}) t`;
+    const sql = `${withSeries(seriesLength)}INSERT INTO ${table} (${out.join(', ')}) ${select}`;
     const r = await k.raw(sql);
-    rows[table] = (rows[table] ?? 0) + (pg ? Number(r.rowCount) : Number((r as { changes?: number }).changes ?? 0));
+    rows[table] = (rows[table] ?? 0) + (pg ? Number(r.rowCount) : my ? Number(r[0].affectedRows) : Number((r as { changes?: number }).changes ?? 0));
   };
   let seriesLength = 0;
 
@@ -246,6 +262,9 @@ export async function seedScale(k: Knex, opts: {
       if (seq) await k.raw(`SELECT setval(?, (SELECT GREATEST(COALESCE(MAX(id), 0), 1) FROM ${table}))`, [seq]);
     }
     await k.raw('ANALYZE');
+  } else if (my) {
+    // Explicit ids move AUTO_INCREMENT past them by themselves; InnoDB keeps its statistics.
+    await body();
   } else {
     await body();
     await k.raw('ANALYZE');

@@ -20,7 +20,7 @@ const USERS: Record<string, Record<string, unknown>> = {
   p8: { userName: ' a', sn: 'a\tb', note: ' a', n: true },
 };
 const ALL = Object.keys(USERS);
-const objects = Object.entries(USERS).map(([id, u]) => ({ _id: id, _rev: '1', ...u }));
+const objects: Record<string, unknown>[] = Object.entries(USERS).map(([id, u]) => ({ _id: id, _rev: '1', ...u }));
 
 /** [filter, ids of the users it finds]: the same on every backend and in memory. */
 const CASES: [string, string[]][] = [
