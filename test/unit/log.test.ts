@@ -1,6 +1,6 @@
 // The structured logger (src/log.ts) with real pino writing into a collecting destination: JSON
 // lines, the ids of the work under way, redaction, e-mail masking, bounded lines, levels.
-import { childLogger, createLogger, LogConfigError, logLevelOf, MAX_LINE, quietLogger, withLogContext } from '../../src/log';
+import { childLogger, createLogger, errorMessage, LogConfigError, logLevelOf, MAX_LINE, quietLogger, withLogContext } from '../../src/log';
 import { Logger } from '../../src/context';
 
 function collecting(opts: { level?: string; format?: string } = {}) {
@@ -90,6 +90,13 @@ describe('structured log lines', () => {
     });
     expect(lines.join('')).not.toMatch(/example\.(com|org|net)/);
     expect(JSON.parse(lines[0]).msg).toBe('user <email>');
+  });
+
+  it("leave out the value MariaDB quotes in a duplicate-key or bad-value message, keeping the key and the statement's shape", () => {
+    const dup = Object.assign(new Error("insert into `managed_user` (`id`, `user_name`) values (?, ?) - Duplicate entry 'jane.doe' for key 'managed_user_user_name_unique'"), { code: 'ER_DUP_ENTRY' });
+    expect(errorMessage(dup)).toBe("Duplicate entry '…' for key 'managed_user_user_name_unique' (statement: insert into `managed_user` (`id`, `user_name`) values (?, ?))");
+    const bad = new Error("Incorrect string value: '\\xF0\\x9F' for column `db`.`t`.`c` at row 1");
+    expect(errorMessage(bad)).toBe("Incorrect string value: '…' for column `db`.`t`.`c` at row 1");
   });
 
   it('are at most MAX_LINE characters, still JSON, and keep the ids', () => {
