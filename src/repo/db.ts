@@ -7,7 +7,7 @@ import knexFactory, { Knex } from 'knex';
 import { migrationSource } from '../../migrations';
 import { nameStatements, shouldRetire } from './pgStatements';
 import { cacheStatements } from './sqliteStatements';
-import { binaryCollation, MySQLDriver, mysqlConfig, parseMySQLUrl, ReconflowMySQL } from './mysqlClient';
+import { assertSupportedServer, binaryCollation, MySQLDriver, mysqlConfig, parseMySQLUrl, ReconflowMySQL } from './mysqlClient';
 
 export type Dialect = 'sqlite' | 'pg' | 'mysql';
 
@@ -163,7 +163,9 @@ async function withMySQLLock<T>(knex: Knex, fn: () => Promise<T>): Promise<T> {
   const query = (sql: string, values: unknown[] = []) =>
     new Promise<unknown>((resolve, reject) => conn.query(sql, values, (err, rows) => (err ? reject(err) : resolve(rows))));
   try {
-    const collation = binaryCollation(((await query('SELECT VERSION() AS v')) as { v: string }[])[0].v);
+    const version = ((await query('SELECT VERSION() AS v')) as { v: string }[])[0].v;
+    assertSupportedServer(version);
+    const collation = binaryCollation(version);
     (knex.client as ReconflowMySQL).session.collation = collation;
     await query(`CREATE DATABASE IF NOT EXISTS \`${String(database).replace(/`/g, '``')}\` CHARACTER SET utf8mb4 COLLATE ${collation}`);
     const lock = `reconflow_migrate:${database}`;

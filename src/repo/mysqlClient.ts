@@ -21,6 +21,16 @@ const TableCompilerMySQL: Ctor = require('knex/lib/dialects/mysql/schema/mysql-t
 
 export const SQL_MODE = 'STRICT_TRANS_TABLES,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION,ANSI_QUOTES,PIPES_AS_CONCAT,NO_BACKSLASH_ESCAPES';
 
+/**
+ * Stops the start on a server reconflow cannot run on, saying why: MariaDB before 10.6 has no
+ * SKIP LOCKED (job claims), and MySQL lacks MariaDB's INSERT … RETURNING and long unique keys.
+ */
+export function assertSupportedServer(version: string): void {
+  if (!/mariadb/i.test(version)) throw new Error(`DATABASE_URL names a MySQL server (${version}): reconflow runs on MariaDB 10.6 or later, not yet on MySQL`);
+  const [major, minor] = version.split('.').map(Number);
+  if (major < 10 || (major === 10 && minor < 6)) throw new Error(`DATABASE_URL names MariaDB ${version}: reconflow needs MariaDB 10.6 or later (FOR UPDATE SKIP LOCKED)`);
+}
+
 /** The binary, NO PAD utf8mb4 collation of the server: MariaDB's and MySQL 8's names differ. */
 export function binaryCollation(serverVersion: string): string {
   return /mariadb/i.test(serverVersion) ? 'utf8mb4_nopad_bin' : 'utf8mb4_0900_bin';
