@@ -10,5 +10,5 @@ module.exports = async function globalSetup() {
   }
   // Each default run's measurements start from scratch. A RELIABILITY_BACKEND=pg run keeps them and
   // adds (or replaces, by id) its own rows, so it can follow the default run into one table.
-  if (process.env.RELIABILITY_BACKEND !== 'pg') fs.rmSync(path.join(root, 'test', 'artifacts', 'reliability'), { recursive: true, force: true });
+  if (!['pg', 'mysql'].includes(process.env.RELIABILITY_BACKEND)) fs.rmSync(path.join(root, 'test', 'artifacts', 'reliability'), { recursive: true, force: true });
 };

@@ -8,7 +8,7 @@ module.exports = async function globalTeardown() {
   const dir = path.join(root, 'test', 'artifacts', 'reliability');
   if (!fs.existsSync(dir)) return;
   // In scenario order, SQLite before PostgreSQL.
-  const key = (r) => `${r.id.replace(/-(pg|sqlite)$/, '')}\u0000${r.backend === 'pg' ? 1 : 0}`;
+  const key = (r) => `${r.id.replace(/-(pg|sqlite|mysql)$/, '')}\u0000${r.backend === 'pg' ? 1 : r.backend === 'mysql' ? 2 : 0}`;
   const rows = fs.readdirSync(dir).filter((f) => f.endsWith('.json')).map((f) => JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8'))).sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
   const out = {
     generatedAt: new Date().toISOString(),
@@ -21,7 +21,7 @@ module.exports = async function globalTeardown() {
   const md = [
     '| # | scenario | backend | injected | tried | lost | doubled | reproduce |',
     '| --- | --- | --- | --- | --- | --- | --- | --- |',
-    ...rows.map((r) => `| ${esc(r.id)} | ${esc(r.scenario)} | ${r.backend === 'pg' ? 'PostgreSQL' : 'SQLite'} | ${esc(r.injected)} | ${esc(r.tried)} | ${r.lost} | ${r.doubled} | \`${esc(r.command)}\` |`),
+    ...rows.map((r) => `| ${esc(r.id)} | ${esc(r.scenario)} | ${r.backend === 'pg' ? 'PostgreSQL' : r.backend === 'mysql' ? 'MariaDB' : 'SQLite'} | ${esc(r.injected)} | ${esc(r.tried)} | ${r.lost} | ${r.doubled} | \`${esc(r.command)}\` |`),
   ].join('\n');
   fs.writeFileSync(path.join(root, 'test', 'artifacts', 'reliability.md'), md + '\n');
   console.log(`\nreliability: ${rows.length} scenario(s), ${out.totals.lost} lost, ${out.totals.doubled} doubled -> test/artifacts/reliability.json`);

@@ -9,11 +9,14 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import knexFactory, { Knex } from 'knex';
+import { migrate, openDb } from '../../src/repo/db';
 
 export const ROOT = path.resolve(__dirname, '../..');
 export const START_JS = path.join(ROOT, 'dist', 'src', 'cli', 'start.js');
 /** Where CREATE/DROP DATABASE are sent; each PostgreSQL test makes its own database there. */
 export const PG_ADMIN_URL = process.env.RELIABILITY_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+/** MariaDB for RELIABILITY_BACKEND=mysql (a database per scenario is created beside the URL's). */
+export const MYSQL_URL = process.env.RELIABILITY_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/reconflow_rel';
 export const ARTIFACT_DIR = path.join(ROOT, 'test', 'artifacts');
 export const FRAGMENT_DIR = path.join(ARTIFACT_DIR, 'reliability');
 
@@ -330,7 +333,7 @@ export async function createApprover(base: string): Promise<void> {
 // Databases
 
 export interface TestDatabase {
-  backend: 'sqlite' | 'pg';
+  backend: 'sqlite' | 'pg' | 'mysql';
   /** DATABASE_URL for a server. */
   url: string;
   /** Direct SQL access for the checks. */
@@ -384,12 +387,38 @@ export async function pgDb(label: string): Promise<TestDatabase> {
   };
 }
 
+/** A fresh MariaDB database (the checks' connection runs the server's session settings: src/repo/mysqlClient.ts), dropped by drop(). */
+export async function mysqlDb(label: string): Promise<TestDatabase> {
+  const name = `reconflow_rel_${label.replace(/\W/g, '_').toLowerCase()}_${crypto.randomBytes(4).toString('hex')}`;
+  const url = new URL(MYSQL_URL);
+  url.pathname = `/${name}`;
+  const db = openDb({ url: url.toString(), projectDir: os.tmpdir() });
+  await migrate(db); // creates the database (the server finds it migrated)
+  return {
+    backend: 'mysql',
+    url: url.toString(),
+    knex: db.knex,
+    name,
+    async drop() {
+      await db.knex.raw('DROP DATABASE IF EXISTS ??', [name]);
+      await db.knex.destroy();
+    },
+  };
+}
+
 /**
  * The database of a scenario that is not PostgreSQL-specific: SQLite (the default backend), or a
- * fresh PostgreSQL database when RELIABILITY_BACKEND=pg.
+ * fresh PostgreSQL database when RELIABILITY_BACKEND=pg (MariaDB when mysql).
  */
 export async function testDb(label: string): Promise<TestDatabase> {
+  if (process.env.RELIABILITY_BACKEND === 'mysql') return mysqlDb(label);
   return process.env.RELIABILITY_BACKEND === 'pg' ? pgDb(label) : sqliteDb(label);
+}
+
+/** A raw statement's rows: better-sqlite3 answers with them, node-pg with { rows }, mysql2 with [rows, fields]. */
+function rawRows(knex: Knex, res: unknown): Record<string, unknown>[] {
+  if ((knex.client as { dialect: string }).dialect === 'mysql') return (res as [Record<string, unknown>[]])[0];
+  return (Array.isArray(res) ? res : (res as { rows: Record<string, unknown>[] }).rows) as Record<string, unknown>[];
 }
 
 /** The same URL with host:port replaced (to go through a proxy). */
@@ -401,18 +430,17 @@ export function viaPort(pgUrl: string, port: number): string {
 }
 
 export async function count(knex: Knex, sql: string, bindings: unknown[] = []): Promise<number> {
-  const res = await knex.raw(sql, bindings as Knex.RawBinding[]);
-  const rows = Array.isArray(res) ? res : res.rows;
+  const rows = rawRows(knex, await knex.raw(sql, bindings as Knex.RawBinding[]));
   return Number(Object.values(rows[0] ?? { n: 0 })[0]);
 }
 
 export async function rows<T = Record<string, unknown>>(knex: Knex, sql: string, bindings: unknown[] = []): Promise<T[]> {
-  const res = await knex.raw(sql, bindings as Knex.RawBinding[]);
-  return (Array.isArray(res) ? res : res.rows) as T[];
+  return rawRows(knex, await knex.raw(sql, bindings as Knex.RawBinding[])) as T[];
 }
 
 /** SQL for a process variable, on either backend. */
 export function varExpr(db: TestDatabase, name: string): string {
+  if (db.backend === 'mysql') return `JSON_UNQUOTE(JSON_EXTRACT(variables, '$.${name}'))`;
   return db.backend === 'pg' ? `(variables::jsonb ->> '${name}')` : `json_extract(variables, '$.${name}')`;
 }
 
@@ -590,7 +618,7 @@ export function proxiedPg(label: string, ids: string[]): ProxiedPg {
 export interface ReliabilityRow {
   id: string;
   scenario: string;
-  backend: 'sqlite' | 'pg';
+  backend: 'sqlite' | 'pg' | 'mysql';
   injected: string;
   tried: string;
   lost: number;
@@ -605,13 +633,14 @@ export interface ReliabilityRow {
 export function record(row: ReliabilityRow): void {
   // Scenarios run on PostgreSQL by RELIABILITY_BACKEND=pg get rows of their own.
   if (process.env.RELIABILITY_BACKEND === 'pg' && row.backend === 'pg' && !row.fixedBackend && !/-(pg|sqlite)$/.test(row.id)) row = { ...row, id: `${row.id}-pg` };
+  if (row.backend === 'mysql' && !/-mysql$/.test(row.id)) row = { ...row, id: `${row.id}-mysql` };
   fs.mkdirSync(FRAGMENT_DIR, { recursive: true });
   const file = path.join(FRAGMENT_DIR, `${row.id}.json`);
   fs.writeFileSync(file, JSON.stringify({ ...row, recordedAt: new Date().toISOString() }, null, 2));
 }
 
 export function reproduce(testFile: string, name?: string): string {
-  const env = process.env.RELIABILITY_BACKEND === 'pg' ? 'RELIABILITY_BACKEND=pg ' : '';
+  const env = process.env.RELIABILITY_BACKEND === 'pg' || process.env.RELIABILITY_BACKEND === 'mysql' ? `RELIABILITY_BACKEND=${process.env.RELIABILITY_BACKEND} ` : '';
   // -t is a regular expression: escape the name's parentheses and the like.
   return `${env}npx jest -c jest.reliability.config.js ${testFile}${name ? ` -t '${name.replace(/[()[\]{}.*+?^$|\\]/g, '\\$&')}'` : ''}`;
 }

@@ -6,6 +6,7 @@ import { completeJob } from '../../src/jobs/sql/completeJob';
 import { enqueueJob } from '../../src/jobs/sql/enqueueJob';
 import { failJob } from '../../src/jobs/sql/failJob';
 import { readJob } from '../../src/jobs/sql/queryJobs';
+import { releaseNodeJobs } from '../../src/jobs/sql/releaseJob';
 import { retryJob } from '../../src/jobs/sql/retryJob';
 import { backoff, Worker } from '../../src/jobs/worker';
 import { quietLogger } from '../../src/log';
@@ -83,6 +84,17 @@ describe('job queue', () => {
     expect(await retryJob(db.knex, job!.id)).toBe(true);
     expect(await readJob(db.knex, job!.id)).toMatchObject({ state: 'queued', attempts: 0 });
     expect(await retryJob(db.knex, job!.id)).toBe(false);
+  });
+
+  it("re-queues the jobs an earlier process of this node held, by the node's prefix taken literally (_ % \\ match only themselves)", async () => {
+    const node = 'n_1%\\';
+    for (const [key, by] of [['mine-before', `${node}/old`], ['other-node', 'nx1%\\/old'], ['like-node', 'n_1x\\/old'], ['me-now', `${node}/me`]]) {
+      await enqueueJob(db.knex, { key, type: 't', payload: {} }, 1000);
+      await db.knex('job').where({ key }).update({ state: 'running', locked_by: by, locked_until: 1_000_000 });
+    }
+    expect(await releaseNodeJobs(db.knex, node, `${node}/me`, 2000)).toBe(1);
+    const queued = await db.knex('job').where({ state: 'queued' }).pluck('key');
+    expect(queued).toEqual(['mine-before']);
   });
 
   it('backoff grows exponentially up to the cap', () => {

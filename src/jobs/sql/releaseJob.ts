@@ -1,6 +1,6 @@
 // Hands jobs back to the queue that a worker holds only on paper: a lost claim, or a dead process's.
 // Due again at once by the database's clock (the clock claims compare with).
-import { dbNow, Q } from '../../repo/dialect';
+import { dbNow, dialectOf, Q } from '../../repo/dialect';
 
 /**
  * Jobs locked by this worker that it does not hold: a claim whose answer was lost (the database
@@ -19,9 +19,11 @@ export async function releaseUnheldJobs(q: Q, workerId: string, held: number[], 
  */
 export async function releaseNodeJobs(q: Q, nodeId: string, workerId: string, now?: number): Promise<number> {
   const prefix = `${nodeId.replace(/[\\%_]/g, (c) => `\\${c}`)}/%`;
-  return q('job')
-    .where({ state: 'running' })
-    .andWhereRaw("locked_by LIKE ? ESCAPE '\\'", [prefix])
+  const qb = q('job').where({ state: 'running' });
+  // mysql2 refuses SQL text holding '\' (its meaning depends on NO_BACKSLASH_ESCAPES): there, the escape character is a value.
+  if (dialectOf(q) === 'mysql') qb.andWhereRaw('locked_by LIKE ? ESCAPE ?', [prefix, '\\']);
+  else qb.andWhereRaw("locked_by LIKE ? ESCAPE '\\'", [prefix]);
+  return qb
     .andWhereNot({ locked_by: workerId })
     .update({ state: 'queued', locked_by: null, locked_until: null, run_at: now ?? dbNow(q), updated_at: new Date(now ?? Date.now()).toISOString() });
 }
