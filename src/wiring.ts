@@ -28,6 +28,7 @@ import { ScriptPath } from './config/scriptPath';
 import { compileMapping, validateSyncConfig } from './recon/mapping';
 import { mappingsLiveObject } from './recon/liveMappings';
 import { Reconciler } from './recon/reconciler';
+import { ClusteredRecon, FINISH_JOB, PAGE_JOB } from './recon/clustered';
 import { ConfScriptOpts } from './recon/script';
 import { Scheduler } from './scheduler/scheduler';
 import { ServerHooks } from './server';
@@ -86,6 +87,9 @@ export async function buildServices(ctx: AppContext): Promise<Services> {
     [CONTINUE_TOPIC]: (trx, payload, job) => runtime.continueJob(trx, payload, job),
     [CALL_RETURN_TOPIC]: (trx, payload, job) => runtime.callReturnJob(trx, payload, job),
     [BULK_COMPLETE_TOPIC]: (trx, payload, job) => runtime.bulkCompleteJob(trx, payload, job),
+    // A clustered reconciliation's source pages and its finish (src/recon/clustered.ts).
+    [PAGE_JOB]: (trx, payload, job) => cluster.handlers()[PAGE_JOB](trx, payload, job),
+    [FINISH_JOB]: (trx, payload, job) => cluster.handlers()[FINISH_JOB](trx, payload, job),
   };
   definitions.asyncContinuations = true;
   definitions.callActivities = true;
@@ -93,6 +97,7 @@ export async function buildServices(ctx: AppContext): Promise<Services> {
   const onDead: DeadJobHook = async (trx, job, reason) => {
     await recordDeadJob(trx, job, reason);
     await recordDeadBulk(trx, job, reason);
+    await cluster.onDead(trx, job, reason);
   };
   const worker = new Worker(ctx.db.knex, handlers, defaultWorkerOptions(ctx.options.nodeId), ctx.log, onDead, metrics);
   const runtime: WorkflowRuntime = new WorkflowRuntime(ctx.db, definitions, ctx.log, { onFinished: recordDecision, onJobsEnqueued: () => worker.nudge(), metrics }, {
@@ -100,12 +105,15 @@ export async function buildServices(ctx: AppContext): Promise<Services> {
   });
   const askAgain = askAgainOptions(ctx.config.raw['sync.json']);
   const facade = scriptApi(ctx, runtime);
-  const reconciler = new Reconciler(ctx.db, ctx.log, ctx.users, runtime, mappings, connectors, ctx.options.nodeId, {
+  const reconOptions = {
     askAgain,
     startVariables: { escalationDuration: ctx.config.workflow.escalationDuration },
     metrics,
     scripts: facade,
-  });
+    onJobsEnqueued: () => worker.nudge(),
+  };
+  const reconciler = new Reconciler(ctx.db, ctx.log, ctx.users, runtime, mappings, connectors, ctx.options.nodeId, reconOptions);
+  const cluster = new ClusteredRecon({ db: ctx.db, users: ctx.users, runtime, mappings, connectors, options: reconOptions, nodeId: ctx.options.nodeId, log: ctx.log });
   facade.attachRecon(reconciler);
   const health = new Health({ db: ctx.db, worker: () => (ctx.options.workers ? worker.status() : null), recon: () => reconciler.activity() });
   const scheduler = new Scheduler(ctx.db, ctx.log, ctx.options.nodeId, reconciler, ctx.config.dir);
