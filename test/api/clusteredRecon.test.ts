@@ -160,10 +160,10 @@ describe('clustered reconciliation: cancel', () => {
     expect(started.status).toBe(200);
     const id = started.body._id;
     await eventually(async () => (await s.db.knex('job').where({ type: 'reconPage' }).count({ n: '*' }))[0].n == 9, 15_000, 'pages planned');
-    for (let i = 0; i < 3; i++) expect(await s.t.services.worker.runOne()).toBe(true);
+    for (let i = 0; i < 3; i++) expect(await s.t.services.reconWorker.runOne()).toBe(true);
     const canceled = await s.t.call('POST', `/recon/${id}?_action=cancel`, { headers: ADMIN });
     expect(canceled.status).toBe(200);
-    while (await s.t.services.worker.runOne()) {
+    while (await s.t.services.reconWorker.runOne()) {
       /* the other pages: each finds the run CANCELED */
     }
     const run = (await s.t.call('GET', `/recon/${id}`, { headers: ADMIN })).body;
