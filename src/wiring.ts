@@ -116,7 +116,8 @@ export async function buildServices(ctx: AppContext): Promise<Services> {
   // own that claims one page at a time per loop: the main worker claims in batches of 8 per loop,
   // which would let one node take most of a run's pages (and hold them all for a lock's 60 s if it
   // died). Its lock owner has this node's prefix, so a restart of the node re-queues its pages too
-  // (the main worker does that at start; this one does not, or each would re-queue the other's).
+  // (the main worker does that at start; this one does not, or each would re-queue the other's; a
+  // page claimed before that release is done runs again, its first commit refused on the lost lock).
   const clusterOptions = { ...defaultWorkerOptions(ctx.options.nodeId), nodeId: undefined, concurrency: 2, claimBatch: 1 };
   const reconWorker = new Worker(ctx.db.knex, cluster.handlers(), clusterOptions, ctx.log, cluster.onDead, metrics);
   facade.attachRecon(reconciler);
