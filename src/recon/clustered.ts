@@ -1,7 +1,9 @@
 // Clustered reconciliation (IDM's clusteredSourceReconEnabled, reconSourceQueryPageSize): a full run
 // of such a mapping is split into source pages, durable jobs that any node's worker claims, as
 // IDM's clustered recon schedules a sub-job per source page and its target phase once every page
-// is done (PingIDM, "Clustered reconciliation": source page phase, completion check, target phase).
+// is done ("Clustered reconciliation": source page phase, completion check, target phase;
+// https://backstage.forgerock.com/docs/idm/7.1/synchronization-guide/chap-clustered-recon.html,
+// https://docs.pingidentity.com/pingoneaic/idm-synchronization/clustered-recon.html).
 //
 // - Plan (the starting node, reconciler.ts): the connector's own paging numbers the source's
 //   records (the CSV connector's row index); page n is records [n·size, (n+1)·size), stamped with

@@ -179,6 +179,65 @@ describe('clustered reconciliation: cancel', () => {
   });
 });
 
+describe('clustered reconciliation: deletion protection holds for the whole run', () => {
+  let project: TestProject;
+  let db: TestDb;
+  let t: TestServer;
+  const links = async () => Number((await db.knex('link').count({ n: '*' }))[0].n);
+  beforeAll(async () => {
+    project = makeProject();
+    project.editSync((sync) => {
+      const m = sync.mappings[0];
+      m.policies = [
+        { situation: 'ABSENT', action: 'CREATE' }, { situation: 'CONFIRMED', action: 'UPDATE' },
+        { situation: 'SOURCE_MISSING', action: 'UNLINK' }, { situation: 'UNQUALIFIED', action: 'UNLINK' },
+      ];
+      m.validSource = { type: 'text/javascript', source: "source.description !== 'invalid'" };
+      m.deletionThreshold = { percent: 10, minimum: 20 }; // 300 links: at most 30 removals a run
+      m.clusteredSourceReconEnabled = true;
+      m.reconSourceQueryPageSize = 25;
+    });
+    project.writeCsv(Array.from({ length: 300 }, (_, n) => csvRow(uid(n))));
+    db = await createTestDb();
+    t = await startTestServer({ projectDir: project.dir, db, keepDb: true });
+  });
+  afterAll(async () => {
+    await t?.close();
+    await db?.destroy();
+    project?.remove();
+  });
+
+  it('a target phase past deletionThreshold, removals spread over pages, and an empty source each fail the run with the reason', async () => {
+    expect((await runRecon(t, MAPPING)).situationSummary.ABSENT).toBe(300);
+    expect(await links()).toBe(300);
+
+    // 200 rows gone: 200 SOURCE_MISSING → UNLINK, past the limit of 30; the finish job stops before any.
+    project.writeCsv(Array.from({ length: 100 }, (_, n) => csvRow(uid(n))));
+    const missing = await runRecon(t, MAPPING);
+    expect(missing.state).toBe('FAILED');
+    expect(missing.message).toMatch(/would delete or unlink 200 target\(s\) \(SOURCE_MISSING → UNLINK: 200\).*deletionThreshold allows \(30/);
+    expect(await links()).toBe(300);
+
+    // 100 rows invalid (UNQUALIFIED → UNLINK), 8 or 9 on each page of 25: pages commit their removals
+    // while the run's sum stays within 30; the page that would pass it fails the run.
+    project.writeCsv(Array.from({ length: 300 }, (_, n) => csvRow(uid(n), n % 3 === 0 ? { description: 'invalid' } : {})));
+    const unqualified = await runRecon(t, MAPPING);
+    expect(unqualified.state).toBe('FAILED');
+    expect(unqualified.message).toMatch(/deletionThreshold allows \(30/);
+    const removed = 300 - (await links());
+    expect(removed).toBeGreaterThan(0);
+    expect(removed).toBeLessThanOrEqual(30);
+    expect(Number((await db.knex('recon_run').where({ id: unqualified._id }).first()).removed)).toBe(removed);
+
+    // No valid row: allowEmptySourceSet is false, so the run stops before its target phase.
+    project.writeCsv([]);
+    const empty = await runRecon(t, MAPPING);
+    expect(empty.state).toBe('FAILED');
+    expect(empty.message).toMatch(/returned no objects \(0 row\(s\) read, none valid\)/);
+    expect(300 - (await links())).toBe(removed);
+  });
+});
+
 (isPg ? describe : describe.skip)('clustered reconciliation: two servers on one PostgreSQL', () => {
   let project: TestProject;
   let db: TestDb;
