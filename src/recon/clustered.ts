@@ -163,7 +163,8 @@ export class ClusteredRecon {
     const out = await this.inSavepoint(trx, async (sp) => {
       const scope = this.scope(sp, mapping, run);
       for (let i = 0; i < records.length; i += BATCH) await reconcileSourceBatch(scope, records.slice(i, i + BATCH), seen, touched);
-      await runs.insertTouched(sp, p.reconId, touchedNow);
+      // In id order: pages touching the same targets take their row locks in one order (no deadlock).
+      await runs.insertTouched(sp, p.reconId, touchedNow.sort());
       const now = await runs.countPage(sp, p.reconId, run.budget!.spent - removedBefore);
       if (!now) throw new RunEnded();
       // Pages of one run may remove in parallel: the sum, counted under the run's row lock, is what the threshold limits.
