@@ -28,6 +28,7 @@ import { ScriptPath } from './config/scriptPath';
 import { compileMapping, validateSyncConfig } from './recon/mapping';
 import { mappingsLiveObject } from './recon/liveMappings';
 import { Reconciler } from './recon/reconciler';
+import { ClusteredRecon, FINISH_JOB, PAGE_JOB } from './recon/clustered';
 import { ConfScriptOpts } from './recon/script';
 import { Scheduler } from './scheduler/scheduler';
 import { ServerHooks } from './server';
@@ -45,6 +46,8 @@ export interface Services {
   runtime: WorkflowRuntime;
   reconciler: Reconciler;
   worker: Worker;
+  /** Runs the page and finish jobs of clustered reconciliations (src/recon/clustered.ts). */
+  reconWorker: Worker;
   connectors: Map<string, SourceConnector>;
   mappings: Map<string, CompiledMapping>;
   health: Health;
@@ -100,12 +103,23 @@ export async function buildServices(ctx: AppContext): Promise<Services> {
   });
   const askAgain = askAgainOptions(ctx.config.raw['sync.json']);
   const facade = scriptApi(ctx, runtime);
-  const reconciler = new Reconciler(ctx.db, ctx.log, ctx.users, runtime, mappings, connectors, ctx.options.nodeId, {
+  const reconOptions = {
     askAgain,
     startVariables: { escalationDuration: ctx.config.workflow.escalationDuration },
     metrics,
     scripts: facade,
-  });
+    onJobsEnqueued: () => reconWorker.nudge(),
+  };
+  const reconciler = new Reconciler(ctx.db, ctx.log, ctx.users, runtime, mappings, connectors, ctx.options.nodeId, reconOptions);
+  const cluster = new ClusteredRecon({ db: ctx.db, users: ctx.users, runtime, mappings, connectors, options: reconOptions, nodeId: ctx.options.nodeId, log: ctx.log });
+  // A clustered reconciliation's pages and its finish (src/recon/clustered.ts) have a worker of their
+  // own that claims one page at a time per loop: the main worker claims in batches of 8 per loop,
+  // which would let one node take most of a run's pages (and hold them all for a lock's 60 s if it
+  // died). Its lock owner has this node's prefix, so a restart of the node re-queues its pages too
+  // (the main worker does that at start; this one does not, or each would re-queue the other's; a
+  // page claimed before that release is done runs again, its first commit refused on the lost lock).
+  const clusterOptions = { ...defaultWorkerOptions(ctx.options.nodeId), nodeId: undefined, concurrency: 2, claimBatch: 1 };
+  const reconWorker = new Worker(ctx.db.knex, cluster.handlers(), clusterOptions, ctx.log, cluster.onDead, metrics);
   facade.attachRecon(reconciler);
   const health = new Health({ db: ctx.db, worker: () => (ctx.options.workers ? worker.status() : null), recon: () => reconciler.activity() });
   const scheduler = new Scheduler(ctx.db, ctx.log, ctx.options.nodeId, reconciler, ctx.config.dir);
@@ -120,7 +134,7 @@ export async function buildServices(ctx: AppContext): Promise<Services> {
     'sync',
   );
   ctx.liveConfig.register(/^schedule-.+\.json$/, { prepare: (file, json) => scheduler.prepareConf(file, json) }, 'schedule/<name>');
-  return { definitions, runtime, reconciler, worker, connectors, mappings, health, scheduler };
+  return { definitions, runtime, reconciler, worker, reconWorker, connectors, mappings, health, scheduler };
 }
 
 /** IDM's script API (openidm.*, identityServer, logger) for the scripts that may call it. */
@@ -188,6 +202,7 @@ export function defaultHooks(onServices?: (s: Services) => void): ServerHooks {
         const stopWatching = ctx.config.workflow.enabled && ctx.config.workflow.watch ? watchProcesses(processesDir, s.definitions, ctx.log) : null;
         await s.reconciler.start();
         if (ctx.options.workers) s.worker.start();
+        if (ctx.options.workers) s.reconWorker.start();
         if (ctx.options.workers) s.scheduler.start();
         const timers = setInterval(() => void s.runtime.fireDue().catch((e) => ctx.log.error('timer scheduler', e)), 1_000);
         timers.unref();
@@ -201,6 +216,7 @@ export function defaultHooks(onServices?: (s: Services) => void): ServerHooks {
           await s.scheduler.stop();
           await s.reconciler.stop();
           await s.worker.stop();
+          await s.reconWorker.stop();
           await s.runtime.close();
         };
       },

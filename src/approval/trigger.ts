@@ -71,7 +71,7 @@ const viewOf = (s: Snapshot) => `${s.linkQualifier}\0${s.mapping}`;
  * Each entry gets its outcome or its own Error (a row that cannot become a user is an Error and no
  * task); when the batch as a whole fails, every entry is tried alone so one cannot fail the others.
  */
-export async function requestApprovals(q: Q, runtime: WorkflowRuntime, users: ManagedUsers, inputs: ApprovalInput[]): Promise<(ApprovalOutcome | Error)[]> {
+export async function requestApprovals(q: Q, runtime: Pick<WorkflowRuntime, 'startMany'>, users: ManagedUsers, inputs: ApprovalInput[]): Promise<(ApprovalOutcome | Error)[]> {
   try {
     return await requestBatch(q, runtime, users, inputs);
   } catch (e) {
@@ -82,7 +82,7 @@ export async function requestApprovals(q: Q, runtime: WorkflowRuntime, users: Ma
   }
 }
 
-async function requestBatch(q: Q, runtime: WorkflowRuntime, users: ManagedUsers, inputs: ApprovalInput[]): Promise<(ApprovalOutcome | Error)[]> {
+async function requestBatch(q: Q, runtime: Pick<WorkflowRuntime, 'startMany'>, users: ManagedUsers, inputs: ApprovalInput[]): Promise<(ApprovalOutcome | Error)[]> {
   const out: (ApprovalOutcome | Error)[] = new Array(inputs.length);
   const snapshots = await snapshotsOf(q, users, inputs);
   // Per (mapping, link qualifier): a batch is one view, so this is one lookup as it always was.

@@ -59,6 +59,11 @@ export class DeletionBudget {
   spend(n: number): void {
     this.removed += n;
   }
+
+  /** What the run has removed so far. */
+  get spent(): number {
+    return this.removed;
+  }
 }
 
 /** Adds one removal under its "SITUATION → ACTION" label. */

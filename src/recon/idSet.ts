@@ -15,6 +15,12 @@ function hashBytes(buf: Buffer, start: number, end: number): number {
   return h >>> 0;
 }
 
+/** What the phases need of a set of ids (a clustered page also records what it adds: clustered.ts). */
+export interface IdMarks {
+  has(id: string): boolean;
+  add(id: string): unknown;
+}
+
 export class IdSet {
   private bytes = Buffer.allocUnsafe(1 << 16);
   private used = 0;

@@ -119,6 +119,10 @@ export type MappingConfig = {
   runTargetPhase?: boolean;
   /** reconflow's: the most targets one run may delete or unlink without confirmDeletions. */
   deletionThreshold?: Partial<DeletionThreshold>;
+  /** IDM's key: a full run's source is split into pages, durable jobs any node claims (src/recon/clustered.ts). */
+  clusteredSourceReconEnabled?: boolean;
+  /** IDM's key: source records per page of a clustered run (default 1000, as IDM's). */
+  reconSourceQueryPageSize?: number;
 };
 
 /** A run may remove max(minimum, floor(percent% of the mapping's links at its start)) targets. */
@@ -170,5 +174,7 @@ export interface CompiledMapping {
   isValidTarget(target: Record<string, unknown>): boolean;
   allowEmptySourceSet: boolean;
   runTargetPhase: boolean;
+  /** Source records per page when the run is clustered (clusteredSourceReconEnabled), else null. */
+  clusteredPageSize: number | null;
   deletionThreshold: DeletionThreshold;
 }

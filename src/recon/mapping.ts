@@ -242,8 +242,29 @@ function mapping(v: unknown, at: string, scripts?: ScriptResolver): MappingConfi
     m.runTargetPhase = v.runTargetPhase;
   }
   if (v.deletionThreshold !== undefined) m.deletionThreshold = deletionThreshold(v.deletionThreshold, `${at}.deletionThreshold`);
+  if (v.clusteredSourceReconEnabled !== undefined) {
+    if (typeof v.clusteredSourceReconEnabled !== 'boolean') throw new Error(`${at}.clusteredSourceReconEnabled must be true or false`);
+    m.clusteredSourceReconEnabled = v.clusteredSourceReconEnabled;
+  }
+  if (v.reconSourceQueryPageSize !== undefined) {
+    const n = v.reconSourceQueryPageSize;
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > MAX_PAGE_SIZE) throw new Error(`${at}.reconSourceQueryPageSize must be an integer from 1 to ${MAX_PAGE_SIZE}`);
+    m.reconSourceQueryPageSize = n;
+  }
+  if (m.clusteredSourceReconEnabled) {
+    // A page commits as one transaction (src/recon/clustered.ts); these run outside it with the
+    // script API's own connection, so they could not be part of the page's all-or-nothing.
+    const scripted = m.policies.findIndex((p) => typeof p.action === 'object' && typeof p.action.source === 'string');
+    if (scripted >= 0) throw new Error(`${at}.policies[${scripted}].action: an action script cannot run in a clustered reconciliation (clusteredSourceReconEnabled: true); use an action name or a workflow policy, or turn clustering off`);
+    if (m.result) throw new Error(`${at}.result: a result script cannot run after a clustered reconciliation (clusteredSourceReconEnabled: true); remove it or turn clustering off`);
+  }
   return m;
 }
+
+/** A page is one transaction: 10,000 records keep it well inside a job's lock. */
+const MAX_PAGE_SIZE = 10_000;
+/** IDM's default reconSourceQueryPageSize. */
+const DEFAULT_PAGE_SIZE = 1000;
 
 /**
  * OpenIDM's ObjectMapping linkQualifiers: a list of names (a set: repeats collapse), or a script
@@ -505,12 +526,13 @@ function compileView(cfg: MappingConfig, opts: ConfScriptOpts, linkQualifier: st
   const validity = new WeakMap<object, boolean>();
 
   // The fingerprint says when links must be re-compared: the protection keys do not change a sync.
-  const { allowEmptySourceSet, runTargetPhase, deletionThreshold: threshold, ...synced } = cfg;
+  const { allowEmptySourceSet, runTargetPhase, deletionThreshold: threshold, clusteredSourceReconEnabled, reconSourceQueryPageSize, ...synced } = cfg;
   return {
     name: cfg.name,
     fingerprint: crypto.createHash('sha256').update(JSON.stringify(synced)).digest('hex'),
     allowEmptySourceSet: allowEmptySourceSet === true,
     runTargetPhase: runTargetPhase !== false,
+    clusteredPageSize: clusteredSourceReconEnabled ? (reconSourceQueryPageSize ?? DEFAULT_PAGE_SIZE) : null,
     deletionThreshold: { ...DEFAULT_DELETION_THRESHOLD, ...threshold },
     source: cfg.source,
     target: cfg.target,

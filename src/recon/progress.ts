@@ -48,6 +48,40 @@ export class RunProgress {
     return out;
   }
 
+  /** The counters a run row holds (a clustered run's pages add theirs to it: clustered.ts). */
+  static fromRow(row: { progress: Record<string, unknown>; situationSummary: Record<string, number>; statusSummary: Record<string, number> }): RunProgress {
+    const p = new RunProgress();
+    const at = (path: string[]): unknown => path.reduce<unknown>((o, k) => (o && typeof o === 'object' ? (o as Record<string, unknown>)[k] : undefined), row.progress);
+    const num = (path: string[]) => Number(at(path) ?? 0) || 0;
+    const total = (path: string[]): number | '?' => {
+      const v = at(path);
+      return v === undefined || v === '?' || v === null ? '?' : Number(v);
+    };
+    p.sourceProcessed = num(['source', 'existing', 'processed']);
+    p.sourceTotal = total(['source', 'existing', 'total']);
+    p.targetProcessed = num(['target', 'existing', 'processed']);
+    p.targetTotal = total(['target', 'existing', 'total']);
+    p.targetCreated = num(['target', 'created']);
+    p.linksProcessed = num(['links', 'existing', 'processed']);
+    p.linksTotal = total(['links', 'existing', 'total']);
+    p.linksCreated = num(['links', 'created']);
+    for (const [k, v] of Object.entries(row.situationSummary ?? {})) p.situations[k] = Number(v) || 0;
+    p.status = { SUCCESS: Number(row.statusSummary?.SUCCESS ?? 0), FAILURE: Number(row.statusSummary?.FAILURE ?? 0) };
+    return p;
+  }
+
+  /** Adds another part of the same run's counts (a page's): processed, created, situations, status. */
+  add(o: RunProgress): void {
+    this.sourceProcessed += o.sourceProcessed;
+    this.targetProcessed += o.targetProcessed;
+    this.targetCreated += o.targetCreated;
+    this.linksProcessed += o.linksProcessed;
+    this.linksCreated += o.linksCreated;
+    for (const [k, v] of Object.entries(o.situations)) this.situations[k] = (this.situations[k] ?? 0) + v;
+    this.status.SUCCESS += o.status.SUCCESS;
+    this.status.FAILURE += o.status.FAILURE;
+  }
+
   toJSON() {
     return {
       source: { existing: { processed: this.sourceProcessed, total: String(this.sourceTotal) } },

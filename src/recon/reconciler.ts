@@ -4,7 +4,8 @@
 // is flushed to SQL so every node (and a restarted one) sees it; a run interrupted by a crash is
 // marked FAILED, never left ACTIVE. Heartbeats are the database's time. An empty source, or more
 // deletions/unlinks than the mapping's deletionThreshold, stops the run before it removes anything
-// (deletionGuard.ts). The HTTP view of a run is src/api/reconView.ts.
+// (deletionGuard.ts). A full run of a mapping with clusteredSourceReconEnabled is planned here and
+// then runs as page jobs on every node (clustered.ts). The HTTP view of a run is src/api/reconView.ts.
 import crypto from 'node:crypto';
 import { Logger } from '../context';
 import { errorMessage, withLogContext } from '../log';
@@ -29,6 +30,7 @@ import { resyncTarget, TargetResyncRequest, TargetResyncResult } from './resyncT
 import { ActiveRun, BATCH, ReconOptions, RunScope } from './runScope';
 import { onlyIds, reconcileSourceBatch } from './sourcePhase';
 import { reconcileTargets } from './targetPhase';
+import { enqueuePages, planSource, prepareWorkflows } from './clustered';
 
 /** The fields audit/recon sorts on (_sortKeys), for the router. */
 export { AUDIT_SORT_KEYS } from '../repo/reconAudit';
@@ -166,9 +168,20 @@ export class Reconciler {
     this.largestActive = Math.max(this.largestActive, this.active.size);
     if (wait) {
       await run.done;
+      // A clustered run goes on in its page jobs, on any node (clustered.ts): wait for its end.
+      if (!ids && mapping.clusteredPageSize !== null) return this.waitForEnd(row.id);
       return (await runs.readRun(this.db.knex, row.id))!;
     }
     return row;
+  }
+
+  /** Polls the run until it is no longer ACTIVE (IDM refuses waitForCompletion for a clustered run; reconflow waits). */
+  private async waitForEnd(id: string): Promise<runs.RunRow> {
+    for (;;) {
+      const row = (await runs.readRun(this.db.knex, id))!;
+      if (row.state !== 'ACTIVE') return row;
+      await new Promise((r) => setTimeout(r, 250));
+    }
   }
 
   /** Cancels an ACTIVE run (of any node: the one running it sees it at its next flush). */
@@ -181,6 +194,8 @@ export class Reconciler {
     // any cancel; the run keeps its final state (the caller reads it in the answer's `state`).
     if (row.state !== 'ACTIVE') return row;
     await runs.finishRun(this.db.knex, id, { state: 'CANCELED', stage: 'COMPLETED_CANCELED', ended: new Date().toISOString() });
+    // A clustered run's touched targets (clustered.ts): a page still running rolls back its own.
+    await runs.deleteTouched(this.db.knex, id);
     if (local) await local.done;
     return (await runs.readRun(this.db.knex, id))!;
   }
@@ -259,6 +274,8 @@ export class Reconciler {
     const heartbeat = setInterval(() => void runs.updateRun(this.db.knex, run.row.id, { heartbeat: 'now' }).catch(() => undefined), 2_000);
     const t0 = performance.now();
     let endState = 'FAILED';
+    /** A clustered run, once its pages are enqueued, ends in its jobs (clustered.ts), not here. */
+    let handedOver = false;
     this.options.metrics?.reconRunStarted(mapping.name);
     try {
       if (!ids) await refreshReconStatistics(this.db);
@@ -268,6 +285,14 @@ export class Reconciler {
       const targetPhase = !ids && mapping.runTargetPhase;
       if (targetPhase) run.progress.targetTotal = await countManagedUsers(this.db.knex);
       run.budget = new DeletionBudget(mapping, run.progress.linksTotal, confirmDeletions);
+      if (!ids && mapping.clusteredPageSize !== null) {
+        const plan = await planSource(mapping, connector);
+        await prepareWorkflows(this.runtime, mapping);
+        handedOver = await enqueuePages(this.db, run, mapping, plan, mapping.clusteredPageSize);
+        if (handedOver) this.options.onJobsEnqueued?.();
+        else endState = 'CANCELED'; // ended before its pages were written
+        return;
+      }
       await this.flushProgress(run, 'ACTIVE_RECONCILING_SOURCE');
       if (run.resultStats) run.resultStats.source.startTime = Date.now();
       let batch: SourceRecord[] = [];
@@ -339,7 +364,7 @@ export class Reconciler {
     } finally {
       clearInterval(heartbeat);
       this.reportRows(run);
-      this.options.metrics?.reconRunEnded(mapping.name, endState, (performance.now() - t0) / 1000, run.progress.status.SUCCESS + run.progress.status.FAILURE);
+      if (!handedOver) this.options.metrics?.reconRunEnded(mapping.name, endState, (performance.now() - t0) / 1000, run.progress.status.SUCCESS + run.progress.status.FAILURE);
     }
   }
 }

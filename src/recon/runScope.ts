@@ -24,6 +24,8 @@ export interface ReconOptions {
   metrics?: ReconMetrics;
   /** IDM's script API for policy action scripts (src/recon/policyScript.ts). */
   scripts?: OpenidmFacade;
+  /** Told when a run enqueued jobs (a clustered run's pages), so this node's worker claims at once. */
+  onJobsEnqueued?: () => void;
 }
 
 /** Told of runs and of the rows they classify (src/metrics implements it). */
@@ -49,7 +51,8 @@ export interface ActiveRun {
 export interface RunScope {
   db: Db;
   users: ManagedUsers;
-  runtime: WorkflowRuntime;
+  /** Only its starts: a clustered page's are bound to the page's transaction (clustered.ts). */
+  runtime: Pick<WorkflowRuntime, 'startMany'>;
   options: ReconOptions;
   mapping: CompiledMapping;
   run: ActiveRun;

@@ -13,7 +13,7 @@ import { ActionOutcome, applyInSavepoint } from './applyAction';
 import { Assessment, assessBatch, isFailure } from './assess';
 import { countRemoval, removes } from './deletionGuard';
 import { sha256Hex } from './hash';
-import { IdSet } from './idSet';
+import { IdMarks } from './idSet';
 import { Action, CompiledMapping, PolicyAction, PolicyScript, Situation, SourceObject, SourceRecord } from './interfaces';
 import { runPolicyScripts } from './policyScript';
 import { changedFields } from './mapping';
@@ -25,7 +25,7 @@ import { RunScope } from './runScope';
  * occurrence is a failure), `touched` the targets the source phase reached (the target phase
  * skips them).
  */
-export async function reconcileSourceBatch(scope: RunScope, batch: SourceRecord[], seen: IdSet, touched: IdSet): Promise<void> {
+export async function reconcileSourceBatch(scope: RunScope, batch: SourceRecord[], seen: IdMarks, touched: IdMarks): Promise<void> {
   const { run, mapping } = scope;
   const audit: AuditEntry[] = [];
   const ts = new Date().toISOString();
@@ -84,7 +84,7 @@ function failer(scope: RunScope, audit: AuditEntry[], ts: string) {
 }
 
 /** The good records of a batch under one qualifier (`scope.mapping` is its view); `audit` holds the batch's earlier entries. */
-async function reconcileSources(scope: RunScope, good: Good[], touched: IdSet, audit: AuditEntry[], ts: string): Promise<void> {
+async function reconcileSources(scope: RunScope, good: Good[], touched: IdMarks, audit: AuditEntry[], ts: string): Promise<void> {
   const { db, run, mapping, users } = scope;
   const fail = failer(scope, audit, ts);
   const syncHashes = new Map(good.map((g) => [g.source._id, syncHash(mapping, g.hash)]));

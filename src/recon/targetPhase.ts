@@ -11,7 +11,7 @@ import { AuditEntry, insertAudit } from '../repo/reconAudit';
 import { requestTargetApprovals } from '../approval/targetTrigger';
 import { applyInSavepoint } from './applyAction';
 import { countRemoval, removes } from './deletionGuard';
-import { IdSet } from './idSet';
+import { IdMarks } from './idSet';
 import { Action, CompiledMapping, PolicyScript, Situation, SourceObject } from './interfaces';
 import type { CompiledScript } from './script';
 import { recordedStatus } from './reconStatus';
@@ -42,7 +42,7 @@ const TARGET_SITUATIONS: Situation[] = ['SOURCE_MISSING', 'UNASSIGNED', 'TARGET_
  * Reconciles every target not in `touched`; `seenSources` tells a link to a live source row from
  * one to a row that is gone. Calls `maybeFlush` after each page (the run's progress).
  */
-export async function reconcileTargets(scope: RunScope, seenSources: IdSet, touched: IdSet, maybeFlush: () => Promise<void>): Promise<void> {
+export async function reconcileTargets(scope: RunScope, seenSources: IdMarks, touched: IdMarks, maybeFlush: () => Promise<void>): Promise<void> {
   const { db, run, mapping, users } = scope;
   // A mapping that can remove in this phase counts its removals first, and stops before any when they are too many.
   if (run.budget && allViews(mapping).some((view) => TARGET_SITUATIONS.some((s) => { const p = view.policyFor(s); return p.kind === 'action' && (p.action === 'DELETE' || p.action === 'UNLINK'); }))) {
@@ -85,7 +85,7 @@ export async function reconcileTargets(scope: RunScope, seenSources: IdSet, touc
 }
 
 /** The targets the source phase did not touch, page by page, with their link, row, situation and action. */
-async function* targetEntries(scope: RunScope, seenSources: IdSet, touched: IdSet): AsyncGenerator<TargetEntry[]> {
+async function* targetEntries(scope: RunScope, seenSources: IdMarks, touched: IdMarks): AsyncGenerator<TargetEntry[]> {
   const { db, run, mapping } = scope;
   let after: string | null = null;
   for (;;) {

@@ -139,9 +139,66 @@ export async function countRuns(q: Q, filter: Filter): Promise<number> {
 export async function failAbandonedRuns(q: Q, ownNode: string | null, staleMs: number, message: string): Promise<number> {
   return q('recon_run')
     .where({ state: 'ACTIVE' })
+    // A clustered run whose pages are planned lives in its jobs (claimed again when a node dies), not in a node.
+    .whereNull('pages_total')
     .andWhere((w) => {
       w.whereRaw(`heartbeat < ${nowMsSql(dialectOf(q))} - ?`, [staleMs]).orWhereNull('heartbeat');
       if (ownNode !== null) w.orWhere({ node: ownNode });
     })
     .update({ state: 'FAILED', stage: 'COMPLETED_FAILED', ended: new Date().toISOString(), message });
+}
+
+// --- clustered runs (src/recon/clustered.ts) ---
+
+/** A clustered run's page counters. */
+export interface PageCounters {
+  pagesTotal: number | null;
+  pagesDone: number;
+  removed: number;
+}
+
+/** Records the page plan of an ACTIVE run (its stage and counters too); false when it is no longer ACTIVE. */
+export async function planPages(q: Q, id: string, pagesTotal: number, changes: RunChanges): Promise<boolean> {
+  return (await q('recon_run').where({ id, state: 'ACTIVE' }).update({ ...toColumns(q, changes), pages_total: pagesTotal })) === 1;
+}
+
+/**
+ * Counts one committed page of an ACTIVE run, in the page's transaction: the update locks the run's
+ * row until that commits, so concurrent pages count one after another and exactly one of them reads
+ * pages_done = pages_total. Null when the run is no longer ACTIVE (canceled or failed).
+ */
+export async function countPage(q: Q, id: string, removed: number): Promise<(PageCounters & { run: RunRow }) | null> {
+  const n = await q('recon_run')
+    .where({ id, state: 'ACTIVE' })
+    .update({ pages_done: q.raw('pages_done + 1'), removed: q.raw('removed + ?', [removed]), heartbeat: dbNow(q) });
+  if (n !== 1) return null;
+  const r = await q('recon_run').where({ id }).first();
+  return { pagesTotal: r.pages_total === null ? null : Number(r.pages_total), pagesDone: Number(r.pages_done), removed: Number(r.removed), run: fromColumns(r) };
+}
+
+/** The page counters of a run (null when there is no such run). */
+export async function readPageCounters(q: Q, id: string): Promise<PageCounters | null> {
+  const r = await q('recon_run').where({ id }).first('pages_total', 'pages_done', 'removed');
+  return r ? { pagesTotal: r.pages_total === null ? null : Number(r.pages_total), pagesDone: Number(r.pages_done), removed: Number(r.removed) } : null;
+}
+
+/** Targets a clustered run's source pages reached (insert-or-ignore: a page run again adds nothing). */
+export async function insertTouched(q: Q, reconId: string, targetIds: string[]): Promise<void> {
+  for (let i = 0; i < targetIds.length; i += TOUCHED_CHUNK) {
+    await q('recon_touched').insert(targetIds.slice(i, i + TOUCHED_CHUNK).map((id) => ({ recon_id: reconId, target_id: id }))).onConflict(['recon_id', 'target_id']).ignore();
+  }
+}
+
+/** SQLite compiles a multi-row insert into a compound SELECT of at most 500 terms. */
+const TOUCHED_CHUNK = 400;
+
+/** The run's touched targets after `after`, in id order, at most `limit`. */
+export async function touchedAfter(q: Q, reconId: string, after: string | null, limit: number): Promise<string[]> {
+  const qb = q('recon_touched').where({ recon_id: reconId }).orderBy('target_id').limit(limit).select('target_id');
+  if (after !== null) qb.andWhere('target_id', '>', after);
+  return (await qb).map((r: { target_id: string }) => r.target_id);
+}
+
+export async function deleteTouched(q: Q, reconId: string): Promise<void> {
+  await q('recon_touched').where({ recon_id: reconId }).delete();
 }

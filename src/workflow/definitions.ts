@@ -262,10 +262,27 @@ export class Definitions {
     return stored;
   }
 
-  async latest(key: string): Promise<LoadedDefinition> {
-    const row = await repo.latestDefinition(this.db.knex, key);
+  async latest(key: string, q: Q = this.db.knex): Promise<LoadedDefinition> {
+    const row = await repo.latestDefinition(q, key);
     if (!row) throw new NotFound(`No process definition with key ${key}`);
-    return this.get(row.id);
+    return this.get(row.id, q);
+  }
+
+  /**
+   * Loads the latest version of `key` and stores its start template now, outside any caller's
+   * transaction (the template store writes through its own connection; SQLite has only one).
+   */
+  async prepareStarts(key: string): Promise<void> {
+    await saveStartTemplate((await this.latest(key)).parsed);
+  }
+
+  /** The same definitions, read through `q` (a caller's transaction: SQLite has one connection, which that holds). */
+  within(q: Q): Definitions {
+    const self = this;
+    return Object.create(this, {
+      latest: { value: (key: string) => self.latest(key, q) },
+      get: { value: (id: string) => self.get(id, q) },
+    }) as Definitions;
   }
 
   list(withXml = false): Promise<repo.DefinitionRow[]> {

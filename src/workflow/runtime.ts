@@ -11,6 +11,7 @@
 import type { Principal } from '../auth/interfaces';
 import { mayWorkOn, type TaskAudience } from '../auth/taskAccess';
 import type { Logger } from '../context';
+import type { Knex } from 'knex';
 import type { Filter } from '../crest/queryFilter';
 import type { JobHandler } from '../jobs';
 import type { Db } from '../repo/db';
@@ -68,6 +69,15 @@ export class WorkflowRuntime {
   /** Starts many instances in request order, with multi-row inserts (instanceStarts.ts). */
   startMany(reqs: StartRequest[], opts: StartManyOptions = {}): Promise<StartResult[]> {
     return startMany(this.rt, reqs, opts);
+  }
+
+  /**
+   * startMany with its storage inside the caller's transaction (savepoints for its own): a
+   * clustered recon page commits its approvals together with the rest of the page, or none of them.
+   */
+  startsIn(trx: Knex.Transaction): Pick<WorkflowRuntime, 'startMany'> {
+    const rt: RuntimeContext = { ...this.rt, db: { ...this.rt.db, knex: trx }, definitions: this.rt.definitions.within(trx) };
+    return { startMany: (reqs, opts = {}) => startMany(rt, reqs, opts) };
   }
 
   /** The stored instance, whatever its status; null when there is none. */

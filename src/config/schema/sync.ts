@@ -77,7 +77,8 @@ const mapping: Schema = {
     icon: { 'x-noEffect': "IDM's admin UI only" },
     description: { 'x-noEffect': 'a description' },
     taskThreads: { 'x-noEffect': 'reconflow sizes its own reconciliation work' },
-    reconSourceQueryPageSize: { 'x-noEffect': 'reconflow streams the source without paging it' },
+    // Pages the source of a clustered run (below); without clustering it has no effect (the `else`).
+    reconSourceQueryPageSize: {},
     reconSourceQueryPaging: { 'x-noEffect': 'reconflow streams the source without paging it' },
     enableSync: { 'x-noEffect': 'reconflow has no implicit (live) synchronization to turn off' },
     runTargetPhase: {},
@@ -88,7 +89,7 @@ const mapping: Schema = {
     onLink: script,
     onUnlink: script,
     result: script,
-    clusteredSourceReconEnabled: { enum: [false], 'x-note': 'clustered reconciliation is not implemented yet' },
+    clusteredSourceReconEnabled: {},
     sourceQuery: { 'x-refuse': notYet('sourceQuery (a query restricting the source)') },
     targetQuery: { 'x-refuse': notYet('targetQuery (a query restricting the target)') },
     sourceQueryFullEntry: { 'x-refuse': notYet('sourceQueryFullEntry') },
@@ -97,6 +98,9 @@ const mapping: Schema = {
     enableLinking: { enum: [true], 'x-note': 'reconflow always links; enableLinking: false is not implemented' },
     consentRequired: { 'x-refuse': notYet('consentRequired (privacy consent)') },
   },
+  if: { required: ['clusteredSourceReconEnabled'], properties: { clusteredSourceReconEnabled: { const: true } } },
+  then: {},
+  else: { properties: { reconSourceQueryPageSize: { 'x-noEffect': 'reconflow streams the source of a run that is not clustered (clusteredSourceReconEnabled: true pages it)' } } },
 };
 
 export const syncSchema: Schema = {

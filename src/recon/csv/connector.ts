@@ -52,6 +52,12 @@ export function createCsvConnector(cfg: CsvConnectorConfig, name = 'csvfile', ob
     objectType,
     query: () => readCsv(cfg.csvFile, cfg),
     read: (id: string) => reader.read(id),
+    // A clustered run's pages are ranges of the same index (rowIndex.ts).
+    paging: {
+      plan: () => reader.plan(),
+      read: (stamp, from, to) => reader.readRange(stamp, from, to),
+      validIds: (stamp) => reader.validIds(stamp),
+    },
   };
 }
 

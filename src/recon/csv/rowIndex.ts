@@ -5,13 +5,14 @@
 // answer with certainty falls back to the scan (readCsvById).
 import fs from 'node:fs';
 import Papa from 'papaparse';
+import type { SourcePlan } from '../connector';
 import { CsvConnectorConfig, SourceObject, SourceRecord } from '../interfaces';
 import { DEFAULT_MAX_FIELD_LENGTH, isBlankRow, layoutFor, readCsv, readCsvById, toRecord } from './records';
 import { checkEncoding, PAPA_CONFIG, RawRow } from './rows';
 import { CsvPreprocessor, LF } from './tokenize';
 
-/** One row's text parsed as readCsv would parse it after `headerText`. */
-function parseRowText(file: string, text: string, cfg: CsvConnectorConfig): SourceRecord | undefined {
+/** Rows' text parsed as readCsv would parse them after `headerText`: their records, blank rows skipped. */
+function parseRowsText(file: string, text: string, cfg: CsvConnectorConfig): SourceRecord[] {
   const max = cfg.maxFieldLength > 0 ? cfg.maxFieldLength : DEFAULT_MAX_FIELD_LENGTH;
   const pre = new CsvPreprocessor(max);
   const input = pre.feed(text) + pre.end();
@@ -22,10 +23,14 @@ function parseRowText(file: string, text: string, cfg: CsvConnectorConfig): Sour
       rows.push({ fields: res.data, errors: res.errors, line: rows.length + 1 });
     },
   });
-  if (!rows.length) return undefined;
+  if (!rows.length) return [];
   const layout = layoutFor(file, rows[0], cfg);
-  const row = rows.slice(1).find((r) => !isBlankRow(r));
-  return row ? toRecord(row, layout, max) : undefined;
+  return rows.slice(1).filter((r) => !isBlankRow(r)).map((r) => toRecord(r, layout, max));
+}
+
+/** One row's text parsed as readCsv would parse it after `headerText`. */
+function parseRowText(file: string, text: string, cfg: CsvConnectorConfig): SourceRecord | undefined {
+  return parseRowsText(file, text, cfg)[0];
 }
 
 interface CsvIndex {
@@ -35,6 +40,10 @@ interface CsvIndex {
   ids: Map<string, number>;
   /** byte offset where record n starts; one more entry: the file size */
   starts: Float64Array;
+  /** the line record n starts on (what its failures name) */
+  lines: Uint32Array;
+  /** the file's size and modification time when indexed: a clustered run's pages are read against it */
+  planStamp: string;
 }
 
 const INDEXED_ENCODINGS = new Set(['utf8', 'utf-8', 'latin1', 'binary', 'ascii']);
@@ -60,20 +69,9 @@ export class IndexedCsvReader {
   // millisecond of wall time — inside the job's transaction, holding SQLite's only connection.
   async read(id: string): Promise<SourceObject | null> {
     if (!INDEXED_ENCODINGS.has((this.cfg.encoding ?? 'utf8').toLowerCase())) return readCsvById(this.file, this.cfg, id);
-    let stamp: string;
-    try {
-      const st = fs.statSync(this.file);
-      stamp = `${st.ino}:${st.size}:${st.mtimeMs}`;
-    } catch {
-      return readCsvById(this.file, this.cfg, id); // reports the file as unavailable
-    }
-    if (!this.index || stamp !== this.stamp) {
-      this.stamp = stamp;
-      this.index = this.build(stamp).catch(() => null);
-    }
-    this.touch();
-    const index = await this.index;
-    if (!index) return readCsvById(this.file, this.cfg, id);
+    const current = await this.current();
+    if (!current) return readCsvById(this.file, this.cfg, id); // reports the file as unavailable, or scans
+    const { index, stamp } = current;
     const n = index.ids.get(id);
     if (n === undefined) return null;
     const start = index.starts[n];
@@ -89,6 +87,76 @@ export class IndexedCsvReader {
     const rec = parseRowText(this.file, index.header.toString(encoding) + bytes.toString(encoding), this.cfg);
     if (rec?.ok && rec.object._id === id) return rec.object;
     return readCsvById(this.file, this.cfg, id); // the file changed under the index
+  }
+
+  /** The index of the file as it is now (built when the file changed), or null when it cannot be indexed. */
+  private async current(): Promise<{ index: CsvIndex; stamp: string } | null> {
+    let stamp: string;
+    try {
+      const st = fs.statSync(this.file);
+      stamp = `${st.ino}:${st.size}:${st.mtimeMs}`;
+    } catch {
+      return null;
+    }
+    if (!this.index || stamp !== this.stamp) {
+      this.stamp = stamp;
+      this.index = this.build(stamp).catch(() => null);
+    }
+    this.touch();
+    const index = await this.index;
+    return index ? { index, stamp } : null;
+  }
+
+  /** Why the file cannot be paged, or its record count under the stamp its pages are read with. */
+  async plan(): Promise<SourcePlan | string> {
+    if (!INDEXED_ENCODINGS.has((this.cfg.encoding ?? 'utf8').toLowerCase())) return `the CSV file's encoding ${this.cfg.encoding} has no row index (utf8, latin1 and ascii have)`;
+    const current = await this.current();
+    if (!current) {
+      await readCsvById(this.file, this.cfg, ''); // throws SOURCE_UNAVAILABLE / SOURCE_INVALID when that is why
+      return 'the CSV file has no row index (lines ended by CR alone, or the file changed while it was read)';
+    }
+    return { stamp: current.index.planStamp, records: current.index.lines.length };
+  }
+
+  /** The index the plan was made with; refuses a file that changed since. */
+  private async planned(stamp: string): Promise<CsvIndex> {
+    const current = await this.current();
+    if (!current || current.index.planStamp !== stamp) {
+      throw new Error(`${this.file} changed during the clustered reconciliation (planned as ${stamp}); start a new reconciliation`);
+    }
+    return current.index;
+  }
+
+  /** Records [from, to), with the ids among them first seen before `from`. */
+  async readRange(stamp: string, from: number, to: number): Promise<{ records: SourceRecord[]; earlierIds: string[] }> {
+    const index = await this.planned(stamp);
+    if (from < 0 || to > index.lines.length || from > to) throw new Error(`records ${from}–${to} are outside the plan of ${index.lines.length} records`);
+    if (from === to) return { records: [], earlierIds: [] };
+    const start = index.starts[from];
+    const bytes = Buffer.alloc(index.starts[to] - start);
+    const fd = fs.openSync(this.file, 'r');
+    try {
+      if (fs.readSync(fd, bytes, 0, bytes.length, start) !== bytes.length) throw new Error(`${this.file} is shorter than planned; start a new reconciliation`);
+    } finally {
+      fs.closeSync(fd);
+    }
+    const encoding = checkEncoding(this.cfg.encoding);
+    const parsed = parseRowsText(this.file, index.header.toString(encoding) + bytes.toString(encoding), this.cfg);
+    if (parsed.length !== to - from) throw new Error(`records ${from}–${to} of ${this.file} parse as ${parsed.length} rows; the file changed or cannot be paged`);
+    const earlierIds: string[] = [];
+    const records = parsed.map((rec, k) => {
+      if (rec.ok) {
+        const first = index.ids.get(rec.object._id);
+        if (first !== undefined && first < from) earlierIds.push(rec.object._id);
+      }
+      return { ...rec, line: index.lines[from + k] };
+    });
+    return { records, earlierIds };
+  }
+
+  /** The ids of the valid rows (first occurrences), as planned. */
+  async validIds(stamp: string): Promise<Iterable<string>> {
+    return (await this.planned(stamp)).ids.keys();
   }
 
   private descriptor(stamp: string): number {
@@ -143,12 +211,13 @@ export class IndexedCsvReader {
       starts[n] = offset;
     }
     starts[recordLines.length] = size;
+    const lines = Uint32Array.from(recordLines);
     const headerEnd = recordLines.length ? starts[0] : size;
     const fd = await fs.promises.open(this.file, 'r');
     try {
       const header = Buffer.alloc(headerEnd);
       await fd.read(header, 0, headerEnd, 0);
-      return { header, ids, starts };
+      return { header, ids, starts, lines, planStamp: `${st.size}:${st.mtimeMs}` };
     } finally {
       await fd.close();
     }

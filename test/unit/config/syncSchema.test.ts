@@ -25,11 +25,24 @@ describe('sync.json keys', () => {
     expect(validateConfFiles(withKey('runTargetPhase', false))).toEqual([]);
     // ObjectMapping.getLinkQualifiers: read (src/recon/mapping.ts; test/api/linkQualifiers.test.ts).
     expect(validateConfFiles(withKey('linkQualifiers', ['default', 'test']))).toEqual([]);
+    // Clustered reconciliation: both keys read (src/recon/clustered.ts; test/api/clusteredRecon.test.ts).
+    const clustered = withKey('clusteredSourceReconEnabled', true);
+    (clustered['sync.json'] as any).mappings[0].reconSourceQueryPageSize = 500;
+    expect(validateConfFiles(clustered)).toEqual([]);
+  });
+
+  it('warns that reconSourceQueryPageSize has no effect on a mapping that is not clustered', () => {
+    for (const off of [undefined, false]) {
+      const j = withKey('reconSourceQueryPageSize', 500);
+      if (off !== undefined) (j['sync.json'] as any).mappings[0].clusteredSourceReconEnabled = off;
+      expect(validateConfFiles(j)).toEqual([
+        'sync.json: keys accepted without effect in reconflow: mappings[0].reconSourceQueryPageSize (reconflow streams the source of a run that is not clustered (clusteredSourceReconEnabled: true pages it))',
+      ]);
+    }
   });
 
   it.each([
     ['an onCreate key IDM does not define', 'onCreate', { type: 'text/javascript', source: 'target.x = 1', runAs: 'x' }, /mappings\[0\]\.onCreate\.runAs is not supported/],
-    ['clusteredSourceReconEnabled: true', 'clusteredSourceReconEnabled', true, /clusteredSourceReconEnabled true is not implemented/],
     ['an unknown key', 'sourceIdsCaseSensitive', false, /mappings\[0\]\.sourceIdsCaseSensitive is not supported by reconflow: remove it/],
   ])('refuses %s naming it', (_what, key, value, message) => {
     expect(() => validateConfFiles(withKey(key, value))).toThrow(message);
