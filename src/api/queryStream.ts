@@ -74,12 +74,12 @@ export async function sendUnpaged(req: Request, res: Response, q: QueryRequest, 
   items.length = 0;
   let count = texts.length;
   res.status(200).setHeader('Content-Type', 'application/json; charset=utf-8');
-  const closed = once(res, 'close').then(() => true);
+  const closed = once(res, 'close').then(() => true, () => true);
   const write = async (chunk: string): Promise<boolean> => {
     if (res.destroyed) return false;
     if (res.write(chunk)) return true;
     // Back-pressure: the next batch is read once the client has taken this one (or has gone).
-    return !(await Promise.race([once(res, 'drain').then(() => false), closed]));
+    return !(await Promise.race([once(res, 'drain').then(() => false, () => true), closed]));
   };
   try {
     let go = await write(frame(q, pretty, 0).head + texts.join(sep));
