@@ -13,7 +13,7 @@ import Database from 'better-sqlite3';
 import type { Knex } from 'knex';
 import { Q } from './dialect';
 
-export const STREAM_BATCH = 1000;
+export const STREAM_BATCH = 250;
 
 /** The cursor's name on PostgreSQL (one per transaction, so one name serves every stream). */
 const CURSOR = 'reconflow_unpaged';
