@@ -57,19 +57,25 @@ export async function sendUnpaged(req: Request, res: Response, q: QueryRequest, 
   const items: Item[] = [];
   const texts: string[] = [];
   let bytes = 0;
-  for (;;) {
-    const next = await it.next();
-    if (next.done) {
-      res.json(envelope(q, items, await total(items.length)));
-      return;
+  try {
+    for (;;) {
+      const next = await it.next();
+      if (next.done) {
+        res.json(envelope(q, items, await total(items.length)));
+        return;
+      }
+      for (const o of next.value) {
+        const t = itemText(o, pretty);
+        items.push(o);
+        texts.push(t);
+        bytes += t.length;
+      }
+      if (bytes > STREAM_AFTER_BYTES) break;
     }
-    for (const o of next.value) {
-      const t = itemText(o, pretty);
-      items.push(o);
-      texts.push(t);
-      bytes += t.length;
-    }
-    if (bytes > STREAM_AFTER_BYTES) break;
+  } catch (e) {
+    // The cursor (a PostgreSQL transaction, an SQLite connection) is closed, not left to the GC.
+    await it.return?.(undefined)?.catch(() => undefined);
+    throw e;
   }
   items.length = 0;
   let count = texts.length;
