@@ -5,7 +5,7 @@
 //   npm run bench -- --n 100000 --backend sqlite|pg [--only a,b,c,d,e,f,g] [--completions 20000]
 //                    [--naive 500] [--g-n 1000] [--pg-url postgres://postgres@127.0.0.1:5432/test] [--keep]
 //                    [--server-node-args "--cpu-prof --cpu-prof-dir=/tmp/prof"] [--templates off]
-//                    [--metrics on|off] [--scrape-ms 5000]
+//                    [--metrics on|off] [--scrape-ms 5000] [--sqlite-synchronous NORMAL|FULL|EXTRA]
 //
 // --templates off sets "templates": false in the project's conf/workflow.json: bpmn-engine then
 // runs every start and every completion (no start templates, no completion plans).
@@ -13,6 +13,9 @@
 // --metrics off sets "enabled": false in the project's conf/metrics.json (nothing counted); on (the
 // default) keeps metrics and scrapes GET /openidm/metrics/prometheus every --scrape-ms (default
 // 5000, 0: never) while (b) and (c) run, as a Prometheus server would (it scrapes every 15 s by default).
+//
+// --sqlite-synchronous writes conf/repo.json's sqlite.synchronous (src/config/repo.ts) into the
+// project: the servers' SQLite then syncs at that level (default: the conf's default, NORMAL).
 //
 // (a) recon of N rows all CONFIRMED and unchanged (users + links seeded by SQL, then one recon to
 //     settle them, then the measured recon on a restarted server)   vs floor.ts (papaparse + SQLite)
@@ -60,6 +63,8 @@ const KEEP = process.argv.includes('--keep');
 const TEMPLATES = (arg('templates') ?? 'on') !== 'off';
 const METRICS = (arg('metrics') ?? 'on') !== 'off';
 const SCRAPE_MS = Number(arg('scrape-ms') ?? 5000);
+const SQLITE_SYNCHRONOUS = arg('sqlite-synchronous')?.toUpperCase();
+if (SQLITE_SYNCHRONOUS !== undefined && !['NORMAL', 'FULL', 'EXTRA'].includes(SQLITE_SYNCHRONOUS)) throw new Error('--sqlite-synchronous must be NORMAL, FULL or EXTRA');
 /** Extra node flags for the server, e.g. --server-node-args "--cpu-prof --cpu-prof-dir=/tmp/prof". */
 const SERVER_NODE_ARGS = (arg('server-node-args') ?? '').split(' ').filter(Boolean);
 const OUT_DIR = path.join(ROOT, 'bench', 'out');
@@ -85,6 +90,7 @@ function makeProject(dir: string, csv: string): void {
     fs.writeFileSync(file, JSON.stringify({ ...JSON.parse(fs.readFileSync(file, 'utf8')), templates: false }, null, 2));
   }
   if (!METRICS) fs.writeFileSync(path.join(dir, 'conf', 'metrics.json'), JSON.stringify({ enabled: false }, null, 2));
+  if (SQLITE_SYNCHRONOUS) fs.writeFileSync(path.join(dir, 'conf', 'repo.json'), JSON.stringify({ sqlite: { synchronous: SQLITE_SYNCHRONOUS } }, null, 2));
   fs.mkdirSync(path.join(dir, 'data'), { recursive: true });
   fs.copyFileSync(csv, path.join(dir, 'data', 'csvConnectorData.csv'));
 }
@@ -512,14 +518,14 @@ async function main(): Promise<void> {
     '',
     `\`node dist/bench/run.js ${process.argv.slice(2).join(' ')}\` — ${new Date().toISOString()}, ${((Date.now() - t0) / 1000).toFixed(0)} s`,
     '',
-    `Machine: ${machine}. Naive loop over ${NAIVE_N} instances.${TEMPLATES ? "" : " Templates off: bpmn-engine runs every start and completion."} Metrics ${METRICS ? `on${SCRAPE_MS > 0 ? `, scraped every ${SCRAPE_MS} ms during (b) and (c)` : ', not scraped'}` : 'off (conf/metrics.json)'}.`,
+    `Machine: ${machine}. Naive loop over ${NAIVE_N} instances.${TEMPLATES ? "" : " Templates off: bpmn-engine runs every start and completion."} Metrics ${METRICS ? `on${SCRAPE_MS > 0 ? `, scraped every ${SCRAPE_MS} ms during (b) and (c)` : ', not scraped'}` : 'off (conf/metrics.json)'}.${SQLITE_SYNCHRONOUS ? ` SQLite synchronous = ${SQLITE_SYNCHRONOUS} (conf/repo.json).` : ''}`,
     '',
     table,
     ...(notes.length ? ['', ...notes.map((n) => `- ${n}`)] : []),
     '',
   ].join('\n');
   fs.mkdirSync(OUT_DIR, { recursive: true });
-  const outFile = path.join(OUT_DIR, `bench-${BACKEND}-${N}${TEMPLATES ? "" : "-engine"}${METRICS ? "" : "-nometrics"}.md`);
+  const outFile = path.join(OUT_DIR, `bench-${BACKEND}-${N}${TEMPLATES ? "" : "-engine"}${METRICS ? "" : "-nometrics"}${SQLITE_SYNCHRONOUS ? `-sync${SQLITE_SYNCHRONOUS.toLowerCase()}` : ''}.md`);
   fs.writeFileSync(outFile, md);
   console.log(md);
   log(`written ${outFile}`);

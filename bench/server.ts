@@ -30,11 +30,14 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** `env` is the repository's (DATABASE_URL…); `nodeArgs` go before the script (e.g. --cpu-prof). */
-export async function startBenchServer(project: string, env: Record<string, string>, label: string, nodeArgs: string[] = []): Promise<BenchServer> {
+/**
+ * `env` is the repository's (DATABASE_URL…); `nodeArgs` go before the script (e.g. --cpu-prof);
+ * `startJs`: another build's dist/src/cli/start.js (bench/unpaged.ts --server-js, for a "before").
+ */
+export async function startBenchServer(project: string, env: Record<string, string>, label: string, nodeArgs: string[] = [], startJs = START_JS): Promise<BenchServer> {
   const port = await freePort();
   const t0 = process.hrtime.bigint();
-  const proc = spawn(process.execPath, [...nodeArgs, START_JS], {
+  const proc = spawn(process.execPath, [...nodeArgs, startJs], {
     cwd: project,
     env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1', PROJECT_DIR: project, NODE_ID: `bench-${label}` },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -40,7 +40,10 @@ export interface ServerHooks {
 export async function startServer(options: RuntimeOptions, hooks: ServerHooks = {}, log: Logger = consoleLogger()): Promise<RunningServer> {
   // Checked before the repository is opened, so that a bad conf file fails fast.
   let config = loadProjectConfig(options.projectDir, hooks.validators);
-  const db = openDb({ url: options.databaseUrl, schema: options.databaseSchema, projectDir: options.projectDir });
+  const db = openDb({ url: options.databaseUrl, schema: options.databaseSchema, projectDir: options.projectDir, sqliteSynchronous: config.repo.sqlite.synchronous });
+  if (db.dialect !== 'sqlite' && (config.raw['repo.json'] as { sqlite?: unknown } | undefined)?.sqlite !== undefined) {
+    log.warn(`repo.json: sqlite.synchronous has no effect on ${db.describe.split(' ')[0]} (the repository is not SQLite)`);
+  }
   let identity: NodeIdentity;
   let stored: StoredConfig[];
   let metricsConfig: MetricsConfig;

@@ -12,7 +12,8 @@ import type { Filter } from '../crest/queryFilter';
 import { envelope, parseQueryRequest, QueryRequest, resultShape } from '../crest/query';
 import { AppContext } from '../context';
 import { packageRoot } from '../config/project';
-import { queryLinks } from '../recon/links';
+import { countLinkViews, queryLinks, streamLinkViews } from '../recon/links';
+import { sendUnpaged, shapeBatches } from './queryStream';
 import { WorkflowRuntime } from '../workflow/runtime';
 import { definitionView, taskDefinitionView, taskView } from '../workflow/views';
 import { taskApproval } from '../approval/views';
@@ -94,6 +95,9 @@ export function crestRouter(runtime: WorkflowRuntime) {
       requireAdmin(principalOf(res));
       const q = parseQueryRequest(req.query as Record<string, unknown>, { sortKeys: ['_id', 'linkType', 'linkQualifier', 'firstId', 'secondId'] });
       const fields = parseFields(queryString(req, '_fields'));
+      if (q.pageSize === undefined) {
+        return sendUnpaged(req, res, q, { batches: shapeBatches(streamLinkViews(knex, q), (l) => resultShape(q, project(l, fields))), count: () => countLinkViews(knex, q) }, ctx.log);
+      }
       const { items, total } = await queryLinks(knex, q);
       res.json(envelope(q, items.map((l) => resultShape(q, project(l, fields))), total));
     });

@@ -14,6 +14,7 @@ import { parseFields, project } from '../crest/fields';
 import { parseQueryFilter } from '../crest/queryFilter';
 import { envelope, parseQueryRequest, sortInMemory } from '../crest/query';
 import { AppContext } from '../context';
+import { refuseUnpagedOver } from './queryStream';
 import { getIncident, queryIncidents, retryIncident, retryIncidentsMatching } from '../approval/incidents';
 import { actionOf, queryString, unknownAction } from './http';
 
@@ -31,6 +32,8 @@ export function incidentsRouter(onRetry: () => void) {
       const q = parseQueryRequest(req.query as Record<string, unknown>, { sortKeys: INCIDENT_SORT_KEYS });
       // Newest first unless _sortKeys says otherwise (a stable sort keeps that order among equals).
       const all = sortInMemory(await queryIncidents(ctx.db.knex, q.filter), q.sort);
+      // Sorted in memory: an unpaged answer is held whole, so it has a ceiling (conf/repo.json).
+      refuseUnpagedOver(q, all.length, ctx.config.repo.query.maxUnpagedResults, 'incidents');
       const page = all.slice(q.offset, q.pageSize !== undefined ? q.offset + q.pageSize + 1 : undefined);
       const fields = parseFields(queryString(req, '_fields'));
       res.json(envelope(q, page.map((i) => project(i as unknown as Record<string, unknown>, fields)), all.length));

@@ -9,6 +9,7 @@ import { AppContext } from '../context';
 import * as jobs from '../jobs';
 import type { Job } from '../jobs/interfaces';
 import { actionOf, queryString, unknownAction } from './http';
+import { sendUnpaged, shapeBatches } from './queryStream';
 
 export function jobView(j: Job) {
   return {
@@ -28,8 +29,15 @@ export function jobsRouter(onRetry: () => void) {
     });
     r.get('/jobs', async (req, res) => {
       const q = parseQueryRequest(req.query as Record<string, unknown>, { sortKeys: jobs.JOB_SORT_KEYS });
-      const rows = await jobs.query(ctx.db.knex, q.filter, q.offset, q.pageSize !== undefined ? q.pageSize + 1 : undefined, q.sort);
       const fields = parseFields(queryString(req, '_fields'));
+      if (q.pageSize === undefined) {
+        // Unpaged: from a cursor, however many match (src/api/queryStream.ts).
+        return sendUnpaged(req, res, q, {
+          batches: shapeBatches(jobs.stream(ctx.db.knex, q.filter, q.offset, q.sort), (j) => project(jobView(j), fields)),
+          count: () => jobs.count(ctx.db.knex, q.filter),
+        }, ctx.log);
+      }
+      const rows = await jobs.query(ctx.db.knex, q.filter, q.offset, q.pageSize + 1, q.sort);
       // The total only when asked for (EXACT or ESTIMATE): a count over the same filter.
       const total = q.totalPolicy !== 'NONE' ? await jobs.count(ctx.db.knex, q.filter) : undefined;
       res.json(envelope(q, rows.map((j) => project(jobView(j), fields)), total));

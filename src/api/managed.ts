@@ -8,6 +8,7 @@ import { envelope, parseQueryRequest, resultShape } from '../crest/query';
 import { MANAGED_QUERY_IDS } from '../managed/queryIds';
 import { applyPatch, validatePatch } from '../managed/patch';
 import { AppContext } from '../context';
+import { sendUnpaged, shapeBatches } from './queryStream';
 import { actionOf, ifMatch, ifNoneMatch, objectBody, queryString, sendObject, sendReadObject, unknownAction } from './http';
 
 /**
@@ -25,6 +26,10 @@ export function managedRouter(ctx: AppContext): Router {
     requireAdmin(principalOf(res));
     const q = parseQueryRequest(req.query as Record<string, unknown>, { queryIds: MANAGED_QUERY_IDS });
     const fields = parseFields(queryString(req, '_fields'));
+    if (q.pageSize === undefined) {
+      // Unpaged: from a cursor, however many match (src/api/queryStream.ts).
+      return sendUnpaged(req, res, q, { batches: shapeBatches(users.stream(ctx.db.knex, q, fields), (u) => resultShape(q, u)), count: () => users.count(ctx.db.knex, q) }, ctx.log);
+    }
     const { items, total } = await users.query(ctx.db.knex, q, fields);
     res.json(envelope(q, items.map((u) => resultShape(q, u)), total));
   });

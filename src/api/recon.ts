@@ -14,9 +14,10 @@ import { CompiledMapping, Situation, SITUATIONS } from '../recon/interfaces';
 import { qualifierView } from '../recon/qualifierView';
 import { actionOf, queryString, unknownAction } from './http';
 import { runView } from './reconView';
+import { sendUnpaged, shapeBatches } from './queryStream';
 
 export function reconRouter(recon: Reconciler) {
-  return (_ctx: AppContext): Router => {
+  return (ctx: AppContext): Router => {
     const r = Router();
 
     r.use(['/recon', '/sync', '/audit'], (_req, res, next) => {
@@ -49,6 +50,13 @@ export function reconRouter(recon: Reconciler) {
         return;
       }
       const q = parseQueryRequest(req.query as Record<string, unknown>, { sortKeys: RUN_SORT_KEYS });
+      if (q.pageSize === undefined) {
+        const fields = parseFields(queryString(req, '_fields'));
+        return sendUnpaged(req, res, q, {
+          batches: shapeBatches(recon.streamRuns(q.filter, q.offset, q.sort), (run) => resultShape(q, project(runView(run), fields))),
+          count: () => recon.countRuns(q.filter),
+        }, ctx.log);
+      }
       const rows = await recon.queryRuns(q.filter, q.offset, q.pageSize !== undefined ? q.pageSize + 1 : undefined, q.sort);
       const total = q.totalPolicy !== 'NONE' ? await recon.countRuns(q.filter) : undefined;
       const fields = parseFields(queryString(req, '_fields'));
@@ -96,8 +104,14 @@ export function reconRouter(recon: Reconciler) {
 
     r.get('/audit/recon', async (req, res) => {
       const q = parseQueryRequest(req.query as Record<string, unknown>, { sortKeys: AUDIT_SORT_KEYS });
-      const rows = await recon.queryAudit(q.filter, q.offset, q.pageSize !== undefined ? q.pageSize + 1 : undefined, q.sort);
       const fields = parseFields(queryString(req, '_fields'));
+      if (q.pageSize === undefined) {
+        return sendUnpaged(req, res, q, {
+          batches: shapeBatches(recon.streamAudit(q.filter, q.offset, q.sort), (e) => project(e as unknown as Record<string, unknown>, fields)),
+          count: () => recon.countAudit(q.filter),
+        }, ctx.log);
+      }
+      const rows = await recon.queryAudit(q.filter, q.offset, q.pageSize + 1, q.sort);
       const total = q.totalPolicy !== 'NONE' ? await recon.countAudit(q.filter) : undefined;
       res.json(envelope(q, rows.map((e) => project(e as unknown as Record<string, unknown>, fields)), total));
     });

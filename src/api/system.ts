@@ -9,7 +9,8 @@ import { parseFields, project } from '../crest/fields';
 import { envelope, parseQueryRequest, resultShape, sortInMemory } from '../crest/query';
 import { AppContext } from '../context';
 import { SourceConnector } from '../recon/connector';
-import { querySource } from '../recon/sourceQuery';
+import { querySource, streamSource } from '../recon/sourceQuery';
+import { refuseUnpagedOver, sendUnpaged, shapeBatches } from './queryStream';
 import { actionOf, queryString, unknownAction } from './http';
 
 export function systemRouter(connectors: Map<string, SourceConnector>) {
@@ -71,6 +72,13 @@ export function systemRouter(connectors: Map<string, SourceConnector>) {
       const c = connectorOf(req.params.name, req.params.type);
       const q = parseQueryRequest(req.query as Record<string, unknown>);
       const fields = parseFields(queryString(req, '_fields'));
+      if (!q.sort.length && q.pageSize === undefined) {
+        // Unpaged: as the connector reads the records, however many match (src/api/queryStream.ts).
+        return sendUnpaged(req, res, q, {
+          batches: shapeBatches(streamSource(c, q.filter, q.offset), (o) => resultShape(q, project(o, fields))),
+          count: async () => (await querySource(c, q.filter, 0, 0, true)).total,
+        }, ctx.log);
+      }
       if (!q.sort.length) {
         const page = await querySource(c, q.filter, q.offset, q.pageSize, q.totalPolicy !== 'NONE');
         return res.json(envelope(q, page.objects.map((o) => resultShape(q, project(o, fields))), page.total));
@@ -84,6 +92,8 @@ export function systemRouter(connectors: Map<string, SourceConnector>) {
           throw badRequest(`Sort key: ${s.field.join('/').slice(0, 100)} is not valid`, { validSortKeys: Object.keys(first) });
         }
       }
+      // Sorted in memory: an unpaged answer is held whole, so it has a ceiling (conf/repo.json).
+      refuseUnpagedOver(q, every.total, ctx.config.repo.query.maxUnpagedResults, 'objects');
       const sorted = sortInMemory(every.objects, q.sort);
       const page = sorted.slice(q.offset, q.pageSize !== undefined ? q.offset + q.pageSize + 1 : undefined);
       res.json(envelope(q, page.map((o) => resultShape(q, project(o as Record<string, unknown>, fields))), every.total));

@@ -12,9 +12,16 @@ import { DefinitionError } from '../workflow/interfaces';
 import { decodeXml } from '../workflow/xmlEncoding';
 import { all, eq, INSTANCE_QUERY_IDS, TASK_QUERY_IDS, varParams } from '../workflow/queryIds';
 import { type InstanceStatus, WorkflowRuntime } from '../workflow/runtime';
+import type { TaskRow } from '../workflow/tasks';
 import { definitionView, historicTaskView, instanceView, taskDefinitionView, taskView } from '../workflow/views';
 import { actionOf, objectBody, queryString, unknownAction } from './http';
 import { approvalPeople, ApprovalPerson, historyApproval, taskApproval } from '../approval/views';
+import { sendUnpaged } from './queryStream';
+
+/** Each batch of a stream mapped (an unpaged answer's rows to what it shows). */
+async function* mapBatches<T, U>(batches: AsyncIterable<T[]>, fn: (batch: T[]) => U[] | Promise<U[]>): AsyncGenerator<U[]> {
+  for await (const b of batches) yield await fn(b);
+}
 
 const MAX_BPMN_BYTES = 5 * 1024 * 1024;
 
@@ -133,10 +140,18 @@ export function workflowRouter(runtime: WorkflowRuntime) {
     const queryInstances = (statuses: InstanceStatus[]) => async (req: express.Request, res: express.Response) => {
       requireAdmin(principalOf(res));
       const q = parseQueryRequest(req.query as Record<string, unknown>, { queryIds: INSTANCE_QUERY_IDS, sortKeys: INSTANCE_SORT_KEYS });
-      const rows = await runtime.queryInstances(q.filter, {
-        statuses, offset: q.offset, limit: q.pageSize !== undefined ? q.pageSize + 1 : undefined, sort: q.sort, countTotal: q.totalPolicy !== 'NONE',
-      });
       const fields = parseFields(queryString(req, '_fields'));
+      if (q.pageSize === undefined) {
+        // Unpaged: from a cursor, however many match (src/api/queryStream.ts).
+        const batches = runtime.streamInstances(q.filter, { statuses, offset: q.offset, sort: q.sort });
+        return sendUnpaged(req, res, q, {
+          batches: mapBatches(batches, (rows) => rows.map((i) => resultShape(q, project(instanceView(i), fields)))),
+          count: () => runtime.countInstances(q.filter, statuses),
+        }, ctx.log);
+      }
+      const rows = await runtime.queryInstances(q.filter, {
+        statuses, offset: q.offset, limit: q.pageSize + 1, sort: q.sort, countTotal: q.totalPolicy !== 'NONE',
+      });
       res.json(envelope(q, rows.map((i) => resultShape(q, project(instanceView(i), fields))), rows.total));
     };
     r.get('/workflow/processinstance/history', queryInstances(['active', 'ended', 'failed', 'canceled']));
@@ -211,17 +226,23 @@ export function workflowRouter(runtime: WorkflowRuntime) {
         if (user !== undefined && user === p.userName) groups.push(...p.roles.flatMap((x) => [x, `internal/role/${x}`]));
         candidate = { user, groups };
       }
-      const rows = await runtime.queryTasks(q.filter, p, {
-        offset: q.offset, limit: q.pageSize !== undefined ? q.pageSize + 1 : undefined, sort: q.sort, candidate, countTotal: q.totalPolicy !== 'NONE',
-      });
       const fields = parseFields(queryString(req, '_fields'));
       // Who each approval is about (src/approval), so a list names its people without a read per task.
-      const people = q.idsOnly ? new Map<number, ApprovalPerson>() : await approvalPeople(knex, rows.map((t) => t.processInstanceId));
-      const row = (t: (typeof rows)[number]) => {
-        const person = people.get(t.processInstanceId);
-        return person ? { ...taskView(t), approvalTarget: person } : taskView(t);
+      const shape = async (rows: TaskRow[]) => {
+        const people = q.idsOnly ? new Map<number, ApprovalPerson>() : await approvalPeople(knex, rows.map((t) => t.processInstanceId));
+        return rows.map((t) => {
+          const person = people.get(t.processInstanceId);
+          return resultShape(q, project(person ? { ...taskView(t), approvalTarget: person } : taskView(t), fields, false));
+        });
       };
-      res.json(envelope(q, rows.map((t) => resultShape(q, project(row(t), fields, false))), rows.total));
+      if (q.pageSize === undefined) {
+        const batches = runtime.streamTasks(q.filter, p, { offset: q.offset, sort: q.sort, candidate });
+        return sendUnpaged(req, res, q, { batches: mapBatches(batches, shape), count: () => runtime.countTasks(q.filter, p, { candidate, sort: q.sort }) }, ctx.log);
+      }
+      const rows = await runtime.queryTasks(q.filter, p, {
+        offset: q.offset, limit: q.pageSize + 1, sort: q.sort, candidate, countTotal: q.totalPolicy !== 'NONE',
+      });
+      res.json(envelope(q, await shape(rows), rows.total));
     });
 
     // "Select all matching" (issue 17): completes every task the caller may work on that matches
@@ -241,10 +262,17 @@ export function workflowRouter(runtime: WorkflowRuntime) {
     r.get('/workflow/taskinstance/history', async (req, res) => {
       const p = principalOf(res);
       const q = parseQueryRequest(req.query as Record<string, unknown>, { queryIds: HISTORY_QUERY_IDS, sortKeys: HISTORY_SORT_KEYS });
-      const rows = await runtime.queryTaskHistory(q.filter, p, {
-        offset: q.offset, limit: q.pageSize !== undefined ? q.pageSize + 1 : undefined, sort: q.sort, countTotal: q.totalPolicy !== 'NONE',
-      });
       const fields = parseFields(queryString(req, '_fields'));
+      if (q.pageSize === undefined) {
+        const batches = runtime.streamTaskHistory(q.filter, p, { offset: q.offset, sort: q.sort });
+        return sendUnpaged(req, res, q, {
+          batches: mapBatches(batches, (rows) => rows.map((t) => resultShape(q, project(historicTaskView(t), fields, false)))),
+          count: () => runtime.countTaskHistory(q.filter, p),
+        }, ctx.log);
+      }
+      const rows = await runtime.queryTaskHistory(q.filter, p, {
+        offset: q.offset, limit: q.pageSize + 1, sort: q.sort, countTotal: q.totalPolicy !== 'NONE',
+      });
       res.json(envelope(q, rows.map((t) => resultShape(q, project(historicTaskView(t), fields, false))), rows.total));
     });
 

@@ -10,6 +10,7 @@ import { parseFields, project } from '../crest/fields';
 import { envelope, parseQueryRequest, sortInMemory } from '../crest/query';
 import { matchesFilter } from '../crest/queryFilter';
 import { AppContext } from '../context';
+import { refuseUnpagedOver } from './queryStream';
 import type { MessageCorrelation, WorkflowRuntime } from '../workflow/runtime';
 import { executionView, instanceView } from '../workflow/views';
 import { actionOf, objectBody, queryString, unknownAction } from './http';
@@ -70,7 +71,7 @@ function parseMessage(body: Obj): MessageCorrelation {
 export const EXECUTION_SORT_KEYS = ['_id', 'id', 'processInstanceId', 'processDefinitionId', 'activityId', 'executionId', 'kind', 'name', 'businessKey', 'created'];
 
 export function workflowEventsRouter(runtime: WorkflowRuntime) {
-  return (_ctx: AppContext): Router => {
+  return (ctx: AppContext): Router => {
     const r = Router();
 
     r.get('/workflow/execution', async (req, res) => {
@@ -78,6 +79,8 @@ export function workflowEventsRouter(runtime: WorkflowRuntime) {
       const q = parseQueryRequest(req.query as Record<string, unknown>, { sortKeys: EXECUTION_SORT_KEYS });
       const all = (await runtime.waitingExecutions({ offset: 0 })).map(executionView);
       const matched = sortInMemory(all.filter((e) => matchesFilter(q.filter, e)), q.sort);
+      // Filtered and sorted in memory: an unpaged answer is held whole, so it has a ceiling (conf/repo.json).
+      refuseUnpagedOver(q, matched.length, ctx.config.repo.query.maxUnpagedResults, 'waiting executions');
       const page = matched.slice(q.offset, q.pageSize !== undefined ? q.offset + q.pageSize + 1 : undefined);
       const fields = parseFields(queryString(req, '_fields'));
       res.json(envelope(q, page.map((e) => project(e, fields)), matched.length));

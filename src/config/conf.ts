@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { AuthModulesConfig, readAuthModules, RECONFLOW_MODULES } from './idmAuthentication';
 import { PropertyResolver } from './properties';
+import { RepoConfig, validateRepo } from './repo';
 import { validateConfFiles } from './schema';
 
 export class ConfigError extends Error {
@@ -88,6 +89,8 @@ export interface ProjectConfig {
   managed: ManagedObjectConfig[];
   authentication: AuthenticationConfig;
   workflow: WorkflowConfig;
+  /** conf/repo.json (src/config/repo.ts): applied when the repository opens. */
+  repo: RepoConfig;
   /** Start-up warnings: conf keys accepted without effect, listed per file (logged by server.ts). */
   warnings: string[];
 }
@@ -353,6 +356,7 @@ export function loadProjectConfig(
     managed,
     authentication,
     workflow: validateWorkflow(raw['workflow.json'], 'workflow.json', projectDir),
+    repo: validateRepo(raw['repo.json']),
     warnings,
   };
 }

@@ -161,13 +161,21 @@ export interface QueryResponse<T> {
 export function envelope<T>(req: QueryRequest, fetched: T[], total?: number): QueryResponse<T> {
   const more = req.pageSize !== undefined && fetched.length > req.pageSize;
   const result = more ? fetched.slice(0, req.pageSize) : fetched;
+  return envelopeOf(req, result, result.length, more, total);
+}
+
+/**
+ * The envelope of `count` results, of which `result` is what goes in it: a streamed answer
+ * (src/api/queryStream.ts) writes its results first and this envelope, with a placeholder, around them.
+ */
+export function envelopeOf<T>(req: QueryRequest, result: T[], count: number, more: boolean, total?: number): QueryResponse<T> {
   const counted = req.totalPolicy !== 'NONE' && total !== undefined;
   return {
     result,
-    resultCount: result.length,
-    pagedResultsCookie: more ? encodeCookie(req.offset + result.length) : null,
+    resultCount: count,
+    pagedResultsCookie: more ? encodeCookie(req.offset + count) : null,
     totalPagedResultsPolicy: counted ? req.totalPolicy : 'NONE',
     totalPagedResults: counted ? total! : -1,
-    remainingPagedResults: counted ? Math.max(0, total! - req.offset - result.length) : -1,
+    remainingPagedResults: counted ? Math.max(0, total! - req.offset - count) : -1,
   };
 }

@@ -3,7 +3,7 @@
 // operation per file) is private to this room.
 export { enqueueJob as enqueue } from './sql/enqueueJob';
 export { retryJob as retry } from './sql/retryJob';
-export { countJobs as count, countJobsByState, JOB_SORT_KEYS, queryJobs as query, readJob as read } from './sql/queryJobs';
+export { countJobs as count, countJobsByState, JOB_SORT_KEYS, queryJobs as query, readJob as read, streamJobs as stream } from './sql/queryJobs';
 export { rowToJob } from './sql/rowToJob';
 export { queueStats, type QueueStats } from './sql/queueStats';
 export { defaultWorkerOptions, Worker } from './worker';

@@ -231,4 +231,13 @@ export class ManagedUsers {
     });
     return { items: rows.map((r) => this.present(r, fields)), total };
   }
+
+  /** An unpaged query (no pageSize): every match from req.offset on, batch by batch from a cursor. */
+  async *stream(q: Q, req: QueryRequest, fields: FieldList): AsyncGenerator<ManagedUser[]> {
+    for await (const rows of repo.streamManagedUsers(q, { filter: req.filter, sort: req.sort, offset: req.offset })) yield rows.map((r) => this.present(r, fields));
+  }
+
+  count(q: Q, req: QueryRequest): Promise<number> {
+    return repo.countMatchingUsers(q, req.filter);
+  }
 }

@@ -16,7 +16,7 @@ import { Db, refreshReconStatistics } from '../repo/db';
 import { countManagedUsers } from '../repo/managedUsers';
 import { isUnavailable, isUniqueViolation } from '../repo/dialect';
 import * as links from '../repo/links';
-import { AuditEntry, countAudit, queryAudit } from '../repo/reconAudit';
+import { AuditEntry, countAudit, queryAudit, streamAudit } from '../repo/reconAudit';
 import * as runs from '../repo/reconRuns';
 import { WorkflowRuntime } from '../workflow/runtime';
 import { SourceConnector } from './connector';
@@ -96,6 +96,11 @@ export class Reconciler {
   /** audit/recon: the entries matching `filter`, one page. */
   queryAudit(filter: Filter, offset: number, limit?: number, sort: { field: string[]; descending: boolean }[] = []): Promise<(AuditEntry & { _id: string })[]> {
     return queryAudit(this.db.knex, filter, offset, limit, sort);
+  }
+
+  /** queryAudit unpaged: every match from offset on, batch by batch from a cursor. */
+  streamAudit(filter: Filter, offset: number, sort: { field: string[]; descending: boolean }[] = []): AsyncGenerator<(AuditEntry & { _id: string })[]> {
+    return streamAudit(this.db.knex, filter, offset, sort);
   }
 
   /** How many audit entries match the filter (a query's EXACT total). */
@@ -214,6 +219,11 @@ export class Reconciler {
   /** Runs as a CREST query: matching the filter, sorted by the keys then newest first, one page. */
   queryRuns(filter: Filter, offset: number, limit: number | undefined, sort: { field: string[]; descending: boolean }[]): Promise<runs.RunRow[]> {
     return runs.queryRuns(this.db.knex, filter, offset, limit, sort);
+  }
+
+  /** queryRuns unpaged: every match from offset on, batch by batch from a cursor. */
+  streamRuns(filter: Filter, offset: number, sort: { field: string[]; descending: boolean }[]): AsyncGenerator<runs.RunRow[]> {
+    return runs.streamRuns(this.db.knex, filter, offset, sort);
   }
 
   /** How many runs match the filter (a query's EXACT total). */

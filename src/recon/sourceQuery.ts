@@ -29,3 +29,22 @@ export async function querySource(c: SourceConnector, filter: Filter, offset: nu
   }
   return { objects, total };
 }
+
+/** Every valid object matching `filter` from `offset` on, `batch` at a time, as the connector reads them (an unpaged query). */
+export async function* streamSource(c: SourceConnector, filter: Filter, offset: number, batch = 1000): AsyncGenerator<SourceObject[]> {
+  let skipped = 0;
+  let out: SourceObject[] = [];
+  for await (const rec of c.query()) {
+    if (!rec.ok || !matchesFilter(filter, rec.object)) continue;
+    if (skipped < offset) {
+      skipped++;
+      continue;
+    }
+    out.push(rec.object);
+    if (out.length >= batch) {
+      yield out;
+      out = [];
+    }
+  }
+  if (out.length) yield out;
+}

@@ -32,6 +32,8 @@ export interface DbOptions {
    * hang forever. Default: DATABASE_QUERY_TIMEOUT_MS, else 30 s. Connecting has 10 s.
    */
   queryTimeoutMs?: number;
+  /** SQLite's PRAGMA synchronous (conf/repo.json sqlite.synchronous, src/config/repo.ts); default NORMAL. */
+  sqliteSynchronous?: 'NORMAL' | 'FULL' | 'EXTRA';
 }
 
 const CONNECT_TIMEOUT_MS = 10_000;
@@ -83,6 +85,7 @@ export function openDb(opts: DbOptions): Db {
     file = path.resolve(opts.projectDir, file);
     fs.mkdirSync(path.dirname(file), { recursive: true });
   }
+  const synchronous = opts.sqliteSynchronous ?? 'NORMAL';
   const knex = knexFactory({
     client: 'better-sqlite3',
     connection: { filename: file },
@@ -95,7 +98,7 @@ export function openDb(opts: DbOptions): Db {
       afterCreate: (conn: import('better-sqlite3').Database, done: (err: Error | null, c: unknown) => void) => {
         cacheStatements(conn);
         conn.pragma('journal_mode = WAL');
-        conn.pragma('synchronous = NORMAL');
+        conn.pragma(`synchronous = ${synchronous}`);
         conn.pragma('busy_timeout = 10000');
         conn.pragma('foreign_keys = ON');
         done(null, conn);

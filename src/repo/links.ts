@@ -3,6 +3,7 @@ import { Filter } from '../crest/queryFilter';
 import { InvalidInput } from '../errors';
 import { applyFilter, FieldTarget, orderByField } from './filterToSql';
 import { dialectOf, Q, whereAnyOf } from './dialect';
+import { mapRows, streamRows } from './cursor';
 
 export interface LinkRow {
   linkType: string;
@@ -107,24 +108,34 @@ export interface LinkRecord extends LinkRow {
   id: number;
 }
 
+function linkList(q: Q, filter: Filter, opts: { offset: number; limit?: number; sort: { field: string[]; descending: boolean }[] }) {
+  const dialect = dialectOf(q);
+  const qb = applyFilter(q('link'), filter, linkResolver, dialect).select('id', 'link_type', 'link_qualifier', 'first_id', 'second_id');
+  for (const s of opts.sort) orderByField(qb, s.field, s.descending, linkResolver, dialect);
+  qb.orderBy('id');
+  if (opts.offset) qb.offset(opts.offset);
+  if (opts.limit !== undefined) qb.limit(opts.limit);
+  return qb;
+}
+
+const linkRecord = (r: Record<string, unknown>): LinkRecord => ({ id: Number(r.id), ...fromColumns(r) });
+
+/** queryLinks without a limit, from a cursor, batch by batch (an unpaged repo/link query). */
+export function streamLinks(q: Q, filter: Filter, opts: { offset: number; sort: { field: string[]; descending: boolean }[] }): AsyncGenerator<LinkRecord[]> {
+  return mapRows(streamRows(q, linkList(q, filter, opts)), linkRecord);
+}
+
+export async function countMatchingLinks(q: Q, filter: Filter): Promise<number> {
+  const [{ n }] = await applyFilter(q('link'), filter, linkResolver, dialectOf(q)).count({ n: '*' });
+  return Number(n);
+}
+
 /** A page of links matching `filter` (repo/link queries), sorted, with the total when asked. */
 export async function queryLinks(
   q: Q,
   filter: Filter,
   opts: { offset: number; limit?: number; sort: { field: string[]; descending: boolean }[]; countTotal: boolean },
 ): Promise<{ rows: LinkRecord[]; total?: number }> {
-  const dialect = dialectOf(q);
-  const base = () => applyFilter(q('link'), filter, linkResolver, dialect);
-  const qb = base().select('id', 'link_type', 'link_qualifier', 'first_id', 'second_id');
-  for (const s of opts.sort) orderByField(qb, s.field, s.descending, linkResolver, dialect);
-  qb.orderBy('id');
-  if (opts.offset) qb.offset(opts.offset);
-  if (opts.limit !== undefined) qb.limit(opts.limit);
-  const rows = (await qb).map((r: Record<string, unknown>) => ({ id: Number(r.id), ...fromColumns(r) }));
-  let total: number | undefined;
-  if (opts.countTotal) {
-    const [{ n }] = await base().count({ n: '*' });
-    total = Number(n);
-  }
-  return { rows, total };
+  const rows = (await linkList(q, filter, opts)).map(linkRecord);
+  return { rows, total: opts.countTotal ? await countMatchingLinks(q, filter) : undefined };
 }

@@ -2,6 +2,8 @@
 import { Filter } from '../crest/queryFilter';
 import { applyFilter, managedUserResolver, orderByField } from './filterToSql';
 import { dialectOf, parseJson, Q, whereAnyOf } from './dialect';
+import type { Knex } from 'knex';
+import { mapRows, streamRows } from './cursor';
 
 export interface ManagedUserRow {
   id: string;
@@ -83,21 +85,29 @@ export async function deleteManagedUser(q: Q, id: string, expectedRev: string | 
   return (await qb.del()) === 1;
 }
 
-export async function queryManagedUsers(q: Q, p: QueryParams): Promise<{ rows: ManagedUserRow[]; total?: number }> {
+function managedUserList(q: Q, p: QueryParams): Knex.QueryBuilder {
   const dialect = dialectOf(q);
-  const base = () => applyFilter(q('managed_user'), p.filter, managedUserResolver, dialect);
-  const qb = base().select('*');
+  const qb = applyFilter(q('managed_user'), p.filter, managedUserResolver, dialect).select('*');
   for (const s of p.sort) orderByField(qb, s.field, s.descending, managedUserResolver, dialect);
   qb.orderBy('id'); // a stable order makes paging deterministic
   if (p.offset) qb.offset(p.offset);
   if (p.limit !== undefined) qb.limit(p.limit);
-  const rows = (await qb).map(fromColumns);
-  let total: number | undefined;
-  if (p.countTotal) {
-    const [{ n }] = await base().count({ n: '*' });
-    total = Number(n);
-  }
-  return { rows, total };
+  return qb;
+}
+
+export async function countMatchingUsers(q: Q, filter: Filter): Promise<number> {
+  const [{ n }] = await applyFilter(q('managed_user'), filter, managedUserResolver, dialectOf(q)).count({ n: '*' });
+  return Number(n);
+}
+
+export async function queryManagedUsers(q: Q, p: QueryParams): Promise<{ rows: ManagedUserRow[]; total?: number }> {
+  const rows = (await managedUserList(q, p)).map(fromColumns);
+  return { rows, total: p.countTotal ? await countMatchingUsers(q, p.filter) : undefined };
+}
+
+/** Every matching user from p.offset on, in queryManagedUsers' order, from a cursor (an unpaged query). */
+export function streamManagedUsers(q: Q, p: Omit<QueryParams, 'limit' | 'countTotal'>): AsyncGenerator<ManagedUserRow[]> {
+  return mapRows(streamRows(q, managedUserList(q, { ...p, countTotal: false })), fromColumns);
 }
 
 /** Rows by id, for a batch of linked targets. */

@@ -5,6 +5,7 @@ import { applyFilter, assertSafeSegment, FieldTarget } from './filterToSql';
 import type { Knex } from 'knex';
 import { dbNow, dialectOf, insertReturningId, parseJson, Q, rawRows, whereAnyOf } from './dialect';
 import { orderPage, pageIds, taskFromColumns, type TaskRow } from './tasks';
+import { mapRows, streamRows } from './cursor';
 
 export type InstanceStatus = 'active' | 'ended' | 'failed' | 'canceled';
 
@@ -197,14 +198,30 @@ const INSTANCE_NOT_NULL: ReadonlySet<string> = new Set(['start_time', 'definitio
 const ALL_STATUSES: readonly InstanceStatus[] = ['active', 'ended', 'failed', 'canceled'];
 const LIST_COLUMNS = ['id', 'definition_id', 'definition_key', 'business_key', 'status', 'variables', 'start_time', 'start_user_id', 'start_activity_id', 'end_time', 'end_activity_id', 'error', 'wake_at', 'open_key', 'version', 'super_instance_id', 'super_execution_id'];
 
-export async function queryInstances(q: Q, filter: Filter, opts: { statuses: InstanceStatus[]; offset: number; limit?: number; sort?: { field: string[]; descending: boolean }[]; countTotal?: boolean }): Promise<InstanceRow[] & { total?: number }> {
-  const dialect = dialectOf(q);
+type InstanceQuery = { statuses: InstanceStatus[]; offset: number; limit?: number; sort?: { field: string[]; descending: boolean }[]; countTotal?: boolean };
+
+function instanceBase(q: Q, filter: Filter, statuses: InstanceStatus[]): import('knex').Knex.QueryBuilder {
+  const qb = applyFilter(q('process_instance'), filter, instanceResolver, dialectOf(q));
   // Every status asked (the history): no condition on it, which would only cost a check per row.
-  const every = ALL_STATUSES.every((st) => opts.statuses.includes(st));
-  const base = () => {
-    const qb = applyFilter(q('process_instance'), filter, instanceResolver, dialect);
-    return every ? qb : qb.whereIn('status', opts.statuses);
-  };
+  return ALL_STATUSES.every((st) => statuses.includes(st)) ? qb : qb.whereIn('status', statuses);
+}
+
+/** Every matching instance from opts.offset on, in queryInstances' order, from a cursor. */
+export function streamInstances(q: Q, filter: Filter, opts: Pick<InstanceQuery, 'statuses' | 'offset' | 'sort'>): AsyncGenerator<InstanceRow[]> {
+  const qb = instanceBase(q, filter, opts.statuses).select(LIST_COLUMNS);
+  orderPage(qb, opts.sort ?? [], instanceResolver, dialectOf(q), 'id', INSTANCE_NOT_NULL);
+  if (opts.offset) qb.offset(opts.offset);
+  return mapRows(streamRows(q, qb), fromColumns);
+}
+
+export async function countInstances(q: Q, filter: Filter, statuses: InstanceStatus[]): Promise<number> {
+  const [{ n }] = await instanceBase(q, filter, statuses).count({ n: '*' });
+  return Number(n);
+}
+
+export async function queryInstances(q: Q, filter: Filter, opts: InstanceQuery): Promise<InstanceRow[] & { total?: number }> {
+  const dialect = dialectOf(q);
+  const base = () => instanceBase(q, filter, opts.statuses);
   const count = () => base().count({ n: '*' }).then(([{ n }]) => Number(n));
   let rows: InstanceRow[];
   let total: number | undefined;

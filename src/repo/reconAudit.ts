@@ -4,6 +4,7 @@ import { InvalidInput } from '../errors';
 import { Filter } from '../crest/queryFilter';
 import { applyFilter, FieldTarget, orderByField } from './filterToSql';
 import { dialectOf, Q } from './dialect';
+import { mapRows, streamRows } from './cursor';
 
 export interface AuditEntry {
   reconId: string;
@@ -80,17 +81,30 @@ export function auditResolver(field: string[]): FieldTarget {
 
 /** audit/recon: entries matching the filter, in insertion order, one page. */
 export async function queryAudit(q: Q, filter: Filter, offset: number, limit?: number, sort: { field: string[]; descending: boolean }[] = []): Promise<(AuditEntry & { _id: string })[]> {
+  return (await auditList(q, filter, offset, limit, sort)).map(auditEntry);
+}
+
+/** queryAudit without a limit, from a cursor, batch by batch (an unpaged audit/recon query). */
+export function streamAudit(q: Q, filter: Filter, offset: number, sort: { field: string[]; descending: boolean }[] = []): AsyncGenerator<(AuditEntry & { _id: string })[]> {
+  return mapRows(streamRows(q, auditList(q, filter, offset, undefined, sort)), auditEntry);
+}
+
+function auditList(q: Q, filter: Filter, offset: number, limit: number | undefined, sort: { field: string[]; descending: boolean }[]) {
   const qb = applyFilter(q('recon_audit').select('*'), filter, auditResolver, dialectOf(q));
   for (const s of sort) orderByField(qb, s.field, s.descending, auditResolver, dialectOf(q));
   qb.orderBy('id');
   if (offset) qb.offset(offset);
   if (limit !== undefined) qb.limit(limit);
-  return (await qb).map((r: Record<string, unknown>) => ({
+  return qb;
+}
+
+function auditEntry(r: Record<string, unknown>): AuditEntry & { _id: string } {
+  return {
     _id: String(r.id), reconId: r.recon_id as string, mapping: r.mapping as string, sourceObjectId: r.source_object_id as string,
     targetObjectId: r.target_object_id as string, situation: r.situation as string, action: r.action as string,
     status: r.status as 'SUCCESS' | 'FAILURE', message: r.message as string, linkQualifier: r.link_qualifier as string, timestamp: r.timestamp as string,
     ambiguousTargetObjectIds: (r.ambiguous_target_object_ids as string | null) ?? null,
-  }));
+  };
 }
 
 /** How many entries match the filter (audit/recon's EXACT total), with the same WHERE as queryAudit. */

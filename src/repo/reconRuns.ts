@@ -5,6 +5,7 @@ import { InvalidInput } from '../errors';
 import { Filter } from '../crest/queryFilter';
 import { applyFilter, FieldTarget, orderByField } from './filterToSql';
 import { dbNow, dialectOf, nowMsSql, parseJson, Q } from './dialect';
+import { mapRows, streamRows } from './cursor';
 
 export interface RunRow {
   id: string;
@@ -117,13 +118,22 @@ function runResolver(field: string[]): FieldTarget {
 
 /** recon as a CREST query: runs matching the filter, by the given keys or newest first, one page. */
 export async function queryRuns(q: Q, filter: Filter, offset: number, limit: number | undefined, sort: { field: string[]; descending: boolean }[]): Promise<RunRow[]> {
+  return (await runList(q, filter, offset, limit, sort)).map(fromColumns);
+}
+
+/** queryRuns without a limit, from a cursor, batch by batch (an unpaged query). */
+export function streamRuns(q: Q, filter: Filter, offset: number, sort: { field: string[]; descending: boolean }[]): AsyncGenerator<RunRow[]> {
+  return mapRows(streamRows(q, runList(q, filter, offset, undefined, sort)), fromColumns);
+}
+
+function runList(q: Q, filter: Filter, offset: number, limit: number | undefined, sort: { field: string[]; descending: boolean }[]) {
   const qb = applyFilter(q('recon_run').select('*'), filter, runResolver, dialectOf(q));
   for (const s of sort) orderByField(qb, s.field, s.descending, runResolver, dialectOf(q));
   // Then newest first, and id for a stable order between runs started in the same millisecond.
   qb.orderBy('started', 'desc').orderBy('id', 'desc');
   if (offset) qb.offset(offset);
   if (limit !== undefined) qb.limit(limit);
-  return (await qb).map(fromColumns);
+  return qb;
 }
 
 /** How many runs match the filter (the query's EXACT total). */

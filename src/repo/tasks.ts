@@ -4,6 +4,7 @@ import { InvalidInput } from '../errors';
 import { applyFilter, assertSafeSegment, FieldTarget, orderByField } from './filterToSql';
 import { dialectOf, parseJson, Q } from './dialect';
 import type { Dialect } from './db';
+import { mapRows, streamRows } from './cursor';
 
 export interface TaskRow {
   id: number;
@@ -243,28 +244,51 @@ export async function pageIds(ids: (reverse: boolean, offset: number, limit?: nu
 
 const TASK_NOT_NULL: ReadonlySet<string> = new Set(['task.create_time', 'task.process_instance_id', 'task.definition_id', 'task.task_definition_key', 'task.execution_id', 'task.priority']);
 
+/** The open tasks that match, as queryTasks and streamTasks read them (join: with their instance). */
+function taskBase(q: Q, filter: Filter, vis: TaskVisibility, opts: Pick<TaskQueryOptions, 'candidate'>, join: boolean): import('knex').Knex.QueryBuilder {
+  const dialect = dialectOf(q);
+  const qb = q('task');
+  if (join) qb.join('process_instance', 'process_instance.id', 'task.process_instance_id');
+  applyFilter(qb, filter, taskResolver, dialect);
+  if (vis.userId !== null) restrictTo(qb, vis.userId, vis.groups, dialect);
+  if (opts.candidate) {
+    qb.whereNull('task.assignee');
+    const { user, groups = [] } = opts.candidate;
+    const contains = dialect === 'pg' ? 'strpos(??, ?) > 0' : 'instr(??, ?) > 0';
+    qb.where((w) => {
+      w.whereRaw('1 = 0');
+      if (user !== undefined) w.orWhereRaw(contains, ['task.candidate_users', JSON.stringify(user)]);
+      for (const g of groups) w.orWhereRaw(contains, ['task.candidate_groups', JSON.stringify(g)]);
+    });
+  }
+  return qb;
+}
+
+/** The instance is joined only where the filter or the sort reads it (every task has one). */
+function taskJoinNeeded(filter: Filter, sort: TaskQueryOptions['sort']): boolean {
+  return needsInstance(filter, taskResolver) || (sort ?? []).some((s) => needsInstance({ type: 'present', field: s.field }, taskResolver));
+}
+
+/** Every matching open task from opts.offset on, in the order of queryTasks, read from a cursor. */
+export function streamTasks(q: Q, filter: Filter, vis: TaskVisibility, opts: Omit<TaskQueryOptions, 'limit' | 'countTotal'>): AsyncGenerator<TaskRow[]> {
+  const qb = taskBase(q, filter, vis, opts, true).select(SELECT);
+  orderPage(qb, opts.sort ?? [], taskResolver, dialectOf(q), 'task.id', TASK_NOT_NULL);
+  if (opts.offset) qb.offset(opts.offset);
+  return mapRows(streamRows(q, qb), taskFromColumns);
+}
+
+/** How many open tasks match (streamTasks' EXACT total past its end). */
+export async function countTasks(q: Q, filter: Filter, vis: TaskVisibility, opts: Pick<TaskQueryOptions, 'candidate' | 'sort'>): Promise<number> {
+  const [{ n }] = await taskBase(q, filter, vis, opts, taskJoinNeeded(filter, opts.sort)).count({ n: '*' });
+  return Number(n);
+}
+
 export async function queryTasks(q: Q, filter: Filter, vis: TaskVisibility, opts: TaskQueryOptions): Promise<TaskRow[] & { total?: number }> {
   const dialect = dialectOf(q);
   // The instance is joined only where the filter or the sort reads it: every task has one, so a
   // count or an id page without it is the same, and reads the task table alone.
-  const joinNeeded = needsInstance(filter, taskResolver) || (opts.sort ?? []).some((s) => needsInstance({ type: 'present', field: s.field }, taskResolver));
-  const base = (join: boolean) => {
-    const qb = q('task');
-    if (join) qb.join('process_instance', 'process_instance.id', 'task.process_instance_id');
-    applyFilter(qb, filter, taskResolver, dialect);
-    if (vis.userId !== null) restrictTo(qb, vis.userId, vis.groups, dialect);
-    if (opts.candidate) {
-      qb.whereNull('task.assignee');
-      const { user, groups = [] } = opts.candidate;
-      const contains = dialect === 'pg' ? 'strpos(??, ?) > 0' : 'instr(??, ?) > 0';
-      qb.where((w) => {
-        w.whereRaw('1 = 0');
-        if (user !== undefined) w.orWhereRaw(contains, ['task.candidate_users', JSON.stringify(user)]);
-        for (const g of groups) w.orWhereRaw(contains, ['task.candidate_groups', JSON.stringify(g)]);
-      });
-    }
-    return qb;
-  };
+  const joinNeeded = taskJoinNeeded(filter, opts.sort);
+  const base = (join: boolean) => taskBase(q, filter, vis, opts, join);
   const count = () => base(joinNeeded).count({ n: '*' }).then(([{ n }]) => Number(n));
   let rows: TaskRow[];
   let total: number | undefined;
@@ -337,35 +361,47 @@ export function taskHistoryResolver(field: string[]): FieldTarget {
   throw new InvalidInput(`Task history cannot be queried on /${field.join('/')}`);
 }
 
-export async function queryTaskHistory(
-  q: Q,
-  filter: Filter,
-  vis: TaskVisibility,
-  opts: { offset: number; limit?: number; sort?: { field: string[]; descending: boolean }[]; countTotal?: boolean },
-): Promise<TaskHistoryRow[] & { total?: number }> {
-  const dialect = dialectOf(q);
-  const base = () => {
-    const qb = q('task_history').join('process_instance', 'process_instance.id', 'task_history.process_instance_id');
-    applyFilter(qb, filter, taskHistoryResolver, dialect);
-    // Without candidates kept in history, a non-administrator sees the tasks it was assigned.
-    if (vis.userId !== null) qb.where('task_history.assignee', vis.userId);
-    return qb;
-  };
-  const qb = base().select('task_history.*', 'process_instance.definition_key');
-  for (const s of opts.sort ?? []) orderByField(qb, s.field, s.descending, taskHistoryResolver, dialect);
+type HistoryOptions = { offset: number; limit?: number; sort?: { field: string[]; descending: boolean }[]; countTotal?: boolean };
+
+function historyBase(q: Q, filter: Filter, vis: TaskVisibility): import('knex').Knex.QueryBuilder {
+  const qb = q('task_history').join('process_instance', 'process_instance.id', 'task_history.process_instance_id');
+  applyFilter(qb, filter, taskHistoryResolver, dialectOf(q));
+  // Without candidates kept in history, a non-administrator sees the tasks it was assigned.
+  if (vis.userId !== null) qb.where('task_history.assignee', vis.userId);
+  return qb;
+}
+
+function historyList(q: Q, filter: Filter, vis: TaskVisibility, opts: HistoryOptions): import('knex').Knex.QueryBuilder {
+  const qb = historyBase(q, filter, vis).select('task_history.*', 'process_instance.definition_key');
+  for (const s of opts.sort ?? []) orderByField(qb, s.field, s.descending, taskHistoryResolver, dialectOf(q));
   qb.orderBy('task_history.id');
   if (opts.offset) qb.offset(opts.offset);
   if (opts.limit !== undefined) qb.limit(opts.limit);
-  const rows: TaskHistoryRow[] & { total?: number } = (await qb).map((r: Record<string, unknown>) => ({
+  return qb;
+}
+
+function historyRow(r: Record<string, unknown>): TaskHistoryRow {
+  return {
     id: Number(r.id), processInstanceId: Number(r.process_instance_id), definitionId: r.definition_id as string,
     processDefinitionKey: (r.definition_key as string) ?? null, taskDefinitionKey: r.task_definition_key as string, executionId: r.execution_id as string,
     name: (r.name as string) ?? null, description: (r.description as string) ?? null, assignee: (r.assignee as string) ?? null, owner: (r.owner as string) ?? null,
     priority: Number(r.priority), dueDate: (r.due_date as string) ?? null, createTime: r.create_time as string, endTime: (r.end_time as string) ?? null,
     deleteReason: (r.delete_reason as string) ?? null,
-  }));
-  if (opts.countTotal) {
-    const [{ n }] = await base().count({ n: '*' });
-    rows.total = Number(n);
-  }
+  };
+}
+
+/** Every matching history row from opts.offset on, in queryTaskHistory's order, from a cursor. */
+export function streamTaskHistory(q: Q, filter: Filter, vis: TaskVisibility, opts: Pick<HistoryOptions, 'offset' | 'sort'>): AsyncGenerator<TaskHistoryRow[]> {
+  return mapRows(streamRows(q, historyList(q, filter, vis, opts)), historyRow);
+}
+
+export async function countTaskHistory(q: Q, filter: Filter, vis: TaskVisibility): Promise<number> {
+  const [{ n }] = await historyBase(q, filter, vis).count({ n: '*' });
+  return Number(n);
+}
+
+export async function queryTaskHistory(q: Q, filter: Filter, vis: TaskVisibility, opts: HistoryOptions): Promise<TaskHistoryRow[] & { total?: number }> {
+  const rows: TaskHistoryRow[] & { total?: number } = (await historyList(q, filter, vis, opts)).map(historyRow);
+  if (opts.countTotal) rows.total = await countTaskHistory(q, filter, vis);
   return rows;
 }

@@ -18,6 +18,15 @@ export function queryInstances(rt: RuntimeContext, filter: Filter, opts: Instanc
   return instances.queryInstances(rt.db.knex, filter, opts);
 }
 
+/** Every matching instance from opts.offset on, batch by batch (an unpaged query). */
+export function streamInstances(rt: RuntimeContext, filter: Filter, opts: Omit<InstanceQueryOptions, 'limit' | 'countTotal'>): AsyncGenerator<instances.InstanceRow[]> {
+  return instances.streamInstances(rt.db.knex, filter, opts);
+}
+
+export function countInstances(rt: RuntimeContext, filter: Filter, statuses: instances.InstanceStatus[]): Promise<number> {
+  return instances.countInstances(rt.db.knex, filter, statuses);
+}
+
 /** The stored instance, whatever its status; null when there is none. */
 export function readInstance(rt: RuntimeContext, id: number): Promise<instances.InstanceRow | null> {
   return instances.readInstance(rt.db.knex, id);

@@ -89,6 +89,15 @@ export class WorkflowRuntime {
     return instances.queryInstances(this.rt, filter, opts);
   }
 
+  /** Every matching instance from opts.offset on, batch by batch from a cursor (an unpaged query). */
+  streamInstances(filter: Filter, opts: Omit<instances.InstanceQueryOptions, 'limit' | 'countTotal'>): AsyncGenerator<instances.InstanceRow[]> {
+    return instances.streamInstances(this.rt, filter, opts);
+  }
+
+  countInstances(filter: Filter, statuses: instances.InstanceStatus[]): Promise<number> {
+    return instances.countInstances(this.rt, filter, statuses);
+  }
+
   /** The task rows of an instance as stored (form values only), oldest first. */
   tasksOfInstance(id: number): Promise<tasks.TaskRow[]> {
     return instances.tasksOfInstance(this.rt, id);
@@ -128,6 +137,23 @@ export class WorkflowRuntime {
   /** The open tasks this principal may see that match the filter, by id. */
   queryTasks(filter: Filter, p: Principal, opts: tasks.TaskQueryOptions): Promise<tasks.TaskRow[] & { total?: number }> {
     return tasks.queryTasks(this.rt, filter, p, opts);
+  }
+
+  /** Every open task the principal may see that matches, from opts.offset on, batch by batch from a cursor. */
+  streamTasks(filter: Filter, p: Principal, opts: Omit<tasks.TaskQueryOptions, 'limit' | 'countTotal'>): AsyncGenerator<tasks.TaskRow[]> {
+    return tasks.streamTasks(this.rt, filter, p, opts);
+  }
+
+  countTasks(filter: Filter, p: Principal, opts: Pick<tasks.TaskQueryOptions, 'candidate' | 'sort'>): Promise<number> {
+    return tasks.countTasks(this.rt, filter, p, opts);
+  }
+
+  streamTaskHistory(filter: Filter, p: Principal, opts: { offset: number; sort?: { field: string[]; descending: boolean }[] }): AsyncGenerator<tasks.TaskHistoryRow[]> {
+    return tasks.streamTaskHistory(this.rt, filter, p, opts);
+  }
+
+  countTaskHistory(filter: Filter, p: Principal): Promise<number> {
+    return tasks.countTaskHistory(this.rt, filter, p);
   }
 
   /** Finished and open tasks, as workflow/taskinstance/history lists them. */

@@ -55,6 +55,23 @@ export function queryTasks(rt: RuntimeContext, filter: Filter, p: Principal, opt
   return tasks.queryTasks(rt.db.knex, filter, taskScope(p), opts);
 }
 
+/** Every open task from opts.offset on that this principal may see and that matches, batch by batch (an unpaged query). */
+export function streamTasks(rt: RuntimeContext, filter: Filter, p: Principal, opts: Omit<tasks.TaskQueryOptions, 'limit' | 'countTotal'>): AsyncGenerator<tasks.TaskRow[]> {
+  return tasks.streamTasks(rt.db.knex, filter, taskScope(p), opts);
+}
+
+export function countTasks(rt: RuntimeContext, filter: Filter, p: Principal, opts: Pick<tasks.TaskQueryOptions, 'candidate' | 'sort'>): Promise<number> {
+  return tasks.countTasks(rt.db.knex, filter, taskScope(p), opts);
+}
+
+export function streamTaskHistory(rt: RuntimeContext, filter: Filter, p: Principal, opts: { offset: number; sort?: { field: string[]; descending: boolean }[] }): AsyncGenerator<tasks.TaskHistoryRow[]> {
+  return tasks.streamTaskHistory(rt.db.knex, filter, taskScope(p), opts);
+}
+
+export function countTaskHistory(rt: RuntimeContext, filter: Filter, p: Principal): Promise<number> {
+  return tasks.countTaskHistory(rt.db.knex, filter, taskScope(p));
+}
+
 /** Finished and open tasks (workflow/taskinstance/history): an administrator sees all, others those they were assigned. */
 export function queryTaskHistory(rt: RuntimeContext, filter: Filter, p: Principal, opts: Parameters<typeof tasks.queryTaskHistory>[3]): Promise<tasks.TaskHistoryRow[] & { total?: number }> {
   return tasks.queryTaskHistory(rt.db.knex, filter, taskScope(p), opts);

@@ -133,7 +133,10 @@ export const components = {
   parameters: {
     queryFilter: { name: '_queryFilter', in: 'query', description: 'A CREST query filter, e.g. `true`, `userName eq "bjensen"`. One of _queryFilter or _queryId is required', schema: { type: 'string' } },
     queryId: { name: '_queryId', in: 'query', description: 'query-all or query-all-ids', schema: { enum: ['query-all', 'query-all-ids'] } },
-    pageSize: { name: '_pageSize', in: 'query', schema: { type: 'integer', minimum: 0, maximum: 10000 } },
+    pageSize: {
+      name: '_pageSize', in: 'query', schema: { type: 'integer', minimum: 0, maximum: 10000 },
+      description: 'Absent (or 0): every match, streamed from a database cursor (an answer over 1 MiB is chunked, without an ETag; a failure mid-answer closes the connection). Where a resource filters or sorts in memory, more than conf/repo.json query.maxUnpagedResults unpaged is 400',
+    },
     pagedResultsCookie: { name: '_pagedResultsCookie', in: 'query', description: "The previous page's pagedResultsCookie", schema: { type: 'string' } },
     pagedResultsOffset: { name: '_pagedResultsOffset', in: 'query', schema: { type: 'integer', minimum: 0 } },
     totalPagedResultsPolicy: { name: '_totalPagedResultsPolicy', in: 'query', schema: { enum: ['NONE', 'EXACT', 'ESTIMATE'], default: 'NONE' } },

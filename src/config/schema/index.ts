@@ -5,6 +5,7 @@ import { authenticationSchema } from './authentication';
 import { NoEffect, noEffectWarning, Schema, validateConf } from './framework';
 import { managedSchema } from './managed';
 import { provisionerSchema } from './provisioner';
+import { repoSchema } from './repo';
 import { syncSchema } from './sync';
 import { workflowSchema } from './workflow';
 
@@ -18,6 +19,7 @@ export const confSchemas: ConfSchemaEntry[] = [
   { file: 'authentication.json', schema: authenticationSchema },
   { file: 'managed.json', schema: managedSchema },
   { file: 'workflow.json', schema: workflowSchema },
+  { file: 'repo.json', schema: repoSchema },
   { file: 'sync.json', schema: syncSchema },
   { file: /^provisioner\.openicf-.+\.json$/, schema: provisionerSchema },
 ];

@@ -3,6 +3,7 @@ import { Filter } from '../../crest/queryFilter';
 import { applyFilter, FieldTarget, orderByField } from '../../repo/filterToSql';
 import { InvalidInput } from '../../errors';
 import { dialectOf, Q } from '../../repo/dialect';
+import { mapRows, streamRows } from '../../repo/cursor';
 import { Job } from '../interfaces';
 import { rowToJob } from './rowToJob';
 
@@ -21,13 +22,22 @@ export function jobResolver(field: string[]): FieldTarget {
   return { kind: 'column', column, type };
 }
 
-export async function queryJobs(q: Q, filter: Filter, offset: number, limit: number | undefined, sort: { field: string[]; descending: boolean }[] = []): Promise<Job[]> {
+function jobList(q: Q, filter: Filter, offset: number, limit: number | undefined, sort: { field: string[]; descending: boolean }[]) {
   const qb = applyFilter(q('job').select('*'), filter, jobResolver, dialectOf(q));
   for (const s of sort) orderByField(qb, s.field, s.descending, jobResolver, dialectOf(q));
   qb.orderBy('id');
   if (offset) qb.offset(offset);
   if (limit !== undefined) qb.limit(limit);
-  return (await qb).map(rowToJob);
+  return qb;
+}
+
+export async function queryJobs(q: Q, filter: Filter, offset: number, limit: number | undefined, sort: { field: string[]; descending: boolean }[] = []): Promise<Job[]> {
+  return (await jobList(q, filter, offset, limit, sort)).map(rowToJob);
+}
+
+/** queryJobs without a limit, from a cursor, batch by batch (an unpaged query). */
+export function streamJobs(q: Q, filter: Filter, offset: number, sort: { field: string[]; descending: boolean }[] = []): AsyncGenerator<Job[]> {
+  return mapRows(streamRows(q, jobList(q, filter, offset, undefined, sort)), rowToJob);
 }
 
 /** How many jobs match the filter (a query's EXACT total), with the same WHERE as queryJobs. */
