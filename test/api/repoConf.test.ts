@@ -9,7 +9,7 @@ import { startTestServer } from '../helpers/server';
 
 jest.setTimeout(60_000);
 
-const sqlite = !process.env.DATABASE_URL?.startsWith('postgres');
+const sqlite = !/^(postgres|mysql|mariadb)/.test(process.env.DATABASE_URL ?? '');
 /** PRAGMA synchronous's numbers (sqlite.org/pragma.html#pragma_synchronous). */
 const LEVEL: Record<string, number> = { NORMAL: 1, FULL: 2, EXTRA: 3 };
 
@@ -35,12 +35,12 @@ describe('conf/repo.json sqlite.synchronous', () => {
     },
   );
 
-  (sqlite ? it.skip : it)('on PostgreSQL, a sqlite.synchronous is a start-up warning that it has no effect', async () => {
+  (sqlite ? it.skip : it)('on PostgreSQL or MariaDB, a sqlite.synchronous is a start-up warning that it has no effect', async () => {
     write({ sqlite: { synchronous: 'FULL' } });
     const warnings: string[] = [];
     const t = await startTestServer({ projectDir: project.dir, workers: false, log: { info: () => undefined, error: () => undefined, warn: (m: string) => warnings.push(m) } });
     await t.close();
-    expect(warnings).toContainEqual(expect.stringMatching(/repo\.json: sqlite\.synchronous has no effect on PostgreSQL/));
+    expect(warnings).toContainEqual(expect.stringMatching(/repo\.json: sqlite\.synchronous has no effect on (PostgreSQL|MariaDB|MySQL)/));
   });
 
   it.each([
