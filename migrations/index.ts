@@ -23,6 +23,7 @@ import * as approvalLinkQualifier from './20261207000020_approval_link_qualifier
 import * as decisionCommentBulk from './20261207000022_decision_comment_bulk';
 import * as pagingIndexes from './20261207000024_paging_indexes';
 import * as incidentIndex from './20261207000026_incident_index';
+import * as jobClaimIndexes from './20261207000028_job_claim_indexes';
 
 const migrations: Record<string, Knex.Migration> = {
   '20261127000001_initial': initial,
@@ -47,6 +48,7 @@ const migrations: Record<string, Knex.Migration> = {
   '20261207000022_decision_comment_bulk': decisionCommentBulk,
   '20261207000024_paging_indexes': pagingIndexes,
   '20261207000026_incident_index': incidentIndex,
+  '20261207000028_job_claim_indexes': jobClaimIndexes,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {
