@@ -1,5 +1,28 @@
 // SQL for internal/user and internal/role.
-import { parseJson, Q } from './dialect';
+import { afterCommit, parseJson, Q } from './dialect';
+
+let writes = 0;
+
+/**
+ * How many writes to internal_user this process has begun or finished: a copy of a row read before
+ * the number last moved may be stale (src/auth/accounts.ts caches rows for a few seconds). It moves
+ * before each write, after it, and when its transaction commits, so that a row read meanwhile (the
+ * old one, still committed) is not kept either.
+ */
+export function internalUserWrites(): number {
+  return writes;
+}
+
+/** Every statement that writes internal_user runs through this (here and in ./accounts.ts). */
+export async function writingInternalUser<T>(q: Q, write: () => Promise<T>): Promise<T> {
+  writes++;
+  try {
+    return await write();
+  } finally {
+    writes++;
+    if ((q as { isTransaction?: boolean }).isTransaction) afterCommit(q as Parameters<typeof afterCommit>[0], () => void writes++);
+  }
+}
 
 export interface InternalUserRow {
   id: string;
@@ -19,17 +42,19 @@ export async function readInternalUser(q: Q, id: string): Promise<InternalUserRo
 
 /** Inserts unless present: bootstrapping must never overwrite a password that was changed. */
 export async function insertInternalUserIfMissing(q: Q, row: InternalUserRow): Promise<boolean> {
-  const res = await q('internal_user')
-    .insert({ id: row.id, rev: row.rev, password_hash: row.passwordHash, authz_roles: JSON.stringify(row.authzRoles) })
-    .onConflict('id')
-    .ignore();
+  const res = await writingInternalUser(q, async () =>
+    q('internal_user')
+      .insert({ id: row.id, rev: row.rev, password_hash: row.passwordHash, authz_roles: JSON.stringify(row.authzRoles) })
+      .onConflict('id')
+      .ignore(),
+  );
   return Array.isArray(res) ? res.length > 0 && (res as unknown[])[0] !== 0 : true;
 }
 
 export async function updateInternalUser(q: Q, row: InternalUserRow, expectedRev: string | null): Promise<boolean> {
   const qb = q('internal_user').where({ id: row.id });
   if (expectedRev !== null) qb.andWhere({ rev: expectedRev });
-  return (await qb.update({ rev: row.rev, password_hash: row.passwordHash, authz_roles: JSON.stringify(row.authzRoles) })) === 1;
+  return (await writingInternalUser(q, async () => qb.update({ rev: row.rev, password_hash: row.passwordHash, authz_roles: JSON.stringify(row.authzRoles) }))) === 1;
 }
 
 export async function insertRoleIfMissing(q: Q, id: string, description: string): Promise<void> {
