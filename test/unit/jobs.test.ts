@@ -157,9 +157,7 @@ describe('job queue', () => {
     const done: string[] = [];
     let sleepsSinceP2 = -1;
     let sleepsBeforeP3 = -1;
-    // eslint-disable-next-line prefer-const
-    let w: Worker;
-    w = new Worker(db.knex, {
+    const w: Worker = new Worker(db.knex, {
       effect: async (trx, payload) => {
         done.push(String(payload.k));
         if (payload.k === 'p2') {
