@@ -23,6 +23,7 @@ import * as approvalLinkQualifier from './20261207000020_approval_link_qualifier
 import * as decisionCommentBulk from './20261207000022_decision_comment_bulk';
 import * as pagingIndexes from './20261207000024_paging_indexes';
 import * as incidentIndex from './20261207000026_incident_index';
+import * as jobClaimIndexes from './20261207000028_job_claim_indexes';
 import * as clusteredRecon from './20261207000030_clustered_recon';
 
 const migrations: Record<string, Knex.Migration> = {
@@ -48,6 +49,7 @@ const migrations: Record<string, Knex.Migration> = {
   '20261207000022_decision_comment_bulk': decisionCommentBulk,
   '20261207000024_paging_indexes': pagingIndexes,
   '20261207000026_incident_index': incidentIndex,
+  '20261207000028_job_claim_indexes': jobClaimIndexes,
   '20261207000030_clustered_recon': clusteredRecon,
 };
 

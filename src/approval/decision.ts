@@ -1,7 +1,7 @@
 // The decision record: when an approval instance ends, who decided and how. Approved means its end
 // enqueued the createUser job; the outcome of that job is recorded on the request (createUser.ts).
 import type { Knex } from 'knex';
-import { insertDecision, recordUnrequested } from '../repo/decisions';
+import { insertDecisionAndUnrequested } from '../repo/decisions';
 import { EndedEvent } from '../workflow/runtime';
 
 export const NO_SNAPSHOT = (instanceId: number) =>
@@ -21,8 +21,8 @@ export async function recordDecision(trx: Knex.Transaction, e: EndedEvent): Prom
     sourceHash: typeof v.sourceHash === 'string' ? v.sourceHash : null,
     reconId: typeof v.reconId === 'string' ? v.reconId : null,
   };
-  await insertDecision(trx, { ...row, taskId: e.taskId ?? null, decision: approved ? 'approved' : 'rejected', decidedBy: e.completedBy ?? null, decidedAt: at, comment: e.comment ?? null });
   // Only a request a reconciliation made has a snapshot to create: without one, the approval's
   // outcome is failed from the start (never a plain "approved" in history or the inbox).
-  if (approved) await recordUnrequested(trx, row, NO_SNAPSHOT(e.instance.id), at);
+  const decision = { ...row, taskId: e.taskId ?? null, decision: approved ? 'approved' : 'rejected', decidedBy: e.completedBy ?? null, decidedAt: at, comment: e.comment ?? null } as const;
+  await insertDecisionAndUnrequested(trx, decision, approved ? { message: NO_SNAPSHOT(e.instance.id), at } : null);
 }

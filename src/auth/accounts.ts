@@ -3,7 +3,7 @@
 import { AuthModulesConfig, RECONFLOW_MODULES } from '../config/idmAuthentication';
 import { Q } from '../repo/dialect';
 import { replacePasswordHash } from '../repo/accounts';
-import { InternalUserRow, readInternalUser } from '../repo/internalUsers';
+import { internalUserWrites, InternalUserRow, readInternalUser } from '../repo/internalUsers';
 import { findManagedUserByUserName, ManagedUserRow, readManagedUser } from '../repo/managedUsers';
 import { Account, AccountLookup } from './interfaces';
 
@@ -33,14 +33,50 @@ function managedAccount(u: ManagedUserRow, m: NonNullable<AuthModulesConfig['man
 }
 
 /**
+ * internal_user rows (and the names that are none) as read in the last INTERNAL_ACCOUNT_TTL_MS:
+ * every REST call with credentials or a session looked its account up, and administrators and
+ * service accounts are internal users, so each call read internal_user (and each managed user's
+ * sign-in read it to find nothing). A write on this node (password change, hash upgrade, bootstrap:
+ * src/repo/internalUsers.ts counts them) drops the copies at once; a write on another node is seen
+ * here within the TTL (README, Security notes). Managed users are not kept: they change through many
+ * paths (REST, reconciliation, scripts), so each look-up reads them.
+ */
+export const INTERNAL_ACCOUNT_TTL_MS = 2_000;
+const INTERNAL_ACCOUNT_MAX = 10_000;
+
+class InternalRowCache {
+  private rows = new Map<string, { row: InternalUserRow | null; until: number }>();
+  private writes = internalUserWrites();
+
+  async get(id: string, read: () => Promise<InternalUserRow | null>): Promise<InternalUserRow | null> {
+    const now = Date.now();
+    const writes = internalUserWrites();
+    if (this.writes !== writes) {
+      this.rows.clear();
+      this.writes = writes;
+    }
+    const hit = this.rows.get(id);
+    if (hit && hit.until > now) return hit.row;
+    const row = await read();
+    // Kept only if no write began or ended on this node while it was read.
+    if (writes === internalUserWrites() && this.writes === writes) {
+      if (this.rows.size >= INTERNAL_ACCOUNT_MAX) this.rows.clear();
+      this.rows.set(id, { row, until: now + INTERNAL_ACCOUNT_TTL_MS });
+    }
+    return row;
+  }
+}
+
+/**
  * Accounts as the authentication modules allow them: internal users when INTERNAL_USER is on (a
  * STATIC_USER always, with only its configured roles), managed users when MANAGED_USER is on.
  */
 export function accountLookup(q: Q, modules: AuthModulesConfig = RECONFLOW_MODULES): AccountLookup {
+  const cache = new InternalRowCache();
   const internal = async (id: string) => {
     const isStatic = modules.staticUsers.some((s) => s.userName === id);
     if (!isStatic && !modules.internal) return null;
-    const u = await readInternalUser(q, id);
+    const u = await cache.get(id, () => readInternalUser(q, id));
     return u && internalAccount(u, isStatic ? [] : modules.internal!.defaultRoles);
   };
   const managed = async (byId: boolean, value: string) => {

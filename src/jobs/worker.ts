@@ -41,6 +41,8 @@ export class Worker {
   private active = 0;
   /** The loops asleep now. */
   private sleepers = new Set<() => void>();
+  /** A nudge came while every loop was busy: the next loop to finish claims instead of sleeping. */
+  private missedNudge = false;
   private loops: Promise<void>[] = [];
   private readonly types: string[];
   /** Jobs this process is running now. */
@@ -90,7 +92,8 @@ export class Worker {
    */
   nudge(): void {
     const [wake] = this.sleepers;
-    wake?.();
+    if (wake) wake();
+    else this.missedNudge = true;
   }
 
   private wakeAll(): void {
@@ -118,17 +121,30 @@ export class Worker {
 
   private async loop(): Promise<void> {
     let idle = 0;
+    const limit = this.opts.claimBatch ?? 1;
     while (this.running) {
-      let worked = false;
+      let ran = 0;
       try {
-        worked = (await this.runBatch(this.opts.claimBatch ?? 1)) > 0;
+        ran = await this.runBatch(limit);
       } catch (e) {
         if (!isUnavailable(e)) this.log.error('job worker error', e);
         await this.sleep(Math.min(5_000, this.opts.pollMs * 4));
         continue;
       }
-      if (worked) idle = 0;
-      else await this.sleep(Math.min(this.opts.pollMs * 2 ** Math.min(idle++, 3), 2_000));
+      // A full batch: more may be waiting. A partial one emptied the queue as of its claim; what was
+      // enqueued here since nudged (missedNudge when no loop slept), so claiming again at once would
+      // mostly find nothing: a round trip per job on PostgreSQL. Other nodes' jobs wait for the poll.
+      if (ran === limit) {
+        idle = 0;
+        continue;
+      }
+      if (this.missedNudge) {
+        this.missedNudge = false;
+        idle = 0;
+        continue;
+      }
+      if (ran > 0) idle = 0;
+      await this.sleep(Math.min(this.opts.pollMs * 2 ** Math.min(idle++, 3), 2_000));
     }
   }
 

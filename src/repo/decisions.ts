@@ -16,14 +16,36 @@ export interface DecisionRow {
   comment?: string | null;
 }
 
-export async function insertDecision(q: Q, d: DecisionRow): Promise<void> {
-  await q('decision')
+function decisionInsert(q: Q, d: DecisionRow) {
+  return q('decision')
     .insert({
       process_instance_id: d.processInstanceId, task_id: d.taskId, mapping: d.mapping, source_id: d.sourceId, source_hash: d.sourceHash,
       recon_id: d.reconId, decision: d.decision, decided_by: d.decidedBy, decided_at: d.decidedAt, comment: d.comment ?? null,
     })
     .onConflict('process_instance_id')
     .ignore();
+}
+
+export async function insertDecision(q: Q, d: DecisionRow): Promise<void> {
+  await decisionInsert(q, d);
+}
+
+/**
+ * The decision, and with `unrequested` the failed request of an approval no reconciliation asked
+ * for (recordUnrequested; a no-op when the request exists). PostgreSQL: one statement (a
+ * data-modifying WITH; the tables differ), a round trip less on every approved completion.
+ */
+export async function insertDecisionAndUnrequested(q: Q, d: DecisionRow & { mapping: string }, unrequested: { message: string; at: string } | null): Promise<void> {
+  if (!unrequested) return insertDecision(q, d);
+  const request = unrequestedInsert(q, d, unrequested.message, unrequested.at);
+  if (dialectOf(q) !== 'pg') {
+    await insertDecision(q, d);
+    await request;
+    return;
+  }
+  const first = decisionInsert(q, d).toSQL();
+  const second = request.toSQL();
+  await q.raw(`WITH decided AS (${first.sql}) ${second.sql}`, [...first.bindings, ...second.bindings]);
 }
 
 const LOOKUP_CHUNK = 500;
@@ -202,14 +224,18 @@ export async function claimCreation(q: Q, processInstanceId: number, at: string)
  * snapshots existed): a request row without a target whose outcome is already failed, so history
  * and the inbox say that nothing will be created. A real request already there is left alone.
  */
-export async function recordUnrequested(q: Q, r: Pick<RequestRow, 'processInstanceId' | 'mapping' | 'sourceId' | 'sourceHash' | 'reconId'>, message: string, at: string): Promise<void> {
-  await q('approval_request')
+function unrequestedInsert(q: Q, r: Pick<RequestRow, 'processInstanceId' | 'mapping' | 'sourceId' | 'sourceHash' | 'reconId'>, message: string, at: string) {
+  return q('approval_request')
     .insert({
       process_instance_id: r.processInstanceId, mapping: r.mapping, source_id: r.sourceId, source_hash: r.sourceHash, recon_id: r.reconId,
       target: null, requested_at: at, outcome: 'failed', outcome_message: message.slice(0, 2000), outcome_at: at,
     })
     .onConflict('process_instance_id')
     .ignore();
+}
+
+export async function recordUnrequested(q: Q, r: Pick<RequestRow, 'processInstanceId' | 'mapping' | 'sourceId' | 'sourceHash' | 'reconId'>, message: string, at: string): Promise<void> {
+  await unrequestedInsert(q, r, message, at);
 }
 
 export async function setOutcome(q: Q, processInstanceId: number, outcome: Outcome | null, message: string | null, at: string | null): Promise<void> {

@@ -1,6 +1,29 @@
 // SQL for internal/user and internal/role.
-import { dialectOf, parseJson, Q } from './dialect';
+import { afterCommit, dialectOf, parseJson, Q } from './dialect';
 import type { Knex } from 'knex';
+
+let writes = 0;
+
+/**
+ * How many writes to internal_user this process has begun or finished: a copy of a row read before
+ * the number last moved may be stale (src/auth/accounts.ts caches rows for a few seconds). It moves
+ * before each write, after it, and when its transaction commits, so that a row read meanwhile (the
+ * old one, still committed) is not kept either.
+ */
+export function internalUserWrites(): number {
+  return writes;
+}
+
+/** Every statement that writes internal_user runs through this (here and in ./accounts.ts). */
+export async function writingInternalUser<T>(q: Q, write: () => Promise<T>): Promise<T> {
+  writes++;
+  try {
+    return await write();
+  } finally {
+    writes++;
+    if ((q as { isTransaction?: boolean }).isTransaction) afterCommit(q as Parameters<typeof afterCommit>[0], () => void writes++);
+  }
+}
 
 export interface InternalUserRow {
   id: string;
@@ -27,17 +50,17 @@ export async function insertInternalUserIfMissing(q: Q, row: InternalUserRow): P
   if (dialectOf(q) === 'mysql') {
     // knex answers a MySQL insert with its insert id (0 for a text key): the affected rows tell.
     const { sql, bindings } = insert.toSQL().toNative();
-    const [header] = await q.raw(sql, bindings as Knex.RawBinding[]);
+    const [header] = await writingInternalUser(q, async () => q.raw(sql, bindings as Knex.RawBinding[]));
     return Number((header as { affectedRows?: number }).affectedRows) > 0;
   }
-  const res = await insert;
+  const res = await writingInternalUser(q, async () => insert);
   return Array.isArray(res) ? res.length > 0 && (res as unknown[])[0] !== 0 : true;
 }
 
 export async function updateInternalUser(q: Q, row: InternalUserRow, expectedRev: string | null): Promise<boolean> {
   const qb = q('internal_user').where({ id: row.id });
   if (expectedRev !== null) qb.andWhere({ rev: expectedRev });
-  return (await qb.update({ rev: row.rev, password_hash: row.passwordHash, authz_roles: JSON.stringify(row.authzRoles) })) === 1;
+  return (await writingInternalUser(q, async () => qb.update({ rev: row.rev, password_hash: row.passwordHash, authz_roles: JSON.stringify(row.authzRoles) }))) === 1;
 }
 
 export async function insertRoleIfMissing(q: Q, id: string, description: string): Promise<void> {

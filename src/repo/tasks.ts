@@ -125,9 +125,24 @@ export async function takeTask(q: Q, id: number, rev?: number): Promise<boolean>
   return taken;
 }
 
-export async function deleteTasksOfInstance(q: Q, processInstanceId: number): Promise<void> {
+/**
+ * The instance waits no more: its tasks go, and their history closes as "deleted", except
+ * `completed` (the task whose completion ended it), closed as "completed" at `completedAt` (what
+ * markTaskCompleted does after a run that still waits). One statement on PostgreSQL (a
+ * data-modifying WITH: the two touch different tables), two on SQLite; a completion used three.
+ */
+export async function deleteTasksOfInstance(q: Q, processInstanceId: number, completed?: { id: number; at: string }): Promise<void> {
+  const deletedAt = new Date().toISOString();
+  const close = `UPDATE task_history SET end_time = CASE WHEN id = ? THEN ? ELSE ? END, delete_reason = CASE WHEN id = ? THEN 'completed' ELSE 'deleted' END
+    WHERE process_instance_id = ? AND (end_time IS NULL OR id = ?)`;
+  const id = completed?.id ?? null;
+  const closeArgs = [id, completed?.at ?? deletedAt, deletedAt, id, processInstanceId, id];
+  if (dialectOf(q) === 'pg') {
+    await q.raw(`WITH gone AS (DELETE FROM task WHERE process_instance_id = ?) ${close}`, [processInstanceId, ...closeArgs] as never[]);
+    return;
+  }
   await q('task').where({ process_instance_id: processInstanceId }).del();
-  await closeHistory(q, { process_instance_id: processInstanceId }, 'deleted', new Date().toISOString());
+  await q.raw(close, closeArgs as never[]);
 }
 
 /** Changes assignee/owner/name/description if the task is still at `rev`. */

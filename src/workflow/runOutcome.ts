@@ -81,10 +81,10 @@ export async function storeRun(
     for (const t of await tasks.tasksOfInstance(trx, inst.id)) if (!open.has(t.executionId)) await tasks.takeTask(trx, t.id);
     await tasks.insertTasks(trx, result.openTasks.map((t) => taskRow(inst.id, def.row.id, t, now)));
   } else {
-    await tasks.deleteTasksOfInstance(trx, inst.id);
+    // workflow/taskinstance/history: the task this run completed ended "completed", not "deleted".
+    await tasks.deleteTasksOfInstance(trx, inst.id, by.taskId !== undefined ? { id: by.taskId, at: now } : undefined);
   }
-  // workflow/taskinstance/history: the task this run completed ended "completed", not "deleted".
-  if (by.taskId !== undefined) await tasks.markTaskCompleted(trx, by.taskId, now);
+  if (by.taskId !== undefined && result.status === 'waiting') await tasks.markTaskCompleted(trx, by.taskId, now);
   // Subscriptions mirror exactly the other waits (messages, signals, triggers).
   if (mayWaitBeyondTasks(def.parsed)) await storeWaits(trx, inst.id, def.row, result, now);
   await syncExternalTasks(trx, inst, def, result, now, by.externalTask);

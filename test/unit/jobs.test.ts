@@ -162,6 +162,57 @@ describe('job queue', () => {
     await idle.stop();
     expect((idle as unknown as { sleepers: Set<unknown> }).sleepers.size).toBe(0);
   });
+  it('after a partial batch a loop sleeps instead of claiming an empty queue again, and a nudge while every loop is busy is not lost', async () => {
+    let claims = 0;
+    const count = (q: { sql: string }) => void (/UPDATE job SET state = 'running'/i.test(q.sql) && claims++);
+    db.knex.on('query', count);
+    const done: string[] = [];
+    let sleepsSinceP2 = -1;
+    let sleepsBeforeP3 = -1;
+    const w: Worker = new Worker(db.knex, {
+      effect: async (trx, payload) => {
+        done.push(String(payload.k));
+        if (payload.k === 'p2') {
+          // A job that enqueues another: its nudge comes while the only loop is busy (with this job).
+          await enqueueJob(trx, { key: 'p3', type: 'effect', payload: { k: 'p3' } });
+          w.nudge();
+          sleepsSinceP2 = 0;
+        }
+        if (payload.k === 'p3') sleepsBeforeP3 = sleepsSinceP2;
+      },
+    }, { ...opts('p'), concurrency: 1, claimBatch: 8, pollMs: 60_000 }, quietLogger);
+    const sleep = (w as unknown as { sleep: (ms: number) => Promise<void> }).sleep.bind(w);
+    (w as unknown as { sleep: (ms: number) => Promise<void> }).sleep = (ms) => {
+      if (sleepsSinceP2 >= 0) sleepsSinceP2++;
+      return sleep(ms);
+    };
+    const until = async (pred: () => boolean) => {
+      const t0 = Date.now();
+      while (!pred() && Date.now() - t0 < 10_000) await new Promise((r) => setTimeout(r, 10));
+    };
+    try {
+      w.start();
+      await until(() => claims === 1); // found nothing, sleeps
+      await new Promise((r) => setTimeout(r, 50));
+      claims = 0;
+      await enqueueJob(db.knex, { key: 'p1', type: 'effect', payload: { k: 'p1' } });
+      w.nudge();
+      await until(() => done.length === 1);
+      await new Promise((r) => setTimeout(r, 100));
+      // One claim took the job; the loop did not claim again right after (it used to: a second, empty claim per job).
+      expect(claims).toBe(1);
+      await enqueueJob(db.knex, { key: 'p2', type: 'effect', payload: { k: 'p2' } });
+      w.nudge();
+      await until(() => done.length === 3);
+      // p3 ran right after p2: the loop claimed again instead of sleeping.
+      expect(done).toEqual(['p1', 'p2', 'p3']);
+      expect(sleepsBeforeP3).toBe(0);
+    } finally {
+      db.knex.off('query', count);
+      await w.stop();
+    }
+  });
+
   it('claims a batch in due order, each job once, and a batching worker runs every job once', async () => {
     const now = Date.now();
     for (let i = 0; i < 7; i++) await enqueueJob(db.knex, { key: `b${i}`, type: 't', payload: { i }, runAt: now - 1_000 + (6 - i) * 10 });

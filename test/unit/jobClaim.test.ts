@@ -1,0 +1,73 @@
+// The job claim after 100,000 finished jobs and no VACUUM (autovacuum may be off, as on the bench
+// machine): it reads through the partial indexes in due order (migration 20261207000028), and still
+// takes exactly the due jobs and the expired locks, in due order, each once.
+import { CLAIM_PLANNER_SETTINGS, claimJobs, claimStatement } from '../../src/jobs/sql/claimJob';
+import { completeJob } from '../../src/jobs/sql/completeJob';
+import { dialectOf } from '../../src/repo/dialect';
+import { createTestDb, TestDb } from '../helpers/db';
+
+const FINISHED = 100_000;
+
+describe('job claim over many finished jobs', () => {
+  let db: TestDb;
+  beforeAll(async () => {
+    db = await createTestDb();
+    // 100,000 jobs that went queued → running → done, by set-based SQL: every step leaves a dead row
+    // version behind on PostgreSQL (no vacuum runs here), named by the partial indexes until skipped.
+    await db.knex.raw(`
+      INSERT INTO job (key, type, payload, state, attempts, max_attempts, run_at, created_at, updated_at)
+      WITH RECURSIVE s(g) AS (SELECT 1 UNION ALL SELECT g + 1 FROM s WHERE g < ${FINISHED})
+      SELECT 'old:' || g, 't', '{}', 'queued', 0, 8, g, 'x', 'x' FROM s`);
+    await db.knex.raw(`UPDATE job SET state = 'running', locked_by = 'gone', locked_until = run_at + 1000, attempts = 1`);
+    await db.knex.raw(`UPDATE job SET state = 'done', locked_by = NULL, locked_until = NULL, result = 'null'`);
+  }, 120_000);
+  afterAll(async () => { await db.destroy(); });
+
+  it('plans both probes on the partial indexes (EXPLAIN names them)', async () => {
+    const { sql, bindings } = claimStatement(db.dialect, 'w', 60_000, ['t'], 8);
+    const pg = dialectOf(db.knex) === 'pg';
+    // Exactly what claimJobs sends: on PostgreSQL its planner setting, then the statement.
+    const plan = pg
+      ? ((await db.knex.raw(`${CLAIM_PLANNER_SETTINGS}; EXPLAIN ${db.knex.raw(sql, bindings as never[]).toQuery()}`))[1].rows as { 'QUERY PLAN': string }[]).map((r) => r['QUERY PLAN']).join('\n')
+      : ((await db.knex.raw(`EXPLAIN QUERY PLAN ${sql}`, bindings as never[])) as { detail: string }[]).map((r) => r.detail).join('\n');
+    expect(plan).toMatch(/job_queued/);
+    expect(plan).toMatch(/job_expired/);
+    // No bitmap scan (PostgreSQL) and no scan of the whole table (SQLite) on the way.
+    expect(plan).not.toMatch(/Bitmap|Seq Scan on job|SCAN job\b(?! USING)/);
+  });
+
+  it('takes the due jobs and the expired locks in due order, leaves the rest, and takes each once', async () => {
+    const now = 10_000_000;
+    await db.knex('job').insert([
+      { key: 'due-late', type: 't', payload: '{}', state: 'queued', attempts: 0, max_attempts: 8, run_at: now - 10, created_at: 'x', updated_at: 'x' },
+      { key: 'due-early', type: 't', payload: '{}', state: 'queued', attempts: 0, max_attempts: 8, run_at: now - 500, created_at: 'x', updated_at: 'x' },
+      { key: 'future', type: 't', payload: '{}', state: 'queued', attempts: 0, max_attempts: 8, run_at: now + 60_000, created_at: 'x', updated_at: 'x' },
+      { key: 'other-type', type: 'u', payload: '{}', state: 'queued', attempts: 0, max_attempts: 8, run_at: now - 1000, created_at: 'x', updated_at: 'x' },
+      { key: 'expired', type: 't', payload: '{}', state: 'running', attempts: 1, max_attempts: 8, run_at: now - 200, locked_by: 'dead', locked_until: now - 1, created_at: 'x', updated_at: 'x' },
+      { key: 'held', type: 't', payload: '{}', state: 'running', attempts: 1, max_attempts: 8, run_at: now - 300, locked_by: 'alive', locked_until: now + 30_000, created_at: 'x', updated_at: 'x' },
+    ]);
+    // A limit of 2 takes the two first in due order, across both probes.
+    const first = await claimJobs(db.knex, 'w1', 1_000, ['t'], 2, now);
+    expect(first.map((j) => j.key)).toEqual(['due-early', 'expired']);
+    expect(first.every((j) => j.state === 'running' && j.lockedBy === 'w1' && j.lockedUntil === now + 1_000)).toBe(true);
+    expect(first[1].attempts).toBe(2);
+    const second = await claimJobs(db.knex, 'w2', 1_000, ['t'], 8, now);
+    expect(second.map((j) => j.key)).toEqual(['due-late']);
+    expect(await claimJobs(db.knex, 'w3', 1_000, ['t'], 8, now)).toEqual([]);
+    // The dead worker's lock passed to w1: it can no longer complete the job.
+    expect(await completeJob(db.knex, first[1].id, 'dead', null)).toBe(false);
+    // Time moves on: the future job is due, and w1's and w2's locks (1 s) and alive's (30 s) have expired.
+    const later = await claimJobs(db.knex, 'w4', 1_000, ['t', 'u'], 8, now + 60_000);
+    expect(later.map((j) => j.key).sort()).toEqual(['due-early', 'due-late', 'expired', 'future', 'held', 'other-type']);
+  });
+
+  it('with the database clock: a job due now is taken, one locked by a live worker is not', async () => {
+    await db.knex('job').whereNot('state', 'done').del();
+    await db.knex('job').insert([
+      { key: 'now', type: 't', payload: '{}', state: 'queued', attempts: 0, max_attempts: 8, run_at: Date.now() - 60_000, created_at: 'x', updated_at: 'x' },
+      { key: 'live', type: 't', payload: '{}', state: 'running', attempts: 1, max_attempts: 8, run_at: 1, locked_by: 'alive', locked_until: Date.now() + 600_000, created_at: 'x', updated_at: 'x' },
+    ]);
+    const got = await claimJobs(db.knex, 'w', 60_000, ['t'], 8);
+    expect(got.map((j) => j.key)).toEqual(['now']);
+  });
+});
