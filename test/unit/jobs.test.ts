@@ -164,7 +164,8 @@ describe('job queue', () => {
   });
   it('after a partial batch a loop sleeps instead of claiming an empty queue again, and a nudge while every loop is busy is not lost', async () => {
     let claims = 0;
-    const count = (q: { sql: string }) => void (/UPDATE job SET state = 'running'/i.test(q.sql) && claims++);
+    // The claim: PostgreSQL's function, SQLite's UPDATE, MariaDB's locking SELECT.
+    const count = (q: { sql: string }) => void (/reconflow_claim_jobs|UPDATE job SET state = 'running'|FOR UPDATE SKIP LOCKED/i.test(q.sql) && claims++);
     db.knex.on('query', count);
     const done: string[] = [];
     let sleepsSinceP2 = -1;

@@ -13,43 +13,34 @@
 // skip them whether or not a vacuum ran. The state literals must stay literal (not parameters): a
 // partial index serves only a query that repeats its predicate.
 //
-// PostgreSQL's planner, without statistics (autovacuum off: no ANALYZE either) or with them (few
-// queued rows), still estimates a handful of candidates and picks a bitmap scan plus a sort: that
-// reads every dead version again on each claim (4.6 ms against 0.4 ms after 100,000 finished jobs)
-// and never marks them. So the claim is sent with `SET LOCAL enable_bitmapscan = off` in the same
-// simple-protocol message (one round trip, one implicit transaction; LOCAL ends with it), its
-// values inlined by knex's escaping. Inside a caller's transaction the setting would outlive the
-// claim, so there it is left out (the worker never claims inside one).
+// PostgreSQL's planner, with or without statistics, still picks a bitmap scan plus a sort there
+// (4.6 ms against 0.4 ms per claim after 100,000 finished jobs), so on PostgreSQL the statement is
+// the function reconflow_claim_jobs (migration 20261207000028), whose `SET enable_bitmapscan = off`
+// holds only while it runs: one parameterized call, one round trip, inside a transaction too.
 import type { Dialect } from '../../repo/db';
 import { dialectOf, inTransaction, nowMsSql, Q, rawRows } from '../../repo/dialect';
 import { Job } from '../interfaces';
 import { rowToJob } from './rowToJob';
 
-/** What the claim runs before its statement, in the same message (PostgreSQL). */
-export const CLAIM_PLANNER_SETTINGS = 'SET LOCAL enable_bitmapscan = off';
-
-/** The claim statement and its bindings (exported so a test can EXPLAIN exactly what runs). */
+/** The claim statement and its bindings: on PostgreSQL the function's call, on SQLite the statement (a test EXPLAINs it). */
 export function claimStatement(dialect: Dialect, workerId: string, lockMs: number, types: string[], limit: number, now?: number): { sql: string; bindings: unknown[] } {
+  if (dialect === 'pg') {
+    // now null: the database's clock (see the function).
+    return { sql: 'SELECT * FROM reconflow_claim_jobs(?, ?, ?::text[], ?, ?, ?)', bindings: [workerId, lockMs, types, limit, now ?? null, new Date(now ?? Date.now()).toISOString()] };
+  }
   const typeList = types.map(() => '?').join(', ');
-  // PostgreSQL: a scalar subquery is computed once and, unlike the volatile clock_timestamp()
-  // itself, may bound an index scan.
-  const dbNow = dialect === 'pg' ? `(SELECT ${nowMsSql(dialect)})` : nowMsSql(dialect);
-  const nowSql = now === undefined ? dbNow : '?';
+  const nowSql = now === undefined ? nowMsSql(dialect) : '?';
   const nowArgs = now === undefined ? [] : [now];
   const lockedUntil = now === undefined ? `${nowMsSql(dialect)} + ?` : '?';
   const lockArgs = now === undefined ? [lockMs] : [now + lockMs];
-  const lock = dialect === 'pg' ? 'FOR UPDATE SKIP LOCKED' : '';
   // SQLite, without statistics, prefers job_ready (state, run_at) and then sorts every due job.
   const by = (index: string) => (dialect === 'sqlite' ? ` INDEXED BY ${index}` : '');
-  const due = `SELECT id, run_at FROM job${by('job_queued')} WHERE state = 'queued' AND run_at <= ${nowSql} AND type IN (${typeList}) ORDER BY run_at, id LIMIT ? ${lock}`;
-  const expired = `SELECT id, run_at FROM job${by('job_expired')} WHERE state = 'running' AND locked_until < ${nowSql} AND type IN (${typeList}) ORDER BY locked_until LIMIT ? ${lock}`;
+  const due = `SELECT id, run_at FROM job${by('job_queued')} WHERE state = 'queued' AND run_at <= ${nowSql} AND type IN (${typeList}) ORDER BY run_at, id LIMIT ?`;
+  const expired = `SELECT id, run_at FROM job${by('job_expired')} WHERE state = 'running' AND locked_until < ${nowSql} AND type IN (${typeList}) ORDER BY locked_until LIMIT ?`;
   const claimable = `SELECT id FROM (SELECT id, run_at FROM (${due}) due UNION ALL SELECT id, run_at FROM (${expired}) expired) claimable ORDER BY run_at, id LIMIT ?`;
-  // PostgreSQL: = ANY(ARRAY(…)) keeps the update a primary-key lookup per claimed id (an IN could
-  // be planned as a join over the whole table).
-  const which = dialect === 'pg' ? `id = ANY(ARRAY(${claimable}))` : `id IN (${claimable})`;
   const sql = `
     UPDATE job SET state = 'running', locked_by = ?, locked_until = ${lockedUntil}, attempts = attempts + 1, updated_at = ?
-    WHERE ${which}
+    WHERE id IN (${claimable})
     RETURNING *`;
   const bindings = [workerId, ...lockArgs, new Date(now ?? Date.now()).toISOString(), ...nowArgs, ...types, limit, ...nowArgs, ...types, limit, limit];
   return { sql, bindings };
@@ -59,15 +50,7 @@ export async function claimJobs(q: Q, workerId: string, lockMs: number, types: s
   const dialect = dialectOf(q);
   if (dialect === 'mysql') return claimJobsLockingFirst(q, workerId, lockMs, types, limit, now);
   const { sql, bindings } = claimStatement(dialect, workerId, lockMs, types, limit, now);
-  let rows: Record<string, unknown>[];
-  if (dialect === 'pg' && !(q as { isTransaction?: boolean }).isTransaction) {
-    // No bindings: node-pg sends a simple query, which may hold both statements; one result each.
-    const res = await q.raw(`${CLAIM_PLANNER_SETTINGS}; ${q.raw(sql, bindings as never[]).toQuery()}`);
-    rows = (res as { rows: Record<string, unknown>[] }[])[1].rows;
-  } else {
-    const res = await q.raw(sql, bindings as never[]);
-    rows = dialect === 'pg' ? res.rows : res;
-  }
+  const rows: Record<string, unknown>[] = rawRows(q, await q.raw(sql, bindings as never[]));
   // RETURNING gives no order: run them in the order they were due.
   return rows.map(rowToJob).sort((a, b) => a.runAt - b.runAt || a.id - b.id);
 }
@@ -76,19 +59,22 @@ export async function claimJobs(q: Q, workerId: string, lockMs: number, types: s
  * MariaDB/MySQL: no UPDATE … RETURNING, and no LIMIT in an IN subquery. The due jobs are locked
  * with SELECT … FOR UPDATE SKIP LOCKED (as PostgreSQL's subquery does), then updated and read back,
  * in one transaction: another worker skips them from the SELECT on, so the claim is as exclusive.
+ * The same two probes as elsewhere (job_queued (state, run_at, id), job_expired (state,
+ * locked_until)): one SELECT with an OR of the two states ordered by run_at could use neither index
+ * in its order, and read and sort every due row.
  */
 async function claimJobsLockingFirst(q: Q, workerId: string, lockMs: number, types: string[], limit: number, now?: number): Promise<Job[]> {
   const nowSql = now === undefined ? nowMsSql('mysql') : '?';
   const nowArgs = now === undefined ? [] : [now];
   return inTransaction(q, async (trx) => {
+    const typeList = types.map(() => '?').join(', ');
     const due = await trx.raw(
-      `SELECT id FROM job
-       WHERE type IN (${types.map(() => '?').join(', ')})
-         AND ((state = 'queued' AND run_at <= ${nowSql}) OR (state = 'running' AND locked_until < ${nowSql}))
+      `(SELECT id, run_at FROM job WHERE state = 'queued' AND run_at <= ${nowSql} AND type IN (${typeList}) ORDER BY run_at, id LIMIT ? FOR UPDATE SKIP LOCKED)
+       UNION ALL
+       (SELECT id, run_at FROM job WHERE state = 'running' AND locked_until < ${nowSql} AND type IN (${typeList}) ORDER BY locked_until LIMIT ? FOR UPDATE SKIP LOCKED)
        ORDER BY run_at, id
-       LIMIT ?
-       FOR UPDATE SKIP LOCKED`,
-      [...types, ...nowArgs, ...nowArgs, limit],
+       LIMIT ?`,
+      [...nowArgs, ...types, limit, ...nowArgs, ...types, limit, limit],
     );
     const ids = rawRows(trx, due).map((r) => Number(r.id));
     if (!ids.length) return [];
