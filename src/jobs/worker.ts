@@ -49,6 +49,8 @@ export class Worker {
   private held = new Set<number>();
   /** A claim failed on an unavailable database: it may have committed without our knowing. */
   private claimInDoubt = false;
+  /** The last batch failed (the next failure of the streak is not logged again). */
+  private failing = false;
   /** Loops started and not returned (a loop returns only once stopped): readiness (src/health.ts) asks. */
   private alive = 0;
 
@@ -67,17 +69,33 @@ export class Worker {
     if (this.running) return;
     this.running = true;
     // Jobs this node's previous process held when it died need not wait for their locks to expire.
-    const ready = this.opts.nodeId
-      ? releaseNodeJobs(this.knex, this.opts.nodeId, this.opts.workerId).then(
-          (n) => void (n && this.log.warn(`re-queued ${n} job(s) left running by an earlier process of node ${this.opts.nodeId}`)),
-          () => undefined,
-        )
-      : Promise.resolve();
+    const ready = this.opts.nodeId ? this.releasePredecessorJobs(this.opts.nodeId) : Promise.resolve();
     this.loops = Array.from({ length: this.opts.concurrency }, () => {
       // Counted from now: a loop waiting for the release above is starting, not missing.
       this.alive++;
       return ready.then(() => this.loop()).finally(() => this.alive--);
     });
+  }
+
+  /**
+   * releaseNodeJobs, tried again a few times: a failure is logged, never silent, and then the
+   * jobs run again only when their locks expire (lockMs), which is what a restart must not wait for.
+   */
+  private async releasePredecessorJobs(nodeId: string): Promise<void> {
+    for (let attempt = 1, delay = 250; ; attempt++, delay *= 2) {
+      try {
+        const n = await releaseNodeJobs(this.knex, nodeId, this.opts.workerId);
+        if (n) this.log.warn(`re-queued ${n} job(s) left running by an earlier process of node ${nodeId}`);
+        return;
+      } catch (e) {
+        if (attempt >= 5 || !this.running) {
+          this.log.error(`cannot re-queue the jobs an earlier process of node ${nodeId} left running: they run again when their locks expire (${this.opts.lockMs} ms)`, e);
+          return;
+        }
+        this.log.warn(`re-queueing the jobs an earlier process of node ${nodeId} left running failed (attempt ${attempt}), trying again: ${e instanceof Error ? e.message : String(e)}`);
+        await new Promise((r) => setTimeout(r, delay));
+      }
+    }
   }
 
   /** For readiness (src/health.ts): started and not stopped, and how many of its loops still run. */
@@ -127,10 +145,15 @@ export class Worker {
       try {
         ran = await this.runBatch(limit);
       } catch (e) {
+        // An unavailable database (or a deadlock, a lock wait) is said once per streak, not per poll.
         if (!isUnavailable(e)) this.log.error('job worker error', e);
+        else if (!this.failing) this.log.warn(`job worker: claiming or running jobs failed, trying again: ${e instanceof Error ? e.message : String(e)}`);
+        this.failing = true;
         await this.sleep(Math.min(5_000, this.opts.pollMs * 4));
         continue;
       }
+      if (this.failing) this.log.info('job worker: claiming jobs works again');
+      this.failing = false;
       // A full batch: more may be waiting. A partial one emptied the queue as of its claim; what was
       // enqueued here since nudged (missedNudge when no loop slept), so claiming again at once would
       // mostly find nothing: a round trip per job on PostgreSQL. Other nodes' jobs wait for the poll.

@@ -31,17 +31,30 @@ export function rawRows(q: Q, res: unknown): Record<string, unknown>[] {
  * Runs fn in a transaction: q's own when it is one, else a new one. For a step of several
  * statements that must be one (MariaDB/MySQL's lock-then-update where the others use one
  * UPDATE … RETURNING). A new transaction that InnoDB chose as a deadlock's victim (it is rolled
- * back whole) runs again, a few times: what PostgreSQL's single statement would have waited out.
+ * back whole) runs again, a few times after a short random pause: what PostgreSQL's single
+ * statement would have waited out. MariaDB's long unique keys (USING HASH, as process_instance's
+ * open key) make two transactions inserting the same key a deadlock, not a wait.
  */
-export async function inTransaction<T>(q: Q, fn: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
+export async function inTransaction<T>(q: Q, fn: (trx: Knex.Transaction) => Promise<T>, attempts = 5): Promise<T> {
   if ((q as Knex.Transaction).isTransaction) return fn(q as Knex.Transaction);
   for (let attempt = 1; ; attempt++) {
     try {
       return await (q as Knex).transaction(fn);
     } catch (e) {
-      if ((e as { code?: string })?.code !== 'ER_LOCK_DEADLOCK' || attempt >= 5) throw e;
+      if (!isDeadlockVictim(e) || attempt >= attempts) throw e;
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * attempt));
     }
   }
+}
+
+/**
+ * InnoDB rolled the transaction back whole to end a deadlock: ER_LOCK_DEADLOCK, or MariaDB's 4060
+ * ("This transaction was rolled back and cannot be committed") when the statement that met the
+ * deadlock had IGNORE (mysql2 names 4060 after an unrelated MySQL error).
+ */
+export function isDeadlockVictim(err: unknown): boolean {
+  const e = err as { code?: string; errno?: number };
+  return e?.code === 'ER_LOCK_DEADLOCK' || (e?.errno === 4060 && e?.code !== undefined && String(e.code).startsWith('ER_'));
 }
 
 // What a driver's error means (unreachable, storage failure, refused value) is classified in

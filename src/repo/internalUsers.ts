@@ -1,6 +1,5 @@
 // SQL for internal/user and internal/role.
-import { afterCommit, dialectOf, parseJson, Q } from './dialect';
-import type { Knex } from 'knex';
+import { afterCommit, dialectOf, isUniqueViolation, parseJson, Q } from './dialect';
 
 let writes = 0;
 
@@ -43,17 +42,19 @@ export async function readInternalUser(q: Q, id: string): Promise<InternalUserRo
 
 /** Inserts unless present: bootstrapping must never overwrite a password that was changed. */
 export async function insertInternalUserIfMissing(q: Q, row: InternalUserRow): Promise<boolean> {
-  const insert = q('internal_user')
-    .insert({ id: row.id, rev: row.rev, password_hash: row.passwordHash, authz_roles: JSON.stringify(row.authzRoles) })
-    .onConflict('id')
-    .ignore();
+  const values = { id: row.id, rev: row.rev, password_hash: row.passwordHash, authz_roles: JSON.stringify(row.authzRoles) };
   if (dialectOf(q) === 'mysql') {
-    // knex answers a MySQL insert with its insert id (0 for a text key): the affected rows tell.
-    const { sql, bindings } = insert.toSQL().toNative();
-    const [header] = await writingInternalUser(q, async () => q.raw(sql, bindings as Knex.RawBinding[]));
-    return Number((header as { affectedRows?: number }).affectedRows) > 0;
+    // A plain insert whose taken key is the answer: the ON DUPLICATE KEY UPDATE that .ignore()
+    // becomes there (mysqlClient.ts) counts a row it found as affected (mysql2's FOUND_ROWS).
+    try {
+      await writingInternalUser(q, async () => q('internal_user').insert(values));
+      return true;
+    } catch (e) {
+      if (isUniqueViolation(e)) return false;
+      throw e;
+    }
   }
-  const res = await writingInternalUser(q, async () => insert);
+  const res = await writingInternalUser(q, async () => q('internal_user').insert(values).onConflict('id').ignore());
   return Array.isArray(res) ? res.length > 0 && (res as unknown[])[0] !== 0 : true;
 }
 

@@ -18,6 +18,8 @@ type Ctor = new (...args: any[]) => any; // eslint-disable-line @typescript-esli
 const ClientMySQL2: Ctor = require('knex/lib/dialects/mysql2');
 const ColumnCompilerMySQL: Ctor = require('knex/lib/dialects/mysql/schema/mysql-columncompiler');
 const TableCompilerMySQL: Ctor = require('knex/lib/dialects/mysql/schema/mysql-tablecompiler');
+const QueryCompilerMySQL: Ctor = require('knex/lib/dialects/mysql/query/mysql-querycompiler');
+const { wrapAsIdentifier } = require('knex/lib/formatter/formatterUtils') as { wrapAsIdentifier(c: string, builder: unknown, client: unknown): string };
 
 export const SQL_MODE = 'STRICT_TRANS_TABLES,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION,ANSI_QUOTES,PIPES_AS_CONCAT,NO_BACKSLASH_ESCAPES';
 
@@ -50,6 +52,29 @@ class LongColumns extends ColumnCompilerMySQL {
   }
   jsonb(): string {
     return 'longtext';
+  }
+}
+
+/**
+ * `.onConflict(cols).ignore()` as INSERT … ON DUPLICATE KEY UPDATE c = c (a row whose key is
+ * taken changes nothing), not knex's INSERT IGNORE: IGNORE turns every error of the statement into
+ * a warning, not only the taken key's (a value too long is cut, a NOT NULL column gets '', a
+ * deadlock leaves a transaction that can only roll back), where SQLite and PostgreSQL's ON
+ * CONFLICT DO NOTHING refuse them. The affected rows stay 1 for a row inserted, 0 for one skipped.
+ */
+class NoIgnoreInserts extends QueryCompilerMySQL {
+  insert(): string {
+    const single = this.single as { ignore?: boolean; onConflict?: unknown };
+    if (!single.ignore || !Array.isArray(single.onConflict) || !single.onConflict.length) return super.insert();
+    single.ignore = false;
+    try {
+      const sql: string = super.insert();
+      if (sql === '') return sql;
+      const col = wrapAsIdentifier(String(single.onConflict[0]), this.formatter.builder, this.client);
+      return `${sql} on duplicate key update ${col} = ${col}`;
+    } finally {
+      single.ignore = true;
+    }
   }
 }
 
@@ -92,6 +117,9 @@ export class ReconflowMySQL extends ClientMySQL2 {
       throw e;
     }
     return conn;
+  }
+  queryCompiler(...args: unknown[]): unknown {
+    return new NoIgnoreInserts(this, ...args);
   }
   columnCompiler(...args: unknown[]): unknown {
     return new LongColumns(this, ...args);

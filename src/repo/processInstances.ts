@@ -3,7 +3,7 @@ import { Filter } from '../crest/queryFilter';
 import { InvalidInput } from '../errors';
 import { applyFilter, assertSafeSegment, FieldTarget } from './filterToSql';
 import type { Knex } from 'knex';
-import { dbNow, dialectOf, insertReturningId, parseJson, Q, rawRows, whereAnyOf } from './dialect';
+import { dbNow, dialectOf, insertReturningId, isUniqueViolation, parseJson, Q, rawRows, whereAnyOf } from './dialect';
 import { orderPage, pageIds, taskFromColumns, type TaskRow } from './tasks';
 import { mapRows, streamRows } from './cursor';
 
@@ -82,22 +82,77 @@ export async function insertInstance(q: Q, i: NewInstance): Promise<number> {
 }
 
 /**
- * Multi-row insert of new instances; a row whose open key is already taken is skipped (never a
- * second open approval). Returns the inserted ids with their open keys.
+ * Multi-row insert of new instances; a row whose open key is already taken (before, by a
+ * concurrent start, or by an earlier row of `rows`) is skipped: never a second open approval.
+ * Answers each row's new id, in the order of `rows`, or null for a row skipped. Keyed rows go in
+ * open-key order, so that two batches racing for the same keys wait for each other instead of
+ * deadlocking (each holds the keys it inserted while it waits for the next).
  */
-export async function insertInstancesSkippingTakenKeys(q: Q, rows: NewInstance[]): Promise<{ id: number; openKey: string | null }[]> {
-  if (dialectOf(q) === 'mysql') {
-    // knex's MySQL insert has no RETURNING; MariaDB's INSERT IGNORE … RETURNING lists the inserted rows only.
-    const { sql, bindings } = q('process_instance').insert(rows.map((r) => ({ ...toColumns(r), version: 1 }))).onConflict('open_key').ignore().toSQL().toNative();
-    const inserted = rawRows(q, await q.raw(`${sql} RETURNING id, open_key`, bindings as Knex.RawBinding[]));
-    return inserted.map((r) => ({ id: Number(r.id), openKey: (r.open_key as string | null) ?? null }));
+export async function insertInstancesSkippingTakenKeys(q: Q, rows: NewInstance[]): Promise<(number | null)[]> {
+  const ids: (number | null)[] = rows.map(() => null);
+  const seen = new Set<string>();
+  const order: number[] = [];
+  for (const i of rows.map((_, i) => i).sort((a, b) => byOpenKey(rows[a], rows[b]) || a - b)) {
+    const key = rows[i].openKey;
+    if (key && seen.has(key)) continue;
+    if (key) seen.add(key);
+    order.push(i);
   }
+  if (dialectOf(q) === 'mysql') return insertSkippingTakenKeysMySQL(q, rows, order, ids);
   const returned: { id: unknown; open_key: string | null }[] = await q('process_instance')
-    .insert(rows.map((r) => ({ ...toColumns(r), version: 1 })))
+    .insert(order.map((i) => ({ ...toColumns(rows[i]), version: 1 })))
     .onConflict('open_key')
     .ignore()
     .returning(['id', 'open_key']);
-  return returned.map((r) => ({ id: Number(r.id), openKey: r.open_key ?? null }));
+  // Rows come back by open key; rows without one in insertion order (ids ascend with it).
+  const byKey = new Map<string, number>();
+  const unkeyed: number[] = [];
+  for (const r of returned) {
+    if (r.open_key) byKey.set(r.open_key, Number(r.id));
+    else unkeyed.push(Number(r.id));
+  }
+  unkeyed.sort((a, b) => a - b);
+  let next = 0;
+  for (const i of order) ids[i] = rows[i].openKey ? (byKey.get(rows[i].openKey!) ?? null) : unkeyed[next++];
+  return ids;
+}
+
+/** Unkeyed rows first, in their order; then by open key (code-point order, the same on every node). */
+function byOpenKey(a: NewInstance, b: NewInstance): number {
+  if (!a.openKey || !b.openKey) return (a.openKey ? 1 : 0) - (b.openKey ? 1 : 0);
+  return a.openKey < b.openKey ? -1 : a.openKey > b.openKey ? 1 : 0;
+}
+
+/**
+ * MariaDB: a plain INSERT … RETURNING (its rows in insertion order). Not INSERT IGNORE: IGNORE
+ * turns every error of the statement into a warning, not only the taken key (a too long value is
+ * cut, a deadlock leaves a transaction that can only roll back). A taken key fails the statement,
+ * which InnoDB undoes alone (the transaction goes on): the keys held now are left out and the
+ * rest inserted again. A key whose holder ended meanwhile is tried again with them.
+ */
+async function insertSkippingTakenKeysMySQL(q: Q, rows: NewInstance[], order: number[], ids: (number | null)[]): Promise<(number | null)[]> {
+  let todo = order;
+  for (let attempt = 1; todo.length; attempt++) {
+    try {
+      const { sql, bindings } = q('process_instance').insert(todo.map((i) => ({ ...toColumns(rows[i]), version: 1 }))).toSQL().toNative();
+      const inserted = rawRows(q, await q.raw(`${sql} RETURNING id, open_key`, bindings as Knex.RawBinding[]));
+      if (inserted.length !== todo.length) throw new Error(`process_instance: ${todo.length} rows inserted, ${inserted.length} returned`);
+      todo.forEach((i, k) => {
+        if (((inserted[k].open_key as string | null) ?? null) !== (rows[i].openKey ?? null)) throw new Error('process_instance: RETURNING out of insertion order');
+        ids[i] = Number(inserted[k].id);
+      });
+      return ids;
+    } catch (e) {
+      // Each round leaves out at least the key it met (its holder committed before the error),
+      // unless that holder ended in between: bounded, and a failure beyond is an error, not a skip.
+      if (!isUniqueViolation(e) || attempt > order.length + 8) throw e;
+      const keys = todo.map((i) => rows[i].openKey).filter((k): k is string => !!k);
+      const held = new Set<string>();
+      for (let k = 0; k < keys.length; k += 500) for (const h of await heldOpenKeys(q, keys.slice(k, k + 500))) held.add(h);
+      todo = todo.filter((i) => !rows[i].openKey || !held.has(rows[i].openKey!));
+    }
+  }
+  return ids;
 }
 
 export async function readInstance(q: Q, id: number): Promise<InstanceRow | null> {

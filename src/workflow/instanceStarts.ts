@@ -3,7 +3,7 @@
 // (one approval per mapping and source id) is held by at most one active instance.
 import type { Knex } from 'knex';
 import { Conflict, InvalidInput, NotFound } from '../errors';
-import { isUniqueViolation } from '../repo/dialect';
+import { inTransaction, isUniqueViolation } from '../repo/dialect';
 import { insertActivityHistory, type NewActivityHistory } from '../repo/activityHistory';
 import * as externalTasks from '../repo/externalTasks';
 import * as instances from '../repo/processInstances';
@@ -48,6 +48,8 @@ type Pending = { index: number; req: StartRequest; def: LoadedDefinition; result
 /** Rows per multi-row insert (SQLite compiles one into a compound SELECT: at most 500 terms). */
 const INSERT_CHUNK = 200;
 const TASK_CHUNK = 200;
+/** Runs of a batch's transaction when deadlocks pick it (MariaDB: every race for an open key is one). */
+const START_ATTEMPTS = 20;
 
 /**
  * The row of a new, active instance, as repo/processInstances writes it (also in multi-row
@@ -141,12 +143,16 @@ export async function startMany(rt: RuntimeContext, reqs: StartRequest[], opts: 
   return out as StartResult[];
 }
 
-/** Multi-row inserts of waiting instances and their tasks; an open key taken meanwhile is skipped. */
+/**
+ * Multi-row inserts of waiting instances and their tasks; an open key taken meanwhile is skipped.
+ * A transaction InnoDB picks as a deadlock's victim runs again from the start (inTransaction):
+ * what it stored is rolled back whole, so its answers are only taken once it commits.
+ */
 async function insertWaiting(rt: RuntimeContext, pending: Pending[], out: (StartResult | undefined)[], opts: StartManyOptions): Promise<void> {
-  const lost: number[] = [];
-  const startedOf = new Map<LoadedDefinition, number>();
-  await rt.db.knex.transaction(async (trx) => {
-    startedOf.clear();
+  const { created, lost, startedOf } = await inTransaction(rt.db.knex, async (trx) => {
+    const created: { index: number; result: StartResult }[] = [];
+    const lost: number[] = [];
+    const startedOf = new Map<LoadedDefinition, number>();
     const stored: { req: StartRequest; instance: instances.InstanceRow }[] = [];
     await endSuperseded(rt, trx, pending.map((p) => p.req), opts);
     for (let i = 0; i < pending.length; i += INSERT_CHUNK) {
@@ -155,27 +161,19 @@ async function insertWaiting(rt: RuntimeContext, pending: Pending[], out: (Start
       const rows = part.map(({ req, def, result }) =>
         newInstanceRow(req, def, startTime, { state: result.state!, variables: result.variables, wakeAt: result.timers[0]?.expireAt ?? null }),
       );
-      const returned = await instances.insertInstancesSkippingTakenKeys(trx, rows);
-      // Rows come back by open key; rows without one in insertion order (ids ascend with it).
-      const byKey = new Map<string, number>();
-      const unkeyed: number[] = [];
-      for (const r of returned) {
-        if (r.openKey) byKey.set(r.openKey, r.id);
-        else unkeyed.push(r.id);
-      }
-      unkeyed.sort((a, b) => a - b);
-      let next = 0;
+      const ids = await instances.insertInstancesSkippingTakenKeys(trx, rows);
       const taskRows: tasks.NewTask[] = [];
       const history: NewActivityHistory[] = [];
       part.forEach((p, j) => {
-        const id = rows[j].openKey ? byKey.get(rows[j].openKey!) : unkeyed[next++];
-        if (id === undefined) {
+        const id = ids[j];
+        if (id === null) {
           lost.push(p.index);
           return;
         }
-        out[p.index] = { instance: { ...rows[j], id, version: 1 }, created: true };
+        const result = { instance: { ...rows[j], id, version: 1 }, created: true };
+        created.push({ index: p.index, result });
         startedOf.set(p.def, (startedOf.get(p.def) ?? 0) + 1);
-        stored.push({ req: p.req, instance: out[p.index]!.instance });
+        stored.push({ req: p.req, instance: result.instance });
         for (const t of p.result.openTasks) taskRows.push(taskRow(id, p.def.row.id, t, startTime));
         if (p.result.passed?.length) history.push({ processInstanceId: id, activityIds: p.result.passed, recordedAt: startTime });
       });
@@ -183,11 +181,14 @@ async function insertWaiting(rt: RuntimeContext, pending: Pending[], out: (Start
       await insertActivityHistory(trx, history); // at most INSERT_CHUNK rows
     }
     if (opts.onStored && stored.length) await opts.onStored(trx, stored);
-  });
+    return { created, lost, startedOf };
+  }, START_ATTEMPTS);
+  for (const { index, result } of created) out[index] = result;
   for (const [def, n] of startedOf) rt.hooks.metrics?.instancesStarted(def.row.key, def.row.version, n);
   for (const index of lost) {
-    const existing = await instances.findActiveByOpenKey(rt.db.knex, pending.find((p) => p.index === index)!.req.openKey!);
-    out[index] = existing ? { instance: existing, created: false } : (await startMany(rt, [pending.find((p) => p.index === index)!.req], opts))[0];
+    const req = pending.find((p) => p.index === index)!.req;
+    const existing = await instances.findActiveByOpenKey(rt.db.knex, req.openKey!);
+    out[index] = existing ? { instance: existing, created: false } : (await startMany(rt, [req], opts))[0];
   }
 }
 

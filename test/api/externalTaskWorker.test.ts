@@ -233,7 +233,7 @@ describe('external tasks with camunda-external-task-client-js', () => {
       expect(await second.services.runtime.readInstance(inst.id)).toMatchObject({ status: 'ended', endActivityId: 'rejectedEnd', variables: { charged: false } });
     } finally {
       if (second) await second.close();
-      else await first.close().catch(() => undefined);
+      else await first.close().catch(() => undefined).finally(() => first.db.destroy());
     }
     // Two server starts and a stop (its node id released) on a shared machine.
   }, 90_000);

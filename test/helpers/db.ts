@@ -35,13 +35,37 @@ export async function createTestDb(): Promise<TestDb> {
     u.pathname = `/${name}`;
     const own = u.toString();
     const db = openDb({ url: own, projectDir: process.cwd() });
-    await migrate(db);
+    // Dropped through a connection of its own: the database's pool may be the one that failed (a
+    // migration, a test that broke its connections), and it is closed whatever the drop answers.
+    const drop = async () => {
+      const admin = openDb({ url, schema: 'information_schema', projectDir: process.cwd(), poolMax: 1 });
+      try {
+        // Sessions still in it (a second pool, a child server, a transaction left open) would hold
+        // the metadata locks DROP DATABASE waits for (lock_wait_timeout: a year by default). The
+        // database is this test file's alone, so are they.
+        const [sessions] = (await admin.knex.raw('SELECT id FROM information_schema.processlist WHERE db = ? AND id <> CONNECTION_ID()', [name])) as unknown as [{ id: number }[]];
+        for (const { id } of sessions) await admin.knex.raw(`KILL CONNECTION ${Number(id)}`).catch(() => undefined);
+        await admin.knex.raw('DROP DATABASE IF EXISTS ??', [name]);
+      } finally {
+        await admin.knex.destroy();
+      }
+    };
+    try {
+      await migrate(db); // creates the database
+    } catch (e) {
+      await db.knex.destroy().catch(() => undefined);
+      await drop().catch(() => undefined);
+      throw e;
+    }
     return {
       ...db,
       env: { DATABASE_URL: own },
       async destroy() {
-        await db.knex.raw('DROP DATABASE IF EXISTS ??', [name]);
-        await db.knex.destroy();
+        try {
+          await drop();
+        } finally {
+          await db.knex.destroy().catch(() => undefined);
+        }
       },
     };
   }

@@ -22,6 +22,7 @@ export interface TestServer {
 export async function startTestServer(opts: { projectDir?: string; workers?: boolean; db?: TestDb; keepDb?: boolean; log?: Logger } = {}): Promise<TestServer> {
   const db = opts.db ?? (await createTestDb());
   let services: Services | undefined;
+  // A server that does not start leaves no database behind (nobody would get it to destroy).
   const server = await startServer(
     {
       projectDir: opts.projectDir ?? packageRoot(),
@@ -34,7 +35,10 @@ export async function startTestServer(opts: { projectDir?: string; workers?: boo
     },
     defaultHooks((s) => (services = s)),
     opts.log ?? quietLogger,
-  );
+  ).catch(async (e: unknown) => {
+    if (!opts.db) await db.destroy().catch(() => undefined);
+    throw e;
+  });
   const base = server.url;
   // Every response this server sends must be as the OpenAPI description says (test/helpers/openapi.ts).
   const observed = observeResponses(server.httpServer);
@@ -64,8 +68,11 @@ export async function startTestServer(opts: { projectDir?: string; workers?: boo
       return { status: res.status, body: parsed, headers: res.headers };
     },
     async close() {
-      await server.stop();
-      if (!opts.keepDb) await db.destroy();
+      try {
+        await server.stop();
+      } finally {
+        if (!opts.keepDb) await db.destroy();
+      }
       const problems = observed.problems();
       if (problems.length) throw new Error(`OpenAPI: ${problems.length} response(s) not as described:\n${problems.join('\n')}`);
     },

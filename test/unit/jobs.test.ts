@@ -97,6 +97,28 @@ describe('job queue', () => {
     expect(queued).toEqual(['mine-before']);
   });
 
+  it('a worker that cannot re-queue its node\'s earlier jobs, or claim, says so and works once it can', async () => {
+    const lines: { level: string; msg: string }[] = [];
+    const log = { info: (msg: string) => void lines.push({ level: 'info', msg }), warn: (msg: string) => void lines.push({ level: 'warn', msg }), error: (msg: string) => void lines.push({ level: 'error', msg }) };
+    await enqueueJob(db.knex, { key: 'held', type: 'effect', payload: {} }, 1000);
+    await db.knex('job').update({ state: 'running', locked_by: 'n1/old', locked_until: Date.now() + 60_000 });
+    await db.knex.schema.renameTable('job', 'job_away'); // every statement on job fails
+    const done: string[] = [];
+    const w = new Worker(db.knex, { effect: async () => void done.push('ran') }, { ...opts('n1/new'), nodeId: 'n1', pollMs: 20 }, log);
+    w.start();
+    const until = Date.now() + 20_000;
+    while (Date.now() < until && !lines.some((l) => l.level === 'error')) await new Promise((r) => setTimeout(r, 50));
+    expect(lines.filter((l) => l.msg.includes('re-queueing')).length).toBeGreaterThan(0);
+    expect(lines.find((l) => l.level === 'error')?.msg).toMatch(/cannot re-queue the jobs an earlier process of node n1 left running: they run again when their locks expire/);
+    expect(lines.filter((l) => /claiming or running jobs failed|job worker error/.test(l.msg)).length).toBeGreaterThan(0);
+    await db.knex.schema.renameTable('job_away', 'job');
+    await db.knex('job').update({ state: 'queued', locked_by: null, locked_until: null, run_at: 0 });
+    while (Date.now() < until && !done.length) await new Promise((r) => setTimeout(r, 20));
+    await w.stop();
+    expect(done).toEqual(['ran']);
+    expect(lines.some((l) => l.msg === 'job worker: claiming jobs works again')).toBe(true);
+  });
+
   it('backoff grows exponentially up to the cap', () => {
     const o = { backoffBaseMs: 1000, backoffCapMs: 8000 };
     expect(backoff(1, o)).toBeLessThanOrEqual(1250);
