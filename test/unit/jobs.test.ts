@@ -107,10 +107,12 @@ describe('job queue', () => {
     const w = new Worker(db.knex, { effect: async () => void done.push('ran') }, { ...opts('n1/new'), nodeId: 'n1', pollMs: 20 }, log);
     w.start();
     const until = Date.now() + 20_000;
-    while (Date.now() < until && !lines.some((l) => l.level === 'error')) await new Promise((r) => setTimeout(r, 50));
+    // The release (retried) and the claim loops fail side by side: wait for both to have said so.
+    const claimFailed = () => lines.some((l) => /claiming or running jobs failed|job worker error/.test(l.msg));
+    while (Date.now() < until && !(lines.some((l) => l.level === 'error' && /re-queue/.test(l.msg)) && claimFailed())) await new Promise((r) => setTimeout(r, 50));
     expect(lines.filter((l) => l.msg.includes('re-queueing')).length).toBeGreaterThan(0);
-    expect(lines.find((l) => l.level === 'error')?.msg).toMatch(/cannot re-queue the jobs an earlier process of node n1 left running: they run again when their locks expire/);
-    expect(lines.filter((l) => /claiming or running jobs failed|job worker error/.test(l.msg)).length).toBeGreaterThan(0);
+    expect(lines.find((l) => l.level === 'error' && /re-queue/.test(l.msg))?.msg).toMatch(/cannot re-queue the jobs an earlier process of node n1 left running: they run again when their locks expire/);
+    expect(claimFailed()).toBe(true);
     await db.knex.schema.renameTable('job_away', 'job');
     await db.knex('job').update({ state: 'queued', locked_by: null, locked_until: null, run_at: 0 });
     while (Date.now() < until && !done.length) await new Promise((r) => setTimeout(r, 20));
