@@ -22,21 +22,32 @@ import { dialectOf, inTransaction, nowMsSql, Q, rawRows } from '../../repo/diale
 import { Job } from '../interfaces';
 import { rowToJob } from './rowToJob';
 
+/**
+ * The two probes' SELECTs, each bound by (now?, ...types, limit): the partial indexes' predicates
+ * repeated literally (migration 20261207000028). SQLite names its index (without statistics it
+ * prefers job_ready (state, run_at) and then sorts every due job); MariaDB/MySQL locks what it reads.
+ */
+function probes(dialect: Dialect, types: string[], now?: number): { due: string; expired: string } {
+  const typeList = types.map(() => '?').join(', ');
+  const nowSql = now === undefined ? nowMsSql(dialect) : '?';
+  const hint = (index: string) => (dialect === 'sqlite' ? ` INDEXED BY ${index}` : '');
+  const lock = dialect === 'mysql' ? ' FOR UPDATE SKIP LOCKED' : '';
+  return {
+    due: `SELECT id, run_at FROM job${hint('job_queued')} WHERE state = 'queued' AND run_at <= ${nowSql} AND type IN (${typeList}) ORDER BY run_at, id LIMIT ?${lock}`,
+    expired: `SELECT id, run_at FROM job${hint('job_expired')} WHERE state = 'running' AND locked_until < ${nowSql} AND type IN (${typeList}) ORDER BY locked_until LIMIT ?${lock}`,
+  };
+}
+
 /** The claim statement and its bindings: on PostgreSQL the function's call, on SQLite the statement (a test EXPLAINs it). */
 export function claimStatement(dialect: Dialect, workerId: string, lockMs: number, types: string[], limit: number, now?: number): { sql: string; bindings: unknown[] } {
   if (dialect === 'pg') {
     // now null: the database's clock (see the function).
     return { sql: 'SELECT * FROM reconflow_claim_jobs(?, ?, ?::text[], ?, ?, ?)', bindings: [workerId, lockMs, types, limit, now ?? null, new Date(now ?? Date.now()).toISOString()] };
   }
-  const typeList = types.map(() => '?').join(', ');
-  const nowSql = now === undefined ? nowMsSql(dialect) : '?';
   const nowArgs = now === undefined ? [] : [now];
   const lockedUntil = now === undefined ? `${nowMsSql(dialect)} + ?` : '?';
   const lockArgs = now === undefined ? [lockMs] : [now + lockMs];
-  // SQLite, without statistics, prefers job_ready (state, run_at) and then sorts every due job.
-  const by = (index: string) => (dialect === 'sqlite' ? ` INDEXED BY ${index}` : '');
-  const due = `SELECT id, run_at FROM job${by('job_queued')} WHERE state = 'queued' AND run_at <= ${nowSql} AND type IN (${typeList}) ORDER BY run_at, id LIMIT ?`;
-  const expired = `SELECT id, run_at FROM job${by('job_expired')} WHERE state = 'running' AND locked_until < ${nowSql} AND type IN (${typeList}) ORDER BY locked_until LIMIT ?`;
+  const { due, expired } = probes(dialect, types, now);
   const claimable = `SELECT id FROM (SELECT id, run_at FROM (${due}) due UNION ALL SELECT id, run_at FROM (${expired}) expired) claimable ORDER BY run_at, id LIMIT ?`;
   const sql = `
     UPDATE job SET state = 'running', locked_by = ?, locked_until = ${lockedUntil}, attempts = attempts + 1, updated_at = ?
@@ -67,13 +78,9 @@ async function claimJobsLockingFirst(q: Q, workerId: string, lockMs: number, typ
   const nowSql = now === undefined ? nowMsSql('mysql') : '?';
   const nowArgs = now === undefined ? [] : [now];
   return inTransaction(q, async (trx) => {
-    const typeList = types.map(() => '?').join(', ');
+    const { due: queued, expired } = probes('mysql', types, now);
     const due = await trx.raw(
-      `(SELECT id, run_at FROM job WHERE state = 'queued' AND run_at <= ${nowSql} AND type IN (${typeList}) ORDER BY run_at, id LIMIT ? FOR UPDATE SKIP LOCKED)
-       UNION ALL
-       (SELECT id, run_at FROM job WHERE state = 'running' AND locked_until < ${nowSql} AND type IN (${typeList}) ORDER BY locked_until LIMIT ? FOR UPDATE SKIP LOCKED)
-       ORDER BY run_at, id
-       LIMIT ?`,
+      `(${queued}) UNION ALL (${expired}) ORDER BY run_at, id LIMIT ?`,
       [...nowArgs, ...types, limit, ...nowArgs, ...types, limit, limit],
     );
     const ids = rawRows(trx, due).map((r) => Number(r.id));
@@ -88,7 +95,6 @@ async function claimJobsLockingFirst(q: Q, workerId: string, lockMs: number, typ
     return rows.map(rowToJob).sort((a, b) => a.runAt - b.runAt || a.id - b.id);
   });
 }
-
 
 export async function claimJob(q: Q, workerId: string, lockMs: number, types: string[], now?: number): Promise<Job | null> {
   return (await claimJobs(q, workerId, lockMs, types, 1, now))[0] ?? null;
