@@ -178,9 +178,13 @@ export interface TaskVisibility {
   groups: string[];
 }
 
+/** SQL for "column holds this text" (bindings: column, text). Candidates are stored as JSON arrays of strings: '"name"' cannot match inside a longer name. */
+function containsSql(dialect: Dialect): string {
+  return dialect === 'pg' ? 'strpos(??, ?) > 0' : 'instr(??, ?) > 0';
+}
+
 export function restrictTo(qb: import('knex').Knex.QueryBuilder, userId: string, groups: string[], dialect: Dialect): void {
-  // Candidates are stored as JSON arrays of strings: '"name"' cannot match inside a longer name.
-  const contains = dialect === 'pg' ? 'strpos(??, ?) > 0' : 'instr(??, ?) > 0';
+  const contains = containsSql(dialect);
   qb.where((w) => {
     w.where('task.assignee', userId).orWhereRaw(contains, ['task.candidate_users', JSON.stringify(userId)]);
     for (const g of groups) w.orWhereRaw(contains, ['task.candidate_groups', JSON.stringify(g)]);
@@ -269,7 +273,7 @@ function taskBase(q: Q, filter: Filter, vis: TaskVisibility, opts: Pick<TaskQuer
   if (opts.candidate) {
     qb.whereNull('task.assignee');
     const { user, groups = [] } = opts.candidate;
-    const contains = dialect === 'pg' ? 'strpos(??, ?) > 0' : 'instr(??, ?) > 0';
+    const contains = containsSql(dialect);
     qb.where((w) => {
       w.whereRaw('1 = 0');
       if (user !== undefined) w.orWhereRaw(contains, ['task.candidate_users', JSON.stringify(user)]);
