@@ -108,9 +108,14 @@ export async function sendUnpaged(req: Request, res: Response, q: QueryRequest, 
   }
 }
 
+/** Each batch of a stream shaped as the answer shows it, batch by batch (a read per batch, as the task list's people). */
+export async function* shapeEachBatch<T>(batches: AsyncIterable<T[]>, fn: (batch: T[]) => Item[] | Promise<Item[]>): AsyncGenerator<Item[]> {
+  for await (const b of batches) yield await fn(b);
+}
+
 /** Each result of a stream shaped as the answer shows it (projection, query-all-ids). */
-export async function* shapeBatches<T>(batches: AsyncIterable<T[]>, fn: (item: T) => Item): AsyncGenerator<Item[]> {
-  for await (const b of batches) yield b.map(fn);
+export function shapeBatches<T>(batches: AsyncIterable<T[]>, fn: (item: T) => Item): AsyncGenerator<Item[]> {
+  return shapeEachBatch(batches, (b) => b.map(fn));
 }
 
 /**

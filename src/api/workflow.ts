@@ -16,12 +16,7 @@ import type { TaskRow } from '../workflow/tasks';
 import { definitionView, historicTaskView, instanceView, taskDefinitionView, taskView } from '../workflow/views';
 import { actionOf, objectBody, queryString, unknownAction } from './http';
 import { approvalPeople, ApprovalPerson, historyApproval, taskApproval } from '../approval/views';
-import { sendUnpaged } from './queryStream';
-
-/** Each batch of a stream mapped (an unpaged answer's rows to what it shows). */
-async function* mapBatches<T, U>(batches: AsyncIterable<T[]>, fn: (batch: T[]) => U[] | Promise<U[]>): AsyncGenerator<U[]> {
-  for await (const b of batches) yield await fn(b);
-}
+import { sendUnpaged, shapeBatches, shapeEachBatch } from './queryStream';
 
 const MAX_BPMN_BYTES = 5 * 1024 * 1024;
 
@@ -145,7 +140,7 @@ export function workflowRouter(runtime: WorkflowRuntime) {
         // Unpaged: from a cursor, however many match (src/api/queryStream.ts).
         const batches = runtime.streamInstances(q.filter, { statuses, offset: q.offset, sort: q.sort });
         return sendUnpaged(req, res, q, {
-          batches: mapBatches(batches, (rows) => rows.map((i) => resultShape(q, project(instanceView(i), fields)))),
+          batches: shapeBatches(batches, (i) => resultShape(q, project(instanceView(i), fields))),
           count: () => runtime.countInstances(q.filter, statuses),
         }, ctx.log);
       }
@@ -237,7 +232,7 @@ export function workflowRouter(runtime: WorkflowRuntime) {
       };
       if (q.pageSize === undefined) {
         const batches = runtime.streamTasks(q.filter, p, { offset: q.offset, sort: q.sort, candidate });
-        return sendUnpaged(req, res, q, { batches: mapBatches(batches, shape), count: () => runtime.countTasks(q.filter, p, { candidate, sort: q.sort }) }, ctx.log);
+        return sendUnpaged(req, res, q, { batches: shapeEachBatch(batches, shape), count: () => runtime.countTasks(q.filter, p, { candidate, sort: q.sort }) }, ctx.log);
       }
       const rows = await runtime.queryTasks(q.filter, p, {
         offset: q.offset, limit: q.pageSize + 1, sort: q.sort, candidate, countTotal: q.totalPolicy !== 'NONE',
@@ -266,7 +261,7 @@ export function workflowRouter(runtime: WorkflowRuntime) {
       if (q.pageSize === undefined) {
         const batches = runtime.streamTaskHistory(q.filter, p, { offset: q.offset, sort: q.sort });
         return sendUnpaged(req, res, q, {
-          batches: mapBatches(batches, (rows) => rows.map((t) => resultShape(q, project(historicTaskView(t), fields, false)))),
+          batches: shapeBatches(batches, (t) => resultShape(q, project(historicTaskView(t), fields, false))),
           count: () => runtime.countTaskHistory(q.filter, p),
         }, ctx.log);
       }
